@@ -1,0 +1,1 @@
+"""Alueturva: the preparedness situational-awareness and alerting service of Central Ostrobothnia."""

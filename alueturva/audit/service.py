@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from alueturva.audit.models import AuditEvent
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: object | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one audit event in the caller's transaction, so it commits or rolls back with the change itself."""
+    audit_event = AuditEvent(
+        actor=actor,
+        action=action,
+        entity_type=entity_type,
+        entity_id=None if entity_id is None else str(entity_id),
+        details=details or {},
+    )
+    session.add(audit_event)
+    return audit_event
+
+
+def _filtered(
+    query: Select[Any],
+    *,
+    entity_type: str | None,
+    entity_id: str | None,
+    action: str | None,
+    actor: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> Select[Any]:
+    if entity_type is not None:
+        query = query.where(AuditEvent.entity_type == entity_type)
+    if entity_id is not None:
+        query = query.where(AuditEvent.entity_id == entity_id)
+    if action is not None:
+        query = query.where(AuditEvent.action == action)
+    if actor is not None:
+        query = query.where(AuditEvent.actor == actor)
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.at < until)
+    return query
+
+
+def list_events(
+    session: Session,
+    *,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    action: str | None = None,
+    actor: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[Sequence[AuditEvent], int]:
+    filters = dict(
+        entity_type=entity_type, entity_id=entity_id, action=action, actor=actor, since=since, until=until
+    )
+    total = session.scalar(_filtered(select(func.count(AuditEvent.id)), **filters)) or 0
+    rows = session.scalars(
+        _filtered(select(AuditEvent), **filters).order_by(AuditEvent.id.desc()).limit(limit).offset(offset)
+    ).all()
+    return rows, total

@@ -1,0 +1,75 @@
+"""FastAPI dependencies shared by every domain router: a database session and the caller's role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from alueturva.auth.models import Role
+from alueturva.auth.service import Principal, principal_for_key
+from alueturva.db import get_database
+
+_bearer = HTTPBearer(auto_error=False, description="An API key made with `alueturva apikey create`")
+
+
+def get_session() -> Iterator[Session]:
+    """One transaction per request: committed when the route returns, rolled back on any error."""
+    with get_database().session() as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(get_session)]
+
+
+def get_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="missing API key: send 'Authorization: Bearer <key>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    with get_database().session() as session:
+        principal = principal_for_key(session, key=credentials.credentials)
+    if principal is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="unknown or revoked API key",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    request.state.actor = principal.actor
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def require(role: Role) -> Any:
+    """A dependency that lets through callers whose role grants ``role`` (see ``auth.models.GRANTS``)."""
+
+    def _check(principal: CurrentPrincipal) -> Principal:
+        if not principal.may(role):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                detail=f"the role '{principal.role}' may not do this; it needs '{role.value}'",
+            )
+        return principal
+
+    return Depends(_check)
+
+
+def principal_with(role: Role) -> Any:
+    """Annotated type for a route parameter: the checked principal, for audit records."""
+    return Annotated[Principal, require(role)]
+
+
+Admin = principal_with(Role.admin)
+Operator = principal_with(Role.operator)
+Reporter = principal_with(Role.reporter)
+Viewer = principal_with(Role.viewer)

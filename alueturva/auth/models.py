@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from alueturva.db import Base, utcnow
+
+
+class Role(enum.StrEnum):
+    admin = "admin"
+    operator = "operator"
+    reporter = "reporter"
+    viewer = "viewer"
+
+
+# What each role may do besides its own: an admin may do anything, an operator may also read and report.
+GRANTS: dict[Role, frozenset[Role]] = {
+    Role.admin: frozenset(Role),
+    Role.operator: frozenset({Role.operator, Role.viewer, Role.reporter}),
+    Role.reporter: frozenset({Role.reporter}),
+    Role.viewer: frozenset({Role.viewer}),
+}
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20))
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(120))
+    revoked_at: Mapped[datetime | None]

@@ -1,0 +1,159 @@
+"""The `alueturva` command line (DESIGN.md §5)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from alueturva.auth.models import Role
+from alueturva.config import ConfigError
+from alueturva.errors import DomainError
+
+app = typer.Typer(help="Alueturva: preparedness situational awareness and alerting.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+apikey_app = typer.Typer(help="API keys.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(apikey_app, name="apikey")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _database_url() -> str:
+    from alueturva.settings import get_settings
+
+    return get_settings().database_url
+
+
+def _check_configuration() -> None:
+    """Load every configuration file now, so that a broken file stops the service before it serves anything."""
+    from alueturva.wiring import validate_configuration
+
+    validate_configuration()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the newest schema and seed the reference data."""
+    from alueturva.migrate import prepare_database
+
+    _check_configuration()
+    prepare_database(_database_url())
+    console.print("database is up to date")
+
+
+@apikey_app.command("create")
+def apikey_create(
+    role: Annotated[Role, typer.Option(help="admin, operator, reporter or viewer")],
+    name: Annotated[str, typer.Option(help="Who or what uses the key")],
+) -> None:
+    """Create an API key and print it once; only its hash is stored."""
+    from alueturva.auth.service import cli_principal, create_api_key
+    from alueturva.db import get_database
+
+    if not name.strip() or len(name) > 120:
+        raise DomainError("--name must be 1 to 120 characters")
+    with get_database().session() as session:
+        api_key, plain = create_api_key(session, name=name.strip(), role=role, created_by=cli_principal())
+        key_id = api_key.id
+    err_console.print(f"created API key {key_id} ({role.value}); it is shown only now:")
+    print(plain)
+
+
+def _register_domain_commands() -> None:
+    from alueturva.wiring import cli_apps
+
+    for name, sub_app in cli_apps():
+        app.add_typer(sub_app, name=name)
+
+
+@app.command()
+def demo() -> None:
+    """Load the fictional demo roster (invented names, numbers reserved for drama and testing)."""
+    from alueturva.db import get_database
+    from contacts.demo import load_demo_roster
+
+    with get_database().session() as session:
+        summary = load_demo_roster(session)
+    console.print(f"demo roster loaded: {summary}")
+
+
+@app.command()
+def up(
+    demo_roster: Annotated[bool, typer.Option("--demo", help="Load the fictional demo roster first")] = False,
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+) -> None:
+    """Embedded default: API, one worker and the scheduler in one process (SQLite unless configured otherwise)."""
+    import uvicorn
+
+    from alueturva.app import create_app
+    from alueturva.logging import configure_logging
+    from alueturva.migrate import prepare_database
+    from alueturva.queue import get_queue
+    from alueturva.scheduler import build_scheduler
+    from alueturva.wiring import periodic_tasks
+
+    configure_logging()
+    _check_configuration()
+    prepare_database(_database_url())
+    if demo_roster:
+        demo()
+    get_queue()
+    scheduler = build_scheduler(periodic_tasks(), blocking=False)
+    scheduler.start()
+    try:
+        uvicorn.run(create_app(), host=host, port=port, log_config=None)
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="API processes")] = 1,
+) -> None:
+    """Production API processes (run `db upgrade` first; workers and the scheduler run separately)."""
+    import uvicorn
+
+    from alueturva.logging import configure_logging
+
+    configure_logging()
+    _check_configuration()
+    uvicorn.run("alueturva.app:create_app", factory=True, host=host, port=port, workers=workers, log_config=None)
+
+
+@app.command()
+def worker(burst: Annotated[bool, typer.Option(help="Exit when the queue is empty")] = False) -> None:
+    """An RQ worker (production; needs ALUETURVA_REDIS_URL). Run as many as you like, on any hosts."""
+    from alueturva.logging import configure_logging
+    from alueturva.queue import run_worker
+
+    configure_logging()
+    _check_configuration()
+    run_worker(burst=burst)
+
+
+@app.command()
+def scheduler() -> None:
+    """The periodic sweepers (production). Run exactly one."""
+    from alueturva.logging import configure_logging
+    from alueturva.scheduler import build_scheduler
+    from alueturva.wiring import periodic_tasks
+
+    configure_logging()
+    _check_configuration()
+    build_scheduler(periodic_tasks(), blocking=True).start()
+
+
+def main() -> None:
+    _register_domain_commands()
+    try:
+        app()
+    except (DomainError, ConfigError) as exc:
+        err_console.print(f"[red]error:[/red] {exc.detail if isinstance(exc, DomainError) else exc}")
+        sys.exit(1)

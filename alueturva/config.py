@@ -1,0 +1,59 @@
+"""Configuration as data: YAML files in ``config/`` validated by pydantic models.
+
+A mistake is reported with the file, the line and the path of keys, and stops the service from starting.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class ConfigError(Exception):
+    pass
+
+
+def config_path(name: str) -> Path:
+    """The shipped default file ``config/<name>``."""
+    return Path(str(resources.files("config").joinpath(name)))
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            node = next((value for key, value in node.value if key.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            break
+        if node is None:
+            return None
+    return None if node is None else node.start_mark.line + 1
+
+
+def load_yaml(path: Path, model: type[Model]) -> Model:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            line = _line_of(root, loc)
+            where = ".".join(str(p) for p in loc) or "(top level)"
+            problems.append(f"{path}:{line or '?'}: {where}: {error['msg']}")
+        raise ConfigError("invalid configuration:\n" + "\n".join(problems)) from exc

@@ -1,0 +1,182 @@
+"""The job queue: RQ on Redis in production, an in-process queue in the embedded default.
+
+Both run the same job functions, given as importable module-level callables with JSON-friendly arguments.
+The database stays the source of truth: a job that is lost (Redis flushed, worker killed) is found again by the
+sweepers, so the queue only needs to be fast, not durable.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from alueturva.db import utcnow
+
+log = logging.getLogger(__name__)
+
+Job = Callable[..., Any]
+
+
+class JobQueue(Protocol):
+    def enqueue(self, func: Job, *args: Any, job_id: str | None = None, delay: timedelta | None = None) -> None:
+        """Run ``func(*args)`` on a worker, after ``delay`` if given. A job id already queued is not queued again."""
+
+    def ping(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+class RQQueue:
+    def __init__(self, redis_url: str, name: str) -> None:
+        from redis import Redis
+        from rq import Queue
+
+        self.redis = Redis.from_url(redis_url)
+        self.queue = Queue(name, connection=self.redis)
+
+    def enqueue(self, func: Job, *args: Any, job_id: str | None = None, delay: timedelta | None = None) -> None:
+        options: dict[str, Any] = {"job_id": job_id, "result_ttl": 60, "failure_ttl": 24 * 3600}
+        if delay is not None and delay > timedelta(0):
+            self.queue.enqueue_in(delay, func, *args, **options)
+        else:
+            self.queue.enqueue(func, *args, **options)
+
+    def enqueue_many(self, func: Job, args_list: list[tuple[Any, ...]]) -> None:
+        """Queue many jobs in one round trip (a fan-out of thousands)."""
+        from rq import Queue
+
+        self.queue.enqueue_many(
+            [Queue.prepare_data(func, args=args, result_ttl=60, failure_ttl=24 * 3600) for args in args_list]
+        )
+
+    def ping(self) -> bool:
+        try:
+            return bool(self.redis.ping())
+        except Exception:
+            return False
+
+    def close(self) -> None:
+        self.redis.close()
+
+
+class InProcessQueue:
+    """Worker threads and a timer heap inside this process (embedded default and single-process tests)."""
+
+    def __init__(self, workers: int = 4) -> None:
+        self._heap: list[tuple[datetime, int, Job, tuple[Any, ...], str | None]] = []
+        self._queued_ids: set[str] = set()
+        self._counter = itertools.count()
+        self._cond = threading.Condition()
+        self._closed = False
+        self._running = 0
+        self._threads = [
+            threading.Thread(target=self._work, name=f"alueturva-worker-{n}", daemon=True) for n in range(workers)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def enqueue(self, func: Job, *args: Any, job_id: str | None = None, delay: timedelta | None = None) -> None:
+        due = utcnow() + (delay or timedelta(0))
+        with self._cond:
+            if job_id is not None:
+                if job_id in self._queued_ids:
+                    return
+                self._queued_ids.add(job_id)
+            heapq.heappush(self._heap, (due, next(self._counter), func, args, job_id))
+            self._cond.notify()
+
+    def enqueue_many(self, func: Job, args_list: list[tuple[Any, ...]]) -> None:
+        for args in args_list:
+            self.enqueue(func, *args)
+
+    def _next_job(self) -> tuple[Job, tuple[Any, ...]] | None:
+        with self._cond:
+            while not self._closed:
+                if self._heap:
+                    wait = (self._heap[0][0] - utcnow()).total_seconds()
+                    if wait <= 0:
+                        _, _, func, args, job_id = heapq.heappop(self._heap)
+                        if job_id is not None:
+                            self._queued_ids.discard(job_id)
+                        self._running += 1
+                        return func, args
+                    self._cond.wait(timeout=wait)
+                else:
+                    self._cond.wait()
+            return None
+
+    def _work(self) -> None:
+        while (job := self._next_job()) is not None:
+            func, args = job
+            try:
+                func(*args)
+            except Exception:
+                log.exception("job failed", extra={"job": f"{func.__module__}.{func.__qualname__}"})
+            finally:
+                with self._cond:
+                    self._running -= 1
+                    self._cond.notify_all()
+
+    def join(self, timeout: float = 30.0) -> bool:
+        """Wait until nothing is due or running (tests); delayed jobs further in the future are not waited for."""
+        deadline = utcnow() + timedelta(seconds=timeout)
+        with self._cond:
+            while self._running or (self._heap and self._heap[0][0] <= utcnow()):
+                remaining = (deadline - utcnow()).total_seconds()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(timeout=min(remaining, 0.05))
+        return True
+
+    def ping(self) -> bool:
+        return not self._closed
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+
+_queue: JobQueue | None = None
+_queue_lock = threading.Lock()
+
+
+def get_queue() -> JobQueue:
+    global _queue
+    with _queue_lock:
+        if _queue is None:
+            from alueturva.settings import get_settings
+
+            settings = get_settings()
+            _queue = RQQueue(settings.redis_url, settings.queue_name) if settings.redis_url else InProcessQueue()
+        return _queue
+
+
+def set_queue(queue: JobQueue | None) -> None:
+    global _queue
+    with _queue_lock:
+        if _queue is not None and _queue is not queue:
+            _queue.close()
+        _queue = queue
+
+
+def run_worker(*, burst: bool = False) -> None:
+    """``alueturva worker``: an RQ worker on the configured queue (with RQ's scheduler for delayed jobs)."""
+    from redis import Redis
+    from rq import Queue, Worker
+
+    from alueturva.settings import get_settings
+
+    settings = get_settings()
+    if not settings.redis_url:
+        raise RuntimeError("ALUETURVA_REDIS_URL is not set; the embedded default runs its worker inside `up`")
+    redis = Redis.from_url(settings.redis_url)
+    worker = Worker([Queue(settings.queue_name, connection=redis)], connection=redis)
+    worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")

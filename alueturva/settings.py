@@ -1,0 +1,66 @@
+"""Service settings (DESIGN.md §3): environment variables with the prefix ``ALUETURVA_``, also read from ``.env``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Language = Literal["fi", "sv", "en"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ALUETURVA_", env_file=".env", extra="ignore")
+
+    database_url: str = Field("sqlite:///./alueturva.db", description="SQLAlchemy URL: SQLite or postgresql+psycopg")
+    redis_url: str | None = Field(None, description="Redis for the RQ job queue; empty means in-process queue")
+    queue_name: str = Field("alueturva", description="RQ queue name (lets several installations share one Redis)")
+    public_base_url: str = Field(
+        "http://127.0.0.1:8000", description="Base URL for acknowledgement links and Twilio signature checks"
+    )
+    secret_key: SecretStr = Field(
+        SecretStr("dev-insecure-change-me"), description="Signs acknowledgement links; set a long random value"
+    )
+    sms_backend: Literal["twilio", "console"] = "console"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_base_url: str | None = Field(None, description="Overrides https://api.twilio.com (tests, benchmarks)")
+    sms_rate_per_second: float = Field(50.0, gt=0, description="One send rate for all workers together")
+    email_backend: Literal["smtp", "console"] = "console"
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    email_from: str = "alueturva@localhost"
+    default_language: Language = "fi"
+
+    @model_validator(mode="after")
+    def _twilio_needs_credentials(self) -> Settings:
+        if self.sms_backend == "twilio":
+            missing = [
+                name
+                for name, value in (
+                    ("ALUETURVA_TWILIO_ACCOUNT_SID", self.twilio_account_sid),
+                    ("ALUETURVA_TWILIO_AUTH_TOKEN", self.twilio_auth_token),
+                )
+                if not value
+            ]
+            if not (self.twilio_from or self.twilio_messaging_service_sid):
+                missing.append("ALUETURVA_TWILIO_FROM or ALUETURVA_TWILIO_MESSAGING_SERVICE_SID")
+            if missing:
+                raise ValueError("SMS_BACKEND=twilio needs " + ", ".join(missing))
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,54 @@
+"""The application's wiring: which routers are served, which periodic tasks run, and cross-domain reactions.
+
+Domains never import each other sideways; where one domain's event should start another domain's work, the
+connection is made here.
+"""
+
+from __future__ import annotations
+
+import typer
+from fastapi import APIRouter
+from sqlalchemy.orm import Session
+
+from alueturva.scheduler import PeriodicTask
+
+
+def import_models() -> None:
+    """Import every domain's tables so that ``Base.metadata`` knows them all (migrations, tests)."""
+    import alueturva.audit.models
+    import alueturva.auth.models
+    import contacts.models  # noqa: F401
+
+
+def routers() -> list[APIRouter]:
+    from alueturva.audit.api import router as audit_router
+    from alueturva.auth.api import router as auth_router
+    from contacts.api import router as contacts_router
+
+    return [auth_router, audit_router, contacts_router]
+
+
+def periodic_tasks() -> list[PeriodicTask]:
+    return []
+
+
+def seed_reference_data(session: Session) -> None:
+    """Reference data every installation starts with (idempotent; run by `db upgrade` and `up`)."""
+    from contacts.flows import seed_reference_data as seed_contacts
+
+    seed_contacts(session)
+
+
+def cli_apps() -> list[tuple[str, typer.Typer]]:
+    """Each domain's command group, as `alueturva <name> …`."""
+    from contacts.cli import roster_app
+
+    return [("roster", roster_app)]
+
+
+def validate_configuration() -> None:
+    """Load every configuration file; a broken one raises ``ConfigError`` naming the file, line and key."""
+    from contacts import catalogue
+
+    catalogue.organisations()
+    catalogue.catalogue()

@@ -1,0 +1,1 @@
+"""Organisations, people, groups, the role catalogue, roster import/export and roster compliance."""

@@ -1,0 +1,128 @@
+"""The shipped reference data of the contacts domain: organisations, the role catalogue and built-in groups."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from alueturva.config import config_path, load_yaml
+from contacts.models import OrganisationKind
+
+
+def business_id_is_valid(business_id: str) -> bool:
+    """Finnish business id (Y-tunnus) NNNNNNN-C with its modulo-11 check digit."""
+    if len(business_id) != 9 or business_id[7] != "-" or not (business_id[:7] + business_id[8]).isdigit():
+        return False
+    remainder = sum(int(d) * w for d, w in zip(business_id[:7], (7, 9, 10, 5, 8, 4, 2), strict=True)) % 11
+    if remainder == 1:
+        return False
+    return int(business_id[8]) == (0 if remainder == 0 else 11 - remainder)
+
+
+class Names(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    fi: str
+    sv: str
+    en: str
+
+
+class OrganisationSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(pattern=r"^[a-z0-9_]+$")
+    short_name: str
+    name: str
+    name_sv: str
+    name_en: str
+    business_id: str | None = None
+    kind: OrganisationKind
+    area: Literal["Kokkola", "Perhonjokilaakso", "Lestijokilaakso"] | None = None
+    population: int | None = Field(None, ge=0)
+    languages: list[Literal["fi", "sv", "en"]] = ["fi"]
+    parent: str | None = None
+
+    @field_validator("business_id")
+    @classmethod
+    def _check_business_id(cls, value: str | None) -> str | None:
+        if value is not None and not business_id_is_valid(value):
+            raise ValueError(f"'{value}' is not a valid Finnish business id (Y-tunnus)")
+        return value
+
+
+class Requirement(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    per: Literal["organisation", "area", "region"]
+    kinds: list[OrganisationKind] = []
+    organisations: list[str] = []
+    count: int = Field(1, ge=1)
+
+    @model_validator(mode="after")
+    def _has_scope(self) -> Requirement:
+        if not self.kinds and not self.organisations:
+            raise ValueError("a requirement names organisation kinds or organisation keys")
+        return self
+
+
+class RoleSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(pattern=r"^[a-z0-9_]+$")
+    names: Names
+    basis: str = ""
+    required: Requirement | None = None
+    deputy: bool = False
+    group: str
+
+
+class GroupSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str
+    names: Names
+    description: str = ""
+    per_organisation: list[OrganisationKind] = []
+
+
+class OrganisationsFile(BaseModel):
+    organisations: list[OrganisationSpec]
+
+    @model_validator(mode="after")
+    def _parents_exist(self) -> OrganisationsFile:
+        keys = [o.key for o in self.organisations]
+        if len(keys) != len(set(keys)):
+            raise ValueError("organisation keys must be unique")
+        for organisation in self.organisations:
+            if organisation.parent is not None and organisation.parent not in keys:
+                raise ValueError(f"{organisation.key}: parent '{organisation.parent}' is not defined")
+        return self
+
+
+class RolesFile(BaseModel):
+    roles: list[RoleSpec]
+    groups: list[GroupSpec]
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> RolesFile:
+        group_keys = {g.key for g in self.groups}
+        for role in self.roles:
+            if role.group not in group_keys:
+                raise ValueError(f"role {role.key}: group '{role.group}' is not defined under groups")
+        return self
+
+
+@lru_cache(maxsize=1)
+def organisations() -> OrganisationsFile:
+    return load_yaml(config_path("organisations.yaml"), OrganisationsFile)
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> RolesFile:
+    return load_yaml(config_path("roles.yaml"), RolesFile)
+
+
+def roles_by_key() -> dict[str, RoleSpec]:
+    return {role.key: role for role in catalogue().roles}
+

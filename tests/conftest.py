@@ -1,0 +1,122 @@
+"""Test fixtures: a real database (PostgreSQL or SQLite, chosen by ALUETURVA_TEST_DB), the app, and API keys.
+
+Each pytest run gets its own PostgreSQL database (created from the admin URL, dropped at the end), migrated once;
+each test starts from the seeded reference data. SQLite tests copy a migrated template file per test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from alueturva.auth.models import Role
+from alueturva.auth.service import SYSTEM, create_api_key
+from alueturva.db import Base, Database, set_database
+from alueturva.migrate import prepare_database
+from alueturva.queue import InProcessQueue, set_queue
+from alueturva.settings import get_settings
+from alueturva.wiring import import_models, seed_reference_data
+
+PG_ADMIN_URL = os.environ.get("ALUETURVA_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+BACKEND = os.environ.get("ALUETURVA_TEST_DB", "postgresql")
+REDIS_URL = os.environ.get("ALUETURVA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def pytest_report_header() -> str:
+    return f"alueturva test database: {BACKEND}"
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated, seeded database for this run: a PostgreSQL database URL or an SQLite template file path."""
+    import_models()
+    if BACKEND == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "template.db"
+        prepare_database(f"sqlite:///{path}")
+        yield str(path)
+        return
+    name = f"alueturva_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    prepare_database(url)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _fresh_url(template: str, tmp_path: Path) -> str:
+    if BACKEND == "sqlite":
+        path = tmp_path / "alueturva.db"
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
+    engine = create_engine(template)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    database = Database(template)
+    with database.session() as session:
+        seed_reference_data(session)
+    database.dispose()
+    return template
+
+
+@pytest.fixture
+def database_url(database_template: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    url = _fresh_url(database_template, tmp_path)
+    monkeypatch.setenv("ALUETURVA_DATABASE_URL", url)
+    monkeypatch.setenv("ALUETURVA_SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
+    monkeypatch.delenv("ALUETURVA_REDIS_URL", raising=False)
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    db = Database(database_url)
+    set_database(db)
+    yield db
+    set_database(None)
+
+
+@pytest.fixture
+def queue(database: Database) -> Iterator[InProcessQueue]:
+    in_process = InProcessQueue(workers=2)
+    set_queue(in_process)
+    yield in_process
+    set_queue(None)
+
+
+@pytest.fixture
+def client(database: Database, queue: InProcessQueue) -> Iterator[TestClient]:
+    from alueturva.app import create_app
+
+    with TestClient(create_app()) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def keys(database: Database) -> dict[Role, str]:
+    """One API key per role, as plain text."""
+    plain: dict[Role, str] = {}
+    with database.session() as session:
+        for role in Role:
+            _, plain[role] = create_api_key(session, name=f"test {role.value}", role=role, created_by=SYSTEM)
+    return plain
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from alueturva.audit.models import AuditEvent
+from alueturva.audit.service import record
+from alueturva.auth.models import Role
+from alueturva.db import Database
+from tests.conftest import auth
+
+
+def test_healthz_reports_database_and_queue(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "queue": "ok"}
+
+
+def test_metrics_are_exposed(client: TestClient) -> None:
+    client.get("/healthz")
+    body = client.get("/metrics").text
+    assert "alueturva_http_requests_total" in body
+
+
+def test_openapi_docs_are_served(client: TestClient) -> None:
+    assert client.get("/docs").status_code == 200
+    assert "/api/v1/audit" in client.get("/openapi.json").json()["paths"]
+
+
+def test_naive_datetimes_are_refused(database: Database) -> None:
+    with pytest.raises(Exception, match="naive datetime"), database.session() as session:
+        record(session, actor="t", action="x", entity_type="y")
+        session.flush()
+        event = session.query(AuditEvent).one()
+        session.execute(
+            AuditEvent.__table__.insert().values(
+                at=datetime(2025, 1, 1), actor="t", action="x", entity_type="y", details={}
+            )
+        )
+        assert event
+
+
+def test_audit_log_refuses_update_and_delete_in_the_database(database: Database) -> None:
+    with database.session() as session:
+        record(session, actor="t", action="x", entity_type="y")
+    for statement in ("UPDATE audit_events SET actor = 'mallory'", "DELETE FROM audit_events"):
+        with pytest.raises(Exception, match="append-only"), database.session() as session:
+            session.execute(text(statement))
+    with database.session() as session:
+        assert session.query(AuditEvent).one().actor == "t"
+
+
+@pytest.mark.parametrize("header", [None, "Bearer nope", "Basic abc"])
+def test_audit_needs_a_valid_key(client: TestClient, header: str | None) -> None:
+    headers = {"Authorization": header} if header else {}
+    response = client.get("/api/v1/audit", headers=headers)
+    assert response.status_code == 401
+    assert "detail" in response.json()
+
+
+@pytest.mark.parametrize("role", [Role.operator, Role.reporter, Role.viewer])
+def test_audit_is_for_admins_only(client: TestClient, keys: dict[Role, str], role: Role) -> None:
+    response = client.get("/api/v1/audit", headers=auth(keys[role]))
+    assert response.status_code == 403
+    assert "admin" in response.json()["detail"]
+
+
+def test_key_creation_is_audited_and_filterable(client: TestClient, keys: dict[Role, str]) -> None:
+    response = client.get("/api/v1/audit", params={"entity_type": "api_key"}, headers=auth(keys[Role.admin]))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["total"] == 4
+    assert {item["action"] for item in body["items"]} == {"apikey.create"}
+    assert all(item["actor"] == "system" for item in body["items"])
+    later = client.get(
+        "/api/v1/audit", params={"since": "2999-01-01T00:00:00Z"}, headers=auth(keys[Role.admin])
+    ).json()
+    assert later == {"items": [], "total": 0}
+
+
+def test_audit_refuses_naive_time_filters(client: TestClient, keys: dict[Role, str]) -> None:
+    response = client.get(
+        "/api/v1/audit", params={"since": "2025-01-01T00:00:00"}, headers=auth(keys[Role.admin])
+    )
+    assert response.status_code == 422
+
+
+def test_revoked_key_is_refused(client: TestClient, keys: dict[Role, str]) -> None:
+    admin = auth(keys[Role.admin])
+    created = client.post("/api/v1/apikeys", json={"name": "temp", "role": "viewer"}, headers=admin).json()
+    assert client.get("/api/v1/organisations", headers=auth(created["key"])).status_code in (200, 404)
+    assert client.post(f"/api/v1/apikeys/{created['id']}/revoke", headers=admin).status_code == 200
+    assert client.get("/api/v1/audit", headers=auth(created["key"])).status_code == 401
