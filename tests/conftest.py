@@ -24,6 +24,8 @@ from alueturva.queue import InProcessQueue, set_queue
 from alueturva.settings import get_settings
 from alueturva.wiring import import_models, seed_reference_data
 
+pytest_plugins = ["tests.support.fixtures"]
+
 PG_ADMIN_URL = os.environ.get("ALUETURVA_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKEND = os.environ.get("ALUETURVA_TEST_DB", "postgresql")
 REDIS_URL = os.environ.get("ALUETURVA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

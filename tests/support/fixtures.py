@@ -1,0 +1,1 @@
+"""Pytest fixtures for the real peers in ``tests.support`` (loaded by ``tests/conftest.py``)."""
