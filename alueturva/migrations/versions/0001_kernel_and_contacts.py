@@ -92,10 +92,9 @@ def upgrade() -> None:
     sa.Column('updated_at', alueturva.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_people_organisation_id_organisations'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_people')),
-    sa.UniqueConstraint('name', 'mobile', name=op.f('uq_people_name_mobile'))
+    sa.UniqueConstraint('mobile', name=op.f('uq_people_mobile'))
     )
     with op.batch_alter_table('people', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_people_mobile'), ['mobile'], unique=False)
         batch_op.create_index(batch_op.f('ix_people_organisation_id'), ['organisation_id'], unique=False)
 
     op.create_table('memberships',
@@ -144,7 +143,6 @@ def downgrade() -> None:
     op.drop_table('memberships')
     with op.batch_alter_table('people', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_people_organisation_id'))
-        batch_op.drop_index(batch_op.f('ix_people_mobile'))
 
     op.drop_table('people')
     op.drop_table('groups')
