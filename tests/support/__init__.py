@@ -1,1 +1,1 @@
-"""Real peers for the tests and benchmarks: a loopback Twilio Messages API, an SMTP server, service processes."""
+"""Real peers for tests and benchmarks: a loopback Twilio Messages API, an SMTP server, service processes."""
