@@ -68,9 +68,7 @@ def _health() -> tuple[dict[str, str], int]:
         database = "unavailable"
     queue = "ok" if get_queue().ping() else "unavailable"
     healthy = database == "ok" and queue == "ok"
-    return {"status": "ok" if healthy else "degraded", "database": database, "queue": queue}, (
-        200 if healthy else 503
-    )
+    return {"status": "ok" if healthy else "degraded", "database": database, "queue": queue}, (200 if healthy else 503)
 
 
 def create_app() -> FastAPI:

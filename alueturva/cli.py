@@ -7,12 +7,18 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import DBAPIError
 
 from alueturva.auth.models import Role
 from alueturva.config import ConfigError
 from alueturva.errors import DomainError
 
-app = typer.Typer(help="Alueturva: preparedness situational awareness and alerting.", no_args_is_help=True)
+# Pretty tracebacks are off: they print local variables, which can hold secrets and personal data.
+app = typer.Typer(
+    help="Alueturva: preparedness situational awareness and alerting.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 apikey_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -155,5 +161,12 @@ def main() -> None:
     try:
         app()
     except (DomainError, ConfigError) as exc:
-        err_console.print(f"[red]error:[/red] {exc.detail if isinstance(exc, DomainError) else exc}")
+        err_console.print(f"[red]error:[/red] {exc.detail if isinstance(exc, DomainError) else exc}", markup=True)
+        sys.exit(1)
+    except DBAPIError as exc:
+        err_console.print(
+            f"[red]database error:[/red] {type(exc.orig).__name__}: {str(exc.orig).splitlines()[0]}\n"
+            "Is ALUETURVA_DATABASE_URL right, and has `alueturva db upgrade` been run?",
+            markup=True,
+        )
         sys.exit(1)

@@ -21,7 +21,8 @@ class Settings(BaseSettings):
         "http://127.0.0.1:8000", description="Base URL for acknowledgement links and Twilio signature checks"
     )
     secret_key: SecretStr = Field(
-        SecretStr("dev-insecure-change-me"), description="Signs acknowledgement links; set a long random value"
+        SecretStr("dev-insecure-change-me"),
+        description="Signs acknowledgement links; set a long random value",
     )
     sms_backend: Literal["twilio", "console"] = "console"
     twilio_account_sid: str | None = None
@@ -38,6 +39,26 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     email_from: str = "alueturva@localhost"
     default_language: Language = "fi"
+    delivery_claim_lease_seconds: float = Field(
+        60.0, gt=0, description="How long a worker owns a claimed delivery before the sweeper may hand it on"
+    )
+    delivery_requeue_after_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="A queued delivery not picked up for this long is enqueued again by the sweeper",
+    )
+    delivery_max_attempts: int = Field(6, ge=1, le=50, description="Provider attempts before a delivery fails")
+    delivery_retry_base_seconds: float = Field(2.0, gt=0, description="First retry delay; doubles per attempt")
+    delivery_retry_max_seconds: float = Field(300.0, gt=0, description="Longest retry delay")
+    alert_sweep_interval_seconds: float = Field(5.0, gt=0, description="How often the alerting sweeper runs")
+    send_batch_size: int = Field(100, ge=1, le=1000, description="Deliveries handled by one send job")
+    send_concurrency: int = Field(48, ge=1, le=256, description="Provider requests in flight per send job")
+    sms_max_segments: int = Field(6, ge=1, le=20, description="Longest SMS allowed, in segments")
+    ack_token_max_age_seconds: int = Field(
+        7 * 24 * 3600, gt=0, description="How long an acknowledgement link stays valid"
+    )
+    smtp_timeout_seconds: float = Field(10.0, gt=0, description="SMTP connect and command timeout")
+    twilio_timeout_seconds: float = Field(10.0, gt=0, description="Twilio API request timeout")
 
     @model_validator(mode="after")
     def _twilio_needs_credentials(self) -> Settings:

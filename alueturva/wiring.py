@@ -15,8 +15,6 @@ from alueturva.scheduler import PeriodicTask
 
 def import_models() -> None:
     """Import every domain's tables so that ``Base.metadata`` knows them all (migrations, tests)."""
-    import alueturva.audit.models
-    import alueturva.auth.models
     import contacts.models  # noqa: F401
 
 

@@ -125,4 +125,3 @@ def catalogue() -> RolesFile:
 
 def roles_by_key() -> dict[str, RoleSpec]:
     return {role.key: role for role in catalogue().roles}
-

@@ -79,7 +79,8 @@ class Group(Base):
 
 class Membership(Base):
     __tablename__ = "memberships"
-    __table_args__ = (UniqueConstraint("group_id", "person_id"),)
+    # One person may hold several roles in a group (the preparedness contact is often the civil-defence contact).
+    __table_args__ = (UniqueConstraint("group_id", "person_id", "role_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)

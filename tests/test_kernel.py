@@ -75,16 +75,12 @@ def test_key_creation_is_audited_and_filterable(client: TestClient, keys: dict[R
     assert body["total"] == 4
     assert {item["action"] for item in body["items"]} == {"apikey.create"}
     assert all(item["actor"] == "system" for item in body["items"])
-    later = client.get(
-        "/api/v1/audit", params={"since": "2999-01-01T00:00:00Z"}, headers=auth(keys[Role.admin])
-    ).json()
+    later = client.get("/api/v1/audit", params={"since": "2999-01-01T00:00:00Z"}, headers=auth(keys[Role.admin])).json()
     assert later == {"items": [], "total": 0}
 
 
 def test_audit_refuses_naive_time_filters(client: TestClient, keys: dict[Role, str]) -> None:
-    response = client.get(
-        "/api/v1/audit", params={"since": "2025-01-01T00:00:00"}, headers=auth(keys[Role.admin])
-    )
+    response = client.get("/api/v1/audit", params={"since": "2025-01-01T00:00:00"}, headers=auth(keys[Role.admin]))
     assert response.status_code == 422
 
 

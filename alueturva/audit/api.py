@@ -37,4 +37,3 @@ def list_audit_events(
         offset=offset,
     )
     return AuditEventList(items=[AuditEventRead.model_validate(row) for row in rows], total=total)
-

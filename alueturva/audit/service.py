@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from alueturva.audit.models import AuditEvent
@@ -31,8 +31,7 @@ def record(
     return audit_event
 
 
-def _filtered(
-    query: Select[Any],
+def _conditions(
     *,
     entity_type: str | None,
     entity_id: str | None,
@@ -40,20 +39,19 @@ def _filtered(
     actor: str | None,
     since: datetime | None,
     until: datetime | None,
-) -> Select[Any]:
-    if entity_type is not None:
-        query = query.where(AuditEvent.entity_type == entity_type)
-    if entity_id is not None:
-        query = query.where(AuditEvent.entity_id == entity_id)
-    if action is not None:
-        query = query.where(AuditEvent.action == action)
-    if actor is not None:
-        query = query.where(AuditEvent.actor == actor)
+) -> list[ColumnElement[bool]]:
+    equal = {
+        AuditEvent.entity_type: entity_type,
+        AuditEvent.entity_id: entity_id,
+        AuditEvent.action: action,
+        AuditEvent.actor: actor,
+    }
+    conditions = [column == value for column, value in equal.items() if value is not None]
     if since is not None:
-        query = query.where(AuditEvent.at >= since)
+        conditions.append(AuditEvent.at >= since)
     if until is not None:
-        query = query.where(AuditEvent.at < until)
-    return query
+        conditions.append(AuditEvent.at < until)
+    return conditions
 
 
 def list_events(
@@ -68,11 +66,11 @@ def list_events(
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[Sequence[AuditEvent], int]:
-    filters = dict(
+    conditions = _conditions(
         entity_type=entity_type, entity_id=entity_id, action=action, actor=actor, since=since, until=until
     )
-    total = session.scalar(_filtered(select(func.count(AuditEvent.id)), **filters)) or 0
+    total = session.scalar(select(func.count(AuditEvent.id)).where(*conditions)) or 0
     rows = session.scalars(
-        _filtered(select(AuditEvent), **filters).order_by(AuditEvent.id.desc()).limit(limit).offset(offset)
+        select(AuditEvent).where(*conditions).order_by(AuditEvent.id.desc()).limit(limit).offset(offset)
     ).all()
     return rows, total

@@ -48,9 +48,7 @@ def hash_key(key: str) -> str:
 def create_api_key(session: Session, *, name: str, role: Role, created_by: Principal) -> tuple[ApiKey, str]:
     """Create a key and return it with its plain text, which is shown once and never again."""
     plain = KEY_PREFIX + secrets.token_urlsafe(32)
-    api_key = ApiKey(
-        name=name, role=role, prefix=plain[:10], key_hash=hash_key(plain), created_by=created_by.actor
-    )
+    api_key = ApiKey(name=name, role=role, prefix=plain[:10], key_hash=hash_key(plain), created_by=created_by.actor)
     session.add(api_key)
     session.flush()
     audit.record(

@@ -1,0 +1,270 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from contacts.models import OrganisationKind
+from contacts.validation import normalise_email, normalise_mobile
+
+Area = Literal["Kokkola", "Perhonjokilaakso", "Lestijokilaakso"]
+Language = Literal["fi", "sv", "en"]
+Key = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z0-9_]+$")]
+BusinessId = Annotated[str, Field(pattern=r"^\d{7}-\d$")]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _mobile_or_none(value: str | None) -> str | None:
+    return None if value is None or value == "" else normalise_mobile(value)
+
+
+def _email_or_none(value: str | None) -> str | None:
+    return None if value is None or value == "" else normalise_email(value)
+
+
+# Organisations ---------------------------------------------------------------------------------------------------
+
+
+class OrganisationCreate(_Input):
+    key: Key
+    short_name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=200)
+    name_sv: str | None = Field(None, max_length=200)
+    name_en: str | None = Field(None, max_length=200)
+    business_id: BusinessId | None = None
+    kind: OrganisationKind
+    area: Area | None = None
+    population: int | None = Field(None, ge=0, le=10_000_000)
+    languages: list[Language] = Field(default=["fi"], min_length=1, max_length=3)
+    parent_id: int | None = Field(None, ge=1)
+
+
+class OrganisationUpdate(_Input):
+    short_name: str | None = Field(None, min_length=1, max_length=100)
+    name: str | None = Field(None, min_length=1, max_length=200)
+    name_sv: str | None = Field(None, max_length=200)
+    name_en: str | None = Field(None, max_length=200)
+    business_id: BusinessId | None = None
+    area: Area | None = None
+    population: int | None = Field(None, ge=0, le=10_000_000)
+    languages: list[Language] | None = Field(None, min_length=1, max_length=3)
+
+
+class OrganisationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    key: str
+    short_name: str
+    name: str
+    name_sv: str | None
+    name_en: str | None
+    business_id: str | None
+    kind: OrganisationKind
+    area: str | None
+    population: int | None
+    languages: list[str]
+    parent_id: int | None
+
+
+class OrganisationList(BaseModel):
+    items: list[OrganisationRead]
+    total: int
+
+
+# People ------------------------------------------------------------------------------------------------------------
+
+
+class PersonCreate(_Input):
+    name: str = Field(min_length=1, max_length=200)
+    organisation_id: int = Field(ge=1)
+    title: str | None = Field(None, max_length=200)
+    mobile: str | None = Field(None, max_length=40, description="Mobile number; stored as E.164 (default region FI)")
+    email: str | None = Field(None, max_length=254)
+    language: Language = "fi"
+    active: bool = True
+
+    _check_mobile = field_validator("mobile")(_mobile_or_none)
+    _check_email = field_validator("email")(_email_or_none)
+
+
+class PersonUpdate(_Input):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    organisation_id: int | None = Field(None, ge=1)
+    title: str | None = Field(None, max_length=200)
+    mobile: str | None = Field(None, max_length=40)
+    email: str | None = Field(None, max_length=254)
+    language: Language | None = None
+    active: bool | None = None
+
+    _check_mobile = field_validator("mobile")(_mobile_or_none)
+    _check_email = field_validator("email")(_email_or_none)
+
+
+class PersonRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    organisation_id: int
+    title: str | None
+    mobile: str | None
+    email: str | None
+    language: str
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class PersonList(BaseModel):
+    items: list[PersonRead]
+    total: int
+
+
+# Groups ------------------------------------------------------------------------------------------------------------
+
+
+class GroupCreate(_Input):
+    key: Key
+    name: str = Field(min_length=1, max_length=200)
+    name_sv: str | None = Field(None, max_length=200)
+    name_en: str | None = Field(None, max_length=200)
+    description: str | None = Field(None, max_length=1000)
+    organisation_id: int | None = Field(None, ge=1)
+
+
+class GroupUpdate(_Input):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    name_sv: str | None = Field(None, max_length=200)
+    name_en: str | None = Field(None, max_length=200)
+    description: str | None = Field(None, max_length=1000)
+
+
+class GroupRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    key: str
+    name: str
+    name_sv: str | None
+    name_en: str | None
+    description: str | None
+    organisation_id: int | None
+    builtin: bool
+    member_count: int = 0
+
+
+class GroupList(BaseModel):
+    items: list[GroupRead]
+    total: int
+
+
+class MemberCreate(_Input):
+    person_id: int = Field(ge=1)
+    role: str = Field(min_length=1, max_length=60)
+    order: int = Field(0, ge=0, le=10_000)
+    deputy_of: int | None = Field(None, ge=1, description="Membership id of the member this person deputises")
+
+
+class MemberUpdate(_Input):
+    role: str | None = Field(None, min_length=1, max_length=60)
+    order: int | None = Field(None, ge=0, le=10_000)
+    deputy_of: int | None = Field(None, ge=1)
+
+
+class MemberRead(BaseModel):
+    id: int
+    person_id: int
+    name: str
+    organisation_id: int
+    title: str | None
+    role: str
+    order: int
+    deputy_of: int | None
+    active: bool
+
+
+class GroupDetail(GroupRead):
+    members: list[MemberRead]
+
+
+# Roles -------------------------------------------------------------------------------------------------------------
+
+
+class RoleRead(BaseModel):
+    key: str
+    names: dict[str, str]
+    basis: str
+    required: dict[str, object] | None
+    deputy: bool
+    group: str
+
+
+class RoleList(BaseModel):
+    items: list[RoleRead]
+    total: int
+
+
+# Roster import and compliance --------------------------------------------------------------------------------------
+
+
+class RowErrorRead(BaseModel):
+    row: int
+    column: str | None
+    message: str
+
+
+class ImportReportRead(BaseModel):
+    dry_run: bool
+    applied: bool
+    changed: bool
+    rows: int
+    errors: list[RowErrorRead]
+    people_created: int
+    people_updated: int
+    memberships_added: int
+    memberships_updated: int
+    memberships_removed: int
+
+
+class HolderRead(BaseModel):
+    person_id: int
+    name: str
+    organisation: str
+    reachable: bool
+    deputies: list[str]
+    problems: list[str]
+
+
+class RequirementRead(BaseModel):
+    scope: str
+    role: str
+    role_name: dict[str, str]
+    required: int
+    status: Literal["ok", "incomplete", "missing"]
+    deputy_expected: bool
+    has_deputy: bool
+    reachable: bool
+    named: list[HolderRead]
+    problems: list[str]
+
+
+class RuleRead(BaseModel):
+    rule: str
+    ok: bool
+    message: str
+
+
+class ComplianceRead(BaseModel):
+    generated_at: datetime
+    complete: bool
+    met: int
+    total: int
+    organisations: dict[str, list[RequirementRead]]
+    areas: list[RequirementRead]
+    region: list[RequirementRead]
+    rules: list[RuleRead]

@@ -1,0 +1,363 @@
+"""Data access for organisations, people, groups and memberships. Every change is audited with its actor."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from alueturva.audit import service as audit
+from alueturva.auth.service import Principal
+from alueturva.errors import Conflict, Invalid, NotFound
+from contacts import catalogue
+from contacts.models import Group, Membership, Organisation, Person
+
+
+def apply_changes(entity: object, values: dict[str, Any]) -> dict[str, list[Any]]:
+    """Apply ``values`` to ``entity`` and return what changed as ``{field: [old, new]}``."""
+    changed: dict[str, list[Any]] = {}
+    for field, new in values.items():
+        old = getattr(entity, field)
+        if old != new:
+            setattr(entity, field, new)
+            changed[field] = [old, new]
+    return changed
+
+
+def _redact(changes: dict[str, list[Any]]) -> dict[str, Any]:
+    """Audit details keep which personal fields changed, not their values (the log is read widely)."""
+    personal = {"mobile", "email", "name"}
+    return {field: ("changed" if field in personal else values) for field, values in changes.items()}
+
+
+# Organisations ---------------------------------------------------------------------------------------------------
+
+
+def list_organisations(session: Session) -> Sequence[Organisation]:
+    return session.scalars(select(Organisation).order_by(Organisation.kind, Organisation.short_name)).all()
+
+
+def get_organisation(session: Session, *, organisation_id: int) -> Organisation:
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise NotFound(f"no organisation with id {organisation_id}")
+    return organisation
+
+
+def find_organisation(session: Session, *, reference: str) -> Organisation | None:
+    """An organisation by its business id, key, short name or any of its names (case-insensitive)."""
+    wanted = reference.strip().casefold()
+    for organisation in list_organisations(session):
+        names = (
+            organisation.business_id,
+            organisation.key,
+            organisation.short_name,
+            organisation.name,
+            organisation.name_sv,
+            organisation.name_en,
+        )
+        if any(name is not None and name.casefold() == wanted for name in names):
+            return organisation
+    return None
+
+
+def create_organisation(session: Session, *, values: dict[str, Any], actor: Principal) -> Organisation:
+    if values.get("parent_id") is not None:
+        get_organisation(session, organisation_id=values["parent_id"])
+    organisation = Organisation(**values)
+    session.add(organisation)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.actor,
+        action="organisation.create",
+        entity_type="organisation",
+        entity_id=organisation.id,
+        details={"key": organisation.key},
+    )
+    return organisation
+
+
+def update_organisation(
+    session: Session, *, organisation: Organisation, values: dict[str, Any], actor: Principal
+) -> Organisation:
+    changes = apply_changes(organisation, values)
+    if changes:
+        session.flush()
+        audit.record(
+            session,
+            actor=actor.actor,
+            action="organisation.update",
+            entity_type="organisation",
+            entity_id=organisation.id,
+            details=changes,
+        )
+    return organisation
+
+
+def delete_organisation(session: Session, *, organisation: Organisation, actor: Principal) -> None:
+    in_use = session.scalar(select(func.count(Person.id)).where(Person.organisation_id == organisation.id))
+    if in_use:
+        raise Conflict(f"organisation {organisation.id} still has {in_use} people; move or delete them first")
+    session.delete(organisation)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.actor,
+        action="organisation.delete",
+        entity_type="organisation",
+        entity_id=organisation.id,
+        details={"key": organisation.key},
+    )
+
+
+# People ------------------------------------------------------------------------------------------------------------
+
+
+def list_people(
+    session: Session,
+    *,
+    organisation_id: int | None = None,
+    active: bool | None = None,
+    query: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[Sequence[Person], int]:
+    statement = select(Person)
+    if organisation_id is not None:
+        statement = statement.where(Person.organisation_id == organisation_id)
+    if active is not None:
+        statement = statement.where(Person.active == active)
+    if query:
+        pattern = f"%{query.lower()}%"
+        statement = statement.where(or_(func.lower(Person.name).like(pattern), func.lower(Person.title).like(pattern)))
+    total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    rows = session.scalars(statement.order_by(Person.name, Person.id).limit(limit).offset(offset)).all()
+    return rows, total
+
+
+def get_person(session: Session, *, person_id: int) -> Person:
+    person = session.get(Person, person_id)
+    if person is None:
+        raise NotFound(f"no person with id {person_id}")
+    return person
+
+
+def _ensure_mobile_free(session: Session, *, mobile: str | None, person_id: int | None) -> None:
+    if mobile is None:
+        return
+    holder = session.scalar(select(Person).where(Person.mobile == mobile))
+    if holder is not None and holder.id != person_id:
+        raise Conflict(f"the mobile number is already person {holder.id}'s; an SMS reply must identify one person")
+
+
+def create_person(session: Session, *, values: dict[str, Any], actor: Principal) -> Person:
+    get_organisation(session, organisation_id=values["organisation_id"])
+    _ensure_mobile_free(session, mobile=values.get("mobile"), person_id=None)
+    person = Person(**values)
+    session.add(person)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.actor,
+        action="person.create",
+        entity_type="person",
+        entity_id=person.id,
+        details={"organisation_id": person.organisation_id},
+    )
+    return person
+
+
+def update_person(session: Session, *, person: Person, values: dict[str, Any], actor: Principal) -> Person:
+    if "organisation_id" in values:
+        get_organisation(session, organisation_id=values["organisation_id"])
+    if "mobile" in values:
+        _ensure_mobile_free(session, mobile=values["mobile"], person_id=person.id)
+    changes = apply_changes(person, values)
+    if changes:
+        session.flush()
+        audit.record(
+            session,
+            actor=actor.actor,
+            action="person.update",
+            entity_type="person",
+            entity_id=person.id,
+            details=_redact(changes),
+        )
+    return person
+
+
+def delete_person(session: Session, *, person: Person, actor: Principal) -> None:
+    session.delete(person)
+    session.flush()
+    audit.record(session, actor=actor.actor, action="person.delete", entity_type="person", entity_id=person.id)
+
+
+# Groups and memberships --------------------------------------------------------------------------------------------
+
+
+def list_groups(session: Session) -> Sequence[tuple[Group, int]]:
+    counts = select(Membership.group_id, func.count(Membership.id).label("n")).group_by(Membership.group_id).subquery()
+    rows = session.execute(
+        select(Group, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.group_id == Group.id)
+        .order_by(Group.builtin.desc(), Group.key)
+    ).all()
+    return [(row[0], int(row[1])) for row in rows]
+
+
+def get_group(session: Session, *, group_id: int) -> Group:
+    group = session.scalar(
+        select(Group).where(Group.id == group_id).options(selectinload(Group.members).selectinload(Membership.person))
+    )
+    if group is None:
+        raise NotFound(f"no group with id {group_id}")
+    return group
+
+
+def find_group(session: Session, *, reference: str) -> Group | None:
+    """A group by its key or any of its names (case-insensitive)."""
+    wanted = reference.strip().casefold()
+    for group in session.scalars(select(Group)):
+        if any(n is not None and n.casefold() == wanted for n in (group.key, group.name, group.name_sv, group.name_en)):
+            return group
+    return None
+
+
+def create_group(session: Session, *, values: dict[str, Any], actor: Principal) -> Group:
+    if values.get("organisation_id") is not None:
+        get_organisation(session, organisation_id=values["organisation_id"])
+    group = Group(**values, builtin=False)
+    session.add(group)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.actor,
+        action="group.create",
+        entity_type="group",
+        entity_id=group.id,
+        details={"key": group.key},
+    )
+    return group
+
+
+def update_group(session: Session, *, group: Group, values: dict[str, Any], actor: Principal) -> Group:
+    changes = apply_changes(group, values)
+    if changes:
+        session.flush()
+        audit.record(
+            session,
+            actor=actor.actor,
+            action="group.update",
+            entity_type="group",
+            entity_id=group.id,
+            details=changes,
+        )
+    return group
+
+
+def delete_group(session: Session, *, group: Group, actor: Principal) -> None:
+    if group.builtin:
+        raise Conflict(f"group '{group.key}' is built in (the agreement requires it) and cannot be deleted")
+    session.delete(group)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.actor,
+        action="group.delete",
+        entity_type="group",
+        entity_id=group.id,
+        details={"key": group.key},
+    )
+
+
+def check_role(role_key: str) -> None:
+    if role_key not in catalogue.roles_by_key():
+        known = ", ".join(sorted(catalogue.roles_by_key()))
+        raise Invalid(f"unknown role '{role_key}'; known roles: {known}")
+
+
+def _check_deputy(group: Group, *, deputy_of: int | None, membership_id: int | None) -> None:
+    if deputy_of is None:
+        return
+    if deputy_of == membership_id:
+        raise Invalid("a member cannot be their own deputy")
+    if deputy_of not in {m.id for m in group.members}:
+        raise Invalid(f"deputy_of {deputy_of} is not a member of group {group.id}")
+
+
+def add_member(
+    session: Session,
+    *,
+    group: Group,
+    person: Person,
+    role_key: str,
+    order: int,
+    deputy_of: int | None,
+    actor: Principal,
+) -> Membership:
+    check_role(role_key)
+    _check_deputy(group, deputy_of=deputy_of, membership_id=None)
+    if any(m.person_id == person.id and m.role_key == role_key for m in group.members):
+        raise Conflict(f"person {person.id} already holds the role '{role_key}' in group {group.id}")
+    membership = Membership(group=group, person=person, role_key=role_key, order=order, deputy_of_id=deputy_of)
+    session.add(membership)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.actor,
+        action="membership.create",
+        entity_type="group",
+        entity_id=group.id,
+        details={
+            "membership_id": membership.id,
+            "person_id": person.id,
+            "role": role_key,
+            "deputy_of": deputy_of,
+        },
+    )
+    return membership
+
+
+def get_membership(group: Group, *, membership_id: int) -> Membership:
+    for membership in group.members:
+        if membership.id == membership_id:
+            return membership
+    raise NotFound(f"no member {membership_id} in group {group.id}")
+
+
+def update_member(
+    session: Session, *, group: Group, membership: Membership, values: dict[str, Any], actor: Principal
+) -> Membership:
+    if "role_key" in values:
+        check_role(values["role_key"])
+    if "deputy_of_id" in values:
+        _check_deputy(group, deputy_of=values["deputy_of_id"], membership_id=membership.id)
+    changes = apply_changes(membership, values)
+    if changes:
+        session.flush()
+        audit.record(
+            session,
+            actor=actor.actor,
+            action="membership.update",
+            entity_type="group",
+            entity_id=group.id,
+            details={"membership_id": membership.id, **changes},
+        )
+    return membership
+
+
+def remove_member(session: Session, *, group: Group, membership: Membership, actor: Principal) -> None:
+    group.members.remove(membership)
+    session.delete(membership)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.actor,
+        action="membership.delete",
+        entity_type="group",
+        entity_id=group.id,
+        details={"membership_id": membership.id, "person_id": membership.person_id},
+    )
