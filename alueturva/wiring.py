@@ -15,6 +15,8 @@ from alueturva.scheduler import PeriodicTask
 
 def import_models() -> None:
     """Import every domain's tables so that ``Base.metadata`` knows them all (migrations, tests)."""
+    import alueturva.audit.models  # noqa: F401
+    import alueturva.auth.models  # noqa: F401
     import contacts.models  # noqa: F401
 
 
