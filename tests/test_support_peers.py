@@ -127,8 +127,7 @@ def test_latency_is_served_concurrently(fake_twilio: FakeTwilio) -> None:
 
     requests = fake_twilio.requests
     overlapping = max(
-        sum(other["received_at"] <= r["received_at"] < other["answered_at"] for other in requests)
-        for r in requests
+        sum(other["received_at"] <= r["received_at"] < other["answered_at"] for other in requests) for r in requests
     )
     assert len(fake_twilio.messages) == 8
     assert overlapping > 1
@@ -151,9 +150,7 @@ def _signature_checking_app(auth_token: str, received: list[dict[str, str]]) -> 
     @app.post("/webhooks/twilio/status")
     async def status(request: Request) -> dict[str, bool]:
         form = {key: str(value) for key, value in (await request.form()).items()}
-        valid = RequestValidator(auth_token).validate(
-            CALLBACK_URL, form, request.headers.get("X-Twilio-Signature", "")
-        )
+        valid = RequestValidator(auth_token).validate(CALLBACK_URL, form, request.headers.get("X-Twilio-Signature", ""))
         if valid:
             received.append(form)
         return {"valid": valid}
@@ -187,9 +184,11 @@ def test_fake_in_its_own_process_reports_its_state(tmp_path: Path) -> None:
         fake.configure(fail_ratio=1.0, fail_statuses=[429])
         with pytest.raises(TwilioRestException):
             client.messages.create(to="+358501234568", from_=TWILIO_FROM, body="Hei")
-        state = fake.snapshot()
+        state, stats = fake.snapshot(), fake.stats()
 
     assert state["request_count"] == 2
+    assert (stats["request_count"], stats["accepted"], stats["in_flight"]) == (2, 1, 0)
+    assert stats["first_request_at"] < stats["last_request_at"]
     assert [m["to"] for m in state["messages"]] == ["+358501234567"]
 
 
@@ -263,7 +262,7 @@ def test_worker_processes_take_jobs_and_die_on_kill9(
     deadline = time.monotonic() + 15
     while job.get_status(refresh=True) != "finished" and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert job.return_value() == worker.pid  # the work horse is the worker's child
+    assert job.return_value() == worker.pid, rq_workers.logs()  # the work horse is the worker's child
 
     worker.kill9()
     assert not worker.alive()

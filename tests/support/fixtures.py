@@ -140,9 +140,7 @@ class WorkerPool:
 
 
 @pytest.fixture
-def rq_workers(
-    database_url: str, redis_server: RedisServer, queue_name: str, tmp_path: Path
-) -> Iterator[WorkerPool]:
+def rq_workers(database_url: str, redis_server: RedisServer, queue_name: str, tmp_path: Path) -> Iterator[WorkerPool]:
     pool = WorkerPool(redis_server.url, queue_name, tmp_path)
     yield pool
     pool.stop_all()

@@ -176,9 +176,10 @@ class ServiceProcess:
         return self._process is not None and self._process.poll() is None
 
     def kill9(self) -> None:
-        """SIGKILL: the process dies mid-job, without any cleanup (its RQ job stays 'started')."""
+        """SIGKILL the process and everything it started (an RQ worker's forked work horse with it), as when
+        its machine dies: no cleanup, the current job stays 'started' and its claims stay taken."""
         if self.alive():
-            self.process.send_signal(signal.SIGKILL)
+            os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
     def terminate(self, timeout: float = 15) -> None:
@@ -234,9 +235,7 @@ class SchedulerProcess(ServiceProcess):
 class ApiServer(ServiceProcess):
     """``alueturva serve`` (uvicorn) on a free loopback port; ``url`` is its base URL."""
 
-    def __init__(
-        self, env: Mapping[str, str], log_path: Path, *, workers: int = 1, port: int | None = None
-    ) -> None:
+    def __init__(self, env: Mapping[str, str], log_path: Path, *, workers: int = 1, port: int | None = None) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         args = ["serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers)]

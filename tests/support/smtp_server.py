@@ -47,9 +47,7 @@ class _Handler:
             return None
         return f"{code} {_REPLY_TEXT.get(code, 'Refused by the test server')}"
 
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
-    ) -> str:
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]) -> str:
         with self.lock:
             self.rcpt_attempts += 1
         refusal = self._refusal()

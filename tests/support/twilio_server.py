@@ -181,6 +181,7 @@ class FakeTwilio:
         app = web.Application(client_max_size=1024 * 1024)
         app.router.add_post(f"/{API_VERSION}/Accounts/{{account_sid}}/Messages.json", self._create_message)
         app.router.add_get("/_fake/state", self._state)
+        app.router.add_get("/_fake/stats", self._stats)
         app.router.add_post("/_fake/config", self._configure)
         app.router.add_post("/_fake/reset", self._reset_route)
         return app
@@ -280,9 +281,7 @@ class FakeTwilio:
             "price": None,
             "price_unit": "USD",
             "sid": sid,
-            "status": "accepted"
-            if fields.get("MessagingServiceSid") and not fields.get("From")
-            else "queued",
+            "status": "accepted" if fields.get("MessagingServiceSid") and not fields.get("From") else "queued",
             "subresource_uris": {"media": uri.replace(".json", "/Media.json")},
             "to": fields["To"],
             "uri": uri,
@@ -290,6 +289,9 @@ class FakeTwilio:
 
     async def _state(self, request: web.Request) -> web.Response:
         return web.json_response(self.snapshot())
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        return web.json_response(self.stats())
 
     async def _configure(self, request: web.Request) -> web.Response:
         self.configure(**(await request.json()))
@@ -308,6 +310,19 @@ class FakeTwilio:
                 "in_flight": self.in_flight,
                 "messages": list(self.messages),
                 "requests": [dict(r) for r in self.requests],
+            }
+
+    def stats(self) -> dict[str, Any]:
+        """Counts and the first and last request times (``time.time()``), cheap enough to poll."""
+        with self._lock:
+            received = [r["received_at"] for r in self.requests]
+            return {
+                "request_count": self.request_count,
+                "in_flight": self.in_flight,
+                "accepted": len(self.messages),
+                "distinct_to": len({m["to"] for m in self.messages}),
+                "first_request_at": min(received, default=None),
+                "last_request_at": max(received, default=None),
             }
 
     def configure(
@@ -412,9 +427,7 @@ class LoopbackHttpClient(TwilioHttpClient):
         self.loopback_base_url = base_url.rstrip("/")
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
-        return super().request(
-            method, url.replace(TWILIO_API_BASE, self.loopback_base_url, 1), *args, **kwargs
-        )
+        return super().request(method, url.replace(TWILIO_API_BASE, self.loopback_base_url, 1), *args, **kwargs)
 
 
 def loopback_client(
@@ -424,9 +437,7 @@ def loopback_client(
     return Client(account_sid, auth_token, http_client=LoopbackHttpClient(base_url))
 
 
-def post_form(
-    url: str, params: Mapping[str, str], headers: Mapping[str, str], *, http: httpx.Client | None
-) -> int:
+def post_form(url: str, params: Mapping[str, str], headers: Mapping[str, str], *, http: httpx.Client | None) -> int:
     if http is not None:
         return http.post(url, data=dict(params), headers=dict(headers)).status_code
     return httpx.post(url, data=dict(params), headers=dict(headers), timeout=10).status_code
@@ -477,6 +488,11 @@ class FakeTwilioProcess:
 
     def snapshot(self) -> dict[str, Any]:
         response = httpx.get(f"{self.base_url}/_fake/state", timeout=30)
+        response.raise_for_status()
+        return dict(response.json())
+
+    def stats(self) -> dict[str, Any]:
+        response = httpx.get(f"{self.base_url}/_fake/stats", timeout=30)
         response.raise_for_status()
         return dict(response.json())
 
