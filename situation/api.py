@@ -1,0 +1,145 @@
+"""HTTP routes of the situational picture, observations and readiness decisions (DESIGN.md §5)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query, Request, status
+from pydantic import AwareDatetime, Discriminator, Tag
+
+from alueturva.auth.dependencies import DbSession, Operator, Reporter, Viewer
+from alueturva.db import get_database
+from alueturva.errors import Invalid
+from alueturva.queue import get_queue
+from situation import flows, service
+from situation.cap import MAX_CAP_BYTES
+from situation.schemas import (
+    CapImportResult,
+    DecisionIn,
+    DecisionOut,
+    IngestResult,
+    ObservationBatch,
+    ObservationIn,
+    SnapshotIn,
+    SnapshotList,
+    SnapshotOut,
+    SnapshotSummary,
+    StatusReportIn,
+    StatusReportOut,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["situation"])
+
+
+def _one_or_many(value: Any) -> str:
+    return "many" if isinstance(value, dict) and "observations" in value else "one"
+
+
+ObservationsBody = Annotated[
+    Annotated[ObservationBatch, Tag("many")] | Annotated[ObservationIn, Tag("one")],
+    Discriminator(_one_or_many),
+    Body(
+        description='One observation, or {"observations": [...]} for many; all are stored or none.',
+        openapi_examples={
+            "one": {
+                "value": {
+                    "indicator": "power_outage_customers",
+                    "area": "kokkola",
+                    "value": 12.5,
+                    "observed_at": "2026-11-28T12:00:00Z",
+                    "source": "verkkoyhtio",
+                    "source_id": "outage-2026-11-28T12",
+                }
+            }
+        },
+    ),
+]
+
+
+@router.get("/situation")
+def get_situation(session: DbSession, _: Viewer) -> dict[str, Any]:
+    """The picture: per area the decided level, the recommended level and why, the indicators, anticipation."""
+    return flows.current_picture(session)
+
+
+@router.get("/situation/history")
+def get_history(
+    session: DbSession,
+    _: Viewer,
+    start: Annotated[AwareDatetime, Query(alias="from", description="ISO 8601 with a time zone")],
+    end: Annotated[AwareDatetime, Query(alias="to", description="ISO 8601 with a time zone")],
+    area: Annotated[str | None, Query(max_length=40)] = None,
+    indicator: Annotated[str | None, Query(max_length=60)] = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> dict[str, Any]:
+    """Decided and recommended levels and observations over a period (observations up to ``limit``)."""
+    return flows.history(session, start=start, end=end, area=area, indicator=indicator, limit=limit)
+
+
+@router.post("/situation/snapshots", status_code=status.HTTP_201_CREATED)
+def post_snapshot(body: SnapshotIn, session: DbSession, principal: Operator) -> SnapshotOut:
+    """Freeze the picture as it is now (exercise reports refer to snapshots)."""
+    return flows.take_snapshot(session, label=body.label, actor=principal.actor)
+
+
+@router.get("/situation/snapshots")
+def list_snapshots(
+    session: DbSession,
+    _: Viewer,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> SnapshotList:
+    rows, total = service.list_snapshots(session, limit=limit, offset=offset)
+    items = [SnapshotSummary(id=s.id, label=s.label, taken_at=s.taken_at, taken_by=s.taken_by) for s in rows]
+    return SnapshotList(items=items, total=total)
+
+
+@router.get("/situation/snapshots/{snapshot_id}")
+def get_snapshot(snapshot_id: int, session: DbSession, _: Viewer) -> SnapshotOut:
+    return flows.get_snapshot(session, snapshot_id=snapshot_id)
+
+
+@router.post("/situation/status-reports", status_code=status.HTTP_201_CREATED)
+def post_status_report(body: StatusReportIn, session: DbSession, principal: Reporter) -> StatusReportOut:
+    """A municipality's own status: management group convened, staff availability, key services running."""
+    return flows.report_status(session, payload=body, actor=principal.actor)
+
+
+@router.post("/observations")
+def post_observations(body: ObservationsBody, session: DbSession, principal: Reporter) -> IngestResult:
+    """Store one or many observations; a re-sent (source, source_id) is counted as a duplicate, not stored."""
+    items = body.observations if isinstance(body, ObservationBatch) else [body]
+    return flows.ingest_observations(session, items=items, actor=principal.actor)
+
+
+async def _xml_body(request: Request) -> bytes:
+    document = await request.body()
+    if len(document) > MAX_CAP_BYTES:
+        raise Invalid(f"the CAP file is larger than {MAX_CAP_BYTES} bytes")
+    return document
+
+
+@router.post(
+    "/observations/cap",
+    openapi_extra={"requestBody": {"content": {"application/xml": {"schema": {"type": "string"}}}}},
+)
+def post_cap(
+    document: Annotated[bytes, Depends(_xml_body)], session: DbSession, principal: Reporter
+) -> CapImportResult:
+    """Import a CAP 1.2 warning (e.g. an FMI weather warning) as observations for the matching municipalities."""
+    return flows.import_cap(session, document=document, actor=principal.actor)
+
+
+@router.post("/readiness/decisions", status_code=status.HTTP_201_CREATED)
+def post_decision(body: DecisionIn, principal: Operator) -> DecisionOut:
+    """Decide an area's readiness level with a reason; the reactions it sets in motion are dispatched after commit."""
+    with get_database().session() as session:
+        decision = flows.decide(session, payload=body, actor=principal.actor)
+    if decision.reactions:
+        get_queue().enqueue(flows.dispatch_reactions_job)
+    return decision
+
+
+@router.get("/readiness/decisions/{decision_id}")
+def get_decision(decision_id: int, session: DbSession, _: Viewer) -> DecisionOut:
+    return flows.get_decision(session, decision_id=decision_id)

@@ -1,0 +1,100 @@
+"""The areas of the picture: the region, the three management areas and the municipalities (from contacts).
+
+Keys: ``region``; the management area names ``Kokkola``, ``Perhonjokilaakso``, ``Lestijokilaakso`` (as in alert
+targets); each municipality's organisation key (``kokkola``, ``halsua``, …).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alueturva.errors import Invalid
+from contacts.models import AREAS, Organisation, OrganisationKind
+from situation.config import Scope
+
+REGION = "region"
+REGION_NAMES = {"fi": "Keski-Pohjanmaa", "sv": "Mellersta Österbotten", "en": "Central Ostrobothnia"}
+
+
+@dataclass(frozen=True)
+class Area:
+    key: str
+    kind: Scope
+    names: dict[str, str]
+    parent: str | None
+    municipalities: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class AreaTree:
+    areas: dict[str, Area]
+
+    def get(self, key: str) -> Area:
+        area = self.areas.get(key)
+        if area is None:
+            known = ", ".join(self.areas)
+            raise Invalid(f"unknown area '{key}'; known areas: {known}")
+        return area
+
+    def lineage(self, key: str) -> list[str]:
+        """The area itself, then its parent, up to the region."""
+        keys = [key]
+        parent = self.areas[key].parent
+        while parent is not None:
+            keys.append(parent)
+            parent = self.areas[parent].parent
+        return keys
+
+    def children(self, key: str) -> list[Area]:
+        return [area for area in self.areas.values() if area.parent == key]
+
+    def bottom_up(self) -> list[Area]:
+        """Municipalities first, then management areas, then the region (children before parents)."""
+        order = {"municipality": 0, "area": 1, "region": 2}
+        return sorted(self.areas.values(), key=lambda area: (order[area.kind], area.key))
+
+    def top_down(self) -> list[Area]:
+        return list(reversed(self.bottom_up()))
+
+    def series_area(self, area_key: str, scope: Scope) -> str | None:
+        """The area whose observations of an indicator with ``scope`` apply to ``area_key`` (None: none do)."""
+        for key in self.lineage(area_key):
+            if self.areas[key].kind == scope:
+                return key
+        return None
+
+
+def build_area_tree(municipalities: list[tuple[str, str, str | None, str]]) -> AreaTree:
+    """From (key, Finnish name, Swedish name, management area) of each municipality."""
+    areas: dict[str, Area] = {
+        REGION: Area(REGION, "region", REGION_NAMES, None, tuple(sorted(m[0] for m in municipalities)))
+    }
+    for name in AREAS:
+        members = tuple(sorted(m[0] for m in municipalities if m[3] == name))
+        areas[name] = Area(name, "area", {"fi": name, "sv": name, "en": name}, REGION, members)
+    for key, name_fi, name_sv, area in municipalities:
+        names = {"fi": name_fi, "sv": name_sv or name_fi, "en": name_fi}
+        areas[key] = Area(key, "municipality", names, area, (key,))
+    return AreaTree(areas)
+
+
+def load_area_tree(session: Session) -> AreaTree:
+    rows = session.execute(
+        select(Organisation.key, Organisation.short_name, Organisation.name_sv, Organisation.area).where(
+            Organisation.kind == OrganisationKind.municipality, Organisation.area.is_not(None)
+        )
+    ).all()
+    return build_area_tree([(key, short, _swedish_short_name(short, sv), str(area)) for key, short, sv, area in rows])
+
+
+def _swedish_short_name(short_name: str, name_sv: str | None) -> str | None:
+    """'Karleby stad' -> 'Karleby'; 'Halsua kommun' -> 'Halsua'."""
+    if not name_sv:
+        return None
+    for suffix in (" stad", " kommun"):
+        if name_sv.endswith(suffix):
+            return name_sv.removesuffix(suffix)
+    return short_name

@@ -1,0 +1,118 @@
+"""CAP 1.2 warnings (e.g. FMI weather warnings) as observations of the configured indicator.
+
+The file is validated against the OASIS CAP 1.2 schema. Severity becomes the value (``cap.severity_values``);
+each ``area`` is matched to our municipalities by its ``areaDesc`` or a ``geocode`` value (``cap.area_aliases``;
+a region alias matches every municipality). One observation per municipality: the most severe info in force.
+A cancelled or expired warning gives the value of "Minor" (no warning).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import xmlschema
+from lxml import etree
+
+from alueturva.errors import Invalid
+from situation.config import CapImport
+from situation.schemas import ObservationIn
+
+NS = {"cap": "urn:oasis:names:tc:emergency:cap:1.2"}
+MAX_CAP_BYTES = 2_000_000
+
+
+@dataclass(frozen=True)
+class CapObservations:
+    identifier: str
+    observations: list[ObservationIn]
+    matched_areas: list[str]
+    unmatched_areas: list[str]
+
+
+@lru_cache(maxsize=1)
+def _schema() -> xmlschema.XMLSchema:
+    return xmlschema.XMLSchema(str(Path(__file__).with_name("cap12.xsd")))
+
+
+def parse_cap(document: bytes) -> etree._Element:
+    """Parse and validate; a file that is not well-formed CAP 1.2 raises ``Invalid`` saying what is wrong."""
+    if not document.strip():
+        raise Invalid("the CAP file is empty")
+    if len(document) > MAX_CAP_BYTES:
+        raise Invalid(f"the CAP file is larger than {MAX_CAP_BYTES} bytes")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    try:
+        root = etree.fromstring(document, parser)
+    except etree.XMLSyntaxError as exc:
+        raise Invalid(f"the CAP file is not well-formed XML: {exc}") from exc
+    error = next(_schema().iter_errors(root), None)
+    if error is not None:
+        raise Invalid(f"the file is not valid CAP 1.2: {error.reason} (at {error.path})")
+    return root
+
+
+def _text(element: Any, path: str) -> str | None:
+    found = element.find(path, NS)
+    return found.text.strip() if found is not None and found.text else None
+
+
+def _datetime(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _area_names(area: Any) -> list[str]:
+    names = [_text(area, "cap:areaDesc") or ""]
+    names.extend((value.text or "").strip() for value in area.findall("cap:geocode/cap:value", NS))
+    return [name for name in names if name]
+
+
+def _match(names: list[str], rules: CapImport) -> set[str]:
+    wanted = {name.casefold() for name in names}
+    wanted |= {part.strip().casefold() for name in names for part in name.replace(";", ",").split(",")}
+    if wanted & {alias.casefold() for alias in rules.region_aliases}:
+        return set(rules.area_aliases)
+    return {key for key, aliases in rules.area_aliases.items() if wanted & {a.casefold() for a in aliases}}
+
+
+def cap_observations(document: bytes, *, rules: CapImport, now: datetime) -> CapObservations:
+    """The observations a CAP alert gives for our municipalities."""
+    root = parse_cap(document)
+    identifier = _text(root, "cap:identifier") or ""
+    sender = _text(root, "cap:sender") or ""
+    status = _text(root, "cap:status")
+    if status != "Actual":
+        raise Invalid(f"the CAP alert has status '{status}'; only Actual warnings change the situational picture")
+    sent = _datetime(_text(root, "cap:sent"))
+    assert sent is not None  # required by the schema
+    cancelled = _text(root, "cap:msgType") == "Cancel"
+    no_warning = rules.severity_values.get("Minor", 0.0)
+    values: dict[str, float] = {}
+    unmatched: list[str] = []
+    for info in root.findall("cap:info", NS):
+        expires = _datetime(_text(info, "cap:expires"))
+        severity = _text(info, "cap:severity") or "Unknown"
+        in_force = not cancelled and (expires is None or expires > now)
+        value = rules.severity_values.get(severity, no_warning) if in_force else no_warning  # type: ignore[call-overload]
+        for area in info.findall("cap:area", NS):
+            names = _area_names(area)
+            municipalities = _match(names, rules)
+            if not municipalities:
+                unmatched.extend(name for name in names[:1] if name not in unmatched)
+            for key in municipalities:
+                values[key] = max(values.get(key, value), value)
+    observations = [
+        ObservationIn(
+            indicator=rules.indicator,
+            area=key,
+            value=value,
+            observed_at=sent,
+            source=f"cap:{sender}"[:120],
+            source_id=f"{identifier}:{key}"[:200],
+        )
+        for key, value in sorted(values.items())
+    ]
+    return CapObservations(identifier, observations, sorted(values), unmatched)

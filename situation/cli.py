@@ -1,0 +1,86 @@
+"""`alueturva situation …`: the picture at the terminal, CAP import and readiness decisions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from alueturva.errors import Invalid
+
+situation_app = typer.Typer(help="Situational picture and readiness levels.", no_args_is_help=True)
+console = Console()
+
+
+@situation_app.command("import-cap")
+def import_cap(file: Annotated[Path, typer.Argument(help="A CAP 1.2 XML file, e.g. an FMI weather warning")]) -> None:
+    """Import a CAP 1.2 warning as observations for the matching municipalities."""
+    from alueturva.auth.service import cli_principal
+    from alueturva.db import get_database
+    from situation.flows import import_cap as import_cap_flow
+
+    try:
+        document = file.read_bytes()
+    except OSError as exc:
+        raise Invalid(f"cannot read {file}: {exc.strerror}") from exc
+    with get_database().session() as session:
+        result = import_cap_flow(session, document=document, actor=cli_principal().actor)
+    console.print(
+        f"CAP {result.identifier}: {result.stored} stored, {result.duplicates} already stored; "
+        f"municipalities: {', '.join(result.matched_areas) or '-'}"
+    )
+    if result.unmatched_areas:
+        console.print(f"areas outside our region: {', '.join(result.unmatched_areas)}")
+
+
+@situation_app.command("show")
+def show() -> None:
+    """Each area's decided and recommended level, and why."""
+    from alueturva.db import get_database
+    from situation.flows import current_picture
+
+    with get_database().session() as session:
+        picture = current_picture(session)
+    table = Table("area", "decided", "recommended", "why", "unknown")
+    for area in picture["areas"]:
+        reasons = "; ".join(reason["text"]["en"] for reason in area["recommended"]["reasons"])
+        flag = " (!)" if area["differs"] else ""
+        table.add_row(
+            area["key"],
+            area["decided"]["level"],
+            area["recommended"]["level"] + flag,
+            reasons or "-",
+            str(len(area["unknown_indicators"])),
+        )
+    console.print(table)
+
+
+@situation_app.command("decide")
+def decide(
+    area: Annotated[str, typer.Argument(help="region, a management area or a municipality key")],
+    level: Annotated[str, typer.Argument(help="perusvalmius, tehostettu_valmius or taysvalmius")],
+    reason: Annotated[str, typer.Option(help="Why (recorded and audited)")],
+) -> None:
+    """Record a readiness decision and dispatch the reactions it sets in motion."""
+    from pydantic import ValidationError
+
+    from alueturva.auth.service import cli_principal
+    from alueturva.db import get_database
+    from situation.flows import decide as decide_flow
+    from situation.flows import dispatch_reactions
+    from situation.schemas import DecisionIn
+
+    try:
+        payload = DecisionIn.model_validate({"area": area, "level": level, "reason": reason})
+    except ValidationError as exc:
+        raise Invalid("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from exc
+    with get_database().session() as session:
+        decision = decide_flow(session, payload=payload, actor=cli_principal().actor)
+    dispatch_reactions()
+    console.print(
+        f"decision {decision.id}: {decision.area} {decision.previous_level} -> {decision.level} "
+        f"(recommended {decision.recommended_level}); reactions: {len(decision.reactions)}"
+    )

@@ -1,0 +1,229 @@
+"""The readiness parameters (``config/readiness.yaml``): levels, indicators, combination and reaction rules.
+
+Loaded and validated at start (``alueturva.wiring.validate_configuration``); a mistake names the file, line and key.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from alueturva.config import config_path, load_yaml
+
+LevelKey = Literal["perusvalmius", "tehostettu_valmius", "taysvalmius"]
+LEVEL_ORDER: tuple[LevelKey, ...] = ("perusvalmius", "tehostettu_valmius", "taysvalmius")
+RAISED_LEVELS: tuple[LevelKey, ...] = ("tehostettu_valmius", "taysvalmius")
+Scope = Literal["region", "area", "municipality"]
+Direction = Literal["higher_is_worse", "lower_is_worse"]
+Domain = Literal[
+    "healthcare_capacity",
+    "staffing",
+    "power",
+    "water",
+    "telecom",
+    "weather",
+    "cyber",
+    "fuel_and_supplies",
+    "infectious_disease",
+    "population_protection",
+    "rescue_services",
+    "transport",
+    "other",
+]
+CapSeverity = Literal["Extreme", "Severe", "Moderate", "Minor", "Unknown"]
+KEY_PATTERN = r"^[a-z0-9_]+$"
+
+
+def rank(level: str) -> int:
+    """0 for perusvalmius, 1 for tehostettu valmius, 2 for täysvalmius."""
+    return LEVEL_ORDER.index(level)
+
+
+class Names(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    fi: str = Field(min_length=1)
+    sv: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+class LevelSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    key: LevelKey
+    names: Names
+
+
+class Thresholds(BaseModel):
+    """The value at which an indicator reaches each raised level (a level may be left out)."""
+
+    model_config = ConfigDict(extra="forbid")
+    tehostettu_valmius: float | None = Field(None, allow_inf_nan=False)
+    taysvalmius: float | None = Field(None, allow_inf_nan=False)
+
+    def items(self) -> list[tuple[LevelKey, float]]:
+        """(level, threshold) pairs from the lowest raised level up, only those that are set."""
+        pairs: list[tuple[LevelKey, float | None]] = [
+            ("tehostettu_valmius", self.tehostettu_valmius),
+            ("taysvalmius", self.taysvalmius),
+        ]
+        return [(level, value) for level, value in pairs if value is not None]
+
+
+class IndicatorSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(pattern=KEY_PATTERN, max_length=60)
+    names: Names
+    domain: Domain
+    unit: str = Field(max_length=40)
+    direction: Direction
+    thresholds: Thresholds
+    scope: Scope
+    freshness_minutes: int = Field(gt=0)
+    hysteresis_margin: float | None = Field(None, ge=0, allow_inf_nan=False)
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _thresholds_ordered(self) -> IndicatorSpec:
+        values = [value for _, value in self.thresholds.items()]
+        if not values:
+            raise ValueError(f"indicator {self.key}: give a threshold for at least one raised level")
+        ordered = sorted(values) if self.direction == "higher_is_worse" else sorted(values, reverse=True)
+        if values != ordered or len(set(values)) != len(values):
+            worse = "higher" if self.direction == "higher_is_worse" else "lower"
+            raise ValueError(
+                f"indicator {self.key}: with direction {self.direction} the taysvalmius threshold must be {worse} "
+                "than the tehostettu_valmius threshold"
+            )
+        return self
+
+    def is_worse_or_equal(self, value: float, threshold: float) -> bool:
+        return value >= threshold if self.direction == "higher_is_worse" else value <= threshold
+
+
+class Combination(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    indicators_to_raise: int = Field(ge=2)
+    sub_areas_to_raise_parent: int = Field(ge=1)
+
+
+class Hysteresis(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    margin_percent: float = Field(ge=0, le=50)
+    hold_minutes: int = Field(ge=0)
+
+
+class Anticipation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    trend_window_minutes: int = Field(gt=0)
+    min_points: int = Field(ge=2)
+    horizon_hours: float = Field(gt=0)
+
+
+class ObservationRules(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    future_tolerance_seconds: int = Field(ge=0, le=3600)
+
+
+class ReactionSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(pattern=KEY_PATTERN, max_length=60)
+    areas: list[str] = []
+    area_kinds: list[Scope] = []
+    when: Literal["raised", "lowered", "changed"]
+    level_at_least: LevelKey | None = None
+    groups: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _has_areas(self) -> ReactionSpec:
+        if not self.areas and not self.area_kinds:
+            raise ValueError(f"reaction {self.key}: name areas or area_kinds")
+        return self
+
+    @field_validator("groups")
+    @classmethod
+    def _group_keys(cls, groups: list[str]) -> list[str]:
+        for group in groups:
+            if not group.replace("{municipality}", "x").replace("_", "").isalnum():
+                raise ValueError(f"'{group}' is not a group key (letters, digits, _ and {{municipality}})")
+        return groups
+
+
+class CapImport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    indicator: str
+    severity_values: dict[CapSeverity, float]
+    region_aliases: list[str] = []
+    area_aliases: dict[str, list[str]]
+
+
+class ReadinessConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    levels: list[LevelSpec]
+    combination: Combination
+    hysteresis: Hysteresis
+    anticipation: Anticipation
+    observations: ObservationRules
+    indicators: list[IndicatorSpec] = Field(min_length=1)
+    reactions: list[ReactionSpec] = []
+    cap: CapImport | None = None
+
+    @field_validator("levels")
+    @classmethod
+    def _all_levels_in_order(cls, levels: list[LevelSpec]) -> list[LevelSpec]:
+        if tuple(level.key for level in levels) != LEVEL_ORDER:
+            raise ValueError(f"list the levels {', '.join(LEVEL_ORDER)} once each, in this order")
+        return levels
+
+    @field_validator("indicators")
+    @classmethod
+    def _unique_indicators(cls, indicators: list[IndicatorSpec]) -> list[IndicatorSpec]:
+        keys = [indicator.key for indicator in indicators]
+        duplicates = sorted({key for key in keys if keys.count(key) > 1})
+        if duplicates:
+            raise ValueError(f"indicator keys must be unique; repeated: {', '.join(duplicates)}")
+        return indicators
+
+    @field_validator("reactions")
+    @classmethod
+    def _unique_reactions(cls, reactions: list[ReactionSpec]) -> list[ReactionSpec]:
+        keys = [reaction.key for reaction in reactions]
+        if len(keys) != len(set(keys)):
+            raise ValueError("reaction keys must be unique")
+        return reactions
+
+    @model_validator(mode="after")
+    def _cap_indicator_exists(self) -> ReadinessConfig:
+        if self.cap is not None and self.cap.indicator not in self.indicator_map():
+            raise ValueError(f"cap.indicator '{self.cap.indicator}' is not one of the indicators")
+        return self
+
+    def indicator_map(self) -> dict[str, IndicatorSpec]:
+        return {indicator.key: indicator for indicator in self.indicators}
+
+    def level_names(self) -> dict[str, Names]:
+        return {level.key: level.names for level in self.levels}
+
+
+_override: ReadinessConfig | None = None
+
+
+@lru_cache(maxsize=4)
+def load_readiness_config(path: Path | None = None) -> ReadinessConfig:
+    """Load and validate ``config/readiness.yaml`` (or ``path``); raises ``ConfigError`` naming line and key."""
+    return load_yaml(path or config_path("readiness.yaml"), ReadinessConfig)
+
+
+def readiness_config() -> ReadinessConfig:
+    """The parameters in force: the shipped file, unless a benchmark or test has set others."""
+    return _override if _override is not None else load_readiness_config()
+
+
+def set_readiness_config(config: ReadinessConfig | None) -> None:
+    """Use ``config`` instead of the shipped file (benchmarks and tests); ``None`` goes back to the file."""
+    global _override
+    _override = config

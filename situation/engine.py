@@ -1,0 +1,318 @@
+"""The recommendation engine: from indicator values to a recommended readiness level per area, with reasons.
+
+Pure functions over plain data (no database), so that the rules can be tested exhaustively. The rules:
+
+1. Threshold: an indicator's level is the highest level whose threshold its latest value reaches.
+2. Hysteresis: a level reached recently holds until the values since have stayed below its threshold by the
+   margin for ``hold_minutes``.
+3. Staleness: a value older than the indicator's freshness window makes it unknown (never fine).
+4. Combination: ``indicators_to_raise`` indicators at one raised level raise the area one level further.
+5. Sub-areas: a parent is recommended at least the level ``sub_areas_to_raise_parent`` of its sub-areas are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from situation.areas import AreaTree
+from situation.config import LEVEL_ORDER, RAISED_LEVELS, IndicatorSpec, LevelKey, ReadinessConfig, rank
+
+SeriesKey = tuple[str, str]
+Point = tuple[datetime, float]
+SinceLookup = Callable[[IndicatorSpec, str, float], datetime | None]
+
+
+@dataclass(frozen=True)
+class Projection:
+    next_level: LevelKey
+    threshold: float
+    slope_per_hour: float
+    crosses_at: datetime
+
+
+@dataclass(frozen=True)
+class SeriesStatus:
+    """One indicator in one area, as the picture shows it."""
+
+    indicator: IndicatorSpec
+    area_key: str
+    status: str  # "ok", "raised" or "unknown"
+    level: LevelKey | None
+    value: float | None = None
+    observed_at: datetime | None = None
+    threshold: float | None = None
+    held: bool = False
+    since: datetime | None = None
+    projection: Projection | None = None
+
+    @property
+    def key(self) -> SeriesKey:
+        return (self.indicator.key, self.area_key)
+
+
+@dataclass(frozen=True)
+class Reason:
+    rule: str  # "threshold", "hysteresis", "combination" or "sub_areas"
+    level: LevelKey
+    indicator: str | None = None
+    area: str | None = None
+    value: float | None = None
+    threshold: float | None = None
+    since: datetime | None = None
+    sources: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "level": self.level,
+            "indicator": self.indicator,
+            "area": self.area,
+            "value": self.value,
+            "threshold": self.threshold,
+            "since": self.since.isoformat() if self.since else None,
+            "sources": list(self.sources),
+        }
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    level: LevelKey
+    reasons: list[Reason] = field(default_factory=list)
+
+
+def level_of(indicator: IndicatorSpec, value: float, *, margin_percent: float = 0.0) -> LevelKey:
+    """The highest level whose threshold ``value`` reaches (within the hysteresis margin when one is given)."""
+    level: LevelKey = "perusvalmius"
+    for candidate, threshold in indicator.thresholds.items():
+        margin = 0.0
+        if margin_percent:
+            margin = (
+                indicator.hysteresis_margin
+                if indicator.hysteresis_margin is not None
+                else abs(threshold) * margin_percent / 100
+            )
+        eased = threshold - margin if indicator.direction == "higher_is_worse" else threshold + margin
+        if indicator.is_worse_or_equal(value, eased):
+            level = candidate
+    return level
+
+
+def threshold_of(indicator: IndicatorSpec, level: LevelKey) -> float | None:
+    return dict(indicator.thresholds.items()).get(level)
+
+
+def evaluate_series(
+    indicator: IndicatorSpec,
+    area_key: str,
+    latest: Point | None,
+    recent: list[Point],
+    *,
+    config: ReadinessConfig,
+    now: datetime,
+) -> SeriesStatus:
+    """The level of one series: unknown when missing or stale, otherwise threshold plus hysteresis."""
+    if latest is None or latest[0] < now - timedelta(minutes=indicator.freshness_minutes):
+        return SeriesStatus(
+            indicator,
+            area_key,
+            "unknown",
+            None,
+            value=None if latest is None else latest[1],
+            observed_at=None if latest is None else latest[0],
+        )
+    observed_at, value = latest
+    raw = level_of(indicator, value)
+    level = held_level(indicator, raw, recent, config=config, now=now)
+    return SeriesStatus(
+        indicator,
+        area_key,
+        "raised" if level != "perusvalmius" else "ok",
+        level,
+        value=value,
+        observed_at=observed_at,
+        threshold=threshold_of(indicator, level),
+        held=rank(level) > rank(raw),
+        projection=project(indicator, value, raw, recent, config=config, now=now),
+    )
+
+
+def held_level(
+    indicator: IndicatorSpec, raw: LevelKey, recent: list[Point], *, config: ReadinessConfig, now: datetime
+) -> LevelKey:
+    """The level hysteresis keeps: a level reached within the recent values holds until every value since has
+    stayed below its threshold by the margin for ``hold_minutes``."""
+    hold = timedelta(minutes=config.hysteresis.hold_minutes)
+    margin = config.hysteresis.margin_percent
+    for level in reversed(RAISED_LEVELS):
+        if rank(level) <= rank(raw):
+            break
+        reached = [i for i, (_, v) in enumerate(recent) if rank(level_of(indicator, v)) >= rank(level)]
+        if not reached:
+            continue
+        clear_since: datetime | None = None
+        for at, v in recent[reached[-1] + 1 :]:
+            if rank(level_of(indicator, v, margin_percent=margin)) >= rank(level):
+                clear_since = None
+            elif clear_since is None:
+                clear_since = at
+        if clear_since is None or now - clear_since < hold:
+            return level
+    return raw
+
+
+def project(
+    indicator: IndicatorSpec,
+    value: float,
+    raw: LevelKey,
+    recent: list[Point],
+    *,
+    config: ReadinessConfig,
+    now: datetime,
+) -> Projection | None:
+    """When the linear trend of recent values reaches the next threshold, if within the horizon."""
+    window_start = now - timedelta(minutes=config.anticipation.trend_window_minutes)
+    points = [(at, v) for at, v in recent if at >= window_start]
+    if len(points) < config.anticipation.min_points:
+        return None
+    next_levels = [(lvl, t) for lvl, t in indicator.thresholds.items() if rank(lvl) > rank(raw)]
+    if not next_levels:
+        return None
+    next_level, threshold = next_levels[0]
+    slope = _slope_per_hour(points)
+    towards_worse = slope > 0 if indicator.direction == "higher_is_worse" else slope < 0
+    if not towards_worse:
+        return None
+    hours = (threshold - value) / slope
+    if hours <= 0 or hours > config.anticipation.horizon_hours:
+        return None
+    return Projection(next_level, threshold, slope, points[-1][0] + timedelta(hours=hours))
+
+
+def _slope_per_hour(points: list[Point]) -> float:
+    """Least-squares slope of value against time in hours."""
+    origin = points[0][0]
+    xs = [(at - origin).total_seconds() / 3600 for at, _ in points]
+    ys = [v for _, v in points]
+    mean_x = sum(xs) / len(xs)
+    mean_y = sum(ys) / len(ys)
+    spread = sum((x - mean_x) ** 2 for x in xs)
+    if spread == 0:
+        return 0.0
+    return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
+
+
+def expected_series(tree: AreaTree, config: ReadinessConfig, area_key: str) -> list[tuple[IndicatorSpec, str]]:
+    """The (indicator, series area) pairs that describe ``area_key`` itself (its own and enclosing scopes)."""
+    pairs = []
+    for indicator in config.indicators:
+        series_area = tree.series_area(area_key, indicator.scope)
+        if series_area is not None:
+            pairs.append((indicator, series_area))
+    return pairs
+
+
+def recommend_area(
+    statuses: list[SeriesStatus],
+    sub_area_levels: dict[str, Recommendation],
+    *,
+    config: ReadinessConfig,
+) -> Recommendation:
+    """Combine the area's own indicator levels and its sub-areas' recommendations into one level with reasons."""
+    known = [s for s in statuses if s.level is not None and s.level != "perusvalmius"]
+    base: LevelKey = "perusvalmius"
+    reasons: list[Reason] = []
+    for status in sorted(known, key=lambda s: -rank(s.level or "perusvalmius")):
+        assert status.level is not None
+        if rank(status.level) > rank(base):
+            base = status.level
+        reasons.append(
+            Reason(
+                "hysteresis" if status.held else "threshold",
+                status.level,
+                indicator=status.indicator.key,
+                area=status.area_key,
+                value=status.value,
+                threshold=status.threshold,
+                since=status.since,
+            )
+        )
+    base = _apply_combination(known, base, reasons, config=config)
+    base = _apply_sub_areas(sub_area_levels, base, reasons, config=config)
+    return Recommendation(base, reasons)
+
+
+def _apply_combination(
+    known: list[SeriesStatus], base: LevelKey, reasons: list[Reason], *, config: ReadinessConfig
+) -> LevelKey:
+    if base == "perusvalmius" or base == LEVEL_ORDER[-1]:
+        return base
+    at_base = sorted(s.indicator.key for s in known if s.level is not None and rank(s.level) >= rank(base))
+    if len(at_base) < config.combination.indicators_to_raise:
+        return base
+    raised = LEVEL_ORDER[rank(base) + 1]
+    reasons.insert(0, Reason("combination", raised, sources=tuple(at_base)))
+    return raised
+
+
+def _apply_sub_areas(
+    sub_area_levels: dict[str, Recommendation], base: LevelKey, reasons: list[Reason], *, config: ReadinessConfig
+) -> LevelKey:
+    for level in reversed(RAISED_LEVELS):
+        if rank(level) <= rank(base):
+            break
+        reached = sorted(key for key, rec in sub_area_levels.items() if rank(rec.level) >= rank(level))
+        if len(reached) >= config.combination.sub_areas_to_raise_parent:
+            reasons.insert(0, Reason("sub_areas", level, sources=tuple(reached)))
+            return level
+    return base
+
+
+@dataclass(frozen=True)
+class AreaPicture:
+    area_key: str
+    statuses: list[SeriesStatus]
+    recommendation: Recommendation
+    anticipation: list[tuple[SeriesStatus, LevelKey]]
+
+
+def compute_picture(
+    tree: AreaTree,
+    config: ReadinessConfig,
+    *,
+    latest: dict[SeriesKey, Point],
+    recent: dict[SeriesKey, list[Point]],
+    now: datetime,
+    since_lookup: SinceLookup,
+) -> dict[str, AreaPicture]:
+    """Every area's statuses, recommendation and anticipated changes, computed bottom-up."""
+    statuses: dict[SeriesKey, SeriesStatus] = {}
+    indicators = config.indicator_map()
+    for area in tree.areas.values():
+        for indicator, series_area in expected_series(tree, config, area.key):
+            key = (indicator.key, series_area)
+            if key not in statuses:
+                statuses[key] = evaluate_series(
+                    indicator, series_area, latest.get(key), recent.get(key, []), config=config, now=now
+                )
+    for key, status in statuses.items():
+        if status.level not in (None, "perusvalmius") and status.threshold is not None:
+            statuses[key] = replace(status, since=since_lookup(indicators[key[0]], key[1], status.threshold))
+    pictures: dict[str, AreaPicture] = {}
+    for area in tree.bottom_up():
+        own = [statuses[(ind.key, sa)] for ind, sa in expected_series(tree, config, area.key)]
+        subs = {child.key: pictures[child.key].recommendation for child in tree.children(area.key)}
+        recommendation = recommend_area(own, subs, config=config)
+        pictures[area.key] = AreaPicture(area.key, own, recommendation, [])
+    for area in tree.bottom_up():
+        picture = pictures[area.key]
+        subs = {child.key: pictures[child.key].recommendation for child in tree.children(area.key)}
+        for status in picture.statuses:
+            if status.projection is None:
+                continue
+            crossed = replace(status, level=status.projection.next_level, held=False)
+            what_if = [crossed if s.key == status.key else s for s in picture.statuses]
+            picture.anticipation.append((status, recommend_area(what_if, subs, config=config).level))
+    return pictures

@@ -1,0 +1,294 @@
+"""Data access of the situation domain (keyword-only functions taking a session)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from situation.config import IndicatorSpec
+from situation.engine import Point, SeriesKey
+from situation.models import (
+    LatestObservation,
+    Observation,
+    Reaction,
+    ReadinessDecision,
+    RecommendationChange,
+    Snapshot,
+    StatusReport,
+)
+
+
+def _dialect_insert(session: Session, table: Any) -> Any:
+    """INSERT … ON CONFLICT for the session's database (PostgreSQL or SQLite)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+# Observations -------------------------------------------------------------------------------------------------
+
+
+def known_source_ids(session: Session, *, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Those (source, source id) pairs that are stored already."""
+    wanted = list(set(pairs))
+    found: set[tuple[str, str]] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        rows = session.execute(
+            select(Observation.source, Observation.source_id).where(
+                tuple_(Observation.source, Observation.source_id).in_(chunk)
+            )
+        ).all()
+        found.update((source, source_id) for source, source_id in rows if source_id is not None)
+    return found
+
+
+def insert_observations(session: Session, *, rows: list[dict[str, Any]]) -> None:
+    """Bulk insert; a row whose (source, source id) another transaction stored meanwhile is skipped."""
+    if not rows:
+        return
+    statement = _dialect_insert(session, Observation).on_conflict_do_nothing(index_elements=["source", "source_id"])
+    session.execute(statement, rows)
+    _refresh_latest(session, rows=rows)
+
+
+def _refresh_latest(session: Session, *, rows: list[dict[str, Any]]) -> None:
+    newest: dict[SeriesKey, dict[str, Any]] = {}
+    for row in rows:
+        key = (row["indicator_key"], row["area_key"])
+        if key not in newest or row["observed_at"] >= newest[key]["observed_at"]:
+            newest[key] = row
+    values = [
+        {
+            "indicator_key": row["indicator_key"],
+            "area_key": row["area_key"],
+            "value": row["value"],
+            "observed_at": row["observed_at"],
+            "source": row["source"],
+        }
+        for row in newest.values()
+    ]
+    statement = _dialect_insert(session, LatestObservation)
+    statement = statement.on_conflict_do_update(
+        index_elements=["indicator_key", "area_key"],
+        set_={
+            "value": statement.excluded.value,
+            "observed_at": statement.excluded.observed_at,
+            "source": statement.excluded.source,
+        },
+        where=LatestObservation.observed_at <= statement.excluded.observed_at,
+    )
+    session.execute(statement, values)
+
+
+def latest_points(session: Session) -> dict[SeriesKey, Point]:
+    rows = session.execute(
+        select(
+            LatestObservation.indicator_key,
+            LatestObservation.area_key,
+            LatestObservation.observed_at,
+            LatestObservation.value,
+        )
+    ).all()
+    return {(indicator, area): (at, value) for indicator, area, at, value in rows}
+
+
+def recent_points(session: Session, *, since: datetime) -> dict[SeriesKey, list[Point]]:
+    """Every observation since ``since``, per series, oldest first (uses the observed_at index)."""
+    rows = session.execute(
+        select(Observation.indicator_key, Observation.area_key, Observation.observed_at, Observation.value)
+        .where(Observation.observed_at >= since)
+        .order_by(Observation.observed_at, Observation.id)
+    ).all()
+    series: dict[SeriesKey, list[Point]] = defaultdict(list)
+    for indicator, area, at, value in rows:
+        series[(indicator, area)].append((at, value))
+    return series
+
+
+def run_start(session: Session, *, indicator: IndicatorSpec, area_key: str, threshold: float) -> datetime | None:
+    """When the latest unbroken run of values at or beyond ``threshold`` began (None: no value reached it)."""
+    worse = (
+        Observation.value >= threshold if indicator.direction == "higher_is_worse" else (Observation.value <= threshold)
+    )
+    series = select(Observation.observed_at).where(
+        Observation.indicator_key == indicator.key, Observation.area_key == area_key
+    )
+    last_worse = session.scalar(series.where(worse).order_by(Observation.observed_at.desc()).limit(1))
+    if last_worse is None:
+        return None
+    last_better = session.scalar(
+        series.where(~worse, Observation.observed_at < last_worse).order_by(Observation.observed_at.desc()).limit(1)
+    )
+    first = series.where(worse)
+    if last_better is not None:
+        first = first.where(Observation.observed_at > last_better)
+    return session.scalar(first.order_by(Observation.observed_at).limit(1))
+
+
+def observations_between(
+    session: Session,
+    *,
+    start: datetime,
+    end: datetime,
+    area_keys: Sequence[str] | None,
+    indicator_key: str | None,
+    limit: int,
+) -> tuple[Sequence[Observation], int]:
+    query = select(Observation).where(Observation.observed_at >= start, Observation.observed_at < end)
+    if area_keys is not None:
+        query = query.where(Observation.area_key.in_(area_keys))
+    if indicator_key is not None:
+        query = query.where(Observation.indicator_key == indicator_key)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Observation.observed_at, Observation.id).limit(limit)).all()
+    return rows, total
+
+
+# Decisions and reactions --------------------------------------------------------------------------------------
+
+
+def current_decisions(session: Session) -> dict[str, ReadinessDecision]:
+    """The latest decision of each area."""
+    newest = (
+        select(ReadinessDecision.area_key, func.max(ReadinessDecision.id).label("id"))
+        .group_by(ReadinessDecision.area_key)
+        .subquery()
+    )
+    rows = session.scalars(select(ReadinessDecision).join(newest, ReadinessDecision.id == newest.c.id)).all()
+    return {row.area_key: row for row in rows}
+
+
+def add_decision(session: Session, **fields: Any) -> ReadinessDecision:
+    decision = ReadinessDecision(**fields)
+    session.add(decision)
+    session.flush()
+    return decision
+
+
+def decisions_between(
+    session: Session, *, start: datetime, end: datetime, area_keys: Sequence[str] | None
+) -> Sequence[ReadinessDecision]:
+    query = select(ReadinessDecision).where(ReadinessDecision.decided_at >= start, ReadinessDecision.decided_at < end)
+    if area_keys is not None:
+        query = query.where(ReadinessDecision.area_key.in_(area_keys))
+    return session.scalars(query.order_by(ReadinessDecision.decided_at, ReadinessDecision.id)).all()
+
+
+def add_reaction(session: Session, **fields: Any) -> Reaction:
+    reaction = Reaction(**fields)
+    session.add(reaction)
+    session.flush()
+    return reaction
+
+
+def reactions_of(session: Session, *, decision_id: int) -> Sequence[Reaction]:
+    return session.scalars(select(Reaction).where(Reaction.decision_id == decision_id).order_by(Reaction.id)).all()
+
+
+def due_reaction_ids(session: Session, *, now: datetime) -> list[int]:
+    return list(
+        session.scalars(
+            select(Reaction.id)
+            .where(
+                Reaction.status == "pending",
+                Reaction.next_attempt_at <= now,
+                or_(Reaction.claimed_until.is_(None), Reaction.claimed_until < now),
+            )
+            .order_by(Reaction.id)
+        )
+    )
+
+
+def claim_reaction(session: Session, *, reaction_id: int, now: datetime, lease: timedelta) -> bool:
+    """Atomically take a due reaction for ``lease``; False if another process holds it or it is done."""
+    result = session.execute(
+        update(Reaction)
+        .where(
+            Reaction.id == reaction_id,
+            Reaction.status == "pending",
+            Reaction.next_attempt_at <= now,
+            or_(Reaction.claimed_until.is_(None), Reaction.claimed_until < now),
+        )
+        .values(claimed_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def get_reaction(session: Session, *, reaction_id: int) -> Reaction | None:
+    return session.get(Reaction, reaction_id)
+
+
+def get_decision(session: Session, *, decision_id: int) -> ReadinessDecision | None:
+    return session.get(ReadinessDecision, decision_id)
+
+
+# Status reports, recommendations, snapshots -------------------------------------------------------------------
+
+
+def add_status_report(session: Session, **fields: Any) -> StatusReport:
+    report = StatusReport(**fields)
+    session.add(report)
+    session.flush()
+    return report
+
+
+def latest_status_reports(session: Session) -> dict[str, StatusReport]:
+    newest = (
+        select(StatusReport.area_key, func.max(StatusReport.id).label("id")).group_by(StatusReport.area_key).subquery()
+    )
+    rows = session.scalars(select(StatusReport).join(newest, StatusReport.id == newest.c.id)).all()
+    return {row.area_key: row for row in rows}
+
+
+def latest_recommendations(session: Session) -> dict[str, str]:
+    newest = (
+        select(RecommendationChange.area_key, func.max(RecommendationChange.id).label("id"))
+        .group_by(RecommendationChange.area_key)
+        .subquery()
+    )
+    rows = session.execute(
+        select(RecommendationChange.area_key, RecommendationChange.level).join(
+            newest, RecommendationChange.id == newest.c.id
+        )
+    ).all()
+    return {area: level for area, level in rows}
+
+
+def add_recommendation_changes(session: Session, *, rows: list[dict[str, Any]]) -> None:
+    session.add_all(RecommendationChange(**row) for row in rows)
+
+
+def recommendation_changes_between(
+    session: Session, *, start: datetime, end: datetime, area_keys: Sequence[str] | None
+) -> Sequence[RecommendationChange]:
+    query = select(RecommendationChange).where(
+        and_(RecommendationChange.changed_at >= start, RecommendationChange.changed_at < end)
+    )
+    if area_keys is not None:
+        query = query.where(RecommendationChange.area_key.in_(area_keys))
+    return session.scalars(query.order_by(RecommendationChange.changed_at, RecommendationChange.id)).all()
+
+
+def add_snapshot(session: Session, **fields: Any) -> Snapshot:
+    snapshot = Snapshot(**fields)
+    session.add(snapshot)
+    session.flush()
+    return snapshot
+
+
+def get_snapshot(session: Session, *, snapshot_id: int) -> Snapshot | None:
+    return session.get(Snapshot, snapshot_id)
+
+
+def list_snapshots(session: Session, *, limit: int, offset: int) -> tuple[Sequence[Snapshot], int]:
+    total = session.scalar(select(func.count(Snapshot.id))) or 0
+    rows = session.scalars(select(Snapshot).order_by(Snapshot.id.desc()).limit(limit).offset(offset)).all()
+    return rows, total

@@ -1,0 +1,457 @@
+"""The situation domain over HTTP: observations, the picture and its reasons, decisions, reactions, snapshots."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from alueturva.audit.models import AuditEvent
+from alueturva.auth.models import Role
+from alueturva.db import Database, utcnow
+from alueturva.queue import InProcessQueue
+from situation import reactions
+from situation.flows import dispatch_reactions
+from situation.models import LatestObservation, Observation, Reaction
+from situation.reactions import ReactionEvent
+from tests.conftest import auth
+
+Keys = dict[Role, str]
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def observation(indicator: str, area: str, value: Any, *, ago: timedelta = timedelta(0), **extra: Any) -> dict:
+    return {
+        "indicator": indicator,
+        "area": area,
+        "value": value,
+        "observed_at": iso(utcnow() - ago),
+        "source": "test",
+        **extra,
+    }
+
+
+def post(client: TestClient, keys: Keys, *items: dict) -> Any:
+    body = items[0] if len(items) == 1 else {"observations": list(items)}
+    return client.post("/api/v1/observations", json=body, headers=auth(keys[Role.reporter]))
+
+
+def picture(client: TestClient, keys: Keys) -> dict[str, dict]:
+    response = client.get("/api/v1/situation", headers=auth(keys[Role.viewer]))
+    assert response.status_code == 200, response.text
+    return {area["key"]: area for area in response.json()["areas"]}
+
+
+def indicator_of(area: dict, key: str) -> dict:
+    return next(item for item in area["indicators"] if item["indicator"] == key)
+
+
+def count_observations(database: Database) -> tuple[int, int]:
+    with database.session() as session:
+        return (
+            session.scalar(select(func.count()).select_from(Observation)) or 0,
+            session.scalar(select(func.count()).select_from(LatestObservation)) or 0,
+        )
+
+
+def test_the_empty_picture_has_every_area_and_every_indicator_unknown(client: TestClient, keys: Keys) -> None:
+    areas = picture(client, keys)
+    assert set(areas) == {
+        "region",
+        "Kokkola",
+        "Perhonjokilaakso",
+        "Lestijokilaakso",
+        "halsua",
+        "kannus",
+        "kaustinen",
+        "kokkola",
+        "lestijarvi",
+        "perho",
+        "toholampi",
+        "veteli",
+    }
+    assert areas["Perhonjokilaakso"]["municipalities"] == ["halsua", "kaustinen", "perho", "veteli"]
+    assert areas["kokkola"]["names"]["sv"] == "Karleby"
+    for area in areas.values():
+        assert area["recommended"]["level"] == "perusvalmius"
+        assert area["decided"]["level"] == "perusvalmius"
+        assert area["indicators"], area["key"]
+        assert all(item["status"] == "unknown" for item in area["indicators"])
+        assert len(area["unknown_indicators"]) == len(area["indicators"])
+    # a municipality sees its own, its management area's and the region's indicators
+    assert {"power_outage_customers", "icu_occupancy"} <= set(areas["halsua"]["unknown_indicators"])
+    assert "power_outage_customers" not in areas["region"]["unknown_indicators"]
+
+
+def test_every_situation_route_needs_a_key_and_the_right_role(client: TestClient, keys: Keys) -> None:
+    assert client.get("/api/v1/situation").status_code == 401
+    assert client.get("/api/v1/situation", headers=auth("nonsense")).status_code == 401
+    body = observation("power_outage_customers", "kokkola", 1)
+    assert client.post("/api/v1/observations", json=body, headers=auth(keys[Role.viewer])).status_code == 403
+    decision = {"area": "kokkola", "level": "tehostettu_valmius", "reason": "test"}
+    response = client.post("/api/v1/readiness/decisions", json=decision, headers=auth(keys[Role.reporter]))
+    assert response.status_code == 403
+    snapshot = client.post("/api/v1/situation/snapshots", json={"label": "x"}, headers=auth(keys[Role.viewer]))
+    assert snapshot.status_code == 403
+
+
+def test_a_crossed_threshold_raises_the_recommendation_and_says_why(client: TestClient, keys: Keys) -> None:
+    response = post(client, keys, observation("power_outage_customers", "kokkola", 35.0, ago=timedelta(minutes=5)))
+    assert response.status_code == 200, response.text
+    assert response.json() == {"received": 1, "stored": 1, "duplicates": 0}
+
+    areas = picture(client, keys)
+    kokkola = areas["kokkola"]
+    assert kokkola["recommended"]["level"] == "taysvalmius"
+    assert kokkola["differs"] is True
+    reason = kokkola["recommended"]["reasons"][0]
+    assert reason["rule"] == "threshold"
+    assert reason["indicator"] == "power_outage_customers"
+    assert reason["value"] == 35.0
+    assert reason["threshold"] == 30.0
+    assert reason["since"] is not None
+    assert "Sähkökatkon" in reason["text"]["fi"] and "Kunder utan ström" in reason["text"]["sv"]
+    status = indicator_of(kokkola, "power_outage_customers")
+    assert status["status"] == "raised" and status["level"] == "taysvalmius"
+    # the management area and the region follow their worst sub-area, and say so
+    assert areas["Kokkola"]["recommended"]["level"] == "taysvalmius"
+    assert areas["Kokkola"]["recommended"]["reasons"][0]["rule"] == "sub_areas"
+    assert areas["region"]["recommended"]["level"] == "taysvalmius"
+    assert areas["region"]["recommended"]["reasons"][0]["sources"] == ["Kokkola"]
+    assert areas["halsua"]["recommended"]["level"] == "perusvalmius"
+
+
+def test_a_stale_indicator_is_unknown_not_fine(client: TestClient, keys: Keys) -> None:
+    # power outages are fresh for 60 minutes
+    response = post(client, keys, observation("power_outage_customers", "perho", 50.0, ago=timedelta(minutes=90)))
+    assert response.status_code == 200, response.text
+    perho = picture(client, keys)["perho"]
+    status = indicator_of(perho, "power_outage_customers")
+    assert status["status"] == "unknown"
+    assert status["stale"] is True
+    assert status["value"] == 50.0
+    assert "power_outage_customers" in perho["unknown_indicators"]
+    assert perho["recommended"]["level"] == "perusvalmius"
+
+
+def test_indicators_at_one_level_combine_to_raise_one_level(client: TestClient, keys: Keys) -> None:
+    response = post(
+        client,
+        keys,
+        observation("power_outage_customers", "halsua", 12),
+        observation("water_supply_disruption", "halsua", 6),
+        observation("mobile_network_availability", "halsua", 85),
+    )
+    assert response.status_code == 200, response.text
+    halsua = picture(client, keys)["halsua"]
+    assert halsua["recommended"]["level"] == "taysvalmius"
+    combination = halsua["recommended"]["reasons"][0]
+    assert combination["rule"] == "combination"
+    assert sorted(combination["sources"]) == [
+        "mobile_network_availability",
+        "power_outage_customers",
+        "water_supply_disruption",
+    ]
+    assert [r["rule"] for r in halsua["recommended"]["reasons"][1:]] == ["threshold"] * 3
+
+
+def test_hysteresis_holds_the_level_until_values_stay_below_by_the_margin(client: TestClient, keys: Keys) -> None:
+    # water disruption threshold 5 %, margin 10 % -> 4.5; hold 360 minutes
+    response = post(
+        client,
+        keys,
+        observation("water_supply_disruption", "veteli", 8, ago=timedelta(minutes=120)),
+        observation("water_supply_disruption", "veteli", 3, ago=timedelta(minutes=60)),
+    )
+    assert response.status_code == 200, response.text
+    veteli = picture(client, keys)["veteli"]
+    status = indicator_of(veteli, "water_supply_disruption")
+    assert status["value"] == 3 and status["level"] == "tehostettu_valmius" and status["held"] is True
+    assert veteli["recommended"]["reasons"][0]["rule"] == "hysteresis"
+    assert "held until" in veteli["recommended"]["reasons"][0]["text"]["en"]
+
+
+def test_a_resent_observation_with_the_same_source_id_is_stored_once(
+    client: TestClient, keys: Keys, database: Database
+) -> None:
+    item = observation("icu_occupancy", "region", 70, source_id="icu-2026-11-28T12")
+    assert post(client, keys, item).json() == {"received": 1, "stored": 1, "duplicates": 0}
+    assert post(client, keys, item).json() == {"received": 1, "stored": 0, "duplicates": 1}
+    twice_in_one = post(client, keys, {**item, "source_id": "b"}, {**item, "source_id": "b"}).json()
+    assert twice_in_one == {"received": 2, "stored": 1, "duplicates": 1}
+    assert count_observations(database) == (2, 1)
+
+
+@pytest.mark.parametrize(
+    ("item", "problem"),
+    [
+        ({"indicator": "no_such_indicator"}, "unknown indicator 'no_such_indicator'"),
+        ({"area": "Oulu"}, "unknown area 'Oulu'"),
+        ({"area": "region"}, "observed per municipality, but 'region' is a region"),
+        ({"value": "12"}, "valid number"),
+        ({"value": True}, "valid number"),
+        ({"observed_at": "2026-11-28T12:00:00"}, "timezone"),
+        ({"observed_at": iso(utcnow() + timedelta(hours=1))}, "in the future"),
+        ({"unexpected": 1}, "Extra inputs are not permitted"),
+    ],
+)
+def test_bad_observations_are_refused_with_the_reason_and_nothing_is_stored(
+    client: TestClient, keys: Keys, database: Database, item: dict, problem: str
+) -> None:
+    good = observation("power_outage_customers", "kokkola", 1)
+    bad = {**good, **item}
+    for body in (bad, {"observations": [good, good | {"source_id": "x"}, bad]}):
+        response = client.post("/api/v1/observations", json=body, headers=auth(keys[Role.reporter]))
+        assert response.status_code == 422, response.text
+        assert problem in response.text
+    assert count_observations(database) == (0, 0)
+
+
+def test_a_thousand_observations_in_one_request(client: TestClient, keys: Keys, database: Database) -> None:
+    start = utcnow() - timedelta(hours=20)
+    items = [
+        {
+            "indicator": "municipal_staff_absence",
+            "area": ["kokkola", "kannus", "perho", "veteli"][i % 4],
+            "value": float(i % 30),
+            "observed_at": iso(start + timedelta(minutes=i)),
+            "source": "hr-system",
+            "source_id": f"row-{i}",
+        }
+        for i in range(1000)
+    ]
+    response = client.post("/api/v1/observations", json={"observations": items}, headers=auth(keys[Role.reporter]))
+    assert response.status_code == 200, response.text
+    assert response.json()["stored"] == 1000
+    assert count_observations(database) == (1000, 4)
+    with database.session() as session:
+        latest = session.get(LatestObservation, ("municipal_staff_absence", "veteli"))
+        assert latest is not None and latest.value == float(999 % 30)
+
+
+def test_anticipation_projects_when_a_rising_indicator_crosses_its_next_threshold(
+    client: TestClient, keys: Keys
+) -> None:
+    # evacuees rising 10 per hour: 20, 30, 40 -> 50 (tehostettu valmius) in about an hour
+    items = [
+        observation("evacuated_residents", "lestijarvi", 20 + 10 * i, ago=timedelta(hours=2 - i)) for i in range(3)
+    ]
+    assert post(client, keys, *items).status_code == 200
+    lestijarvi = picture(client, keys)["lestijarvi"]
+    (projection,) = lestijarvi["anticipation"]
+    assert projection["indicator"] == "evacuated_residents"
+    assert projection["next_level"] == "tehostettu_valmius"
+    assert projection["slope_per_hour"] == pytest.approx(10)
+    crosses_at = datetime.fromisoformat(projection["crosses_at"])
+    assert abs(crosses_at - (utcnow() + timedelta(hours=1))) < timedelta(minutes=2)
+    assert projection["recommended_if_crossed"] == "tehostettu_valmius"
+
+
+def test_a_municipality_status_report_is_shown_with_who_reported_and_when(client: TestClient, keys: Keys) -> None:
+    body = {
+        "municipality": "kaustinen",
+        "management_group_convened": True,
+        "staff_availability_percent": 80,
+        "key_services_running": False,
+        "services_note": "Vesihuolto keskeytetty",
+        "reporter_name": "Valmiuspäällikkö",
+    }
+    response = client.post("/api/v1/situation/status-reports", json=body, headers=auth(keys[Role.reporter]))
+    assert response.status_code == 201, response.text
+    report = picture(client, keys)["kaustinen"]["status_report"]
+    assert report["management_group_convened"] is True
+    assert report["key_services_running"] is False
+    assert report["reported_by"].startswith("apikey:")
+    assert report["reporter_name"] == "Valmiuspäällikkö"
+    assert report["reported_at"] is not None
+    for bad, problem in [
+        ({"municipality": "Perhonjokilaakso"}, "a status report is made by a municipality"),
+        ({"municipality": "Oulu"}, "unknown area"),
+        ({"staff_availability_percent": 120}, "less than or equal to 100"),
+        ({"management_group_convened": "yes"}, "valid boolean"),
+    ]:
+        response = client.post("/api/v1/situation/status-reports", json=body | bad, headers=auth(keys[Role.reporter]))
+        assert response.status_code == 422 and problem in response.text, response.text
+
+
+@pytest.fixture
+def handled() -> Iterator[list[ReactionEvent]]:
+    """A reaction handler registered as the application would register the alerting domain's."""
+    events: list[ReactionEvent] = []
+
+    def record(event: ReactionEvent) -> None:
+        events.append(event)
+
+    reactions.register(record)
+    yield events
+    reactions.unregister(record)
+
+
+def decide(client: TestClient, keys: Keys, area: str, level: str, reason: str = "Myrsky") -> Any:
+    return client.post(
+        "/api/v1/readiness/decisions",
+        json={"area": area, "level": level, "reason": reason},
+        headers=auth(keys[Role.operator]),
+    )
+
+
+def test_raising_kokkola_alerts_its_management_group_and_the_valmiusjohtoryhma_through_the_seam(
+    client: TestClient, keys: Keys, database: Database, queue: InProcessQueue, handled: list[ReactionEvent]
+) -> None:
+    response = decide(client, keys, "Kokkola", "tehostettu_valmius", "Myrsky ja laajat sähkökatkot")
+    assert response.status_code == 201, response.text
+    decision = response.json()
+    assert decision["previous_level"] == "perusvalmius"
+    assert decision["recommended_level"] == "perusvalmius"
+    assert decision["change"] == "raised"
+    (reaction,) = decision["reactions"]
+    assert reaction["rule"] == "alert_management_groups_on_raise"
+    assert reaction["payload"]["groups"] == ["johtoryhma_kokkola", "valmiusjohtoryhma"]
+
+    assert queue.join()
+    (event,) = handled
+    assert event.area == "Kokkola" and event.level == "tehostettu_valmius"
+    assert event.groups == ("johtoryhma_kokkola", "valmiusjohtoryhma")
+    assert event.level_names["sv"] == "förhöjd beredskap"
+    assert event.idempotency_key == f"readiness-reaction-{reaction['id']}"
+    with database.session() as session:
+        stored = session.get(Reaction, reaction["id"])
+        assert stored is not None and stored.status == "done" and stored.attempts == 1
+        audit = session.scalars(select(AuditEvent).where(AuditEvent.action == "readiness.decided")).one()
+        assert audit.details["reason"] == "Myrsky ja laajat sähkökatkot"
+        assert audit.entity_id == str(decision["id"])
+
+    kokkola = picture(client, keys)["Kokkola"]
+    assert kokkola["decided"]["level"] == "tehostettu_valmius"
+    assert kokkola["decided"]["reason"] == "Myrsky ja laajat sähkökatkot"
+    assert kokkola["differs"] is True
+
+    # raising a management area of several municipalities alerts each municipality's group
+    decision = decide(client, keys, "Perhonjokilaakso", "taysvalmius").json()
+    assert decision["reactions"][0]["payload"]["groups"] == [
+        "johtoryhma_halsua",
+        "johtoryhma_kaustinen",
+        "johtoryhma_perho",
+        "johtoryhma_veteli",
+        "valmiusjohtoryhma",
+    ]
+    # lowering informs the valmiusjohtoryhmä; confirming the same level sets nothing in motion
+    lowered = decide(client, keys, "Kokkola", "perusvalmius").json()
+    assert [r["rule"] for r in lowered["reactions"]] == ["inform_on_lowering"]
+    assert decide(client, keys, "Kokkola", "perusvalmius").json()["reactions"] == []
+
+
+def test_a_failing_handler_leaves_the_reaction_pending_and_a_retry_completes_it(
+    client: TestClient, keys: Keys, database: Database, queue: InProcessQueue
+) -> None:
+    calls: list[int] = []
+
+    def flaky(event: ReactionEvent) -> None:
+        calls.append(event.reaction_id)
+        if len(calls) == 1:
+            raise ConnectionError("alerting unavailable")
+
+    reactions.register(flaky)
+    try:
+        reaction_id = decide(client, keys, "kannus", "tehostettu_valmius").json()["reactions"][0]["id"]
+        assert queue.join()
+        with database.session() as session:
+            reaction = session.get(Reaction, reaction_id)
+            assert reaction is not None
+            assert (reaction.status, reaction.attempts) == ("pending", 1)
+            assert "ConnectionError: alerting unavailable" in (reaction.last_error or "")
+            retry_at = reaction.next_attempt_at
+        assert dispatch_reactions(database=database) == 0  # not due yet: back-off
+        assert dispatch_reactions(database=database, now=retry_at + timedelta(seconds=1)) == 1
+    finally:
+        reactions.unregister(flaky)
+    assert calls == [reaction_id, reaction_id]
+    with database.session() as session:
+        reaction = session.get(Reaction, reaction_id)
+        assert reaction is not None and reaction.status == "done" and reaction.last_error is None
+
+
+def test_without_a_registered_handler_the_reaction_is_recorded_as_unhandled(
+    client: TestClient, keys: Keys, database: Database, queue: InProcessQueue
+) -> None:
+    reaction_id = decide(client, keys, "region", "tehostettu_valmius").json()["reactions"][0]["id"]
+    assert queue.join()
+    with database.session() as session:
+        reaction = session.get(Reaction, reaction_id)
+        assert reaction is not None and reaction.status == "unhandled"
+        assert "johtoryhma_toholampi" in reaction.payload["groups"]
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ({"area": "Oulu", "level": "tehostettu_valmius", "reason": "x" * 5}, "unknown area 'Oulu'"),
+        ({"area": "kokkola", "level": "poikkeusolot", "reason": "x" * 5}, "level"),
+        ({"area": "kokkola", "level": "taysvalmius", "reason": ""}, "reason"),
+        ({"area": "kokkola", "level": "taysvalmius"}, "reason"),
+    ],
+)
+def test_bad_decisions_are_refused_and_nothing_is_recorded(
+    client: TestClient, keys: Keys, database: Database, body: dict, problem: str
+) -> None:
+    response = client.post("/api/v1/readiness/decisions", json=body, headers=auth(keys[Role.operator]))
+    assert response.status_code == 422, response.text
+    assert problem in response.text
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(Reaction)) == 0
+        assert session.scalar(select(func.count()).where(AuditEvent.action == "readiness.decided")) == 0
+
+
+def test_a_snapshot_freezes_the_picture(client: TestClient, keys: Keys) -> None:
+    response = client.post(
+        "/api/v1/situation/snapshots",
+        json={"label": "Harjoitus 2025, tilanne 10:00"},
+        headers=auth(keys[Role.operator]),
+    )
+    assert response.status_code == 201, response.text
+    snapshot_id = response.json()["id"]
+    assert post(client, keys, observation("power_outage_customers", "toholampi", 40)).status_code == 200
+
+    frozen = client.get(f"/api/v1/situation/snapshots/{snapshot_id}", headers=auth(keys[Role.viewer])).json()
+    toholampi = next(a for a in frozen["picture"]["areas"] if a["key"] == "toholampi")
+    assert toholampi["recommended"]["level"] == "perusvalmius"
+    assert picture(client, keys)["toholampi"]["recommended"]["level"] == "taysvalmius"
+    listing = client.get("/api/v1/situation/snapshots", headers=auth(keys[Role.viewer])).json()
+    assert listing["total"] == 1 and listing["items"][0]["label"] == "Harjoitus 2025, tilanne 10:00"
+    assert client.get("/api/v1/situation/snapshots/999", headers=auth(keys[Role.viewer])).status_code == 404
+
+
+def test_history_shows_levels_and_observations_over_time(client: TestClient, keys: Keys) -> None:
+    start = utcnow() - timedelta(hours=1)
+    assert post(client, keys, observation("power_outage_customers", "kokkola", 15)).status_code == 200
+    assert decide(client, keys, "kokkola", "tehostettu_valmius").status_code == 201
+    end = utcnow() + timedelta(minutes=1)
+    response = client.get(
+        "/api/v1/situation/history",
+        params={"from": iso(start), "to": iso(end), "area": "kokkola"},
+        headers=auth(keys[Role.viewer]),
+    )
+    assert response.status_code == 200, response.text
+    history = response.json()
+    assert [d["level"] for d in history["decisions"]] == ["tehostettu_valmius"]
+    assert [r["level"] for r in history["recommendations"]] == ["tehostettu_valmius"]
+    assert history["observations"]["total"] == 1
+    assert history["observations"]["items"][0]["value"] == 15
+
+    headers = auth(keys[Role.viewer])
+    for params, problem in [
+        ({"from": iso(end), "to": iso(start)}, "must be after"),
+        ({"from": iso(start)}, "Field required"),
+        ({"from": "2026-01-01T00:00:00", "to": iso(end)}, "timezone"),
+        ({"from": iso(start), "to": iso(end), "area": "Oulu"}, "unknown area"),
+        ({"from": iso(start), "to": iso(end), "indicator": "nope"}, "unknown indicator"),
+    ]:
+        response = client.get("/api/v1/situation/history", params=params, headers=headers)
+        assert response.status_code == 422 and problem in response.text, response.text
