@@ -18,18 +18,25 @@ def import_models() -> None:
     import alueturva.audit.models  # noqa: F401
     import alueturva.auth.models  # noqa: F401
     import contacts.models  # noqa: F401
+    import situation.models  # noqa: F401
 
 
 def routers() -> list[APIRouter]:
     from alueturva.audit.api import router as audit_router
     from alueturva.auth.api import router as auth_router
     from contacts.api import router as contacts_router
+    from situation.api import router as situation_router
 
-    return [auth_router, audit_router, contacts_router]
+    return [auth_router, audit_router, contacts_router, situation_router]
 
 
 def periodic_tasks() -> list[PeriodicTask]:
-    return []
+    from situation.flows import dispatch_reactions_job, record_recommendations_job
+
+    return [
+        PeriodicTask("situation.dispatch_reactions", dispatch_reactions_job, 60),
+        PeriodicTask("situation.record_recommendations", record_recommendations_job, 60),
+    ]
 
 
 def seed_reference_data(session: Session) -> None:
@@ -42,13 +49,16 @@ def seed_reference_data(session: Session) -> None:
 def cli_apps() -> list[tuple[str, typer.Typer]]:
     """Each domain's command group, as `alueturva <name> …`."""
     from contacts.cli import roster_app
+    from situation.cli import situation_app
 
-    return [("roster", roster_app)]
+    return [("roster", roster_app), ("situation", situation_app)]
 
 
 def validate_configuration() -> None:
     """Load every configuration file; a broken one raises ``ConfigError`` naming the file, line and key."""
     from contacts import catalogue
+    from situation.config import load_readiness_config
 
     catalogue.organisations()
     catalogue.catalogue()
+    load_readiness_config()
