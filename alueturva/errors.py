@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 
 class DomainError(Exception):
     status_code = 400
@@ -23,3 +25,23 @@ class Conflict(DomainError):
 
 class Invalid(DomainError):
     status_code = 422
+
+
+class ErrorBody(BaseModel):
+    detail: Any
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI documentation of the 4xx answers a router gives, all shaped ``{"detail": ...}``."""
+    descriptions = {
+        400: "Bad request",
+        401: "Missing, unknown or revoked API key",
+        403: "The key's role may not do this",
+        404: "No such resource",
+        409: "Conflicts with existing data",
+        422: "Invalid input; the detail says which field and why",
+    }
+    return {code: {"model": ErrorBody, "description": descriptions[code]} for code in codes}
+
+
+API_ERRORS = error_responses(401, 403, 404, 409, 422)

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Query, Response, status
 
 from alueturva.auth.dependencies import Admin, DbSession, Viewer
+from alueturva.errors import API_ERRORS
 from contacts import catalogue, compliance, roster, service
 from contacts.models import Group
 from contacts.schemas import (
@@ -33,10 +34,9 @@ from contacts.schemas import (
     RoleRead,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["contacts"])
+router = APIRouter(prefix="/api/v1", tags=["contacts"], responses=API_ERRORS)
 
 CSV_BODY = Body(
-    ...,
     media_type="text/csv",
     description="Roster CSV (UTF-8, `;` or `,`)",
     openapi_examples={"roster": {"value": ";".join(roster.COLUMNS)}},
@@ -243,7 +243,7 @@ def list_roles(_: Viewer) -> RoleList:
 def import_roster(
     session: DbSession,
     principal: Admin,
-    body: Annotated[bytes, CSV_BODY],
+    body: Annotated[bytes, CSV_BODY] = b"",
     dry_run: Annotated[bool, Query(description="Validate and count the changes, change nothing")] = False,
 ) -> ImportReportRead:
     report = roster.import_roster(session, data=body, dry_run=dry_run, actor=principal)

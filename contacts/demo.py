@@ -44,7 +44,7 @@ FIRST_NAMES = [
     "Arvo",
 ]
 SURNAMES = ["Esimerkki", "Harjoitus", "Kuvitelma", "Malli", "Testinen", "Keksitty", "Sepite", "Kokeilu"]
-FICTION_NUMBERS = (f"+4670174{n:04d}" for n in range(605, 700))
+FICTION_NUMBERS = [f"+4670174{n:04d}" for n in range(605, 700)]
 DEMO_ACTOR = Principal(actor="demo", name="demo roster")
 
 
@@ -61,6 +61,7 @@ class _DemoPerson:
 class _Roster:
     def __init__(self) -> None:
         self.names = (f"{first} {last}" for last, first in itertools.product(SURNAMES, FIRST_NAMES))
+        self.numbers = iter(FICTION_NUMBERS)
         self.rows: list[list[str]] = []
         self.count = 0
 
@@ -73,7 +74,7 @@ class _Roster:
             organisation=organisation,
             name=name,
             title=title,
-            mobile=next(FICTION_NUMBERS),
+            mobile=next(self.numbers),
             email=f"{local_part}@{organisation.key}.example",
             language="sv" if bilingual and self.count % 3 == 0 else "fi",
         )

@@ -350,6 +350,9 @@ def update_member(
 
 
 def remove_member(session: Session, *, group: Group, membership: Membership, actor: Principal) -> None:
+    for other in group.members:
+        if other.deputy_of_id == membership.id:
+            other.deputy_of_id = None
     group.members.remove(membership)
     session.delete(membership)
     session.flush()

@@ -8,8 +8,9 @@ from pydantic import AwareDatetime
 from alueturva.audit import service
 from alueturva.audit.schemas import AuditEventList, AuditEventRead
 from alueturva.auth.dependencies import Admin, DbSession
+from alueturva.errors import API_ERRORS
 
-router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=API_ERRORS)
 
 
 @router.get("", response_model=AuditEventList)

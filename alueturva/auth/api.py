@@ -5,8 +5,9 @@ from fastapi import APIRouter, HTTPException, status
 from alueturva.auth import service
 from alueturva.auth.dependencies import Admin, DbSession
 from alueturva.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyRead
+from alueturva.errors import API_ERRORS
 
-router = APIRouter(prefix="/api/v1/apikeys", tags=["auth"])
+router = APIRouter(prefix="/api/v1/apikeys", tags=["auth"], responses=API_ERRORS)
 
 
 @router.get("", response_model=ApiKeyList)
