@@ -1,0 +1,1 @@
+"""Alerting: alerts, recipients, deliveries over SMS and email, acknowledgements, escalation and CAP export."""

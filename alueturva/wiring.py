@@ -15,25 +15,30 @@ from alueturva.scheduler import PeriodicTask
 
 def import_models() -> None:
     """Import every domain's tables so that ``Base.metadata`` knows them all (migrations, tests)."""
-    import alueturva.audit.models  # noqa: F401
+    import alerting.models  # noqa: F401
+    import alueturva.audit.models
     import alueturva.auth.models  # noqa: F401
     import contacts.models  # noqa: F401
     import situation.models  # noqa: F401
 
 
 def routers() -> list[APIRouter]:
+    from alerting.api import router as alerting_router
     from alueturva.audit.api import router as audit_router
     from alueturva.auth.api import router as auth_router
     from contacts.api import router as contacts_router
     from situation.api import router as situation_router
 
-    return [auth_router, audit_router, contacts_router, situation_router]
+    return [auth_router, audit_router, contacts_router, situation_router, alerting_router]
 
 
 def periodic_tasks() -> list[PeriodicTask]:
+    from alerting.dispatch import sweep as alerting_sweep
+    from alueturva.settings import get_settings
     from situation.flows import dispatch_reactions_job, record_recommendations_job
 
     return [
+        PeriodicTask("alerting.sweep", alerting_sweep, get_settings().alert_sweep_interval_seconds),
         PeriodicTask("situation.dispatch_reactions", dispatch_reactions_job, 60),
         PeriodicTask("situation.record_recommendations", record_recommendations_job, 60),
     ]
@@ -56,9 +61,11 @@ def cli_apps() -> list[tuple[str, typer.Typer]]:
 
 def validate_configuration() -> None:
     """Load every configuration file; a broken one raises ``ConfigError`` naming the file, line and key."""
+    from alerting.flows import warm_up as warm_up_alerting
     from contacts import catalogue
     from situation.config import load_readiness_config
 
     catalogue.organisations()
     catalogue.catalogue()
     load_readiness_config()
+    warm_up_alerting()

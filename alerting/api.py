@@ -1,0 +1,157 @@
+"""The alerting HTTP API (DESIGN.md §5): thin routes over ``flows`` and ``service``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from alerting import flows, service
+from alerting.models import Alert, Delivery, Recipient
+from alerting.schemas import (
+    AcknowledgeOnBehalf,
+    AlertCreate,
+    AlertEventRead,
+    AlertList,
+    AlertRead,
+    AlertSummary,
+    Counts,
+    DeliveryRead,
+    OrganisationCounts,
+    RecipientList,
+    RecipientRead,
+)
+from alueturva.auth.dependencies import DbSession, Operator, Viewer
+from alueturva.db import get_database
+
+router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+
+
+def _summary(alert: Alert) -> AlertSummary:
+    return AlertSummary(
+        id=alert.id,
+        title=alert.title,
+        exercise=alert.exercise,
+        status=alert.status.value,
+        created_at=alert.created_at,
+        created_by=alert.created_by,
+        closes_at=alert.closes_at,
+    )
+
+
+def read_alert(alert_id: int) -> AlertRead:
+    with get_database().session() as session:
+        alert = service.get_alert(session, alert_id=alert_id)
+        counts, by_org = service.alert_counts(session, alert_id=alert_id)
+        return AlertRead(
+            **_summary(alert).model_dump(),
+            message=alert.message,
+            short_code=alert.short_code,
+            channels=alert.channels,
+            response_options=alert.response_options,
+            escalation=alert.escalation,
+            closed_at=alert.closed_at,
+            cancelled_at=alert.cancelled_at,
+            counts=Counts(**counts),
+            deliveries=service.delivery_state_counts(session, alert_id=alert_id),
+            by_organisation=[OrganisationCounts(**row) for row in by_org],
+            events=[
+                AlertEventRead(at=event.at, kind=event.kind, details=event.details)
+                for event in service.alert_events(session, alert_id=alert_id)
+            ],
+        )
+
+
+@router.post("", response_model=AlertRead, status_code=status.HTTP_201_CREATED)
+def create_alert(body: AlertCreate, principal: Operator, response: Response) -> AlertRead:
+    """Create and send an alert. A repeated ``idempotency_key`` returns the same alert (200) and sends nothing."""
+    created = flows.create_alert(body, actor=principal.actor)
+    if not created.created:
+        response.status_code = status.HTTP_200_OK
+    return read_alert(created.alert_id)
+
+
+@router.get("", response_model=AlertList)
+def list_alerts(
+    session: DbSession,
+    _: Viewer,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> AlertList:
+    alerts, total = service.list_alerts(session, limit=limit, offset=offset)
+    return AlertList(items=[_summary(alert) for alert in alerts], total=total)
+
+
+@router.get("/{alert_id}", response_model=AlertRead)
+def get_alert(alert_id: int, _: Viewer) -> AlertRead:
+    return read_alert(alert_id)
+
+
+def _recipient_read(alert: Alert, recipient: Recipient, name: str, deliveries: list[Delivery]) -> RecipientRead:
+    return RecipientRead(
+        id=recipient.id,
+        person_id=recipient.person_id,
+        name=name,
+        organisation_id=recipient.organisation_id,
+        language=recipient.language,
+        deputy_for_id=recipient.deputy_for_id,
+        acknowledged_at=recipient.acknowledged_at,
+        ack_method=recipient.ack_method.value if recipient.ack_method else None,
+        ack_by=recipient.ack_by,
+        ack_late=recipient.ack_late,
+        response=recipient.response,
+        response_text=alert.response_options[recipient.response - 1] if recipient.response else None,
+        deliveries=[
+            DeliveryRead(
+                id=d.id,
+                channel=d.channel.value,
+                kind=d.kind.value,
+                round=d.round,
+                state=d.state.value,
+                attempts=d.attempts,
+                created_at=d.created_at,
+                sent_at=d.sent_at,
+                delivered_at=d.delivered_at,
+                failed_at=d.failed_at,
+                next_attempt_at=d.next_attempt_at,
+                error_code=d.error_code,
+                error_message=d.error_message,
+            )
+            for d in deliveries
+        ],
+    )
+
+
+@router.get("/{alert_id}/recipients", response_model=RecipientList)
+def list_recipients(
+    alert_id: int,
+    session: DbSession,
+    _: Viewer,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> RecipientList:
+    """Per recipient: each delivery's state and times, the acknowledgement and the chosen response."""
+    alert = service.get_alert(session, alert_id=alert_id)
+    rows, total = service.list_recipients(session, alert_id=alert_id, limit=limit, offset=offset)
+    return RecipientList(items=[_recipient_read(alert, *row) for row in rows], total=total)
+
+
+@router.post("/{alert_id}/cancel", response_model=AlertRead)
+def cancel_alert(alert_id: int, principal: Operator) -> AlertRead:
+    """Stop escalation and unsent messages; everyone already alerted gets a cancellation notice."""
+    flows.cancel_alert(alert_id=alert_id, actor=principal.actor)
+    return read_alert(alert_id)
+
+
+@router.post("/{alert_id}/recipients/{recipient_id}/acknowledge", response_model=RecipientRead)
+def acknowledge_on_behalf(
+    alert_id: int, recipient_id: int, body: AcknowledgeOnBehalf, principal: Operator
+) -> RecipientRead:
+    """Record an acknowledgement someone gave another way (e.g. by phone); the operator is recorded as actor."""
+    flows.acknowledge_on_behalf(
+        alert_id=alert_id, recipient_id=recipient_id, actor=principal.actor, response=body.response, note=body.note
+    )
+    with get_database().session() as session:
+        alert = service.get_alert(session, alert_id=alert_id)
+        rows, _ = service.list_recipients(session, alert_id=alert_id, recipient_id=recipient_id)
+        return _recipient_read(alert, *rows[0])

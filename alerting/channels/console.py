@@ -1,0 +1,23 @@
+"""Console backends (the embedded default): they log that a message went out, by id only, never its content."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from email.message import EmailMessage
+
+log = logging.getLogger("alerting.console")
+
+
+class ConsoleSmsSender:
+    def send_sms(self, *, to: str, body: str, status_callback: str | None, reference: str) -> str:
+        provider_id = f"console-{uuid.uuid4().hex}"
+        log.info("sms sent (console)", extra={"reference": reference, "provider_id": provider_id, "chars": len(body)})
+        return provider_id
+
+
+class ConsoleEmailSender:
+    def send_email(self, *, message: EmailMessage, reference: str) -> str:
+        message_id = str(message["Message-ID"])
+        log.info("email sent (console)", extra={"reference": reference, "message_id": message_id})
+        return message_id

@@ -1,0 +1,229 @@
+"""Alert workflows: create and dispatch, cancel, acknowledge on someone's behalf."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from alerting import service
+from alerting.config import EscalationPolicy, alerting_config
+from alerting.dispatch import enqueue_deliveries
+from alerting.escalation import schedule_timers
+from alerting.messages import MessageContent, render_sms
+from alerting.models import (
+    AckMethod,
+    Alert,
+    AlertStatus,
+    Channel,
+    Delivery,
+    DeliveryKind,
+    DeliveryState,
+    EscalationTimer,
+)
+from alerting.schemas import AlertCreate
+from alerting.segments import count_segments
+from alueturva.audit import service as audit
+from alueturva.db import get_database, utcnow
+from alueturva.errors import Conflict, Invalid
+from alueturva.settings import get_settings
+
+
+@dataclass(frozen=True)
+class CreatedAlert:
+    alert_id: int
+    created: bool  # False when the idempotency key named an existing alert
+    deliveries: int
+
+
+def _policy(request: AlertCreate) -> tuple[EscalationPolicy, float]:
+    config = alerting_config()
+    overrides = request.escalation.model_dump(exclude_unset=True) if request.escalation else {}
+    close_after = overrides.pop("close_after_minutes", None) or config.close_after_minutes
+    policy = EscalationPolicy.model_validate({**config.escalation.model_dump(), **overrides})
+    return policy, close_after
+
+
+def check_sms_length(content: MessageContent, languages: Iterable[str]) -> None:
+    """Refuse, before anything is written or sent, a message whose SMS would exceed the segment limit."""
+    limit = get_settings().sms_max_segments
+    for language in sorted(set(languages)):
+        for kind in ("alert", "reminder"):
+            count = count_segments(render_sms(content, kind=kind, language=language))
+            if count.segments > limit:
+                raise Invalid(
+                    f"the {kind} SMS in '{language}' would take {count.segments} segments "
+                    f"({count.encoding}, {count.units} units); the limit is {limit} "
+                    "(ALUETURVA_SMS_MAX_SEGMENTS): shorten the title, message or response options"
+                )
+
+
+def _existing(key: str) -> CreatedAlert | None:
+    with get_database().session() as session:
+        alert = service.find_by_idempotency_key(session, key=key)
+        return None if alert is None else CreatedAlert(alert.id, created=False, deliveries=0)
+
+
+def create_alert(request: AlertCreate, *, actor: str, now: datetime | None = None) -> CreatedAlert:
+    """Resolve the targets, write the alert, its recipients and deliveries in one transaction, then dispatch.
+
+    A repeated ``idempotency_key`` returns the existing alert and sends nothing (also when two requests race:
+    the unique constraint decides and the loser returns the winner's alert).
+    """
+    if request.idempotency_key and (existing := _existing(request.idempotency_key)):
+        return existing
+    now = now or utcnow()
+    policy, close_after = _policy(request)
+    channels = [Channel(name) for name in (request.channels or alerting_config().default_channels)]
+    content = MessageContent(
+        title=request.title,
+        message=request.message,
+        exercise=request.exercise,
+        code=str(1000 + secrets.randbelow(9000)),
+        options=tuple(request.response_options),
+    )
+    try:
+        with get_database().session() as session:
+            contacts = service.resolve_targets(session, targets=request.targets)
+            if not contacts:
+                raise Invalid("the targets resolve to nobody: no active person matches them")
+            if Channel.sms in channels:
+                check_sms_length(content, (contact.language for contact in contacts if contact.mobile))
+            alert = Alert(
+                title=request.title,
+                message=request.message,
+                exercise=request.exercise,
+                status=AlertStatus.open,
+                short_code=content.code,
+                channels=[channel.value for channel in channels],
+                targets=request.targets.model_dump(),
+                response_options=list(request.response_options),
+                escalation={**policy.model_dump(), "close_after_minutes": close_after},
+                notify_email=request.notify_email,
+                idempotency_key=request.idempotency_key,
+                created_by=actor,
+                created_at=now,
+                closes_at=now + timedelta(minutes=close_after),
+            )
+            session.add(alert)
+            session.flush()
+            recipient_ids = service.insert_recipients(session, alert_id=alert.id, contacts=contacts)
+            items = [
+                (recipient_ids[contact.person_id], channel, address)
+                for contact in contacts
+                for channel in channels
+                if (address := contact.address(channel))
+            ]
+            delivery_ids = service.insert_deliveries(
+                session, alert_id=alert.id, items=items, kind=DeliveryKind.alert, round_=0
+            )
+            schedule_timers(session, alert_id=alert.id, policy=policy, created_at=now, closes_at=alert.closes_at)
+            audit.record(
+                session,
+                actor=actor,
+                action="alert.send",
+                entity_type="alert",
+                entity_id=alert.id,
+                details={
+                    "exercise": request.exercise,
+                    "recipients": len(recipient_ids),
+                    "deliveries": len(delivery_ids),
+                    "channels": alert.channels,
+                    "targets": alert.targets,
+                },
+            )
+            alert_id = alert.id
+    except IntegrityError:
+        if request.idempotency_key and (existing := _existing(request.idempotency_key)):
+            return existing
+        raise
+    enqueue_deliveries(delivery_ids)
+    return CreatedAlert(alert_id, created=True, deliveries=len(delivery_ids))
+
+
+def cancel_alert(*, alert_id: int, actor: str, now: datetime | None = None) -> int:
+    """Stop escalation and unsent messages, and tell everyone already alerted. Returns the notices queued."""
+    now = now or utcnow()
+    with get_database().session() as session:
+        alert = service.get_alert(session, alert_id=alert_id, for_update=True)
+        if alert.status is AlertStatus.cancelled:
+            return 0
+        if alert.status is AlertStatus.closed:
+            raise Conflict(f"alert {alert_id} is already closed; there is nothing to cancel")
+        alert.status = AlertStatus.cancelled
+        alert.cancelled_at = now
+        alert.cancelled_by = actor
+        session.execute(
+            update(EscalationTimer)
+            .where(EscalationTimer.alert_id == alert_id, EscalationTimer.done_at.is_(None))
+            .values(done_at=now),
+            execution_options={"synchronize_session": False},
+        )
+        unsent = session.execute(
+            update(Delivery)
+            .where(Delivery.alert_id == alert_id, Delivery.state == DeliveryState.queued)
+            .values(state=DeliveryState.cancelled, next_attempt_at=None),
+            execution_options={"synchronize_session": False},
+        )
+        reached = session.execute(
+            select(Delivery.recipient_id, Delivery.channel, Delivery.address)
+            .where(
+                Delivery.alert_id == alert_id,
+                Delivery.kind != DeliveryKind.cancel,
+                Delivery.state.in_(
+                    [DeliveryState.sending, DeliveryState.sent, DeliveryState.delivered, DeliveryState.undelivered]
+                ),
+            )
+            .distinct()
+        ).all()
+        items = sorted({(row.recipient_id, Channel(row.channel), row.address) for row in reached})
+        notice_ids = service.insert_deliveries(
+            session, alert_id=alert_id, items=items, kind=DeliveryKind.cancel, round_=-1
+        )
+        service.add_event(session, alert_id=alert_id, kind="cancelled", details={"by": actor})
+        audit.record(
+            session,
+            actor=actor,
+            action="alert.cancel",
+            entity_type="alert",
+            entity_id=alert_id,
+            details={"unsent_cancelled": int(getattr(unsent, "rowcount", 0) or 0), "notices": len(notice_ids)},
+        )
+    enqueue_deliveries(notice_ids)
+    return len(notice_ids)
+
+
+def acknowledge_on_behalf(
+    *, alert_id: int, recipient_id: int, actor: str, response: int | None, note: str | None
+) -> service.AckOutcome:
+    """An operator records that someone acknowledged another way (they phoned in)."""
+    with get_database().session() as session:
+        recipient = service.get_recipient(session, alert_id=alert_id, recipient_id=recipient_id)
+        return service.acknowledge(
+            session,
+            recipient=recipient,
+            method=AckMethod.operator,
+            actor=actor,
+            response=response,
+            details={"note": note} if note else None,
+        )
+
+
+def warm_up() -> None:
+    """Load configuration, compile templates and import the channel modules now.
+
+    ``alueturva worker`` calls this (through ``wiring.validate_configuration``) before RQ starts forking a work
+    horse per job, so every job starts with all of it already in memory.
+    """
+    from alerting.channels import email_sender, sms_sender
+
+    alerting_config()
+    sample = MessageContent(title="t", message="m", exercise=True, code="1000", options=("a", "b"))
+    for language in ("fi", "sv", "en"):
+        render_sms(sample, kind="alert", language=language)
+    sms_sender()
+    email_sender()

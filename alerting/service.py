@@ -1,0 +1,332 @@
+"""Alerting data access: resolving targets, writing alerts in bulk, counts, acknowledgements."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, func, insert, or_, select
+from sqlalchemy.orm import Session
+
+from alerting.models import (
+    AckMethod,
+    Alert,
+    AlertEvent,
+    AlertStatus,
+    Channel,
+    Delivery,
+    DeliveryKind,
+    DeliveryState,
+    Recipient,
+)
+from alerting.schemas import Targets
+from alueturva.audit import service as audit
+from alueturva.db import utcnow
+from alueturva.errors import Invalid, NotFound
+from contacts.models import Group, Membership, Organisation, Person
+
+SENT_STATES = (DeliveryState.sent.value, DeliveryState.delivered.value, DeliveryState.undelivered.value)
+OPEN_STATES = (DeliveryState.queued.value, DeliveryState.sending.value)
+
+
+@dataclass(frozen=True)
+class Contact:
+    """The parts of a person a message needs, read once when the alert is created."""
+
+    person_id: int
+    organisation_id: int
+    language: str
+    mobile: str | None
+    email: str | None
+
+    def address(self, channel: Channel) -> str | None:
+        return self.mobile if channel is Channel.sms else self.email
+
+
+def _missing(requested: Sequence[Any], found: set[Any]) -> list[Any]:
+    return sorted({item for item in requested if item not in found}, key=str)
+
+
+def _check_references(session: Session, targets: Targets) -> None:
+    from contacts.catalogue import roles_by_key
+
+    problems = []
+    if targets.groups:
+        found = set(session.scalars(select(Group.id).where(Group.id.in_(targets.groups))))
+        if missing := _missing(targets.groups, found):
+            problems.append(f"unknown group ids: {missing}")
+    if targets.organisations:
+        found = set(session.scalars(select(Organisation.id).where(Organisation.id.in_(targets.organisations))))
+        if missing := _missing(targets.organisations, found):
+            problems.append(f"unknown organisation ids: {missing}")
+    if targets.people:
+        found = set(session.scalars(select(Person.id).where(Person.id.in_(set(targets.people)))))
+        if missing := _missing(targets.people, found):
+            problems.append(f"unknown person ids: {missing[:20]}")
+    if targets.roles and (missing := _missing(targets.roles, set(roles_by_key()))):
+        problems.append(f"unknown role keys: {missing}")
+    if problems:
+        raise Invalid("targets: " + "; ".join(problems))
+
+
+def resolve_targets(session: Session, *, targets: Targets) -> list[Contact]:
+    """Every active person the targets name, each once, in person id order."""
+    _check_references(session, targets)
+    conditions = []
+    if targets.people:
+        conditions.append(Person.id.in_(set(targets.people)))
+    if targets.organisations:
+        conditions.append(Person.organisation_id.in_(targets.organisations))
+    if targets.areas:
+        conditions.append(
+            Person.organisation_id.in_(select(Organisation.id).where(Organisation.area.in_(targets.areas)))
+        )
+    if targets.groups:
+        conditions.append(Person.id.in_(select(Membership.person_id).where(Membership.group_id.in_(targets.groups))))
+    if targets.roles:
+        conditions.append(Person.id.in_(select(Membership.person_id).where(Membership.role_key.in_(targets.roles))))
+    rows = session.execute(
+        select(Person.id, Person.organisation_id, Person.language, Person.mobile, Person.email)
+        .where(Person.active.is_(True), or_(*conditions))
+        .order_by(Person.id)
+    ).all()
+    return [Contact(row.id, row.organisation_id, row.language, row.mobile, row.email) for row in rows]
+
+
+def insert_recipients(
+    session: Session, *, alert_id: int, contacts: Sequence[Contact], deputy_for: dict[int, int] | None = None
+) -> dict[int, int]:
+    """Bulk insert; returns person id -> recipient id."""
+    if not contacts:
+        return {}
+    now = utcnow()
+    rows = [
+        {
+            "alert_id": alert_id,
+            "person_id": contact.person_id,
+            "organisation_id": contact.organisation_id,
+            "language": contact.language,
+            "deputy_for_id": (deputy_for or {}).get(contact.person_id),
+            "added_at": now,
+            "ack_late": False,
+        }
+        for contact in contacts
+    ]
+    result = session.execute(
+        insert(Recipient).returning(Recipient.id, Recipient.person_id, sort_by_parameter_order=True), rows
+    )
+    return {row.person_id: row.id for row in result}
+
+
+def insert_deliveries(
+    session: Session,
+    *,
+    alert_id: int,
+    items: Sequence[tuple[int, Channel, str]],
+    kind: DeliveryKind,
+    round_: int,
+) -> list[int]:
+    """Bulk insert (recipient id, channel, address) deliveries, queued now; returns their ids."""
+    if not items:
+        return []
+    now = utcnow()
+    rows = [
+        {
+            "alert_id": alert_id,
+            "recipient_id": recipient_id,
+            "channel": channel,
+            "kind": kind,
+            "round": round_,
+            "address": address,
+            "state": DeliveryState.queued,
+            "attempts": 0,
+            "created_at": now,
+            "enqueued_at": now,
+        }
+        for recipient_id, channel, address in items
+    ]
+    return list(session.scalars(insert(Delivery).returning(Delivery.id, sort_by_parameter_order=True), rows))
+
+
+def add_event(session: Session, *, alert_id: int, kind: str, details: dict[str, object]) -> None:
+    session.add(AlertEvent(alert_id=alert_id, kind=kind, details=details, at=utcnow()))
+
+
+def get_alert(session: Session, *, alert_id: int, for_update: bool = False) -> Alert:
+    query = select(Alert).where(Alert.id == alert_id)
+    if for_update:
+        query = query.with_for_update()
+    alert = session.scalars(query).first()
+    if alert is None:
+        raise NotFound(f"alert {alert_id} not found")
+    return alert
+
+
+def find_by_idempotency_key(session: Session, *, key: str) -> Alert | None:
+    return session.scalars(select(Alert).where(Alert.idempotency_key == key)).first()
+
+
+def list_alerts(session: Session, *, limit: int, offset: int) -> tuple[Sequence[Alert], int]:
+    total = session.scalar(select(func.count(Alert.id))) or 0
+    rows = session.scalars(select(Alert).order_by(Alert.id.desc()).limit(limit).offset(offset)).all()
+    return rows, total
+
+
+def _recipient_rows(session: Session, *, alert_id: int) -> Sequence[Any]:
+    """Per recipient: organisation, acknowledged, how many alert messages were sent, delivered, still open."""
+    delivery = Delivery.__table__
+    counted = delivery.c.kind != DeliveryKind.cancel.value
+    return session.execute(
+        select(
+            Recipient.id,
+            Recipient.organisation_id,
+            Recipient.acknowledged_at.is_not(None).label("acknowledged"),
+            func.count(delivery.c.id).filter(counted).label("total"),
+            func.count(delivery.c.id).filter(counted, delivery.c.state.in_(SENT_STATES)).label("sent"),
+            func.count(delivery.c.id)
+            .filter(counted, delivery.c.state == DeliveryState.delivered.value)
+            .label("delivered"),
+            func.count(delivery.c.id).filter(counted, delivery.c.state.in_(OPEN_STATES)).label("open"),
+        )
+        .select_from(Recipient)
+        .join(delivery, delivery.c.recipient_id == Recipient.id, isouter=True)
+        .where(Recipient.alert_id == alert_id)
+        .group_by(Recipient.id, Recipient.organisation_id, Recipient.acknowledged_at)
+    ).all()
+
+
+def _add_counts(counts: dict[str, int], row: Any) -> None:
+    counts["targeted"] += 1
+    counts["sent"] += row.sent > 0
+    counts["delivered"] += row.delivered > 0
+    counts["failed"] += row.sent == 0 and row.open == 0
+    counts["acknowledged"] += bool(row.acknowledged)
+
+
+def alert_counts(session: Session, *, alert_id: int) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    """Recipient counts for the whole alert and per organisation.
+
+    ``sent``: reached the provider at least once; ``delivered``: the provider confirmed at least one message;
+    ``failed``: nothing could be sent (no address on the chosen channels, or every attempt failed).
+    """
+    keys = ("targeted", "sent", "delivered", "failed", "acknowledged")
+    total = dict.fromkeys(keys, 0)
+    per_org: dict[int, dict[str, int]] = {}
+    for row in _recipient_rows(session, alert_id=alert_id):
+        _add_counts(total, row)
+        _add_counts(per_org.setdefault(row.organisation_id, dict.fromkeys(keys, 0)), row)
+    names = dict(
+        session.execute(select(Organisation.id, Organisation.short_name).where(Organisation.id.in_(per_org))).all()
+    )
+    by_org = [
+        {"organisation_id": org_id, "organisation": names.get(org_id, str(org_id)), **counts}
+        for org_id, counts in sorted(per_org.items(), key=lambda item: names.get(item[0], ""))
+    ]
+    return total, by_org
+
+
+def delivery_state_counts(session: Session, *, alert_id: int) -> dict[str, int]:
+    rows = session.execute(
+        select(Delivery.state, func.count(Delivery.id)).where(Delivery.alert_id == alert_id).group_by(Delivery.state)
+    ).all()
+    return {str(state.value if hasattr(state, "value") else state): count for state, count in rows}
+
+
+def alert_events(session: Session, *, alert_id: int) -> Sequence[AlertEvent]:
+    return session.scalars(select(AlertEvent).where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.id)).all()
+
+
+def list_recipients(
+    session: Session, *, alert_id: int, limit: int = 1, offset: int = 0, recipient_id: int | None = None
+) -> tuple[list[tuple[Recipient, str, list[Delivery]]], int]:
+    """A page of an alert's recipients (or the one ``recipient_id``) with their names and deliveries."""
+    conditions = [Recipient.alert_id == alert_id]
+    if recipient_id is not None:
+        conditions.append(Recipient.id == recipient_id)
+    total = session.scalar(select(func.count(Recipient.id)).where(*conditions)) or 0
+    rows = session.execute(
+        select(Recipient, Person.name)
+        .join(Person, Person.id == Recipient.person_id)
+        .where(*conditions)
+        .order_by(Recipient.id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    ids = [recipient.id for recipient, _ in rows]
+    deliveries: dict[int, list[Delivery]] = {}
+    if ids:
+        for delivery in session.scalars(select(Delivery).where(Delivery.recipient_id.in_(ids)).order_by(Delivery.id)):
+            deliveries.setdefault(delivery.recipient_id, []).append(delivery)
+    return [(recipient, name, deliveries.get(recipient.id, [])) for recipient, name in rows], total
+
+
+def get_recipient(session: Session, *, alert_id: int, recipient_id: int) -> Recipient:
+    recipient = session.get(Recipient, recipient_id)
+    if recipient is None or recipient.alert_id != alert_id:
+        raise NotFound(f"recipient {recipient_id} of alert {alert_id} not found")
+    return recipient
+
+
+@dataclass(frozen=True)
+class AckOutcome:
+    recipient: Recipient
+    alert: Alert
+    already: bool
+    late: bool
+
+
+def acknowledge(
+    session: Session,
+    *,
+    recipient: Recipient,
+    method: AckMethod,
+    actor: str,
+    response: int | None = None,
+    now: datetime | None = None,
+    details: dict[str, object] | None = None,
+) -> AckOutcome:
+    """Record an acknowledgement (idempotent: a second one changes nothing). After the alert closed it is late."""
+    alert = recipient.alert
+    if response is not None and not 1 <= response <= len(alert.response_options):
+        raise Invalid(
+            f"response {response} is not an option of alert {alert.id}"
+            + (f"; choose 1 to {len(alert.response_options)}" if alert.response_options else "; it has none")
+        )
+    if recipient.acknowledged_at is not None:
+        return AckOutcome(recipient, alert, already=True, late=recipient.ack_late)
+    now = now or utcnow()
+    late = alert.status is not AlertStatus.open or now >= alert.closes_at
+    recipient.acknowledged_at = now
+    recipient.ack_method = method
+    recipient.ack_by = actor
+    recipient.ack_late = late
+    recipient.response = response
+    audit.record(
+        session,
+        actor=actor,
+        action="alert.acknowledge",
+        entity_type="alert",
+        entity_id=alert.id,
+        details={
+            "recipient_id": recipient.id,
+            "method": method.value,
+            "response": response,
+            "late": late,
+            **(details or {}),
+        },
+    )
+    return AckOutcome(recipient, alert, already=False, late=late)
+
+
+def open_recipients_of_person(session: Session, *, person_id: int) -> Sequence[Recipient]:
+    """The person's recipients of alerts, newest alert first (open alerts before closed ones)."""
+    open_first = case((Alert.status == AlertStatus.open, 0), else_=1)
+    return session.scalars(
+        select(Recipient)
+        .join(Alert, Alert.id == Recipient.alert_id)
+        .where(Recipient.person_id == person_id)
+        .order_by(open_first, Alert.id.desc())
+        .limit(50)
+    ).all()
