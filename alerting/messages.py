@@ -80,9 +80,9 @@ def render_email(content: MessageContent, *, kind: str, language: str, to: str, 
     message["Message-ID"] = email.utils.make_msgid(domain=sender_domain)
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"
-    message["Content-Language"] = language
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    message["Content-Language"] = language  # after the body: set_content() drops Content-* headers
     return message
 
 
@@ -96,6 +96,6 @@ def render_plain_email(*, subject: str, text: str, to: str, language: str) -> Em
     message["Date"] = email.utils.formatdate(localtime=False, usegmt=True)
     message["Message-ID"] = email.utils.make_msgid(domain=settings.email_from.rsplit("@", 1)[-1] or "localhost")
     message["Auto-Submitted"] = "auto-generated"
-    message["Content-Language"] = language
     message.set_content(text)
+    message["Content-Language"] = language
     return message

@@ -17,8 +17,8 @@ from alueturva.audit.models import AuditEvent
 from alueturva.auth.models import Role
 from alueturva.db import Database, utcnow
 from alueturva.queue import InProcessQueue, set_queue
-from tests.test_alerting_support import Roster, make_roster
 from tests.conftest import auth
+from tests.test_alerting_support import Roster, make_roster
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -79,3 +81,25 @@ def make_roster(database: Database) -> Roster:
         roster.mobiles = {key: person.mobile for key, person in people.items() if person.mobile}
         roster.memberships = {key: m.id for key, m in memberships.items()}
     return roster
+
+
+def wait_until(predicate: Callable[[], bool], *, timeout: float = 30.0, interval: float = 0.05) -> bool:
+    """Poll ``predicate`` until it holds (True) or ``timeout`` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+def delivery_states(database: Database, alert_id: int) -> list[str]:
+    from alerting.models import Delivery
+
+    with database.session() as session:
+        return [state.value for state in session.scalars(select(Delivery.state).where(Delivery.alert_id == alert_id))]
+
+
+def settled(database: Database, alert_id: int) -> bool:
+    """Every delivery of the alert has left ``queued``/``sending``."""
+    return all(state not in ("queued", "sending") for state in delivery_states(database, alert_id))

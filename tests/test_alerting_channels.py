@@ -1,0 +1,229 @@
+"""Twilio SMS and SMTP email against the real peers (loopback Twilio API, aiosmtpd); retries and rate limits."""
+
+from __future__ import annotations
+
+import threading
+import time
+from email.message import EmailMessage
+
+import pytest
+from sqlalchemy import select
+
+from alerting import flows
+from alerting.models import Delivery
+from alerting.ratelimit import RedisRateLimiter
+from alerting.schemas import AlertCreate
+from alueturva.db import Database
+from alueturva.queue import InProcessQueue
+from alueturva.settings import get_settings
+from tests.support.fixtures import TWILIO_FROM
+from tests.support.processes import RedisServer
+from tests.support.smtp_server import SmtpServer
+from tests.support.twilio_server import FakeTwilio
+from tests.test_alerting_support import Roster, delivery_states, make_roster, settled, wait_until
+
+
+@pytest.fixture
+def roster(database: Database) -> Roster:
+    return make_roster(database)
+
+
+def _settings(monkeypatch: pytest.MonkeyPatch, **values: object) -> None:
+    for name, value in values.items():
+        monkeypatch.setenv(f"ALUETURVA_{name.upper()}", str(value))
+    get_settings.cache_clear()
+
+
+def _send(roster: Roster, **fields: object) -> int:
+    body = {"title": "Myrsky", "message": "Valmiusjohtoryhmä koolle.", "targets": {"groups": [roster.group_id]}}
+    body.update(fields)
+    return flows.create_alert(AlertCreate.model_validate(body), actor="test").alert_id
+
+
+def _deliveries(database: Database, alert_id: int) -> list[Delivery]:
+    with database.session() as session:
+        return list(session.scalars(select(Delivery).where(Delivery.alert_id == alert_id).order_by(Delivery.id)))
+
+
+def test_sms_go_through_the_twilio_sdk_with_status_callbacks_and_provider_ids(
+    twilio_settings: FakeTwilio, roster: Roster, queue: InProcessQueue, database: Database
+) -> None:
+    alert_id = _send(roster, channels=["sms"], exercise=True)
+    assert wait_until(lambda: settled(database, alert_id))
+    messages = {message["to"]: message for message in twilio_settings.messages}
+    assert set(messages) == {roster.mobiles["aino"], roster.mobiles["bertil"], roster.mobiles["deputy"]}
+    assert all(message["from"] == TWILIO_FROM for message in messages.values())
+    finnish, swedish = messages[roster.mobiles["aino"]]["body"], messages[roster.mobiles["bertil"]]["body"]
+    assert finnish.startswith("HARJOITUS") and finnish.rstrip().endswith("HARJOITUS") and "OK " in finnish
+    assert swedish.startswith("ÖVNING") and "Kvittera" in swedish
+    deliveries = _deliveries(database, alert_id)
+    assert {d.provider_id for d in deliveries} == {m["sid"] for m in messages.values()}
+    for delivery in deliveries:
+        callback = messages[delivery.address]["status_callback"]
+        assert callback == f"http://127.0.0.1:8000/webhooks/twilio/status?delivery={delivery.id}"
+        assert delivery.state.value == "sent" and delivery.attempts == 1
+
+
+def test_a_messaging_service_can_send_instead_of_a_number(
+    twilio_settings: FakeTwilio, roster: Roster, queue: InProcessQueue, database: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.delenv("ALUETURVA_TWILIO_FROM")
+    _settings(monkeypatch, twilio_messaging_service_sid="MG" + "1" * 32)
+    alert_id = _send(roster, channels=["sms"])
+    assert wait_until(lambda: settled(database, alert_id))
+    assert {m["messaging_service_sid"] for m in twilio_settings.messages} == {"MG" + "1" * 32}
+    assert {m["from"] for m in twilio_settings.messages} == {None}
+
+
+def test_an_invalid_number_fails_at_once_with_the_providers_code(
+    twilio_settings: FakeTwilio, roster: Roster, queue: InProcessQueue, database: Database
+) -> None:
+    twilio_settings.invalid_numbers.add(roster.mobiles["bertil"])
+    alert_id = _send(roster, channels=["sms"])
+    assert wait_until(lambda: settled(database, alert_id))
+    by_address = {d.address: d for d in _deliveries(database, alert_id)}
+    failed = by_address[roster.mobiles["bertil"]]
+    assert (failed.state.value, failed.error_code, failed.attempts) == ("failed", "21211", 1)
+    assert failed.error_message
+    assert by_address[roster.mobiles["aino"]].state.value == "sent"
+
+
+def test_transient_provider_errors_are_retried_with_backoff_until_sent(
+    twilio_settings: FakeTwilio, roster: Roster, queue: InProcessQueue, database: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    _settings(monkeypatch, delivery_retry_base_seconds=0.05, delivery_max_attempts=20)
+    twilio_settings.fail_ratio = 0.5
+    twilio_settings.fail_statuses = [429, 500, 503]
+    alert_id = _send(roster, channels=["sms"])
+    assert wait_until(lambda: settled(database, alert_id))
+    deliveries = _deliveries(database, alert_id)
+    assert {d.state.value for d in deliveries} == {"sent"}
+    assert len(twilio_settings.messages) == 3  # each accepted exactly once
+    assert twilio_settings.request_count == sum(d.attempts for d in deliveries)
+
+
+def test_a_transient_error_that_never_ends_fails_after_the_last_attempt(
+    twilio_settings: FakeTwilio, roster: Roster, queue: InProcessQueue, database: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    _settings(monkeypatch, delivery_retry_base_seconds=0.02, delivery_max_attempts=3)
+    twilio_settings.fail_ratio = 1.0
+    twilio_settings.fail_statuses = [429]
+    alert_id = _send(roster, channels=["sms"])
+    assert wait_until(lambda: settled(database, alert_id))
+    for delivery in _deliveries(database, alert_id):
+        assert (delivery.state.value, delivery.error_code, delivery.attempts) == ("failed", "20429", 3)
+        assert delivery.error_message and delivery.error_message.startswith("gave up after 3 attempts")
+
+
+def test_a_provider_that_does_not_answer_in_time_is_a_transient_error(
+    twilio_settings: FakeTwilio, roster: Roster, queue: InProcessQueue, database: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    _settings(monkeypatch, twilio_timeout_seconds=0.2, delivery_max_attempts=1)
+    twilio_settings.latency = 1.0
+    alert_id = _send(roster, channels=["sms"], targets={"people": [roster.people["aino"]]})
+    assert wait_until(lambda: settled(database, alert_id))
+    (delivery,) = _deliveries(database, alert_id)
+    assert (delivery.state.value, delivery.error_code) == ("failed", "timeout")
+
+
+def test_email_has_text_and_html_parts_the_ack_link_and_proper_headers(
+    smtp_settings: SmtpServer, roster: Roster, queue: InProcessQueue, database: Database
+) -> None:
+    alert_id = _send(roster, channels=["email"], exercise=True, response_options=["Tulen", "En pääse"])
+    assert wait_until(lambda: settled(database, alert_id))
+    assert len(smtp_settings.messages) == 4
+    by_to = {str(message["To"]): message for message in smtp_settings.messages}
+    swedish: EmailMessage = by_to["bertil@example.fi"]
+    assert swedish["Subject"].startswith("[ÖVNING]")
+    assert swedish["Content-Language"] == "sv"
+    assert swedish["Auto-Submitted"] == "auto-generated"
+    assert swedish["Message-ID"] and swedish["Date"] and swedish["From"] == "alueturva@example.test"
+    text = swedish.get_body(preferencelist=("plain",))
+    html = swedish.get_body(preferencelist=("html",))
+    assert text is not None and html is not None
+    plain, markup = text.get_content(), html.get_content()
+    assert "http://127.0.0.1:8000/ack/" in plain and "ÖVNING" in plain
+    assert 'href="http://127.0.0.1:8000/ack/' in markup and "En pääse" in markup
+    english = by_to["cecilia@example.fi"]
+    assert english["Subject"].startswith("[EXERCISE]")
+    deliveries = _deliveries(database, alert_id)
+    assert {d.provider_id for d in deliveries} == {str(m["Message-ID"]) for m in smtp_settings.messages}
+
+
+def test_smtp_5xx_fails_permanently_and_4xx_is_retried(
+    smtp_settings: SmtpServer, roster: Roster, queue: InProcessQueue, database: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    _settings(monkeypatch, delivery_retry_base_seconds=0.05, delivery_max_attempts=10)
+    smtp_settings.reply_code = 550
+    alert_id = _send(roster, channels=["email"], targets={"people": [roster.people["aino"]]})
+    assert wait_until(lambda: settled(database, alert_id))
+    (failed,) = _deliveries(database, alert_id)
+    assert (failed.state.value, failed.error_code, failed.attempts) == ("failed", "550", 1)
+
+    smtp_settings.reply_code = 451
+    alert_id = _send(roster, channels=["email"], targets={"people": [roster.people["bertil"]]})
+    assert wait_until(lambda: _deliveries(database, alert_id)[0].attempts >= 2)
+    smtp_settings.reply_code = None
+    assert wait_until(lambda: settled(database, alert_id))
+    (retried,) = _deliveries(database, alert_id)
+    assert retried.state.value == "sent" and retried.attempts >= 2
+    assert [str(m["To"]) for m in smtp_settings.messages] == ["bertil@example.fi"]
+
+
+def test_a_mail_server_that_is_down_fails_email_clearly_without_holding_up_sms(
+    smtp_settings: SmtpServer, twilio_settings: FakeTwilio, roster: Roster, queue: InProcessQueue,
+    database: Database, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    _settings(monkeypatch, delivery_retry_base_seconds=0.02, delivery_max_attempts=3)
+    smtp_settings.stop()
+    alert_id = _send(roster, channels=["sms", "email"])
+    assert wait_until(lambda: settled(database, alert_id))
+    for delivery in _deliveries(database, alert_id):
+        if delivery.channel.value == "sms":
+            assert delivery.state.value == "sent"
+        else:
+            assert (delivery.state.value, delivery.error_code) == ("failed", "connection")
+            assert "gave up after 3 attempts" in (delivery.error_message or "")
+    assert sorted(delivery_states(database, alert_id)).count("sent") == 3
+
+
+def test_the_sms_rate_limit_spaces_sends_in_this_process(
+    twilio_settings: FakeTwilio, database: Database, queue: InProcessQueue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_alerting_support import make_people
+
+    _settings(monkeypatch, sms_rate_per_second=20)
+    people = make_people(database, 12)
+    alert_id = _send(Roster(), channels=["sms"], targets={"people": people})
+    assert wait_until(lambda: settled(database, alert_id))
+    times = sorted(message["received_at"] for message in twilio_settings.messages)
+    assert len(times) == 12
+    # 12 sends at 20 per second cannot start within less than 11 intervals of 50 ms
+    assert times[-1] - times[0] >= 11 / 20 - 0.02
+
+
+def test_the_redis_rate_limit_holds_across_limiters_together(redis_server: RedisServer) -> None:
+    limiters = [RedisRateLimiter(redis_server.url, "test:sms-rate", 40.0) for _ in range(3)]
+    stamps: list[float] = []
+    lock = threading.Lock()
+
+    def take(limiter: RedisRateLimiter) -> None:
+        for _ in range(8):
+            limiter.acquire()
+            with lock:
+                stamps.append(time.monotonic())
+
+    threads = [threading.Thread(target=take, args=(limiter,)) for limiter in limiters for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    stamps.sort()
+    assert len(stamps) == 48
+    # 48 permits at 40 per second, shared by six threads over three connections: at least 47 intervals
+    assert stamps[-1] - stamps[0] >= 47 / 40 - 0.05
