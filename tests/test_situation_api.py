@@ -255,7 +255,7 @@ def test_anticipation_projects_when_a_rising_indicator_crosses_its_next_threshol
 
 
 def test_a_municipality_status_report_is_shown_with_who_reported_and_when(client: TestClient, keys: Keys) -> None:
-    body = {
+    body: dict[str, Any] = {
         "municipality": "kaustinen",
         "management_group_convened": True,
         "staff_availability_percent": 80,
@@ -271,12 +271,13 @@ def test_a_municipality_status_report_is_shown_with_who_reported_and_when(client
     assert report["reported_by"].startswith("apikey:")
     assert report["reporter_name"] == "Valmiuspäällikkö"
     assert report["reported_at"] is not None
-    for bad, problem in [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"municipality": "Perhonjokilaakso"}, "a status report is made by a municipality"),
         ({"municipality": "Oulu"}, "unknown area"),
         ({"staff_availability_percent": 120}, "less than or equal to 100"),
         ({"management_group_convened": "yes"}, "valid boolean"),
-    ]:
+    ]
+    for bad, problem in cases:
         response = client.post("/api/v1/situation/status-reports", json=body | bad, headers=auth(keys[Role.reporter]))
         assert response.status_code == 422 and problem in response.text, response.text
 
