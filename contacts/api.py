@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Response, status
 
+from alueturva.api_types import MAX_ID, PathId, SafeQueryText
 from alueturva.auth.dependencies import Admin, DbSession, Viewer
 from alueturva.errors import API_ERRORS
 from contacts import catalogue, compliance, roster, service
@@ -52,7 +53,7 @@ def list_organisations(session: DbSession, _: Viewer) -> OrganisationList:
 
 
 @router.get("/organisations/{organisation_id}", response_model=OrganisationRead)
-def get_organisation(organisation_id: int, session: DbSession, _: Viewer) -> OrganisationRead:
+def get_organisation(organisation_id: PathId, session: DbSession, _: Viewer) -> OrganisationRead:
     return OrganisationRead.model_validate(service.get_organisation(session, organisation_id=organisation_id))
 
 
@@ -64,7 +65,7 @@ def create_organisation(body: OrganisationCreate, session: DbSession, principal:
 
 @router.patch("/organisations/{organisation_id}", response_model=OrganisationRead)
 def update_organisation(
-    organisation_id: int, body: OrganisationUpdate, session: DbSession, principal: Admin
+    organisation_id: PathId, body: OrganisationUpdate, session: DbSession, principal: Admin
 ) -> OrganisationRead:
     organisation = service.get_organisation(session, organisation_id=organisation_id)
     service.update_organisation(
@@ -74,7 +75,7 @@ def update_organisation(
 
 
 @router.delete("/organisations/{organisation_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_organisation(organisation_id: int, session: DbSession, principal: Admin) -> Response:
+def delete_organisation(organisation_id: PathId, session: DbSession, principal: Admin) -> Response:
     organisation = service.get_organisation(session, organisation_id=organisation_id)
     service.delete_organisation(session, organisation=organisation, actor=principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -87,9 +88,9 @@ def delete_organisation(organisation_id: int, session: DbSession, principal: Adm
 def list_people(
     session: DbSession,
     _: Viewer,
-    organisation_id: Annotated[int | None, Query(ge=1)] = None,
+    organisation_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     active: bool | None = None,
-    q: Annotated[str | None, Query(max_length=100, description="Part of a name or title")] = None,
+    q: Annotated[SafeQueryText | None, Query(max_length=100, description="Part of a name or title")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> PersonList:
@@ -100,7 +101,7 @@ def list_people(
 
 
 @router.get("/people/{person_id}", response_model=PersonRead)
-def get_person(person_id: int, session: DbSession, _: Viewer) -> PersonRead:
+def get_person(person_id: PathId, session: DbSession, _: Viewer) -> PersonRead:
     return PersonRead.model_validate(service.get_person(session, person_id=person_id))
 
 
@@ -110,14 +111,14 @@ def create_person(body: PersonCreate, session: DbSession, principal: Admin) -> P
 
 
 @router.patch("/people/{person_id}", response_model=PersonRead)
-def update_person(person_id: int, body: PersonUpdate, session: DbSession, principal: Admin) -> PersonRead:
+def update_person(person_id: PathId, body: PersonUpdate, session: DbSession, principal: Admin) -> PersonRead:
     person = service.get_person(session, person_id=person_id)
     service.update_person(session, person=person, values=body.model_dump(exclude_unset=True), actor=principal)
     return PersonRead.model_validate(person)
 
 
 @router.delete("/people/{person_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_person(person_id: int, session: DbSession, principal: Admin) -> Response:
+def delete_person(person_id: PathId, session: DbSession, principal: Admin) -> Response:
     service.delete_person(session, person=service.get_person(session, person_id=person_id), actor=principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -155,7 +156,7 @@ def list_groups(session: DbSession, _: Viewer) -> GroupList:
 
 
 @router.get("/groups/{group_id}", response_model=GroupDetail)
-def get_group(group_id: int, session: DbSession, _: Viewer) -> GroupDetail:
+def get_group(group_id: PathId, session: DbSession, _: Viewer) -> GroupDetail:
     return _group_detail(service.get_group(session, group_id=group_id))
 
 
@@ -166,20 +167,20 @@ def create_group(body: GroupCreate, session: DbSession, principal: Admin) -> Gro
 
 
 @router.patch("/groups/{group_id}", response_model=GroupDetail)
-def update_group(group_id: int, body: GroupUpdate, session: DbSession, principal: Admin) -> GroupDetail:
+def update_group(group_id: PathId, body: GroupUpdate, session: DbSession, principal: Admin) -> GroupDetail:
     group = service.get_group(session, group_id=group_id)
     service.update_group(session, group=group, values=body.model_dump(exclude_unset=True), actor=principal)
     return _group_detail(group)
 
 
 @router.delete("/groups/{group_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_group(group_id: int, session: DbSession, principal: Admin) -> Response:
+def delete_group(group_id: PathId, session: DbSession, principal: Admin) -> Response:
     service.delete_group(session, group=service.get_group(session, group_id=group_id), actor=principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/groups/{group_id}/members", response_model=GroupDetail, status_code=status.HTTP_201_CREATED)
-def add_member(group_id: int, body: MemberCreate, session: DbSession, principal: Admin) -> GroupDetail:
+def add_member(group_id: PathId, body: MemberCreate, session: DbSession, principal: Admin) -> GroupDetail:
     group = service.get_group(session, group_id=group_id)
     person = service.get_person(session, person_id=body.person_id)
     service.add_member(
@@ -196,7 +197,7 @@ def add_member(group_id: int, body: MemberCreate, session: DbSession, principal:
 
 @router.patch("/groups/{group_id}/members/{membership_id}", response_model=GroupDetail)
 def update_member(
-    group_id: int, membership_id: int, body: MemberUpdate, session: DbSession, principal: Admin
+    group_id: PathId, membership_id: PathId, body: MemberUpdate, session: DbSession, principal: Admin
 ) -> GroupDetail:
     group = service.get_group(session, group_id=group_id)
     membership = service.get_membership(group, membership_id=membership_id)
@@ -213,7 +214,7 @@ def update_member(
 
 
 @router.delete("/groups/{group_id}/members/{membership_id}", response_model=GroupDetail)
-def remove_member(group_id: int, membership_id: int, session: DbSession, principal: Admin) -> GroupDetail:
+def remove_member(group_id: PathId, membership_id: PathId, session: DbSession, principal: Admin) -> GroupDetail:
     group = service.get_group(session, group_id=group_id)
     membership = service.get_membership(group, membership_id=membership_id)
     service.remove_member(session, group=group, membership=membership, actor=principal)

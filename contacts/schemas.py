@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from alueturva.api_types import ApiInput, IdField
 from contacts.models import OrganisationKind
 from contacts.validation import normalise_email, normalise_mobile
 
@@ -12,10 +13,6 @@ Area = Literal["Kokkola", "Perhonjokilaakso", "Lestijokilaakso"]
 Language = Literal["fi", "sv", "en"]
 Key = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z0-9_]+$")]
 BusinessId = Annotated[str, Field(pattern=r"^\d{7}-\d$")]
-
-
-class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 def _mobile_or_none(value: str | None) -> str | None:
@@ -29,7 +26,7 @@ def _email_or_none(value: str | None) -> str | None:
 # Organisations ---------------------------------------------------------------------------------------------------
 
 
-class OrganisationCreate(_Input):
+class OrganisationCreate(ApiInput):
     key: Key
     short_name: str = Field(min_length=1, max_length=100)
     name: str = Field(min_length=1, max_length=200)
@@ -40,10 +37,10 @@ class OrganisationCreate(_Input):
     area: Area | None = None
     population: int | None = Field(None, ge=0, le=10_000_000)
     languages: list[Language] = Field(default=["fi"], min_length=1, max_length=3)
-    parent_id: int | None = Field(None, ge=1)
+    parent_id: IdField | None = None
 
 
-class OrganisationUpdate(_Input):
+class OrganisationUpdate(ApiInput):
     short_name: str | None = Field(None, min_length=1, max_length=100)
     name: str | None = Field(None, min_length=1, max_length=200)
     name_sv: str | None = Field(None, max_length=200)
@@ -79,9 +76,9 @@ class OrganisationList(BaseModel):
 # People ------------------------------------------------------------------------------------------------------------
 
 
-class PersonCreate(_Input):
+class PersonCreate(ApiInput):
     name: str = Field(min_length=1, max_length=200)
-    organisation_id: int = Field(ge=1)
+    organisation_id: IdField
     title: str | None = Field(None, max_length=200)
     mobile: str | None = Field(None, max_length=40, description="Mobile number; stored as E.164 (default region FI)")
     email: str | None = Field(None, max_length=254)
@@ -92,9 +89,9 @@ class PersonCreate(_Input):
     _check_email = field_validator("email")(_email_or_none)
 
 
-class PersonUpdate(_Input):
+class PersonUpdate(ApiInput):
     name: str | None = Field(None, min_length=1, max_length=200)
-    organisation_id: int | None = Field(None, ge=1)
+    organisation_id: IdField | None = None
     title: str | None = Field(None, max_length=200)
     mobile: str | None = Field(None, max_length=40)
     email: str | None = Field(None, max_length=254)
@@ -128,16 +125,16 @@ class PersonList(BaseModel):
 # Groups ------------------------------------------------------------------------------------------------------------
 
 
-class GroupCreate(_Input):
+class GroupCreate(ApiInput):
     key: Key
     name: str = Field(min_length=1, max_length=200)
     name_sv: str | None = Field(None, max_length=200)
     name_en: str | None = Field(None, max_length=200)
     description: str | None = Field(None, max_length=1000)
-    organisation_id: int | None = Field(None, ge=1)
+    organisation_id: IdField | None = None
 
 
-class GroupUpdate(_Input):
+class GroupUpdate(ApiInput):
     name: str | None = Field(None, min_length=1, max_length=200)
     name_sv: str | None = Field(None, max_length=200)
     name_en: str | None = Field(None, max_length=200)
@@ -163,17 +160,17 @@ class GroupList(BaseModel):
     total: int
 
 
-class MemberCreate(_Input):
-    person_id: int = Field(ge=1)
+class MemberCreate(ApiInput):
+    person_id: IdField
     role: str = Field(min_length=1, max_length=60)
     order: int = Field(0, ge=0, le=10_000)
-    deputy_of: int | None = Field(None, ge=1, description="Membership id of the member this person deputises")
+    deputy_of: IdField | None = Field(None, description="Membership id of the member this person deputises")
 
 
-class MemberUpdate(_Input):
+class MemberUpdate(ApiInput):
     role: str | None = Field(None, min_length=1, max_length=60)
     order: int | None = Field(None, ge=0, le=10_000)
-    deputy_of: int | None = Field(None, ge=1)
+    deputy_of: IdField | None = None
 
 
 class MemberRead(BaseModel):

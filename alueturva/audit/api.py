@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
+from alueturva.api_types import SafeQueryText
 from alueturva.audit import service
 from alueturva.audit.schemas import AuditEventList, AuditEventRead
 from alueturva.auth.dependencies import Admin, DbSession
@@ -17,10 +18,10 @@ router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=API_ERRORS)
 def list_audit_events(
     session: DbSession,
     _: Admin,
-    entity_type: Annotated[str | None, Query(max_length=60)] = None,
-    entity_id: Annotated[str | None, Query(max_length=60)] = None,
-    action: Annotated[str | None, Query(max_length=80)] = None,
-    actor: Annotated[str | None, Query(max_length=120)] = None,
+    entity_type: Annotated[SafeQueryText | None, Query(max_length=60)] = None,
+    entity_id: Annotated[SafeQueryText | None, Query(max_length=60)] = None,
+    action: Annotated[SafeQueryText | None, Query(max_length=80)] = None,
+    actor: Annotated[SafeQueryText | None, Query(max_length=120)] = None,
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, status
 
+from alueturva.api_types import PathId
 from alueturva.auth import service
 from alueturva.auth.dependencies import Admin, DbSession
 from alueturva.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyRead
@@ -23,7 +24,7 @@ def create_api_key(body: ApiKeyCreate, session: DbSession, principal: Admin) -> 
 
 
 @router.post("/{key_id}/revoke", response_model=ApiKeyRead)
-def revoke_api_key(key_id: int, session: DbSession, principal: Admin) -> ApiKeyRead:
+def revoke_api_key(key_id: PathId, session: DbSession, principal: Admin) -> ApiKeyRead:
     api_key = service.get_api_key(session, key_id=key_id)
     if api_key is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no API key with id {key_id}")

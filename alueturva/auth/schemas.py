@@ -4,12 +4,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from alueturva.api_types import ApiInput
 from alueturva.auth.models import Role
 
 
-class ApiKeyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ApiKeyCreate(ApiInput):
     name: str = Field(min_length=1, max_length=120)
     role: Role
 
