@@ -295,6 +295,16 @@ def acknowledge(
             + (f"; choose 1 to {len(alert.response_options)}" if alert.response_options else "; it has none")
         )
     if recipient.acknowledged_at is not None:
+        if response is not None and recipient.response is None:
+            recipient.response = response
+            audit.record(
+                session,
+                actor=actor,
+                action="alert.respond",
+                entity_type="alert",
+                entity_id=alert.id,
+                details={"recipient_id": recipient.id, "method": method.value, "response": response},
+            )
         return AckOutcome(recipient, alert, already=True, late=recipient.ack_late)
     now = now or utcnow()
     late = alert.status is not AlertStatus.open or now >= alert.closes_at

@@ -36,6 +36,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "reply_unknown_code": "Koodia {code} ei löydy. Vastaa OK ja hälytyksen koodi, esim. OK 1234.",
         "reply_unparseable": "Viestiä ei ymmärretty. Kuittaa vastaamalla OK ja hälytyksen koodi, esim. OK 1234.",
         "reply_bad_option": "Vastausvaihtoehtoa {answer} ei ole. Vaihtoehdot: {options}",
+        "reply_error": "Viestiä ei voitu käsitellä juuri nyt. Yritä hetken päästä uudelleen tai soita päivystäjälle.",
     },
     "sv": {
         "exercise": "ÖVNING",
@@ -65,6 +66,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "reply_unknown_code": "Koden {code} hittades inte. Svara OK och larmets kod, t.ex. OK 1234.",
         "reply_unparseable": "Meddelandet förstods inte. Kvittera genom att svara OK och larmets kod, t.ex. OK 1234.",
         "reply_bad_option": "Svarsalternativet {answer} finns inte. Alternativ: {options}",
+        "reply_error": "Meddelandet kunde inte behandlas just nu. Försök igen om en stund eller ring jourhavande.",
     },
     "en": {
         "exercise": "EXERCISE",
@@ -94,6 +96,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "reply_unknown_code": "Code {code} was not found. Reply OK and the alert's code, e.g. OK 1234.",
         "reply_unparseable": "Not understood. Acknowledge by replying OK and the alert's code, e.g. OK 1234.",
         "reply_bad_option": "There is no option {answer}. Options: {options}",
+        "reply_error": "The message could not be processed right now. Try again shortly or call the duty officer.",
     },
 }
 

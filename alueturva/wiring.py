@@ -23,13 +23,23 @@ def import_models() -> None:
 
 
 def routers() -> list[APIRouter]:
+    from alerting.ack_pages import router as ack_pages_router
     from alerting.api import router as alerting_router
+    from alerting.webhooks import router as twilio_webhooks_router
     from alueturva.audit.api import router as audit_router
     from alueturva.auth.api import router as auth_router
     from contacts.api import router as contacts_router
     from situation.api import router as situation_router
 
-    return [auth_router, audit_router, contacts_router, situation_router, alerting_router]
+    return [
+        auth_router,
+        audit_router,
+        contacts_router,
+        situation_router,
+        alerting_router,
+        twilio_webhooks_router,
+        ack_pages_router,
+    ]
 
 
 def periodic_tasks() -> list[PeriodicTask]:

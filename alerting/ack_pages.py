@@ -1,0 +1,167 @@
+"""Acknowledgement links: ``GET /ack/{token}`` shows the alert on a phone-sized page; only ``POST`` acknowledges
+(mail scanners follow GET links). A tampered or expired token gets a 4xx page and records nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from alerting import service
+from alerting.messages import environment
+from alerting.models import AckMethod, AlertStatus, Recipient
+from alerting.texts import EXERCISE_WORD, LANGUAGE_LABELS, LANGUAGES, texts
+from alerting.tokens import TokenExpired, TokenInvalid, read_ack_token
+from alueturva.db import get_database
+from alueturva.errors import NotFound
+from alueturva.settings import get_settings
+
+router = APIRouter(tags=["acknowledgement pages"], include_in_schema=False)
+
+_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex, nofollow",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+}
+
+
+@dataclass(frozen=True)
+class PageState:
+    language: str
+    exercise: bool
+    title: str
+    message: str
+    options: list[str]
+    notice: str | None
+    can_acknowledge: bool
+
+
+class PageError(Exception):
+    def __init__(self, status_code: int, key: str) -> None:
+        self.status_code = status_code
+        self.key = key
+
+
+def _language(requested: str | None, fallback: str) -> str:
+    if requested in LANGUAGES:
+        return str(requested)
+    return fallback if fallback in LANGUAGES else get_settings().default_language
+
+
+def _page(
+    *, status_code: int, language: str, token: str, state: PageState | None = None, error_key: str | None = None
+) -> HTMLResponse:
+    t = texts(language)
+    exercise = bool(state and state.exercise)
+    html = (
+        environment()
+        .get_template("ack_page.html.j2")
+        .render(
+            lang=language,
+            t={**t, "exercise": EXERCISE_WORD[language]},
+            exercise=exercise,
+            heading=t["page_heading"],
+            error=t[error_key] if error_key else None,
+            alert_title=state.title if state else None,
+            alert_message=state.message if state else None,
+            notice=state.notice if state else None,
+            can_acknowledge=bool(state and state.can_acknowledge),
+            options=state.options if state else [],
+            action=f"/ack/{token}?lang={language}",
+            languages=LANGUAGE_LABELS,
+        )
+    )
+    return HTMLResponse(html, status_code=status_code, headers=_HEADERS)
+
+
+def _recipient(session: Session, token: str) -> Recipient:
+    try:
+        claims = read_ack_token(token)
+    except TokenExpired as exc:
+        raise PageError(410, "expired_link") from exc
+    except TokenInvalid as exc:
+        raise PageError(400, "bad_link") from exc
+    try:
+        return service.get_recipient(session, alert_id=claims.alert_id, recipient_id=claims.recipient_id)
+    except NotFound as exc:
+        raise PageError(404, "bad_link") from exc
+
+
+def _state(recipient: Recipient, language: str, notice_key: str | None) -> PageState:
+    alert = recipient.alert
+    t = texts(language)
+    if notice_key is None:
+        if recipient.acknowledged_at is not None:
+            notice_key = "already"
+        elif alert.status is AlertStatus.cancelled:
+            notice_key = "cancelled_page"
+        elif alert.status is AlertStatus.closed:
+            notice_key = "closed"
+    return PageState(
+        language=language,
+        exercise=alert.exercise,
+        title=alert.title,
+        message=alert.message,
+        options=list(alert.response_options),
+        notice=t[notice_key] if notice_key else None,
+        can_acknowledge=recipient.acknowledged_at is None and alert.status is not AlertStatus.cancelled,
+    )
+
+
+def show(token: str, lang: str | None) -> tuple[int, str, PageState | None, str | None]:
+    with get_database().session() as session:
+        try:
+            recipient = _recipient(session, token)
+        except PageError as error:
+            return error.status_code, _language(lang, get_settings().default_language), None, error.key
+        language = _language(lang, recipient.language)
+        return 200, language, _state(recipient, language, None), None
+
+
+def acknowledge(token: str, lang: str | None, response: str) -> tuple[int, str, PageState | None, str | None]:
+    with get_database().session() as session:
+        try:
+            recipient = _recipient(session, token)
+        except PageError as error:
+            return error.status_code, _language(lang, get_settings().default_language), None, error.key
+        language = _language(lang, recipient.language)
+        options = recipient.alert.response_options
+        choice: int | None = None
+        if response.strip():
+            if not response.strip().isdigit() or not 1 <= int(response) <= len(options):
+                return 422, language, _state(recipient, language, None), "bad_response"
+            choice = int(response)
+        outcome = service.acknowledge(
+            session,
+            recipient=recipient,
+            method=AckMethod.link,
+            actor=f"link:recipient:{recipient.id}",
+            response=choice,
+        )
+        notice = "already" if outcome.already else "late" if outcome.late else "acknowledged"
+        return 200, language, _state(recipient, language, notice), None
+
+
+@router.get("/ack/{token}", response_class=HTMLResponse)
+async def ack_page(
+    request: Request, token: str, lang: Annotated[str | None, Query(max_length=5)] = None
+) -> HTMLResponse:
+    status_code, language, state, error = await run_in_threadpool(show, token, lang)
+    return _page(status_code=status_code, language=language, token=token, state=state, error_key=error)
+
+
+@router.post("/ack/{token}", response_class=HTMLResponse)
+async def ack_submit(
+    request: Request,
+    token: str,
+    response: Annotated[str, Form(max_length=5)] = "",
+    lang: Annotated[str | None, Query(max_length=5)] = None,
+) -> HTMLResponse:
+    status_code, language, state, error = await run_in_threadpool(acknowledge, token, lang, response)
+    return _page(status_code=status_code, language=language, token=token, state=state, error_key=error)
