@@ -1,0 +1,3 @@
+from alueturva.cli import main
+
+main()

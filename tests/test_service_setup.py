@@ -1,0 +1,137 @@
+"""The service as a new user meets it: migrations, configuration checks, API keys and `alueturva up --demo`."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from typer.testing import CliRunner
+
+from alueturva.auth.models import Role
+from alueturva.config import ConfigError, load_yaml
+from alueturva.db import Base, Database
+from alueturva.settings import Settings
+from alueturva.wiring import import_models
+from contacts.catalogue import OrganisationsFile, RolesFile, business_id_is_valid
+
+
+def test_migrations_create_exactly_the_models(database: Database) -> None:
+    import_models()
+    with database.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+
+
+def test_business_id_check_digit() -> None:
+    assert business_id_is_valid("0179377-8")
+    assert business_id_is_valid("3221325-4")
+    assert not business_id_is_valid("0179377-7")
+    assert not business_id_is_valid("179377-8")
+
+
+def test_a_broken_config_file_names_the_line_and_key(tmp_path: Path) -> None:
+    broken = tmp_path / "roles.yaml"
+    broken.write_text(
+        "roles:\n"
+        "  - key: preparedness_contact\n"
+        "    names: {fi: a, sv: b, en: c}\n"
+        "    required: {per: municipality, kinds: [municipality]}\n"
+        "    group: alueturva\n"
+        "groups:\n"
+        "  - key: alueturva\n"
+        "    names: {fi: a, sv: b, en: c}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_yaml(broken, RolesFile)
+    assert f"{broken}:4: roles.0.required.per:" in str(raised.value)
+
+
+def test_a_wrong_business_id_in_config_is_refused(tmp_path: Path) -> None:
+    broken = tmp_path / "organisations.yaml"
+    broken.write_text(
+        "organisations:\n  - key: x\n    short_name: X\n    name: X\n    name_sv: X\n    name_en: X\n"
+        "    business_id: 0179377-7\n    kind: municipality\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match=r"organisations.yaml:7: organisations.0.business_id: .*Y-tunnus"):
+        load_yaml(broken, OrganisationsFile)
+
+
+def test_twilio_backend_needs_its_credentials() -> None:
+    with pytest.raises(ValueError, match="ALUETURVA_TWILIO_ACCOUNT_SID"):
+        Settings(sms_backend="twilio")
+
+
+def test_apikey_create_prints_the_key_once_and_stores_a_hash(database: Database) -> None:
+    from alueturva.auth.models import ApiKey
+    from alueturva.cli import app
+
+    result = CliRunner().invoke(app, ["apikey", "create", "--role", "operator", "--name", "duty officer"])
+    assert result.exit_code == 0, result.output
+    key = result.stdout.strip().splitlines()[-1]
+    assert key.startswith("alt_") and len(key) > 40
+    with database.session() as session:
+        stored = session.query(ApiKey).one()
+        assert stored.role == Role.operator
+        assert key not in (stored.key_hash, stored.prefix)
+    refused = CliRunner().invoke(app, ["apikey", "create", "--role", "emperor", "--name", "x"])
+    assert refused.exit_code != 0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_up_with_demo_serves_the_whole_region(tmp_path: Path) -> None:
+    """The README's first command, as a new user runs it: embedded SQLite, in-process queue, demo roster."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ALUETURVA_")}
+    env |= {"ALUETURVA_DATABASE_URL": f"sqlite:///{tmp_path / 'alueturva.db'}", "ALUETURVA_SECRET_KEY": "x" * 40}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "alueturva", "up", "--demo", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, process.stdout.read().decode() if process.stdout else ""
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "alueturva up did not answer within 60 s"
+            time.sleep(0.2)
+        assert httpx.get(f"{base}/healthz").json() == {"status": "ok", "database": "ok", "queue": "ok"}
+        create = subprocess.run(
+            [sys.executable, "-m", "alueturva", "apikey", "create", "--role", "viewer", "--name", "t"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        headers = {"Authorization": f"Bearer {create.stdout.strip()}"}
+        people = httpx.get(f"{base}/api/v1/people", headers=headers).json()
+        assert people["total"] >= 30
+        assert all(p["mobile"].startswith("+4670174") for p in people["items"])
+        compliance = httpx.get(f"{base}/api/v1/rosters/compliance", headers=headers).json()
+        assert compliance["total"] - compliance["met"] == 1
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
