@@ -69,6 +69,39 @@ def apikey_create(
     print(plain)
 
 
+@apikey_app.command("list")
+def apikey_list() -> None:
+    """List API keys (never the keys themselves)."""
+    from rich.table import Table
+
+    from alueturva.auth.service import list_api_keys
+    from alueturva.db import get_database
+
+    table = Table("id", "name", "role", "prefix", "created", "revoked")
+    with get_database().session() as session:
+        for key in list_api_keys(session):
+            revoked = f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else ""
+            table.add_row(
+                str(key.id), key.name, key.role.value, key.prefix, f"{key.created_at:%Y-%m-%d %H:%M}", revoked
+            )
+    console.print(table)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(key_id: Annotated[int, typer.Argument(help="The key's id (see `apikey list`)")]) -> None:
+    """Revoke an API key; requests with it get 401 from now on."""
+    from alueturva.auth.service import cli_principal, get_api_key, revoke_api_key
+    from alueturva.db import get_database
+
+    with get_database().session() as session:
+        api_key = get_api_key(session, key_id=key_id)
+        if api_key is None:
+            raise DomainError(f"no API key with id {key_id}")
+        if api_key.revoked_at is None:
+            revoke_api_key(session, api_key=api_key, revoked_by=cli_principal())
+    console.print(f"API key {key_id} is revoked")
+
+
 def _register_domain_commands() -> None:
     from alueturva.wiring import cli_apps
 

@@ -24,21 +24,21 @@ class Settings(BaseSettings):
         SecretStr("dev-insecure-change-me"),
         description="Signs acknowledgement links; set a long random value",
     )
-    sms_backend: Literal["twilio", "console"] = "console"
-    twilio_account_sid: str | None = None
-    twilio_auth_token: SecretStr | None = None
-    twilio_from: str | None = None
-    twilio_messaging_service_sid: str | None = None
+    sms_backend: Literal["twilio", "console"] = Field("console", description="twilio, or console (log only)")
+    twilio_account_sid: str | None = Field(None, description="Twilio account SID (AC…)")
+    twilio_auth_token: SecretStr | None = Field(None, description="Twilio auth token; also verifies webhooks")
+    twilio_from: str | None = Field(None, description="Sender number or alphanumeric sender id")
+    twilio_messaging_service_sid: str | None = Field(None, description="Messaging Service (MG…) instead of FROM")
     twilio_base_url: str | None = Field(None, description="Overrides https://api.twilio.com (tests, benchmarks)")
     sms_rate_per_second: float = Field(50.0, gt=0, description="One send rate for all workers together")
-    email_backend: Literal["smtp", "console"] = "console"
-    smtp_host: str = "localhost"
-    smtp_port: int = Field(25, ge=1, le=65535)
-    smtp_user: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_starttls: bool = False
-    email_from: str = "alueturva@localhost"
-    default_language: Language = "fi"
+    email_backend: Literal["smtp", "console"] = Field("console", description="smtp, or console (log only)")
+    smtp_host: str = Field("localhost", description="SMTP server")
+    smtp_port: int = Field(25, ge=1, le=65535, description="SMTP port (587 with STARTTLS)")
+    smtp_user: str | None = Field(None, description="SMTP user name, if the server wants a login")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password")
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS")
+    email_from: str = Field("alueturva@localhost", description="From address of alert emails")
+    default_language: Language = Field("fi", description="Language for people and pages with no preference")
     delivery_claim_lease_seconds: float = Field(
         60.0, gt=0, description="How long a worker owns a claimed delivery before the sweeper may hand it on"
     )

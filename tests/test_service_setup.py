@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from alueturva.auth.models import Role
 from alueturva.config import ConfigError, load_yaml
 from alueturva.db import Base, Database
+from alueturva.errors import DomainError
 from alueturva.settings import Settings
 from alueturva.wiring import import_models
 from contacts.catalogue import OrganisationsFile, RolesFile, business_id_is_valid
@@ -135,3 +136,19 @@ def test_up_with_demo_serves_the_whole_region(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_apikey_list_and_revoke(database: Database) -> None:
+    from alueturva.cli import app
+
+    runner = CliRunner()
+    key = runner.invoke(app, ["apikey", "create", "--role", "viewer", "--name", "kiosk"]).stdout.strip().splitlines()[-1]
+    listed = runner.invoke(app, ["apikey", "list"])
+    assert "kiosk" in listed.output and key not in listed.output
+    assert runner.invoke(app, ["apikey", "revoke", "1"]).exit_code == 0
+    from alueturva.auth.service import principal_for_key
+
+    with database.session() as session:
+        assert principal_for_key(session, key=key) is None
+    missing = runner.invoke(app, ["apikey", "revoke", "99"])
+    assert isinstance(missing.exception, DomainError) and "no API key with id 99" in str(missing.exception)
