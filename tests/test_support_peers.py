@@ -10,6 +10,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
@@ -264,8 +265,16 @@ def test_worker_processes_take_jobs_and_die_on_kill9(
         time.sleep(0.05)
     assert job.return_value() == worker.pid, rq_workers.logs()  # the work horse is the worker's child
 
+    # A job in progress dies with its worker: the work horse (in a session of its own) goes too.
+    busy = Queue(queue_name, connection=connection).enqueue("time.sleep", 60)
+    deadline = time.monotonic() + 15
+    while busy.get_status(refresh=True) != "started" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    family = psutil.Process(worker.pid).children(recursive=True)  # the work horse and RQ's scheduler
     worker.kill9()
     assert not worker.alive()
+    assert family
+    assert not [child for child in family if child.is_running() and child.status() != psutil.STATUS_ZOMBIE]
     connection.close()
 
 

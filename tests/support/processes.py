@@ -176,11 +176,26 @@ class ServiceProcess:
         return self._process is not None and self._process.poll() is None
 
     def kill9(self) -> None:
-        """SIGKILL the process and everything it started (an RQ worker's forked work horse with it), as when
-        its machine dies: no cleanup, the current job stays 'started' and its claims stay taken."""
-        if self.alive():
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        """SIGKILL the process and every process it started, as when its machine dies: no cleanup at all.
+
+        An RQ worker's work horse runs in a session of its own (RQ calls ``setsid``), so the family is found
+        through the process tree: the parent is stopped first so that it cannot fork while it is collected.
+        """
+        if not self.alive():
+            return
+        import psutil
+
+        os.kill(self.pid, signal.SIGSTOP)
+        try:
+            family = psutil.Process(self.pid).children(recursive=True)
+        except psutil.Error:
+            family = []
+        os.killpg(self.pid, signal.SIGKILL)
+        for child in family:
+            with contextlib.suppress(psutil.Error):
+                child.kill()
+        self.process.wait()
+        psutil.wait_procs(family, timeout=5)
 
     def terminate(self, timeout: float = 15) -> None:
         """SIGTERM (an RQ worker finishes its current job first), then SIGKILL after ``timeout``."""

@@ -86,8 +86,9 @@ def _rfc2822(moment: datetime) -> str:
 class FakeTwilio:
     """The Twilio Messages API on a loopback port, in a background thread. Also a context manager.
 
-    ``messages`` holds every accepted message, ``requests`` every POST with the status it was answered with,
-    ``request_count`` counts every POST and ``in_flight`` the POSTs received but not yet answered.
+    ``messages`` holds every accepted message, ``requests`` every POST (to, body, received_at, answered_at,
+    status, and sid when accepted), ``request_count`` counts every POST and ``in_flight`` the POSTs received but
+    not yet answered.
     """
 
     def __init__(
@@ -206,18 +207,23 @@ class FakeTwilio:
             "received_at": received_at,
             "status": None,
             "answered_at": None,
+            "sid": None,
         }
         with self._lock:
             self.request_count += 1
             self.in_flight += 1
             self.requests.append(record)
+        # Shielded: like Twilio, the fake goes on with a request whose client went away (a killed worker), so
+        # the message is still sent; only the answer is lost.
+        status, payload = 500, error_body(500, *_ERRORS[500])
         try:
-            status, payload = await self._answer(request, fields)
+            status, payload = await asyncio.shield(self._answer(request, fields))
         finally:
             with self._lock:
                 self.in_flight -= 1
                 record["status"] = status
                 record["answered_at"] = time.time()
+                record["sid"] = payload.get("sid") if status == 201 else None
         return web.json_response(payload, status=status)
 
     async def _answer(self, request: web.Request, fields: dict[str, str]) -> tuple[int, dict[str, Any]]:
