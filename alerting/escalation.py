@@ -67,14 +67,14 @@ def _channels(alert: Alert, *, other_channel: bool) -> list[Channel]:
 
 
 def _resend(session: Session, alert: Alert, timer: EscalationTimer) -> list[int]:
-    policy = EscalationPolicy.model_validate(alert.escalation)
+    other_channel = bool(alert.escalation.get("other_channel", True))
     silent = _silent(session, alert_id=alert.id)
     contacts = _contacts(session, {recipient.person_id for recipient in silent})
     items = [
         (recipient.id, channel, address)
         for recipient in silent
         if (contact := contacts.get(recipient.person_id)) is not None
-        for channel in _channels(alert, other_channel=policy.other_channel)
+        for channel in _channels(alert, other_channel=other_channel)
         if (address := contact.address(channel))
     ]
     ids = insert_deliveries(session, alert_id=alert.id, items=items, kind=DeliveryKind.reminder, round_=timer.round)
