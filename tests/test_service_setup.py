@@ -142,7 +142,9 @@ def test_apikey_list_and_revoke(database: Database) -> None:
     from alueturva.cli import app
 
     runner = CliRunner()
-    key = runner.invoke(app, ["apikey", "create", "--role", "viewer", "--name", "kiosk"]).stdout.strip().splitlines()[-1]
+    key = (
+        runner.invoke(app, ["apikey", "create", "--role", "viewer", "--name", "kiosk"]).stdout.strip().splitlines()[-1]
+    )
     listed = runner.invoke(app, ["apikey", "list"])
     assert "kiosk" in listed.output and key not in listed.output
     assert runner.invoke(app, ["apikey", "revoke", "1"]).exit_code == 0
@@ -152,3 +154,17 @@ def test_apikey_list_and_revoke(database: Database) -> None:
         assert principal_for_key(session, key=key) is None
     missing = runner.invoke(app, ["apikey", "revoke", "99"])
     assert isinstance(missing.exception, DomainError) and "no API key with id 99" in str(missing.exception)
+
+
+def test_readme_documents_every_setting_and_command() -> None:
+    from alueturva.cli import _register_domain_commands, app
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    missing = [
+        f"ALUETURVA_{name.upper()}" for name in Settings.model_fields if f"ALUETURVA_{name.upper()}`" not in readme
+    ]
+    assert missing == []
+    _register_domain_commands()
+    commands = [c.name or c.callback.__name__ for c in app.registered_commands if c.callback]
+    commands += [g.name for g in app.registered_groups if g.name]
+    assert [c for c in commands if f"alueturva {c}" not in readme] == []
