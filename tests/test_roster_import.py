@@ -17,7 +17,8 @@ HEADER = "organisation;name;title;mobile;email;language;group;role;deputy_of;ord
 GOOD = (
     HEADER
     + "Kokkola;Aino Esimerkki;Valmiuspäällikkö;040 100 0001;aino@kokkola.example;sv;alueturva;preparedness_contact;;1\n"
-    + "Kokkola;Aino Esimerkki;Valmiuspäällikkö;040 100 0001;aino@kokkola.example;sv;alueturva;civil_defence_contact;;1\n"
+    + "Kokkola;Aino Esimerkki;Valmiuspäällikkö;040 100 0001;aino@kokkola.example;sv;alueturva;"
+    "civil_defence_contact;;1\n"
     + "0179377-8;Eero Esimerkki;Tekninen johtaja;+358401000002;eero@kokkola.example;;alueturva;preparedness_contact;"
     "Aino Esimerkki;2\n"
     + "Kannus;Helmi Harjoitus;Kaupunginjohtaja;050 100 0003;helmi@kannus.example;fi;valmiusjohtoryhma;"
