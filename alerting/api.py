@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from alerting import flows, service
+from alerting.cap import alert_as_cap
 from alerting.models import Alert, Delivery, Recipient
 from alerting.schemas import (
     AcknowledgeOnBehalf,
@@ -134,6 +135,17 @@ def list_recipients(
     alert = service.get_alert(session, alert_id=alert_id)
     rows, total = service.list_recipients(session, alert_id=alert_id, limit=limit, offset=offset)
     return RecipientList(items=[_recipient_read(alert, *row) for row in rows], total=total)
+
+
+@router.get(
+    "/{alert_id}/cap",
+    response_class=Response,
+    responses={200: {"content": {"application/cap+xml": {}}, "description": "CAP 1.2 XML"}},
+)
+def get_cap(alert_id: int, session: DbSession, _: Viewer) -> Response:
+    """The alert as CAP 1.2 XML (``status`` Exercise for drills, one ``info`` per language)."""
+    alert = service.get_alert(session, alert_id=alert_id)
+    return Response(alert_as_cap(alert), media_type="application/cap+xml")
 
 
 @router.post("/{alert_id}/cancel", response_model=AlertRead)

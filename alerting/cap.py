@@ -1,0 +1,100 @@
+"""The alert as a CAP 1.2 message (OASIS Common Alerting Protocol): one ``info`` per language."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from lxml import etree
+
+from alerting.models import Alert, AlertStatus
+from alerting.texts import EXERCISE_WORD
+from alueturva.settings import get_settings
+
+CAP_NAMESPACE = "urn:oasis:names:tc:emergency:cap:1.2"
+CAP_LANGUAGES = {"fi": "fi-FI", "sv": "sv-FI", "en": "en-GB"}
+REGION = {"fi": "Keski-Pohjanmaa", "sv": "Mellersta Österbotten", "en": "Central Ostrobothnia"}
+AREA_NAMES = {
+    "Kokkola": {"fi": "Kokkola", "sv": "Karleby", "en": "Kokkola"},
+    "Perhonjokilaakso": {"fi": "Perhonjokilaakso", "sv": "Perho ådal", "en": "Perhonjoki valley"},
+    "Lestijokilaakso": {"fi": "Lestijokilaakso", "sv": "Lestijoki ådal", "en": "Lestijoki valley"},
+}
+EVENT = {"fi": "Viranomaishälytys", "sv": "Myndighetslarm", "en": "Authority alert"}
+SENDER_NAME = {
+    "fi": "Keski-Pohjanmaan Alueturva",
+    "sv": "Alueturva i Mellersta Österbotten",
+    "en": "Alueturva, Central Ostrobothnia",
+}
+INSTRUCTION = {
+    "fi": "Kuittaa vastaanotetuksi vastaamalla tekstiviestiin OK {code} tai sähköpostin linkistä.",
+    "sv": "Kvittera genom att svara OK {code} på textmeddelandet eller via länken i e-posten.",
+    "en": "Acknowledge by replying OK {code} to the text message or through the link in the email.",
+}
+
+
+def cap_time(moment: datetime) -> str:
+    """CAP's date format: seconds, and UTC written as ``-00:00`` (never ``Z``)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") + "-00:00"
+
+
+def _sub(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
+    element = etree.SubElement(parent, f"{{{CAP_NAMESPACE}}}{tag}")
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _sender() -> str:
+    return get_settings().email_from
+
+
+def _identifier(alert: Alert) -> str:
+    host = get_settings().public_base_url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "alueturva"
+    return f"urn:alueturva:{host}:alert:{alert.id}"
+
+
+def _info(root: etree._Element, alert: Alert, language: str, areas: list[str]) -> None:
+    exercise = f"{EXERCISE_WORD[language]}: " if alert.exercise else ""
+    info = _sub(root, "info")
+    _sub(info, "language", CAP_LANGUAGES[language])
+    _sub(info, "category", "Safety")
+    _sub(info, "event", exercise + EVENT[language])
+    _sub(info, "responseType", "Prepare")
+    _sub(info, "urgency", "Immediate")
+    _sub(info, "severity", "Unknown")
+    _sub(info, "certainty", "Unknown")
+    _sub(info, "effective", cap_time(alert.created_at))
+    _sub(info, "expires", cap_time(alert.closes_at))
+    _sub(info, "senderName", SENDER_NAME[language])
+    _sub(info, "headline", exercise + alert.title)
+    _sub(info, "description", alert.message)
+    _sub(info, "instruction", INSTRUCTION[language].format(code=alert.short_code))
+    for number, option in enumerate(alert.response_options, 1):
+        parameter = _sub(info, "parameter")
+        _sub(parameter, "valueName", f"responseOption{number}")
+        _sub(parameter, "value", option)
+    area = _sub(info, "area")
+    names = [AREA_NAMES[name][language] for name in areas if name in AREA_NAMES] or [REGION[language]]
+    _sub(area, "areaDesc", ", ".join(names))
+
+
+def alert_as_cap(alert: Alert) -> bytes:
+    """CAP 1.2 XML: ``status`` Exercise for drills, ``msgType`` Cancel (referring to the alert) once cancelled."""
+    root = etree.Element(f"{{{CAP_NAMESPACE}}}alert", nsmap={None: CAP_NAMESPACE})
+    identifier, sent = _identifier(alert), cap_time(alert.created_at)
+    cancelled = alert.status is AlertStatus.cancelled and alert.cancelled_at is not None
+    _sub(root, "identifier", identifier + (":cancel" if cancelled else ""))
+    _sub(root, "sender", _sender())
+    _sub(root, "sent", cap_time(alert.cancelled_at) if cancelled and alert.cancelled_at else sent)
+    _sub(root, "status", "Exercise" if alert.exercise else "Actual")
+    _sub(root, "msgType", "Cancel" if cancelled else "Alert")
+    _sub(root, "source", "Alueturva")
+    _sub(root, "scope", "Restricted")
+    _sub(root, "restriction", "Keski-Pohjanmaan varautumisen yhteyshenkilöt / beredskapskontakter / contacts")
+    if alert.exercise:
+        _sub(root, "note", " / ".join(EXERCISE_WORD.values()))
+    if cancelled:
+        _sub(root, "references", f"{_sender()},{identifier},{sent}")
+    areas = [str(name) for name in alert.targets.get("areas", [])]
+    for language in CAP_LANGUAGES:
+        _info(root, alert, language, areas)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
