@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from alueturva.api_types import ApiInput, IdField
 from contacts.models import OrganisationKind
@@ -13,6 +13,19 @@ Area = Literal["Kokkola", "Perhonjokilaakso", "Lestijokilaakso"]
 Language = Literal["fi", "sv", "en"]
 Key = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z0-9_]+$")]
 BusinessId = Annotated[str, Field(pattern=r"^\d{7}-\d$")]
+
+
+class _Patch(ApiInput):
+    """A partial update: fields left out stay as they are; ``not_null`` fields cannot be set to null."""
+
+    not_null: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="after")
+    def _refuse_null(self) -> Self:
+        nulled = [f for f in self.not_null if f in self.model_fields_set and getattr(self, f) is None]
+        if nulled:
+            raise ValueError(f"{', '.join(nulled)} cannot be null; leave the field out to keep it")
+        return self
 
 
 def _mobile_or_none(value: str | None) -> str | None:
@@ -40,7 +53,9 @@ class OrganisationCreate(ApiInput):
     parent_id: IdField | None = None
 
 
-class OrganisationUpdate(ApiInput):
+class OrganisationUpdate(_Patch):
+    not_null = ("short_name", "name", "languages")
+
     short_name: str | None = Field(None, min_length=1, max_length=100)
     name: str | None = Field(None, min_length=1, max_length=200)
     name_sv: str | None = Field(None, max_length=200)
@@ -89,7 +104,9 @@ class PersonCreate(ApiInput):
     _check_email = field_validator("email")(_email_or_none)
 
 
-class PersonUpdate(ApiInput):
+class PersonUpdate(_Patch):
+    not_null = ("name", "organisation_id", "language", "active")
+
     name: str | None = Field(None, min_length=1, max_length=200)
     organisation_id: IdField | None = None
     title: str | None = Field(None, max_length=200)
@@ -134,7 +151,9 @@ class GroupCreate(ApiInput):
     organisation_id: IdField | None = None
 
 
-class GroupUpdate(ApiInput):
+class GroupUpdate(_Patch):
+    not_null = ("name",)
+
     name: str | None = Field(None, min_length=1, max_length=200)
     name_sv: str | None = Field(None, max_length=200)
     name_en: str | None = Field(None, max_length=200)
@@ -167,7 +186,9 @@ class MemberCreate(ApiInput):
     deputy_of: IdField | None = Field(None, description="Membership id of the member this person deputises")
 
 
-class MemberUpdate(ApiInput):
+class MemberUpdate(_Patch):
+    not_null = ("role", "order")
+
     role: str | None = Field(None, min_length=1, max_length=60)
     order: int | None = Field(None, ge=0, le=10_000)
     deputy_of: IdField | None = None

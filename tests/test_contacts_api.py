@@ -249,3 +249,15 @@ def test_viewers_cannot_change_rosters(client: TestClient, keys: dict[Role, str]
         if method in ("POST", "PATCH", "DELETE") or path.endswith("/export"):
             assert client.request(method, _concrete(path), headers=viewer).status_code == 403, (method, path)
         assert client.request(method, _concrete(path), headers=reporter).status_code == 403, (method, path)
+
+
+def test_patch_cannot_null_a_required_field(client: TestClient, keys: dict[Role, str], database: Database) -> None:
+    admin = auth(keys[Role.admin])
+    org = _organisation_id(client, "halsua", admin)
+    person = client.post("/api/v1/people", json={"name": "A", "organisation_id": org}, headers=admin).json()
+    before = _counts(database)
+    response = client.patch(f"/api/v1/people/{person['id']}", json={"name": None}, headers=admin)
+    assert response.status_code == 422
+    assert "name cannot be null" in str(response.json()["detail"])
+    assert client.patch(f"/api/v1/people/{person['id']}", json={"title": None}, headers=admin).status_code == 200
+    assert _counts(database) == before
