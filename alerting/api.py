@@ -12,13 +12,10 @@ from alerting.models import Alert, Delivery, Recipient
 from alerting.schemas import (
     AcknowledgeOnBehalf,
     AlertCreate,
-    AlertEventRead,
     AlertList,
     AlertRead,
     AlertSummary,
-    Counts,
     DeliveryRead,
-    OrganisationCounts,
     RecipientList,
     RecipientRead,
 )
@@ -40,36 +37,13 @@ def _summary(alert: Alert) -> AlertSummary:
     )
 
 
-def read_alert(alert_id: int) -> AlertRead:
-    with get_database().session() as session:
-        alert = service.get_alert(session, alert_id=alert_id)
-        counts, by_org = service.alert_counts(session, alert_id=alert_id)
-        return AlertRead(
-            **_summary(alert).model_dump(),
-            message=alert.message,
-            short_code=alert.short_code,
-            channels=alert.channels,
-            response_options=alert.response_options,
-            escalation=alert.escalation,
-            closed_at=alert.closed_at,
-            cancelled_at=alert.cancelled_at,
-            counts=Counts(**counts),
-            deliveries=service.delivery_state_counts(session, alert_id=alert_id),
-            by_organisation=[OrganisationCounts(**row) for row in by_org],
-            events=[
-                AlertEventRead(at=event.at, kind=event.kind, details=event.details)
-                for event in service.alert_events(session, alert_id=alert_id)
-            ],
-        )
-
-
 @router.post("", response_model=AlertRead, status_code=status.HTTP_201_CREATED)
 def create_alert(body: AlertCreate, principal: Operator, response: Response) -> AlertRead:
     """Create and send an alert. A repeated ``idempotency_key`` returns the same alert (200) and sends nothing."""
     created = flows.create_alert(body, actor=principal.actor)
     if not created.created:
         response.status_code = status.HTTP_200_OK
-    return read_alert(created.alert_id)
+    return flows.alert_status(created.alert_id)
 
 
 @router.get("", response_model=AlertList)
@@ -85,7 +59,7 @@ def list_alerts(
 
 @router.get("/{alert_id}", response_model=AlertRead)
 def get_alert(alert_id: int, _: Viewer) -> AlertRead:
-    return read_alert(alert_id)
+    return flows.alert_status(alert_id)
 
 
 def _recipient_read(alert: Alert, recipient: Recipient, name: str, deliveries: list[Delivery]) -> RecipientRead:
@@ -152,7 +126,7 @@ def get_cap(alert_id: int, session: DbSession, _: Viewer) -> Response:
 def cancel_alert(alert_id: int, principal: Operator) -> AlertRead:
     """Stop escalation and unsent messages; everyone already alerted gets a cancellation notice."""
     flows.cancel_alert(alert_id=alert_id, actor=principal.actor)
-    return read_alert(alert_id)
+    return flows.alert_status(alert_id)
 
 
 @router.post("/{alert_id}/recipients/{recipient_id}/acknowledge", response_model=RecipientRead)

@@ -25,7 +25,7 @@ from alerting.models import (
     DeliveryState,
     EscalationTimer,
 )
-from alerting.schemas import AlertCreate
+from alerting.schemas import AlertCreate, AlertEventRead, AlertRead, Counts, OrganisationCounts
 from alerting.segments import count_segments
 from alueturva.audit import service as audit
 from alueturva.db import get_database, utcnow
@@ -210,6 +210,36 @@ def acknowledge_on_behalf(
             actor=actor,
             response=response,
             details={"note": note} if note else None,
+        )
+
+
+def alert_status(alert_id: int) -> AlertRead:
+    """Status, counts (whole alert and per organisation), delivery states and events of one alert."""
+    with get_database().session() as session:
+        alert = service.get_alert(session, alert_id=alert_id)
+        counts, by_org = service.alert_counts(session, alert_id=alert_id)
+        return AlertRead(
+            id=alert.id,
+            title=alert.title,
+            exercise=alert.exercise,
+            status=alert.status.value,
+            created_at=alert.created_at,
+            created_by=alert.created_by,
+            closes_at=alert.closes_at,
+            message=alert.message,
+            short_code=alert.short_code,
+            channels=alert.channels,
+            response_options=alert.response_options,
+            escalation=alert.escalation,
+            closed_at=alert.closed_at,
+            cancelled_at=alert.cancelled_at,
+            counts=Counts(**counts),
+            deliveries=service.delivery_state_counts(session, alert_id=alert_id),
+            by_organisation=[OrganisationCounts(**row) for row in by_org],
+            events=[
+                AlertEventRead(at=event.at, kind=event.kind, details=event.details)
+                for event in service.alert_events(session, alert_id=alert_id)
+            ],
         )
 
 

@@ -63,10 +63,11 @@ def seed_reference_data(session: Session) -> None:
 
 def cli_apps() -> list[tuple[str, typer.Typer]]:
     """Each domain's command group, as `alueturva <name> …`."""
+    from alerting.cli import alert_app
     from contacts.cli import roster_app
     from situation.cli import situation_app
 
-    return [("roster", roster_app), ("situation", situation_app)]
+    return [("roster", roster_app), ("situation", situation_app), ("alert", alert_app)]
 
 
 def validate_configuration() -> None:

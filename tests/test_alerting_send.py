@@ -233,3 +233,21 @@ def test_a_claim_that_expires_on_the_last_attempt_fails_clearly(
         assert delivery.state is DeliveryState.failed and delivery.error_code == "worker_lost"
         assert session.scalar(select(func.count(Recipient.id))) == 1
     set_queue(None)
+
+
+def test_logs_carry_ids_never_numbers_names_or_addresses(
+    client: TestClient, keys: dict[Role, str], roster: Roster, queue: InProcessQueue, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from alueturva.logging import JsonFormatter
+
+    caplog.set_level(logging.DEBUG)
+    body = {"title": "T", "message": "M", "targets": {"groups": [roster.group_id]}, "exercise": True}
+    assert _post(client, keys, body).status_code == 201
+    assert queue.join()
+    formatter = JsonFormatter()
+    logged = "\n".join(formatter.format(record) for record in caplog.records)
+    assert "sms sent (console)" in logged and "email sent (console)" in logged
+    for secret in [*roster.mobiles.values(), "40 1110001", "Aino", "Bertil", "aino@example.fi", "test-secret-key"]:
+        assert secret not in logged

@@ -1,0 +1,117 @@
+"""`alueturva alert send | show | watch`."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from alerting import flows
+from alerting.cli import alert_app
+from alerting.models import Alert, Recipient
+from alueturva.db import Database
+from alueturva.errors import Invalid
+from alueturva.queue import InProcessQueue
+from tests.support.processes import alueturva_command, service_env
+from tests.test_alerting_support import Roster, delivery_states, make_roster
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def roster(database: Database) -> Roster:
+    return make_roster(database)
+
+
+def _alerts(database: Database) -> list[Alert]:
+    with database.session() as session:
+        return list(session.scalars(select(Alert).order_by(Alert.id)))
+
+
+def test_send_targets_groups_by_key_and_sends_before_returning(
+    roster: Roster, database: Database, queue: InProcessQueue
+) -> None:
+    args = ["send", "Myrsky", "Kokoontuminen klo 14", "--group", "test_group", "--channel", "sms", "--exercise"]
+    args += ["--response-option", "Tulen", "--response-option", "En pääse", "--idempotency-key", "cli-1"]
+    result = runner.invoke(alert_app, args)
+    assert result.exit_code == 0, result.output
+    (alert,) = _alerts(database)
+    assert alert.exercise and alert.response_options == ["Tulen", "En pääse"] and alert.created_by.startswith("cli:")
+    assert set(delivery_states(database, alert.id)) == {"sent"}
+    assert "HARJOITUS" in result.output and "total" in result.output
+    again = runner.invoke(alert_app, args)
+    assert again.exit_code == 0 and "already exists" in again.output
+    assert len(_alerts(database)) == 1
+
+
+def test_send_refuses_unknown_targets_and_bad_options(
+    roster: Roster, database: Database, queue: InProcessQueue
+) -> None:
+    result = runner.invoke(alert_app, ["send", "T", "M", "--group", "no-such-group"])
+    assert isinstance(result.exception, Invalid) and "no-such-group" in str(result.exception)
+    result = runner.invoke(alert_app, ["send", "T", "M", "--area", "Helsinki"])
+    assert isinstance(result.exception, Invalid) and "areas" in str(result.exception)
+    result = runner.invoke(alert_app, ["send", "T", "M", "--organisation", "kannus", "--channel", "pigeon"])
+    assert isinstance(result.exception, Invalid) and "channels" in str(result.exception)
+    assert _alerts(database) == []
+
+
+def test_watch_runs_until_everyone_has_acknowledged(roster: Roster, database: Database, queue: InProcessQueue) -> None:
+    result = runner.invoke(alert_app, ["send", "T", "M", "--person", str(roster.people["aino"]), "--person",
+                                       str(roster.people["bertil"])])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (alert,) = _alerts(database)
+    with database.session() as session:
+        recipient_ids = list(session.scalars(select(Recipient.id).where(Recipient.alert_id == alert.id)))
+
+    def acknowledge_later() -> None:
+        for recipient_id in recipient_ids:
+            time.sleep(0.3)
+            flows.acknowledge_on_behalf(
+                alert_id=alert.id, recipient_id=recipient_id, actor="test", response=None, note=None
+            )
+
+    helper = threading.Thread(target=acknowledge_later)
+    helper.start()
+    watched = runner.invoke(alert_app, ["watch", str(alert.id), "--interval", "0.1", "--timeout", "30"])
+    helper.join()
+    assert watched.exit_code == 0, watched.output
+    assert "all 2 acknowledged" in watched.output
+
+
+def test_watch_gives_up_at_its_timeout_with_exit_code_2(
+    roster: Roster, database: Database, queue: InProcessQueue
+) -> None:
+    runner.invoke(alert_app, ["send", "T", "M", "--person", str(roster.people["aino"])])
+    (alert,) = _alerts(database)
+    watched = runner.invoke(alert_app, ["watch", str(alert.id), "--interval", "0.05", "--timeout", "0.2"])
+    assert watched.exit_code == 2
+    assert "1 of 1 have not acknowledged" in watched.output
+    shown = runner.invoke(alert_app, ["show", str(alert.id)])
+    assert shown.exit_code == 0 and f"alert {alert.id}" in shown.output
+
+
+def test_the_alueturva_command_sends_in_the_embedded_default(database_url: str, roster: Roster) -> None:
+    env = service_env(database_url=database_url)
+    env.pop("ALUETURVA_REDIS_URL", None)
+    command = alueturva_command("alert", "send", "Testi", "Viesti", "--organisation", "Kokkola", "--channel", "sms")
+    completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert "total" in completed.stdout
+    # console backends log ids only: never a number or a name
+    assert "+35840" not in completed.stderr and "Bertil" not in completed.stderr
+    database = Database(database_url)
+    try:
+        with database.session() as session:
+            alert_id = session.scalars(select(Alert.id)).one()
+        assert delivery_states(database, alert_id) == ["sent"]
+    finally:
+        database.dispose()
+    failed = subprocess.run(
+        alueturva_command("alert", "show", "424242"), env=env, capture_output=True, text=True, timeout=120
+    )
+    assert failed.returncode == 1 and "not found" in failed.stderr
