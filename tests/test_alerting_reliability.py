@@ -10,6 +10,7 @@ Every wait polls the database against a deadline; no test asserts how long anyth
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 import uuid
@@ -29,6 +30,7 @@ from contacts.models import Organisation, Person
 from tests.conftest import auth
 from tests.support.fixtures import WorkerPool
 from tests.support.processes import SchedulerProcess
+from tests.support.smtp_server import SmtpServer
 from tests.support.twilio_server import FakeTwilio
 
 BACKEND = os.environ.get("ALUETURVA_TEST_DB", "postgresql")
@@ -264,3 +266,287 @@ def test_flushall_mid_fan_out_is_recovered_by_the_sweeper(
     assert set(sent_to) == {mobile(n) for n in range(recipients)}
     assert max(sent_to.values()) == 1, "FLUSHALL must not make anything go out twice"
     assert all(worker.alive() for worker in rq_workers.workers), rq_workers.logs()
+
+
+# --- a provider that refuses 30 % of requests -------------------------------------------------------------------
+
+
+def backoff_floor(attempt: int) -> float:
+    """The shortest wait allowed after failed attempt ``attempt`` (1-based): the FAST_RECOVERY backoff, with its
+    jitter at the low end (``alerting.dispatch.retry_delay``: base x 2^(n-1), capped, times 0.8..1.0)."""
+    base = float(FAST_RECOVERY["ALUETURVA_DELIVERY_RETRY_BASE_SECONDS"])
+    cap = float(FAST_RECOVERY["ALUETURVA_DELIVERY_RETRY_MAX_SECONDS"])
+    return 0.8 * min(cap, base * 2 ** (attempt - 1))
+
+
+@pytest.mark.usefixtures("fast_recovery")
+@pytest.mark.slow
+@needs_postgresql
+def test_provider_failing_30_percent_delivers_everything_with_backoff(
+    database: Database,
+    twilio_settings: FakeTwilio,
+    rq_client: TestClient,
+    rq_workers: WorkerPool,
+    scheduler_process: Callable[..., SchedulerProcess],
+    operator_key: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake = twilio_settings
+    fake.fail_ratio = 0.3
+    fake.fail_statuses = [429, 500]
+    recipients = 200
+    # 0.3^12: the chance that one delivery fails every attempt is negligible, so everything must arrive.
+    monkeypatch.setenv("ALUETURVA_DELIVERY_MAX_ATTEMPTS", "12")
+    people = add_people(database, recipients)
+    rq_workers(2)
+    scheduler_process()
+
+    alert_id = send_alert(rq_client, operator_key, people, ["sms"])
+    rows = wait_settled(database, alert_id, rq_workers)
+
+    assert Counter(row.state for row in rows) == {DeliveryState.sent: recipients}
+    statuses = Counter(request["status"] for request in fake.requests)
+    assert statuses[429] > 0 and statuses[500] > 0, statuses
+    assert statuses[201] == recipients, "each message accepted exactly once"
+
+    requests_to: dict[str, list[dict[str, Any]]] = {}
+    for request in sorted(fake.requests, key=lambda r: r["received_at"]):
+        requests_to.setdefault(request["to"], []).append(request)
+    for row in rows:
+        attempts = requests_to[row.address]
+        # Every attempt is recorded, and the last one is the accepted message whose id was stored.
+        assert row.attempts == len(attempts), (row.address, row.attempts, [a["status"] for a in attempts])
+        assert [a["status"] == 201 for a in attempts] == [False] * (len(attempts) - 1) + [True]
+        assert attempts[-1]["sid"] == row.provider_id
+        # Each retry waited at least its backoff, which doubles per attempt.
+        for number, (failed, retried) in enumerate(itertools.pairwise(attempts), start=1):
+            assert retried["received_at"] - failed["answered_at"] >= backoff_floor(number) - 0.01, (
+                row.address,
+                number,
+            )
+    assert sum(row.attempts for row in rows) == fake.request_count
+    assert max(row.attempts for row in rows) >= 3, "no delivery needed a second retry; backoff growth untested"
+
+
+# --- the mail server down ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("fast_recovery")
+@pytest.mark.slow
+@needs_postgresql
+def test_smtp_down_fails_email_clearly_after_retries_and_sms_goes_out(
+    database: Database,
+    twilio_settings: FakeTwilio,
+    smtp_settings: SmtpServer,
+    rq_client: TestClient,
+    rq_workers: WorkerPool,
+    scheduler_process: Callable[..., SchedulerProcess],
+    operator_key: str,
+    keys: dict[Role, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake, smtp = twilio_settings, smtp_settings
+    smtp.stop()
+    recipients, max_attempts = 30, 4
+    monkeypatch.setenv("ALUETURVA_DELIVERY_MAX_ATTEMPTS", str(max_attempts))
+    people = add_people(database, recipients, with_email=True)
+    rq_workers(2)
+    scheduler_process()
+
+    alert_id = send_alert(rq_client, operator_key, people, ["sms", "email"])
+    rows = wait_settled(database, alert_id, rq_workers)
+
+    sms = [row for row in rows if row.channel is Channel.sms]
+    email = [row for row in rows if row.channel is Channel.email]
+    assert len(sms) == len(email) == recipients
+    assert all(row.state is DeliveryState.sent and row.attempts == 1 for row in sms)
+    assert len(fake.messages) == recipients
+    for row in email:
+        assert row.state is DeliveryState.failed
+        assert row.attempts == max_attempts
+        assert row.error_code == "connection"
+        assert row.error_message is not None
+        assert f"{max_attempts} attempts" in row.error_message and "mail server" in row.error_message
+    # SMS was not held up behind the email retries: every SMS was out before the first email gave up.
+    assert max(row.sent_at for row in sms) < min(row.failed_at for row in email)
+    assert smtp.messages == []
+
+    # The operator sees it: everyone reached (by SMS), nobody counted as failed, each email failure explained.
+    status = rq_client.get(f"/api/v1/alerts/{alert_id}", headers=auth(keys[Role.viewer])).json()
+    assert status["counts"]["targeted"] == recipients
+    assert status["counts"]["sent"] == recipients
+    assert status["deliveries"].get("failed") == recipients
+    listing = rq_client.get(f"/api/v1/alerts/{alert_id}/recipients", headers=auth(keys[Role.viewer])).json()
+    failed_emails = [d for item in listing["items"] for d in item["deliveries"] if d["channel"] == "email"]
+    assert all(d["state"] == "failed" and d["error_message"] for d in failed_emails)
+
+
+# --- forged, unsigned and replayed webhooks; tampered and expired acknowledgement links ---------------------------
+
+
+@dataclass(frozen=True)
+class SentAlert:
+    alert_id: int
+    recipient_id: int
+    mobile: str
+    sid: str
+    ack_link: str
+
+
+@pytest.fixture
+def sent_alert(
+    database: Database,
+    twilio_settings: FakeTwilio,
+    smtp_settings: SmtpServer,
+    client: TestClient,
+    queue: Any,
+    operator_key: str,
+) -> SentAlert:
+    """An alert sent by SMS (through the fake Twilio) and email (through aiosmtpd) to one person."""
+    [person] = add_people(database, 1, with_email=True)
+    alert_id = send_alert(client, operator_key, [person], ["sms", "email"])
+    wait_for(lambda: queue.join(timeout=0.1) and len(smtp_settings.messages) == 1, timeout=30, what="sending")
+    [message] = twilio_settings.messages
+    body = smtp_settings.messages[0].get_body(("plain",))
+    assert body is not None
+    [link] = [word for word in body.get_content().split() if "/ack/" in word]
+    with database.session() as session:
+        recipient_id = session.scalar(select(Delivery.recipient_id).where(Delivery.provider_id == message["sid"]))
+    assert recipient_id is not None
+    return SentAlert(alert_id, recipient_id, message["to"], message["sid"], link)
+
+
+@dataclass(frozen=True)
+class Record:
+    """Everything a webhook or an acknowledgement could have written."""
+
+    deliveries: tuple[tuple[Any, ...], ...]
+    acknowledged: tuple[tuple[Any, ...], ...]
+    inbound: int
+    audit: int
+
+
+def record(database: Database) -> Record:
+    from alerting.models import InboundMessage, Recipient
+    from alueturva.audit.models import AuditEvent
+
+    with database.session() as session:
+        return Record(
+            deliveries=tuple(
+                tuple(row)
+                for row in session.execute(
+                    select(Delivery.id, Delivery.state, Delivery.delivered_at, Delivery.error_code).order_by(
+                        Delivery.id
+                    )
+                )
+            ),
+            acknowledged=tuple(
+                tuple(row)
+                for row in session.execute(
+                    select(Recipient.id, Recipient.acknowledged_at, Recipient.ack_method, Recipient.response)
+                )
+            ),
+            inbound=len(session.scalars(select(InboundMessage.id)).all()),
+            audit=len(session.scalars(select(AuditEvent.id)).all()),
+        )
+
+
+def status_url(fake: FakeTwilio, sid: str) -> str:
+    return str(fake.message(sid)["status_callback"])
+
+
+def test_status_callbacks_unsigned_forged_or_tampered_are_refused(
+    database: Database, twilio_settings: FakeTwilio, client: TestClient, sent_alert: SentAlert
+) -> None:
+    fake = twilio_settings
+    url = status_url(fake, sent_alert.sid)
+    params = {"MessageSid": sent_alert.sid, "MessageStatus": "delivered", "AccountSid": fake.account_sid}
+    before = record(database)
+    wrong_token = FakeTwilio(auth_token="not-the-token")
+    other_url = url.replace("127.0.0.1:8000", "attacker.example")
+    attempts = {
+        "unsigned": client.post(url, data=params),
+        "signed with another token": client.post(url, data=params, headers=wrong_token.signed(url, params)),
+        "signed for another URL": client.post(url, data=params, headers=fake.signed(other_url, params)),
+        "body changed after signing": client.post(
+            url, data={**params, "MessageStatus": "undelivered"}, headers=fake.signed(url, params)
+        ),
+        "empty signature": client.post(url, data=params, headers={"X-Twilio-Signature": ""}),
+    }
+
+    assert {name: response.status_code for name, response in attempts.items()} == dict.fromkeys(attempts, 403)
+    assert all("X-Twilio-Signature" in response.json()["detail"] for response in attempts.values())
+    assert record(database) == before
+    # The genuine callback is taken, which shows the refusals were about the signature alone.
+    assert fake.send_status_callback(sent_alert.sid, "delivered", http=client) == 204
+    assert record(database) != before
+
+
+def test_inbound_sms_unsigned_forged_or_replayed_is_refused(
+    database: Database, twilio_settings: FakeTwilio, client: TestClient, sent_alert: SentAlert
+) -> None:
+    fake = twilio_settings
+    url = "http://127.0.0.1:8000/webhooks/twilio/sms"
+    params = fake.inbound_sms_params(from_=sent_alert.mobile, body="OK")
+    before = record(database)
+
+    unsigned = client.post(url, data=params)
+    forged = client.post(url, data=params, headers=FakeTwilio(auth_token="guess").signed(url, params))
+    other_sender = client.post(
+        url, data={**params, "From": "+358401111111"}, headers=fake.signed(url, params)
+    )  # signed for the real sender, sent as someone else
+    assert (unsigned.status_code, forged.status_code, other_sender.status_code) == (403, 403, 403)
+    assert record(database) == before
+
+    genuine = client.post(url, data=params, headers=fake.signed(url, params))
+    assert genuine.status_code == 200
+    assert "<Message>" in genuine.text
+    acknowledged = record(database)
+    assert acknowledged.inbound == before.inbound + 1
+    assert next(row for row in acknowledged.acknowledged if row[0] == sent_alert.recipient_id)[1] is not None
+
+    replayed = client.post(url, data=params, headers=fake.signed(url, params))
+    assert replayed.status_code == 409
+    assert record(database) == acknowledged
+
+
+def test_ack_links_tampered_expired_or_for_another_recipient_are_refused(
+    database: Database,
+    client: TestClient,
+    sent_alert: SentAlert,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from alueturva.settings import get_settings
+
+    link = sent_alert.ack_link
+    path = "/ack/" + link.split("/ack/", 1)[1]
+    token = path.removeprefix("/ack/")
+    flipped = token[:-3] + ("A" if token[-3] != "A" else "B") + token[-2:]
+    payload, _, signature = token.partition(".")
+    before = record(database)
+
+    refused = {
+        "tampered signature": client.post(f"/ack/{flipped}", data={}),
+        "tampered payload": client.post(f"/ack/{payload[:-1]}{'x' if payload[-1] != 'x' else 'y'}.{signature}"),
+        "not a token": client.post("/ack/not-a-token", data={}),
+        "very long": client.post("/ack/" + "a" * 5000, data={}),
+    }
+    assert all(400 <= r.status_code < 500 for r in refused.values()), {k: r.status_code for k, r in refused.items()}
+    assert record(database) == before
+
+    # A GET (a mail scanner following the link) shows the alert but acknowledges nothing.
+    assert client.get(path).status_code == 200
+    assert record(database) == before
+
+    # The same link, once it is older than the configured lifetime, is refused too.
+    monkeypatch.setenv("ALUETURVA_ACK_TOKEN_MAX_AGE_SECONDS", "1")
+    get_settings.cache_clear()
+    time.sleep(2.1)
+    expired = client.post(path, data={})
+    assert 400 <= expired.status_code < 500
+    assert record(database) == before
+
+    monkeypatch.delenv("ALUETURVA_ACK_TOKEN_MAX_AGE_SECONDS")
+    get_settings.cache_clear()
+    assert client.post(path, data={}).status_code == 200
+    assert record(database) != before
