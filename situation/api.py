@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request, status
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, status
 from pydantic import AwareDatetime, Discriminator, Tag
 
 from alueturva.auth.dependencies import DbSession, Operator, Reporter, Viewer
 from alueturva.db import get_database
-from alueturva.errors import Invalid
+from alueturva.errors import API_ERRORS, Invalid
 from alueturva.queue import get_queue
 from situation import flows, service
 from situation.cap import MAX_CAP_BYTES
@@ -28,7 +28,8 @@ from situation.schemas import (
     StatusReportOut,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["situation"])
+router = APIRouter(prefix="/api/v1", tags=["situation"], responses=API_ERRORS)
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def _one_or_many(value: Any) -> str:
@@ -87,7 +88,7 @@ def list_snapshots(
     session: DbSession,
     _: Viewer,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> SnapshotList:
     rows, total = service.list_snapshots(session, limit=limit, offset=offset)
     items = [SnapshotSummary(id=s.id, label=s.label, taken_at=s.taken_at, taken_by=s.taken_by) for s in rows]
@@ -95,7 +96,7 @@ def list_snapshots(
 
 
 @router.get("/situation/snapshots/{snapshot_id}")
-def get_snapshot(snapshot_id: int, session: DbSession, _: Viewer) -> SnapshotOut:
+def get_snapshot(snapshot_id: RowId, session: DbSession, _: Viewer) -> SnapshotOut:
     return flows.get_snapshot(session, snapshot_id=snapshot_id)
 
 
@@ -141,5 +142,5 @@ def post_decision(body: DecisionIn, principal: Operator) -> DecisionOut:
 
 
 @router.get("/readiness/decisions/{decision_id}")
-def get_decision(decision_id: int, session: DbSession, _: Viewer) -> DecisionOut:
+def get_decision(decision_id: RowId, session: DbSession, _: Viewer) -> DecisionOut:
     return flows.get_decision(session, decision_id=decision_id)

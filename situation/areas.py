@@ -57,7 +57,9 @@ class AreaTree:
         return sorted(self.areas.values(), key=lambda area: (order[area.kind], area.key))
 
     def top_down(self) -> list[Area]:
-        return list(reversed(self.bottom_up()))
+        """The region, then the management areas, then the municipalities."""
+        order = {"region": 0, "area": 1, "municipality": 2}
+        return sorted(self.areas.values(), key=lambda area: (order[area.kind], area.key))
 
     def series_area(self, area_key: str, scope: Scope) -> str | None:
         """The area whose observations of an indicator with ``scope`` apply to ``area_key`` (None: none do)."""

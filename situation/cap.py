@@ -16,6 +16,7 @@ from typing import Any
 
 import xmlschema
 from lxml import etree
+from pydantic import ValidationError
 
 from alueturva.errors import Invalid
 from situation.config import CapImport
@@ -104,15 +105,19 @@ def cap_observations(document: bytes, *, rules: CapImport, now: datetime) -> Cap
                 unmatched.extend(name for name in names[:1] if name not in unmatched)
             for key in municipalities:
                 values[key] = max(values.get(key, value), value)
-    observations = [
-        ObservationIn(
-            indicator=rules.indicator,
-            area=key,
-            value=value,
-            observed_at=sent,
-            source=f"cap:{sender}"[:120],
-            source_id=f"{identifier}:{key}"[:200],
-        )
-        for key, value in sorted(values.items())
-    ]
+    try:
+        observations = [
+            ObservationIn(
+                indicator=rules.indicator,
+                area=key,
+                value=value,
+                observed_at=sent,
+                source=f"cap:{sender}"[:120],
+                source_id=f"{identifier}:{key}"[:200],
+            )
+            for key, value in sorted(values.items())
+        ]
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise Invalid(f"the CAP alert cannot be stored: {problems}") from exc
     return CapObservations(identifier, observations, sorted(values), unmatched)

@@ -12,6 +12,7 @@ Pure functions over plain data (no database), so that the rules can be tested ex
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -186,7 +187,7 @@ def project(
     if not towards_worse:
         return None
     hours = (threshold - value) / slope
-    if hours <= 0 or hours > config.anticipation.horizon_hours:
+    if not math.isfinite(hours) or hours <= 0 or hours > config.anticipation.horizon_hours:
         return None
     return Projection(next_level, threshold, slope, points[-1][0] + timedelta(hours=hours))
 

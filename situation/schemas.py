@@ -2,17 +2,45 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from situation.config import LevelKey
 
-Key = Annotated[str, StringConstraints(min_length=1, max_length=60)]
-AreaKey = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+# No control characters (PostgreSQL refuses NUL in text; the others have no place in these fields).
+NO_CONTROLS = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+
+
+def _text(min_length: int, max_length: int) -> StringConstraints:
+    return StringConstraints(min_length=min_length, max_length=max_length, strip_whitespace=True, pattern=NO_CONTROLS)
+
+
+def _in_utc_range(value: datetime) -> datetime:
+    """An aware time that converts to UTC (year 1 with a positive offset does not)."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("the time is out of range") from exc
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError(f"the time must be between {EARLIEST.year} and {LATEST.year}")
+    return value
+
+
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+Moment = Annotated[AwareDatetime, AfterValidator(_in_utc_range)]
+Key = Annotated[str, _text(1, 60)]
+AreaKey = Annotated[str, _text(1, 40)]
+Source = Annotated[str, _text(1, 120)]
+SourceId = Annotated[str, _text(1, 200)]
+Note = Annotated[str, _text(0, 2000)]
+PersonName = Annotated[str, _text(0, 200)]
+Reason = Annotated[str, _text(3, 2000)]
+Label = Annotated[str, _text(1, 200)]
 # A JSON number only: a string such as "12" is refused, not converted.
-StrictNumber = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+StrictNumber = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-1e12, le=1e12)]
 
 
 class ObservationIn(BaseModel):
@@ -21,9 +49,9 @@ class ObservationIn(BaseModel):
     indicator: Key
     area: AreaKey
     value: StrictNumber
-    observed_at: AwareDatetime
-    source: Annotated[str, StringConstraints(min_length=1, max_length=120, strip_whitespace=True)]
-    source_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    observed_at: Moment
+    source: Source
+    source_id: SourceId | None = None
 
 
 class ObservationBatch(BaseModel):
@@ -60,8 +88,8 @@ class StatusReportIn(BaseModel):
     management_group_convened: bool = Field(strict=True)
     staff_availability_percent: int = Field(strict=True, ge=0, le=100)
     key_services_running: bool = Field(strict=True)
-    services_note: Annotated[str, StringConstraints(max_length=2000)] | None = None
-    reporter_name: Annotated[str, StringConstraints(max_length=200)] | None = None
+    services_note: Note | None = None
+    reporter_name: PersonName | None = None
 
 
 class StatusReportOut(BaseModel):
@@ -81,7 +109,7 @@ class DecisionIn(BaseModel):
 
     area: AreaKey
     level: LevelKey
-    reason: Annotated[str, StringConstraints(min_length=3, max_length=2000, strip_whitespace=True)]
+    reason: Reason
 
 
 class ReactionOut(BaseModel):
@@ -109,7 +137,7 @@ class DecisionOut(BaseModel):
 
 class SnapshotIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    label: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+    label: Label
 
 
 class SnapshotOut(BaseModel):

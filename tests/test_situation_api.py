@@ -200,6 +200,10 @@ def test_a_resent_observation_with_the_same_source_id_is_stored_once(
         ({"observed_at": "2026-11-28T12:00:00"}, "timezone"),
         ({"observed_at": iso(utcnow() + timedelta(hours=1))}, "in the future"),
         ({"unexpected": 1}, "Extra inputs are not permitted"),
+        ({"source": "verkko\x00yhtiö"}, "should match pattern"),
+        ({"observed_at": "0001-01-01T00:00:00+01:00"}, "out of range"),
+        ({"observed_at": "1999-12-31T00:00:00+00:00"}, "between 2000 and 2100"),
+        ({"value": 1e300}, "less than or equal to"),
     ],
 )
 def test_bad_observations_are_refused_with_the_reason_and_nothing_is_stored(
@@ -427,6 +431,8 @@ def test_a_snapshot_freezes_the_picture(client: TestClient, keys: Keys) -> None:
     listing = client.get("/api/v1/situation/snapshots", headers=auth(keys[Role.viewer])).json()
     assert listing["total"] == 1 and listing["items"][0]["label"] == "Harjoitus 2025, tilanne 10:00"
     assert client.get("/api/v1/situation/snapshots/999", headers=auth(keys[Role.viewer])).status_code == 404
+    too_big = client.get(f"/api/v1/situation/snapshots/{2**40}", headers=auth(keys[Role.viewer]))
+    assert too_big.status_code == 422
 
 
 def test_history_shows_levels_and_observations_over_time(client: TestClient, keys: Keys) -> None:
