@@ -37,6 +37,26 @@ CapSeverity = Literal["Extreme", "Severe", "Moderate", "Minor", "Unknown"]
 KEY_PATTERN = r"^[a-z0-9_]+$"
 
 
+def municipality_keys() -> list[str]:
+    """The municipalities of ``config/organisations.yaml`` (the reference data the database is seeded from)."""
+    from contacts.catalogue import organisations
+
+    return [o.key for o in organisations().organisations if o.kind == "municipality"]
+
+
+def area_keys() -> list[str]:
+    from contacts.models import AREAS
+
+    return ["region", *AREAS, *municipality_keys()]
+
+
+def group_keys() -> set[str]:
+    """The built-in group keys of ``config/roles.yaml`` (templates such as ``johtoryhma_{organisation}`` as is)."""
+    from contacts.catalogue import catalogue
+
+    return {group.key for group in catalogue().groups}
+
+
 def rank(level: str) -> int:
     """0 for perusvalmius, 1 for tehostettu valmius, 2 for täysvalmius."""
     return LEVEL_ORDER.index(level)
@@ -143,12 +163,25 @@ class ReactionSpec(BaseModel):
             raise ValueError(f"reaction {self.key}: name areas or area_kinds")
         return self
 
+    @field_validator("areas")
+    @classmethod
+    def _known_areas(cls, areas: list[str]) -> list[str]:
+        known = area_keys()
+        for area in areas:
+            if area not in known:
+                raise ValueError(f"unknown area '{area}'; known: {', '.join(known)}")
+        return areas
+
     @field_validator("groups")
     @classmethod
-    def _group_keys(cls, groups: list[str]) -> list[str]:
+    def _known_groups(cls, groups: list[str]) -> list[str]:
+        known = group_keys()
         for group in groups:
-            if not group.replace("{municipality}", "x").replace("_", "").isalnum():
-                raise ValueError(f"'{group}' is not a group key (letters, digits, _ and {{municipality}})")
+            if group.replace("{municipality}", "{organisation}") not in known:
+                raise ValueError(
+                    f"unknown group '{group}'; the groups of config/roles.yaml are {', '.join(sorted(known))} "
+                    "({municipality} stands for each municipality of the area)"
+                )
         return groups
 
 
@@ -158,6 +191,15 @@ class CapImport(BaseModel):
     severity_values: dict[CapSeverity, float]
     region_aliases: list[str] = []
     area_aliases: dict[str, list[str]]
+
+    @field_validator("area_aliases")
+    @classmethod
+    def _municipalities(cls, aliases: dict[str, list[str]]) -> dict[str, list[str]]:
+        known = municipality_keys()
+        for key in aliases:
+            if key not in known:
+                raise ValueError(f"'{key}' is not a municipality of config/organisations.yaml: {', '.join(known)}")
+        return aliases
 
 
 class ReadinessConfig(BaseModel):

@@ -63,6 +63,14 @@ def test_the_shipped_file_has_a_documented_default_set_of_indicators() -> None:
             "reactions.0.level_at_least",
             "poikkeusolot",
         ),
+        (
+            'groups: ["johtoryhma_{municipality}", valmiusjohtoryhma]',
+            "groups: [kriisiryhma]",
+            "reactions.0.groups",
+            "kriisiryhma",
+        ),
+        ("area_kinds: [region]\n", "areas: [Oulu]\n", "reactions.1.areas", "areas: [Oulu]"),
+        ("    halsua: [Halsua", "    halsuaa: [Halsua", "cap.area_aliases", "halsuaa"),
     ],
 )
 def test_a_mistake_names_the_key_and_the_line(tmp_path: Path, old: str, new: str, key: str, marker: str) -> None:
