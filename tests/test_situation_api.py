@@ -462,3 +462,42 @@ def test_history_shows_levels_and_observations_over_time(client: TestClient, key
     ]:
         response = client.get("/api/v1/situation/history", params=params, headers=headers)
         assert response.status_code == 422 and problem in response.text, response.text
+
+
+def test_a_reaction_is_handled_by_one_dispatcher_at_a_time(
+    client: TestClient, keys: Keys, database: Database, handled: list[ReactionEvent]
+) -> None:
+    from situation import service
+
+    reaction_id = decide(client, keys, "toholampi", "tehostettu_valmius").json()["reactions"][0]["id"]
+    now = utcnow()
+    with database.session() as session:
+        assert service.claim_reaction(session, reaction_id=reaction_id, now=now, lease=timedelta(minutes=5))
+    with database.session() as session:
+        assert not service.claim_reaction(session, reaction_id=reaction_id, now=now, lease=timedelta(minutes=5))
+    assert dispatch_reactions(database=database, now=now) == 0  # claimed by the first "dispatcher"
+    assert handled == []
+    # the first dispatcher died: once its lease ends the reaction is taken again
+    assert dispatch_reactions(database=database, now=now + timedelta(minutes=6)) == 1
+    assert [event.reaction_id for event in handled] == [reaction_id]
+
+
+def test_the_recommendation_history_follows_time_as_values_go_stale(
+    client: TestClient, keys: Keys, database: Database
+) -> None:
+    from situation.flows import record_recommendation_changes
+    from situation.models import RecommendationChange
+
+    assert post(client, keys, observation("power_outage_customers", "kannus", 12)).status_code == 200
+    with database.session() as session:
+        assert record_recommendation_changes(session) == 0  # recorded already when the value came in
+        assert record_recommendation_changes(session, now=utcnow() + timedelta(minutes=61)) == 3
+        rows = session.scalars(
+            select(RecommendationChange)
+            .where(RecommendationChange.area_key == "kannus")
+            .order_by(RecommendationChange.id)
+        ).all()
+    assert [(row.previous_level, row.level) for row in rows] == [
+        (None, "tehostettu_valmius"),
+        ("tehostettu_valmius", "perusvalmius"),
+    ]
