@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
+from sqlalchemy.exc import StatementError
 
 from alueturva.audit.models import AuditEvent
 from alueturva.audit.service import record
@@ -31,16 +32,19 @@ def test_openapi_docs_are_served(client: TestClient) -> None:
 
 
 def test_naive_datetimes_are_refused(database: Database) -> None:
-    with pytest.raises(Exception, match="naive datetime"), database.session() as session:
-        record(session, actor="t", action="x", entity_type="y")
+    with pytest.raises(StatementError, match="naive datetime refused"), database.session() as session:
+        session.add(AuditEvent(at=datetime(2025, 1, 1), actor="t", action="x", entity_type="y", details={}))
         session.flush()
-        event = session.query(AuditEvent).one()
-        session.execute(
-            AuditEvent.__table__.insert().values(
-                at=datetime(2025, 1, 1), actor="t", action="x", entity_type="y", details={}
-            )
-        )
-        assert event
+
+
+def test_datetimes_come_back_as_utc(database: Database) -> None:
+    helsinki = timezone(timedelta(hours=3))
+    with database.session() as session:
+        session.add(AuditEvent(at=datetime(2025, 6, 1, 3, 0, tzinfo=helsinki), actor="t", action="x", entity_type="y"))
+    with database.session() as session:
+        stored = session.query(AuditEvent).one().at
+    assert stored == datetime(2025, 6, 1, 0, 0, tzinfo=UTC)
+    assert stored.utcoffset() == timedelta(0)
 
 
 def test_audit_log_refuses_update_and_delete_in_the_database(database: Database) -> None:
