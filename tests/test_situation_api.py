@@ -464,12 +464,13 @@ def test_history_shows_levels_and_observations_over_time(client: TestClient, key
         assert response.status_code == 422 and problem in response.text, response.text
 
 
-def test_a_reaction_is_handled_by_one_dispatcher_at_a_time(
-    client: TestClient, keys: Keys, database: Database, handled: list[ReactionEvent]
-) -> None:
-    from situation import service
+def test_a_reaction_is_handled_by_one_dispatcher_at_a_time(database: Database, handled: list[ReactionEvent]) -> None:
+    from situation import flows, service
+    from situation.schemas import DecisionIn
 
-    reaction_id = decide(client, keys, "toholampi", "tehostettu_valmius").json()["reactions"][0]["id"]
+    payload = DecisionIn(area="toholampi", level="tehostettu_valmius", reason="Tulva")
+    with database.session() as session:  # decided without the API, so nothing has dispatched it yet
+        reaction_id = flows.decide(session, payload=payload, actor="test").reactions[0].id
     now = utcnow()
     with database.session() as session:
         assert service.claim_reaction(session, reaction_id=reaction_id, now=now, lease=timedelta(minutes=5))
