@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from alueturva.api_types import refuse_control_characters
 from alueturva.audit import service as audit
 from alueturva.auth.service import Principal
 from alueturva.errors import Invalid
@@ -134,16 +135,19 @@ def read_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
             parts.append(f"unknown column(s): {', '.join(unknown)}")
         raise Invalid("; ".join(parts) + f". The columns are: {', '.join(COLUMNS)}")
     rows: list[tuple[int, dict[str, str]]] = []
-    for values in reader:
-        if not any(v.strip() for v in values):
-            continue
-        if len(rows) >= MAX_ROWS:
-            raise Invalid(f"the file has more than {MAX_ROWS} rows; split it")
-        line = reader.line_num
-        if len(values) != len(header):
-            rows.append((line, {"__width__": f"has {len(values)} fields, the header has {len(header)}"}))
-            continue
-        rows.append((line, {c: v.strip() for c, v in zip(header, values, strict=True)}))
+    try:
+        for values in reader:
+            if not any(v.strip() for v in values):
+                continue
+            if len(rows) >= MAX_ROWS:
+                raise Invalid(f"the file has more than {MAX_ROWS} rows; split it")
+            line = reader.line_num
+            if len(values) != len(header):
+                rows.append((line, {"__width__": f"has {len(values)} fields, the header has {len(header)}"}))
+                continue
+            rows.append((line, {c: v.strip() for c, v in zip(header, values, strict=True)}))
+    except csv.Error as exc:
+        raise Invalid(f"line {reader.line_num} cannot be read as CSV: {exc}") from exc
     return rows
 
 
@@ -159,6 +163,8 @@ class _Validator:
         self.session = session
         self.report = report
         self.roles = catalogue.roles_by_key()
+        self.organisations = service.organisation_lookup(session)
+        self.groups = service.group_lookup(session)
 
     def error(self, line: int, column: str | None, message: str) -> None:
         self.report.errors.append(RowError(line, column, message))
@@ -171,7 +177,12 @@ class _Validator:
         for column, limit in MAX_LENGTHS.items():
             if len(values[column]) > limit:
                 self.error(line, column, f"longer than {limit} characters")
-        organisation = service.find_organisation(self.session, reference=values["organisation"])
+        for column, value in values.items():
+            try:
+                refuse_control_characters(value)
+            except ValueError as exc:
+                self.error(line, column, str(exc))
+        organisation = self.organisations.get(values["organisation"].casefold())
         if organisation is None:
             self.error(line, "organisation", f"unknown organisation '{values['organisation']}'")
         if not values["name"]:
@@ -222,7 +233,7 @@ class _Validator:
             self.error(line, "role", "a row with a group needs a role")
         elif values["role"] not in self.roles:
             self.error(line, "role", f"unknown role '{values['role']}'")
-        group = service.find_group(self.session, reference=values["group"])
+        group = self.groups.get(values["group"].casefold())
         if group is None:
             self.error(line, "group", f"unknown group '{values['group']}'")
         return group

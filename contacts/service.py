@@ -46,9 +46,9 @@ def get_organisation(session: Session, *, organisation_id: int) -> Organisation:
     return organisation
 
 
-def find_organisation(session: Session, *, reference: str) -> Organisation | None:
-    """An organisation by its business id, key, short name or any of its names (case-insensitive)."""
-    wanted = reference.strip().casefold()
+def organisation_lookup(session: Session) -> dict[str, Organisation]:
+    """Organisations by business id, key, short name and each of their names, case-folded."""
+    lookup: dict[str, Organisation] = {}
     for organisation in list_organisations(session):
         names = (
             organisation.business_id,
@@ -58,9 +58,13 @@ def find_organisation(session: Session, *, reference: str) -> Organisation | Non
             organisation.name_sv,
             organisation.name_en,
         )
-        if any(name is not None and name.casefold() == wanted for name in names):
-            return organisation
-    return None
+        lookup.update({name.casefold(): organisation for name in names if name})
+    return lookup
+
+
+def find_organisation(session: Session, *, reference: str) -> Organisation | None:
+    """An organisation by its business id, key, short name or any of its names (case-insensitive)."""
+    return organisation_lookup(session).get(reference.strip().casefold())
 
 
 def create_organisation(session: Session, *, values: dict[str, Any], actor: Principal) -> Organisation:
@@ -217,13 +221,18 @@ def get_group(session: Session, *, group_id: int) -> Group:
     return group
 
 
+def group_lookup(session: Session) -> dict[str, Group]:
+    """Groups by key and each of their names, case-folded."""
+    lookup: dict[str, Group] = {}
+    for group in session.scalars(select(Group)):
+        names = (group.key, group.name, group.name_sv, group.name_en)
+        lookup.update({name.casefold(): group for name in names if name})
+    return lookup
+
+
 def find_group(session: Session, *, reference: str) -> Group | None:
     """A group by its key or any of its names (case-insensitive)."""
-    wanted = reference.strip().casefold()
-    for group in session.scalars(select(Group)):
-        if any(n is not None and n.casefold() == wanted for n in (group.key, group.name, group.name_sv, group.name_en)):
-            return group
-    return None
+    return group_lookup(session).get(reference.strip().casefold())
 
 
 def create_group(session: Session, *, values: dict[str, Any], actor: Principal) -> Group:

@@ -233,3 +233,16 @@ def test_cli_import_dry_run_export_and_errors(cli: CliRunner, database: Database
     assert bad.exit_code == 1
     assert "Narnia" in bad.output
     assert _state(database) == after_good
+
+
+def test_control_characters_and_broken_csv_are_refused(
+    client: TestClient, admin_key: str, database: Database
+) -> None:
+    before = _state(database)
+    status, body = _import(client, admin_key, GOOD + "Kokkola;A\x07B;;0401000009;;fi;;;;\n")
+    assert status == 422
+    assert body["detail"]["errors"][0]["column"] == "name"
+    assert "control characters" in body["detail"]["errors"][0]["message"]
+    status, body = _import(client, admin_key, (GOOD + "Kokkola;A\x00B;;0401000009;;fi;;;;\n").encode())
+    assert status == 422
+    assert _state(database) == before
