@@ -6,6 +6,8 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from alueturva.audit import service as audit
 from alueturva.db import Database, get_database, utcnow
 from alueturva.errors import Invalid, NotFound
@@ -68,7 +70,7 @@ def _observation_problems(
 
 
 def ingest_observations(
-    session: Any, *, items: list[ObservationIn], actor: str, now: datetime | None = None
+    session: Session, *, items: list[ObservationIn], actor: str, now: datetime | None = None
 ) -> IngestResult:
     """Validate every observation first and store none if one is wrong; re-sent (source, source id) are skipped."""
     now = now or utcnow()
@@ -117,7 +119,7 @@ def ingest_observations(
 # The picture --------------------------------------------------------------------------------------------------
 
 
-def _compute(session: Any, *, now: datetime) -> tuple[AreaTree, ReadinessConfig, dict[str, AreaPicture]]:
+def _compute(session: Session, *, now: datetime) -> tuple[AreaTree, ReadinessConfig, dict[str, AreaPicture]]:
     config = readiness_config()
     tree = load_area_tree(session)
     window = max(config.hysteresis.hold_minutes, config.anticipation.trend_window_minutes)
@@ -136,7 +138,7 @@ def _compute(session: Any, *, now: datetime) -> tuple[AreaTree, ReadinessConfig,
     return tree, config, pictures
 
 
-def current_picture(session: Any, *, now: datetime | None = None) -> dict[str, Any]:
+def current_picture(session: Session, *, now: datetime | None = None) -> dict[str, Any]:
     """The whole picture: per area the decided and recommended level, why, the indicators and what is coming."""
     now = now or utcnow()
     tree, config, pictures = _compute(session, now=now)
@@ -241,7 +243,7 @@ def _report_view(report: StatusReport) -> dict[str, Any]:
     return _status_report_out(report).model_dump(mode="json")
 
 
-def record_recommendation_changes(session: Any, *, now: datetime | None = None) -> int:
+def record_recommendation_changes(session: Session, *, now: datetime | None = None) -> int:
     """Store a history row for every area whose recommended level differs from the last one stored."""
     now = now or utcnow()
     _, _, pictures = _compute(session, now=now)
@@ -284,7 +286,7 @@ def _status_report_out(report: StatusReport) -> StatusReportOut:
     )
 
 
-def report_status(session: Any, *, payload: StatusReportIn, actor: str) -> StatusReportOut:
+def report_status(session: Session, *, payload: StatusReportIn, actor: str) -> StatusReportOut:
     area = load_area_tree(session).get(payload.municipality)
     if area.kind != "municipality":
         raise Invalid(f"'{payload.municipality}' is a {area.kind}; a status report is made by a municipality")
@@ -336,7 +338,7 @@ def _expand_groups(groups: list[str], area: Area) -> list[str]:
     return expanded
 
 
-def decide(session: Any, *, payload: DecisionIn, actor: str, now: datetime | None = None) -> DecisionOut:
+def decide(session: Session, *, payload: DecisionIn, actor: str, now: datetime | None = None) -> DecisionOut:
     """Record a person's decision of an area's level, and the reactions its rules set in motion (in one transaction).
 
     The reactions are dispatched after the commit (``dispatch_reactions``).
@@ -385,7 +387,7 @@ def decide(session: Any, *, payload: DecisionIn, actor: str, now: datetime | Non
     return decision_out(session, decision)
 
 
-def decision_out(session: Any, decision: ReadinessDecision) -> DecisionOut:
+def decision_out(session: Session, decision: ReadinessDecision) -> DecisionOut:
     return DecisionOut(
         id=decision.id,
         area=decision.area_key,
@@ -412,14 +414,14 @@ def _reaction_out(reaction: Reaction) -> ReactionOut:
     )
 
 
-def get_decision(session: Any, *, decision_id: int) -> DecisionOut:
+def get_decision(session: Session, *, decision_id: int) -> DecisionOut:
     decision = service.get_decision(session, decision_id=decision_id)
     if decision is None:
         raise NotFound(f"no readiness decision {decision_id}")
     return decision_out(session, decision)
 
 
-def _event_for(session: Any, reaction: Reaction) -> reactions.ReactionEvent:
+def _event_for(session: Session, reaction: Reaction) -> reactions.ReactionEvent:
     decision = service.get_decision(session, decision_id=reaction.decision_id)
     assert decision is not None
     config = readiness_config()
@@ -503,7 +505,7 @@ def dispatch_reactions_job() -> int:
 # Snapshots and history ----------------------------------------------------------------------------------------
 
 
-def take_snapshot(session: Any, *, label: str, actor: str, now: datetime | None = None) -> SnapshotOut:
+def take_snapshot(session: Session, *, label: str, actor: str, now: datetime | None = None) -> SnapshotOut:
     now = now or utcnow()
     picture = current_picture(session, now=now)
     snapshot = service.add_snapshot(session, label=label, taken_at=now, taken_by=actor, picture=picture)
@@ -520,7 +522,7 @@ def take_snapshot(session: Any, *, label: str, actor: str, now: datetime | None 
     )
 
 
-def get_snapshot(session: Any, *, snapshot_id: int) -> SnapshotOut:
+def get_snapshot(session: Session, *, snapshot_id: int) -> SnapshotOut:
     snapshot = service.get_snapshot(session, snapshot_id=snapshot_id)
     if snapshot is None:
         raise NotFound(f"no situation snapshot {snapshot_id}")
@@ -534,7 +536,7 @@ def get_snapshot(session: Any, *, snapshot_id: int) -> SnapshotOut:
 
 
 def history(
-    session: Any,
+    session: Session,
     *,
     start: datetime,
     end: datetime,
@@ -608,7 +610,7 @@ def history(
 # CAP import ---------------------------------------------------------------------------------------------------
 
 
-def import_cap(session: Any, *, document: bytes, actor: str, now: datetime | None = None) -> CapImportResult:
+def import_cap(session: Session, *, document: bytes, actor: str, now: datetime | None = None) -> CapImportResult:
     """Store the observations a CAP 1.2 warning gives for our municipalities (idempotent per identifier)."""
     now = now or utcnow()
     rules = readiness_config().cap

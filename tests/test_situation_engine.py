@@ -182,3 +182,36 @@ def test_a_parent_is_never_recommended_lower_than_its_sub_areas(bads: list[float
     for area in area_tree.areas.values():
         for child in area_tree.children(area.key):
             assert levels[area.key] >= levels[child.key]
+
+
+def test_an_area_scoped_indicator_applies_to_the_area_and_its_municipalities_only() -> None:
+    shipped = config()
+    river = IndicatorSpec(
+        key="river_level",
+        names={"fi": "Joen vedenkorkeus", "sv": "Vattenstånd", "en": "River level"},
+        domain="water",
+        unit="cm",
+        direction="higher_is_worse",
+        thresholds={"tehostettu_valmius": 150, "taysvalmius": 250},
+        scope="area",
+        freshness_minutes=60,
+    )
+    with_river = shipped.model_copy(update={"indicators": [*shipped.indicators, river]})
+    area_tree = tree()
+    assert area_tree.series_area("perho", "area") == "Perhonjokilaakso"
+    assert area_tree.series_area("region", "area") is None
+    key = ("river_level", "Perhonjokilaakso")
+    pictures = compute_picture(
+        area_tree,
+        with_river,
+        latest={key: (ago(5), 180.0)},
+        recent={key: [(ago(5), 180.0)]},
+        now=NOW,
+        since_lookup=lambda *_: None,
+    )
+    levels = {area: picture.recommendation.level for area, picture in pictures.items()}
+    assert {levels[m] for m in ("halsua", "kaustinen", "perho", "veteli", "Perhonjokilaakso", "region")} == {
+        "tehostettu_valmius"
+    }
+    assert {levels[m] for m in ("kokkola", "kannus", "Kokkola", "Lestijokilaakso")} == {"perusvalmius"}
+    assert [r.rule for r in pictures["region"].recommendation.reasons] == ["sub_areas"]
