@@ -92,4 +92,5 @@ def create_app() -> FastAPI:
 
     for router in wiring.routers():
         app.include_router(router)
+    wiring.connect_domains()
     return app

@@ -190,7 +190,10 @@ def scheduler() -> None:
 
 
 def main() -> None:
+    from alueturva.wiring import connect_domains
+
     _register_domain_commands()
+    connect_domains()
     try:
         app()
     except (DomainError, ConfigError) as exc:

@@ -54,6 +54,14 @@ def periodic_tasks() -> list[PeriodicTask]:
     ]
 
 
+def connect_domains() -> None:
+    """Cross-domain reactions: a readiness decision alerts the groups its rule names (idempotent)."""
+    from alueturva.reactions import alert_groups_on_decision
+    from situation import reactions
+
+    reactions.register(alert_groups_on_decision)
+
+
 def seed_reference_data(session: Session) -> None:
     """Reference data every installation starts with (idempotent; run by `db upgrade` and `up`)."""
     from contacts.flows import seed_reference_data as seed_contacts

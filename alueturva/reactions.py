@@ -1,0 +1,67 @@
+"""Cross-domain reactions, wired by the application: a readiness decision alerts the groups its rule names.
+
+The situation domain records each reaction and calls the registered handlers (``situation.reactions``); the alerting
+domain sends alerts. Neither imports the other; this module connects them.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from alueturva.db import get_database
+from contacts.models import Group
+from situation.reactions import ReactionEvent
+
+log = logging.getLogger(__name__)
+
+REASON_LIMIT = 160
+CHANGE_WORDS = {
+    "raised": {"fi": "nostettu", "sv": "höjd", "en": "raised"},
+    "lowered": {"fi": "laskettu", "sv": "sänkt", "en": "lowered"},
+}
+
+
+def _text(event: ReactionEvent, language: str) -> str:
+    area = event.area_names.get(language) or event.area_names.get("fi") or event.area
+    level = event.level_names.get(language) or event.level
+    change = CHANGE_WORDS.get(event.change, {}).get(language, event.change)
+    return {
+        "fi": f"{area}: valmiustaso {change}: {level}.",
+        "sv": f"{area}: beredskapsnivån {change}: {level}.",
+        "en": f"{area}: readiness level {change}: {level}.",
+    }[language]
+
+
+def alert_message_for(event: ReactionEvent) -> tuple[str, str]:
+    """Title and message in Finnish and Swedish (Kokkola is bilingual), with the decision's reason."""
+    reason = event.reason if len(event.reason) <= REASON_LIMIT else event.reason[: REASON_LIMIT - 1] + "…"
+    title = f"Valmiustaso / Beredskapsnivå: {event.area_names.get('fi', event.area)}"
+    message = f"{_text(event, 'fi')} {_text(event, 'sv')} Perustelu / Motivering: {reason}"
+    return title, message
+
+
+def alert_groups_on_decision(event: ReactionEvent) -> None:
+    """Send the alert a readiness decision sets in motion. Idempotent: the reaction id is the idempotency key."""
+    from alerting.flows import create_alert
+    from alerting.schemas import AlertCreate, Targets
+
+    with get_database().session() as session:
+        group_ids = list(session.scalars(select(Group.id).where(Group.key.in_(event.groups)).order_by(Group.id)))
+    if not group_ids:
+        raise LookupError(f"none of the groups {', '.join(event.groups)} exists")
+    title, message = alert_message_for(event)
+    created = create_alert(
+        AlertCreate(
+            title=title,
+            message=message,
+            targets=Targets(groups=group_ids),
+            idempotency_key=event.idempotency_key,
+        ),
+        actor=event.decided_by,
+    )
+    log.info(
+        "readiness decision alerted groups",
+        extra={"reaction_id": event.reaction_id, "alert_id": created.alert_id, "created": created.created},
+    )

@@ -1,0 +1,50 @@
+"""The application's cross-domain wiring: a readiness decision alerts the groups its rule names."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from alerting.models import Alert, Recipient
+from alueturva.auth.models import Role
+from alueturva.db import Database
+from alueturva.queue import InProcessQueue
+from contacts.demo import load_demo_roster
+from contacts.models import Group, Membership
+from situation.flows import dispatch_reactions
+from tests.conftest import auth
+
+
+def test_raising_kokkola_alerts_its_management_group_and_the_valmiusjohtoryhma(
+    client: TestClient, keys: dict[Role, str], database: Database, queue: InProcessQueue
+) -> None:
+    with database.session() as session:
+        load_demo_roster(session)
+        expected = set(
+            session.scalars(
+                select(Membership.person_id)
+                .join(Group)
+                .where(Group.key.in_(["johtoryhma_kokkola", "valmiusjohtoryhma"]))
+            )
+        )
+    response = client.post(
+        "/api/v1/readiness/decisions",
+        json={"area": "kokkola", "level": "tehostettu_valmius", "reason": "Sähkökatko laajenee"},
+        headers=auth(keys[Role.operator]),
+    )
+    assert response.status_code in (200, 201), response.text
+    queue.join()
+    dispatch_reactions()
+    with database.session() as session:
+        alerts = session.scalars(select(Alert)).all()
+        assert len(alerts) == 1
+        alert = alerts[0]
+        assert alert.idempotency_key is not None and alert.idempotency_key.startswith("readiness-reaction-")
+        assert "tehostettu valmius" in alert.message and "förhöjd beredskap" in alert.message
+        assert "Sähkökatko laajenee" in alert.message
+        assert alert.created_by.startswith("apikey:")
+        recipients = set(session.scalars(select(Recipient.person_id).where(Recipient.alert_id == alert.id)))
+    assert recipients == expected
+    assert dispatch_reactions() == 0
+    with database.session() as session:
+        assert len(session.scalars(select(Alert)).all()) == 1
