@@ -1,0 +1,189 @@
+"""Acknowledgement benchmark (issue 3): signed inbound SMS replies at 32 concurrent connections.
+
+Starts the stack (its own PostgreSQL database, a private Redis, two workers, an API server process, the fake
+Twilio), sends one alert to N people, waits until it is out, then has every one of them reply "OK" through
+``POST /webhooks/twilio/sms`` with a valid ``X-Twilio-Signature``, 32 requests at a time (httpx AsyncClient), and
+prints the throughput, the p50/p90/p99/max latency, and whether every acknowledgement was recorded.
+
+    python -m bench.acks [--replies 3000] [--concurrency 32] [--api-workers 2]
+
+Targets on the 2-core reference machine: at least 300 acknowledgements per second, p99 under 150 ms, every
+acknowledgement recorded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, func, select
+
+from bench.fanout import open_deliveries
+from bench.stack import (
+    Stack,
+    add_people,
+    api_key,
+    bench_database,
+    cpu_seconds,
+    mobile_number,
+    percentile,
+    running_stack,
+    wait_until,
+)
+from tests.support.twilio_server import FakeTwilio
+
+RESULTS_DIR = Path(__file__).parent / "results"
+
+
+def send_alert(stack: Stack, key: str, people: list[int]) -> int:
+    body = {
+        "title": "Kuittausharjoitus",
+        "message": "HARJOITUS: kuittaa vastaamalla OK.",
+        "targets": {"people": people},
+        "channels": ["sms"],
+        "exercise": True,
+        "idempotency_key": f"bench-acks-{uuid.uuid4().hex}",
+    }
+    response = httpx.post(
+        f"{stack.api.url}/api/v1/alerts", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=120
+    )
+    response.raise_for_status()
+    alert_id = int(response.json()["id"])
+    wait_until(lambda: open_deliveries(stack.database_url, alert_id) == 0, timeout=300, what="the alert sent")
+    return alert_id
+
+
+def signed_replies(stack: Stack, senders: list[str], body: str) -> list[tuple[dict[str, str], dict[str, str]]]:
+    """(form, headers) of each sender's reply, signed as Twilio signs them (an unstarted FakeTwilio signs)."""
+    signer = FakeTwilio(account_sid=stack.fake.account_sid, auth_token=stack.fake.auth_token, port=0)
+    url = f"{stack.env['ALUETURVA_PUBLIC_BASE_URL']}/webhooks/twilio/sms"
+    replies = []
+    for sender in senders:
+        params = signer.inbound_sms_params(from_=sender, body=body)
+        replies.append((params, signer.signed(url, params)))
+    return replies
+
+
+async def post_all(
+    base_url: str, replies: list[tuple[dict[str, str], dict[str, str]]], concurrency: int
+) -> tuple[float, list[float], list[int]]:
+    """POST every reply, ``concurrency`` at a time; (wall seconds, latencies, status codes)."""
+    pending = list(reversed(replies))
+    latencies: list[float] = []
+    statuses: list[int] = []
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client:
+
+        async def connection() -> None:
+            while pending:
+                form, headers = pending.pop()
+                started = time.perf_counter()
+                response = await client.post("/webhooks/twilio/sms", data=form, headers=headers)
+                latencies.append(time.perf_counter() - started)
+                statuses.append(response.status_code)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(connection() for _ in range(concurrency)))
+        return time.perf_counter() - started, latencies, statuses
+
+
+def recorded(database_url: str, alert_id: int) -> tuple[int, int]:
+    """(recipients of the alert acknowledged by SMS, inbound messages recorded as acknowledgements)."""
+    from alerting.models import AckMethod, InboundMessage, Recipient
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            acknowledged = conn.scalar(
+                select(func.count(Recipient.id)).where(
+                    Recipient.alert_id == alert_id,
+                    Recipient.acknowledged_at.is_not(None),
+                    Recipient.ack_method == AckMethod.sms,
+                )
+            )
+            inbound = conn.scalar(select(func.count(InboundMessage.id)).where(InboundMessage.outcome == "acknowledged"))
+            return int(acknowledged or 0), int(inbound or 0)
+    finally:
+        engine.dispose()
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--replies", type=int, default=3000, help="people who acknowledge, one reply each")
+    parser.add_argument("--concurrency", type=int, default=32, help="concurrent connections")
+    parser.add_argument("--api-workers", type=int, default=2, help="API server processes (uvicorn --workers)")
+    parser.add_argument("--warmup", type=int, default=200, help="replies from unknown senders first, not timed")
+    args = parser.parse_args()
+
+    load_before = os.getloadavg()[0]
+    with bench_database() as url:
+        people = add_people(url, args.replies)
+        key = api_key(url)
+        with running_stack(url, api_workers=args.api_workers, twilio_latency=0.0) as stack:
+            alert_id = send_alert(stack, key, people)
+            unknown = [f"+35840{9_000_000 + n:07d}" for n in range(args.warmup)]  # not in the roster
+            warmup = signed_replies(stack, unknown, "OK")
+            replies = signed_replies(stack, [mobile_number(n) for n in range(args.replies)], "OK")
+            asyncio.run(post_all(stack.api.url, warmup, args.concurrency))
+            api_cpu_before = cpu_seconds(stack.api.pid)
+            seconds, latencies, statuses = asyncio.run(post_all(stack.api.url, replies, args.concurrency))
+            api_cpu_ms = (cpu_seconds(stack.api.pid) - api_cpu_before) * 1000 / len(replies)
+            acknowledged, inbound = recorded(url, alert_id)
+
+    throughput = len(replies) / seconds
+    p50, p90, p99 = (percentile(latencies, share) * 1000 for share in (0.5, 0.9, 0.99))
+    status_counts = {str(code): statuses.count(code) for code in sorted(set(statuses))}
+    print(f"machine: {os.cpu_count()} CPUs, load average before the run {load_before:.2f}")
+    print(
+        f"stack: PostgreSQL, {args.api_workers} API server processes, {args.concurrency} concurrent connections; "
+        f'{len(replies):,} signed replies "OK", one per recipient'
+    )
+    print(f"  throughput          {throughput:8.1f} acknowledgements/s  (target >= 300: {verdict(throughput >= 300)})")
+    print(f"  latency p50         {p50:8.1f} ms")
+    print(f"  latency p90         {p90:8.1f} ms")
+    print(f"  latency p99         {p99:8.1f} ms   (target < 150 ms: {verdict(p99 < 150)})")
+    print(f"  latency max         {max(latencies) * 1000:8.1f} ms")
+    print(f"  API CPU per request {api_cpu_ms:8.2f} ms (all API processes together)")
+    print(f"  HTTP statuses       {status_counts}")
+    every = acknowledged == inbound == len(replies)
+    print(
+        f"  recorded            {acknowledged:,} recipients acknowledged, {inbound:,} inbound acknowledgements "
+        f"(every one: {verdict(every)})"
+    )
+    RESULTS_DIR.mkdir(exist_ok=True)
+    out = RESULTS_DIR / f"acks-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    out.write_text(
+        json.dumps(
+            {
+                "replies": len(replies),
+                "concurrency": args.concurrency,
+                "api_workers": args.api_workers,
+                "throughput": throughput,
+                "p50_ms": p50,
+                "p90_ms": p90,
+                "p99_ms": p99,
+                "max_ms": max(latencies) * 1000,
+                "api_cpu_ms_per_request": api_cpu_ms,
+                "load_average_before": load_before,
+                "statuses": status_counts,
+                "acknowledged": acknowledged,
+                "inbound_acknowledgements": inbound,
+            },
+            indent=2,
+        )
+    )
+    print(f"figures saved to {out}")
+
+
+if __name__ == "__main__":
+    main()

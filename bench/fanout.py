@@ -1,0 +1,242 @@
+"""Fan-out benchmark (issue 3): how fast one alert reaches the SMS provider, against a naive sending loop.
+
+Starts the whole stack itself (its own PostgreSQL database, a private Redis, two `alueturva worker` processes, the
+scheduler, an API server, and the fake Twilio answering after 50 ms in its own process), sends an alert to 1,000
+and then 10,000 people with ``POST /api/v1/alerts`` and prints, for each: the time from the POST to the first and
+to the last provider request, deliveries per second and each worker's peak memory. Then it sends the same 1,000
+messages with a naive loop of ``client.messages.create`` (the real SDK against the same fake) for comparison.
+
+    python -m bench.fanout [--sizes 1000 10000] [--naive 1000] [--rate 1000]
+
+Targets on the 2-core reference machine: 1,000 all sent within 3 s (at least 15x the naive loop), 10,000
+within 20 s, the first SMS within 0.2 s of the POST, each worker under 200 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, func, select
+
+from bench.stack import (
+    TWILIO_FROM,
+    Stack,
+    add_people,
+    api_key,
+    bench_database,
+    cpu_seconds,
+    megabytes,
+    mobile_number,
+    running_stack,
+    wait_until,
+)
+from tests.support.processes import PeakMemory
+from tests.support.twilio_server import loopback_client
+
+RESULTS_DIR = Path(__file__).parent / "results"
+SETTLED_TIMEOUT = 180.0
+
+
+@dataclass
+class FanoutResult:
+    recipients: int
+    post_seconds: float
+    first_request_seconds: float
+    last_request_seconds: float
+    all_recorded_seconds: float
+    deliveries_per_second: float
+    provider_requests: int
+    accepted: int
+    duplicates: int
+    not_sent: int
+    worker_peak_mb: list[float]
+    worker_cpu_ms_per_delivery: float
+    api_cpu_seconds: float
+
+
+def open_deliveries(database_url: str, alert_id: int) -> int:
+    from alerting.models import Delivery, DeliveryState
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return int(
+                conn.scalar(
+                    select(func.count(Delivery.id)).where(
+                        Delivery.alert_id == alert_id,
+                        Delivery.state.in_([DeliveryState.queued, DeliveryState.sending]),
+                    )
+                )
+                or 0
+            )
+    finally:
+        engine.dispose()
+
+
+def deliveries_by_state(database_url: str, alert_id: int) -> dict[str, int]:
+    from alerting.models import Delivery
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(Delivery.state, func.count(Delivery.id))
+                .where(Delivery.alert_id == alert_id)
+                .group_by(Delivery.state)
+            ).all()
+            return {str(state): int(count) for state, count in rows}
+    finally:
+        engine.dispose()
+
+
+def run_fanout(stack: Stack, key: str, people: list[int]) -> FanoutResult:
+    stack.fake.reset()
+    memory = PeakMemory([worker.pid for worker in stack.workers]).start()
+    cpu_before = [cpu_seconds(worker.pid) for worker in stack.workers]
+    api_cpu_before = cpu_seconds(stack.api.pid)
+    body = {
+        "title": "Benchmark",
+        "message": "HARJOITUS: tämä on kuormitustesti. Ei toimenpiteitä.",
+        "targets": {"people": people},
+        "channels": ["sms"],
+        "exercise": True,
+        "idempotency_key": f"bench-{uuid.uuid4().hex}",
+    }
+    with httpx.Client(base_url=stack.api.url, timeout=120) as http:
+        posted_at = time.time()
+        response = http.post("/api/v1/alerts", json=body, headers={"Authorization": f"Bearer {key}"})
+        answered_at = time.time()
+    response.raise_for_status()
+    alert_id = int(response.json()["id"])
+    count = len(people)
+
+    wait_until(
+        lambda: stack.fake.stats()["accepted"] >= count,
+        timeout=SETTLED_TIMEOUT,
+        every=0.05,
+        what=f"{count} messages accepted by the provider",
+    )
+    recorded_at = wait_until(
+        lambda: open_deliveries(stack.database_url, alert_id) == 0,
+        timeout=SETTLED_TIMEOUT,
+        what="every delivery recorded",
+    )
+    peaks = memory.stop()
+    worker_cpu = sum(cpu_seconds(w.pid) - before for w, before in zip(stack.workers, cpu_before, strict=True))
+    stats = stack.fake.stats()
+    states = deliveries_by_state(stack.database_url, alert_id)
+    last = stats["last_request_at"] - posted_at
+    return FanoutResult(
+        recipients=count,
+        post_seconds=answered_at - posted_at,
+        first_request_seconds=stats["first_request_at"] - posted_at,
+        last_request_seconds=last,
+        all_recorded_seconds=recorded_at - posted_at,
+        deliveries_per_second=count / last if last > 0 else float("inf"),
+        provider_requests=stats["request_count"],
+        accepted=stats["accepted"],
+        duplicates=stats["accepted"] - stats["distinct_to"],
+        not_sent=count - states.get("sent", 0) - states.get("delivered", 0),
+        worker_peak_mb=[round(megabytes(peaks[worker.pid]), 1) for worker in stack.workers],
+        worker_cpu_ms_per_delivery=worker_cpu * 1000 / count,
+        api_cpu_seconds=cpu_seconds(stack.api.pid) - api_cpu_before,
+    )
+
+
+def run_naive_loop(stack: Stack, count: int) -> float:
+    """The same messages sent one after another with the SDK, as a simple script would; its duration."""
+    client = loopback_client(stack.fake.base_url)
+    callback = stack.env["ALUETURVA_PUBLIC_BASE_URL"] + "/webhooks/twilio/status"
+    started = time.perf_counter()
+    for n in range(count):
+        client.messages.create(
+            to=mobile_number(n),
+            from_=TWILIO_FROM,
+            body="HARJOITUS: tämä on kuormitustesti. Ei toimenpiteitä.",
+            status_callback=callback,
+        )
+    return time.perf_counter() - started
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def print_result(result: FanoutResult) -> None:
+    n = result.recipients
+    target_last = 3.0 if n <= 1000 else 20.0
+    print(f"\n== fan-out to {n:,} recipients ==")
+    print(f"  POST answered after            {result.post_seconds:8.3f} s")
+    print(
+        f"  first provider request after   {result.first_request_seconds:8.3f} s   "
+        f"(target < 0.2 s: {verdict(result.first_request_seconds < 0.2)})"
+    )
+    print(
+        f"  last provider request after    {result.last_request_seconds:8.3f} s   "
+        f"(target < {target_last:.0f} s: {verdict(result.last_request_seconds < target_last)})"
+    )
+    print(f"  every delivery recorded after  {result.all_recorded_seconds:8.3f} s")
+    print(f"  deliveries per second          {result.deliveries_per_second:8.1f}")
+    print(
+        f"  provider requests {result.provider_requests}, accepted {result.accepted}, "
+        f"duplicates {result.duplicates}, not sent {result.not_sent}"
+    )
+    print(f"  worker CPU per delivery        {result.worker_cpu_ms_per_delivery:8.2f} ms (all workers together)")
+    print(f"  API server CPU for the POST    {result.api_cpu_seconds:8.3f} s")
+    for number, peak in enumerate(result.worker_peak_mb, start=1):
+        print(f"  worker {number} peak memory         {peak:8.1f} MB   (target < 200 MB: {verdict(peak < 200)})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000], help="recipients per alert")
+    parser.add_argument("--naive", type=int, default=1000, help="messages in the naive loop (0 to skip)")
+    parser.add_argument("--workers", type=int, default=2, help="alueturva worker processes")
+    parser.add_argument("--latency", type=float, default=0.05, help="fake Twilio answer latency, seconds")
+    parser.add_argument("--rate", type=float, default=1000.0, help="ALUETURVA_SMS_RATE_PER_SECOND for the run")
+    args = parser.parse_args()
+
+    load = os.getloadavg()[0]
+    print(f"machine: {os.cpu_count()} CPUs, load average before the run {load:.2f}")
+    print(
+        f"stack: PostgreSQL, private Redis, {args.workers} workers, scheduler, 1 API server, fake Twilio "
+        f"answering after {args.latency * 1000:.0f} ms; SMS rate limit {args.rate:g}/s"
+    )
+    results: list[FanoutResult] = []
+    with bench_database() as url:
+        people = add_people(url, max(args.sizes))
+        key = api_key(url)
+        with running_stack(
+            url, workers=args.workers, twilio_latency=args.latency, sms_rate_per_second=args.rate
+        ) as stack:
+            for size in args.sizes:
+                result = run_fanout(stack, key, people[:size])
+                print_result(result)
+                results.append(result)
+            naive_seconds = run_naive_loop(stack, args.naive) if args.naive else None
+
+    summary: dict[str, object] = {"results": [asdict(r) for r in results], "rate": args.rate, "load": load}
+    if naive_seconds is not None:
+        print(f"\n== naive loop of client.messages.create, {args.naive:,} messages ==")
+        print(f"  took                            {naive_seconds:8.3f} s ({args.naive / naive_seconds:.1f}/s)")
+        same = next((r for r in results if r.recipients == args.naive), None)
+        if same is not None:
+            ratio = naive_seconds / same.last_request_seconds
+            print(f"  stack is {ratio:.1f}x faster      (target >= 15x: {verdict(ratio >= 15)})")
+            summary["naive_ratio"] = ratio
+        summary["naive_seconds"] = naive_seconds
+    RESULTS_DIR.mkdir(exist_ok=True)
+    out = RESULTS_DIR / f"fanout-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    out.write_text(json.dumps(summary, indent=2))
+    print(f"\nfigures saved to {out}")
+
+
+if __name__ == "__main__":
+    main()
