@@ -1,32 +1,38 @@
 """Sending deliveries: the queue job, the atomic claim, recording outcomes, and the sweeper that loses nothing.
 
 One job handles a batch of deliveries: it claims them in one ``UPDATE ... RETURNING`` (only rows still queued, or
-whose previous claim has expired), sends them concurrently from a thread pool, and records each outcome in its own
-short transaction right after the provider answered. A worker that dies leaves rows in ``sending`` with an expiring
-claim; a flushed queue leaves rows in ``queued``; the sweeper finds both and enqueues them again.
+whose previous claim has expired), sends them concurrently from one asyncio event loop, and records each outcome in
+its own short transaction right after the provider answered. A worker that dies leaves rows in ``sending`` with an
+expiring claim; a flushed queue leaves rows in ``queued``; the sweeper finds both and enqueues them again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from alerting.channels import PermanentSendError, TransientSendError, email_sender, sms_sender
+from alerting.channels import (
+    SendError,
+    SmsSender,
+    TransientSendError,
+    email_sender,
+    open_sms_sender,
+)
 from alerting.messages import MessageContent, render_email, render_sms
 from alerting.models import Alert, Channel, Delivery, DeliveryKind, DeliveryState, Recipient
-from alerting.ratelimit import sms_rate_limiter
+from alerting.ratelimit import RateLimiter, open_sms_rate_limiter
 from alerting.tokens import ack_url
-from alueturva.db import get_database, utcnow
+from alueturva.db import UTCDateTime, get_database, utcnow
 from alueturva.queue import JobQueue, get_queue
 from alueturva.settings import get_settings
 
@@ -154,18 +160,6 @@ def status_callback_url(delivery_id: int) -> str:
     return f"{get_settings().public_base_url.rstrip('/')}/webhooks/twilio/status?delivery={delivery_id}"
 
 
-def _call_provider(item: Outgoing) -> str:
-    reference = f"delivery:{item.delivery_id}"
-    if item.channel is Channel.sms:
-        assert item.sms_body is not None
-        sms_rate_limiter().acquire()
-        return sms_sender().send_sms(
-            to=item.to, body=item.sms_body, status_callback=status_callback_url(item.delivery_id), reference=reference
-        )
-    assert item.email is not None
-    return email_sender().send_email(message=item.email, reference=reference)
-
-
 def retry_delay(attempts: int) -> float:
     """Exponential backoff with jitter: base, 2 x base, 4 x base ... capped."""
     settings = get_settings()
@@ -173,87 +167,185 @@ def retry_delay(attempts: int) -> float:
     return delay * random.uniform(0.8, 1.0)
 
 
-def record_sent(*, delivery_id: int, provider_id: str) -> None:
-    """Store the provider's id; the state moves to ``sent`` unless a status callback already moved it further."""
+# --- recording outcomes -----------------------------------------------------------------------------------------
+# Built once: executed many times per transaction (executemany) by the recorder.
+
+_table = cast(Table, Delivery.__table__)
+_RECORD_SENT = (
+    update(_table)
+    .where(_table.c.id == bindparam("b_id"))
+    .values(
+        provider_id=bindparam("b_provider_id"),
+        sent_at=func.coalesce(_table.c.sent_at, bindparam("b_now", type_=UTCDateTime())),
+        # a status callback may already have moved the delivery further: then the state stays
+        state=case((_table.c.state == DeliveryState.sending.name, DeliveryState.sent.name), else_=_table.c.state),
+        claimed_until=None,
+        next_attempt_at=None,
+    )
+)
+_RECORD_FAILED = (
+    update(_table)
+    .where(_table.c.id == bindparam("b_id"), _table.c.state == DeliveryState.sending)
+    .values(
+        state=DeliveryState.failed,
+        failed_at=bindparam("b_now", type_=UTCDateTime()),
+        claimed_until=None,
+        next_attempt_at=None,
+        error_code=bindparam("b_code"),
+        error_message=bindparam("b_message"),
+    )
+)
+_RECORD_RETRY = (
+    update(_table)
+    .where(_table.c.id == bindparam("b_id"), _table.c.state == DeliveryState.sending)
+    .values(
+        state=DeliveryState.queued,
+        claimed_until=None,
+        next_attempt_at=bindparam("b_due", type_=UTCDateTime()),
+        enqueued_at=bindparam("b_due", type_=UTCDateTime()),
+        error_code=bindparam("b_code"),
+        error_message=bindparam("b_message"),
+    )
+)
+_STATEMENTS = {"sent": _RECORD_SENT, "failed": _RECORD_FAILED, "retry": _RECORD_RETRY}
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What the provider said: an id, or an error (transient or not)."""
+
+    provider_id: str | None = None
+    error: SendError | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: str  # "sent", "failed" or "retry"
+    params: dict[str, Any]
+    retry: Retry | None = None
+
+
+def outcome_of(item: Outgoing, attempt: Attempt) -> Outcome:
+    """Sent; failed for good (a permanent error, or a transient one on the last attempt); or to be retried."""
     now = utcnow()
-    with get_database().session() as session:
-        session.execute(
-            update(Delivery)
-            .where(Delivery.id == delivery_id)
-            .values(
-                provider_id=provider_id,
-                sent_at=func.coalesce(Delivery.sent_at, now),
-                state=case((Delivery.state == DeliveryState.sending, DeliveryState.sent.value), else_=Delivery.state),
-                claimed_until=None,
-                next_attempt_at=None,
-            ),
-            execution_options={"synchronize_session": False},
-        )
-
-
-def record_failed(*, delivery_id: int, code: str, message: str) -> None:
-    now = utcnow()
-    with get_database().session() as session:
-        session.execute(
-            update(Delivery)
-            .where(Delivery.id == delivery_id, Delivery.state == DeliveryState.sending)
-            .values(
-                state=DeliveryState.failed,
-                failed_at=now,
-                claimed_until=None,
-                next_attempt_at=None,
-                error_code=code[:40],
-                error_message=message[:500],
-            ),
-            execution_options={"synchronize_session": False},
-        )
-
-
-def record_retry(*, delivery_id: int, code: str, message: str, delay: float) -> None:
-    due = utcnow() + timedelta(seconds=delay)
-    with get_database().session() as session:
-        session.execute(
-            update(Delivery)
-            .where(Delivery.id == delivery_id, Delivery.state == DeliveryState.sending)
-            .values(
-                state=DeliveryState.queued,
-                claimed_until=None,
-                next_attempt_at=due,
-                enqueued_at=due,
-                error_code=code[:40],
-                error_message=message[:500],
-            ),
-            execution_options={"synchronize_session": False},
-        )
-
-
-def deliver(item: Outgoing) -> Retry | None:
-    """Send one claimed delivery and record what happened; returns a retry when the error was transient."""
-    try:
-        provider_id = _call_provider(item)
-    except PermanentSendError as exc:
-        record_failed(delivery_id=item.delivery_id, code=exc.code, message=exc.message)
-        return None
-    except Exception as exc:  # transient provider errors, and anything unexpected: try again later
-        if isinstance(exc, TransientSendError):
-            code, message = exc.code, exc.message
-        else:
-            code, message = "error", f"unexpected {type(exc).__name__}"
-            log.warning(
-                "send failed unexpectedly", extra={"delivery_id": item.delivery_id, "error": type(exc).__name__}
-            )
-        if item.attempts >= get_settings().delivery_max_attempts:
-            record_failed(
-                delivery_id=item.delivery_id,
-                code=code,
-                message=f"gave up after {item.attempts} attempts; last error: {message}",
-            )
-            return None
+    if attempt.provider_id is not None:
+        return Outcome("sent", {"b_id": item.delivery_id, "b_provider_id": attempt.provider_id, "b_now": now})
+    error = attempt.error
+    assert error is not None
+    message = error.message
+    if isinstance(error, TransientSendError) and item.attempts < get_settings().delivery_max_attempts:
         delay = retry_delay(item.attempts)
-        record_retry(delivery_id=item.delivery_id, code=code, message=message, delay=delay)
-        return Retry(item.delivery_id, delay)
-    record_sent(delivery_id=item.delivery_id, provider_id=provider_id)
-    return None
+        params = {"b_due": now + timedelta(seconds=delay), "b_code": error.code[:40], "b_message": message[:500]}
+        return Outcome("retry", {"b_id": item.delivery_id, **params}, Retry(item.delivery_id, delay))
+    if isinstance(error, TransientSendError):
+        message = f"gave up after {item.attempts} attempts; last error: {message}"
+    params = {"b_now": now, "b_code": error.code[:40], "b_message": message[:500]}
+    return Outcome("failed", {"b_id": item.delivery_id, **params})
+
+
+def write_outcomes(outcomes: Sequence[Outcome]) -> None:
+    """One transaction for many outcomes (one executemany per kind)."""
+    by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for outcome in outcomes:
+        by_kind[outcome.kind].append(outcome.params)
+    with get_database().engine.begin() as connection:
+        for kind, params in by_kind.items():
+            connection.execute(_STATEMENTS[kind], params)
+
+
+class Recorder:
+    """Writes outcomes as they arrive: while one write is running, the next outcomes gather for the following one.
+
+    So each provider id is stored a few milliseconds after the provider gave it, without a transaction per message.
+    """
+
+    def __init__(self) -> None:
+        self._pending: list[Outcome] = []
+        self._wakeup = asyncio.Event()
+        self._closing = False
+        self._task = asyncio.create_task(self._run())
+
+    def add(self, outcome: Outcome) -> None:
+        self._pending.append(outcome)
+        self._wakeup.set()
+
+    async def _run(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._pending:
+                batch, self._pending = self._pending, []
+                await asyncio.to_thread(write_outcomes, batch)
+            if self._closing:
+                return
+
+    async def close(self) -> None:
+        """Wait until everything added has been written (raises if a write failed)."""
+        self._closing = True
+        self._wakeup.set()
+        await self._task
+
+
+# --- sending ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Senders:
+    """The channels of one send job, made inside its event loop."""
+
+    sms: SmsSender | None
+    limiter: RateLimiter | None
+    slots: asyncio.Semaphore
+
+    async def close(self) -> None:
+        if self.sms is not None:
+            await self.sms.close()
+        if self.limiter is not None:
+            await self.limiter.close()
+
+
+async def _call_provider(item: Outgoing, senders: Senders) -> str:
+    reference = f"delivery:{item.delivery_id}"
+    if item.channel is Channel.sms:
+        assert item.sms_body is not None and senders.sms is not None and senders.limiter is not None
+        await senders.limiter.wait_turn()
+        return await senders.sms.send_sms(
+            to=item.to, body=item.sms_body, status_callback=status_callback_url(item.delivery_id), reference=reference
+        )
+    assert item.email is not None
+    return await asyncio.to_thread(email_sender().send_email, message=item.email, reference=reference)
+
+
+async def deliver(item: Outgoing, senders: Senders, recorder: Recorder) -> Retry | None:
+    """Send one claimed delivery and hand the outcome to the recorder at once."""
+    async with senders.slots:
+        try:
+            attempt = Attempt(provider_id=await _call_provider(item, senders))
+        except SendError as exc:
+            attempt = Attempt(error=exc)
+        except Exception as exc:  # anything unexpected is retried like a transient error
+            error = type(exc).__name__
+            log.warning("send failed unexpectedly", extra={"delivery_id": item.delivery_id, "error": error})
+            attempt = Attempt(error=TransientSendError("error", f"unexpected {error}"))
+    outcome = outcome_of(item, attempt)
+    recorder.add(outcome)
+    return outcome.retry
+
+
+async def _send_all(outgoing: Sequence[Outgoing]) -> list[Retry | None]:
+    settings = get_settings()
+    needs_sms = any(item.channel is Channel.sms for item in outgoing)
+    senders = Senders(
+        sms=open_sms_sender(connections=settings.send_concurrency) if needs_sms else None,
+        limiter=open_sms_rate_limiter() if needs_sms else None,
+        slots=asyncio.Semaphore(settings.send_concurrency),
+    )
+    recorder = Recorder()
+    try:
+        return list(await asyncio.gather(*(deliver(item, senders, recorder) for item in outgoing)))
+    finally:
+        await recorder.close()
+        await senders.close()
 
 
 def _enqueue_retries(retries: Sequence[Retry]) -> None:
@@ -267,17 +359,14 @@ def _enqueue_retries(retries: Sequence[Retry]) -> None:
 
 
 def send_batch(delivery_ids: list[int]) -> int:
-    """The queue job: claim, send concurrently, record. Returns how many deliveries this job claimed."""
-    settings = get_settings()
+    """The queue job: claim, send concurrently (one event loop, ``SEND_CONCURRENCY`` requests in flight), record
+    each outcome as it arrives. Returns how many deliveries this job claimed."""
     with get_database().session() as session:
         claimed = claim(session, delivery_ids=delivery_ids, now=utcnow())
         outgoing = _prepare(session, claimed) if claimed else []
     if not outgoing:
         return 0
-    workers = min(settings.send_concurrency, len(outgoing))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="alerting-send") as pool:
-        results = list(pool.map(deliver, outgoing))
-    retries = [result for result in results if result is not None]
+    retries = [result for result in asyncio.run(_send_all(outgoing)) if result is not None]
     if retries:
         _enqueue_retries(retries)
     return len(outgoing)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from alerting.config import EscalationPolicy
 from alerting.dispatch import enqueue_deliveries
 from alerting.models import Alert, AlertStatus, Channel, DeliveryKind, EscalationTimer, Recipient, TimerKind
-from alerting.service import Contact, add_event, insert_deliveries, insert_recipients
+from alerting.service import Contact, add_event, id_in, insert_deliveries, insert_recipients
 from alueturva.db import get_database, utcnow
 from alueturva.queue import get_queue
 from contacts.models import Membership, Person
@@ -53,7 +53,7 @@ def _silent(session: Session, *, alert_id: int) -> Sequence[Recipient]:
 def _contacts(session: Session, person_ids: set[int]) -> dict[int, Contact]:
     rows = session.execute(
         select(Person.id, Person.organisation_id, Person.language, Person.mobile, Person.email).where(
-            Person.id.in_(person_ids), Person.active.is_(True)
+            id_in(session, Person.id, person_ids), Person.active.is_(True)
         )
     ).all()
     return {row.id: Contact(row.id, row.organisation_id, row.language, row.mobile, row.email) for row in rows}
@@ -89,7 +89,9 @@ def _resend(session: Session, alert: Alert, timer: EscalationTimer) -> list[int]
 
 def _deputies_of(session: Session, person_ids: set[int]) -> dict[int, int]:
     """deputy person id -> the person id they deputise (through ``Membership.deputy_of_id``)."""
-    principal = select(Membership.id, Membership.person_id).where(Membership.person_id.in_(person_ids)).subquery()
+    principal = (
+        select(Membership.id, Membership.person_id).where(id_in(session, Membership.person_id, person_ids)).subquery()
+    )
     rows = session.execute(
         select(Membership.person_id, principal.c.person_id.label("principal_person_id"))
         .join(principal, Membership.deputy_of_id == principal.c.id)

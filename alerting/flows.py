@@ -14,7 +14,7 @@ from alerting import service
 from alerting.config import EscalationPolicy, alerting_config
 from alerting.dispatch import enqueue_deliveries
 from alerting.escalation import schedule_timers
-from alerting.messages import MessageContent, render_sms
+from alerting.messages import MessageContent, environment, render_sms
 from alerting.models import (
     AckMethod,
     Alert,
@@ -249,11 +249,11 @@ def warm_up() -> None:
     ``alueturva worker`` calls this (through ``wiring.validate_configuration``) before RQ starts forking a work
     horse per job, so every job starts with all of it already in memory.
     """
-    from alerting.channels import email_sender, sms_sender
+    from alerting.channels import preload
 
     alerting_config()
     sample = MessageContent(title="t", message="m", exercise=True, code="1000", options=("a", "b"))
     for language in ("fi", "sv", "en"):
         render_sms(sample, kind="alert", language=language)
-    sms_sender()
-    email_sender()
+    environment().get_template("email.html.j2")
+    preload()

@@ -1,12 +1,13 @@
 """One SMS send rate for all workers together (``ALUETURVA_SMS_RATE_PER_SECOND``).
 
-A GCRA (generic cell rate algorithm) in reservation form: each caller reserves the next free send slot and sleeps
+A GCRA (generic cell rate algorithm) in reservation form: each sender reserves the next free send slot and sleeps
 until it. With Redis configured the slot counter lives in Redis (one Lua script, Redis' own clock), so every worker
-on every host shares it; otherwise it is a counter in this process.
+on every host shares it; otherwise it is a counter in this process, shared by all its threads and event loops.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from typing import Protocol
@@ -27,8 +28,10 @@ return wait
 
 
 class RateLimiter(Protocol):
-    def acquire(self) -> None:
-        """Block until this caller may send one message."""
+    async def wait_turn(self) -> None:
+        """Return when the caller may send one message."""
+
+    async def close(self) -> None: ...
 
 
 class LocalRateLimiter:
@@ -37,47 +40,58 @@ class LocalRateLimiter:
         self._next_slot = 0.0
         self._lock = threading.Lock()
 
-    def acquire(self) -> None:
+    def reserve(self) -> float:
+        """Reserve the next slot; the seconds to wait for it."""
         with self._lock:
             now = time.monotonic()
             slot = max(self._next_slot, now)
             self._next_slot = slot + self._interval
-        if slot > now:
-            time.sleep(slot - now)
+        return slot - now
+
+    async def wait_turn(self) -> None:
+        wait = self.reserve()
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    async def close(self) -> None:
+        return None
 
 
 class RedisRateLimiter:
+    """Bound to the event loop it is made in (``redis.asyncio``)."""
+
     def __init__(self, redis_url: str, key: str, rate_per_second: float) -> None:
-        from redis import Redis
+        from redis.asyncio import Redis
 
         self._redis = Redis.from_url(redis_url)
         self._key = key
         self._interval_us = max(1, round(1_000_000 / rate_per_second))
         self._script = self._redis.register_script(_RESERVE_SLOT)
 
-    def acquire(self) -> None:
-        wait_us = int(self._script(keys=[self._key], args=[self._interval_us]))
+    async def wait_turn(self) -> None:
+        wait_us = int(await self._script(keys=[self._key], args=[self._interval_us]))
         if wait_us > 0:
-            time.sleep(wait_us / 1_000_000)
+            await asyncio.sleep(wait_us / 1_000_000)
+
+    async def close(self) -> None:
+        await self._redis.aclose()
 
 
-_limiter: tuple[tuple[object, ...], RateLimiter] | None = None
-_limiter_lock = threading.Lock()
+_local: tuple[float, LocalRateLimiter] | None = None
+_local_lock = threading.Lock()
 
 
-def sms_rate_limiter() -> RateLimiter:
-    """The process' limiter for the current settings (Redis-backed when ``ALUETURVA_REDIS_URL`` is set)."""
-    global _limiter
+def _local_limiter(rate_per_second: float) -> LocalRateLimiter:
+    global _local
+    with _local_lock:
+        if _local is None or _local[0] != rate_per_second:
+            _local = (rate_per_second, LocalRateLimiter(rate_per_second))
+        return _local[1]
+
+
+def open_sms_rate_limiter() -> RateLimiter:
+    """The SMS limiter for the running event loop: Redis-backed when ``ALUETURVA_REDIS_URL`` is set."""
     settings = get_settings()
-    key = (settings.redis_url, settings.queue_name, settings.sms_rate_per_second)
-    with _limiter_lock:
-        if _limiter is None or _limiter[0] != key:
-            limiter: RateLimiter
-            if settings.redis_url:
-                limiter = RedisRateLimiter(
-                    settings.redis_url, f"{settings.queue_name}:sms-rate", settings.sms_rate_per_second
-                )
-            else:
-                limiter = LocalRateLimiter(settings.sms_rate_per_second)
-            _limiter = (key, limiter)
-        return _limiter[1]
+    if settings.redis_url:
+        return RedisRateLimiter(settings.redis_url, f"{settings.queue_name}:sms-rate", settings.sms_rate_per_second)
+    return _local_limiter(settings.sms_rate_per_second)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, insert, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ARRAY, ColumnElement, Integer, any_, bindparam, case, func, insert, or_, select, text
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from alerting.models import (
     AckMethod,
@@ -45,6 +45,17 @@ class Contact:
         return self.mobile if channel is Channel.sms else self.email
 
 
+def _is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def id_in(session: Session, column: InstrumentedAttribute[int], ids: Collection[int]) -> ColumnElement[bool]:
+    """``column IN (ids)``; on PostgreSQL ``column = ANY(:array)``, one parameter however many ids there are."""
+    if _is_postgresql(session):
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
+    return column.in_(list(ids))
+
+
 def _missing(requested: Sequence[Any], found: set[Any]) -> list[Any]:
     return sorted({item for item in requested if item not in found}, key=str)
 
@@ -62,7 +73,7 @@ def _check_references(session: Session, targets: Targets) -> None:
         if missing := _missing(targets.organisations, found):
             problems.append(f"unknown organisation ids: {missing}")
     if targets.people:
-        found = set(session.scalars(select(Person.id).where(Person.id.in_(set(targets.people)))))
+        found = set(session.scalars(select(Person.id).where(id_in(session, Person.id, set(targets.people)))))
         if missing := _missing(targets.people, found):
             problems.append(f"unknown person ids: {missing[:20]}")
     if targets.roles and (missing := _missing(targets.roles, set(roles_by_key()))):
@@ -76,7 +87,7 @@ def resolve_targets(session: Session, *, targets: Targets) -> list[Contact]:
     _check_references(session, targets)
     conditions = []
     if targets.people:
-        conditions.append(Person.id.in_(set(targets.people)))
+        conditions.append(id_in(session, Person.id, set(targets.people)))
     if targets.organisations:
         conditions.append(Person.organisation_id.in_(targets.organisations))
     if targets.areas:
@@ -95,20 +106,57 @@ def resolve_targets(session: Session, *, targets: Targets) -> list[Contact]:
     return [Contact(row.id, row.organisation_id, row.language, row.mobile, row.email) for row in rows]
 
 
+# PostgreSQL: one statement with one array per column. (A multi-row VALUES list with thousands of placeholders
+# costs far more to build and parse; a 10,000-recipient alert is written in a fraction of the time this way.)
+_PG_INSERT_RECIPIENTS = text(
+    """
+    INSERT INTO alert_recipients (alert_id, person_id, organisation_id, language, deputy_for_id, added_at, ack_late)
+    SELECT :alert_id, t.person_id, t.organisation_id, t.language, t.deputy_for_id, :now, false
+    FROM unnest(CAST(:person_ids AS integer[]), CAST(:organisation_ids AS integer[]),
+                CAST(:languages AS varchar[]), CAST(:deputy_for_ids AS integer[]))
+         AS t(person_id, organisation_id, language, deputy_for_id)
+    RETURNING id, person_id
+    """
+)
+_PG_INSERT_DELIVERIES = text(
+    """
+    INSERT INTO deliveries (alert_id, recipient_id, channel, kind, round, address, state, attempts,
+                            created_at, enqueued_at)
+    SELECT :alert_id, t.recipient_id, t.channel, :kind, :round, t.address, 'queued', 0, :now, :now
+    FROM unnest(CAST(:recipient_ids AS integer[]), CAST(:channels AS varchar[]), CAST(:addresses AS varchar[]))
+         AS t(recipient_id, channel, address)
+    RETURNING id
+    """
+)
+
+
 def insert_recipients(
     session: Session, *, alert_id: int, contacts: Sequence[Contact], deputy_for: dict[int, int] | None = None
 ) -> dict[int, int]:
     """Bulk insert; returns person id -> recipient id."""
     if not contacts:
         return {}
-    now = utcnow()
+    now, deputy_for = utcnow(), deputy_for or {}
+    if _is_postgresql(session):
+        result = session.execute(
+            _PG_INSERT_RECIPIENTS,
+            {
+                "alert_id": alert_id,
+                "now": now,
+                "person_ids": [c.person_id for c in contacts],
+                "organisation_ids": [c.organisation_id for c in contacts],
+                "languages": [c.language for c in contacts],
+                "deputy_for_ids": [deputy_for.get(c.person_id) for c in contacts],
+            },
+        )
+        return {row.person_id: row.id for row in result}
     rows = [
         {
             "alert_id": alert_id,
             "person_id": contact.person_id,
             "organisation_id": contact.organisation_id,
             "language": contact.language,
-            "deputy_for_id": (deputy_for or {}).get(contact.person_id),
+            "deputy_for_id": deputy_for.get(contact.person_id),
             "added_at": now,
             "ack_late": False,
         }
@@ -132,6 +180,21 @@ def insert_deliveries(
     if not items:
         return []
     now = utcnow()
+    if _is_postgresql(session):
+        return list(
+            session.scalars(
+                _PG_INSERT_DELIVERIES,
+                {
+                    "alert_id": alert_id,
+                    "kind": kind.name,
+                    "round": round_,
+                    "now": now,
+                    "recipient_ids": [recipient_id for recipient_id, _, _ in items],
+                    "channels": [channel.name for _, channel, _ in items],
+                    "addresses": [address for _, _, address in items],
+                },
+            )
+        )
     rows = [
         {
             "alert_id": alert_id,

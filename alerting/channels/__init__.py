@@ -5,7 +5,6 @@ Only the modules in this package import vendor libraries (``twilio``, ``smtplib`
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 
 from alerting.channels.base import EmailSender, PermanentSendError, SendError, SmsSender, TransientSendError
@@ -18,32 +17,23 @@ __all__ = [
     "SmsSender",
     "TransientSendError",
     "email_sender",
-    "sms_sender",
+    "open_sms_sender",
+    "preload",
     "twilio_signature_is_valid",
     "twiml_reply",
 ]
 
-_local = threading.local()
 
-
-def sms_sender() -> SmsSender:
-    """This thread's SMS sender (the Twilio SDK client holds a connection pool that is not shared between threads)."""
+def open_sms_sender(*, connections: int) -> SmsSender:
+    """A new SMS sender for the running event loop (call its ``close()`` when done)."""
     settings = get_settings()
-    key = (settings.sms_backend, settings.twilio_account_sid, settings.twilio_base_url, settings.twilio_from)
-    cached = getattr(_local, "sms", None)
-    if cached is None or cached[0] != key:
-        sender: SmsSender
-        if settings.sms_backend == "twilio":
-            from alerting.channels.twilio_sms import TwilioSmsSender
+    if settings.sms_backend == "twilio":
+        from alerting.channels.twilio_sms import TwilioSmsSender
 
-            sender = TwilioSmsSender(settings)
-        else:
-            from alerting.channels.console import ConsoleSmsSender
+        return TwilioSmsSender(settings, connections=connections)
+    from alerting.channels.console import ConsoleSmsSender
 
-            sender = ConsoleSmsSender()
-        cached = (key, sender)
-        _local.sms = cached
-    return cached[1]
+    return ConsoleSmsSender()
 
 
 def email_sender() -> EmailSender:
@@ -55,6 +45,15 @@ def email_sender() -> EmailSender:
     from alerting.channels.console import ConsoleEmailSender
 
     return ConsoleEmailSender()
+
+
+def preload() -> None:
+    """Import the configured backends now (a forking worker then starts each job with them in memory)."""
+    settings = get_settings()
+    if settings.sms_backend == "twilio":
+        import alerting.channels.twilio_sms
+    if settings.email_backend == "smtp":
+        import alerting.channels.smtp_email  # noqa: F401
 
 
 def twilio_signature_is_valid(*, url: str, params: Mapping[str, str], signature: str) -> bool:

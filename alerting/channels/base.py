@@ -24,12 +24,18 @@ class PermanentSendError(SendError):
 
 
 class SmsSender(Protocol):
-    def send_sms(self, *, to: str, body: str, status_callback: str | None, reference: str) -> str:
+    """Sends from an asyncio event loop, so that one worker keeps many provider requests in flight cheaply."""
+
+    async def send_sms(self, *, to: str, body: str, status_callback: str | None, reference: str) -> str:
         """Hand one SMS to the provider and return the provider's message id. ``reference`` is for logs."""
         ...
 
+    async def close(self) -> None: ...
+
 
 class EmailSender(Protocol):
+    """Blocking; the dispatcher calls it from a thread."""
+
     def send_email(self, *, message: EmailMessage, reference: str) -> str:
         """Hand one email to the mail server and return its Message-ID. ``reference`` is for logs."""
         ...

@@ -10,10 +10,13 @@ log = logging.getLogger("alerting.console")
 
 
 class ConsoleSmsSender:
-    def send_sms(self, *, to: str, body: str, status_callback: str | None, reference: str) -> str:
+    async def send_sms(self, *, to: str, body: str, status_callback: str | None, reference: str) -> str:
         provider_id = f"console-{uuid.uuid4().hex}"
         log.info("sms sent (console)", extra={"reference": reference, "provider_id": provider_id, "chars": len(body)})
         return provider_id
+
+    async def close(self) -> None:
+        return None
 
 
 class ConsoleEmailSender:

@@ -1,4 +1,4 @@
-"""Twilio: sending SMS through the ``twilio`` SDK, validating webhook signatures and answering with TwiML."""
+"""Twilio: sending SMS through the ``twilio`` SDK (its asyncio client), validating webhook signatures, TwiML."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import requests
+import aiohttp
 from twilio.base.exceptions import TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
+from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
@@ -26,38 +26,42 @@ TWILIO_API_HOST = "api.twilio.com"
 RATE_LIMITED_CODE = 20429
 
 
-class RedirectingHttpClient(TwilioHttpClient):
-    """Sends the SDK's requests to ``base_url`` instead of https://api.twilio.com (tests and benchmarks)."""
+class AlueturvaHttpClient(AsyncTwilioHttpClient):
+    """The SDK's aiohttp client with a time-out that holds, sending to ``base_url`` instead of
+    https://api.twilio.com when one is configured (tests and benchmarks)."""
 
-    def __init__(self, base_url: str, *, timeout: float) -> None:
-        super().__init__(timeout=timeout)
-        parts = urlsplit(base_url)
-        self._scheme, self._netloc, self._prefix = parts.scheme, parts.netloc, parts.path.rstrip("/")
+    def __init__(self, *, timeout: float, base_url: str | None, connections: int) -> None:
+        super().__init__(pool_connections=False)
+        self._timeout_seconds = timeout
+        self.session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=connections), timeout=aiohttp.ClientTimeout(total=timeout)
+        )
+        parts = urlsplit(base_url) if base_url else None
+        self._target = (parts.scheme, parts.netloc, parts.path.rstrip("/")) if parts else None
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
+    async def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
         parts = urlsplit(url)
-        if parts.hostname == TWILIO_API_HOST:
-            url = urlunsplit((self._scheme, self._netloc, self._prefix + parts.path, parts.query, ""))
-        return super().request(method, url, *args, **kwargs)
+        if self._target is not None and parts.hostname == TWILIO_API_HOST:
+            scheme, netloc, prefix = self._target
+            url = urlunsplit((scheme, netloc, prefix + parts.path, parts.query, ""))
+        kwargs["timeout"] = kwargs.get("timeout") or self._timeout_seconds
+        return await super().request(method, url, *args, **kwargs)
 
 
 def _is_transient(status: int, code: int | None) -> bool:
-    return status == 429 or code == RATE_LIMITED_CODE or status >= 500 or status in (408, 0)
+    return status == 429 or code == RATE_LIMITED_CODE or status >= 500 or status in (0, 408)
 
 
 class TwilioSmsSender:
-    """One SDK client (one HTTP connection pool); make one per thread."""
+    """One SDK client with one aiohttp connection pool; make it inside the event loop that uses it."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, connections: int) -> None:
         assert settings.twilio_account_sid and settings.twilio_auth_token
-        timeout = settings.twilio_timeout_seconds
-        http_client = (
-            RedirectingHttpClient(settings.twilio_base_url, timeout=timeout)
-            if settings.twilio_base_url
-            else TwilioHttpClient(timeout=timeout)
+        self._http = AlueturvaHttpClient(
+            timeout=settings.twilio_timeout_seconds, base_url=settings.twilio_base_url, connections=connections
         )
         self._client = Client(
-            settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value(), http_client=http_client
+            settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value(), http_client=self._http
         )
         self._sender: dict[str, str] = (
             {"messaging_service_sid": settings.twilio_messaging_service_sid}
@@ -65,24 +69,25 @@ class TwilioSmsSender:
             else {"from_": settings.twilio_from or ""}
         )
 
-    def send_sms(self, *, to: str, body: str, status_callback: str | None, reference: str) -> str:
+    async def send_sms(self, *, to: str, body: str, status_callback: str | None, reference: str) -> str:
         options: dict[str, Any] = dict(self._sender)
         if status_callback:
             options["status_callback"] = status_callback
         try:
-            message = self._client.messages.create(to=to, body=body, **options)
+            message = await self._client.messages.create_async(to=to, body=body, **options)
         except TwilioRestException as exc:
             code = str(exc.code or exc.status)
-            text = (exc.msg or "")[:400]
             log.info("twilio refused", extra={"reference": reference, "status": exc.status, "code": code})
-            if _is_transient(int(exc.status or 0), exc.code):
-                raise TransientSendError(code, text) from exc
-            raise PermanentSendError(code, text) from exc
-        except requests.Timeout as exc:
+            error = TransientSendError if _is_transient(int(exc.status or 0), exc.code) else PermanentSendError
+            raise error(code, (exc.msg or "")[:400]) from exc
+        except TimeoutError as exc:
             raise TransientSendError("timeout", "the provider did not answer in time") from exc
-        except requests.ConnectionError as exc:
-            raise TransientSendError("connection", "could not connect to the provider") from exc
+        except aiohttp.ClientError as exc:
+            raise TransientSendError("connection", f"could not reach the provider ({type(exc).__name__})") from exc
         return str(message.sid)
+
+    async def close(self) -> None:
+        await self._http.close()
 
 
 def signature_is_valid(*, auth_token: str, url: str, params: Mapping[str, str], signature: str) -> bool:
