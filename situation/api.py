@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, status
-from pydantic import AwareDatetime, Discriminator, Tag
+from pydantic import Discriminator, Tag
 
 from alueturva.auth.dependencies import DbSession, Operator, Reporter, Viewer
 from alueturva.db import get_database
@@ -17,9 +17,12 @@ from situation.schemas import (
     CapImportResult,
     DecisionIn,
     DecisionOut,
+    HistoryOut,
     IngestResult,
+    Moment,
     ObservationBatch,
     ObservationIn,
+    PictureOut,
     SnapshotIn,
     SnapshotList,
     SnapshotOut,
@@ -58,23 +61,24 @@ ObservationsBody = Annotated[
 
 
 @router.get("/situation")
-def get_situation(session: DbSession, _: Viewer) -> dict[str, Any]:
+def get_situation(session: DbSession, _: Viewer) -> PictureOut:
     """The picture: per area the decided level, the recommended level and why, the indicators, anticipation."""
-    return flows.current_picture(session)
+    return PictureOut.model_validate(flows.current_picture(session))
 
 
 @router.get("/situation/history")
 def get_history(
     session: DbSession,
     _: Viewer,
-    start: Annotated[AwareDatetime, Query(alias="from", description="ISO 8601 with a time zone")],
-    end: Annotated[AwareDatetime, Query(alias="to", description="ISO 8601 with a time zone")],
+    start: Annotated[Moment, Query(alias="from", description="ISO 8601 with a time zone")],
+    end: Annotated[Moment, Query(alias="to", description="ISO 8601 with a time zone")],
     area: Annotated[str | None, Query(max_length=40)] = None,
     indicator: Annotated[str | None, Query(max_length=60)] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-) -> dict[str, Any]:
+) -> HistoryOut:
     """Decided and recommended levels and observations over a period (observations up to ``limit``)."""
-    return flows.history(session, start=start, end=end, area=area, indicator=indicator, limit=limit)
+    history = flows.history(session, start=start, end=end, area=area, indicator=indicator, limit=limit)
+    return HistoryOut.model_validate(history)
 
 
 @router.post("/situation/snapshots", status_code=status.HTTP_201_CREATED)

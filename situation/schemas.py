@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -158,3 +158,123 @@ class SnapshotSummary(BaseModel):
 class SnapshotList(BaseModel):
     items: list[SnapshotSummary]
     total: int
+
+
+class Localized(BaseModel):
+    fi: str
+    sv: str
+    en: str
+
+
+class LevelOut(BaseModel):
+    key: str
+    names: Localized
+
+
+class DecidedOut(BaseModel):
+    level: str
+    decision_id: int | None
+    decided_at: datetime | None
+    decided_by: str | None
+    reason: str | None
+
+
+class ReasonOut(BaseModel):
+    rule: Literal["threshold", "hysteresis", "combination", "sub_areas"]
+    level: str
+    indicator: str | None
+    area: str | None
+    value: float | None
+    threshold: float | None
+    since: datetime | None
+    sources: list[str]
+    text: Localized
+
+
+class RecommendedOut(BaseModel):
+    level: str
+    reasons: list[ReasonOut]
+
+
+class IndicatorStatusOut(BaseModel):
+    indicator: str
+    names: Localized
+    domain: str
+    unit: str
+    direction: str
+    area: str
+    status: Literal["ok", "raised", "unknown"]
+    level: str | None
+    value: float | None
+    observed_at: datetime | None
+    stale: bool
+    fresh_until: datetime | None
+    thresholds: dict[str, float]
+    threshold: float | None
+    held: bool
+    since: datetime | None
+
+
+class AnticipationOut(BaseModel):
+    indicator: str
+    area: str
+    value: float | None
+    next_level: str
+    threshold: float
+    slope_per_hour: float
+    crosses_at: datetime
+    recommended_if_crossed: str
+
+
+class AreaOut(BaseModel):
+    key: str
+    kind: Literal["region", "area", "municipality"]
+    names: Localized
+    parent: str | None
+    municipalities: list[str]
+    decided: DecidedOut
+    recommended: RecommendedOut
+    differs: bool
+    indicators: list[IndicatorStatusOut]
+    unknown_indicators: list[str]
+    anticipation: list[AnticipationOut]
+    status_report: StatusReportOut | None
+
+
+class PictureOut(BaseModel):
+    computed_at: datetime
+    levels: list[LevelOut]
+    differs: list[str]
+    areas: list[AreaOut]
+
+
+class HistoryDecision(BaseModel):
+    id: int
+    area: str
+    level: str
+    previous_level: str
+    recommended_level: str
+    reason: str
+    decided_by: str
+    decided_at: datetime
+
+
+class HistoryRecommendation(BaseModel):
+    area: str
+    level: str
+    previous_level: str | None
+    changed_at: datetime
+    reasons: list[dict[str, Any]]
+
+
+class ObservationList(BaseModel):
+    items: list[ObservationOut]
+    total: int
+
+
+class HistoryOut(BaseModel):
+    start: datetime = Field(alias="from")
+    end: datetime = Field(alias="to")
+    decisions: list[HistoryDecision]
+    recommendations: list[HistoryRecommendation]
+    observations: ObservationList

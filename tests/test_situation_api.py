@@ -287,8 +287,15 @@ def test_a_municipality_status_report_is_shown_with_who_reported_and_when(client
 
 
 @pytest.fixture
-def handled() -> Iterator[list[ReactionEvent]]:
-    """A reaction handler registered as the application would register the alerting domain's."""
+def only_test_handlers(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The seam on its own: whatever the application registered (the alerting handler) is set aside here;
+    tests/test_domain_wiring.py tests the application's handler."""
+    monkeypatch.setattr(reactions, "_handlers", [])
+
+
+@pytest.fixture
+def handled(only_test_handlers: None) -> Iterator[list[ReactionEvent]]:
+    """A reaction handler registered as the application registers the alerting domain's."""
     events: list[ReactionEvent] = []
 
     def record(event: ReactionEvent) -> None:
@@ -353,6 +360,7 @@ def test_raising_kokkola_alerts_its_management_group_and_the_valmiusjohtoryhma_t
     assert decide(client, keys, "Kokkola", "perusvalmius").json()["reactions"] == []
 
 
+@pytest.mark.usefixtures("only_test_handlers")
 def test_a_failing_handler_leaves_the_reaction_pending_and_a_retry_completes_it(
     client: TestClient, keys: Keys, database: Database, queue: InProcessQueue
 ) -> None:
@@ -383,6 +391,7 @@ def test_a_failing_handler_leaves_the_reaction_pending_and_a_retry_completes_it(
         assert reaction is not None and reaction.status == "done" and reaction.last_error is None
 
 
+@pytest.mark.usefixtures("only_test_handlers")
 def test_without_a_registered_handler_the_reaction_is_recorded_as_unhandled(
     client: TestClient, keys: Keys, database: Database, queue: InProcessQueue
 ) -> None:
@@ -457,6 +466,7 @@ def test_history_shows_levels_and_observations_over_time(client: TestClient, key
         ({"from": iso(end), "to": iso(start)}, "must be after"),
         ({"from": iso(start)}, "Field required"),
         ({"from": "2026-01-01T00:00:00", "to": iso(end)}, "timezone"),
+        ({"from": "0001-01-01T00:00:00+00:01", "to": iso(end)}, "out of range"),
         ({"from": iso(start), "to": iso(end), "area": "Oulu"}, "unknown area"),
         ({"from": iso(start), "to": iso(end), "indicator": "nope"}, "unknown indicator"),
     ]:
