@@ -210,7 +210,7 @@ def run(admin_url: str) -> None:
             f"in {seconds:.1f} s ({rows / seconds:,.0f} rows/s)"
         )
 
-        print("picture (12 areas, 240 applicable series, 270 stored series):")
+        print("picture (12 areas, 240 applicable series, 270 stored series; HTTP over an in-process ASGI client):")
         with get_database().session() as session:
             picture = current_picture(session, now=now)
         raised = {
@@ -225,14 +225,21 @@ def run(admin_url: str) -> None:
         report("indexed (latest table + recent window)", timed(picture_once, 20), target=200)
         report("naive baseline (all observations into Python)", timed(lambda: naive_picture(now), 2))
 
-        print("posting observations over HTTP (in-process ASGI client):")
         set_queue(InProcessQueue(workers=1))
         with get_database().session() as session:
             _, key = create_api_key(session, name="bench", role=Role.reporter, created_by=SYSTEM)
+            _, viewer_key = create_api_key(session, name="bench viewer", role=Role.viewer, created_by=SYSTEM)
         from alueturva.app import create_app
 
         headers = {"Authorization": f"Bearer {key}"}
         with TestClient(create_app()) as client:
+
+            def get_picture() -> None:
+                response = client.get("/api/v1/situation", headers={"Authorization": f"Bearer {viewer_key}"})
+                assert response.status_code == 200, response.text[:500]
+
+            report("GET /api/v1/situation (auth, validation, JSON)", timed(get_picture, 20), target=200)
+            print("posting observations over HTTP (in-process ASGI client):")
             batches = iter(range(1, 10_000))
             post_now = utcnow() - timedelta(hours=1)
 
