@@ -9,8 +9,10 @@ expiring claim; a flushed queue leaves rows in ``queued``; the sweeper finds bot
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from email.message import EmailMessage
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from alerting.channels import (
@@ -74,6 +77,17 @@ def _batches(ids: Sequence[int], size: int) -> list[list[int]]:
     return [list(ids[start : start + size]) for start in range(0, len(ids), size)]
 
 
+MAX_JOBS_PER_FAN_OUT = 16
+MAX_BATCH_SIZE = 1000
+
+
+def batch_size(deliveries: int) -> int:
+    """``SEND_BATCH_SIZE``, grown for big fan-outs so that one is split into at most 16 jobs (each job has a fixed
+    start-up cost: a forked process, a database connection, an HTTP connection pool)."""
+    wanted = -(-deliveries // MAX_JOBS_PER_FAN_OUT)
+    return max(get_settings().send_batch_size, min(MAX_BATCH_SIZE, wanted))
+
+
 def enqueue_deliveries(
     delivery_ids: Sequence[int], *, delay: timedelta | None = None, queue: JobQueue | None = None
 ) -> None:
@@ -81,7 +95,7 @@ def enqueue_deliveries(
     if not delivery_ids:
         return
     queue = queue or get_queue()
-    batches = _batches(sorted(delivery_ids), get_settings().send_batch_size)
+    batches = _batches(sorted(delivery_ids), batch_size(len(delivery_ids)))
     enqueue_many: Callable[[Any, list[tuple[Any, ...]]], None] | None = getattr(queue, "enqueue_many", None)
     if delay is None and enqueue_many is not None:
         enqueue_many(send_batch, [(batch,) for batch in batches])
@@ -286,6 +300,45 @@ class Recorder:
         await self._task
 
 
+def renew_claims(delivery_ids: Sequence[int], *, lease_seconds: float) -> None:
+    """Extend this job's claims that have not run out (one that ran out may already be another worker's)."""
+    now = utcnow()
+    with get_database().engine.begin() as connection:
+        connection.execute(
+            update(_table)
+            .where(
+                _table.c.id.in_(list(delivery_ids)),
+                _table.c.state == DeliveryState.sending,
+                _table.c.claimed_until >= now,
+            )
+            .values(claimed_until=now + timedelta(seconds=lease_seconds))
+        )
+
+
+class ClaimKeeper:
+    """Renews the job's claims while its deliveries wait for their turn (rate limit, free slots), so a long batch
+    is not taken over by the sweeper; if the worker dies, the renewals stop and the claims run out."""
+
+    def __init__(self, delivery_ids: Sequence[int]) -> None:
+        self._open = set(delivery_ids)
+        self._lease = get_settings().delivery_claim_lease_seconds
+        self._task = asyncio.create_task(self._run())
+
+    def finished(self, delivery_id: int) -> None:
+        self._open.discard(delivery_id)
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._lease / 3)
+            if self._open:
+                await asyncio.to_thread(renew_claims, sorted(self._open), lease_seconds=self._lease)
+
+    async def close(self) -> None:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+
 # --- sending ----------------------------------------------------------------------------------------------------
 
 
@@ -316,7 +369,7 @@ async def _call_provider(item: Outgoing, senders: Senders) -> str:
     return await asyncio.to_thread(email_sender().send_email, message=item.email, reference=reference)
 
 
-async def deliver(item: Outgoing, senders: Senders, recorder: Recorder) -> Retry | None:
+async def deliver(item: Outgoing, senders: Senders, recorder: Recorder, keeper: ClaimKeeper) -> Retry | None:
     """Send one claimed delivery and hand the outcome to the recorder at once."""
     async with senders.slots:
         try:
@@ -329,6 +382,7 @@ async def deliver(item: Outgoing, senders: Senders, recorder: Recorder) -> Retry
             attempt = Attempt(error=TransientSendError("error", f"unexpected {error}"))
     outcome = outcome_of(item, attempt)
     recorder.add(outcome)
+    keeper.finished(item.delivery_id)
     return outcome.retry
 
 
@@ -341,9 +395,11 @@ async def _send_all(outgoing: Sequence[Outgoing]) -> list[Retry | None]:
         slots=asyncio.Semaphore(settings.send_concurrency),
     )
     recorder = Recorder()
+    keeper = ClaimKeeper([item.delivery_id for item in outgoing])
     try:
-        return list(await asyncio.gather(*(deliver(item, senders, recorder) for item in outgoing)))
+        return list(await asyncio.gather(*(deliver(item, senders, recorder, keeper) for item in outgoing)))
     finally:
+        await keeper.close()
         await recorder.close()
         await senders.close()
 
@@ -361,15 +417,49 @@ def _enqueue_retries(retries: Sequence[Retry]) -> None:
 def send_batch(delivery_ids: list[int]) -> int:
     """The queue job: claim, send concurrently (one event loop, ``SEND_CONCURRENCY`` requests in flight), record
     each outcome as it arrives. Returns how many deliveries this job claimed."""
+    started = time.perf_counter()
     with get_database().session() as session:
         claimed = claim(session, delivery_ids=delivery_ids, now=utcnow())
         outgoing = _prepare(session, claimed) if claimed else []
     if not outgoing:
         return 0
+    prepared = time.perf_counter()
     retries = [result for result in asyncio.run(_send_all(outgoing)) if result is not None]
     if retries:
         _enqueue_retries(retries)
+    log.info(
+        "send batch done",
+        extra={
+            "claimed": len(outgoing),
+            "retries": len(retries),
+            "claim_ms": round((prepared - started) * 1000, 1),
+            "send_ms": round((time.perf_counter() - prepared) * 1000, 1),
+        },
+    )
     return len(outgoing)
+
+
+def prime_send_path() -> None:
+    """Run the send job's statements once against no rows, then close every connection.
+
+    A forking worker (RQ runs each job in a fresh child) calls this at start-up, so each job begins with the
+    database dialect initialised and its statements compiled instead of doing both again. Best effort: without a
+    reachable, migrated database it just does nothing.
+    """
+    database = get_database()
+    nothing = {"b_id": 0, "b_now": utcnow(), "b_due": utcnow(), "b_provider_id": "", "b_code": "", "b_message": ""}
+    try:
+        with database.sessionmaker() as session:
+            _prepare(session, claim(session, delivery_ids=[0], now=utcnow()))
+            session.rollback()
+        with database.engine.connect() as connection:
+            for statement in _STATEMENTS.values():
+                connection.execute(statement, [nothing, nothing])
+            connection.rollback()
+    except SQLAlchemyError as exc:
+        log.info("send path not primed", extra={"error": type(exc).__name__})
+    finally:
+        database.engine.dispose()
 
 
 # --- the sweeper ------------------------------------------------------------------------------------------------

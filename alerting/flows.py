@@ -9,10 +9,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import configure_mappers
 
 from alerting import service
 from alerting.config import EscalationPolicy, alerting_config
-from alerting.dispatch import enqueue_deliveries
+from alerting.dispatch import enqueue_deliveries, prime_send_path
 from alerting.escalation import schedule_timers
 from alerting.messages import MessageContent, environment, render_sms
 from alerting.models import (
@@ -257,3 +258,7 @@ def warm_up() -> None:
         render_sms(sample, kind="alert", language=language)
     environment().get_template("email.html.j2")
     preload()
+    if get_settings().redis_url:
+        import redis.asyncio  # noqa: F401  (the shared SMS rate limit)
+    configure_mappers()  # otherwise done again by each forked job on its first query
+    prime_send_path()

@@ -234,3 +234,31 @@ def test_the_redis_rate_limit_holds_across_limiters_together(redis_server: Redis
     assert len(stamps) == 48
     # 48 permits at 40 per second: at least 47 intervals of 25 ms between the first and the last
     assert stamps[-1] - stamps[0] >= 47 / 40 - 0.05
+
+
+def test_a_long_batch_keeps_its_claims_so_the_sweeper_does_not_send_twice(
+    twilio_settings: FakeTwilio, database: Database, queue: InProcessQueue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rate limit makes this batch take twice the claim lease; the sweeper runs all along."""
+    from alerting.dispatch import sweep
+    from tests.test_alerting_support import make_people
+
+    _settings(monkeypatch, sms_rate_per_second=10, delivery_claim_lease_seconds=0.6, delivery_requeue_after_seconds=0.3)
+    people = make_people(database, 12)
+    alert_id = _send(Roster(), channels=["sms"], targets={"people": people})
+    stop = threading.Event()
+
+    def sweeping() -> None:
+        while not stop.is_set():
+            sweep()
+            time.sleep(0.1)
+
+    sweeper = threading.Thread(target=sweeping)
+    sweeper.start()
+    try:
+        assert wait_until(lambda: settled(database, alert_id))
+    finally:
+        stop.set()
+        sweeper.join()
+    assert len(twilio_settings.messages) == 12
+    assert {d.attempts for d in _deliveries(database, alert_id)} == {1}

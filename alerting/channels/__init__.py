@@ -51,6 +51,8 @@ def preload() -> None:
     """Import the configured backends now (a forking worker then starts each job with them in memory)."""
     settings = get_settings()
     if settings.sms_backend == "twilio":
+        import twilio.rest.api.v2010.account.message  # noqa: F401  (the SDK loads it lazily on first use)
+
         import alerting.channels.twilio_sms
     if settings.email_backend == "smtp":
         import alerting.channels.smtp_email  # noqa: F401
