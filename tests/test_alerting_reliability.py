@@ -280,6 +280,39 @@ def test_flushall_mid_fan_out_is_recovered_by_the_sweeper(
     assert all(worker.alive() for worker in rq_workers.workers), rq_workers.logs()
 
 
+# --- a batch that waits for the rate limit longer than its claim lease -------------------------------------------
+
+
+@pytest.mark.usefixtures("fast_recovery")
+@pytest.mark.slow
+@needs_postgresql
+def test_a_batch_slowed_by_the_rate_limit_keeps_its_claims(
+    database: Database,
+    twilio_settings: FakeTwilio,
+    rq_client: TestClient,
+    rq_workers: WorkerPool,
+    scheduler_process: Callable[..., SchedulerProcess],
+    operator_key: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One job claims all 15 deliveries; at 3 SMS/s the last waits 5 s for its turn, past the 2 s lease. An idle
+    second worker and the sweeper stand ready to take over any claim that runs out: none may."""
+    fake = twilio_settings
+    recipients = 15
+    monkeypatch.setenv("ALUETURVA_SMS_RATE_PER_SECOND", "3")
+    monkeypatch.setenv("ALUETURVA_DELIVERY_CLAIM_LEASE_SECONDS", "2")
+    people = add_people(database, recipients)
+    rq_workers(2)
+    scheduler_process()
+
+    alert_id = send_alert(rq_client, operator_key, people, ["sms"])
+    rows = wait_settled(database, alert_id, rq_workers)
+
+    assert Counter(row.state for row in rows) == {DeliveryState.sent: recipients}
+    assert fake.request_count == len(fake.messages) == recipients, describe_duplicates(fake, rows)
+    assert [row.attempts for row in rows] == [1] * recipients, "a claim ran out and another job took it over"
+
+
 # --- a provider that refuses 30 % of requests -------------------------------------------------------------------
 
 
