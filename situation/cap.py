@@ -50,6 +50,8 @@ def parse_cap(document: bytes) -> etree._Element:
         root = etree.fromstring(document, parser)
     except etree.XMLSyntaxError as exc:
         raise Invalid(f"the CAP file is not well-formed XML: {exc}") from exc
+    if root.getroottree().docinfo.doctype:
+        raise Invalid("the CAP file has a DOCTYPE; CAP 1.2 has none, and entities are not expanded")
     error = next(_schema().iter_errors(root), None)
     if error is not None:
         raise Invalid(f"the file is not valid CAP 1.2: {error.reason} (at {error.path})")

@@ -189,6 +189,17 @@ def test_a_resent_observation_with_the_same_source_id_is_stored_once(
     assert count_observations(database) == (2, 1)
 
 
+def test_an_older_observation_arriving_late_does_not_replace_the_latest(
+    client: TestClient, keys: Keys, database: Database
+) -> None:
+    assert post(client, keys, observation("icu_occupancy", "region", 90, ago=timedelta(minutes=5))).status_code == 200
+    assert post(client, keys, observation("icu_occupancy", "region", 50, ago=timedelta(minutes=50))).status_code == 200
+    region = picture(client, keys)["region"]
+    assert indicator_of(region, "icu_occupancy")["value"] == 90
+    assert region["recommended"]["level"] == "tehostettu_valmius"
+    assert count_observations(database) == (2, 1)
+
+
 @pytest.mark.parametrize(
     ("item", "problem"),
     [

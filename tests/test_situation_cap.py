@@ -99,6 +99,27 @@ def test_a_malformed_or_non_actual_cap_file_is_refused_and_nothing_is_stored(
     assert stored(database) == 0
 
 
+def test_a_cancel_message_ends_the_warning(client: TestClient, keys: dict[Role, str]) -> None:
+    assert import_cap(client, keys, cap_file("fmi_wind_orange.xml"))[0] == 200
+    assert weather(client, keys)["kokkola"] == 2
+    cancel = cap_file("fmi_wind_orange.xml").replace(b"<msgType>Alert</msgType>", b"<msgType>Cancel</msgType>")
+    cancel = cancel.replace(b"test.wind.1</identifier>", b"test.wind.1.cancel</identifier>")
+    status, result = import_cap(client, keys, cancel)
+    assert status == 200 and result["stored"] == 2, result
+    assert weather(client, keys)["kokkola"] == 0
+
+
+def test_entities_are_not_expanded(client: TestClient, keys: dict[Role, str], database: Database) -> None:
+    document = cap_file("fmi_wind_orange.xml").replace(
+        b'<?xml version="1.0" encoding="UTF-8"?>',
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE alert [<!ENTITY secret SYSTEM "file:///etc/passwd">]>',
+    )
+    document = document.replace(b"<sender>cap-feed@fmi.fi</sender>", b"<sender>&secret;</sender>")
+    status, result = import_cap(client, keys, document)
+    assert status == 422 and "DOCTYPE" in result["detail"]
+    assert stored(database) == 0
+
+
 def test_other_xml_and_an_empty_body_are_refused(client: TestClient, keys: dict[Role, str]) -> None:
     status, result = import_cap(client, keys, b"<rss><channel/></rss>")
     assert status == 422 and "not valid CAP 1.2" in result["detail"]
