@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import phonenumbers
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -103,81 +104,138 @@ def _normalised(number: str) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-def _find_person(session: Session, sender: str) -> Person | None:
-    number = _normalised(sender)
-    if number is None:
+@dataclass(frozen=True)
+class Candidate:
+    """One alert the sender received, newest open alerts first."""
+
+    recipient_id: int
+    alert_id: int
+    open: bool
+    short_code: str
+    title: str
+    options: list[str]
+    closes_at: datetime
+    ended_at: datetime | None
+
+
+def _sender_and_alerts(session: Session, number: str) -> tuple[int, str, list[Candidate]] | None:
+    """The person with this mobile and the alerts they received, in one query."""
+    open_first = case((Alert.status == AlertStatus.open, 0), else_=1)
+    rows = session.execute(
+        select(
+            Person.id,
+            Person.language,
+            Recipient.id.label("recipient_id"),
+            Alert.id.label("alert_id"),
+            Alert.status,
+            Alert.short_code,
+            Alert.title,
+            Alert.response_options,
+            Alert.closes_at,
+            func.coalesce(Alert.closed_at, Alert.cancelled_at).label("ended_at"),
+        )
+        .select_from(Person)
+        .outerjoin(Recipient, Recipient.person_id == Person.id)
+        .outerjoin(Alert, Alert.id == Recipient.alert_id)
+        .where(Person.mobile == number)
+        .order_by(Person.active.desc(), Person.id, open_first, Alert.id.desc())
+        .limit(50)
+    ).all()
+    if not rows:
         return None
-    return session.scalars(select(Person).where(Person.mobile == number).order_by(Person.active.desc())).first()
+    person_id, language = rows[0].id, rows[0].language
+    candidates = [
+        Candidate(
+            row.recipient_id,
+            row.alert_id,
+            row.status is AlertStatus.open,
+            row.short_code,
+            row.title,
+            list(row.response_options or []),
+            row.closes_at,
+            row.ended_at,
+        )
+        for row in rows
+        if row.id == person_id and row.recipient_id is not None
+    ]
+    return person_id, language, candidates
 
 
-def _choose(session: Session, person_id: int, reply: Reply, now: datetime) -> Recipient | None:
-    """The recipient the reply means: the alert with the given code, else the newest open alert, else one that
-    closed in the last day (the acknowledgement is then late)."""
-    candidates = service.open_recipients_of_person(session, person_id=person_id)
+def _choose(candidates: list[Candidate], reply: Reply, now: datetime) -> Candidate | None:
+    """The alert the reply means: the one with the given code, else the newest open alert, else one that closed
+    in the last day (the acknowledgement is then late)."""
     if reply.code is not None:
-        return next((r for r in candidates if r.alert.short_code == reply.code), None)
-    for recipient in candidates:
-        alert = recipient.alert
-        if alert.status is AlertStatus.open:
-            return recipient
-        ended = alert.closed_at or alert.cancelled_at
-        if ended is not None and now - ended <= LATE_REPLY_WINDOW:
-            return recipient
+        return next((c for c in candidates if c.short_code == reply.code), None)
+    for candidate in candidates:
+        if candidate.open:
+            return candidate
+        if candidate.ended_at is not None and now - candidate.ended_at <= LATE_REPLY_WINDOW:
+            return candidate
     return None
 
 
-def _answer(session: Session, person: Person, reply: Reply, now: datetime) -> tuple[str, str, int | None]:
+def _answer(
+    session: Session, person_id: int, language: str, candidates: list[Candidate], reply: Reply, now: datetime
+) -> tuple[str, str, int | None]:
     """(outcome, reply text, recipient id) for a known sender."""
-    t = texts(person.language)
+    t = texts(language)
     if not reply.acknowledges:
         return "unparseable", t["reply_unparseable"], None
-    recipient = _choose(session, person.id, reply, now)
-    if recipient is None:
+    chosen = _choose(candidates, reply, now)
+    if chosen is None:
         if reply.code is not None:
             return "unknown_code", t["reply_unknown_code"].format(code=reply.code), None
         return "no_open_alert", t["reply_no_alert"], None
-    alert: Alert = recipient.alert
-    title = alert.title
-    if reply.option is not None and not 1 <= reply.option <= len(alert.response_options):
-        options = ", ".join(f"{n} {o}" for n, o in enumerate(alert.response_options, 1)) or "OK"
-        return "bad_option", t["reply_bad_option"].format(answer=reply.option, options=options), recipient.id
-    outcome = service.acknowledge(
+    if reply.option is not None and not 1 <= reply.option <= len(chosen.options):
+        options = ", ".join(f"{n} {o}" for n, o in enumerate(chosen.options, 1)) or "OK"
+        return "bad_option", t["reply_bad_option"].format(answer=reply.option, options=options), chosen.recipient_id
+    outcome = service.record_acknowledgement(
         session,
-        recipient=recipient,
+        alert_id=chosen.alert_id,
+        recipient_id=chosen.recipient_id,
+        late=not chosen.open or now >= chosen.closes_at,
         method=AckMethod.sms,
-        actor=f"sms:person:{person.id}",
+        actor=f"sms:person:{person_id}",
         response=reply.option,
         now=now,
     )
+    title = chosen.title
     if outcome.already:
-        return "duplicate", t["reply_already"].format(title=title), recipient.id
+        return "duplicate", t["reply_already"].format(title=title), chosen.recipient_id
     if outcome.late:
-        return "late", t["reply_late"].format(title=title), recipient.id
+        return "late", t["reply_late"].format(title=title), chosen.recipient_id
     if reply.option is not None:
-        answer = alert.response_options[reply.option - 1]
-        return "answered", t["reply_answer"].format(answer=answer, title=title), recipient.id
-    return "acknowledged", t["reply_ok"].format(title=title), recipient.id
+        answer = chosen.options[reply.option - 1]
+        return "answered", t["reply_answer"].format(answer=answer, title=title), chosen.recipient_id
+    return "acknowledged", t["reply_ok"].format(title=title), chosen.recipient_id
+
+
+@lru_cache(maxsize=1)
+def _keywords() -> frozenset[str]:
+    return frozenset(word.casefold() for word in alerting_config().reply_keywords)
 
 
 def handle_inbound_sms(*, message_sid: str, sender: str, body: str, now: datetime | None = None) -> InboundOutcome:
-    """Record an inbound SMS and act on it. A message id seen before is a replay: ``Conflict``, nothing recorded."""
+    """Record an inbound SMS and act on it. A message id seen before is a replay: ``Conflict``, nothing recorded
+    (the unique message id decides, also between simultaneous deliveries of the same webhook)."""
     now = now or utcnow()
-    reply = parse_reply(body, keywords=frozenset(word.casefold() for word in alerting_config().reply_keywords))
+    reply = parse_reply(body, keywords=_keywords())
+    number = _normalised(sender)
     try:
         with get_database().session() as session:
-            if session.scalar(select(InboundMessage.id).where(InboundMessage.provider_id == message_sid)):
-                raise Conflict("this message was already received")
-            person = _find_person(session, sender)
-            if person is None:
+            found = _sender_and_alerts(session, number) if number else None
+            if found is None:
+                person_id = None
                 language = reply.language_hint or get_settings().default_language
                 outcome, text, recipient_id = "unknown_sender", texts(language)["reply_unknown_sender"], None
             else:
-                outcome, text, recipient_id = _answer(session, person, reply, now)
-            session.add(
-                InboundMessage(
+                person_id, language, candidates = found
+                outcome, text, recipient_id = _answer(session, person_id, language, candidates, reply, now)
+            session.execute(
+                insert(InboundMessage).values(
                     provider_id=message_sid[:100],
                     received_at=now,
-                    person_id=person.id if person else None,
+                    person_id=person_id,
                     recipient_id=recipient_id,
                     body=body[:1600],
                     outcome=outcome,

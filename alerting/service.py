@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, Integer, any_, bindparam, case, func, insert, or_, select, text
+from sqlalchemy import ARRAY, ColumnElement, Integer, any_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from alerting.models import (
@@ -334,10 +334,75 @@ def get_recipient(session: Session, *, alert_id: int, recipient_id: int) -> Reci
 
 @dataclass(frozen=True)
 class AckOutcome:
-    recipient: Recipient
-    alert: Alert
-    already: bool
-    late: bool
+    already: bool  # the recipient had acknowledged before: nothing changed (except a first poll answer)
+    late: bool  # the acknowledgement came after the alert closed or was cancelled
+
+
+def record_acknowledgement(
+    session: Session,
+    *,
+    alert_id: int,
+    recipient_id: int,
+    late: bool,
+    method: AckMethod,
+    actor: str,
+    response: int | None,
+    now: datetime,
+    details: dict[str, object] | None = None,
+) -> AckOutcome:
+    """Acknowledge atomically: only the first acknowledgement of a recipient is recorded (and audited), however many
+    arrive at once. A later one may still add a poll answer if none was given."""
+    first = session.execute(
+        update(Recipient)
+        .where(Recipient.id == recipient_id, Recipient.acknowledged_at.is_(None))
+        .values(acknowledged_at=now, ack_method=method, ack_by=actor, ack_late=late, response=response),
+        execution_options={"synchronize_session": False},
+    )
+    if getattr(first, "rowcount", 0):
+        audit.record(
+            session,
+            actor=actor,
+            action="alert.acknowledge",
+            entity_type="alert",
+            entity_id=alert_id,
+            details={
+                "recipient_id": recipient_id,
+                "method": method.value,
+                "response": response,
+                "late": late,
+                **(details or {}),
+            },
+        )
+        return AckOutcome(already=False, late=late)
+    if response is not None:
+        answered = session.execute(
+            update(Recipient)
+            .where(Recipient.id == recipient_id, Recipient.response.is_(None))
+            .values(response=response),
+            execution_options={"synchronize_session": False},
+        )
+        if getattr(answered, "rowcount", 0):
+            audit.record(
+                session,
+                actor=actor,
+                action="alert.respond",
+                entity_type="alert",
+                entity_id=alert_id,
+                details={"recipient_id": recipient_id, "method": method.value, "response": response},
+            )
+    return AckOutcome(already=True, late=late)
+
+
+def is_late(alert: Alert, now: datetime) -> bool:
+    return alert.status is not AlertStatus.open or now >= alert.closes_at
+
+
+def check_response(alert: Alert, response: int | None) -> None:
+    if response is not None and not 1 <= response <= len(alert.response_options):
+        raise Invalid(
+            f"response {response} is not an option of alert {alert.id}"
+            + (f"; choose 1 to {len(alert.response_options)}" if alert.response_options else "; it has none")
+        )
 
 
 def acknowledge(
@@ -352,54 +417,18 @@ def acknowledge(
 ) -> AckOutcome:
     """Record an acknowledgement (idempotent: a second one changes nothing). After the alert closed it is late."""
     alert = recipient.alert
-    if response is not None and not 1 <= response <= len(alert.response_options):
-        raise Invalid(
-            f"response {response} is not an option of alert {alert.id}"
-            + (f"; choose 1 to {len(alert.response_options)}" if alert.response_options else "; it has none")
-        )
-    if recipient.acknowledged_at is not None:
-        if response is not None and recipient.response is None:
-            recipient.response = response
-            audit.record(
-                session,
-                actor=actor,
-                action="alert.respond",
-                entity_type="alert",
-                entity_id=alert.id,
-                details={"recipient_id": recipient.id, "method": method.value, "response": response},
-            )
-        return AckOutcome(recipient, alert, already=True, late=recipient.ack_late)
+    check_response(alert, response)
     now = now or utcnow()
-    late = alert.status is not AlertStatus.open or now >= alert.closes_at
-    recipient.acknowledged_at = now
-    recipient.ack_method = method
-    recipient.ack_by = actor
-    recipient.ack_late = late
-    recipient.response = response
-    audit.record(
+    outcome = record_acknowledgement(
         session,
+        alert_id=alert.id,
+        recipient_id=recipient.id,
+        late=is_late(alert, now),
+        method=method,
         actor=actor,
-        action="alert.acknowledge",
-        entity_type="alert",
-        entity_id=alert.id,
-        details={
-            "recipient_id": recipient.id,
-            "method": method.value,
-            "response": response,
-            "late": late,
-            **(details or {}),
-        },
+        response=response,
+        now=now,
+        details=details,
     )
-    return AckOutcome(recipient, alert, already=False, late=late)
-
-
-def open_recipients_of_person(session: Session, *, person_id: int) -> Sequence[Recipient]:
-    """The person's recipients of alerts, newest alert first (open alerts before closed ones)."""
-    open_first = case((Alert.status == AlertStatus.open, 0), else_=1)
-    return session.scalars(
-        select(Recipient)
-        .join(Alert, Alert.id == Recipient.alert_id)
-        .where(Recipient.person_id == person_id)
-        .order_by(open_first, Alert.id.desc())
-        .limit(50)
-    ).all()
+    session.expire(recipient)  # written around the ORM: read it again when asked
+    return outcome
