@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
-from sqlalchemy.exc import StatementError
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError, StatementError
 
 from alueturva.audit.models import AuditEvent
 from alueturva.audit.service import record
@@ -94,3 +95,50 @@ def test_revoked_key_is_refused(client: TestClient, keys: dict[Role, str]) -> No
     assert client.get("/api/v1/organisations", headers=auth(created["key"])).status_code in (200, 404)
     assert client.post(f"/api/v1/apikeys/{created['id']}/revoke", headers=admin).status_code == 200
     assert client.get("/api/v1/audit", headers=auth(created["key"])).status_code == 401
+
+
+def test_foreign_keys_are_enforced(database: Database) -> None:
+    from contacts.models import Person
+
+    with pytest.raises(IntegrityError), database.session() as session:
+        session.add(Person(name="Orphan", organisation_id=999_999))
+        session.flush()
+
+
+def test_migrations_go_down_and_up_again(database_url: str) -> None:
+    from alembic import command
+
+    from alueturva.migrate import alembic_config, upgrade
+
+    config = alembic_config(database_url)
+    command.downgrade(config, "base")
+    db = Database(database_url)
+    with db.engine.connect() as connection:
+        assert "people" not in inspect(connection).get_table_names()
+    db.dispose()
+    upgrade(database_url)
+    db = Database(database_url)
+    with db.engine.connect() as connection:
+        assert {"people", "audit_events", "api_keys"} <= set(inspect(connection).get_table_names())
+    db.dispose()
+
+
+def test_logs_are_json_lines_with_ids_not_personal_data(
+    client: TestClient, keys: dict[Role, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from alueturva.logging import configure_logging
+
+    configure_logging()
+    organisation = client.get("/api/v1/organisations", headers=auth(keys[Role.admin])).json()["items"][0]
+    client.post(
+        "/api/v1/people",
+        json={"name": "Salainen Henkilö", "organisation_id": organisation["id"], "mobile": "0401234567"},
+        headers=auth(keys[Role.admin]),
+    )
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    requests = [line for line in lines if line["message"] == "request"]
+    assert requests and requests[-1]["route"] == "/api/v1/people" and requests[-1]["status"] == 201
+    assert requests[-1]["actor"].startswith("apikey:")
+    text = json.dumps(lines)
+    assert "0401234567" not in text and "+358401234567" not in text and "Salainen" not in text
+    assert keys[Role.admin] not in text

@@ -23,15 +23,20 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
+def _check_foreign_keys(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    connection.commit()
+    if broken:
+        raise RuntimeError(f"migration left {len(broken)} broken foreign key reference(s): {broken[:5]}")
+
+
 def run_migrations_online() -> None:
-    connection = config.attributes.get("connection")
-    if connection is not None:
-        _run(connection)
-        return
-    engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
+    engine = make_engine(config.get_main_option("sqlalchemy.url") or "", sqlite_foreign_keys=False)
     try:
         with engine.connect() as connection:
             _run(connection)
+            if connection.dialect.name == "sqlite":
+                _check_foreign_keys(connection)
     finally:
         engine.dispose()
 
