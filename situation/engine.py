@@ -47,6 +47,7 @@ class SeriesStatus:
     threshold: float | None = None
     held: bool = False
     since: datetime | None = None
+    trend_per_hour: float | None = None
     projection: Projection | None = None
 
     @property
@@ -127,6 +128,7 @@ def evaluate_series(
     observed_at, value = latest
     raw = level_of(indicator, value)
     level = held_level(indicator, raw, recent, config=config, now=now)
+    slope = trend_per_hour(recent, config=config, now=now)
     return SeriesStatus(
         indicator,
         area_key,
@@ -136,7 +138,8 @@ def evaluate_series(
         observed_at=observed_at,
         threshold=threshold_of(indicator, level),
         held=rank(level) > rank(raw),
-        projection=project(indicator, value, raw, recent, config=config, now=now),
+        trend_per_hour=slope,
+        projection=project(indicator, latest, raw, slope, config=config),
     )
 
 
@@ -164,32 +167,37 @@ def held_level(
     return raw
 
 
-def project(
-    indicator: IndicatorSpec,
-    value: float,
-    raw: LevelKey,
-    recent: list[Point],
-    *,
-    config: ReadinessConfig,
-    now: datetime,
-) -> Projection | None:
-    """When the linear trend of recent values reaches the next threshold, if within the horizon."""
+def trend_per_hour(recent: list[Point], *, config: ReadinessConfig, now: datetime) -> float | None:
+    """The least-squares slope of the values in the trend window (None with too few values)."""
     window_start = now - timedelta(minutes=config.anticipation.trend_window_minutes)
     points = [(at, v) for at, v in recent if at >= window_start]
     if len(points) < config.anticipation.min_points:
         return None
+    slope = _slope_per_hour(points)
+    return slope if math.isfinite(slope) else None
+
+
+def project(
+    indicator: IndicatorSpec,
+    latest: Point,
+    raw: LevelKey,
+    slope: float | None,
+    *,
+    config: ReadinessConfig,
+) -> Projection | None:
+    """When the trend, continued from the latest value, reaches the next threshold, if within the horizon."""
     next_levels = [(lvl, t) for lvl, t in indicator.thresholds.items() if rank(lvl) > rank(raw)]
-    if not next_levels:
+    if slope is None or not next_levels:
         return None
     next_level, threshold = next_levels[0]
-    slope = _slope_per_hour(points)
     towards_worse = slope > 0 if indicator.direction == "higher_is_worse" else slope < 0
     if not towards_worse:
         return None
+    observed_at, value = latest
     hours = (threshold - value) / slope
     if not math.isfinite(hours) or hours <= 0 or hours > config.anticipation.horizon_hours:
         return None
-    return Projection(next_level, threshold, slope, points[-1][0] + timedelta(hours=hours))
+    return Projection(next_level, threshold, slope, observed_at + timedelta(hours=hours))
 
 
 def _slope_per_hour(points: list[Point]) -> float:

@@ -212,6 +212,7 @@ class IndicatorStatusOut(BaseModel):
     thresholds: dict[str, float]
     threshold: float | None
     held: bool
+    trend_per_hour: float | None
     since: datetime | None
 
 

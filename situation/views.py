@@ -91,6 +91,7 @@ def _status_view(status: SeriesStatus) -> dict[str, Any]:
         "thresholds": dict(indicator.thresholds.items()),
         "threshold": status.threshold,
         "held": status.held,
+        "trend_per_hour": None if status.trend_per_hour is None else round(status.trend_per_hour, 6),
         "since": status.since.isoformat() if status.since else None,
     }
 

@@ -267,6 +267,8 @@ def test_anticipation_projects_when_a_rising_indicator_crosses_its_next_threshol
     crosses_at = datetime.fromisoformat(projection["crosses_at"])
     assert abs(crosses_at - (utcnow() + timedelta(hours=1))) < timedelta(minutes=2)
     assert projection["recommended_if_crossed"] == "tehostettu_valmius"
+    assert indicator_of(lestijarvi, "evacuated_residents")["trend_per_hour"] == pytest.approx(10)
+    assert indicator_of(lestijarvi, "power_outage_customers")["trend_per_hour"] is None
 
 
 def test_a_municipality_status_report_is_shown_with_who_reported_and_when(client: TestClient, keys: Keys) -> None:
