@@ -2,8 +2,8 @@
 
 Real PostgreSQL, a private Redis, real `alueturva worker` and `alueturva scheduler` processes, the real Twilio SDK
 against the loopback Twilio server and an aiosmtpd server. Nothing of ours is mocked: the test sends alerts through
-the HTTP API, breaks a peer (kills a worker, flushes Redis, makes the provider fail, takes the mail server down)
-and then reads the database and what the peers received.
+the HTTP API, breaks a peer (kills a worker, flushes or restarts Redis, makes the provider fail, takes the mail
+server down) and then reads the database and what the peers received.
 
 Every wait polls the database against a deadline; no test asserts how long anything took.
 """
@@ -29,7 +29,7 @@ from alueturva.db import Database
 from contacts.models import Organisation, Person
 from tests.conftest import auth
 from tests.support.fixtures import WorkerPool
-from tests.support.processes import SchedulerProcess
+from tests.support.processes import RedisServer, SchedulerProcess
 from tests.support.smtp_server import SmtpServer
 from tests.support.twilio_server import FakeTwilio
 
@@ -235,22 +235,26 @@ def test_kill_9_of_a_worker_mid_fan_out_loses_nothing(
     assert duplicated <= {request["to"] for request in in_flight}
 
 
-# --- Redis flushed in the middle of a fan-out -------------------------------------------------------------------
+# --- Redis flushed, or killed and restarted empty, in the middle of a fan-out ------------------------------------
 
 
+@pytest.mark.parametrize("breakage", ["flushall", "restart"])
 @pytest.mark.usefixtures("fast_recovery")
 @pytest.mark.slow
 @needs_postgresql
-def test_flushall_mid_fan_out_is_recovered_by_the_sweeper(
+def test_redis_losing_everything_mid_fan_out_is_recovered_by_the_sweeper(
     database: Database,
     twilio_settings: FakeTwilio,
-    redis_server: Any,
+    redis_server: RedisServer,
     rq_client: TestClient,
     rq_workers: WorkerPool,
     scheduler_process: Callable[..., SchedulerProcess],
     operator_key: str,
     monkeypatch: pytest.MonkeyPatch,
+    breakage: str,
 ) -> None:
+    """``flushall``: every queued and scheduled job vanishes. ``restart``: the same, and every connection to Redis
+    breaks (workers, the scheduler and the API reconnect)."""
     fake = twilio_settings
     fake.latency = 0.05
     recipients = 400
@@ -267,16 +271,19 @@ def test_flushall_mid_fan_out_is_recovered_by_the_sweeper(
         what="a fifth of the fan-out reaching the provider",
         context=rq_workers.logs,
     )
-    redis_server.flushall()
+    if breakage == "flushall":
+        redis_server.flushall()
+    else:
+        redis_server.restart()
     unsent_at_flush = recipients - len({message["to"] for message in fake.messages})
 
     rows = wait_settled(database, alert_id, rq_workers)
 
-    assert unsent_at_flush > 0, "the fan-out finished before the flush; nothing was tested"
+    assert unsent_at_flush > 0, f"the fan-out finished before the {breakage}; nothing was tested"
     assert Counter(row.state for row in rows) == {DeliveryState.sent: recipients}
     sent_to = Counter(message["to"] for message in fake.messages)
     assert set(sent_to) == {mobile(n) for n in range(recipients)}
-    assert max(sent_to.values()) == 1, "FLUSHALL must not make anything go out twice"
+    assert max(sent_to.values()) == 1, f"{breakage} must not make anything go out twice"
     assert all(worker.alive() for worker in rq_workers.workers), rq_workers.logs()
 
 
