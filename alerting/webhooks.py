@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import partial
+from typing import TypeVar
 
+import anyio
 from fastapi import APIRouter, HTTPException, Request, Response, status
-from starlette.concurrency import run_in_threadpool
 
 from alerting import inbound
 from alerting.channels import twilio_signature_is_valid, twiml_reply
@@ -15,10 +18,28 @@ from alueturva.errors import Conflict
 from alueturva.settings import get_settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 router = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
 
 TWIML = "application/xml"
+
+# Webhooks arrive in bursts (everyone answers at once). A few database transactions at a time, each on a pooled
+# connection, get through a burst faster than one thread and one new connection per waiting request.
+DATABASE_SLOTS = 8
+_slots: anyio.CapacityLimiter | None = None
+
+
+def _database_slots() -> anyio.CapacityLimiter:
+    global _slots
+    if _slots is None:
+        _slots = anyio.CapacityLimiter(DATABASE_SLOTS)
+    return _slots
+
+
+async def in_database_slot(func: Callable[..., T], **kwargs: object) -> T:
+    """Run ``func(**kwargs)`` in a worker thread, at most ``DATABASE_SLOTS`` at a time in this process."""
+    return await anyio.to_thread.run_sync(partial(func, **kwargs), limiter=_database_slots())
 
 
 def public_url(request: Request) -> str:
@@ -54,7 +75,7 @@ async def status_callback(request: Request) -> Response:
     message_sid, message_status = params.get("MessageSid", ""), params.get("MessageStatus", "")
     if not message_sid or not message_status:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="MessageSid and MessageStatus are required")
-    await run_in_threadpool(
+    await in_database_slot(
         inbound.apply_status_callback,
         delivery_id=delivery_id,
         message_sid=message_sid,
@@ -73,7 +94,7 @@ async def inbound_sms(request: Request) -> Response:
     if not message_sid:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="MessageSid is required")
     try:
-        result = await run_in_threadpool(
+        result = await in_database_slot(
             inbound.handle_inbound_sms,
             message_sid=message_sid,
             sender=params.get("From", ""),
