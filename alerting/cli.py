@@ -10,8 +10,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from alerting import flows
+from alerting import flows, service
 from alerting.schemas import AlertCreate, AlertRead
+from alerting.tokens import ack_url
 from alueturva.auth.service import cli_principal
 from alueturva.db import get_database
 from alueturva.errors import Invalid
@@ -125,6 +126,31 @@ def send(
 def show(alert_id: Annotated[int, typer.Argument(help="Alert id")]) -> None:
     """Status and counts of an alert, per organisation, with its escalation events."""
     _print_status(flows.alert_status(alert_id))
+
+
+@alert_app.command("link")
+def link(
+    alert_id: Annotated[int, typer.Argument(help="Alert id")],
+    recipient_id: Annotated[int, typer.Argument(help="Recipient id (see GET /api/v1/alerts/ID/recipients)")],
+) -> None:
+    """Print a recipient's acknowledgement link (to pass on by other means, or to try the page out)."""
+    with get_database().session() as session:
+        service.get_recipient(session, alert_id=alert_id, recipient_id=recipient_id)
+    print(ack_url(alert_id=alert_id, recipient_id=recipient_id))
+
+
+@alert_app.command("ack")
+def acknowledge(
+    alert_id: Annotated[int, typer.Argument(help="Alert id")],
+    recipient_id: Annotated[int, typer.Argument(help="Recipient id")],
+    response: Annotated[int | None, typer.Option(min=1, max=9, help="The chosen response option")] = None,
+    note: Annotated[str | None, typer.Option(help="How they answered, e.g. 'by phone'")] = None,
+) -> None:
+    """Acknowledge on someone's behalf (they phoned in); recorded with who ran the command."""
+    outcome = flows.acknowledge_on_behalf(
+        alert_id=alert_id, recipient_id=recipient_id, actor=cli_principal().actor, response=response, note=note
+    )
+    console.print("already acknowledged" if outcome.already else "acknowledged" + (" (late)" if outcome.late else ""))
 
 
 def _finished(status: AlertRead) -> Literal["all", "ended"] | None:

@@ -115,3 +115,34 @@ def test_the_alueturva_command_sends_in_the_embedded_default(database_url: str, 
         alueturva_command("alert", "show", "424242"), env=env, capture_output=True, text=True, timeout=120
     )
     assert failed.returncode == 1 and "not found" in failed.stderr
+
+
+def test_link_prints_a_working_acknowledgement_link_and_ack_records_the_operator(
+    roster: Roster, database: Database, queue: InProcessQueue
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from alerting.models import Recipient
+
+    runner.invoke(alert_app, ["send", "T", "M", "--person", str(roster.people["aino"]), "--person",
+                              str(roster.people["bertil"])])  # fmt: skip
+    (alert,) = _alerts(database)
+    with database.session() as session:
+        aino, bertil = session.scalars(
+            select(Recipient.id).where(Recipient.alert_id == alert.id).order_by(Recipient.person_id)
+        ).all()
+    printed = runner.invoke(alert_app, ["link", str(alert.id), str(aino)])
+    assert printed.exit_code == 0 and printed.output.startswith("http://127.0.0.1:8000/ack/")
+    missing = runner.invoke(alert_app, ["link", str(alert.id), "999999"])
+    assert "not found" in str(missing.exception)
+    from alueturva.app import create_app
+
+    with TestClient(create_app()) as client:
+        path = printed.output.strip().removeprefix("http://127.0.0.1:8000")
+        assert client.post(path, data={}).status_code == 200
+    acked = runner.invoke(alert_app, ["ack", str(alert.id), str(bertil), "--note", "soitti"])
+    assert acked.exit_code == 0 and "acknowledged" in acked.output
+    with database.session() as session:
+        recipients = {r.id: r for r in session.scalars(select(Recipient).where(Recipient.alert_id == alert.id))}
+    assert recipients[aino].ack_method is not None and recipients[aino].ack_method.value == "link"
+    assert recipients[bertil].ack_by is not None and recipients[bertil].ack_by.startswith("cli:")
