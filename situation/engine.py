@@ -86,20 +86,8 @@ class Recommendation:
 
 
 def level_of(indicator: IndicatorSpec, value: float, *, margin_percent: float = 0.0) -> LevelKey:
-    """The highest level whose threshold ``value`` reaches (within the hysteresis margin when one is given)."""
-    level: LevelKey = "perusvalmius"
-    for candidate, threshold in indicator.thresholds.items():
-        margin = 0.0
-        if margin_percent:
-            margin = (
-                indicator.hysteresis_margin
-                if indicator.hysteresis_margin is not None
-                else abs(threshold) * margin_percent / 100
-            )
-        eased = threshold - margin if indicator.direction == "higher_is_worse" else threshold + margin
-        if indicator.is_worse_or_equal(value, eased):
-            level = candidate
-    return level
+    """The highest level whose threshold ``value`` reaches (eased by the hysteresis margin when one is given)."""
+    return LEVEL_ORDER[_rank_function(indicator, margin_percent)(value)]
 
 
 def threshold_of(indicator: IndicatorSpec, level: LevelKey) -> float | None:
@@ -143,22 +131,52 @@ def evaluate_series(
     )
 
 
+def _rank_function(indicator: IndicatorSpec, margin_percent: float) -> Callable[[float], int]:
+    """``rank(level_of(indicator, value, margin_percent=…))`` with the thresholds worked out once."""
+    eased = []
+    for level, threshold in indicator.thresholds.items():
+        margin = 0.0
+        if margin_percent:
+            margin = (
+                indicator.hysteresis_margin
+                if indicator.hysteresis_margin is not None
+                else abs(threshold) * margin_percent / 100
+            )
+        eased.append(
+            (rank(level), threshold - margin if indicator.direction == "higher_is_worse" else threshold + margin)
+        )
+    higher = indicator.direction == "higher_is_worse"
+
+    def rank_of(value: float) -> int:
+        reached = 0
+        for level_rank, threshold in eased:
+            if (value >= threshold) if higher else (value <= threshold):
+                reached = level_rank
+        return reached
+
+    return rank_of
+
+
 def held_level(
     indicator: IndicatorSpec, raw: LevelKey, recent: list[Point], *, config: ReadinessConfig, now: datetime
 ) -> LevelKey:
     """The level hysteresis keeps: a level reached within the recent values holds until every value since has
     stayed below its threshold by the margin for ``hold_minutes``."""
+    raw_rank = _rank_function(indicator, 0.0)
+    raw_ranks = [raw_rank(v) for _, v in recent]
+    if max(raw_ranks, default=0) <= rank(raw):
+        return raw
     hold = timedelta(minutes=config.hysteresis.hold_minutes)
-    margin = config.hysteresis.margin_percent
+    eased_rank = _rank_function(indicator, config.hysteresis.margin_percent)
     for level in reversed(RAISED_LEVELS):
         if rank(level) <= rank(raw):
             break
-        reached = [i for i, (_, v) in enumerate(recent) if rank(level_of(indicator, v)) >= rank(level)]
+        reached = [i for i, r in enumerate(raw_ranks) if r >= rank(level)]
         if not reached:
             continue
         clear_since: datetime | None = None
         for at, v in recent[reached[-1] + 1 :]:
-            if rank(level_of(indicator, v, margin_percent=margin)) >= rank(level):
+            if eased_rank(v) >= rank(level):
                 clear_since = None
             elif clear_since is None:
                 clear_since = at

@@ -88,24 +88,32 @@ def _refresh_latest(session: Session, *, rows: list[dict[str, Any]]) -> None:
 
 
 def latest_points(session: Session) -> dict[SeriesKey, Point]:
-    rows = session.execute(
-        select(
-            LatestObservation.indicator_key,
-            LatestObservation.area_key,
-            LatestObservation.observed_at,
-            LatestObservation.value,
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                LatestObservation.indicator_key,
+                LatestObservation.area_key,
+                LatestObservation.observed_at,
+                LatestObservation.value,
+            )
         )
-    ).all()
+        .all()
+    )
     return {(indicator, area): (at, value) for indicator, area, at, value in rows}
 
 
 def recent_points(session: Session, *, since: datetime) -> dict[SeriesKey, list[Point]]:
-    """Every observation since ``since``, per series, oldest first (uses the observed_at index)."""
-    rows = session.execute(
-        select(Observation.indicator_key, Observation.area_key, Observation.observed_at, Observation.value)
-        .where(Observation.observed_at >= since)
-        .order_by(Observation.observed_at, Observation.id)
-    ).all()
+    """Every observation since ``since``, per series, oldest first (uses the observed_at index; Core rows, no ORM)."""
+    rows = (
+        session.connection()
+        .execute(
+            select(Observation.indicator_key, Observation.area_key, Observation.observed_at, Observation.value)
+            .where(Observation.observed_at >= since)
+            .order_by(Observation.observed_at, Observation.id)
+        )
+        .all()
+    )
     series: dict[SeriesKey, list[Point]] = defaultdict(list)
     for indicator, area, at, value in rows:
         series[(indicator, area)].append((at, value))
