@@ -26,6 +26,7 @@ from tests.support.smtp_server import SmtpServer
 from tests.support.twilio_server import FakeTwilio, FakeTwilioProcess, count_segments, loopback_client
 
 CALLBACK_URL = "https://alueturva.example.test/webhooks/twilio/status"
+INBOUND_URL = "https://alueturva.example.test/webhooks/twilio/sms"
 
 
 def test_real_sdk_creates_a_message_and_gets_its_sid(fake_twilio: FakeTwilio) -> None:
@@ -156,7 +157,27 @@ def _signature_checking_app(auth_token: str, received: list[dict[str, str]]) -> 
             received.append(form)
         return {"valid": valid}
 
+    @app.post("/webhooks/twilio/sms")
+    async def sms(request: Request) -> dict[str, bool]:
+        form = {key: str(value) for key, value in (await request.form()).items()}
+        valid = RequestValidator(auth_token).validate(INBOUND_URL, form, request.headers.get("X-Twilio-Signature", ""))
+        if valid:
+            received.append(form)
+        return {"valid": valid}
+
     return app
+
+
+def test_inbound_sms_is_signed_as_twilio_signs_it(fake_twilio: FakeTwilio) -> None:
+    received: list[dict[str, str]] = []
+    http = TestClient(_signature_checking_app(fake_twilio.auth_token, received))
+
+    assert fake_twilio.send_inbound_sms(INBOUND_URL, from_="+358501234567", body="ok 4821", http=http) == 200
+    assert http.post(INBOUND_URL, data={"From": "+358501234567", "Body": "OK"}).json() == {"valid": False}
+
+    [form] = received
+    assert (form["From"], form["Body"], form["To"]) == ("+358501234567", "ok 4821", TWILIO_FROM)
+    assert form["MessageSid"].startswith("SM") and form["AccountSid"] == fake_twilio.account_sid
 
 
 def test_status_callbacks_are_signed_as_twilio_signs_them(fake_twilio: FakeTwilio) -> None:
