@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Path, Query
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -21,6 +21,8 @@ from alueturva.errors import NotFound
 from alueturva.settings import get_settings
 
 router = APIRouter(tags=["acknowledgement pages"], include_in_schema=False)
+
+Token = Annotated[str, Path(max_length=400)]
 
 _HEADERS = {
     "Cache-Control": "no-store",
@@ -149,17 +151,14 @@ def acknowledge(token: str, lang: str | None, response: str) -> tuple[int, str, 
 
 
 @router.get("/ack/{token}", response_class=HTMLResponse)
-async def ack_page(
-    request: Request, token: str, lang: Annotated[str | None, Query(max_length=5)] = None
-) -> HTMLResponse:
+async def ack_page(token: Token, lang: Annotated[str | None, Query(max_length=5)] = None) -> HTMLResponse:
     status_code, language, state, error = await run_in_threadpool(show, token, lang)
     return _page(status_code=status_code, language=language, token=token, state=state, error_key=error)
 
 
 @router.post("/ack/{token}", response_class=HTMLResponse)
 async def ack_submit(
-    request: Request,
-    token: str,
+    token: Token,
     response: Annotated[str, Form(max_length=5)] = "",
     lang: Annotated[str | None, Query(max_length=5)] = None,
 ) -> HTMLResponse:

@@ -19,10 +19,12 @@ from alerting.schemas import (
     RecipientList,
     RecipientRead,
 )
+from alueturva.api_types import PathId
 from alueturva.auth.dependencies import DbSession, Operator, Viewer
 from alueturva.db import get_database
+from alueturva.errors import API_ERRORS
 
-router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], responses=API_ERRORS)
 
 
 def _summary(alert: Alert) -> AlertSummary:
@@ -58,7 +60,7 @@ def list_alerts(
 
 
 @router.get("/{alert_id}", response_model=AlertRead)
-def get_alert(alert_id: int, _: Viewer) -> AlertRead:
+def get_alert(alert_id: PathId, _: Viewer) -> AlertRead:
     return flows.alert_status(alert_id)
 
 
@@ -99,7 +101,7 @@ def _recipient_read(alert: Alert, recipient: Recipient, name: str, deliveries: l
 
 @router.get("/{alert_id}/recipients", response_model=RecipientList)
 def list_recipients(
-    alert_id: int,
+    alert_id: PathId,
     session: DbSession,
     _: Viewer,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
@@ -116,14 +118,14 @@ def list_recipients(
     response_class=Response,
     responses={200: {"content": {"application/cap+xml": {}}, "description": "CAP 1.2 XML"}},
 )
-def get_cap(alert_id: int, session: DbSession, _: Viewer) -> Response:
+def get_cap(alert_id: PathId, session: DbSession, _: Viewer) -> Response:
     """The alert as CAP 1.2 XML (``status`` Exercise for drills, one ``info`` per language)."""
     alert = service.get_alert(session, alert_id=alert_id)
     return Response(alert_as_cap(alert), media_type="application/cap+xml")
 
 
 @router.post("/{alert_id}/cancel", response_model=AlertRead)
-def cancel_alert(alert_id: int, principal: Operator) -> AlertRead:
+def cancel_alert(alert_id: PathId, principal: Operator) -> AlertRead:
     """Stop escalation and unsent messages; everyone already alerted gets a cancellation notice."""
     flows.cancel_alert(alert_id=alert_id, actor=principal.actor)
     return flows.alert_status(alert_id)
@@ -131,7 +133,7 @@ def cancel_alert(alert_id: int, principal: Operator) -> AlertRead:
 
 @router.post("/{alert_id}/recipients/{recipient_id}/acknowledge", response_model=RecipientRead)
 def acknowledge_on_behalf(
-    alert_id: int, recipient_id: int, body: AcknowledgeOnBehalf, principal: Operator
+    alert_id: PathId, recipient_id: PathId, body: AcknowledgeOnBehalf, principal: Operator
 ) -> RecipientRead:
     """Record an acknowledgement someone gave another way (e.g. by phone); the operator is recorded as actor."""
     flows.acknowledge_on_behalf(

@@ -219,6 +219,7 @@ def handle_inbound_sms(*, message_sid: str, sender: str, body: str, now: datetim
     """Record an inbound SMS and act on it. A message id seen before is a replay: ``Conflict``, nothing recorded
     (the unique message id decides, also between simultaneous deliveries of the same webhook)."""
     now = now or utcnow()
+    body = body.replace("\x00", "")  # PostgreSQL text cannot hold NUL
     reply = parse_reply(body, keywords=_keywords())
     number = _normalised(sender)
     try:

@@ -40,11 +40,6 @@ class DeliveryState(enum.StrEnum):
     cancelled = "cancelled"
 
 
-FINAL_STATES = frozenset(
-    {DeliveryState.delivered, DeliveryState.undelivered, DeliveryState.failed, DeliveryState.cancelled}
-)
-
-
 class AckMethod(enum.StrEnum):
     sms = "sms"
     link = "link"

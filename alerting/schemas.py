@@ -7,22 +7,23 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from alueturva.api_types import ApiInput, IdField
 from contacts.validation import normalise_email
 
 AreaName = Literal["Kokkola", "Perhonjokilaakso", "Lestijokilaakso"]
 ChannelName = Literal["sms", "email"]
 
 
-class _Input(BaseModel):
+class _Input(ApiInput):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class Targets(_Input):
-    groups: list[int] = Field([], max_length=1000)
+    groups: list[IdField] = Field([], max_length=1000)
     roles: list[str] = Field([], max_length=200)
-    organisations: list[int] = Field([], max_length=1000)
+    organisations: list[IdField] = Field([], max_length=1000)
     areas: list[AreaName] = Field([], max_length=3)
-    people: list[int] = Field([], max_length=50_000)
+    people: list[IdField] = Field([], max_length=50_000)
 
     @field_validator("roles")
     @classmethod
