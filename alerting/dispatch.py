@@ -15,9 +15,11 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from functools import partial
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
@@ -273,7 +275,8 @@ class Recorder:
     So each provider id is stored a few milliseconds after the provider gave it, without a transaction per message.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, executor: ThreadPoolExecutor) -> None:
+        self._executor = executor
         self._pending: list[Outcome] = []
         self._wakeup = asyncio.Event()
         self._closing = False
@@ -289,7 +292,7 @@ class Recorder:
             self._wakeup.clear()
             while self._pending:
                 batch, self._pending = self._pending, []
-                await asyncio.to_thread(write_outcomes, batch)
+                await asyncio.get_running_loop().run_in_executor(self._executor, write_outcomes, batch)
             if self._closing:
                 return
 
@@ -319,7 +322,8 @@ class ClaimKeeper:
     """Renews the job's claims while its deliveries wait for their turn (rate limit, free slots), so a long batch
     is not taken over by the sweeper; if the worker dies, the renewals stop and the claims run out."""
 
-    def __init__(self, delivery_ids: Sequence[int]) -> None:
+    def __init__(self, delivery_ids: Sequence[int], executor: ThreadPoolExecutor) -> None:
+        self._executor = executor
         self._open = set(delivery_ids)
         self._lease = get_settings().delivery_claim_lease_seconds
         self._task = asyncio.create_task(self._run())
@@ -331,7 +335,8 @@ class ClaimKeeper:
         while True:
             await asyncio.sleep(self._lease / 3)
             if self._open:
-                await asyncio.to_thread(renew_claims, sorted(self._open), lease_seconds=self._lease)
+                renew = partial(renew_claims, sorted(self._open), lease_seconds=self._lease)
+                await asyncio.get_running_loop().run_in_executor(self._executor, renew)
 
     async def close(self) -> None:
         self._task.cancel()
@@ -394,14 +399,17 @@ async def _send_all(outgoing: Sequence[Outgoing]) -> list[Retry | None]:
         limiter=open_sms_rate_limiter() if needs_sms else None,
         slots=asyncio.Semaphore(settings.send_concurrency),
     )
-    recorder = Recorder()
-    keeper = ClaimKeeper([item.delivery_id for item in outgoing])
-    try:
-        return list(await asyncio.gather(*(deliver(item, senders, recorder, keeper) for item in outgoing)))
-    finally:
-        await keeper.close()
-        await recorder.close()
-        await senders.close()
+    # Database writes get threads of their own: emails to a mail server that does not answer must not hold up
+    # recording SMS outcomes or renewing claims.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="alerting-record") as database_threads:
+        recorder = Recorder(database_threads)
+        keeper = ClaimKeeper([item.delivery_id for item in outgoing], database_threads)
+        try:
+            return list(await asyncio.gather(*(deliver(item, senders, recorder, keeper) for item in outgoing)))
+        finally:
+            await keeper.close()
+            await recorder.close()
+            await senders.close()
 
 
 def _enqueue_retries(retries: Sequence[Retry]) -> None:
