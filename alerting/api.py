@@ -19,7 +19,7 @@ from alerting.schemas import (
     RecipientList,
     RecipientRead,
 )
-from alueturva.api_types import PathId
+from alueturva.api_types import MAX_ID, PathId
 from alueturva.auth.dependencies import DbSession, Operator, Viewer
 from alueturva.db import get_database
 from alueturva.errors import API_ERRORS
@@ -39,7 +39,12 @@ def _summary(alert: Alert) -> AlertSummary:
     )
 
 
-@router.post("", response_model=AlertRead, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=AlertRead,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": AlertRead, "description": "The alert made earlier with this idempotency key"}},
+)
 def create_alert(body: AlertCreate, principal: Operator, response: Response) -> AlertRead:
     """Create and send an alert. A repeated ``idempotency_key`` returns the same alert (200) and sends nothing."""
     created = flows.create_alert(body, actor=principal.actor)
@@ -53,7 +58,7 @@ def list_alerts(
     session: DbSession,
     _: Viewer,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> AlertList:
     alerts, total = service.list_alerts(session, limit=limit, offset=offset)
     return AlertList(items=[_summary(alert) for alert in alerts], total=total)
@@ -105,7 +110,7 @@ def list_recipients(
     session: DbSession,
     _: Viewer,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> RecipientList:
     """Per recipient: each delivery's state and times, the acknowledgement and the chosen response."""
     alert = service.get_alert(session, alert_id=alert_id)

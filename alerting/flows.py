@@ -41,9 +41,15 @@ class CreatedAlert:
     deliveries: int
 
 
+NULL_MEANS_NEVER = frozenset({"deputy_after_minutes", "notify_operator_after_minutes"})
+
+
 def _policy(request: AlertCreate) -> tuple[EscalationPolicy, float]:
+    """The configured policy with the request's overrides. ``null`` turns the deputy and operator steps off and
+    keeps the default for everything else."""
     config = alerting_config()
-    overrides = request.escalation.model_dump(exclude_unset=True) if request.escalation else {}
+    given = request.escalation.model_dump(exclude_unset=True) if request.escalation else {}
+    overrides = {key: value for key, value in given.items() if value is not None or key in NULL_MEANS_NEVER}
     close_after = overrides.pop("close_after_minutes", None) or config.close_after_minutes
     policy = EscalationPolicy.model_validate({**config.escalation.model_dump(), **overrides})
     return policy, close_after

@@ -41,7 +41,8 @@ class Targets(_Input):
 
 
 class EscalationOverride(_Input):
-    """Overrides of the default policy in ``config/alerting.yaml``; omitted fields keep the default."""
+    """Overrides of the default policy in ``config/alerting.yaml``; omitted fields keep the default.
+    ``null`` switches the deputy and operator steps off; for the other fields it keeps the default."""
 
     resend_after_minutes: float | None = Field(None, gt=0, le=24 * 60)
     resend_times: int | None = Field(None, ge=0, le=10)

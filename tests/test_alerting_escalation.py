@@ -204,3 +204,19 @@ def test_a_closed_alert_cannot_be_cancelled(
     response = client.post(f"/api/v1/alerts/{alert_id}/cancel", headers=auth(keys[Role.operator]))
     assert response.status_code == 409 and "closed" in response.json()["detail"]
     assert client.post("/api/v1/alerts/999999/cancel", headers=auth(keys[Role.operator])).status_code == 404
+
+
+def test_escalation_overrides_null_switches_steps_off_and_keeps_other_defaults(
+    roster: Roster, database: Database, queue: InProcessQueue
+) -> None:
+    escalation = {"deputy_after_minutes": None, "other_channel": None, "resend_times": None, "close_after_minutes": 30}
+    alert_id, _ = _send(database, roster, ["aino"], escalation=escalation)
+    with database.session() as session:
+        alert = session.get(Alert, alert_id)
+        assert alert is not None
+        kinds = sorted(
+            t.kind.value for t in session.scalars(select(EscalationTimer).where(EscalationTimer.alert_id == alert_id))
+        )
+    assert alert.escalation["deputy_after_minutes"] is None and alert.escalation["other_channel"] is True
+    assert alert.escalation["resend_times"] == 2 and alert.escalation["close_after_minutes"] == 30
+    assert kinds == ["close", "notify_operator", "resend", "resend"]
