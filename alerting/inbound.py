@@ -6,9 +6,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import cast
 
 import phonenumbers
-from sqlalchemy import case, func, insert, or_, select, update
+from sqlalchemy import Table, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -118,29 +119,39 @@ class Candidate:
     ended_at: datetime | None
 
 
+_people, _recipients, _alerts = (cast(Table, model.__table__) for model in (Person, Recipient, Alert))
+# Built once: this runs for every reply in a burst of thousands.
+_SENDER_AND_ALERTS = (
+    select(
+        _people.c.id,
+        _people.c.language,
+        _recipients.c.id.label("recipient_id"),
+        _alerts.c.id.label("alert_id"),
+        _alerts.c.status,
+        _alerts.c.short_code,
+        _alerts.c.title,
+        _alerts.c.response_options,
+        _alerts.c.closes_at,
+        func.coalesce(_alerts.c.closed_at, _alerts.c.cancelled_at).label("ended_at"),
+    )
+    .select_from(_people)
+    .outerjoin(_recipients, _recipients.c.person_id == _people.c.id)
+    .outerjoin(_alerts, _alerts.c.id == _recipients.c.alert_id)
+    .where(_people.c.mobile == bindparam("number"))
+    .order_by(
+        _people.c.active.desc(),
+        _people.c.id,
+        case((_alerts.c.status == AlertStatus.open, 0), else_=1),
+        _alerts.c.id.desc(),
+    )
+    .limit(50)
+)
+_RECORD_INBOUND = insert(cast(Table, InboundMessage.__table__))
+
+
 def _sender_and_alerts(session: Session, number: str) -> tuple[int, str, list[Candidate]] | None:
     """The person with this mobile and the alerts they received, in one query."""
-    open_first = case((Alert.status == AlertStatus.open, 0), else_=1)
-    rows = session.execute(
-        select(
-            Person.id,
-            Person.language,
-            Recipient.id.label("recipient_id"),
-            Alert.id.label("alert_id"),
-            Alert.status,
-            Alert.short_code,
-            Alert.title,
-            Alert.response_options,
-            Alert.closes_at,
-            func.coalesce(Alert.closed_at, Alert.cancelled_at).label("ended_at"),
-        )
-        .select_from(Person)
-        .outerjoin(Recipient, Recipient.person_id == Person.id)
-        .outerjoin(Alert, Alert.id == Recipient.alert_id)
-        .where(Person.mobile == number)
-        .order_by(Person.active.desc(), Person.id, open_first, Alert.id.desc())
-        .limit(50)
-    ).all()
+    rows = session.connection().execute(_SENDER_AND_ALERTS, {"number": number}).all()
     if not rows:
         return None
     person_id, language = rows[0].id, rows[0].language
@@ -232,15 +243,16 @@ def handle_inbound_sms(*, message_sid: str, sender: str, body: str, now: datetim
             else:
                 person_id, language, candidates = found
                 outcome, text, recipient_id = _answer(session, person_id, language, candidates, reply, now)
-            session.execute(
-                insert(InboundMessage).values(
-                    provider_id=message_sid[:100],
-                    received_at=now,
-                    person_id=person_id,
-                    recipient_id=recipient_id,
-                    body=body[:1600],
-                    outcome=outcome,
-                )
+            session.connection().execute(
+                _RECORD_INBOUND,
+                {
+                    "provider_id": message_sid[:100],
+                    "received_at": now,
+                    "person_id": person_id,
+                    "recipient_id": recipient_id,
+                    "body": body[:1600],
+                    "outcome": outcome,
+                },
             )
     except IntegrityError as exc:
         raise Conflict("this message was already received") from exc

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ARRAY, ColumnElement, Integer, any_, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import ARRAY, ColumnElement, Integer, Table, any_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from alerting.models import (
@@ -338,6 +338,26 @@ class AckOutcome:
     late: bool  # the acknowledgement came after the alert closed or was cancelled
 
 
+_recipients = cast(Table, Recipient.__table__)
+# Built once (the SMS reply path runs them for every acknowledgement in a burst).
+_FIRST_ACKNOWLEDGEMENT = (
+    update(_recipients)
+    .where(_recipients.c.id == bindparam("b_id"), _recipients.c.acknowledged_at.is_(None))
+    .values(
+        acknowledged_at=bindparam("b_now"),
+        ack_method=bindparam("b_method"),
+        ack_by=bindparam("b_actor"),
+        ack_late=bindparam("b_late"),
+        response=bindparam("b_response"),
+    )
+)
+_FIRST_RESPONSE = (
+    update(_recipients)
+    .where(_recipients.c.id == bindparam("b_id"), _recipients.c.response.is_(None))
+    .values(response=bindparam("b_response"))
+)
+
+
 def record_acknowledgement(
     session: Session,
     *,
@@ -352,13 +372,19 @@ def record_acknowledgement(
 ) -> AckOutcome:
     """Acknowledge atomically: only the first acknowledgement of a recipient is recorded (and audited), however many
     arrive at once. A later one may still add a poll answer if none was given."""
-    first = session.execute(
-        update(Recipient)
-        .where(Recipient.id == recipient_id, Recipient.acknowledged_at.is_(None))
-        .values(acknowledged_at=now, ack_method=method, ack_by=actor, ack_late=late, response=response),
-        execution_options={"synchronize_session": False},
+    connection = session.connection()
+    first = connection.execute(
+        _FIRST_ACKNOWLEDGEMENT,
+        {
+            "b_id": recipient_id,
+            "b_now": now,
+            "b_method": method,
+            "b_actor": actor,
+            "b_late": late,
+            "b_response": response,
+        },
     )
-    if getattr(first, "rowcount", 0):
+    if first.rowcount:
         audit.record(
             session,
             actor=actor,
@@ -374,22 +400,18 @@ def record_acknowledgement(
             },
         )
         return AckOutcome(already=False, late=late)
-    if response is not None:
-        answered = session.execute(
-            update(Recipient)
-            .where(Recipient.id == recipient_id, Recipient.response.is_(None))
-            .values(response=response),
-            execution_options={"synchronize_session": False},
+    if (
+        response is not None
+        and connection.execute(_FIRST_RESPONSE, {"b_id": recipient_id, "b_response": response}).rowcount
+    ):
+        audit.record(
+            session,
+            actor=actor,
+            action="alert.respond",
+            entity_type="alert",
+            entity_id=alert_id,
+            details={"recipient_id": recipient_id, "method": method.value, "response": response},
         )
-        if getattr(answered, "rowcount", 0):
-            audit.record(
-                session,
-                actor=actor,
-                action="alert.respond",
-                entity_type="alert",
-                entity_id=alert_id,
-                details={"recipient_id": recipient_id, "method": method.value, "response": response},
-            )
     return AckOutcome(already=True, late=late)
 
 

@@ -26,7 +26,7 @@ TWIML = "application/xml"
 
 # Webhooks arrive in bursts (everyone answers at once). A few database transactions at a time, each on a pooled
 # connection, get through a burst faster than one thread and one new connection per waiting request.
-DATABASE_SLOTS = 8
+DATABASE_SLOTS = 4
 _slots: anyio.CapacityLimiter | None = None
 
 
