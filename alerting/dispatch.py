@@ -93,17 +93,27 @@ def batch_size(deliveries: int) -> int:
 def enqueue_deliveries(
     delivery_ids: Sequence[int], *, delay: timedelta | None = None, queue: JobQueue | None = None
 ) -> None:
-    """Queue send jobs for these deliveries, a batch per job; all batches in one round trip when possible."""
+    """Queue send jobs for these deliveries, a batch per job; all batches in one round trip when possible.
+
+    The rows are already committed, so a queue that cannot be reached loses nothing: the sweeper enqueues them
+    again once ``DELIVERY_REQUEUE_AFTER_SECONDS`` have passed.
+    """
     if not delivery_ids:
         return
-    queue = queue or get_queue()
     batches = _batches(sorted(delivery_ids), batch_size(len(delivery_ids)))
-    enqueue_many: Callable[[Any, list[tuple[Any, ...]]], None] | None = getattr(queue, "enqueue_many", None)
-    if delay is None and enqueue_many is not None:
-        enqueue_many(send_batch, [(batch,) for batch in batches])
-        return
-    for batch in batches:
-        queue.enqueue(send_batch, batch, delay=delay)
+    try:
+        queue = queue or get_queue()
+        enqueue_many: Callable[[Any, list[tuple[Any, ...]]], None] | None = getattr(queue, "enqueue_many", None)
+        if delay is None and enqueue_many is not None:
+            enqueue_many(send_batch, [(batch,) for batch in batches])
+            return
+        for batch in batches:
+            queue.enqueue(send_batch, batch, delay=delay)
+    except Exception as exc:
+        log.warning(
+            "queue unavailable; the sweeper will enqueue these deliveries",
+            extra={"deliveries": len(delivery_ids), "error": type(exc).__name__},
+        )
 
 
 # --- the send job -----------------------------------------------------------------------------------------------

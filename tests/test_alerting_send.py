@@ -18,7 +18,7 @@ from alueturva.auth.models import Role
 from alueturva.db import Database, utcnow
 from alueturva.queue import InProcessQueue, set_queue
 from tests.conftest import auth
-from tests.test_alerting_support import Roster, make_roster
+from tests.test_alerting_support import Roster, delivery_states, make_roster
 
 
 @pytest.fixture
@@ -251,3 +251,23 @@ def test_logs_carry_ids_never_numbers_names_or_addresses(
     assert "sms sent (console)" in logged and "email sent (console)" in logged
     for secret in [*roster.mobiles.values(), "40 1110001", "Aino", "Bertil", "aino@example.fi", "test-secret-key"]:
         assert secret not in logged
+
+
+def test_an_unreachable_queue_does_not_fail_the_request_and_the_sweeper_sends_later(
+    client: TestClient, keys: dict[Role, str], roster: Roster, database: Database
+) -> None:
+    from alueturva.queue import RQQueue
+    from tests.support.ports import free_port
+
+    set_queue(RQQueue(f"redis://127.0.0.1:{free_port()}/0", "nowhere"))  # nothing listens there
+    body = {"title": "T", "message": "M", "targets": {"groups": [roster.group_id]}}
+    response = _post(client, keys, body)
+    assert response.status_code == 201, response.text
+    alert_id = response.json()["id"]
+    assert set(delivery_states(database, alert_id)) == {"queued"}
+    working = InProcessQueue(workers=2)
+    set_queue(working)
+    sweep(now=utcnow() + timedelta(minutes=1))
+    assert working.join()
+    assert set(delivery_states(database, alert_id)) == {"sent"}
+    set_queue(None)
