@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -124,11 +125,14 @@ def test_migrations_go_down_and_up_again(database_url: str) -> None:
 
 
 def test_logs_are_json_lines_with_ids_not_personal_data(
-    client: TestClient, keys: dict[Role, str], capsys: pytest.CaptureFixture[str]
+    client: TestClient, keys: dict[Role, str], capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest
 ) -> None:
     from alueturva.logging import configure_logging
 
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
     configure_logging()
+    request.addfinalizer(lambda: (setattr(root, "handlers", saved[0]), root.setLevel(saved[1])))
     organisation = client.get("/api/v1/organisations", headers=auth(keys[Role.admin])).json()["items"][0]
     client.post(
         "/api/v1/people",
