@@ -80,6 +80,7 @@ def _batches(ids: Sequence[int], size: int) -> list[list[int]]:
 
 
 MAX_JOBS_PER_FAN_OUT = 16
+FIRST_BATCH_SIZE = 25  # a small first job: the first messages go out while the big batches are being claimed
 MAX_BATCH_SIZE = 1000
 
 
@@ -100,7 +101,9 @@ def enqueue_deliveries(
     """
     if not delivery_ids:
         return
-    batches = _batches(sorted(delivery_ids), batch_size(len(delivery_ids)))
+    ordered = sorted(delivery_ids)
+    head = ordered[:FIRST_BATCH_SIZE] if delay is None else []
+    batches = ([head] if head else []) + _batches(ordered[len(head) :], batch_size(len(ordered)))
     try:
         queue = queue or get_queue()
         enqueue_many: Callable[[Any, list[tuple[Any, ...]]], None] | None = getattr(queue, "enqueue_many", None)
