@@ -367,6 +367,7 @@ class Senders:
     sms: SmsSender | None
     limiter: RateLimiter | None
     slots: asyncio.Semaphore
+    first_request_at: float | None = None  # time.perf_counter() of the job's first provider request
 
     async def close(self) -> None:
         if self.sms is not None:
@@ -380,6 +381,7 @@ async def _call_provider(item: Outgoing, senders: Senders) -> str:
     if item.channel is Channel.sms:
         assert item.sms_body is not None and senders.sms is not None and senders.limiter is not None
         await senders.limiter.wait_turn()
+        senders.first_request_at = senders.first_request_at or time.perf_counter()
         return await senders.sms.send_sms(
             to=item.to, body=item.sms_body, status_callback=status_callback_url(item.delivery_id), reference=reference
         )
@@ -404,7 +406,7 @@ async def deliver(item: Outgoing, senders: Senders, recorder: Recorder, keeper: 
     return outcome.retry
 
 
-async def _send_all(outgoing: Sequence[Outgoing]) -> list[Retry | None]:
+async def _send_all(outgoing: Sequence[Outgoing]) -> tuple[list[Retry | None], float | None]:
     settings = get_settings()
     needs_sms = any(item.channel is Channel.sms for item in outgoing)
     senders = Senders(
@@ -418,7 +420,8 @@ async def _send_all(outgoing: Sequence[Outgoing]) -> list[Retry | None]:
         recorder = Recorder(database_threads)
         keeper = ClaimKeeper([item.delivery_id for item in outgoing], database_threads)
         try:
-            return list(await asyncio.gather(*(deliver(item, senders, recorder, keeper) for item in outgoing)))
+            results = await asyncio.gather(*(deliver(item, senders, recorder, keeper) for item in outgoing))
+            return list(results), senders.first_request_at
         finally:
             await keeper.close()
             await recorder.close()
@@ -445,7 +448,8 @@ def send_batch(delivery_ids: list[int]) -> int:
     if not outgoing:
         return 0
     prepared = time.perf_counter()
-    retries = [result for result in asyncio.run(_send_all(outgoing)) if result is not None]
+    results, first_request_at = asyncio.run(_send_all(outgoing))
+    retries = [result for result in results if result is not None]
     if retries:
         _enqueue_retries(retries)
     log.info(
@@ -454,6 +458,7 @@ def send_batch(delivery_ids: list[int]) -> int:
             "claimed": len(outgoing),
             "retries": len(retries),
             "claim_ms": round((prepared - started) * 1000, 1),
+            "first_sms_ms": round((first_request_at - started) * 1000, 1) if first_request_at else None,
             "send_ms": round((time.perf_counter() - prepared) * 1000, 1),
         },
     )
