@@ -36,6 +36,7 @@ from alerting.channels import (
 from alerting.messages import MessageContent, render_email, render_sms
 from alerting.models import Alert, Channel, Delivery, DeliveryKind, DeliveryState, Recipient
 from alerting.ratelimit import RateLimiter, open_sms_rate_limiter
+from alerting.service import id_in
 from alerting.tokens import ack_url
 from alueturva.db import UTCDateTime, get_database, utcnow
 from alueturva.queue import JobQueue, get_queue
@@ -134,7 +135,7 @@ def claim(session: Session, *, delivery_ids: Sequence[int], now: datetime) -> li
     )
     statement = (
         update(Delivery)
-        .where(Delivery.id.in_(delivery_ids), Delivery.attempts < settings.delivery_max_attempts, due)
+        .where(id_in(session, Delivery.id, delivery_ids), Delivery.attempts < settings.delivery_max_attempts, due)
         .values(
             state=DeliveryState.sending,
             claimed_until=now + timedelta(seconds=settings.delivery_claim_lease_seconds),
