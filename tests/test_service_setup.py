@@ -168,3 +168,30 @@ def test_readme_documents_every_setting_and_command() -> None:
     commands = [c.name or c.callback.__name__ for c in app.registered_commands if c.callback]
     commands += [g.name for g in app.registered_groups if g.name]
     assert [c for c in commands if f"alueturva {c}" not in readme] == []
+
+
+def _documented_default(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def test_readme_settings_table_shows_the_real_defaults() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    rows = {
+        cells[1].strip("` ").removeprefix("ALUETURVA_"): cells[2].strip()
+        for line in readme.splitlines()
+        if line.startswith("| `ALUETURVA_") and len(cells := line.split("|")) > 3
+    }
+    wrong = {}
+    for name, field in Settings.model_fields.items():
+        if name == "secret_key":
+            continue
+        documented = rows[name.upper()].strip().strip("`")
+        if documented != _documented_default(field.default):
+            wrong[name] = (documented, field.default)
+    assert wrong == {}
