@@ -11,6 +11,7 @@ import logging
 from sqlalchemy import select
 
 from alueturva.db import get_database
+from alueturva.errors import Invalid
 from contacts.models import Group
 from situation.reactions import ReactionEvent
 
@@ -36,7 +37,7 @@ def _text(event: ReactionEvent, language: str) -> str:
 
 def alert_message_for(event: ReactionEvent) -> tuple[str, str]:
     """Title and message in Finnish and Swedish (Kokkola is bilingual), with the decision's reason."""
-    reason = event.reason if len(event.reason) <= REASON_LIMIT else event.reason[: REASON_LIMIT - 1] + "…"
+    reason = event.reason if len(event.reason) <= REASON_LIMIT else event.reason[: REASON_LIMIT - 3] + "..."
     title = f"Valmiustaso / Beredskapsnivå: {event.area_names.get('fi', event.area)}"
     message = f"{_text(event, 'fi')} {_text(event, 'sv')} Perustelu / Motivering: {reason}"
     return title, message
@@ -52,15 +53,17 @@ def alert_groups_on_decision(event: ReactionEvent) -> None:
     if not group_ids:
         raise LookupError(f"none of the groups {', '.join(event.groups)} exists")
     title, message = alert_message_for(event)
-    created = create_alert(
-        AlertCreate(
-            title=title,
-            message=message,
-            targets=Targets(groups=group_ids),
-            idempotency_key=event.idempotency_key,
-        ),
-        actor=event.decided_by,
+    request = AlertCreate(
+        title=title, message=message, targets=Targets(groups=group_ids), idempotency_key=event.idempotency_key
     )
+    try:
+        created = create_alert(request, actor=event.decided_by)
+    except Invalid as too_long:
+        if "segments" not in str(too_long.detail):
+            raise
+        # A long reason must not stop the alert: send it without the reason, which the picture shows anyway.
+        short = f"{_text(event, 'fi')} {_text(event, 'sv')}"
+        created = create_alert(request.model_copy(update={"message": short}), actor=event.decided_by)
     log.info(
         "readiness decision alerted groups",
         extra={"reaction_id": event.reaction_id, "alert_id": created.alert_id, "created": created.created},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -9,6 +10,7 @@ from alerting.models import Alert, Recipient
 from alueturva.auth.models import Role
 from alueturva.db import Database
 from alueturva.queue import InProcessQueue
+from alueturva.settings import get_settings
 from contacts.demo import load_demo_roster
 from contacts.models import Group, Membership
 from situation.flows import dispatch_reactions
@@ -48,3 +50,29 @@ def test_raising_kokkola_alerts_its_management_group_and_the_valmiusjohtoryhma(
     assert dispatch_reactions() == 0
     with database.session() as session:
         assert len(session.scalars(select(Alert)).all()) == 1
+
+
+def test_a_long_reason_in_another_script_still_alerts(
+    client: TestClient,
+    keys: dict[Role, str],
+    database: Database,
+    queue: InProcessQueue,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A reason in UCS-2 (here Cyrillic and emoji) makes the SMS too long; the alert goes out without it."""
+    monkeypatch.setenv("ALUETURVA_SMS_MAX_SEGMENTS", "3")
+    get_settings.cache_clear()
+    with database.session() as session:
+        load_demo_roster(session)
+    reason = "Тревога 🚨 " * 40
+    response = client.post(
+        "/api/v1/readiness/decisions",
+        json={"area": "perho", "level": "taysvalmius", "reason": reason[:500]},
+        headers=auth(keys[Role.operator]),
+    )
+    assert response.status_code in (200, 201), response.text
+    queue.join()
+    dispatch_reactions()
+    with database.session() as session:
+        alert = session.scalars(select(Alert)).one()
+        assert "täysvalmius" in alert.message and "Тревога" not in alert.message
