@@ -54,6 +54,18 @@ def service_env(
     return env
 
 
+def terminate(process: subprocess.Popen[bytes] | None, *, timeout: float = 10) -> None:
+    """Stop a child process politely, then firmly if it has not gone within ``timeout`` seconds."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class RedisServer:
     """A private ``redis-server`` on a free loopback port, without persistence (safe to FLUSHALL or kill)."""
 
@@ -123,13 +135,7 @@ class RedisServer:
         return self.start()
 
     def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        terminate(self._process)
         self._process = None
 
     def __enter__(self) -> RedisServer:

@@ -39,6 +39,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from tests.support.ports import free_port, wait_for_port
+from tests.support.processes import terminate
 
 API_VERSION = "2010-04-01"
 TWILIO_API_BASE = "https://api.twilio.com"
@@ -475,13 +476,7 @@ class FakeTwilioProcess:
         return self._process.pid
 
     def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        terminate(self._process)
         self._process = None
 
     def __enter__(self) -> FakeTwilioProcess:
