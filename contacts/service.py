@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -30,6 +30,31 @@ def _redact(changes: dict[str, list[Any]]) -> dict[str, Any]:
     """Audit details keep which personal fields changed, not their values (the log is read widely)."""
     personal = {"mobile", "email", "name"}
     return {field: ("changed" if field in personal else values) for field, values in changes.items()}
+
+
+def _update_audited(
+    session: Session,
+    *,
+    entity: object,
+    values: dict[str, Any],
+    actor: Principal,
+    action: str,
+    entity_type: str,
+    entity_id: int,
+    describe: Callable[[dict[str, list[Any]]], dict[str, Any]] = dict,
+) -> None:
+    """Apply ``values``; when anything changed, flush and audit ``describe(changes)`` in the same transaction."""
+    changes = apply_changes(entity, values)
+    if changes:
+        session.flush()
+        audit.record(
+            session,
+            actor=actor.actor,
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            details=describe(changes),
+        )
 
 
 # Organisations ---------------------------------------------------------------------------------------------------
@@ -87,17 +112,15 @@ def create_organisation(session: Session, *, values: dict[str, Any], actor: Prin
 def update_organisation(
     session: Session, *, organisation: Organisation, values: dict[str, Any], actor: Principal
 ) -> Organisation:
-    changes = apply_changes(organisation, values)
-    if changes:
-        session.flush()
-        audit.record(
-            session,
-            actor=actor.actor,
-            action="organisation.update",
-            entity_type="organisation",
-            entity_id=organisation.id,
-            details=changes,
-        )
+    _update_audited(
+        session,
+        entity=organisation,
+        values=values,
+        actor=actor,
+        action="organisation.update",
+        entity_type="organisation",
+        entity_id=organisation.id,
+    )
     return organisation
 
 
@@ -179,17 +202,16 @@ def update_person(session: Session, *, person: Person, values: dict[str, Any], a
         get_organisation(session, organisation_id=values["organisation_id"])
     if "mobile" in values:
         _ensure_mobile_free(session, mobile=values["mobile"], person_id=person.id)
-    changes = apply_changes(person, values)
-    if changes:
-        session.flush()
-        audit.record(
-            session,
-            actor=actor.actor,
-            action="person.update",
-            entity_type="person",
-            entity_id=person.id,
-            details=_redact(changes),
-        )
+    _update_audited(
+        session,
+        entity=person,
+        values=values,
+        actor=actor,
+        action="person.update",
+        entity_type="person",
+        entity_id=person.id,
+        describe=_redact,
+    )
     return person
 
 
@@ -253,17 +275,15 @@ def create_group(session: Session, *, values: dict[str, Any], actor: Principal) 
 
 
 def update_group(session: Session, *, group: Group, values: dict[str, Any], actor: Principal) -> Group:
-    changes = apply_changes(group, values)
-    if changes:
-        session.flush()
-        audit.record(
-            session,
-            actor=actor.actor,
-            action="group.update",
-            entity_type="group",
-            entity_id=group.id,
-            details=changes,
-        )
+    _update_audited(
+        session,
+        entity=group,
+        values=values,
+        actor=actor,
+        action="group.update",
+        entity_type="group",
+        entity_id=group.id,
+    )
     return group
 
 
@@ -344,17 +364,16 @@ def update_member(
         check_role(values["role_key"])
     if "deputy_of_id" in values:
         _check_deputy(group, deputy_of=values["deputy_of_id"], membership_id=membership.id)
-    changes = apply_changes(membership, values)
-    if changes:
-        session.flush()
-        audit.record(
-            session,
-            actor=actor.actor,
-            action="membership.update",
-            entity_type="group",
-            entity_id=group.id,
-            details={"membership_id": membership.id, **changes},
-        )
+    _update_audited(
+        session,
+        entity=membership,
+        values=values,
+        actor=actor,
+        action="membership.update",
+        entity_type="group",
+        entity_id=group.id,
+        describe=lambda changes: {"membership_id": membership.id, **changes},
+    )
     return membership
 
 
