@@ -10,13 +10,13 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from alerting.config import EscalationPolicy
 from alerting.dispatch import enqueue_deliveries
-from alerting.models import Alert, AlertStatus, Channel, DeliveryKind, EscalationTimer, Recipient, TimerKind
-from alerting.service import Contact, add_event, id_in, insert_deliveries, insert_recipients
+from alerting.models import Alert, AlertStatus, Channel, Delivery, DeliveryKind, EscalationTimer, Recipient, TimerKind
+from alerting.service import Contact, add_deliveries, add_event, id_in, insert_recipients
 from alueturva.db import get_database, utcnow
 from alueturva.queue import get_queue
 from contacts.models import Membership, Person
@@ -68,21 +68,25 @@ def _channels(alert: Alert, *, other_channel: bool) -> list[Channel]:
 
 def _resend(session: Session, alert: Alert, timer: EscalationTimer) -> list[int]:
     other_channel = bool(alert.escalation.get("other_channel", True))
-    silent = _silent(session, alert_id=alert.id)
-    contacts = _contacts(session, {recipient.person_id for recipient in silent})
-    items = [
-        (recipient.id, channel, address)
-        for recipient in silent
-        if (contact := contacts.get(recipient.person_id)) is not None
-        for channel in _channels(alert, other_channel=other_channel)
-        if (address := contact.address(channel))
-    ]
-    ids = insert_deliveries(session, alert_id=alert.id, items=items, kind=DeliveryKind.reminder, round_=timer.round)
+    ids = add_deliveries(
+        session,
+        alert_id=alert.id,
+        recipients=Recipient.acknowledged_at.is_(None),
+        channels=_channels(alert, other_channel=other_channel),
+        kind=DeliveryKind.reminder,
+        round_=timer.round,
+        now=utcnow(),
+    )
+    reminded = (
+        session.scalar(select(func.count(func.distinct(Delivery.recipient_id))).where(id_in(session, Delivery.id, ids)))
+        if ids
+        else 0
+    )
     add_event(
         session,
         alert_id=alert.id,
         kind="reminders_sent",
-        details={"round": timer.round, "recipients": len({item[0] for item in items}), "messages": len(ids)},
+        details={"round": timer.round, "recipients": reminded, "messages": len(ids)},
     )
     return ids
 
@@ -116,13 +120,19 @@ def _alert_deputies(session: Session, alert: Alert) -> list[int]:
         contacts=new_contacts,
         deputy_for={person_id: recipient_of_person[deputies[person_id]] for person_id in contacts},
     )
-    items = [
-        (recipient_ids[contact.person_id], Channel(name), address)
-        for contact in new_contacts
-        for name in alert.channels
-        if (address := contact.address(Channel(name)))
-    ]
-    ids = insert_deliveries(session, alert_id=alert.id, items=items, kind=DeliveryKind.alert, round_=0)
+    ids = (
+        add_deliveries(
+            session,
+            alert_id=alert.id,
+            recipients=id_in(session, Recipient.id, list(recipient_ids.values())),
+            channels=[Channel(name) for name in alert.channels],
+            kind=DeliveryKind.alert,
+            round_=0,
+            now=utcnow(),
+        )
+        if recipient_ids
+        else []
+    )
     add_event(
         session,
         alert_id=alert.id,

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import configure_mappers
 
@@ -95,11 +95,6 @@ def create_alert(request: AlertCreate, *, actor: str, now: datetime | None = Non
     )
     try:
         with get_database().session() as session:
-            contacts = service.resolve_targets(session, targets=request.targets)
-            if not contacts:
-                raise Invalid("the targets resolve to nobody: no active person matches them")
-            if Channel.sms in channels:
-                check_sms_length(content, (contact.language for contact in contacts if contact.mobile))
             alert = Alert(
                 title=request.title,
                 message=request.message,
@@ -118,15 +113,19 @@ def create_alert(request: AlertCreate, *, actor: str, now: datetime | None = Non
             )
             session.add(alert)
             session.flush()
-            recipient_ids = service.insert_recipients(session, alert_id=alert.id, contacts=contacts)
-            items = [
-                (recipient_ids[contact.person_id], channel, address)
-                for contact in contacts
-                for channel in channels
-                if (address := contact.address(channel))
-            ]
-            delivery_ids = service.insert_deliveries(
-                session, alert_id=alert.id, items=items, kind=DeliveryKind.alert, round_=0
+            recipients = service.add_targeted_recipients(session, alert_id=alert.id, targets=request.targets, now=now)
+            if not recipients:
+                raise Invalid("the targets resolve to nobody: no active person matches them")
+            if Channel.sms in channels:  # raising here rolls everything back: nothing is written or sent
+                check_sms_length(content, service.sms_languages(session, alert_id=alert.id))
+            delivery_ids = service.add_deliveries(
+                session,
+                alert_id=alert.id,
+                recipients=true(),
+                channels=channels,
+                kind=DeliveryKind.alert,
+                round_=0,
+                now=now,
             )
             schedule_timers(session, alert_id=alert.id, policy=policy, created_at=now, closes_at=alert.closes_at)
             audit.record(
@@ -137,7 +136,7 @@ def create_alert(request: AlertCreate, *, actor: str, now: datetime | None = Non
                 entity_id=alert.id,
                 details={
                     "exercise": request.exercise,
-                    "recipients": len(recipient_ids),
+                    "recipients": recipients,
                     "deliveries": len(delivery_ids),
                     "channels": alert.channels,
                     "targets": alert.targets,

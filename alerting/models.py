@@ -87,7 +87,8 @@ class Recipient(Base):
     __table_args__ = (UniqueConstraint("alert_id", "person_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    # looked up by alert through the unique (alert_id, person_id) index
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"))
     language: Mapped[str] = mapped_column(String(2))
@@ -116,7 +117,8 @@ class Delivery(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
-    recipient_id: Mapped[int] = mapped_column(ForeignKey("alert_recipients.id", ondelete="CASCADE"), index=True)
+    # looked up by recipient through the unique (recipient_id, channel, round) index
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("alert_recipients.id", ondelete="CASCADE"))
     channel: Mapped[Channel] = mapped_column(Enum(Channel, native_enum=False, length=10))
     kind: Mapped[DeliveryKind] = mapped_column(Enum(DeliveryKind, native_enum=False, length=20))
     round: Mapped[int] = mapped_column(Integer, default=0)

@@ -167,9 +167,20 @@ def set_queue(queue: JobQueue | None) -> None:
         _queue = queue
 
 
+REDIS_LOST_PAUSE_SECONDS = 2.0
+
+
 def run_worker(*, burst: bool = False) -> None:
-    """``alueturva worker``: an RQ worker on the configured queue (with RQ's scheduler for delayed jobs)."""
+    """``alueturva worker``: an RQ worker on the configured queue (with RQ's scheduler for delayed jobs).
+
+    RQ retries its own dequeueing while Redis is away, but a connection that breaks while it records a finished job
+    ends ``work()``; the worker then starts again here instead of exiting. The database holds every delivery, so
+    nothing depends on the record RQ could not write.
+    """
+    import time
+
     from redis import Redis
+    from redis.exceptions import ConnectionError as RedisConnectionError
     from rq import Queue, Worker
 
     from alueturva.settings import get_settings
@@ -177,6 +188,14 @@ def run_worker(*, burst: bool = False) -> None:
     settings = get_settings()
     if not settings.redis_url:
         raise RuntimeError("ALUETURVA_REDIS_URL is not set; the embedded default runs its worker inside `up`")
-    redis = Redis.from_url(settings.redis_url)
-    worker = Worker([Queue(settings.queue_name, connection=redis)], connection=redis)
-    worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
+    while True:
+        redis = Redis.from_url(settings.redis_url)
+        worker = Worker([Queue(settings.queue_name, connection=redis)], connection=redis)
+        try:
+            worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
+            return
+        except RedisConnectionError as exc:
+            log.warning("lost Redis while working; starting again", extra={"error": type(exc).__name__})
+            time.sleep(REDIS_LOST_PAUSE_SECONDS)
+        finally:
+            redis.close()
