@@ -94,7 +94,8 @@ def test_transient_provider_errors_are_retried_with_backoff_until_sent(
     twilio_settings: FakeTwilio, roster: Roster, queue: InProcessQueue, database: Database,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
-    _settings(monkeypatch, delivery_retry_base_seconds=0.05, delivery_max_attempts=20)
+    # retries back off from 50 ms to at most 0.4 s: a long run of failures must not outlast the wait below
+    _settings(monkeypatch, delivery_retry_base_seconds=0.05, delivery_retry_max_seconds=0.4, delivery_max_attempts=20)
     twilio_settings.fail_ratio = 0.5
     twilio_settings.fail_statuses = [429, 500, 503]
     alert_id = _send(roster, channels=["sms"])
