@@ -24,6 +24,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql import Subquery
 
 from alerting.models import (
     AckMethod,
@@ -283,16 +284,14 @@ def list_alerts(session: Session, *, limit: int, offset: int) -> tuple[Sequence[
     return rows, total
 
 
-def _recipient_rows(session: Session, *, alert_id: int) -> Sequence[Any]:
+def _per_recipient(alert_id: int) -> Subquery:
     """Per recipient: organisation, acknowledged, how many alert messages were sent, delivered, still open."""
     delivery = Delivery.__table__
     counted = delivery.c.kind != DeliveryKind.cancel.value
-    return session.execute(
+    return (
         select(
-            Recipient.id,
             Recipient.organisation_id,
             Recipient.acknowledged_at.is_not(None).label("acknowledged"),
-            func.count(delivery.c.id).filter(counted).label("total"),
             func.count(delivery.c.id).filter(counted, delivery.c.state.in_(SENT_STATES)).label("sent"),
             func.count(delivery.c.id)
             .filter(counted, delivery.c.state == DeliveryState.delivered.value)
@@ -303,29 +302,33 @@ def _recipient_rows(session: Session, *, alert_id: int) -> Sequence[Any]:
         .join(delivery, delivery.c.recipient_id == Recipient.id, isouter=True)
         .where(Recipient.alert_id == alert_id)
         .group_by(Recipient.id, Recipient.organisation_id, Recipient.acknowledged_at)
-    ).all()
+        .subquery()
+    )
 
 
-def _add_counts(counts: dict[str, int], row: Any) -> None:
-    counts["targeted"] += 1
-    counts["sent"] += row.sent > 0
-    counts["delivered"] += row.delivered > 0
-    counts["failed"] += row.sent == 0 and row.open == 0
-    counts["acknowledged"] += bool(row.acknowledged)
+COUNT_KEYS = ("targeted", "sent", "delivered", "failed", "acknowledged")
 
 
 def alert_counts(session: Session, *, alert_id: int) -> tuple[dict[str, int], list[dict[str, Any]]]:
-    """Recipient counts for the whole alert and per organisation.
+    """Recipient counts for the whole alert and per organisation, added up in the database (one row per
+    organisation comes back, however many recipients there are: ``alert watch`` asks every second).
 
     ``sent``: reached the provider at least once; ``delivered``: the provider confirmed at least one message;
     ``failed``: nothing could be sent (no address on the chosen channels, or every attempt failed).
     """
-    keys = ("targeted", "sent", "delivered", "failed", "acknowledged")
-    total = dict.fromkeys(keys, 0)
-    per_org: dict[int, dict[str, int]] = {}
-    for row in _recipient_rows(session, alert_id=alert_id):
-        _add_counts(total, row)
-        _add_counts(per_org.setdefault(row.organisation_id, dict.fromkeys(keys, 0)), row)
+    recipient = _per_recipient(alert_id)
+    rows = session.execute(
+        select(
+            recipient.c.organisation_id,
+            func.count().label("targeted"),
+            func.count().filter(recipient.c.sent > 0).label("sent"),
+            func.count().filter(recipient.c.delivered > 0).label("delivered"),
+            func.count().filter(recipient.c.sent == 0, recipient.c.open == 0).label("failed"),
+            func.count().filter(recipient.c.acknowledged).label("acknowledged"),
+        ).group_by(recipient.c.organisation_id)
+    ).all()
+    per_org = {row.organisation_id: {key: int(getattr(row, key)) for key in COUNT_KEYS} for row in rows}
+    total = {key: sum(counts[key] for counts in per_org.values()) for key in COUNT_KEYS}
     names = dict(
         session.execute(select(Organisation.id, Organisation.short_name).where(Organisation.id.in_(per_org))).all()
     )

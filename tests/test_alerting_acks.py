@@ -86,6 +86,30 @@ def test_status_callbacks_move_deliveries_forward_only(
     assert status["counts"]["delivered"] == 1
 
 
+def test_counts_add_up_per_recipient_and_per_organisation(
+    twilio_settings: FakeTwilio, client: TestClient, keys: dict[Role, str], roster: Roster, database: Database
+) -> None:
+    """SMS only: Aino's message delivered and acknowledged, Bertil's number refused by the provider, Cecilia
+    without a mobile number, the deputy's message sent."""
+    twilio_settings.invalid_numbers.add(roster.mobiles["bertil"])
+    alert_id = _send(database, roster, channels=["sms"])
+    aino = _sms_delivery(database, alert_id, roster.mobiles["aino"])
+    assert aino.provider_id
+    assert twilio_settings.send_status_callback(aino.provider_id, "delivered", http=client) == 204
+    recipient = _recipient(database, alert_id, roster.people["aino"])
+    flows.acknowledge_on_behalf(alert_id=alert_id, recipient_id=recipient.id, actor="test", response=None, note=None)
+
+    status = client.get(f"/api/v1/alerts/{alert_id}", headers=auth(keys[Role.viewer])).json()
+
+    assert status["counts"] == {"targeted": 4, "sent": 2, "delivered": 1, "failed": 2, "acknowledged": 1}
+    keys_ = ("targeted", "sent", "delivered", "failed", "acknowledged")
+    assert [(row["organisation"], *(row[key] for key in keys_)) for row in status["by_organisation"]] == [
+        ("Kannus", 2, 2, 1, 0, 1),
+        ("Kaustinen", 1, 0, 0, 1, 0),
+        ("Kokkola", 1, 0, 0, 1, 0),
+    ]
+
+
 def test_forged_status_callbacks_are_refused_and_change_nothing(
     twilio_settings: FakeTwilio, client: TestClient, roster: Roster, database: Database
 ) -> None:
