@@ -210,24 +210,27 @@ def test_the_sms_rate_limit_spaces_sends_in_this_process(
     assert times[-1] - times[1] >= 10 / 20 - 0.02
 
 
+async def _take_turns(redis_url: str, key: str, rate: float, stamps: list[float], senders: int = 16) -> None:
+    """``senders`` senders of one limiter ask for their turn at once; each notes when it got it."""
+    limiter = RedisRateLimiter(redis_url, key, rate)
+
+    async def one() -> None:
+        await limiter.wait_turn()
+        stamps.append(time.monotonic())  # list.append is atomic: threads may share the list
+
+    try:
+        await asyncio.gather(*(one() for _ in range(senders)))
+    finally:
+        await limiter.close()
+
+
 def test_the_redis_rate_limit_holds_across_limiters_together(redis_server: RedisServer) -> None:
     """Three threads, each with its own event loop and Redis connection (like three workers), share one rate."""
     stamps: list[float] = []
-    lock = threading.Lock()
-
-    async def take() -> None:
-        limiter = RedisRateLimiter(redis_server.url, "test:sms-rate", 40.0)
-        try:
-            await asyncio.gather(*(one(limiter) for _ in range(16)))
-        finally:
-            await limiter.close()
-
-    async def one(limiter: RedisRateLimiter) -> None:
-        await limiter.wait_turn()
-        with lock:
-            stamps.append(time.monotonic())
-
-    threads = [threading.Thread(target=asyncio.run, args=(take(),)) for _ in range(3)]
+    threads = [
+        threading.Thread(target=asyncio.run, args=(_take_turns(redis_server.url, "test:sms-rate", 40.0, stamps),))
+        for _ in range(3)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -245,19 +248,7 @@ def test_senders_waiting_together_reserve_their_slots_in_one_round_trip(redis_se
     admin = Redis.from_url(redis_server.url)
     admin.config_resetstat()
     stamps: list[float] = []
-
-    async def take() -> None:
-        limiter = RedisRateLimiter(redis_server.url, "test:sms-rate-grouped", 50.0)
-        try:
-            await asyncio.gather(*(one(limiter) for _ in range(16)))
-        finally:
-            await limiter.close()
-
-    async def one(limiter: RedisRateLimiter) -> None:
-        await limiter.wait_turn()
-        stamps.append(time.monotonic())
-
-    asyncio.run(take())
+    asyncio.run(_take_turns(redis_server.url, "test:sms-rate-grouped", 50.0, stamps))
     calls = sum(
         int(stats["calls"])
         for name, stats in admin.info("commandstats").items()
