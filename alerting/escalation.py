@@ -77,10 +77,8 @@ def _resend(session: Session, alert: Alert, timer: EscalationTimer) -> list[int]
         round_=timer.round,
         now=utcnow(),
     )
-    reminded = (
-        session.scalar(select(func.count(func.distinct(Delivery.recipient_id))).where(id_in(session, Delivery.id, ids)))
-        if ids
-        else 0
+    reminded = session.scalar(
+        select(func.count(func.distinct(Delivery.recipient_id))).where(id_in(session, Delivery.id, ids))
     )
     add_event(
         session,
@@ -120,18 +118,14 @@ def _alert_deputies(session: Session, alert: Alert) -> list[int]:
         contacts=new_contacts,
         deputy_for={person_id: recipient_of_person[deputies[person_id]] for person_id in contacts},
     )
-    ids = (
-        add_deliveries(
-            session,
-            alert_id=alert.id,
-            recipients=id_in(session, Recipient.id, list(recipient_ids.values())),
-            channels=[Channel(name) for name in alert.channels],
-            kind=DeliveryKind.alert,
-            round_=0,
-            now=utcnow(),
-        )
-        if recipient_ids
-        else []
+    ids = add_deliveries(
+        session,
+        alert_id=alert.id,
+        recipients=id_in(session, Recipient.id, list(recipient_ids.values())),
+        channels=[Channel(name) for name in alert.channels],
+        kind=DeliveryKind.alert,
+        round_=0,
+        now=utcnow(),
     )
     add_event(
         session,

@@ -95,6 +95,16 @@ def test_silent_recipients_are_reminded_on_both_channels_until_they_acknowledge(
     assert second == {(bertil, "sms"), (bertil, "email")}
     assert len([d for d in _deliveries(database, alert_id) if d[2] == "reminder"]) == 6
     assert {state for *_, state in _deliveries(database, alert_id)} == {"sent"}
+    with database.session() as session:
+        events = session.scalars(
+            select(AlertEvent)
+            .where(AlertEvent.alert_id == alert_id, AlertEvent.kind == "reminders_sent")
+            .order_by(AlertEvent.id)
+        ).all()
+    assert [event.details for event in events] == [
+        {"round": 1, "recipients": 2, "messages": 4},
+        {"round": 2, "recipients": 1, "messages": 2},
+    ]
 
 
 def test_deputies_of_silent_people_are_alerted(roster: Roster, database: Database, queue: InProcessQueue) -> None:
