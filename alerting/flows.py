@@ -56,7 +56,8 @@ def _policy(request: AlertCreate) -> tuple[EscalationPolicy, float]:
 
 
 def check_sms_length(content: MessageContent, languages: Iterable[str]) -> None:
-    """Refuse, before anything is written or sent, a message whose SMS would exceed the segment limit."""
+    """Refuse a message whose SMS would exceed the segment limit. Called inside the alert's transaction: raising
+    rolls it back, so nothing is committed or sent."""
     limit = get_settings().sms_max_segments
     for language in sorted(set(languages)):
         for kind in ("alert", "reminder"):
