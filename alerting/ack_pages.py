@@ -11,13 +11,14 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from alerting import service
+from alerting import acknowledgements, service
 from alerting.messages import environment
 from alerting.models import AckMethod, AlertStatus, Recipient
-from alerting.texts import EXERCISE_WORD, LANGUAGE_LABELS, LANGUAGES, texts
+from alerting.texts import EXERCISE_WORD, texts
 from alerting.tokens import TokenExpired, TokenInvalid, read_ack_token
 from alueturva.db import get_database
 from alueturva.errors import NotFound
+from alueturva.i18n import LANGUAGE_LABELS, LANGUAGES
 from alueturva.settings import get_settings
 
 router = APIRouter(tags=["acknowledgement pages"], include_in_schema=False)
@@ -139,7 +140,7 @@ def acknowledge(token: str, lang: str | None, response: str) -> tuple[int, str, 
             if not response.strip().isdigit() or not 1 <= int(response) <= len(options):
                 return 422, language, _state(recipient, language, None), "bad_response"
             choice = int(response)
-        outcome = service.acknowledge(
+        outcome = acknowledgements.acknowledge(
             session,
             recipient=recipient,
             method=AckMethod.link,

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from lxml import etree
 
 from alerting.models import Alert, AlertStatus
 from alerting.texts import EXERCISE_WORD
+from alueturva.cap import CAP_NAMESPACE, cap_time
 from alueturva.settings import get_settings
+from contacts.areas import area_names, region_names
 
-CAP_NAMESPACE = "urn:oasis:names:tc:emergency:cap:1.2"
 CAP_LANGUAGES = {"fi": "fi-FI", "sv": "sv-FI", "en": "en-GB"}
-REGION = {"fi": "Keski-Pohjanmaa", "sv": "Mellersta Österbotten", "en": "Central Ostrobothnia"}
-AREA_NAMES = {
-    "Kokkola": {"fi": "Kokkola", "sv": "Karleby", "en": "Kokkola"},
-    "Perhonjokilaakso": {"fi": "Perhonjokilaakso", "sv": "Perho ådal", "en": "Perhonjoki valley"},
-    "Lestijokilaakso": {"fi": "Lestijokilaakso", "sv": "Lestijoki ådal", "en": "Lestijoki valley"},
-}
 EVENT = {"fi": "Viranomaishälytys", "sv": "Myndighetslarm", "en": "Authority alert"}
 SENDER_NAME = {
     "fi": "Keski-Pohjanmaan Alueturva",
@@ -29,11 +22,6 @@ INSTRUCTION = {
     "sv": "Kvittera genom att svara OK {code} på textmeddelandet eller via länken i e-posten.",
     "en": "Acknowledge by replying OK {code} to the text message or through the link in the email.",
 }
-
-
-def cap_time(moment: datetime) -> str:
-    """CAP's date format: seconds, and UTC written as ``-00:00`` (never ``Z``)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") + "-00:00"
 
 
 def _sub(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
@@ -73,7 +61,8 @@ def _info(root: etree._Element, alert: Alert, language: str, areas: list[str]) -
         _sub(parameter, "valueName", f"responseOption{number}")
         _sub(parameter, "value", option)
     area = _sub(info, "area")
-    names = [AREA_NAMES[name][language] for name in areas if name in AREA_NAMES] or [REGION[language]]
+    known = area_names()
+    names = [known[name][language] for name in areas if name in known] or [region_names()[language]]
     _sub(area, "areaDesc", ", ".join(names))
 
 

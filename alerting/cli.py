@@ -18,6 +18,7 @@ from alueturva.db import get_database
 from alueturva.errors import Invalid
 from alueturva.queue import InProcessQueue, get_queue
 from contacts import service as contacts
+from contacts.areas import AREAS
 
 alert_app = typer.Typer(help="Alerts: send, show and watch acknowledgements.", no_args_is_help=True)
 console = Console()
@@ -72,9 +73,7 @@ def send(
     organisation: Annotated[
         list[str] | None, typer.Option("--organisation", help="Organisation id, key, name or business id")
     ] = None,
-    area: Annotated[
-        list[str] | None, typer.Option("--area", help="Kokkola, Perhonjokilaakso or Lestijokilaakso")
-    ] = None,
+    area: Annotated[list[str] | None, typer.Option("--area", help=", ".join(AREAS) + " (repeatable)")] = None,
     person: Annotated[list[int] | None, typer.Option("--person", help="Person id (repeatable)")] = None,
     channel: Annotated[
         list[str] | None, typer.Option("--channel", help="sms or email (repeatable; default from config)")

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from alerting.config import EscalationPolicy
 from alerting.dispatch import enqueue_deliveries
 from alerting.models import Alert, AlertStatus, Channel, Delivery, DeliveryKind, EscalationTimer, Recipient, TimerKind
-from alerting.service import Contact, add_deliveries, add_event, id_in, insert_recipients
-from alueturva.db import get_database, utcnow
+from alerting.service import Contact, add_deliveries, add_event, insert_recipients
+from alueturva.db import get_database, id_in, utcnow
 from alueturva.queue import get_queue
 from contacts.models import Membership, Person
 

@@ -11,7 +11,7 @@ from sqlalchemy import select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import configure_mappers
 
-from alerting import service
+from alerting import acknowledgements, counts, service, targets
 from alerting.config import EscalationPolicy, alerting_config
 from alerting.dispatch import enqueue_deliveries, prime_send_path
 from alerting.escalation import schedule_timers
@@ -31,6 +31,7 @@ from alerting.segments import count_segments
 from alueturva.audit import service as audit
 from alueturva.db import get_database, utcnow
 from alueturva.errors import Conflict, Invalid
+from alueturva.i18n import LANGUAGES
 from alueturva.settings import get_settings
 
 
@@ -114,11 +115,11 @@ def create_alert(request: AlertCreate, *, actor: str, now: datetime | None = Non
             )
             session.add(alert)
             session.flush()
-            recipients = service.add_targeted_recipients(session, alert_id=alert.id, targets=request.targets, now=now)
+            recipients = targets.add_targeted_recipients(session, alert_id=alert.id, targets=request.targets, now=now)
             if not recipients:
                 raise Invalid("the targets resolve to nobody: no active person matches them")
             if Channel.sms in channels:  # raising here rolls everything back: nothing is written or sent
-                check_sms_length(content, service.sms_languages(session, alert_id=alert.id))
+                check_sms_length(content, targets.sms_languages(session, alert_id=alert.id))
             delivery_ids = service.add_deliveries(
                 session,
                 alert_id=alert.id,
@@ -206,11 +207,11 @@ def cancel_alert(*, alert_id: int, actor: str, now: datetime | None = None) -> i
 
 def acknowledge_on_behalf(
     *, alert_id: int, recipient_id: int, actor: str, response: int | None, note: str | None
-) -> service.AckOutcome:
+) -> acknowledgements.AckOutcome:
     """An operator records that someone acknowledged another way (they phoned in)."""
     with get_database().session() as session:
         recipient = service.get_recipient(session, alert_id=alert_id, recipient_id=recipient_id)
-        return service.acknowledge(
+        return acknowledgements.acknowledge(
             session,
             recipient=recipient,
             method=AckMethod.operator,
@@ -224,7 +225,7 @@ def alert_status(alert_id: int) -> AlertRead:
     """Status, counts (whole alert and per organisation), delivery states and events of one alert."""
     with get_database().session() as session:
         alert = service.get_alert(session, alert_id=alert_id)
-        counts, by_org = service.alert_counts(session, alert_id=alert_id)
+        totals, by_org = counts.alert_counts(session, alert_id=alert_id)
         return AlertRead(
             id=alert.id,
             title=alert.title,
@@ -240,8 +241,8 @@ def alert_status(alert_id: int) -> AlertRead:
             escalation=alert.escalation,
             closed_at=alert.closed_at,
             cancelled_at=alert.cancelled_at,
-            counts=Counts(**counts),
-            deliveries=service.delivery_state_counts(session, alert_id=alert_id),
+            counts=Counts(**totals),
+            deliveries=counts.delivery_state_counts(session, alert_id=alert_id),
             by_organisation=[OrganisationCounts(**row) for row in by_org],
             events=[
                 AlertEventRead(at=event.at, kind=event.kind, details=event.details)
@@ -260,7 +261,7 @@ def warm_up() -> None:
 
     alerting_config()
     sample = MessageContent(title="t", message="m", exercise=True, code="1000", options=("a", "b"))
-    for language in ("fi", "sv", "en"):
+    for language in LANGUAGES:
         render_sms(sample, kind="alert", language=language)
     environment().get_template("email.html.j2")
     preload()

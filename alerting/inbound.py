@@ -1,4 +1,4 @@
-"""What Twilio tells us: delivery status callbacks and SMS replies (acknowledgements and poll answers)."""
+"""What the SMS provider tells us: delivery status reports and SMS replies (acknowledgements and poll answers)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from sqlalchemy import Table, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from alerting import service
+from alerting.acknowledgements import record_acknowledgement
+from alerting.channels import InboundSms, StatusReport
 from alerting.config import alerting_config
 from alerting.models import AckMethod, Alert, AlertStatus, Channel, Delivery, DeliveryState, InboundMessage, Recipient
 from alerting.replies import Reply, parse_reply
@@ -25,19 +26,6 @@ from contacts.models import Person
 
 log = logging.getLogger(__name__)
 
-# Twilio's message statuses mapped onto ours; statuses not listed (receiving, received, ...) change nothing.
-TWILIO_STATUSES = {
-    "accepted": DeliveryState.queued,
-    "scheduled": DeliveryState.queued,
-    "queued": DeliveryState.queued,
-    "sending": DeliveryState.sending,
-    "sent": DeliveryState.sent,
-    "delivered": DeliveryState.delivered,
-    "read": DeliveryState.delivered,
-    "undelivered": DeliveryState.undelivered,
-    "failed": DeliveryState.failed,
-    "canceled": DeliveryState.failed,
-}
 _PROGRESS = [DeliveryState.queued, DeliveryState.sending, DeliveryState.sent, DeliveryState.delivered]
 
 LATE_REPLY_WINDOW = timedelta(hours=24)
@@ -50,37 +38,40 @@ def states_before(state: DeliveryState) -> list[DeliveryState]:
     return _PROGRESS[: _PROGRESS.index(state)]
 
 
-def apply_status_callback(
-    *, delivery_id: int | None, message_sid: str, status: str, error_code: str | None, now: datetime | None = None
-) -> bool:
-    """Move the delivery forward if the callback is news; duplicates and late arrivals change nothing."""
-    state = TWILIO_STATUSES.get(status.strip().lower())
-    if state is None or not message_sid:
-        return False
-    now = now or utcnow()
+def _columns_for(report: StatusReport, now: datetime) -> dict[str, object]:
+    """The delivery columns a report sets: its state and what goes with it."""
+    state = report.state
     values: dict[str, object] = {"state": state}
     if state is DeliveryState.delivered:
         values["delivered_at"] = now
     if state in (DeliveryState.undelivered, DeliveryState.failed):
+        code = report.error_code
         values.update(
             failed_at=now,
             claimed_until=None,
             next_attempt_at=None,
-            error_code=(error_code or status)[:40],
-            error_message=f"the provider reported the message {status}"
-            + (f" (error {error_code})" if error_code else ""),
+            error_code=(code or report.provider_status)[:40],
+            error_message=f"the provider reported the message {report.provider_status}"
+            + (f" (error {code})" if code else ""),
         )
     if state in (DeliveryState.sent, DeliveryState.delivered):
         values.update(claimed_until=None, next_attempt_at=None)
-    target = Delivery.id == delivery_id if delivery_id is not None else Delivery.provider_id == message_sid
+    return values
+
+
+def apply_status_report(*, report: StatusReport, now: datetime | None = None) -> bool:
+    """Move the delivery forward if the report is news; duplicates and late arrivals change nothing."""
+    values = _columns_for(report, now or utcnow())
+    sid = report.provider_id
+    target = Delivery.id == report.delivery_id if report.delivery_id is not None else Delivery.provider_id == sid
     with get_database().session() as session:
         result = session.execute(
             update(Delivery)
             .where(
                 target,
                 Delivery.channel == Channel.sms,
-                or_(Delivery.provider_id.is_(None), Delivery.provider_id == message_sid),
-                Delivery.state.in_(states_before(state)),
+                or_(Delivery.provider_id.is_(None), Delivery.provider_id == sid),
+                Delivery.state.in_(states_before(report.state)),
             )
             .values(**values),
             execution_options={"synchronize_session": False},
@@ -200,7 +191,7 @@ def _answer(
     if reply.option is not None and not 1 <= reply.option <= len(chosen.options):
         options = ", ".join(f"{n} {o}" for n, o in enumerate(chosen.options, 1)) or "OK"
         return "bad_option", t["reply_bad_option"].format(answer=reply.option, options=options), chosen.recipient_id
-    outcome = service.record_acknowledgement(
+    outcome = record_acknowledgement(
         session,
         alert_id=chosen.alert_id,
         recipient_id=chosen.recipient_id,
@@ -226,13 +217,13 @@ def _keywords() -> frozenset[str]:
     return frozenset(word.casefold() for word in alerting_config().reply_keywords)
 
 
-def handle_inbound_sms(*, message_sid: str, sender: str, body: str, now: datetime | None = None) -> InboundOutcome:
+def handle_inbound_sms(*, message: InboundSms, now: datetime | None = None) -> InboundOutcome:
     """Record an inbound SMS and act on it. A message id seen before is a replay: ``Conflict``, nothing recorded
     (the unique message id decides, also between simultaneous deliveries of the same webhook)."""
     now = now or utcnow()
-    body = body.replace("\x00", "")  # PostgreSQL text cannot hold NUL
+    body = message.body.replace("\x00", "")  # PostgreSQL text cannot hold NUL
     reply = parse_reply(body, keywords=_keywords())
-    number = _normalised(sender)
+    number = _normalised(message.sender)
     try:
         with get_database().session() as session:
             found = _sender_and_alerts(session, number) if number else None
@@ -246,7 +237,7 @@ def handle_inbound_sms(*, message_sid: str, sender: str, body: str, now: datetim
             session.connection().execute(
                 _RECORD_INBOUND,
                 {
-                    "provider_id": message_sid[:100],
+                    "provider_id": message.provider_id[:100],
                     "received_at": now,
                     "person_id": person_id,
                     "recipient_id": recipient_id,

@@ -9,8 +9,9 @@ from functools import lru_cache
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from alerting.texts import LANGUAGES, texts
+from alerting.texts import texts
 from alueturva.config import config_path
+from alueturva.i18n import LANGUAGES
 from alueturva.settings import get_settings
 
 

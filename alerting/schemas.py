@@ -8,9 +8,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from alueturva.api_types import ApiInput, IdField
+from contacts.areas import AreaKey
 from contacts.validation import normalise_email
 
-AreaName = Literal["Kokkola", "Perhonjokilaakso", "Lestijokilaakso"]
 ChannelName = Literal["sms", "email"]
 
 
@@ -22,7 +22,7 @@ class Targets(_Input):
     groups: list[IdField] = Field([], max_length=1000)
     roles: list[str] = Field([], max_length=200)
     organisations: list[IdField] = Field([], max_length=1000)
-    areas: list[AreaName] = Field([], max_length=3)
+    areas: list[AreaKey] = Field([], max_length=3)
     people: list[IdField] = Field([], max_length=50_000)
 
     @field_validator("roles")

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-LANGUAGES = ("fi", "sv", "en")
-LANGUAGE_LABELS = (("fi", "Suomeksi"), ("sv", "På svenska"), ("en", "In English"))
-
 EXERCISE_WORD = {"fi": "HARJOITUS", "sv": "ÖVNING", "en": "EXERCISE"}
 
 TEXTS: dict[str, dict[str, str]] = {

@@ -1,5 +1,6 @@
-"""Twilio webhooks: delivery status callbacks and inbound SMS. Every request must carry a valid
-``X-Twilio-Signature`` computed over ``PUBLIC_BASE_URL`` + path (+ query); otherwise 403 and nothing is recorded."""
+"""SMS provider webhooks: delivery status callbacks and inbound SMS, at ``/webhooks/{provider}/status`` and
+``/webhooks/{provider}/sms``. The provider (``alerting.channels``) checks that the request is its own, signed over
+``PUBLIC_BASE_URL`` + path (+ query), and reads its fields; otherwise 403 and nothing is recorded."""
 
 from __future__ import annotations
 
@@ -12,17 +13,13 @@ import anyio
 from fastapi import APIRouter, HTTPException, Request, Response, status
 
 from alerting import inbound
-from alerting.channels import twilio_signature_is_valid, twiml_reply
+from alerting.channels import SmsWebhooks, WebhookRefused, sms_webhooks
 from alerting.texts import texts
 from alueturva.errors import Conflict
 from alueturva.settings import get_settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-router = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
-
-TWIML = "application/xml"
 
 # Webhooks arrive in bursts (everyone answers at once). A few database transactions at a time, each on a pooled
 # connection, get through a burst faster than one thread and one new connection per waiting request.
@@ -43,67 +40,64 @@ async def in_database_slot(func: Callable[..., T], **kwargs: object) -> T:
 
 
 def public_url(request: Request) -> str:
-    """The URL Twilio signed: our public base URL, never the Host header the request claims."""
+    """The URL the provider signed: our public base URL, never the Host header the request claims."""
     url = get_settings().public_base_url.rstrip("/") + request.url.path
     return f"{url}?{request.url.query}" if request.url.query else url
 
 
-async def signed_form(request: Request) -> dict[str, str]:
+def _refused(exc: WebhookRefused, request: Request) -> HTTPException:
+    if exc.status_code == status.HTTP_403_FORBIDDEN:
+        log.warning("webhook refused: not the provider's", extra={"path": request.url.path})
+    return HTTPException(exc.status_code, detail=exc.detail)
+
+
+async def _verified_form(provider: SmsWebhooks, request: Request) -> dict[str, str]:
     form = await request.form()
     params = {key: value for key, value in form.multi_items() if isinstance(value, str)}
-    signature = request.headers.get("X-Twilio-Signature", "")
-    if not twilio_signature_is_valid(url=public_url(request), params=params, signature=signature):
-        log.warning("webhook refused: bad signature", extra={"path": request.url.path})
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="missing or invalid X-Twilio-Signature")
+    try:
+        provider.verify(url=public_url(request), params=params, headers=request.headers)
+    except WebhookRefused as exc:
+        raise _refused(exc, request) from exc
     return params
 
 
-def _delivery_id(request: Request) -> int | None:
-    raw = request.query_params.get("delivery")
-    if raw is None:
-        return None
-    if not raw.isdigit() or len(raw) > 18:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="'delivery' must be a delivery id")
-    return int(raw)
+def provider_router(provider: SmsWebhooks) -> APIRouter:
+    router = APIRouter(prefix=f"/webhooks/{provider.name}", tags=["webhooks"])
+
+    @router.post("/status", status_code=status.HTTP_204_NO_CONTENT)
+    async def status_callback(request: Request) -> Response:
+        """A delivery status report: applied only if it moves the delivery forward."""
+        params = await _verified_form(provider, request)
+        try:
+            report = provider.status_report(params, query=request.query_params)
+        except WebhookRefused as exc:
+            raise _refused(exc, request) from exc
+        if report is not None:
+            await in_database_slot(inbound.apply_status_report, report=report)
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    @router.post("/sms")
+    async def inbound_sms(request: Request) -> Response:
+        """An SMS reply: an acknowledgement, a poll answer or something else; answered in the provider's reply
+        format, never an error (except a refused request, or a replayed message id: 409 and nothing recorded)."""
+        params = await _verified_form(provider, request)
+        try:
+            message = provider.inbound_sms(params)
+        except WebhookRefused as exc:
+            raise _refused(exc, request) from exc
+        try:
+            result = await in_database_slot(inbound.handle_inbound_sms, message=message)
+            reply = result.reply
+        except Conflict:
+            raise
+        except Exception as exc:
+            log.exception("inbound sms not processed", extra={"error": type(exc).__name__})
+            reply = texts(get_settings().default_language)["reply_error"]
+        content, media_type = provider.reply(reply)
+        return Response(content=content, media_type=media_type)
+
+    return router
 
 
-@router.post("/status", status_code=status.HTTP_204_NO_CONTENT)
-async def status_callback(request: Request) -> Response:
-    """A delivery status report: applied only if it moves the delivery forward."""
-    params = await signed_form(request)
-    delivery_id = _delivery_id(request)
-    message_sid, message_status = params.get("MessageSid", ""), params.get("MessageStatus", "")
-    if not message_sid or not message_status:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="MessageSid and MessageStatus are required")
-    await in_database_slot(
-        inbound.apply_status_callback,
-        delivery_id=delivery_id,
-        message_sid=message_sid,
-        status=message_status,
-        error_code=params.get("ErrorCode") or None,
-    )
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-@router.post("/sms")
-async def inbound_sms(request: Request) -> Response:
-    """An SMS reply: an acknowledgement, a poll answer or something else; answered with TwiML, never an error
-    (except a refused signature, or a replayed message id: 409 and nothing recorded)."""
-    params = await signed_form(request)
-    message_sid = params.get("MessageSid", "")
-    if not message_sid:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="MessageSid is required")
-    try:
-        result = await in_database_slot(
-            inbound.handle_inbound_sms,
-            message_sid=message_sid,
-            sender=params.get("From", ""),
-            body=params.get("Body", ""),
-        )
-        reply = result.reply
-    except Conflict:
-        raise
-    except Exception as exc:
-        log.exception("inbound sms not processed", extra={"error": type(exc).__name__})
-        reply = texts(get_settings().default_language)["reply_error"]
-    return Response(content=twiml_reply(reply), media_type=TWIML)
+def routers() -> list[APIRouter]:
+    return [provider_router(provider) for provider in sms_webhooks()]

@@ -1,3 +1,3 @@
-from alueturva.cli import main
+from alueturva.app.cli import main
 
 main()

@@ -26,9 +26,16 @@ class JobQueue(Protocol):
     def enqueue(self, func: Job, *args: Any, job_id: str | None = None, delay: timedelta | None = None) -> None:
         """Run ``func(*args)`` on a worker, after ``delay`` if given. A job id already queued is not queued again."""
 
+    def enqueue_many(self, func: Job, args_list: list[tuple[Any, ...]]) -> None:
+        """Run ``func(*args)`` for each ``args`` now; queued together (one round trip where the queue allows)."""
+
     def ping(self) -> bool: ...
 
     def close(self) -> None: ...
+
+
+# RQ keeps a finished job's record briefly and a failed one for a day (for `rq info` and post-mortems).
+_RQ_JOB_OPTIONS: dict[str, Any] = {"result_ttl": 60, "failure_ttl": 24 * 3600}
 
 
 class RQQueue:
@@ -40,7 +47,7 @@ class RQQueue:
         self.queue = Queue(name, connection=self.redis)
 
     def enqueue(self, func: Job, *args: Any, job_id: str | None = None, delay: timedelta | None = None) -> None:
-        options: dict[str, Any] = {"job_id": job_id, "result_ttl": 60, "failure_ttl": 24 * 3600}
+        options: dict[str, Any] = {"job_id": job_id, **_RQ_JOB_OPTIONS}
         if delay is not None and delay > timedelta(0):
             self.queue.enqueue_in(delay, func, *args, **options)
         else:
@@ -50,9 +57,7 @@ class RQQueue:
         """Queue many jobs in one round trip (a fan-out of thousands)."""
         from rq import Queue
 
-        self.queue.enqueue_many(
-            [Queue.prepare_data(func, args=args, result_ttl=60, failure_ttl=24 * 3600) for args in args_list]
-        )
+        self.queue.enqueue_many([Queue.prepare_data(func, args=args, **_RQ_JOB_OPTIONS) for args in args_list])
 
     def ping(self) -> bool:
         try:

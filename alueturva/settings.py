@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-Language = Literal["fi", "sv", "en"]
+from alueturva.i18n import Language
 
 
 class Settings(BaseSettings):

@@ -187,10 +187,10 @@ def report(label: str, times: list[float], target: float | None = None) -> None:
 def run(admin_url: str) -> None:
     from fastapi.testclient import TestClient
 
+    from alueturva.app.wiring import prepare_database
     from alueturva.auth.models import Role
     from alueturva.auth.service import SYSTEM, create_api_key
     from alueturva.db import Database, get_database, set_database, utcnow
-    from alueturva.migrate import prepare_database
     from alueturva.queue import InProcessQueue, set_queue
     from alueturva.settings import get_settings
     from situation.config import set_readiness_config
@@ -229,7 +229,7 @@ def run(admin_url: str) -> None:
         with get_database().session() as session:
             _, key = create_api_key(session, name="bench", role=Role.reporter, created_by=SYSTEM)
             _, viewer_key = create_api_key(session, name="bench viewer", role=Role.viewer, created_by=SYSTEM)
-        from alueturva.app import create_app
+        from alueturva.app.http import create_app
 
         headers = {"Authorization": f"Bearer {key}"}
         with TestClient(create_app()) as client:

@@ -32,7 +32,7 @@ def mobile_number(n: int) -> str:
 @contextmanager
 def bench_database() -> Iterator[str]:
     """A migrated, seeded PostgreSQL database of its own; dropped afterwards."""
-    from alueturva.migrate import prepare_database
+    from alueturva.app.wiring import prepare_database
 
     name = f"alueturva_bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Body, Query, Response, status
 from alueturva.api_types import MAX_ID, PathId, SafeQueryText
 from alueturva.auth.dependencies import Admin, DbSession, Viewer
 from alueturva.errors import API_ERRORS
-from contacts import catalogue, compliance, roster, service
+from alueturva.i18n import Language
+from contacts import catalogue, compliance, roster, roster_csv, service
 from contacts.models import Group
 from contacts.schemas import (
     ComplianceRead,
@@ -40,7 +41,7 @@ router = APIRouter(prefix="/api/v1", tags=["contacts"], responses=API_ERRORS)
 CSV_BODY = Body(
     media_type="text/csv",
     description="Roster CSV (UTF-8, `;` or `,`)",
-    openapi_examples={"roster": {"value": ";".join(roster.COLUMNS)}},
+    openapi_examples={"roster": {"value": ";".join(roster_csv.COLUMNS)}},
 )
 
 # Organisations ---------------------------------------------------------------------------------------------------
@@ -269,7 +270,7 @@ def roster_compliance(
     session: DbSession,
     _: Viewer,
     format: Annotated[Literal["json", "text"], Query(description="json for programs, text for people")] = "json",
-    language: Annotated[Literal["fi", "sv", "en"], Query()] = "fi",
+    language: Annotated[Language, Query()] = "fi",
 ) -> ComplianceRead | Response:
     report = compliance.check_compliance(session)
     if format == "text":

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from alueturva.config import config_path, load_yaml
+from alueturva.i18n import Language
+from contacts.areas import AREAS, AreaKey
 from contacts.models import OrganisationKind
 
 
@@ -38,9 +40,9 @@ class OrganisationSpec(BaseModel):
     name_en: str
     business_id: str | None = None
     kind: OrganisationKind
-    area: Literal["Kokkola", "Perhonjokilaakso", "Lestijokilaakso"] | None = None
+    area: AreaKey | None = None
     population: int | None = Field(None, ge=0)
-    languages: list[Literal["fi", "sv", "en"]] = ["fi"]
+    languages: list[Language] = ["fi"]
     parent: str | None = None
 
     @field_validator("business_id")
@@ -86,8 +88,28 @@ class GroupSpec(BaseModel):
     per_organisation: list[OrganisationKind] = []
 
 
+class RegionSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    names: Names
+
+
+class AreaSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    key: AreaKey
+    names: Names
+
+
 class OrganisationsFile(BaseModel):
+    region: RegionSpec
+    areas: list[AreaSpec]
     organisations: list[OrganisationSpec]
+
+    @field_validator("areas")
+    @classmethod
+    def _every_area_once(cls, areas: list[AreaSpec]) -> list[AreaSpec]:
+        if tuple(area.key for area in areas) != AREAS:
+            raise ValueError(f"name the areas {', '.join(AREAS)} once each, in this order")
+        return areas
 
     @model_validator(mode="after")
     def _parents_exist(self) -> OrganisationsFile:

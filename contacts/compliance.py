@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from alueturva.db import utcnow
 from contacts import catalogue
+from contacts.areas import AREAS
 from contacts.catalogue import RoleSpec
-from contacts.models import AREAS, Membership, Organisation, Person
+from contacts.models import Membership, Organisation, Person
 
 Status = Literal["ok", "incomplete", "missing"]
 

@@ -9,8 +9,6 @@ The roster is loaded through the ordinary CSV import, so the demo also exercises
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 from dataclasses import dataclass
 
@@ -19,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from alueturva.auth.service import Principal
 from contacts.models import Organisation, OrganisationKind
-from contacts.roster import COLUMNS, import_roster
+from contacts.roster import import_roster
+from contacts.roster_csv import write_rows
 
 FIRST_NAMES = [
     "Aino",
@@ -158,11 +157,7 @@ def demo_roster_csv(session: Session) -> bytes:
         order=1,
     )
     roster.member(lead, "alueturva_steering", "alueturva_lead", order=2)
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(COLUMNS)
-    writer.writerows(roster.rows)
-    return out.getvalue().encode("utf-8")
+    return write_rows(roster.rows).encode("utf-8")
 
 
 def load_demo_roster(session: Session) -> str:

@@ -8,9 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from alueturva.db import Base, utcnow
 
-AREAS = ("Kokkola", "Perhonjokilaakso", "Lestijokilaakso")
-LANGUAGES = ("fi", "sv", "en")
-
 
 class OrganisationKind(enum.StrEnum):
     county = "county"

@@ -6,11 +6,11 @@ from typing import Annotated, ClassVar, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from alueturva.api_types import ApiInput, IdField
+from alueturva.i18n import Language
+from contacts.areas import AreaKey
 from contacts.models import OrganisationKind
 from contacts.validation import normalise_email, normalise_mobile
 
-Area = Literal["Kokkola", "Perhonjokilaakso", "Lestijokilaakso"]
-Language = Literal["fi", "sv", "en"]
 Key = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z0-9_]+$")]
 BusinessId = Annotated[str, Field(pattern=r"^\d{7}-\d$")]
 
@@ -47,7 +47,7 @@ class OrganisationCreate(ApiInput):
     name_en: str | None = Field(None, max_length=200)
     business_id: BusinessId | None = None
     kind: OrganisationKind
-    area: Area | None = None
+    area: AreaKey | None = None
     population: int | None = Field(None, ge=0, le=10_000_000)
     languages: list[Language] = Field(default=["fi"], min_length=1, max_length=3)
     parent_id: IdField | None = None
@@ -61,7 +61,7 @@ class OrganisationUpdate(_Patch):
     name_sv: str | None = Field(None, max_length=200)
     name_en: str | None = Field(None, max_length=200)
     business_id: BusinessId | None = None
-    area: Area | None = None
+    area: AreaKey | None = None
     population: int | None = Field(None, ge=0, le=10_000_000)
     languages: list[Language] | None = Field(None, min_length=1, max_length=3)
 

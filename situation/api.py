@@ -11,7 +11,7 @@ from alueturva.auth.dependencies import DbSession, Operator, Reporter, Viewer
 from alueturva.db import get_database
 from alueturva.errors import API_ERRORS, Invalid
 from alueturva.queue import get_queue
-from situation import flows, service
+from situation import decisions, flows, history, observations, reactions, service
 from situation.cap import MAX_CAP_BYTES
 from situation.schemas import (
     CapImportResult,
@@ -77,14 +77,14 @@ def get_history(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> HistoryOut:
     """Decided and recommended levels and observations over a period (observations up to ``limit``)."""
-    history = flows.history(session, start=start, end=end, area=area, indicator=indicator, limit=limit)
-    return HistoryOut.model_validate(history)
+    past = history.history(session, start=start, end=end, area=area, indicator=indicator, limit=limit)
+    return HistoryOut.model_validate(past)
 
 
 @router.post("/situation/snapshots", status_code=status.HTTP_201_CREATED)
 def post_snapshot(body: SnapshotIn, session: DbSession, principal: Operator) -> SnapshotOut:
     """Freeze the picture as it is now (exercise reports refer to snapshots)."""
-    return flows.take_snapshot(session, label=body.label, actor=principal.actor)
+    return history.take_snapshot(session, label=body.label, actor=principal.actor)
 
 
 @router.get("/situation/snapshots")
@@ -101,7 +101,7 @@ def list_snapshots(
 
 @router.get("/situation/snapshots/{snapshot_id}")
 def get_snapshot(snapshot_id: RowId, session: DbSession, _: Viewer) -> SnapshotOut:
-    return flows.get_snapshot(session, snapshot_id=snapshot_id)
+    return history.get_snapshot(session, snapshot_id=snapshot_id)
 
 
 @router.post("/situation/status-reports", status_code=status.HTTP_201_CREATED)
@@ -114,7 +114,7 @@ def post_status_report(body: StatusReportIn, session: DbSession, principal: Repo
 def post_observations(body: ObservationsBody, session: DbSession, principal: Reporter) -> IngestResult:
     """Store one or many observations; a re-sent (source, source_id) is counted as a duplicate, not stored."""
     items = body.observations if isinstance(body, ObservationBatch) else [body]
-    return flows.ingest_observations(session, items=items, actor=principal.actor)
+    return observations.ingest_observations(session, items=items, actor=principal.actor)
 
 
 async def _xml_body(request: Request) -> bytes:
@@ -132,19 +132,19 @@ def post_cap(
     document: Annotated[bytes, Depends(_xml_body)], session: DbSession, principal: Reporter
 ) -> CapImportResult:
     """Import a CAP 1.2 warning (e.g. an FMI weather warning) as observations for the matching municipalities."""
-    return flows.import_cap(session, document=document, actor=principal.actor)
+    return observations.import_cap(session, document=document, actor=principal.actor)
 
 
 @router.post("/readiness/decisions", status_code=status.HTTP_201_CREATED)
 def post_decision(body: DecisionIn, principal: Operator) -> DecisionOut:
     """Decide an area's readiness level with a reason; the reactions it sets in motion are dispatched after commit."""
     with get_database().session() as session:
-        decision = flows.decide(session, payload=body, actor=principal.actor)
+        decision = decisions.decide(session, payload=body, actor=principal.actor)
     if decision.reactions:
-        get_queue().enqueue(flows.dispatch_reactions_job)
+        get_queue().enqueue(reactions.dispatch_reactions_job)
     return decision
 
 
 @router.get("/readiness/decisions/{decision_id}")
 def get_decision(decision_id: RowId, session: DbSession, _: Viewer) -> DecisionOut:
-    return flows.get_decision(session, decision_id=decision_id)
+    return decisions.get_decision(session, decision_id=decision_id)

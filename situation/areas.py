@@ -12,11 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alueturva.errors import Invalid
-from contacts.models import AREAS, Organisation, OrganisationKind
+from contacts.areas import AREAS, area_names, region_names
+from contacts.models import Organisation, OrganisationKind
 from situation.config import Scope
 
 REGION = "region"
-REGION_NAMES = {"fi": "Keski-Pohjanmaa", "sv": "Mellersta Österbotten", "en": "Central Ostrobothnia"}
 
 
 @dataclass(frozen=True)
@@ -72,11 +72,12 @@ class AreaTree:
 def build_area_tree(municipalities: list[tuple[str, str, str | None, str]]) -> AreaTree:
     """From (key, Finnish name, Swedish name, management area) of each municipality."""
     areas: dict[str, Area] = {
-        REGION: Area(REGION, "region", REGION_NAMES, None, tuple(sorted(m[0] for m in municipalities)))
+        REGION: Area(REGION, "region", region_names(), None, tuple(sorted(m[0] for m in municipalities)))
     }
+    names_of_areas = area_names()
     for name in AREAS:
         members = tuple(sorted(m[0] for m in municipalities if m[3] == name))
-        areas[name] = Area(name, "area", {"fi": name, "sv": name, "en": name}, REGION, members)
+        areas[name] = Area(name, "area", names_of_areas[name], REGION, members)
     for key, name_fi, name_sv, area in municipalities:
         names = {"fi": name_fi, "sv": name_sv or name_fi, "en": name_fi}
         areas[key] = Area(key, "municipality", names, area, (key,))

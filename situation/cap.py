@@ -10,19 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import xmlschema
 from lxml import etree
 from pydantic import ValidationError
 
+from alueturva.cap import CAP_NAMESPACE, cap_schema
 from alueturva.errors import Invalid
 from situation.config import CapImport
 from situation.schemas import ObservationIn
 
-NS = {"cap": "urn:oasis:names:tc:emergency:cap:1.2"}
+NS = {"cap": CAP_NAMESPACE}
 MAX_CAP_BYTES = 2_000_000
 
 
@@ -32,11 +30,6 @@ class CapObservations:
     observations: list[ObservationIn]
     matched_areas: list[str]
     unmatched_areas: list[str]
-
-
-@lru_cache(maxsize=1)
-def _schema() -> xmlschema.XMLSchema:
-    return xmlschema.XMLSchema(str(Path(__file__).with_name("cap12.xsd")))
 
 
 def parse_cap(document: bytes) -> etree._Element:
@@ -52,7 +45,7 @@ def parse_cap(document: bytes) -> etree._Element:
         raise Invalid(f"the CAP file is not well-formed XML: {exc}") from exc
     if root.getroottree().docinfo.doctype:
         raise Invalid("the CAP file has a DOCTYPE; CAP 1.2 has none, and entities are not expanded")
-    error = next(_schema().iter_errors(root), None)
+    error = next(cap_schema().iter_errors(root), None)
     if error is not None:
         raise Invalid(f"the file is not valid CAP 1.2: {error.reason} (at {error.path})")
     return root

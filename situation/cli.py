@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from alueturva.errors import Invalid
+from situation.config import LEVEL_ORDER
 
 situation_app = typer.Typer(help="Situational picture and readiness levels.", no_args_is_help=True)
 console = Console()
@@ -20,7 +21,7 @@ def import_cap(file: Annotated[Path, typer.Argument(help="A CAP 1.2 XML file, e.
     """Import a CAP 1.2 warning as observations for the matching municipalities."""
     from alueturva.auth.service import cli_principal
     from alueturva.db import get_database
-    from situation.flows import import_cap as import_cap_flow
+    from situation.observations import import_cap as import_cap_flow
 
     try:
         document = file.read_bytes()
@@ -61,7 +62,7 @@ def show() -> None:
 @situation_app.command("decide")
 def decide(
     area: Annotated[str, typer.Argument(help="region, a management area or a municipality key")],
-    level: Annotated[str, typer.Argument(help="perusvalmius, tehostettu_valmius or taysvalmius")],
+    level: Annotated[str, typer.Argument(help=f"{', '.join(LEVEL_ORDER)}")],
     reason: Annotated[str, typer.Option(help="Why (recorded and audited)")],
 ) -> None:
     """Record a readiness decision and dispatch the reactions it sets in motion."""
@@ -69,8 +70,8 @@ def decide(
 
     from alueturva.auth.service import cli_principal
     from alueturva.db import get_database
-    from situation.flows import decide as decide_flow
-    from situation.flows import dispatch_reactions
+    from situation.decisions import decide as decide_flow
+    from situation.reactions import dispatch_reactions
     from situation.schemas import DecisionIn
 
     try:

@@ -7,15 +7,17 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from alueturva.config import config_path, load_yaml
 
 LevelKey = Literal["perusvalmius", "tehostettu_valmius", "taysvalmius"]
-LEVEL_ORDER: tuple[LevelKey, ...] = ("perusvalmius", "tehostettu_valmius", "taysvalmius")
-RAISED_LEVELS: tuple[LevelKey, ...] = ("tehostettu_valmius", "taysvalmius")
+LEVEL_ORDER: tuple[LevelKey, ...] = get_args(LevelKey)
+BASE_LEVEL: LevelKey = LEVEL_ORDER[0]
+RAISED_LEVELS: tuple[LevelKey, ...] = LEVEL_ORDER[1:]
+Change = Literal["raised", "lowered", "unchanged"]
 Scope = Literal["region", "area", "municipality"]
 Direction = Literal["higher_is_worse", "lower_is_worse"]
 Domain = Literal[
@@ -45,7 +47,7 @@ def municipality_keys() -> list[str]:
 
 
 def area_keys() -> list[str]:
-    from contacts.models import AREAS
+    from contacts.areas import AREAS
 
     return ["region", *AREAS, *municipality_keys()]
 
@@ -60,6 +62,12 @@ def group_keys() -> set[str]:
 def rank(level: str) -> int:
     """0 for perusvalmius, 1 for tehostettu valmius, 2 for täysvalmius."""
     return LEVEL_ORDER.index(level)
+
+
+def change_between(previous: str, level: str) -> Change:
+    if rank(level) > rank(previous):
+        return "raised"
+    return "lowered" if rank(level) < rank(previous) else "unchanged"
 
 
 class Names(BaseModel):

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from situation.areas import AreaTree
-from situation.config import LEVEL_ORDER, RAISED_LEVELS, IndicatorSpec, LevelKey, ReadinessConfig, rank
+from situation.config import BASE_LEVEL, LEVEL_ORDER, RAISED_LEVELS, IndicatorSpec, LevelKey, ReadinessConfig, rank
 
 SeriesKey = tuple[str, str]
 Point = tuple[datetime, float]
@@ -120,7 +120,7 @@ def evaluate_series(
     return SeriesStatus(
         indicator,
         area_key,
-        "raised" if level != "perusvalmius" else "ok",
+        "raised" if level != BASE_LEVEL else "ok",
         level,
         value=value,
         observed_at=observed_at,
@@ -248,10 +248,10 @@ def recommend_area(
     config: ReadinessConfig,
 ) -> Recommendation:
     """Combine the area's own indicator levels and its sub-areas' recommendations into one level with reasons."""
-    known = [s for s in statuses if s.level is not None and s.level != "perusvalmius"]
-    base: LevelKey = "perusvalmius"
+    known = [s for s in statuses if s.level is not None and s.level != BASE_LEVEL]
+    base: LevelKey = BASE_LEVEL
     reasons: list[Reason] = []
-    for status in sorted(known, key=lambda s: -rank(s.level or "perusvalmius")):
+    for status in sorted(known, key=lambda s: -rank(s.level or BASE_LEVEL)):
         assert status.level is not None
         if rank(status.level) > rank(base):
             base = status.level
@@ -274,7 +274,7 @@ def recommend_area(
 def _apply_combination(
     known: list[SeriesStatus], base: LevelKey, reasons: list[Reason], *, config: ReadinessConfig
 ) -> LevelKey:
-    if base == "perusvalmius" or base == LEVEL_ORDER[-1]:
+    if base == BASE_LEVEL or base == LEVEL_ORDER[-1]:
         return base
     at_base = sorted(s.indicator.key for s in known if s.level is not None and rank(s.level) >= rank(base))
     if len(at_base) < config.combination.indicators_to_raise:
@@ -325,7 +325,7 @@ def compute_picture(
                     indicator, series_area, latest.get(key), recent.get(key, []), config=config, now=now
                 )
     for key, status in statuses.items():
-        if status.level not in (None, "perusvalmius") and status.threshold is not None:
+        if status.level not in (None, BASE_LEVEL) and status.threshold is not None:
             statuses[key] = replace(status, since=since_lookup(indicators[key[0]], key[1], status.threshold))
     pictures: dict[str, AreaPicture] = {}
     for area in tree.bottom_up():

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from alueturva.i18n import LANGUAGES
 from situation.config import LEVEL_ORDER, ReadinessConfig, rank
 from situation.engine import Reason
-
-LANGUAGES = ("fi", "sv", "en")
 
 
 def _number(value: float | None) -> str:
@@ -17,7 +16,7 @@ def _number(value: float | None) -> str:
 def reason_text(reason: Reason, config: ReadinessConfig, area_names: dict[str, dict[str, str]]) -> dict[str, str]:
     """One sentence per language saying which rule raised the level and on what evidence."""
     levels = config.level_names()
-    texts = {}
+    texts: dict[str, str] = {}
     for language in LANGUAGES:
         level = getattr(levels[reason.level], language)
         since = reason.since.strftime("%Y-%m-%d %H:%M UTC") if reason.since else None

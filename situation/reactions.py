@@ -1,16 +1,32 @@
 """The seam through which a readiness decision sets other work in motion, without this domain importing it.
 
-A decision records one ``Reaction`` row per matching rule of ``config/readiness.yaml``. After the decision is
-committed, every handler registered here is called with a ``ReactionEvent`` (the application registers, for example,
-the alerting domain's handler in ``alueturva.wiring``). A handler that raises leaves the reaction pending; it is tried
-again later with back-off, so a handler must be idempotent: ``reaction_id`` is a stable idempotency key.
-Register handlers at import time of the application wiring, so every process that dispatches (API, scheduler) has them.
+A decision records one ``Reaction`` row per matching rule of ``config/readiness.yaml`` (an outbox). After the
+decision is committed, every handler registered here is called with a ``ReactionEvent`` (the application registers,
+for example, the alerting domain's handler in ``alueturva.app.wiring``). A handler that raises leaves the reaction
+pending; it is tried again later with back-off, so a handler must be idempotent: ``reaction_id`` is a stable
+idempotency key. Register handlers when the application starts, so every process that dispatches (API, scheduler)
+has them.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from alueturva.db import Database, get_database, utcnow
+from situation import service
+from situation.areas import load_area_tree
+from situation.config import change_between, readiness_config
+from situation.models import Reaction
+
+log = logging.getLogger(__name__)
+
+REACTION_LEASE = timedelta(minutes=5)
+REACTION_MAX_ATTEMPTS = 20
 
 
 @dataclass(frozen=True)
@@ -51,3 +67,87 @@ def unregister(handler: Handler) -> None:
 
 def handlers() -> tuple[Handler, ...]:
     return tuple(_handlers)
+
+
+# The outbox ---------------------------------------------------------------------------------------------------
+
+
+def _event_for(session: Session, reaction: Reaction) -> ReactionEvent:
+    decision = service.get_decision(session, decision_id=reaction.decision_id)
+    assert decision is not None
+    config = readiness_config()
+    area = load_area_tree(session).areas.get(decision.area_key)
+    return ReactionEvent(
+        reaction_id=reaction.id,
+        decision_id=decision.id,
+        rule=reaction.rule_key,
+        action=reaction.action,
+        area=decision.area_key,
+        area_names=area.names if area else {"fi": decision.area_key},
+        level=decision.level,
+        level_names=config.level_names()[decision.level].model_dump(),
+        previous_level=decision.previous_level,
+        change=change_between(decision.previous_level, decision.level),
+        groups=tuple(reaction.payload.get("groups", [])),
+        reason=decision.reason,
+        decided_by=decision.decided_by,
+    )
+
+
+def dispatch_reactions(*, database: Database | None = None, now: datetime | None = None) -> int:
+    """Hand every due reaction to the registered handlers; returns how many were handled successfully.
+
+    Each reaction is claimed for a lease first, so two dispatchers never handle one reaction at the same time, and
+    one that crashed mid-way is taken again when its lease ends.
+    """
+    database = database or get_database()
+    now = now or utcnow()
+    with database.session() as session:
+        due = service.due_reaction_ids(session, now=now)
+    return sum(_dispatch_one(database, reaction_id, now=now) for reaction_id in due)
+
+
+def _dispatch_one(database: Database, reaction_id: int, *, now: datetime) -> bool:
+    with database.session() as session:
+        if not service.claim_reaction(session, reaction_id=reaction_id, now=now, lease=REACTION_LEASE):
+            return False
+        reaction = service.get_reaction(session, reaction_id=reaction_id)
+        assert reaction is not None
+        session.refresh(reaction)
+        registered = handlers()
+        if not registered:
+            reaction.status = "unhandled"
+            reaction.claimed_until = None
+            reaction.completed_at = now
+            log.info("reaction recorded; no handler registered", extra={"reaction_id": reaction_id})
+            return False
+        event = _event_for(session, reaction)
+    errors = []
+    for handler in registered:
+        try:
+            handler(event)
+        except Exception as exc:
+            log.warning("reaction handler failed", extra={"reaction_id": reaction_id, "error": type(exc).__name__})
+            errors.append(f"{getattr(handler, '__name__', 'handler')}: {type(exc).__name__}: {exc}")
+    with database.session() as session:
+        reaction = service.get_reaction(session, reaction_id=reaction_id)
+        assert reaction is not None
+        reaction.attempts += 1
+        reaction.claimed_until = None
+        if not errors:
+            reaction.status = "done"
+            reaction.completed_at = utcnow()
+            reaction.last_error = None
+            return True
+        reaction.last_error = "; ".join(errors)[:1000]
+        if reaction.attempts >= REACTION_MAX_ATTEMPTS:
+            reaction.status = "failed"
+            log.error("reaction gave up", extra={"reaction_id": reaction_id, "attempts": reaction.attempts})
+        else:
+            reaction.next_attempt_at = now + timedelta(seconds=min(30 * 2 ** (reaction.attempts - 1), 3600))
+        return False
+
+
+def dispatch_reactions_job() -> int:
+    """Queue job and periodic task: dispatch due reactions."""
+    return dispatch_reactions()

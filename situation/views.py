@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from situation.areas import Area
-from situation.config import ReadinessConfig
+from situation.config import BASE_LEVEL, ReadinessConfig
 from situation.engine import AreaPicture, Reason, SeriesStatus
 from situation.explain import reason_text
 from situation.models import ReadinessDecision, StatusReport
@@ -57,7 +57,7 @@ def area_view(
 
 def _decided_view(decision: ReadinessDecision | None) -> dict[str, Any]:
     if decision is None:
-        return {"level": "perusvalmius", "decision_id": None, "decided_at": None, "decided_by": None, "reason": None}
+        return {"level": BASE_LEVEL, "decision_id": None, "decided_at": None, "decided_by": None, "reason": None}
     return {
         "level": decision.level,
         "decision_id": decision.id,

@@ -16,13 +16,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
+from alueturva.app.wiring import metadata, prepare_database, seed_reference_data
 from alueturva.auth.models import Role
 from alueturva.auth.service import SYSTEM, create_api_key
-from alueturva.db import Base, Database, set_database
-from alueturva.migrate import prepare_database
+from alueturva.db import Database, set_database
 from alueturva.queue import InProcessQueue, set_queue
 from alueturva.settings import get_settings
-from alueturva.wiring import import_models, seed_reference_data
 
 pytest_plugins = ["tests.support.fixtures"]
 
@@ -38,7 +37,7 @@ def pytest_report_header() -> str:
 @pytest.fixture(scope="session")
 def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated, seeded database for this run: a PostgreSQL database URL or an SQLite template file path."""
-    import_models()
+    metadata()  # every domain's tables known, for truncating between tests
     if BACKEND == "sqlite":
         path = tmp_path_factory.mktemp("db") / "template.db"
         prepare_database(f"sqlite:///{path}")
@@ -64,7 +63,7 @@ def _fresh_url(template: str, tmp_path: Path) -> str:
         shutil.copyfile(template, path)
         return f"sqlite:///{path}"
     engine = create_engine(template)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    tables = ", ".join(f'"{t.name}"' for t in metadata().sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
@@ -104,7 +103,7 @@ def queue(database: Database) -> Iterator[InProcessQueue]:
 
 @pytest.fixture
 def client(database: Database, queue: InProcessQueue) -> Iterator[TestClient]:
-    from alueturva.app import create_app
+    from alueturva.app.http import create_app
 
     with TestClient(create_app()) as test_client:
         yield test_client

@@ -19,8 +19,8 @@ from alueturva.db import Database
 from alueturva.queue import InProcessQueue
 from alueturva.settings import get_settings
 from tests.conftest import auth
+from tests.support.roster import Roster, make_roster, settled, wait_until
 from tests.support.twilio_server import FakeTwilio
-from tests.test_alerting_support import Roster, make_roster, settled, wait_until
 
 SMS_URL = "http://127.0.0.1:8000/webhooks/twilio/sms"
 

@@ -10,12 +10,12 @@ from fastapi.testclient import TestClient
 from lxml import etree
 
 from alueturva.auth.models import Role
+from alueturva.cap import CAP_SCHEMA_PATH as SHIPPED_SCHEMA
 from alueturva.db import Database
 from alueturva.queue import InProcessQueue
 from tests.conftest import auth
-from tests.test_alerting_support import Roster, make_roster
+from tests.support.roster import Roster, make_roster
 
-SHIPPED_SCHEMA = Path(__file__).resolve().parents[1] / "alerting" / "cap12.xsd"
 SHARED_SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "schemas" / "cap12.xsd"
 NS = {"cap": "urn:oasis:names:tc:emergency:cap:1.2"}
 

@@ -19,9 +19,9 @@ from alueturva.queue import InProcessQueue
 from alueturva.settings import get_settings
 from tests.support.fixtures import TWILIO_FROM
 from tests.support.processes import RedisServer
+from tests.support.roster import Roster, delivery_states, make_roster, settled, wait_until
 from tests.support.smtp_server import SmtpServer
 from tests.support.twilio_server import FakeTwilio
-from tests.test_alerting_support import Roster, delivery_states, make_roster, settled, wait_until
 
 
 @pytest.fixture
@@ -197,7 +197,7 @@ def test_a_mail_server_that_is_down_fails_email_clearly_without_holding_up_sms(
 def test_the_sms_rate_limit_spaces_sends_in_this_process(
     twilio_settings: FakeTwilio, database: Database, queue: InProcessQueue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.test_alerting_support import make_people
+    from tests.support.roster import make_people
 
     _settings(monkeypatch, sms_rate_per_second=20)
     people = make_people(database, 12)
@@ -265,8 +265,8 @@ def test_a_long_batch_keeps_its_claims_so_the_sweeper_does_not_send_twice(
     twilio_settings: FakeTwilio, database: Database, queue: InProcessQueue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The rate limit makes this batch take twice the claim lease; the sweeper runs all along."""
-    from alerting.dispatch import sweep
-    from tests.test_alerting_support import make_people
+    from alerting.sweeper import sweep
+    from tests.support.roster import make_people
 
     _settings(monkeypatch, sms_rate_per_second=10, delivery_claim_lease_seconds=0.6, delivery_requeue_after_seconds=0.3)
     people = make_people(database, 12)

@@ -17,7 +17,7 @@ from alueturva.db import Database
 from alueturva.errors import Invalid
 from alueturva.queue import InProcessQueue
 from tests.support.processes import alueturva_command, service_env
-from tests.test_alerting_support import Roster, delivery_states, make_roster
+from tests.support.roster import Roster, delivery_states, make_roster
 
 runner = CliRunner()
 
@@ -135,7 +135,7 @@ def test_link_prints_a_working_acknowledgement_link_and_ack_records_the_operator
     assert printed.exit_code == 0 and printed.output.startswith("http://127.0.0.1:8000/ack/")
     missing = runner.invoke(alert_app, ["link", str(alert.id), "999999"])
     assert "not found" in str(missing.exception)
-    from alueturva.app import create_app
+    from alueturva.app.http import create_app
 
     with TestClient(create_app()) as client:
         path = printed.output.strip().removeprefix("http://127.0.0.1:8000")

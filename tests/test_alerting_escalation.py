@@ -9,17 +9,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from alerting import flows
-from alerting.dispatch import sweep
 from alerting.models import Alert, AlertEvent, Delivery, EscalationTimer, Recipient
 from alerting.schemas import AlertCreate
+from alerting.sweeper import sweep
 from alueturva.audit.models import AuditEvent
 from alueturva.auth.models import Role
 from alueturva.db import Database
 from alueturva.queue import InProcessQueue
 from tests.conftest import auth
+from tests.support.roster import Roster, make_roster, settled, wait_until
 from tests.support.smtp_server import SmtpServer
 from tests.support.twilio_server import FakeTwilio
-from tests.test_alerting_support import Roster, make_roster, settled, wait_until
 
 POLICY = {
     "resend_after_minutes": 10,

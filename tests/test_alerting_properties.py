@@ -18,7 +18,7 @@ from alueturva.auth.models import Role
 from alueturva.db import Database
 from alueturva.queue import InProcessQueue
 from tests.conftest import auth
-from tests.test_alerting_support import make_roster
+from tests.support.roster import make_roster
 
 
 def test_alert_routes_conform(

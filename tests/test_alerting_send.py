@@ -10,15 +10,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from alerting import flows
-from alerting.dispatch import claim, send_batch, sweep
+from alerting.claims import claim
+from alerting.dispatch import send_batch
 from alerting.models import Alert, Delivery, DeliveryState, Recipient
 from alerting.schemas import AlertCreate
+from alerting.sweeper import sweep
 from alueturva.audit.models import AuditEvent
 from alueturva.auth.models import Role
 from alueturva.db import Database, utcnow
 from alueturva.queue import InProcessQueue, set_queue
 from tests.conftest import auth
-from tests.test_alerting_support import Roster, delivery_states, make_roster
+from tests.support.roster import Roster, delivery_states, make_roster
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from alueturva.auth.models import Role
 from alueturva.db import Database
 from tests.conftest import auth
 from tests.support.fixtures import WorkerPool
+from tests.support.roster import delivery_states, make_people, settled, wait_until
 from tests.support.twilio_server import FakeTwilio
-from tests.test_alerting_support import delivery_states, make_people, settled, wait_until
 
 
 @pytest.mark.slow

@@ -122,7 +122,7 @@ def test_text_report_for_people_in_three_languages(
 
 
 def test_cli_check_exits_2_while_something_is_missing(database: Database) -> None:
-    from alueturva.cli import _register_domain_commands, app
+    from alueturva.app.cli import _register_domain_commands, app
 
     _register_domain_commands()
     runner = CliRunner()

@@ -13,7 +13,7 @@ from alueturva.queue import InProcessQueue
 from alueturva.settings import get_settings
 from contacts.demo import load_demo_roster
 from contacts.models import Group, Membership
-from situation.flows import dispatch_reactions
+from situation.reactions import dispatch_reactions
 from tests.conftest import auth
 
 

@@ -205,14 +205,14 @@ def test_unreadable_files_are_refused(
 
 @pytest.fixture
 def cli(database: Database) -> Iterator[CliRunner]:
-    from alueturva.cli import _register_domain_commands
+    from alueturva.app.cli import _register_domain_commands
 
     _register_domain_commands()
     yield CliRunner()
 
 
 def test_cli_import_dry_run_export_and_errors(cli: CliRunner, database: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from alueturva.cli import app
+    from alueturva.app.cli import app
 
     roster_file = tmp_path / "roster.csv"
     roster_file.write_text(GOOD, encoding="utf-8")
@@ -235,9 +235,7 @@ def test_cli_import_dry_run_export_and_errors(cli: CliRunner, database: Database
     assert _state(database) == after_good
 
 
-def test_control_characters_and_broken_csv_are_refused(
-    client: TestClient, admin_key: str, database: Database
-) -> None:
+def test_control_characters_and_broken_csv_are_refused(client: TestClient, admin_key: str, database: Database) -> None:
     before = _state(database)
     status, body = _import(client, admin_key, GOOD + "Kokkola;A\x07B;;0401000009;;fi;;;;\n")
     assert status == 422

@@ -15,19 +15,18 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from typer.testing import CliRunner
 
+from alueturva.app.wiring import metadata
 from alueturva.auth.models import Role
 from alueturva.config import ConfigError, load_yaml
-from alueturva.db import Base, Database
+from alueturva.db import Database
 from alueturva.errors import DomainError
 from alueturva.settings import Settings
-from alueturva.wiring import import_models
 from contacts.catalogue import OrganisationsFile, RolesFile, business_id_is_valid
 
 
 def test_migrations_create_exactly_the_models(database: Database) -> None:
-    import_models()
     with database.engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        differences = compare_metadata(MigrationContext.configure(connection), metadata())
     assert differences == []
 
 
@@ -73,8 +72,8 @@ def test_twilio_backend_needs_its_credentials() -> None:
 
 
 def test_apikey_create_prints_the_key_once_and_stores_a_hash(database: Database) -> None:
+    from alueturva.app.cli import app
     from alueturva.auth.models import ApiKey
-    from alueturva.cli import app
 
     result = CliRunner().invoke(app, ["apikey", "create", "--role", "operator", "--name", "duty officer"])
     assert result.exit_code == 0, result.output
@@ -139,7 +138,7 @@ def test_up_with_demo_serves_the_whole_region(tmp_path: Path) -> None:
 
 
 def test_apikey_list_and_revoke(database: Database) -> None:
-    from alueturva.cli import app
+    from alueturva.app.cli import app
 
     runner = CliRunner()
     key = (
@@ -157,7 +156,7 @@ def test_apikey_list_and_revoke(database: Database) -> None:
 
 
 def test_readme_documents_every_setting_and_command() -> None:
-    from alueturva.cli import _register_domain_commands, app
+    from alueturva.app.cli import _register_domain_commands, app
 
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     missing = [

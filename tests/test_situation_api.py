@@ -15,9 +15,8 @@ from alueturva.auth.models import Role
 from alueturva.db import Database, utcnow
 from alueturva.queue import InProcessQueue
 from situation import reactions
-from situation.flows import dispatch_reactions
 from situation.models import LatestObservation, Observation, Reaction
-from situation.reactions import ReactionEvent
+from situation.reactions import ReactionEvent, dispatch_reactions
 from tests.conftest import auth
 
 Keys = dict[Role, str]
@@ -488,12 +487,12 @@ def test_history_shows_levels_and_observations_over_time(client: TestClient, key
 
 
 def test_a_reaction_is_handled_by_one_dispatcher_at_a_time(database: Database, handled: list[ReactionEvent]) -> None:
-    from situation import flows, service
+    from situation import decisions, service
     from situation.schemas import DecisionIn
 
     payload = DecisionIn(area="toholampi", level="tehostettu_valmius", reason="Tulva")
     with database.session() as session:  # decided without the API, so nothing has dispatched it yet
-        reaction_id = flows.decide(session, payload=payload, actor="test").reactions[0].id
+        reaction_id = decisions.decide(session, payload=payload, actor="test").reactions[0].id
     now = utcnow()
     with database.session() as session:
         assert service.claim_reaction(session, reaction_id=reaction_id, now=now, lease=timedelta(minutes=5))

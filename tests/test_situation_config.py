@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 import situation.config
+from alueturva.app.wiring import validate_configuration
 from alueturva.config import ConfigError, config_path
-from alueturva.wiring import validate_configuration
 from situation.config import load_readiness_config
 
 SHIPPED = config_path("readiness.yaml").read_text(encoding="utf-8")

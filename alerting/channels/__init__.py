@@ -1,26 +1,37 @@
-"""Channels behind a small protocol (``SmsSender``, ``EmailSender``), chosen by settings.
+"""Channels behind a small protocol (``SmsSender``, ``EmailSender``, ``SmsWebhooks``), chosen by settings.
 
 Only the modules in this package import vendor libraries (``twilio``, ``smtplib``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from alerting.channels.base import EmailSender, PermanentSendError, SendError, SmsSender, TransientSendError
+from alerting.channels.base import (
+    EmailSender,
+    InboundSms,
+    PermanentSendError,
+    SendError,
+    SmsSender,
+    SmsWebhooks,
+    StatusReport,
+    TransientSendError,
+    WebhookRefused,
+)
 from alueturva.settings import get_settings
 
 __all__ = [
     "EmailSender",
+    "InboundSms",
     "PermanentSendError",
     "SendError",
     "SmsSender",
+    "SmsWebhooks",
+    "StatusReport",
     "TransientSendError",
+    "WebhookRefused",
     "email_sender",
     "open_sms_sender",
     "preload",
-    "twilio_signature_is_valid",
-    "twiml_reply",
+    "sms_webhooks",
 ]
 
 
@@ -47,6 +58,14 @@ def email_sender() -> EmailSender:
     return ConsoleEmailSender()
 
 
+def sms_webhooks() -> list[SmsWebhooks]:
+    """The providers whose webhooks are served. Twilio's always are (its auth token decides what is accepted),
+    so that replies to messages sent before a change of SMS backend are still heard."""
+    from alerting.channels.twilio_sms import TwilioWebhooks
+
+    return [TwilioWebhooks()]
+
+
 def preload() -> None:
     """Import the configured backends now (a forking worker then starts each job with them in memory)."""
     settings = get_settings()
@@ -56,19 +75,3 @@ def preload() -> None:
         import alerting.channels.twilio_sms
     if settings.email_backend == "smtp":
         import alerting.channels.smtp_email  # noqa: F401
-
-
-def twilio_signature_is_valid(*, url: str, params: Mapping[str, str], signature: str) -> bool:
-    """Whether a webhook really comes from Twilio; without a configured auth token nothing is valid."""
-    token = get_settings().twilio_auth_token
-    if token is None or not signature:
-        return False
-    from alerting.channels.twilio_sms import signature_is_valid
-
-    return signature_is_valid(auth_token=token.get_secret_value(), url=url, params=params, signature=signature)
-
-
-def twiml_reply(text: str | None) -> str:
-    from alerting.channels.twilio_sms import twiml_reply as reply
-
-    return reply(text)

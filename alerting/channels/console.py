@@ -10,9 +10,12 @@ log = logging.getLogger("alerting.console")
 
 
 class ConsoleSmsSender:
-    async def send_sms(self, *, to: str, body: str, status_callback: str | None, reference: str) -> str:
+    async def send_sms(self, *, to: str, body: str, delivery_id: int) -> str:
         provider_id = f"console-{uuid.uuid4().hex}"
-        log.info("sms sent (console)", extra={"reference": reference, "provider_id": provider_id, "chars": len(body)})
+        log.info(
+            "sms sent (console)",
+            extra={"reference": f"delivery:{delivery_id}", "provider_id": provider_id, "chars": len(body)},
+        )
         return provider_id
 
     async def close(self) -> None:

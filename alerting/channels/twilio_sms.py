@@ -1,4 +1,5 @@
-"""Twilio: sending SMS through the ``twilio`` SDK (its asyncio client), validating webhook signatures, TwiML."""
+"""Twilio: sending SMS through the ``twilio`` SDK (its asyncio client), and what Twilio posts back: status
+callbacks and inbound SMS, signed with ``X-Twilio-Signature``, answered with TwiML."""
 
 from __future__ import annotations
 
@@ -15,15 +16,31 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
-from alerting.channels.base import PermanentSendError, TransientSendError
-from alueturva.settings import Settings
+from alerting.channels.base import InboundSms, PermanentSendError, StatusReport, TransientSendError, WebhookRefused
+from alerting.models import DeliveryState
+from alueturva.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 # The SDK logs requests at INFO; keep message parameters (numbers) out of our logs.
 logging.getLogger("twilio").setLevel(logging.WARNING)
 
+NAME = "twilio"  # our webhooks: /webhooks/twilio/status and /webhooks/twilio/sms
 TWILIO_API_HOST = "api.twilio.com"
 RATE_LIMITED_CODE = 20429
+
+# Twilio's message statuses mapped onto ours; statuses not listed (receiving, received, ...) change nothing.
+TWILIO_STATUSES = {
+    "accepted": DeliveryState.queued,
+    "scheduled": DeliveryState.queued,
+    "queued": DeliveryState.queued,
+    "sending": DeliveryState.sending,
+    "sent": DeliveryState.sent,
+    "delivered": DeliveryState.delivered,
+    "read": DeliveryState.delivered,
+    "undelivered": DeliveryState.undelivered,
+    "failed": DeliveryState.failed,
+    "canceled": DeliveryState.failed,
+}
 
 
 class AlueturvaHttpClient(AsyncTwilioHttpClient):
@@ -68,11 +85,11 @@ class TwilioSmsSender:
             if settings.twilio_messaging_service_sid
             else {"from_": settings.twilio_from or ""}
         )
+        self._callback_base = f"{settings.public_base_url.rstrip('/')}/webhooks/{NAME}/status"
 
-    async def send_sms(self, *, to: str, body: str, status_callback: str | None, reference: str) -> str:
-        options: dict[str, Any] = dict(self._sender)
-        if status_callback:
-            options["status_callback"] = status_callback
+    async def send_sms(self, *, to: str, body: str, delivery_id: int) -> str:
+        reference = f"delivery:{delivery_id}"
+        options: dict[str, Any] = {**self._sender, "status_callback": f"{self._callback_base}?delivery={delivery_id}"}
         try:
             message = await self._client.messages.create_async(to=to, body=body, **options)
         except TwilioRestException as exc:
@@ -90,12 +107,50 @@ class TwilioSmsSender:
         await self._http.close()
 
 
-def signature_is_valid(*, auth_token: str, url: str, params: Mapping[str, str], signature: str) -> bool:
-    return RequestValidator(auth_token).validate(url, dict(params), signature)
+class TwilioWebhooks:
+    """Status callbacks and inbound SMS as Twilio posts them. Without an auth token nothing is Twilio's."""
+
+    name = NAME
+
+    def verify(self, *, url: str, params: Mapping[str, str], headers: Mapping[str, str]) -> None:
+        token = get_settings().twilio_auth_token
+        auth_token = token.get_secret_value() if token else ""
+        signature = headers.get("X-Twilio-Signature", "")
+        if not auth_token or not signature or not RequestValidator(auth_token).validate(url, dict(params), signature):
+            raise WebhookRefused(403, "missing or invalid X-Twilio-Signature")
+
+    def status_report(self, params: Mapping[str, str], *, query: Mapping[str, str]) -> StatusReport | None:
+        message_sid, message_status = params.get("MessageSid", ""), params.get("MessageStatus", "")
+        if not message_sid or not message_status:
+            raise WebhookRefused(400, "MessageSid and MessageStatus are required")
+        state = TWILIO_STATUSES.get(message_status.strip().lower())
+        if state is None:
+            return None
+        return StatusReport(
+            provider_id=message_sid,
+            delivery_id=_delivery_id(query.get("delivery")),
+            state=state,
+            provider_status=message_status,
+            error_code=params.get("ErrorCode") or None,
+        )
+
+    def inbound_sms(self, params: Mapping[str, str]) -> InboundSms:
+        message_sid = params.get("MessageSid", "")
+        if not message_sid:
+            raise WebhookRefused(400, "MessageSid is required")
+        return InboundSms(provider_id=message_sid, sender=params.get("From", ""), body=params.get("Body", ""))
+
+    def reply(self, text: str | None) -> tuple[str, str]:
+        response = MessagingResponse()
+        if text:
+            response.message(text)
+        return str(response), "application/xml"
 
 
-def twiml_reply(text: str | None) -> str:
-    response = MessagingResponse()
-    if text:
-        response.message(text)
-    return str(response)
+def _delivery_id(raw: str | None) -> int | None:
+    """Our own ``delivery`` parameter of the status callback URL (see ``TwilioSmsSender.send_sms``)."""
+    if raw is None:
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise WebhookRefused(400, "'delivery' must be a delivery id")
+    return int(raw)

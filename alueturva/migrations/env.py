@@ -5,17 +5,16 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from alueturva.db import Base, make_engine
-from alueturva.wiring import import_models
+from alueturva.db import make_engine
 
-import_models()
 config = context.config
 
 
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
-        target_metadata=Base.metadata,
+        # handed in by the application (alueturva.app.wiring) when it compares models with migrations
+        target_metadata=config.attributes.get("target_metadata"),
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

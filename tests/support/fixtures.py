@@ -102,7 +102,7 @@ def rq_queue(
 
 @pytest.fixture
 def rq_client(rq_queue: RQQueue) -> Iterator[TestClient]:
-    from alueturva.app import create_app
+    from alueturva.app.http import create_app
 
     with TestClient(create_app()) as test_client:
         yield test_client
@@ -167,7 +167,7 @@ def scheduler_process(
 
 def run_periodic_tasks() -> None:
     """Run every periodic task of the application once, in this process (what one scheduler tick does)."""
-    from alueturva.wiring import periodic_tasks
+    from alueturva.app.wiring import periodic_tasks
 
     for task in periodic_tasks():
         task.func()

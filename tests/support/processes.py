@@ -31,7 +31,7 @@ def alueturva_command(*args: str) -> list[str]:
     script = Path(sys.executable).with_name("alueturva")
     if script.exists():
         return [str(script), *args]
-    return [sys.executable, "-c", "from alueturva.cli import main; main()", *args]
+    return [sys.executable, "-c", "from alueturva.app.cli import main; main()", *args]
 
 
 def service_env(

@@ -1,4 +1,5 @@
-"""The application's wiring: which routers are served, which periodic tasks run, and cross-domain reactions.
+"""The application's wiring: which tables, routers, periodic tasks and commands exist, and the cross-domain
+reactions.
 
 Domains never import each other sideways; where one domain's event should start another domain's work, the
 connection is made here.
@@ -8,24 +9,24 @@ from __future__ import annotations
 
 import typer
 from fastapi import APIRouter
+from sqlalchemy import MetaData
 from sqlalchemy.orm import Session
 
 from alueturva.scheduler import PeriodicTask
 
 
-def import_models() -> None:
-    """Import every domain's tables so that ``Base.metadata`` knows them all (migrations, tests)."""
-    import alerting.models  # noqa: F401
-    import alueturva.audit.models
-    import alueturva.auth.models  # noqa: F401
-    import contacts.models  # noqa: F401
+def metadata() -> MetaData:
+    """Every domain's tables (migrations compare them with the database; tests truncate them)."""
     import situation.models  # noqa: F401
+    from alueturva.db import Base
+
+    return Base.metadata
 
 
 def routers() -> list[APIRouter]:
     from alerting.ack_pages import router as ack_pages_router
     from alerting.api import router as alerting_router
-    from alerting.webhooks import router as twilio_webhooks_router
+    from alerting.webhooks import routers as webhook_routers
     from alueturva.audit.api import router as audit_router
     from alueturva.auth.api import router as auth_router
     from contacts.api import router as contacts_router
@@ -37,15 +38,16 @@ def routers() -> list[APIRouter]:
         contacts_router,
         situation_router,
         alerting_router,
-        twilio_webhooks_router,
+        *webhook_routers(),
         ack_pages_router,
     ]
 
 
 def periodic_tasks() -> list[PeriodicTask]:
-    from alerting.dispatch import sweep as alerting_sweep
+    from alerting.sweeper import sweep as alerting_sweep
     from alueturva.settings import get_settings
-    from situation.flows import dispatch_reactions_job, record_recommendations_job
+    from situation.flows import record_recommendations_job
+    from situation.reactions import dispatch_reactions_job
 
     return [
         PeriodicTask("alerting.sweep", alerting_sweep, get_settings().alert_sweep_interval_seconds),
@@ -56,7 +58,7 @@ def periodic_tasks() -> list[PeriodicTask]:
 
 def connect_domains() -> None:
     """Cross-domain reactions: a readiness decision alerts the groups its rule names (idempotent)."""
-    from alueturva.reactions import alert_groups_on_decision
+    from alueturva.app.reactions import alert_groups_on_decision
     from situation import reactions
 
     reactions.register(alert_groups_on_decision)
@@ -67,6 +69,20 @@ def seed_reference_data(session: Session) -> None:
     from contacts.flows import seed_reference_data as seed_contacts
 
     seed_contacts(session)
+
+
+def prepare_database(url: str) -> None:
+    """Migrate, then seed the reference data: what `alueturva db upgrade` does."""
+    from alueturva.db import Database
+    from alueturva.migrate import upgrade
+
+    upgrade(url)
+    database = Database(url)
+    try:
+        with database.session() as session:
+            seed_reference_data(session)
+    finally:
+        database.dispose()
 
 
 def cli_apps() -> list[tuple[str, typer.Typer]]:

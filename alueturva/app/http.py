@@ -14,7 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from alueturva import wiring
+from alueturva.app import wiring
 from alueturva.db import get_database
 from alueturva.errors import DomainError
 from alueturva.metrics import HTTP_LATENCY, HTTP_REQUESTS

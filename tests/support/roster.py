@@ -1,4 +1,4 @@
-"""Helpers shared by the alerting tests: a small roster written straight into the database."""
+"""A small roster written straight into the database, and waiting helpers, shared by the alerting tests."""
 
 from __future__ import annotations
 

@@ -36,7 +36,7 @@ def _database_url() -> str:
 
 def _check_configuration() -> None:
     """Load every configuration file now, so that a broken file stops the service before it serves anything."""
-    from alueturva.wiring import validate_configuration
+    from alueturva.app.wiring import validate_configuration
 
     validate_configuration()
 
@@ -44,7 +44,7 @@ def _check_configuration() -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the database to the newest schema and seed the reference data."""
-    from alueturva.migrate import prepare_database
+    from alueturva.app.wiring import prepare_database
 
     _check_configuration()
     prepare_database(_database_url())
@@ -103,7 +103,7 @@ def apikey_revoke(key_id: Annotated[int, typer.Argument(help="The key's id (see 
 
 
 def _register_domain_commands() -> None:
-    from alueturva.wiring import cli_apps
+    from alueturva.app.wiring import cli_apps
 
     for name, sub_app in cli_apps():
         app.add_typer(sub_app, name=name)
@@ -129,12 +129,11 @@ def up(
     """Embedded default: API, one worker and the scheduler in one process (SQLite unless configured otherwise)."""
     import uvicorn
 
-    from alueturva.app import create_app
+    from alueturva.app.http import create_app
+    from alueturva.app.wiring import periodic_tasks, prepare_database
     from alueturva.logging import configure_logging
-    from alueturva.migrate import prepare_database
     from alueturva.queue import get_queue
     from alueturva.scheduler import build_scheduler
-    from alueturva.wiring import periodic_tasks
 
     configure_logging()
     _check_configuration()
@@ -163,7 +162,7 @@ def serve(
 
     configure_logging()
     _check_configuration()
-    uvicorn.run("alueturva.app:create_app", factory=True, host=host, port=port, workers=workers, log_config=None)
+    uvicorn.run("alueturva.app.http:create_app", factory=True, host=host, port=port, workers=workers, log_config=None)
 
 
 @app.command()
@@ -180,9 +179,9 @@ def worker(burst: Annotated[bool, typer.Option(help="Exit when the queue is empt
 @app.command()
 def scheduler() -> None:
     """The periodic sweepers (production). Run exactly one."""
+    from alueturva.app.wiring import periodic_tasks
     from alueturva.logging import configure_logging
     from alueturva.scheduler import build_scheduler
-    from alueturva.wiring import periodic_tasks
 
     configure_logging()
     _check_configuration()
@@ -190,7 +189,7 @@ def scheduler() -> None:
 
 
 def main() -> None:
-    from alueturva.wiring import connect_domains
+    from alueturva.app.wiring import connect_domains
 
     _register_domain_commands()
     connect_domains()

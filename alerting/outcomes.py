@@ -1,0 +1,151 @@
+"""Recording what the provider said about each delivery: sent, failed for good, or to be retried later."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import defaultdict
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, case, func, update
+
+from alerting.channels import SendError, TransientSendError
+from alerting.models import Delivery, DeliveryState
+from alerting.outgoing import Outgoing
+from alueturva.db import UTCDateTime, get_database, utcnow
+from alueturva.settings import get_settings
+
+
+@dataclass(frozen=True)
+class Retry:
+    delivery_id: int
+    delay: float
+
+
+def retry_delay(attempts: int) -> float:
+    """Exponential backoff with jitter: base, 2 x base, 4 x base ... capped."""
+    settings = get_settings()
+    delay = min(settings.delivery_retry_max_seconds, settings.delivery_retry_base_seconds * 2 ** (attempts - 1))
+    return delay * random.uniform(0.8, 1.0)
+
+
+# Built once: executed many times per transaction (executemany) by the recorder.
+_table = cast(Table, Delivery.__table__)
+_RECORD_SENT = (
+    update(_table)
+    .where(_table.c.id == bindparam("b_id"))
+    .values(
+        provider_id=bindparam("b_provider_id"),
+        sent_at=func.coalesce(_table.c.sent_at, bindparam("b_now", type_=UTCDateTime())),
+        # a status callback may already have moved the delivery further: then the state stays
+        state=case((_table.c.state == DeliveryState.sending.name, DeliveryState.sent.name), else_=_table.c.state),
+        claimed_until=None,
+        next_attempt_at=None,
+    )
+)
+_RECORD_FAILED = (
+    update(_table)
+    .where(_table.c.id == bindparam("b_id"), _table.c.state == DeliveryState.sending)
+    .values(
+        state=DeliveryState.failed,
+        failed_at=bindparam("b_now", type_=UTCDateTime()),
+        claimed_until=None,
+        next_attempt_at=None,
+        error_code=bindparam("b_code"),
+        error_message=bindparam("b_message"),
+    )
+)
+_RECORD_RETRY = (
+    update(_table)
+    .where(_table.c.id == bindparam("b_id"), _table.c.state == DeliveryState.sending)
+    .values(
+        state=DeliveryState.queued,
+        claimed_until=None,
+        next_attempt_at=bindparam("b_due", type_=UTCDateTime()),
+        enqueued_at=bindparam("b_due", type_=UTCDateTime()),
+        error_code=bindparam("b_code"),
+        error_message=bindparam("b_message"),
+    )
+)
+RECORD_STATEMENTS = {"sent": _RECORD_SENT, "failed": _RECORD_FAILED, "retry": _RECORD_RETRY}
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What the provider said: an id, or an error (transient or not)."""
+
+    provider_id: str | None = None
+    error: SendError | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: str  # "sent", "failed" or "retry"
+    params: dict[str, Any]
+    retry: Retry | None = None
+
+
+def outcome_of(item: Outgoing, attempt: Attempt) -> Outcome:
+    """Sent; failed for good (a permanent error, or a transient one on the last attempt); or to be retried."""
+    now = utcnow()
+    if attempt.provider_id is not None:
+        return Outcome("sent", {"b_id": item.delivery_id, "b_provider_id": attempt.provider_id, "b_now": now})
+    error = attempt.error
+    assert error is not None
+    message = error.message
+    if isinstance(error, TransientSendError) and item.attempts < get_settings().delivery_max_attempts:
+        delay = retry_delay(item.attempts)
+        params = {"b_due": now + timedelta(seconds=delay), "b_code": error.code[:40], "b_message": message[:500]}
+        return Outcome("retry", {"b_id": item.delivery_id, **params}, Retry(item.delivery_id, delay))
+    if isinstance(error, TransientSendError):
+        message = f"gave up after {item.attempts} attempts; last error: {message}"
+    params = {"b_now": now, "b_code": error.code[:40], "b_message": message[:500]}
+    return Outcome("failed", {"b_id": item.delivery_id, **params})
+
+
+def write_outcomes(outcomes: Sequence[Outcome]) -> None:
+    """One transaction for many outcomes (one executemany per kind)."""
+    by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for outcome in outcomes:
+        by_kind[outcome.kind].append(outcome.params)
+    with get_database().engine.begin() as connection:
+        for kind, params in by_kind.items():
+            connection.execute(RECORD_STATEMENTS[kind], params)
+
+
+class Recorder:
+    """Writes outcomes as they arrive: while one write is running, the next outcomes gather for the following one.
+
+    So each provider id is stored a few milliseconds after the provider gave it, without a transaction per message.
+    """
+
+    def __init__(self, executor: ThreadPoolExecutor) -> None:
+        self._executor = executor
+        self._pending: list[Outcome] = []
+        self._wakeup = asyncio.Event()
+        self._closing = False
+        self._task = asyncio.create_task(self._run())
+
+    def add(self, outcome: Outcome) -> None:
+        self._pending.append(outcome)
+        self._wakeup.set()
+
+    async def _run(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._pending:
+                batch, self._pending = self._pending, []
+                await asyncio.get_running_loop().run_in_executor(self._executor, write_outcomes, batch)
+            if self._closing:
+                return
+
+    async def close(self) -> None:
+        """Wait until everything added has been written (raises if a write failed)."""
+        self._closing = True
+        self._wakeup.set()
+        await self._task

@@ -1,0 +1,112 @@
+"""Observations coming in: validated all together, stored once per (source, source id); CAP warnings as observations."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from alueturva.audit import service as audit
+from alueturva.db import utcnow
+from alueturva.errors import Invalid
+from situation import service
+from situation.areas import AreaTree, load_area_tree
+from situation.cap import cap_observations
+from situation.config import ReadinessConfig, readiness_config
+from situation.flows import record_recommendation_changes
+from situation.schemas import CapImportResult, IngestResult, ObservationIn
+
+
+def _observation_problems(
+    index: int, item: ObservationIn, *, tree: AreaTree, config: ReadinessConfig, now: datetime
+) -> list[dict[str, Any]]:
+    problems: list[dict[str, Any]] = []
+
+    def problem(field: str, message: str) -> None:
+        problems.append({"loc": ["body", "observations", index, field], "msg": message, "type": "value_error"})
+
+    indicator = config.indicator_map().get(item.indicator)
+    if indicator is None:
+        problem("indicator", f"unknown indicator '{item.indicator}'; known: {', '.join(config.indicator_map())}")
+    area = tree.areas.get(item.area)
+    if area is None:
+        problem("area", f"unknown area '{item.area}'; known: {', '.join(tree.areas)}")
+    elif indicator is not None and area.kind != indicator.scope:
+        problem(
+            "area",
+            f"indicator '{indicator.key}' is observed per {indicator.scope}, but '{item.area}' is a {area.kind}",
+        )
+    tolerance = timedelta(seconds=config.observations.future_tolerance_seconds)
+    if item.observed_at > now + tolerance:
+        problem(
+            "observed_at",
+            f"observed_at {item.observed_at.isoformat()} is in the future "
+            f"(more than {config.observations.future_tolerance_seconds} s after {now.isoformat()})",
+        )
+    return problems
+
+
+def ingest_observations(
+    session: Session, *, items: list[ObservationIn], actor: str, now: datetime | None = None
+) -> IngestResult:
+    """Validate every observation first and store none if one is wrong; re-sent (source, source id) are skipped."""
+    now = now or utcnow()
+    config = readiness_config()
+    tree = load_area_tree(session)
+    problems = [
+        p for i, item in enumerate(items) for p in _observation_problems(i, item, tree=tree, config=config, now=now)
+    ]
+    if problems:
+        raise Invalid(problems)
+    known = service.known_source_ids(
+        session, pairs=[(item.source, item.source_id) for item in items if item.source_id is not None]
+    )
+    rows: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set(known)
+    for item in items:
+        if item.source_id is not None:
+            if (item.source, item.source_id) in seen:
+                continue
+            seen.add((item.source, item.source_id))
+        rows.append(
+            {
+                "indicator_key": item.indicator,
+                "area_key": item.area,
+                "value": item.value,
+                "observed_at": item.observed_at,
+                "source": item.source,
+                "source_id": item.source_id,
+                "received_at": now,
+                "reported_by": actor,
+            }
+        )
+    service.insert_observations(session, rows=rows)
+    if rows:
+        audit.record(
+            session,
+            actor=actor,
+            action="observations.stored",
+            entity_type="observation",
+            details={"stored": len(rows), "series": len({(r["indicator_key"], r["area_key"]) for r in rows})},
+        )
+        record_recommendation_changes(session, now=now)
+    return IngestResult(received=len(items), stored=len(rows), duplicates=len(items) - len(rows))
+
+
+def import_cap(session: Session, *, document: bytes, actor: str, now: datetime | None = None) -> CapImportResult:
+    """Store the observations a CAP 1.2 warning gives for our municipalities (idempotent per identifier)."""
+    now = now or utcnow()
+    rules = readiness_config().cap
+    if rules is None:
+        raise Invalid("CAP import is not configured: add a 'cap' section to config/readiness.yaml")
+    parsed = cap_observations(document, rules=rules, now=now)
+    result = IngestResult(received=0, stored=0, duplicates=0)
+    if parsed.observations:
+        result = ingest_observations(session, items=parsed.observations, actor=actor, now=now)
+    return CapImportResult(
+        **result.model_dump(),
+        identifier=parsed.identifier,
+        matched_areas=parsed.matched_areas,
+        unmatched_areas=parsed.unmatched_areas,
+    )
