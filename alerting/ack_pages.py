@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Query
@@ -117,38 +119,43 @@ def _state(recipient: Recipient, language: str, notice_key: str | None) -> PageS
     )
 
 
-def show(token: str, lang: str | None) -> tuple[int, str, PageState | None, str | None]:
+Answer = tuple[int, str, PageState | None, str | None]  # status, language, the alert's state, an error text key
+
+
+def _with_recipient(token: str, lang: str | None, act: Callable[[Session, Recipient, str], Answer]) -> Answer:
+    """``act`` on the token's recipient in the page's language, or the error page's answer."""
     with get_database().session() as session:
         try:
             recipient = _recipient(session, token)
         except PageError as error:
             return error.status_code, _language(lang, get_settings().default_language), None, error.key
-        language = _language(lang, recipient.language)
-        return 200, language, _state(recipient, language, None), None
+        return act(session, recipient, _language(lang, recipient.language))
 
 
-def acknowledge(token: str, lang: str | None, response: str) -> tuple[int, str, PageState | None, str | None]:
-    with get_database().session() as session:
-        try:
-            recipient = _recipient(session, token)
-        except PageError as error:
-            return error.status_code, _language(lang, get_settings().default_language), None, error.key
-        language = _language(lang, recipient.language)
-        options = recipient.alert.response_options
-        choice: int | None = None
-        if response.strip():
-            if not response.strip().isdigit() or not 1 <= int(response) <= len(options):
-                return 422, language, _state(recipient, language, None), "bad_response"
-            choice = int(response)
-        outcome = acknowledgements.acknowledge(
-            session,
-            recipient=recipient,
-            method=AckMethod.link,
-            actor=f"link:recipient:{recipient.id}",
-            response=choice,
-        )
-        notice = "already" if outcome.already else "late" if outcome.late else "acknowledged"
-        return 200, language, _state(recipient, language, notice), None
+def _show(_: Session, recipient: Recipient, language: str) -> Answer:
+    return 200, language, _state(recipient, language, None), None
+
+
+def _acknowledge(session: Session, recipient: Recipient, language: str, *, response: str) -> Answer:
+    options = recipient.alert.response_options
+    choice: int | None = None
+    if response.strip():
+        if not response.strip().isdigit() or not 1 <= int(response) <= len(options):
+            return 422, language, _state(recipient, language, None), "bad_response"
+        choice = int(response)
+    outcome = acknowledgements.acknowledge(
+        session, recipient=recipient, method=AckMethod.link, actor=f"link:recipient:{recipient.id}", response=choice
+    )
+    notice = "already" if outcome.already else "late" if outcome.late else "acknowledged"
+    return 200, language, _state(recipient, language, notice), None
+
+
+def show(token: str, lang: str | None) -> Answer:
+    return _with_recipient(token, lang, _show)
+
+
+def acknowledge(token: str, lang: str | None, response: str) -> Answer:
+    return _with_recipient(token, lang, partial(_acknowledge, response=response))
 
 
 @router.get("/ack/{token}", response_class=HTMLResponse)

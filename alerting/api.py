@@ -1,4 +1,4 @@
-"""The alerting HTTP API (DESIGN.md §5): thin routes over ``flows`` and ``service``."""
+"""The alerting HTTP API (docs/architecture.md §5): thin routes over ``flows`` and ``service``."""
 
 from __future__ import annotations
 
@@ -27,18 +27,6 @@ from alueturva.errors import API_ERRORS
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], responses=API_ERRORS)
 
 
-def _summary(alert: Alert) -> AlertSummary:
-    return AlertSummary(
-        id=alert.id,
-        title=alert.title,
-        exercise=alert.exercise,
-        status=alert.status.value,
-        created_at=alert.created_at,
-        created_by=alert.created_by,
-        closes_at=alert.closes_at,
-    )
-
-
 @router.post(
     "",
     response_model=AlertRead,
@@ -61,7 +49,7 @@ def list_alerts(
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> AlertList:
     alerts, total = service.list_alerts(session, limit=limit, offset=offset)
-    return AlertList(items=[_summary(alert) for alert in alerts], total=total)
+    return AlertList(items=[AlertSummary.model_validate(alert) for alert in alerts], total=total)
 
 
 @router.get("/{alert_id}", response_model=AlertRead)

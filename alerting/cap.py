@@ -8,7 +8,7 @@ from alerting.models import Alert, AlertStatus
 from alerting.texts import EXERCISE_WORD
 from alueturva.cap import CAP_NAMESPACE, cap_time
 from alueturva.settings import get_settings
-from contacts.areas import area_names, region_names
+from contacts.catalogue import area_names, region_names
 
 CAP_LANGUAGES = {"fi": "fi-FI", "sv": "sv-FI", "en": "en-GB"}
 EVENT = {"fi": "Viranomaishälytys", "sv": "Myndighetslarm", "en": "Authority alert"}

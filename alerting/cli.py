@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 import typer
@@ -19,6 +20,7 @@ from alueturva.errors import Invalid
 from alueturva.queue import InProcessQueue, get_queue
 from contacts import service as contacts
 from contacts.areas import AREAS
+from contacts.models import Group, Organisation
 
 alert_app = typer.Typer(help="Alerts: send, show and watch acknowledgements.", no_args_is_help=True)
 console = Console()
@@ -26,25 +28,15 @@ console = Console()
 EXIT_NOT_ALL_ACKNOWLEDGED = 2
 
 
-def _group_ids(references: list[str]) -> list[int]:
+def _ids(references: list[str], *, find: Callable[..., Group | Organisation | None], option: str) -> list[int]:
+    """The ids of the groups or organisations that ``--option`` values name; a name that matches none is refused."""
     with get_database().session() as session:
         ids = []
         for reference in references:
-            group = contacts.find_group(session, reference=reference)
-            if group is None:
-                raise Invalid(f"--group {reference!r}: no such group (give its id, key or name)")
-            ids.append(group.id)
-        return ids
-
-
-def _organisation_ids(references: list[str]) -> list[int]:
-    with get_database().session() as session:
-        ids = []
-        for reference in references:
-            organisation = contacts.find_organisation(session, reference=reference)
-            if organisation is None:
-                raise Invalid(f"--organisation {reference!r}: no such organisation (id, key, name or business id)")
-            ids.append(organisation.id)
+            found = find(session, reference=reference)
+            if found is None:
+                raise Invalid(f"{option} {reference!r}: nothing by that id, key or name")
+            ids.append(found.id)
         return ids
 
 
@@ -96,9 +88,9 @@ def send(
                 "title": title,
                 "message": message,
                 "targets": {
-                    "groups": _group_ids(group or []),
+                    "groups": _ids(group or [], find=contacts.find_group, option="--group"),
                     "roles": role or [],
-                    "organisations": _organisation_ids(organisation or []),
+                    "organisations": _ids(organisation or [], find=contacts.find_organisation, option="--organisation"),
                     "areas": area or [],
                     "people": person or [],
                 },

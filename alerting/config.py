@@ -5,14 +5,12 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from alueturva.config import config_path, load_yaml
+from alueturva.config import ConfigModel, config_path, load_yaml
 
 
-class EscalationPolicy(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class EscalationPolicy(ConfigModel):
     resend_after_minutes: float = Field(10, gt=0, le=24 * 60)
     resend_times: int = Field(2, ge=0, le=10)
     other_channel: bool = True
@@ -20,9 +18,7 @@ class EscalationPolicy(BaseModel):
     notify_operator_after_minutes: float | None = Field(20, ge=0, le=24 * 60)
 
 
-class AlertingConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AlertingConfig(ConfigModel):
     escalation: EscalationPolicy = EscalationPolicy()
     close_after_minutes: float = Field(240, gt=0, le=7 * 24 * 60)
     default_channels: list[Literal["sms", "email"]] = Field(["sms", "email"], min_length=1)

@@ -26,7 +26,7 @@ from alerting.models import (
     DeliveryState,
     EscalationTimer,
 )
-from alerting.schemas import AlertCreate, AlertEventRead, AlertRead, Counts, OrganisationCounts
+from alerting.schemas import AlertCreate, AlertEventRead, AlertRead, AlertSummary, Counts, OrganisationCounts
 from alerting.segments import count_segments
 from alueturva.audit import service as audit
 from alueturva.db import get_database, utcnow
@@ -227,13 +227,7 @@ def alert_status(alert_id: int) -> AlertRead:
         alert = service.get_alert(session, alert_id=alert_id)
         totals, by_org = counts.alert_counts(session, alert_id=alert_id)
         return AlertRead(
-            id=alert.id,
-            title=alert.title,
-            exercise=alert.exercise,
-            status=alert.status.value,
-            created_at=alert.created_at,
-            created_by=alert.created_by,
-            closes_at=alert.closes_at,
+            **AlertSummary.model_validate(alert).model_dump(),
             message=alert.message,
             short_code=alert.short_code,
             channels=alert.channels,

@@ -1,4 +1,4 @@
-"""Alerting API shapes (DESIGN.md §5)."""
+"""Alerting API shapes (docs/architecture.md §5)."""
 
 from __future__ import annotations
 
@@ -111,6 +111,8 @@ class AlertEventRead(BaseModel):
 
 
 class AlertSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     title: str
     exercise: bool

@@ -5,18 +5,46 @@ A mistake is reported with the file, the line and the path of keys, and stops th
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 Model = TypeVar("Model", bound=BaseModel)
 
 
 class ConfigError(Exception):
     pass
+
+
+class ConfigModel(BaseModel):
+    """A part of a configuration file: an unknown key is a mistake (a typo would otherwise be ignored silently)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Names(ConfigModel):
+    """A name in each language people read."""
+
+    fi: str = Field(min_length=1)
+    sv: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+def check_known(values: Iterable[str], known: Collection[str], what: str, *, hint: str = "") -> None:
+    """Refuse the first value that is not one of ``known``, listing those that are."""
+    for value in values:
+        if value not in known:
+            raise ValueError(f"unknown {what} '{value}'; known: {', '.join(sorted(known))}{hint}")
+
+
+def check_in_order(keys: Sequence[str], expected: Sequence[str], what: str) -> None:
+    """Refuse a list that does not name ``expected`` once each, in that order."""
+    if tuple(keys) != tuple(expected):
+        raise ValueError(f"list the {what} {', '.join(expected)} once each, in this order")
 
 
 def config_path(name: str) -> Path:

@@ -1,6 +1,6 @@
 """Periodic work (sweepers). Exactly one scheduler runs: inside `alueturva up`, or as `alueturva scheduler`.
 
-The tasks themselves are listed by the application (``alueturva.wiring``); they keep their state in the database,
+The tasks themselves are listed by the application (``alueturva.app.wiring``); they keep their state in the database,
 so a restarted scheduler simply picks up where the rows say.
 """
 

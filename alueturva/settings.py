@@ -1,4 +1,5 @@
-"""Service settings (DESIGN.md §3): environment variables with the prefix ``ALUETURVA_``, also read from ``.env``."""
+"""Service settings (docs/architecture.md §3): environment variables with the prefix ``ALUETURVA_``, also read from
+``.env``."""
 
 from __future__ import annotations
 

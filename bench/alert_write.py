@@ -1,8 +1,8 @@
 """What the alert's one transaction costs (issue 3): the part of "first SMS within 0.2 s" that happens before any
 job can start.
 
-DESIGN.md §4: creating an alert writes the alert, its recipients and one delivery per (recipient, channel) in one
-transaction, and only then enqueues work. This program times that transaction for N recipients (SMS only) on its
+docs/architecture.md §4: creating an alert writes the alert, its recipients and one delivery per (recipient, channel)
+in one transaction, and only then enqueues work. This program times that transaction for N recipients (SMS only) on its
 own PostgreSQL database, with no queue, HTTP or worker around it, and prints:
 
 - ``create_alert`` as the API runs it (resolve the targets, write everything, audit, commit), median of the runs;

@@ -1,8 +1,7 @@
-"""Roster routes (DESIGN.md §5): viewers read, admins edit."""
+"""Roster routes (docs/architecture.md §5): viewers read, admins edit."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Response, status
@@ -280,8 +279,8 @@ def roster_compliance(
         complete=report.complete,
         met=report.met,
         total=len(report.all_results()),
-        organisations={k: [asdict(r) for r in v] for k, v in report.organisations.items()},
-        areas=[asdict(r) for r in report.areas],
-        region=[asdict(r) for r in report.region],
-        rules=[asdict(r) for r in report.rules],
+        organisations=report.organisations,
+        areas=report.areas,
+        region=report.region,
+        rules=report.rules,
     )

@@ -5,9 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from alueturva.config import config_path, load_yaml
+from alueturva.config import ConfigModel, Names, check_in_order, config_path, load_yaml
 from alueturva.i18n import Language
 from contacts.areas import AREAS, AreaKey
 from contacts.models import OrganisationKind
@@ -23,16 +23,7 @@ def business_id_is_valid(business_id: str) -> bool:
     return int(business_id[8]) == (0 if remainder == 0 else 11 - remainder)
 
 
-class Names(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    fi: str
-    sv: str
-    en: str
-
-
-class OrganisationSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class OrganisationSpec(ConfigModel):
     key: str = Field(pattern=r"^[a-z0-9_]+$")
     short_name: str
     name: str
@@ -53,9 +44,7 @@ class OrganisationSpec(BaseModel):
         return value
 
 
-class Requirement(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Requirement(ConfigModel):
     per: Literal["organisation", "area", "region"]
     kinds: list[OrganisationKind] = []
     organisations: list[str] = []
@@ -68,9 +57,7 @@ class Requirement(BaseModel):
         return self
 
 
-class RoleSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RoleSpec(ConfigModel):
     key: str = Field(pattern=r"^[a-z0-9_]+$")
     names: Names
     basis: str = ""
@@ -79,27 +66,23 @@ class RoleSpec(BaseModel):
     group: str
 
 
-class GroupSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class GroupSpec(ConfigModel):
     key: str
     names: Names
     description: str = ""
     per_organisation: list[OrganisationKind] = []
 
 
-class RegionSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RegionSpec(ConfigModel):
     names: Names
 
 
-class AreaSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AreaSpec(ConfigModel):
     key: AreaKey
     names: Names
 
 
-class OrganisationsFile(BaseModel):
+class OrganisationsFile(ConfigModel):
     region: RegionSpec
     areas: list[AreaSpec]
     organisations: list[OrganisationSpec]
@@ -107,8 +90,7 @@ class OrganisationsFile(BaseModel):
     @field_validator("areas")
     @classmethod
     def _every_area_once(cls, areas: list[AreaSpec]) -> list[AreaSpec]:
-        if tuple(area.key for area in areas) != AREAS:
-            raise ValueError(f"name the areas {', '.join(AREAS)} once each, in this order")
+        check_in_order([area.key for area in areas], AREAS, "areas")
         return areas
 
     @model_validator(mode="after")
@@ -122,7 +104,7 @@ class OrganisationsFile(BaseModel):
         return self
 
 
-class RolesFile(BaseModel):
+class RolesFile(ConfigModel):
     roles: list[RoleSpec]
     groups: list[GroupSpec]
 
@@ -143,6 +125,15 @@ def organisations() -> OrganisationsFile:
 @lru_cache(maxsize=1)
 def catalogue() -> RolesFile:
     return load_yaml(config_path("roles.yaml"), RolesFile)
+
+
+def area_names() -> dict[str, dict[str, str]]:
+    """Each readiness-management area's names by language."""
+    return {area.key: area.names.model_dump() for area in organisations().areas}
+
+
+def region_names() -> dict[str, str]:
+    return organisations().region.names.model_dump()
 
 
 def roles_by_key() -> dict[str, RoleSpec]:

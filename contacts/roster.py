@@ -1,4 +1,4 @@
-"""Roster import and export (DESIGN.md §5): all or nothing, with a per-row error report."""
+"""Roster import and export (docs/architecture.md §5): all or nothing, with a per-row error report."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The roster CSV file (DESIGN.md §5): one row per group membership; read (`;` or `,`, UTF-8 with or without a BOM)
-and written (`;`, UTF-8 with a BOM, as Finnish spreadsheets expect)."""
+"""The roster CSV file (docs/architecture.md §5): one row per group membership; read (`;` or `,`, UTF-8 with or
+without a BOM) and written (`;`, UTF-8 with a BOM, as Finnish spreadsheets expect)."""
 
 from __future__ import annotations
 

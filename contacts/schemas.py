@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, ClassVar, Literal, Self
+from typing import Annotated, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from alueturva.api_types import ApiInput, IdField
 from alueturva.i18n import Language
 from contacts.areas import AreaKey
+from contacts.compliance import RequirementResult, RuleResult
 from contacts.models import OrganisationKind
 from contacts.validation import normalise_email, normalise_mobile
 
@@ -249,40 +250,12 @@ class ImportReportRead(BaseModel):
     memberships_removed: int
 
 
-class HolderRead(BaseModel):
-    person_id: int
-    name: str
-    organisation: str
-    reachable: bool
-    deputies: list[str]
-    problems: list[str]
-
-
-class RequirementRead(BaseModel):
-    scope: str
-    role: str
-    role_name: dict[str, str]
-    required: int
-    status: Literal["ok", "incomplete", "missing"]
-    deputy_expected: bool
-    has_deputy: bool
-    reachable: bool
-    named: list[HolderRead]
-    problems: list[str]
-
-
-class RuleRead(BaseModel):
-    rule: str
-    ok: bool
-    message: str
-
-
 class ComplianceRead(BaseModel):
     generated_at: datetime
     complete: bool
     met: int
     total: int
-    organisations: dict[str, list[RequirementRead]]
-    areas: list[RequirementRead]
-    region: list[RequirementRead]
-    rules: list[RuleRead]
+    organisations: dict[str, list[RequirementResult]]
+    areas: list[RequirementResult]
+    region: list[RequirementResult]
+    rules: list[RuleResult]

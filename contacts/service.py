@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -13,6 +13,8 @@ from alueturva.auth.service import Principal
 from alueturva.errors import Conflict, Invalid, NotFound
 from contacts import catalogue
 from contacts.models import Group, Membership, Organisation, Person
+
+Entity = TypeVar("Entity", Organisation, Person, Group, Membership)
 
 
 def apply_changes(entity: object, values: dict[str, Any]) -> dict[str, list[Any]]:
@@ -32,29 +34,54 @@ def _redact(changes: dict[str, list[Any]]) -> dict[str, Any]:
     return {field: ("changed" if field in personal else values) for field, values in changes.items()}
 
 
-def _update_audited(
+def _audit(
+    session: Session, *, actor: Principal, verb: str, entity: Entity, details: dict[str, Any] | None = None
+) -> None:
+    """Audit ``<entity type>.<verb>``. A membership is audited under its group (rosters are read by group)."""
+    kind = type(entity).__name__.lower()
+    entity_type, entity_id = kind, entity.id
+    if isinstance(entity, Membership):
+        entity_type, entity_id = "group", entity.group_id
+        details = {"membership_id": entity.id, **(details or {})}
+    audit.record(
+        session,
+        actor=actor.actor,
+        action=f"{kind}.{verb}",
+        entity_type=entity_type,
+        entity_id=entity_id,
+        details=details,
+    )
+
+
+def _added(session: Session, entity: Entity, *, actor: Principal, details: dict[str, Any]) -> Entity:
+    """Add ``entity`` and audit its creation in the same transaction."""
+    session.add(entity)
+    session.flush()
+    _audit(session, actor=actor, verb="create", entity=entity, details=details)
+    return entity
+
+
+def _deleted(session: Session, entity: Entity, *, actor: Principal, details: dict[str, Any] | None = None) -> None:
+    """Audit the deletion of ``entity`` and delete it, in the same transaction."""
+    _audit(session, actor=actor, verb="delete", entity=entity, details=details)
+    session.delete(entity)
+    session.flush()
+
+
+def _updated(
     session: Session,
     *,
-    entity: object,
+    entity: Entity,
     values: dict[str, Any],
     actor: Principal,
-    action: str,
-    entity_type: str,
-    entity_id: int,
     describe: Callable[[dict[str, list[Any]]], dict[str, Any]] = dict,
-) -> None:
+) -> Entity:
     """Apply ``values``; when anything changed, flush and audit ``describe(changes)`` in the same transaction."""
     changes = apply_changes(entity, values)
     if changes:
         session.flush()
-        audit.record(
-            session,
-            actor=actor.actor,
-            action=action,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            details=describe(changes),
-        )
+        _audit(session, actor=actor, verb="update", entity=entity, details=describe(changes))
+    return entity
 
 
 # Organisations ---------------------------------------------------------------------------------------------------
@@ -96,48 +123,20 @@ def create_organisation(session: Session, *, values: dict[str, Any], actor: Prin
     if values.get("parent_id") is not None:
         get_organisation(session, organisation_id=values["parent_id"])
     organisation = Organisation(**values)
-    session.add(organisation)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor.actor,
-        action="organisation.create",
-        entity_type="organisation",
-        entity_id=organisation.id,
-        details={"key": organisation.key},
-    )
-    return organisation
+    return _added(session, organisation, actor=actor, details={"key": organisation.key})
 
 
 def update_organisation(
     session: Session, *, organisation: Organisation, values: dict[str, Any], actor: Principal
 ) -> Organisation:
-    _update_audited(
-        session,
-        entity=organisation,
-        values=values,
-        actor=actor,
-        action="organisation.update",
-        entity_type="organisation",
-        entity_id=organisation.id,
-    )
-    return organisation
+    return _updated(session, entity=organisation, values=values, actor=actor)
 
 
 def delete_organisation(session: Session, *, organisation: Organisation, actor: Principal) -> None:
     in_use = session.scalar(select(func.count(Person.id)).where(Person.organisation_id == organisation.id))
     if in_use:
         raise Conflict(f"organisation {organisation.id} still has {in_use} people; move or delete them first")
-    session.delete(organisation)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor.actor,
-        action="organisation.delete",
-        entity_type="organisation",
-        entity_id=organisation.id,
-        details={"key": organisation.key},
-    )
+    _deleted(session, organisation, actor=actor, details={"key": organisation.key})
 
 
 # People ------------------------------------------------------------------------------------------------------------
@@ -184,17 +183,7 @@ def create_person(session: Session, *, values: dict[str, Any], actor: Principal)
     get_organisation(session, organisation_id=values["organisation_id"])
     _ensure_mobile_free(session, mobile=values.get("mobile"), person_id=None)
     person = Person(**values)
-    session.add(person)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor.actor,
-        action="person.create",
-        entity_type="person",
-        entity_id=person.id,
-        details={"organisation_id": person.organisation_id},
-    )
-    return person
+    return _added(session, person, actor=actor, details={"organisation_id": person.organisation_id})
 
 
 def update_person(session: Session, *, person: Person, values: dict[str, Any], actor: Principal) -> Person:
@@ -202,23 +191,11 @@ def update_person(session: Session, *, person: Person, values: dict[str, Any], a
         get_organisation(session, organisation_id=values["organisation_id"])
     if "mobile" in values:
         _ensure_mobile_free(session, mobile=values["mobile"], person_id=person.id)
-    _update_audited(
-        session,
-        entity=person,
-        values=values,
-        actor=actor,
-        action="person.update",
-        entity_type="person",
-        entity_id=person.id,
-        describe=_redact,
-    )
-    return person
+    return _updated(session, entity=person, values=values, actor=actor, describe=_redact)
 
 
 def delete_person(session: Session, *, person: Person, actor: Principal) -> None:
-    session.delete(person)
-    session.flush()
-    audit.record(session, actor=actor.actor, action="person.delete", entity_type="person", entity_id=person.id)
+    _deleted(session, person, actor=actor)
 
 
 # Groups and memberships --------------------------------------------------------------------------------------------
@@ -261,45 +238,17 @@ def create_group(session: Session, *, values: dict[str, Any], actor: Principal) 
     if values.get("organisation_id") is not None:
         get_organisation(session, organisation_id=values["organisation_id"])
     group = Group(**values, builtin=False)
-    session.add(group)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor.actor,
-        action="group.create",
-        entity_type="group",
-        entity_id=group.id,
-        details={"key": group.key},
-    )
-    return group
+    return _added(session, group, actor=actor, details={"key": group.key})
 
 
 def update_group(session: Session, *, group: Group, values: dict[str, Any], actor: Principal) -> Group:
-    _update_audited(
-        session,
-        entity=group,
-        values=values,
-        actor=actor,
-        action="group.update",
-        entity_type="group",
-        entity_id=group.id,
-    )
-    return group
+    return _updated(session, entity=group, values=values, actor=actor)
 
 
 def delete_group(session: Session, *, group: Group, actor: Principal) -> None:
     if group.builtin:
         raise Conflict(f"group '{group.key}' is built in (the agreement requires it) and cannot be deleted")
-    session.delete(group)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor.actor,
-        action="group.delete",
-        entity_type="group",
-        entity_id=group.id,
-        details={"key": group.key},
-    )
+    _deleted(session, group, actor=actor, details={"key": group.key})
 
 
 def check_role(role_key: str) -> None:
@@ -332,22 +281,8 @@ def add_member(
     if any(m.person_id == person.id and m.role_key == role_key for m in group.members):
         raise Conflict(f"person {person.id} already holds the role '{role_key}' in group {group.id}")
     membership = Membership(group=group, person=person, role_key=role_key, order=order, deputy_of_id=deputy_of)
-    session.add(membership)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor.actor,
-        action="membership.create",
-        entity_type="group",
-        entity_id=group.id,
-        details={
-            "membership_id": membership.id,
-            "person_id": person.id,
-            "role": role_key,
-            "deputy_of": deputy_of,
-        },
-    )
-    return membership
+    details = {"person_id": person.id, "role": role_key, "deputy_of": deputy_of}
+    return _added(session, membership, actor=actor, details=details)
 
 
 def get_membership(group: Group, *, membership_id: int) -> Membership:
@@ -364,31 +299,12 @@ def update_member(
         check_role(values["role_key"])
     if "deputy_of_id" in values:
         _check_deputy(group, deputy_of=values["deputy_of_id"], membership_id=membership.id)
-    _update_audited(
-        session,
-        entity=membership,
-        values=values,
-        actor=actor,
-        action="membership.update",
-        entity_type="group",
-        entity_id=group.id,
-        describe=lambda changes: {"membership_id": membership.id, **changes},
-    )
-    return membership
+    return _updated(session, entity=membership, values=values, actor=actor)
 
 
 def remove_member(session: Session, *, group: Group, membership: Membership, actor: Principal) -> None:
     for other in group.members:
         if other.deputy_of_id == membership.id:
             other.deputy_of_id = None
-    group.members.remove(membership)
-    session.delete(membership)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor.actor,
-        action="membership.delete",
-        entity_type="group",
-        entity_id=group.id,
-        details={"membership_id": membership.id, "person_id": membership.person_id},
-    )
+    _deleted(session, membership, actor=actor, details={"person_id": membership.person_id})
+    session.expire(group, ["members"])

@@ -1,4 +1,4 @@
-"""HTTP routes of the situational picture, observations and readiness decisions (DESIGN.md §5)."""
+"""HTTP routes of the situational picture, observations and readiness decisions (docs/architecture.md §5)."""
 
 from __future__ import annotations
 

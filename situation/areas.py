@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alueturva.errors import Invalid
-from contacts.areas import AREAS, area_names, region_names
+from contacts.areas import AREAS
+from contacts.catalogue import area_names, region_names
 from contacts.models import Organisation, OrganisationKind
 from situation.config import Scope
 

@@ -1,6 +1,6 @@
 """The readiness parameters (``config/readiness.yaml``): levels, indicators, combination and reaction rules.
 
-Loaded and validated at start (``alueturva.wiring.validate_configuration``); a mistake names the file, line and key.
+Loaded and validated at start (``alueturva.app.wiring.validate_configuration``); a mistake names the file, line and key.
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from alueturva.config import config_path, load_yaml
+from alueturva.config import ConfigModel, Names, check_in_order, check_known, config_path, load_yaml
 
 LevelKey = Literal["perusvalmius", "tehostettu_valmius", "taysvalmius"]
 LEVEL_ORDER: tuple[LevelKey, ...] = get_args(LevelKey)
@@ -70,20 +70,12 @@ def change_between(previous: str, level: str) -> Change:
     return "lowered" if rank(level) < rank(previous) else "unchanged"
 
 
-class Names(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    fi: str = Field(min_length=1)
-    sv: str = Field(min_length=1)
-    en: str = Field(min_length=1)
-
-
-class LevelSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class LevelSpec(ConfigModel):
     key: LevelKey
     names: Names
 
 
-class Thresholds(BaseModel):
+class Thresholds(ConfigModel):
     """The value at which an indicator reaches each raised level (a level may be left out)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -99,9 +91,7 @@ class Thresholds(BaseModel):
         return [(level, value) for level, value in pairs if value is not None]
 
 
-class IndicatorSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class IndicatorSpec(ConfigModel):
     key: str = Field(pattern=KEY_PATTERN, max_length=60)
     names: Names
     domain: Domain
@@ -131,33 +121,27 @@ class IndicatorSpec(BaseModel):
         return value >= threshold if self.direction == "higher_is_worse" else value <= threshold
 
 
-class Combination(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Combination(ConfigModel):
     indicators_to_raise: int = Field(ge=2)
     sub_areas_to_raise_parent: int = Field(ge=1)
 
 
-class Hysteresis(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Hysteresis(ConfigModel):
     margin_percent: float = Field(ge=0, le=50)
     hold_minutes: int = Field(ge=0)
 
 
-class Anticipation(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Anticipation(ConfigModel):
     trend_window_minutes: int = Field(gt=0)
     min_points: int = Field(ge=2)
     horizon_hours: float = Field(gt=0)
 
 
-class ObservationRules(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ObservationRules(ConfigModel):
     future_tolerance_seconds: int = Field(ge=0, le=3600)
 
 
-class ReactionSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReactionSpec(ConfigModel):
     key: str = Field(pattern=KEY_PATTERN, max_length=60)
     areas: list[str] = []
     area_kinds: list[Scope] = []
@@ -174,27 +158,20 @@ class ReactionSpec(BaseModel):
     @field_validator("areas")
     @classmethod
     def _known_areas(cls, areas: list[str]) -> list[str]:
-        known = area_keys()
-        for area in areas:
-            if area not in known:
-                raise ValueError(f"unknown area '{area}'; known: {', '.join(known)}")
+        check_known(areas, area_keys(), "area")
         return areas
 
     @field_validator("groups")
     @classmethod
     def _known_groups(cls, groups: list[str]) -> list[str]:
-        known = group_keys()
-        for group in groups:
-            if group.replace("{municipality}", "{organisation}") not in known:
-                raise ValueError(
-                    f"unknown group '{group}'; the groups of config/roles.yaml are {', '.join(sorted(known))} "
-                    "({municipality} stands for each municipality of the area)"
-                )
+        # config/roles.yaml names a per-municipality group {organisation}; a reaction names it {municipality}
+        as_in_roles = [group.replace("{municipality}", "{organisation}") for group in groups]
+        hint = " (the groups of config/roles.yaml; {organisation} is written {municipality} here)"
+        check_known(as_in_roles, group_keys(), "group", hint=hint)
         return groups
 
 
-class CapImport(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CapImport(ConfigModel):
     indicator: str
     severity_values: dict[CapSeverity, float]
     region_aliases: list[str] = []
@@ -203,16 +180,11 @@ class CapImport(BaseModel):
     @field_validator("area_aliases")
     @classmethod
     def _municipalities(cls, aliases: dict[str, list[str]]) -> dict[str, list[str]]:
-        known = municipality_keys()
-        for key in aliases:
-            if key not in known:
-                raise ValueError(f"'{key}' is not a municipality of config/organisations.yaml: {', '.join(known)}")
+        check_known(aliases, municipality_keys(), "municipality", hint=" (config/organisations.yaml)")
         return aliases
 
 
-class ReadinessConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReadinessConfig(ConfigModel):
     levels: list[LevelSpec]
     combination: Combination
     hysteresis: Hysteresis
@@ -225,8 +197,7 @@ class ReadinessConfig(BaseModel):
     @field_validator("levels")
     @classmethod
     def _all_levels_in_order(cls, levels: list[LevelSpec]) -> list[LevelSpec]:
-        if tuple(level.key for level in levels) != LEVEL_ORDER:
-            raise ValueError(f"list the levels {', '.join(LEVEL_ORDER)} once each, in this order")
+        check_in_order([level.key for level in levels], LEVEL_ORDER, "levels")
         return levels
 
     @field_validator("indicators")

@@ -6,6 +6,30 @@ from alueturva.i18n import LANGUAGES
 from situation.config import LEVEL_ORDER, ReadinessConfig, rank
 from situation.engine import Reason
 
+SENTENCES = {
+    "fi": {
+        "indicator": "{name} ({area}) {value}, tason {level} raja-arvo {threshold}",
+        "since": ", alkaen {since}",
+        "held": "; taso pysyy, kunnes arvot ovat olleet marginaalin verran raja-arvon alla {hold} min",
+        "combination": "{count} indikaattoria tasolla {lower} nostaa suosituksen tasolle {level}: {names}",
+        "sub_areas": "Osa-alueiden suositus on {level}: {names}",
+    },
+    "sv": {
+        "indicator": "{name} ({area}) {value}, gränsvärde för {level} {threshold}",
+        "since": ", sedan {since}",
+        "held": "; nivån kvarstår tills värdena har legat en marginal under gränsvärdet i {hold} min",
+        "combination": "{count} indikatorer på nivån {lower} höjer rekommendationen till {level}: {names}",
+        "sub_areas": "Delområdenas rekommendation är {level}: {names}",
+    },
+    "en": {
+        "indicator": "{name} ({area}) {value}, {level} threshold {threshold}",
+        "since": ", since {since}",
+        "held": "; held until values have stayed below the threshold by the margin for {hold} min",
+        "combination": "{count} indicators at {lower} raise the recommendation to {level}: {names}",
+        "sub_areas": "Sub-areas recommended {level}: {names}",
+    },
+}
+
 
 def _number(value: float | None) -> str:
     if value is None:
@@ -15,65 +39,30 @@ def _number(value: float | None) -> str:
 
 def reason_text(reason: Reason, config: ReadinessConfig, area_names: dict[str, dict[str, str]]) -> dict[str, str]:
     """One sentence per language saying which rule raised the level and on what evidence."""
+    return {language: _sentence(reason, config, area_names, language) for language in LANGUAGES}
+
+
+def _sentence(reason: Reason, config: ReadinessConfig, area_names: dict[str, dict[str, str]], language: str) -> str:
+    words = SENTENCES[language]
     levels = config.level_names()
-    texts: dict[str, str] = {}
-    for language in LANGUAGES:
-        level = getattr(levels[reason.level], language)
-        since = reason.since.strftime("%Y-%m-%d %H:%M UTC") if reason.since else None
-        area = area_names.get(reason.area or "", {}).get(language, reason.area or "")
-        if reason.rule in ("threshold", "hysteresis"):
-            indicator = config.indicator_map()[reason.indicator or ""]
-            name = getattr(indicator.names, language)
-            texts[language] = _indicator_sentence(
-                language, reason.rule, name, area, reason, indicator.unit, level, since, config
-            )
-        elif reason.rule == "combination":
-            lower = getattr(levels[LEVEL_ORDER[rank(reason.level) - 1]], language)
-            names = ", ".join(getattr(config.indicator_map()[key].names, language) for key in reason.sources)
-            count = len(reason.sources)
-            texts[language] = {
-                "fi": f"{count} indikaattoria tasolla {lower} nostaa suosituksen tasolle {level}: {names}",
-                "sv": f"{count} indikatorer på nivån {lower} höjer rekommendationen till {level}: {names}",
-                "en": f"{count} indicators at {lower} raise the recommendation to {level}: {names}",
-            }[language]
-        else:
-            subs = ", ".join(area_names.get(key, {}).get(language, key) for key in reason.sources)
-            texts[language] = {
-                "fi": f"Osa-alueiden suositus on {level}: {subs}",
-                "sv": f"Delområdenas rekommendation är {level}: {subs}",
-                "en": f"Sub-areas recommended {level}: {subs}",
-            }[language]
-    return texts
-
-
-def _indicator_sentence(
-    language: str,
-    rule: str,
-    name: str,
-    area: str,
-    reason: Reason,
-    unit: str,
-    level: str,
-    since: str | None,
-    config: ReadinessConfig,
-) -> str:
-    value = f"{_number(reason.value)} {unit}"
-    threshold = f"{_number(reason.threshold)} {unit}"
-    hold = config.hysteresis.hold_minutes
-    if language == "fi":
-        text = f"{name} ({area}) {value}, tason {level} raja-arvo {threshold}"
-        text += f", alkaen {since}" if since else ""
-        if rule == "hysteresis":
-            text += f"; taso pysyy, kunnes arvot ovat olleet marginaalin verran raja-arvon alla {hold} min"
+    level = getattr(levels[reason.level], language)
+    if reason.rule in ("threshold", "hysteresis"):
+        indicator = config.indicator_map()[reason.indicator or ""]
+        text = words["indicator"].format(
+            name=getattr(indicator.names, language),
+            area=area_names.get(reason.area or "", {}).get(language, reason.area or ""),
+            value=f"{_number(reason.value)} {indicator.unit}",
+            level=level,
+            threshold=f"{_number(reason.threshold)} {indicator.unit}",
+        )
+        if reason.since:
+            text += words["since"].format(since=reason.since.strftime("%Y-%m-%d %H:%M UTC"))
+        if reason.rule == "hysteresis":
+            text += words["held"].format(hold=config.hysteresis.hold_minutes)
         return text
-    if language == "sv":
-        text = f"{name} ({area}) {value}, gränsvärde för {level} {threshold}"
-        text += f", sedan {since}" if since else ""
-        if rule == "hysteresis":
-            text += f"; nivån kvarstår tills värdena har legat en marginal under gränsvärdet i {hold} min"
-        return text
-    text = f"{name} ({area}) {value}, {level} threshold {threshold}"
-    text += f", since {since}" if since else ""
-    if rule == "hysteresis":
-        text += f"; held until values have stayed below the threshold by the margin for {hold} min"
-    return text
+    if reason.rule == "combination":
+        lower = getattr(levels[LEVEL_ORDER[rank(reason.level) - 1]], language)
+        names = ", ".join(getattr(config.indicator_map()[key].names, language) for key in reason.sources)
+        return words["combination"].format(count=len(reason.sources), lower=lower, level=level, names=names)
+    names = ", ".join(area_names.get(key, {}).get(language, key) for key in reason.sources)
+    return words["sub_areas"].format(level=level, names=names)

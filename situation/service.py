@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, func, or_, select, tuple_, update
+from sqlalchemy import func, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from situation.config import IndicatorSpec
 from situation.engine import Point, SeriesKey
@@ -22,6 +22,31 @@ from situation.models import (
     Snapshot,
     StatusReport,
 )
+
+Row = TypeVar("Row", ReadinessDecision, Reaction, StatusReport, Snapshot)
+
+
+def _added(session: Session, row: Row) -> Row:
+    """Add one row and flush, so that its id is known."""
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _between(
+    session: Session,
+    model: type[ReadinessDecision] | type[RecommendationChange],
+    at: InstrumentedAttribute[datetime],
+    *,
+    start: datetime,
+    end: datetime,
+    area_keys: Sequence[str] | None,
+) -> Sequence[Any]:
+    """The rows of ``model`` whose time ``at`` falls in [start, end), for these areas (all when None), in order."""
+    query = select(model).where(at >= start, at < end)
+    if area_keys is not None:
+        query = query.where(model.area_key.in_(area_keys))
+    return session.scalars(query.order_by(at, model.id)).all()
 
 
 def _dialect_insert(session: Session, table: Any) -> Any:
@@ -174,26 +199,18 @@ def current_decisions(session: Session) -> dict[str, ReadinessDecision]:
 
 
 def add_decision(session: Session, **fields: Any) -> ReadinessDecision:
-    decision = ReadinessDecision(**fields)
-    session.add(decision)
-    session.flush()
-    return decision
+    return _added(session, ReadinessDecision(**fields))
 
 
 def decisions_between(
     session: Session, *, start: datetime, end: datetime, area_keys: Sequence[str] | None
 ) -> Sequence[ReadinessDecision]:
-    query = select(ReadinessDecision).where(ReadinessDecision.decided_at >= start, ReadinessDecision.decided_at < end)
-    if area_keys is not None:
-        query = query.where(ReadinessDecision.area_key.in_(area_keys))
-    return session.scalars(query.order_by(ReadinessDecision.decided_at, ReadinessDecision.id)).all()
+    at = ReadinessDecision.decided_at
+    return _between(session, ReadinessDecision, at, start=start, end=end, area_keys=area_keys)
 
 
 def add_reaction(session: Session, **fields: Any) -> Reaction:
-    reaction = Reaction(**fields)
-    session.add(reaction)
-    session.flush()
-    return reaction
+    return _added(session, Reaction(**fields))
 
 
 def reactions_of(session: Session, *, decision_id: int) -> Sequence[Reaction]:
@@ -242,10 +259,7 @@ def get_decision(session: Session, *, decision_id: int) -> ReadinessDecision | N
 
 
 def add_status_report(session: Session, **fields: Any) -> StatusReport:
-    report = StatusReport(**fields)
-    session.add(report)
-    session.flush()
-    return report
+    return _added(session, StatusReport(**fields))
 
 
 def latest_status_reports(session: Session) -> dict[str, StatusReport]:
@@ -277,19 +291,12 @@ def add_recommendation_changes(session: Session, *, rows: list[dict[str, Any]]) 
 def recommendation_changes_between(
     session: Session, *, start: datetime, end: datetime, area_keys: Sequence[str] | None
 ) -> Sequence[RecommendationChange]:
-    query = select(RecommendationChange).where(
-        and_(RecommendationChange.changed_at >= start, RecommendationChange.changed_at < end)
-    )
-    if area_keys is not None:
-        query = query.where(RecommendationChange.area_key.in_(area_keys))
-    return session.scalars(query.order_by(RecommendationChange.changed_at, RecommendationChange.id)).all()
+    at = RecommendationChange.changed_at
+    return _between(session, RecommendationChange, at, start=start, end=end, area_keys=area_keys)
 
 
 def add_snapshot(session: Session, **fields: Any) -> Snapshot:
-    snapshot = Snapshot(**fields)
-    session.add(snapshot)
-    session.flush()
-    return snapshot
+    return _added(session, Snapshot(**fields))
 
 
 def get_snapshot(session: Session, *, snapshot_id: int) -> Snapshot | None:

@@ -12,8 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DOMAINS = ("contacts", "situation", "alerting", "drills")
 FACES = "alueturva.app"
-# What each domain may import besides the kernel and itself (DESIGN: contacts <- situation, contacts <- alerting,
-# drills uses alerting and situation).
+# What each domain may import besides the kernel and itself (docs/architecture.md §2).
 DOMAIN_MAY_IMPORT = {
     "contacts": set(),
     "situation": {"contacts"},
@@ -71,12 +70,58 @@ def layer_violations(sources: dict[str, str]) -> list[str]:
                 if _top(imported) in DOMAINS or _is_face(imported):
                     problems.append(f"{where}: the kernel imports no domain and no face")
             elif owner in DOMAINS:
+                other = _top(imported)
                 if _is_face(imported):
                     problems.append(f"{where}: a domain imports no face")
-                elif _top(imported) in DOMAINS and _top(imported) != owner:
-                    if _top(imported) not in DOMAIN_MAY_IMPORT[owner]:
-                        problems.append(f"{where}: {owner} may import only {sorted(DOMAIN_MAY_IMPORT[owner])}")
+                elif other in DOMAINS and other != owner and other not in DOMAIN_MAY_IMPORT[owner]:
+                    problems.append(f"{where}: {owner} may import only {sorted(DOMAIN_MAY_IMPORT[owner])}")
     return problems
+
+
+def import_graph(sources: dict[str, str]) -> dict[str, set[str]]:
+    """Module -> the modules of ``sources`` it imports (``alerting.flows.create_alert`` means ``alerting.flows``)."""
+    modules = {_module_name(path) for path in sources}
+    graph: dict[str, set[str]] = {}
+    for path, source in sources.items():
+        module = _module_name(path)
+        graph[module] = set()
+        for _, imported in _imports(path, source):
+            parts = imported.split(".")
+            known = next(
+                (".".join(parts[:n]) for n in range(len(parts), 0, -1) if ".".join(parts[:n]) in modules), None
+            )
+            if known is not None and known != module and not module.startswith(known + "."):
+                graph[module].add(known)
+    return graph
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The groups of modules that import each other in a circle (strongly connected components, Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for other in sorted(graph.get(module, ())):
+            if other not in index:
+                visit(other)
+                low[module] = min(low[module], low[other])
+            elif other in stack:
+                low[module] = min(low[module], index[other])
+        if low[module] == index[module]:
+            component = []
+            while (member := stack.pop()) != module:
+                component.append(member)
+            if component:
+                cycles.append(sorted([module, *component]))
+
+    for module in sorted(graph):
+        if module not in index:
+            visit(module)
+    return cycles
 
 
 def _sources() -> dict[str, str]:
@@ -88,6 +133,16 @@ def test_the_source_keeps_its_layers() -> None:
     sources = _sources()
     assert {"alueturva/db.py", "alueturva/app/http.py", "alerting/dispatch.py"} <= set(sources)
     assert layer_violations(sources) == []
+
+
+def test_no_modules_import_each_other_in_a_circle() -> None:
+    """Also not through an import inside a function: a circle means two topics that belong apart or together."""
+    assert import_cycles(import_graph(_sources())) == []
+
+
+def test_a_circle_is_caught() -> None:
+    sources = {"alerting/a.py": "from alerting.b import f\n", "alerting/b.py": "def f():\n    import alerting.a\n"}
+    assert import_cycles(import_graph(sources)) == [["alerting.a", "alerting.b"]]
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import inspect
 from typer.testing import CliRunner
 
 from alueturva.app.wiring import metadata
@@ -28,6 +29,15 @@ def test_migrations_create_exactly_the_models(database: Database) -> None:
     with database.engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), metadata())
     assert differences == []
+
+
+def test_the_wiring_alone_knows_every_table(database: Database) -> None:
+    """In a fresh interpreter (where nothing else has imported a domain), ``metadata()`` has every migrated table."""
+    program = "from alueturva.app.wiring import metadata; print(' '.join(sorted(metadata().tables)))"
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    with database.engine.connect() as connection:
+        migrated = set(inspect(connection).get_table_names()) - {"alembic_version"}
+    assert set(result.stdout.split()) == migrated
 
 
 def test_business_id_check_digit() -> None:

@@ -1,4 +1,4 @@
-"""The `alueturva` command line (DESIGN.md §5)."""
+"""The `alueturva` command line (docs/architecture.md §5)."""
 
 from __future__ import annotations
 

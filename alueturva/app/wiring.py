@@ -7,6 +7,8 @@ connection is made here.
 
 from __future__ import annotations
 
+import importlib
+
 import typer
 from fastapi import APIRouter
 from sqlalchemy import MetaData
@@ -14,12 +16,22 @@ from sqlalchemy.orm import Session
 
 from alueturva.scheduler import PeriodicTask
 
+# Imported for their tables (by name: an import kept only for its side effect is easy to lose in a clean-up).
+MODEL_MODULES = (
+    "alueturva.auth.models",
+    "alueturva.audit.models",
+    "contacts.models",
+    "situation.models",
+    "alerting.models",
+)
+
 
 def metadata() -> MetaData:
     """Every domain's tables (migrations compare them with the database; tests truncate them)."""
-    import situation.models  # noqa: F401
     from alueturva.db import Base
 
+    for module in MODEL_MODULES:
+        importlib.import_module(module)
     return Base.metadata
 
 

@@ -1,1 +1,1 @@
-"""Append-only audit log of every state change a person causes (DESIGN.md §4)."""
+"""Append-only audit log of every state change a person causes (docs/architecture.md §4)."""
