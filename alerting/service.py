@@ -7,10 +7,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import ColumnElement, Integer, Table, func, insert, literal, select, union_all
+from sqlalchemy import ColumnElement, Integer, Table, func, insert, literal, select, union_all, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from alerting.models import Alert, AlertEvent, Channel, Delivery, DeliveryKind, DeliveryState, Recipient
+from alerting.models import (
+    Alert,
+    AlertEvent,
+    AlertStatus,
+    Channel,
+    Delivery,
+    DeliveryKind,
+    DeliveryState,
+    EscalationTimer,
+    Recipient,
+)
 from alueturva.db import UTCDateTime, utcnow
 from alueturva.errors import NotFound
 from contacts.models import Person
@@ -180,6 +190,37 @@ def list_recipients(
         for delivery in session.scalars(select(Delivery).where(Delivery.recipient_id.in_(ids)).order_by(Delivery.id)):
             deliveries.setdefault(delivery.recipient_id, []).append(delivery)
     return [(recipient, name, deliveries.get(recipient.id, [])) for recipient, name in rows], total
+
+
+def close_alert(session: Session, *, alert_id: int, now: datetime, reason: str) -> bool:
+    """Close an open alert now: its escalation stops (remaining steps and unsent reminders); acknowledgements after
+    this are kept and marked late. False if it was not open."""
+    closed = session.execute(
+        update(Alert)
+        .where(Alert.id == alert_id, Alert.status == AlertStatus.open)
+        .values(status=AlertStatus.closed, closed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(closed, "rowcount", 0):
+        return False
+    session.execute(
+        update(EscalationTimer)
+        .where(EscalationTimer.alert_id == alert_id, EscalationTimer.done_at.is_(None))
+        .values(done_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(Delivery)
+        .where(
+            Delivery.alert_id == alert_id,
+            Delivery.kind == DeliveryKind.reminder,
+            Delivery.state == DeliveryState.queued,
+        )
+        .values(state=DeliveryState.cancelled, next_attempt_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    add_event(session, alert_id=alert_id, kind="closed", details={"reason": reason})
+    return True
 
 
 def get_recipient(session: Session, *, alert_id: int, recipient_id: int) -> Recipient:

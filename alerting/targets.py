@@ -66,6 +66,13 @@ def _targeted(session: Session, targets: Targets) -> ColumnElement[bool]:
     return or_(*conditions)
 
 
+def count_targeted(session: Session, *, targets: Targets) -> int:
+    """How many active people the targets name now (each once); unknown ids are refused as when sending."""
+    _check_references(session, targets)
+    active = select(func.count(Person.id)).where(Person.active.is_(True), _targeted(session, targets))
+    return session.scalar(active) or 0
+
+
 def add_targeted_recipients(session: Session, *, alert_id: int, targets: Targets, now: datetime) -> int:
     """Make every active person the targets name a recipient of the alert, each once; how many there are.
 

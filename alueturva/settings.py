@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     send_batch_size: int = Field(250, ge=1, le=1000, description="Deliveries handled by one send job")
     send_concurrency: int = Field(64, ge=1, le=256, description="Provider requests in flight per send job")
     sms_max_segments: int = Field(6, ge=1, le=20, description="Longest SMS allowed, in segments")
+    drill_start_grace_seconds: float = Field(
+        900.0, ge=0, description="A scheduled drill start missed by less than this runs late; beyond it, is 'missed'"
+    )
+    drill_tick_seconds: float = Field(5.0, gt=0, description="How often the scheduler starts and ends drills")
     ack_token_max_age_seconds: int = Field(
         7 * 24 * 3600, gt=0, description="How long an acknowledgement link stays valid"
     )

@@ -234,6 +234,19 @@ def find_group(session: Session, *, reference: str) -> Group | None:
     return group_lookup(session).get(reference.strip().casefold())
 
 
+def ids_of(
+    session: Session, *, references: Sequence[str], find: Callable[..., Group | Organisation | None], what: str
+) -> list[int]:
+    """The ids of the groups or organisations ``references`` name (key or name); one that names none is refused."""
+    ids = []
+    for reference in references:
+        found = find(session, reference=reference)
+        if found is None:
+            raise Invalid(f"{what} {reference!r}: nothing by that key or name")
+        ids.append(found.id)
+    return ids
+
+
 def create_group(session: Session, *, values: dict[str, Any], actor: Principal) -> Group:
     if values.get("organisation_id") is not None:
         get_organisation(session, organisation_id=values["organisation_id"])

@@ -10,13 +10,13 @@ from pydantic import Discriminator, Tag
 from alueturva.auth.dependencies import DbSession, Operator, Reporter, Viewer
 from alueturva.db import get_database
 from alueturva.errors import API_ERRORS, Invalid
-from alueturva.queue import get_queue
 from situation import decisions, flows, history, observations, reactions, service
 from situation.cap import MAX_CAP_BYTES
 from situation.schemas import (
     CapImportResult,
     DecisionIn,
     DecisionOut,
+    DecisionPreview,
     HistoryOut,
     IngestResult,
     Moment,
@@ -33,6 +33,9 @@ from situation.schemas import (
 
 router = APIRouter(prefix="/api/v1", tags=["situation"], responses=API_ERRORS)
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+DrillQuery = Annotated[
+    int | None, Query(ge=1, le=2**31 - 1, description="A drill's exercise picture instead of the real one")
+]
 
 
 def _one_or_many(value: Any) -> str:
@@ -61,9 +64,10 @@ ObservationsBody = Annotated[
 
 
 @router.get("/situation")
-def get_situation(session: DbSession, _: Viewer) -> PictureOut:
-    """The picture: per area the decided level, the recommended level and why, the indicators, anticipation."""
-    return PictureOut.model_validate(flows.current_picture(session))
+def get_situation(session: DbSession, _: Viewer, drill_id: DrillQuery = None) -> PictureOut:
+    """The picture: per area the decided level, the recommended level and why, the indicators, anticipation.
+    With ``drill_id``, that drill's exercise picture (its observations and decisions over the real ones)."""
+    return PictureOut.model_validate(flows.current_picture(session, drill_id=drill_id))
 
 
 @router.get("/situation/history")
@@ -83,8 +87,8 @@ def get_history(
 
 @router.post("/situation/snapshots", status_code=status.HTTP_201_CREATED)
 def post_snapshot(body: SnapshotIn, session: DbSession, principal: Operator) -> SnapshotOut:
-    """Freeze the picture as it is now (exercise reports refer to snapshots)."""
-    return history.take_snapshot(session, label=body.label, actor=principal.actor)
+    """Freeze the picture as it is now (with ``drill_id``: that running drill's exercise picture)."""
+    return history.take_snapshot(session, label=body.label, actor=principal.actor, drill_id=body.drill_id)
 
 
 @router.get("/situation/snapshots")
@@ -93,8 +97,9 @@ def list_snapshots(
     _: Viewer,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    drill_id: DrillQuery = None,
 ) -> SnapshotList:
-    rows, total = service.list_snapshots(session, limit=limit, offset=offset)
+    rows, total = service.list_snapshots(session, limit=limit, offset=offset, drill_id=drill_id)
     items = [SnapshotSummary(id=s.id, label=s.label, taken_at=s.taken_at, taken_by=s.taken_by) for s in rows]
     return SnapshotList(items=items, total=total)
 
@@ -111,10 +116,17 @@ def post_status_report(body: StatusReportIn, session: DbSession, principal: Repo
 
 
 @router.post("/observations")
-def post_observations(body: ObservationsBody, session: DbSession, principal: Reporter) -> IngestResult:
+def post_observations(
+    body: ObservationsBody,
+    session: DbSession,
+    principal: Reporter,
+    drill_id: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="Observations of this running drill's exercise picture")
+    ] = None,
+) -> IngestResult:
     """Store one or many observations; a re-sent (source, source_id) is counted as a duplicate, not stored."""
     items = body.observations if isinstance(body, ObservationBatch) else [body]
-    return observations.ingest_observations(session, items=items, actor=principal.actor)
+    return observations.ingest_observations(session, items=items, actor=principal.actor, drill_id=drill_id)
 
 
 async def _xml_body(request: Request) -> bytes:
@@ -135,14 +147,24 @@ def post_cap(
     return observations.import_cap(session, document=document, actor=principal.actor)
 
 
+@router.post("/readiness/decisions/preview")
+def preview_decision(body: DecisionIn, session: DbSession, _: Operator) -> DecisionPreview:
+    """What the decision would set in motion, without making it: the reaction rules and how many people they alert."""
+    return decisions.preview(session, payload=body)
+
+
 @router.post("/readiness/decisions", status_code=status.HTTP_201_CREATED)
 def post_decision(body: DecisionIn, principal: Operator) -> DecisionOut:
-    """Decide an area's readiness level with a reason; the reactions it sets in motion are dispatched after commit."""
+    """Decide an area's readiness level with a reason (with ``drill_id``: an exercise decision in that running drill,
+    which never changes the real level). The reactions it sets in motion are dispatched right after the commit, so
+    the answer lists the alerts they sent; one that fails is retried by the scheduler."""
     with get_database().session() as session:
         decision = decisions.decide(session, payload=body, actor=principal.actor)
-    if decision.reactions:
-        get_queue().enqueue(reactions.dispatch_reactions_job)
-    return decision
+    if not decision.reactions:
+        return decision
+    reactions.dispatch_reactions(decision_id=decision.id)
+    with get_database().session() as session:
+        return decisions.get_decision(session, decision_id=decision.id)
 
 
 @router.get("/readiness/decisions/{decision_id}")

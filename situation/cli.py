@@ -64,24 +64,46 @@ def decide(
     area: Annotated[str, typer.Argument(help="region, a management area or a municipality key")],
     level: Annotated[str, typer.Argument(help=f"{', '.join(LEVEL_ORDER)}")],
     reason: Annotated[str, typer.Option(help="Why (recorded and audited)")],
+    drill: Annotated[
+        int | None, typer.Option("--drill", help="An exercise decision in this running drill (never the real level)")
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation (scripts)")] = False,
 ) -> None:
-    """Record a readiness decision and dispatch the reactions it sets in motion."""
+    """Record a readiness decision and dispatch the reactions it sets in motion.
+
+    A real decision that would alert people says how many and asks first.
+    """
     from pydantic import ValidationError
 
     from alueturva.auth.service import cli_principal
     from alueturva.db import get_database
     from situation.decisions import decide as decide_flow
+    from situation.decisions import get_decision, preview
     from situation.reactions import dispatch_reactions
     from situation.schemas import DecisionIn
 
     try:
-        payload = DecisionIn.model_validate({"area": area, "level": level, "reason": reason})
+        payload = DecisionIn.model_validate({"area": area, "level": level, "reason": reason, "drill_id": drill})
     except ValidationError as exc:
         raise Invalid("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from exc
     with get_database().session() as session:
+        planned = preview(session, payload=payload)
+    if planned.drill_id is None and planned.people and not yes:
+        console.print(
+            f"[bold]A real decision[/bold] (not an exercise): {planned.area} {planned.previous_level} -> "
+            f"{planned.level}. It alerts {planned.people} people (groups: {', '.join(planned.groups)})."
+        )
+        if not typer.confirm("Make the decision and alert them?", default=False):
+            raise typer.Exit(1)
+    with get_database().session() as session:
         decision = decide_flow(session, payload=payload, actor=cli_principal().actor)
-    dispatch_reactions()
+    dispatch_reactions(decision_id=decision.id)
+    with get_database().session() as session:
+        decision = get_decision(session, decision_id=decision.id)
+    scope = f" (exercise, drill {decision.drill_id})" if decision.drill_id is not None else ""
+    alerts = sorted({alert_id for reaction in decision.reactions for alert_id in reaction.alert_ids})
     console.print(
-        f"decision {decision.id}: {decision.area} {decision.previous_level} -> {decision.level} "
+        f"decision {decision.id}{scope}: {decision.area} {decision.previous_level} -> {decision.level} "
         f"(recommended {decision.recommended_level}); reactions: {len(decision.reactions)}"
+        + (f"; alerts sent: {', '.join(map(str, alerts))}" if alerts else "")
     )

@@ -9,12 +9,12 @@ from sqlalchemy.orm import Session
 from alueturva.audit import service as audit
 from alueturva.db import utcnow
 from alueturva.errors import NotFound
-from situation import service
-from situation.areas import Area
-from situation.config import BASE_LEVEL, ReactionSpec, change_between, rank
+from situation import exercises, service
+from situation.areas import Area, load_area_tree
+from situation.config import BASE_LEVEL, ReactionSpec, ReadinessConfig, change_between, rank, readiness_config
 from situation.flows import compute_pictures
 from situation.models import Reaction, ReadinessDecision
-from situation.schemas import DecisionIn, DecisionOut, ReactionOut
+from situation.schemas import DecisionIn, DecisionOut, DecisionPreview, ReactionOut
 
 
 def _rule_matches(rule: ReactionSpec, area: Area, change: str, level: str) -> bool:
@@ -35,16 +35,56 @@ def _expand_groups(groups: list[str], area: Area) -> list[str]:
     return expanded
 
 
+def _planned_reactions(config: ReadinessConfig, area: Area, change: str, level: str) -> list[tuple[str, list[str]]]:
+    """(rule key, group keys) of each reaction rule the decision matches."""
+    return [
+        (rule.key, _expand_groups(rule.groups, area))
+        for rule in config.reactions
+        if _rule_matches(rule, area, change, level)
+    ]
+
+
+def _previous_level(session: Session, area_key: str, drill_id: int | None) -> str:
+    current = service.current_decisions(session, drill_id=drill_id).get(area_key)
+    return current.level if current else BASE_LEVEL
+
+
+def preview(session: Session, *, payload: DecisionIn) -> DecisionPreview:
+    """What the decision would set in motion, before it is made: for a real decision, how many people its reaction
+    rules would alert (a drill's decision alerts the drill's own targets, as an exercise)."""
+    if payload.drill_id is not None:
+        exercises.running_exercise(session, payload.drill_id)
+    area = load_area_tree(session).get(payload.area)
+    previous = _previous_level(session, area.key, payload.drill_id)
+    change = change_between(previous, payload.level)
+    planned = _planned_reactions(readiness_config(), area, change, payload.level)
+    groups = sorted({group for _, rule_groups in planned for group in rule_groups})
+    return DecisionPreview(
+        area=area.key,
+        level=payload.level,
+        previous_level=previous,
+        change=change,
+        drill_id=payload.drill_id,
+        reaction_rules=[rule for rule, _ in planned],
+        groups=groups,
+        people=0 if payload.drill_id is not None else service.people_in_groups(session, group_keys=groups),
+    )
+
+
 def decide(session: Session, *, payload: DecisionIn, actor: str, now: datetime | None = None) -> DecisionOut:
     """Record a person's decision of an area's level, and the reactions its rules set in motion (in one transaction).
 
-    The reactions are dispatched after the commit (``dispatch_reactions``).
+    A decision in a drill (``payload.drill_id``) is an exercise decision: the drill must be running; the level it sets
+    is the drill's exercise level, never the real one. The reactions are dispatched after the commit
+    (``situation.reactions``).
     """
     now = now or utcnow()
-    tree, config, pictures = compute_pictures(session, now=now)
+    drill_id = payload.drill_id
+    if drill_id is not None:
+        exercises.running_exercise(session, drill_id)
+    tree, config, pictures = compute_pictures(session, now=now, drill_id=drill_id)
     area = tree.get(payload.area)
-    current = service.current_decisions(session).get(area.key)
-    previous = current.level if current else BASE_LEVEL
+    previous = _previous_level(session, area.key, drill_id)
     change = change_between(previous, payload.level)
     decision = service.add_decision(
         session,
@@ -55,22 +95,22 @@ def decide(session: Session, *, payload: DecisionIn, actor: str, now: datetime |
         reason=payload.reason,
         decided_by=actor,
         decided_at=now,
+        drill_id=drill_id,
     )
-    for rule in config.reactions:
-        if _rule_matches(rule, area, change, payload.level):
-            service.add_reaction(
-                session,
-                decision_id=decision.id,
-                rule_key=rule.key,
-                action="alert",
-                payload={"groups": _expand_groups(rule.groups, area)},
-                next_attempt_at=now,
-                created_at=now,
-            )
+    for rule_key, groups in _planned_reactions(config, area, change, payload.level):
+        service.add_reaction(
+            session,
+            decision_id=decision.id,
+            rule_key=rule_key,
+            action="alert",
+            payload={"groups": groups},
+            next_attempt_at=now,
+            created_at=now,
+        )
     audit.record(
         session,
         actor=actor,
-        action="readiness.decided",
+        action="readiness.exercise_decided" if drill_id is not None else "readiness.decided",
         entity_type="readiness_decision",
         entity_id=decision.id,
         details={
@@ -79,6 +119,7 @@ def decide(session: Session, *, payload: DecisionIn, actor: str, now: datetime |
             "previous_level": previous,
             "recommended_level": decision.recommended_level,
             "reason": payload.reason,
+            "drill_id": drill_id,
         },
     )
     return decision_out(session, decision)
@@ -95,6 +136,7 @@ def decision_out(session: Session, decision: ReadinessDecision) -> DecisionOut:
         reason=decision.reason,
         decided_by=decision.decided_by,
         decided_at=decision.decided_at,
+        drill_id=decision.drill_id,
         reactions=[_reaction_out(r) for r in service.reactions_of(session, decision_id=decision.id)],
     )
 
@@ -108,6 +150,7 @@ def _reaction_out(reaction: Reaction) -> ReactionOut:
         status=reaction.status,
         attempts=reaction.attempts,
         last_error=reaction.last_error,
+        alert_ids=list((reaction.result or {}).get("alert_ids", [])),
     )
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from alueturva.audit import service as audit
 from alueturva.db import get_database, utcnow
 from alueturva.errors import Invalid
-from situation import service, views
+from situation import exercises, service, views
 from situation.areas import AreaTree, load_area_tree
 from situation.config import BASE_LEVEL, ReadinessConfig, readiness_config
 from situation.engine import AreaPicture, compute_picture
@@ -23,7 +23,11 @@ from situation.schemas import StatusReportIn, StatusReportOut
 # The picture --------------------------------------------------------------------------------------------------
 
 
-def compute_pictures(session: Session, *, now: datetime) -> tuple[AreaTree, ReadinessConfig, dict[str, AreaPicture]]:
+def compute_pictures(
+    session: Session, *, now: datetime, drill_id: int | None = None
+) -> tuple[AreaTree, ReadinessConfig, dict[str, AreaPicture]]:
+    """Each area's recommendation now: from the real observations, or in a drill's exercise picture from the real
+    ones and the drill's."""
     config = readiness_config()
     tree = load_area_tree(session)
     window = max(config.hysteresis.hold_minutes, config.anticipation.trend_window_minutes)
@@ -32,21 +36,25 @@ def compute_pictures(session: Session, *, now: datetime) -> tuple[AreaTree, Read
     pictures = compute_picture(
         tree,
         config,
-        latest=service.latest_points(session),
-        recent=service.recent_points(session, since=since),
+        latest=service.latest_points(session, drill_id=drill_id),
+        recent=service.recent_points(session, since=since, drill_id=drill_id),
         now=now,
         since_lookup=lambda indicator, area, threshold: service.run_start(
-            session, indicator=indicator, area_key=area, threshold=threshold
+            session, indicator=indicator, area_key=area, threshold=threshold, drill_id=drill_id
         ),
     )
     return tree, config, pictures
 
 
-def current_picture(session: Session, *, now: datetime | None = None) -> dict[str, Any]:
-    """The whole picture: per area the decided and recommended level, why, the indicators and what is coming."""
+def current_picture(session: Session, *, now: datetime | None = None, drill_id: int | None = None) -> dict[str, Any]:
+    """The whole picture: per area the decided and recommended level, why, the indicators and what is coming.
+
+    With ``drill_id``, the drill's exercise picture: its own observations and decisions over the real ones, labelled.
+    """
     now = now or utcnow()
-    tree, config, pictures = compute_pictures(session, now=now)
-    decisions = service.current_decisions(session)
+    exercise = exercises.existing_exercise(session, drill_id) if drill_id is not None else None
+    tree, config, pictures = compute_pictures(session, now=now, drill_id=drill_id)
+    decisions = service.current_decisions(session, drill_id=drill_id)
     reports = service.latest_status_reports(session)
     names = {key: area.names for key, area in tree.areas.items()}
     areas = [
@@ -58,6 +66,7 @@ def current_picture(session: Session, *, now: datetime | None = None) -> dict[st
         "levels": [{"key": level.key, "names": level.names.model_dump()} for level in config.levels],
         "differs": [view["key"] for view in areas if view["differs"]],
         "areas": areas,
+        "exercise": None if exercise is None else {"drill_id": exercise.drill_id, "name": exercise.name},
     }
 
 

@@ -10,41 +10,52 @@ from sqlalchemy.orm import Session
 from alueturva.audit import service as audit
 from alueturva.db import utcnow
 from alueturva.errors import Invalid, NotFound
-from situation import service
+from situation import exercises, service
 from situation.areas import load_area_tree
 from situation.config import readiness_config
 from situation.flows import current_picture
+from situation.models import Snapshot
 from situation.schemas import SnapshotOut
 
 HISTORY_MAX_DAYS = 366
 
 
-def take_snapshot(session: Session, *, label: str, actor: str, now: datetime | None = None) -> SnapshotOut:
+def take_snapshot(
+    session: Session, *, label: str, actor: str, now: datetime | None = None, drill_id: int | None = None
+) -> SnapshotOut:
+    """Freeze the picture as it is now: the real one, or a running drill's exercise picture."""
     now = now or utcnow()
-    picture = current_picture(session, now=now)
-    snapshot = service.add_snapshot(session, label=label, taken_at=now, taken_by=actor, picture=picture)
+    if drill_id is not None:
+        exercises.running_exercise(session, drill_id)
+    picture = current_picture(session, now=now, drill_id=drill_id)
+    snapshot = service.add_snapshot(
+        session, label=label, taken_at=now, taken_by=actor, picture=picture, drill_id=drill_id
+    )
     audit.record(
         session,
         actor=actor,
         action="situation.snapshot_taken",
         entity_type="situation_snapshot",
         entity_id=snapshot.id,
-        details={"label": label},
+        details={"label": label, "drill_id": drill_id},
     )
-    return SnapshotOut(
-        id=snapshot.id, label=snapshot.label, taken_at=snapshot.taken_at, taken_by=actor, picture=picture
-    )
+    return _snapshot_out(snapshot)
 
 
 def get_snapshot(session: Session, *, snapshot_id: int) -> SnapshotOut:
     snapshot = service.get_snapshot(session, snapshot_id=snapshot_id)
     if snapshot is None:
         raise NotFound(f"no situation snapshot {snapshot_id}")
+    return _snapshot_out(snapshot)
+
+
+def _snapshot_out(snapshot: Snapshot) -> SnapshotOut:
     return SnapshotOut(
         id=snapshot.id,
         label=snapshot.label,
         taken_at=snapshot.taken_at,
         taken_by=snapshot.taken_by,
+        drill_id=snapshot.drill_id,
         picture=snapshot.picture,
     )
 

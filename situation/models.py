@@ -15,13 +15,18 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Observation(Base):
-    """One value of one indicator in one area at one moment. Append-only."""
+    """One value of one indicator in one area at one moment. Append-only.
+
+    An exercise's observation carries its ``drill_id``: it is part of that drill's exercise picture only, never of the
+    real one.
+    """
 
     __tablename__ = "observations"
     __table_args__ = (
         UniqueConstraint("source", "source_id"),
         Index("ix_observations_series", "indicator_key", "area_key", "observed_at"),
         Index("ix_observations_observed_at", "observed_at"),
+        Index("ix_observations_drill", "drill_id", "indicator_key", "area_key", "observed_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -33,6 +38,7 @@ class Observation(Base):
     source_id: Mapped[str | None] = mapped_column(String(200))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     reported_by: Mapped[str] = mapped_column(String(120))
+    drill_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class LatestObservation(Base):
@@ -51,10 +57,16 @@ class LatestObservation(Base):
 
 
 class ReadinessDecision(Base):
-    """A person's decision of an area's readiness level, with the reason and what was recommended then."""
+    """A person's decision of an area's readiness level, with the reason and what was recommended then.
+
+    A decision made in a drill carries its ``drill_id``: an exercise decision, which never changes the real level.
+    """
 
     __tablename__ = "readiness_decisions"
-    __table_args__ = (Index("ix_readiness_decisions_area", "area_key", "decided_at"),)
+    __table_args__ = (
+        Index("ix_readiness_decisions_area", "area_key", "decided_at"),
+        Index("ix_readiness_decisions_drill", "drill_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     area_key: Mapped[str] = mapped_column(String(40))
@@ -64,6 +76,7 @@ class ReadinessDecision(Base):
     reason: Mapped[str] = mapped_column(String(2000))
     decided_by: Mapped[str] = mapped_column(String(120))
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    drill_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Reaction(Base):
@@ -83,6 +96,7 @@ class Reaction(Base):
     status: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(1000))
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # what the handlers did, e.g. the alert they sent
     claimed_until: Mapped[datetime | None]
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -130,3 +144,4 @@ class Snapshot(Base):
     taken_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     taken_by: Mapped[str] = mapped_column(String(120))
     picture: Mapped[dict[str, Any]] = mapped_column(JSON)
+    drill_id: Mapped[int | None] = mapped_column(Integer, index=True)  # a drill's exercise picture

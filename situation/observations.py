@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from alueturva.audit import service as audit
 from alueturva.db import utcnow
 from alueturva.errors import Invalid
-from situation import service
+from situation import exercises, service
 from situation.areas import AreaTree, load_area_tree
 from situation.cap import cap_observations
 from situation.config import ReadinessConfig, readiness_config
@@ -48,10 +48,21 @@ def _observation_problems(
 
 
 def ingest_observations(
-    session: Session, *, items: list[ObservationIn], actor: str, now: datetime | None = None
+    session: Session,
+    *,
+    items: list[ObservationIn],
+    actor: str,
+    now: datetime | None = None,
+    drill_id: int | None = None,
 ) -> IngestResult:
-    """Validate every observation first and store none if one is wrong; re-sent (source, source id) are skipped."""
+    """Validate every observation first and store none if one is wrong; re-sent (source, source id) are skipped.
+
+    With ``drill_id`` they are that running drill's exercise observations: its exercise picture shows them, the real
+    picture never does.
+    """
     now = now or utcnow()
+    if drill_id is not None:
+        exercises.running_exercise(session, drill_id)
     config = readiness_config()
     tree = load_area_tree(session)
     problems = [
@@ -81,16 +92,21 @@ def ingest_observations(
                 "reported_by": actor,
             }
         )
-    service.insert_observations(session, rows=rows)
+    service.insert_observations(session, rows=rows, drill_id=drill_id)
     if rows:
         audit.record(
             session,
             actor=actor,
-            action="observations.stored",
+            action="observations.stored" if drill_id is None else "observations.exercise_stored",
             entity_type="observation",
-            details={"stored": len(rows), "series": len({(r["indicator_key"], r["area_key"]) for r in rows})},
+            details={
+                "stored": len(rows),
+                "series": len({(r["indicator_key"], r["area_key"]) for r in rows}),
+                "drill_id": drill_id,
+            },
         )
-        record_recommendation_changes(session, now=now)
+        if drill_id is None:
+            record_recommendation_changes(session, now=now)
     return IngestResult(received=len(items), stored=len(rows), duplicates=len(items) - len(rows))
 
 

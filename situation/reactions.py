@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -44,13 +45,15 @@ class ReactionEvent:
     groups: tuple[str, ...]
     reason: str
     decided_by: str
+    drill_id: int | None  # an exercise decision's drill: its alerts are exercise alerts to the drill's targets
 
     @property
     def idempotency_key(self) -> str:
         return f"readiness-reaction-{self.reaction_id}"
 
 
-Handler = Callable[[ReactionEvent], None]
+# A handler returns what it did, kept with the reaction: {"alert_ids": [...]} for the alerts it sent.
+Handler = Callable[[ReactionEvent], dict[str, Any] | None]
 _handlers: list[Handler] = []
 
 
@@ -91,11 +94,15 @@ def _event_for(session: Session, reaction: Reaction) -> ReactionEvent:
         groups=tuple(reaction.payload.get("groups", [])),
         reason=decision.reason,
         decided_by=decision.decided_by,
+        drill_id=decision.drill_id,
     )
 
 
-def dispatch_reactions(*, database: Database | None = None, now: datetime | None = None) -> int:
-    """Hand every due reaction to the registered handlers; returns how many were handled successfully.
+def dispatch_reactions(
+    *, database: Database | None = None, now: datetime | None = None, decision_id: int | None = None
+) -> int:
+    """Hand every due reaction (of one decision, if given) to the registered handlers; returns how many were handled
+    successfully.
 
     Each reaction is claimed for a lease first, so two dispatchers never handle one reaction at the same time, and
     one that crashed mid-way is taken again when its lease ends.
@@ -103,7 +110,7 @@ def dispatch_reactions(*, database: Database | None = None, now: datetime | None
     database = database or get_database()
     now = now or utcnow()
     with database.session() as session:
-        due = service.due_reaction_ids(session, now=now)
+        due = service.due_reaction_ids(session, now=now, decision_id=decision_id)
     return sum(_dispatch_one(database, reaction_id, now=now) for reaction_id in due)
 
 
@@ -123,9 +130,10 @@ def _dispatch_one(database: Database, reaction_id: int, *, now: datetime) -> boo
             return False
         event = _event_for(session, reaction)
     errors = []
+    results: dict[str, Any] = {}
     for handler in registered:
         try:
-            handler(event)
+            _merge(results, handler(event))
         except Exception as exc:
             log.warning("reaction handler failed", extra={"reaction_id": reaction_id, "error": type(exc).__name__})
             errors.append(f"{getattr(handler, '__name__', 'handler')}: {type(exc).__name__}: {exc}")
@@ -134,6 +142,10 @@ def _dispatch_one(database: Database, reaction_id: int, *, now: datetime) -> boo
         assert reaction is not None
         reaction.attempts += 1
         reaction.claimed_until = None
+        if results:
+            merged = dict(reaction.result or {})
+            _merge(merged, results)
+            reaction.result = merged
         if not errors:
             reaction.status = "done"
             reaction.completed_at = utcnow()
@@ -146,6 +158,15 @@ def _dispatch_one(database: Database, reaction_id: int, *, now: datetime) -> boo
         else:
             reaction.next_attempt_at = now + timedelta(seconds=min(30 * 2 ** (reaction.attempts - 1), 3600))
         return False
+
+
+def _merge(into: dict[str, Any], result: dict[str, Any] | None) -> None:
+    """Add a handler's result: lists (such as ``alert_ids``) are joined without repeats, other values replaced."""
+    for key, value in (result or {}).items():
+        if isinstance(value, list):
+            into[key] = [*into.get(key, []), *(item for item in value if item not in into.get(key, []))]
+        else:
+            into[key] = value
 
 
 def dispatch_reactions_job() -> int:

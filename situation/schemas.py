@@ -110,6 +110,22 @@ class DecisionIn(BaseModel):
     area: AreaKey
     level: LevelKey
     reason: Reason
+    drill_id: int | None = Field(
+        None, ge=1, le=2**31 - 1, description="An exercise decision in this running drill: never the real level"
+    )
+
+
+class DecisionPreview(BaseModel):
+    """What a decision would set in motion: the reaction rules it matches and, for a real decision, whom they alert."""
+
+    area: str
+    level: str
+    previous_level: str
+    change: str
+    drill_id: int | None
+    reaction_rules: list[str]
+    groups: list[str]
+    people: int
 
 
 class ReactionOut(BaseModel):
@@ -120,6 +136,7 @@ class ReactionOut(BaseModel):
     status: str
     attempts: int
     last_error: str | None
+    alert_ids: list[int] = Field(description="The alerts the reaction sent (once it is done)")
 
 
 class DecisionOut(BaseModel):
@@ -132,12 +149,14 @@ class DecisionOut(BaseModel):
     reason: str
     decided_by: str
     decided_at: datetime
+    drill_id: int | None
     reactions: list[ReactionOut]
 
 
 class SnapshotIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     label: Label
+    drill_id: int | None = Field(None, ge=1, le=2**31 - 1, description="Freeze this running drill's exercise picture")
 
 
 class SnapshotOut(BaseModel):
@@ -145,6 +164,7 @@ class SnapshotOut(BaseModel):
     label: str
     taken_at: datetime
     taken_by: str
+    drill_id: int | None
     picture: dict[str, Any]
 
 
@@ -177,6 +197,7 @@ class DecidedOut(BaseModel):
     decided_at: datetime | None
     decided_by: str | None
     reason: str | None
+    drill_id: int | None = Field(description="Set when the level is a drill's exercise decision")
 
 
 class ReasonOut(BaseModel):
@@ -242,11 +263,17 @@ class AreaOut(BaseModel):
     status_report: StatusReportOut | None
 
 
+class ExerciseLabel(BaseModel):
+    drill_id: int
+    name: str
+
+
 class PictureOut(BaseModel):
     computed_at: datetime
     levels: list[LevelOut]
     differs: list[str]
     areas: list[AreaOut]
+    exercise: ExerciseLabel | None = Field(description="Set when this is a drill's exercise picture, not the real one")
 
 
 class HistoryDecision(BaseModel):

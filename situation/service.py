@@ -7,10 +7,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import func, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, func, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from contacts.models import Group, Membership, Person
 from situation.config import IndicatorSpec
 from situation.engine import Point, SeriesKey
 from situation.models import (
@@ -24,6 +25,13 @@ from situation.models import (
 )
 
 Row = TypeVar("Row", ReadinessDecision, Reaction, StatusReport, Snapshot)
+
+
+def in_scope(column: InstrumentedAttribute[int | None], drill_id: int | None) -> ColumnElement[bool]:
+    """Rows of the real picture (``drill_id`` None), or of a drill's exercise picture: the real ones and the drill's."""
+    if drill_id is None:
+        return column.is_(None)
+    return or_(column.is_(None), column == drill_id)
 
 
 def _added(session: Session, row: Row) -> Row:
@@ -41,9 +49,12 @@ def _between(
     start: datetime,
     end: datetime,
     area_keys: Sequence[str] | None,
+    scope: ColumnElement[bool] | None = None,
 ) -> Sequence[Any]:
     """The rows of ``model`` whose time ``at`` falls in [start, end), for these areas (all when None), in order."""
     query = select(model).where(at >= start, at < end)
+    if scope is not None:
+        query = query.where(scope)
     if area_keys is not None:
         query = query.where(model.area_key.in_(area_keys))
     return session.scalars(query.order_by(at, model.id)).all()
@@ -74,13 +85,15 @@ def known_source_ids(session: Session, *, pairs: Iterable[tuple[str, str]]) -> s
     return found
 
 
-def insert_observations(session: Session, *, rows: list[dict[str, Any]]) -> None:
-    """Bulk insert; a row whose (source, source id) another transaction stored meanwhile is skipped."""
+def insert_observations(session: Session, *, rows: list[dict[str, Any]], drill_id: int | None = None) -> None:
+    """Bulk insert; a row whose (source, source id) another transaction stored meanwhile is skipped. An exercise's
+    observations (``drill_id``) are not the real picture's latest values."""
     if not rows:
         return
     statement = _dialect_insert(session, Observation).on_conflict_do_nothing(index_elements=["source", "source_id"])
-    session.execute(statement, rows)
-    _refresh_latest(session, rows=rows)
+    session.execute(statement, [{**row, "drill_id": drill_id} for row in rows])
+    if drill_id is None:
+        _refresh_latest(session, rows=rows)
 
 
 def _refresh_latest(session: Session, *, rows: list[dict[str, Any]]) -> None:
@@ -112,7 +125,26 @@ def _refresh_latest(session: Session, *, rows: list[dict[str, Any]]) -> None:
     session.execute(statement, values)
 
 
-def latest_points(session: Session) -> dict[SeriesKey, Point]:
+def latest_points(session: Session, *, drill_id: int | None = None) -> dict[SeriesKey, Point]:
+    """The newest value of each series; in a drill's picture, the drill's own newer values replace the real ones."""
+    latest = _latest_real_points(session)
+    if drill_id is not None:
+        for key, point in _latest_exercise_points(session, drill_id=drill_id).items():
+            if key not in latest or point[0] >= latest[key][0]:
+                latest[key] = point
+    return latest
+
+
+def _latest_exercise_points(session: Session, *, drill_id: int) -> dict[SeriesKey, Point]:
+    rows = session.execute(
+        select(Observation.indicator_key, Observation.area_key, Observation.observed_at, Observation.value)
+        .where(Observation.drill_id == drill_id)
+        .order_by(Observation.observed_at, Observation.id)
+    ).all()
+    return {(indicator, area): (at, value) for indicator, area, at, value in rows}
+
+
+def _latest_real_points(session: Session) -> dict[SeriesKey, Point]:
     rows = (
         session.connection()
         .execute(
@@ -128,13 +160,13 @@ def latest_points(session: Session) -> dict[SeriesKey, Point]:
     return {(indicator, area): (at, value) for indicator, area, at, value in rows}
 
 
-def recent_points(session: Session, *, since: datetime) -> dict[SeriesKey, list[Point]]:
+def recent_points(session: Session, *, since: datetime, drill_id: int | None = None) -> dict[SeriesKey, list[Point]]:
     """Every observation since ``since``, per series, oldest first (uses the observed_at index; Core rows, no ORM)."""
     rows = (
         session.connection()
         .execute(
             select(Observation.indicator_key, Observation.area_key, Observation.observed_at, Observation.value)
-            .where(Observation.observed_at >= since)
+            .where(Observation.observed_at >= since, in_scope(Observation.drill_id, drill_id))
             .order_by(Observation.observed_at, Observation.id)
         )
         .all()
@@ -145,13 +177,17 @@ def recent_points(session: Session, *, since: datetime) -> dict[SeriesKey, list[
     return series
 
 
-def run_start(session: Session, *, indicator: IndicatorSpec, area_key: str, threshold: float) -> datetime | None:
+def run_start(
+    session: Session, *, indicator: IndicatorSpec, area_key: str, threshold: float, drill_id: int | None = None
+) -> datetime | None:
     """When the latest unbroken run of values at or beyond ``threshold`` began (None: no value reached it)."""
     worse = (
         Observation.value >= threshold if indicator.direction == "higher_is_worse" else (Observation.value <= threshold)
     )
     series = select(Observation.observed_at).where(
-        Observation.indicator_key == indicator.key, Observation.area_key == area_key
+        Observation.indicator_key == indicator.key,
+        Observation.area_key == area_key,
+        in_scope(Observation.drill_id, drill_id),
     )
     last_worse = session.scalar(series.where(worse).order_by(Observation.observed_at.desc()).limit(1))
     if last_worse is None:
@@ -174,7 +210,9 @@ def observations_between(
     indicator_key: str | None,
     limit: int,
 ) -> tuple[Sequence[Observation], int]:
-    query = select(Observation).where(Observation.observed_at >= start, Observation.observed_at < end)
+    query = select(Observation).where(
+        Observation.observed_at >= start, Observation.observed_at < end, Observation.drill_id.is_(None)
+    )
     if area_keys is not None:
         query = query.where(Observation.area_key.in_(area_keys))
     if indicator_key is not None:
@@ -187,10 +225,19 @@ def observations_between(
 # Decisions and reactions --------------------------------------------------------------------------------------
 
 
-def current_decisions(session: Session) -> dict[str, ReadinessDecision]:
-    """The latest decision of each area."""
+def current_decisions(session: Session, *, drill_id: int | None = None) -> dict[str, ReadinessDecision]:
+    """The latest real decision of each area; in a drill's picture, the drill's own latest decision where it made
+    one."""
+    decided = _latest_decisions(session, ReadinessDecision.drill_id.is_(None))
+    if drill_id is not None:
+        decided |= _latest_decisions(session, ReadinessDecision.drill_id == drill_id)
+    return decided
+
+
+def _latest_decisions(session: Session, scope: ColumnElement[bool]) -> dict[str, ReadinessDecision]:
     newest = (
         select(ReadinessDecision.area_key, func.max(ReadinessDecision.id).label("id"))
+        .where(scope)
         .group_by(ReadinessDecision.area_key)
         .subquery()
     )
@@ -205,30 +252,49 @@ def add_decision(session: Session, **fields: Any) -> ReadinessDecision:
 def decisions_between(
     session: Session, *, start: datetime, end: datetime, area_keys: Sequence[str] | None
 ) -> Sequence[ReadinessDecision]:
-    at = ReadinessDecision.decided_at
-    return _between(session, ReadinessDecision, at, start=start, end=end, area_keys=area_keys)
+    """Real decisions only (a drill's are in its report)."""
+    at, real = ReadinessDecision.decided_at, ReadinessDecision.drill_id.is_(None)
+    return _between(session, ReadinessDecision, at, start=start, end=end, area_keys=area_keys, scope=real)
+
+
+def decisions_of_drill(session: Session, *, drill_id: int) -> Sequence[ReadinessDecision]:
+    return session.scalars(
+        select(ReadinessDecision).where(ReadinessDecision.drill_id == drill_id).order_by(ReadinessDecision.id)
+    ).all()
 
 
 def add_reaction(session: Session, **fields: Any) -> Reaction:
     return _added(session, Reaction(**fields))
 
 
+def people_in_groups(session: Session, *, group_keys: Sequence[str]) -> int:
+    """How many active people belong to any of these groups (each once): whom a reaction rule would alert."""
+    if not group_keys:
+        return 0
+    members = (
+        select(Membership.person_id)
+        .join(Group, Group.id == Membership.group_id)
+        .join(Person, Person.id == Membership.person_id)
+        .where(Group.key.in_(group_keys), Person.active.is_(True))
+        .distinct()
+        .subquery()
+    )
+    return session.scalar(select(func.count()).select_from(members)) or 0
+
+
 def reactions_of(session: Session, *, decision_id: int) -> Sequence[Reaction]:
     return session.scalars(select(Reaction).where(Reaction.decision_id == decision_id).order_by(Reaction.id)).all()
 
 
-def due_reaction_ids(session: Session, *, now: datetime) -> list[int]:
-    return list(
-        session.scalars(
-            select(Reaction.id)
-            .where(
-                Reaction.status == "pending",
-                Reaction.next_attempt_at <= now,
-                or_(Reaction.claimed_until.is_(None), Reaction.claimed_until < now),
-            )
-            .order_by(Reaction.id)
-        )
+def due_reaction_ids(session: Session, *, now: datetime, decision_id: int | None = None) -> list[int]:
+    query = select(Reaction.id).where(
+        Reaction.status == "pending",
+        Reaction.next_attempt_at <= now,
+        or_(Reaction.claimed_until.is_(None), Reaction.claimed_until < now),
     )
+    if decision_id is not None:
+        query = query.where(Reaction.decision_id == decision_id)
+    return list(session.scalars(query.order_by(Reaction.id)))
 
 
 def claim_reaction(session: Session, *, reaction_id: int, now: datetime, lease: timedelta) -> bool:
@@ -303,7 +369,11 @@ def get_snapshot(session: Session, *, snapshot_id: int) -> Snapshot | None:
     return session.get(Snapshot, snapshot_id)
 
 
-def list_snapshots(session: Session, *, limit: int, offset: int) -> tuple[Sequence[Snapshot], int]:
-    total = session.scalar(select(func.count(Snapshot.id))) or 0
-    rows = session.scalars(select(Snapshot).order_by(Snapshot.id.desc()).limit(limit).offset(offset)).all()
+def list_snapshots(
+    session: Session, *, limit: int, offset: int, drill_id: int | None = None
+) -> tuple[Sequence[Snapshot], int]:
+    """The real picture's snapshots, or one drill's."""
+    scope = Snapshot.drill_id.is_(None) if drill_id is None else Snapshot.drill_id == drill_id
+    total = session.scalar(select(func.count(Snapshot.id)).where(scope)) or 0
+    rows = session.scalars(select(Snapshot).where(scope).order_by(Snapshot.id.desc()).limit(limit).offset(offset)).all()
     return rows, total

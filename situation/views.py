@@ -57,13 +57,21 @@ def area_view(
 
 def _decided_view(decision: ReadinessDecision | None) -> dict[str, Any]:
     if decision is None:
-        return {"level": BASE_LEVEL, "decision_id": None, "decided_at": None, "decided_by": None, "reason": None}
+        return {
+            "level": BASE_LEVEL,
+            "decision_id": None,
+            "decided_at": None,
+            "decided_by": None,
+            "reason": None,
+            "drill_id": None,
+        }
     return {
         "level": decision.level,
         "decision_id": decision.id,
         "decided_at": decision.decided_at.isoformat(),
         "decided_by": decision.decided_by,
         "reason": decision.reason,
+        "drill_id": decision.drill_id,
     }
 
 

@@ -43,8 +43,13 @@ def alert_message_for(event: ReactionEvent) -> tuple[str, str]:
     return title, message
 
 
-def alert_groups_on_decision(event: ReactionEvent) -> None:
-    """Send the alert a readiness decision sets in motion. Idempotent: the reaction id is the idempotency key."""
+def alert_groups_on_decision(event: ReactionEvent) -> dict[str, list[int]]:
+    """Send the alert a readiness decision sets in motion. Idempotent: the reaction id is the idempotency key.
+
+    An exercise decision's alert is an exercise alert to its drill's targets (never the rule's real groups).
+    """
+    if event.drill_id is not None:
+        return {"alert_ids": [_alert_drill(event, event.drill_id)]}
     from alerting.flows import create_alert
     from alerting.schemas import AlertCreate, Targets
 
@@ -68,3 +73,15 @@ def alert_groups_on_decision(event: ReactionEvent) -> None:
         "readiness decision alerted groups",
         extra={"reaction_id": event.reaction_id, "alert_id": created.alert_id, "created": created.created},
     )
+    return {"alert_ids": [created.alert_id]}
+
+
+def _alert_drill(event: ReactionEvent, drill_id: int) -> int:
+    from drills.flows import send_reaction_alert
+
+    title, message = alert_message_for(event)
+    alert_id = send_reaction_alert(
+        drill_id=drill_id, key=event.idempotency_key, title={"fi": title}, message={"fi": message}
+    )
+    log.info("exercise decision alerted the drill", extra={"reaction_id": event.reaction_id, "alert_id": alert_id})
+    return alert_id

@@ -23,6 +23,7 @@ MODEL_MODULES = (
     "contacts.models",
     "situation.models",
     "alerting.models",
+    "drills.models",
 )
 
 
@@ -42,6 +43,7 @@ def routers() -> list[APIRouter]:
     from alueturva.audit.api import router as audit_router
     from alueturva.auth.api import router as auth_router
     from contacts.api import router as contacts_router
+    from drills.api import router as drills_router
     from situation.api import router as situation_router
 
     return [
@@ -50,6 +52,7 @@ def routers() -> list[APIRouter]:
         contacts_router,
         situation_router,
         alerting_router,
+        drills_router,
         *webhook_routers(),
         ack_pages_router,
     ]
@@ -58,22 +61,28 @@ def routers() -> list[APIRouter]:
 def periodic_tasks() -> list[PeriodicTask]:
     from alerting.sweeper import sweep as alerting_sweep
     from alueturva.settings import get_settings
+    from drills.schedule import tick as drills_tick
     from situation.flows import record_recommendations_job
     from situation.reactions import dispatch_reactions_job
 
+    settings = get_settings()
     return [
-        PeriodicTask("alerting.sweep", alerting_sweep, get_settings().alert_sweep_interval_seconds),
+        PeriodicTask("alerting.sweep", alerting_sweep, settings.alert_sweep_interval_seconds),
+        PeriodicTask("drills.tick", drills_tick, settings.drill_tick_seconds),
         PeriodicTask("situation.dispatch_reactions", dispatch_reactions_job, 60),
         PeriodicTask("situation.record_recommendations", record_recommendations_job, 60),
     ]
 
 
 def connect_domains() -> None:
-    """Cross-domain reactions: a readiness decision alerts the groups its rule names (idempotent)."""
+    """Cross-domain connections: a readiness decision alerts the groups its rule names (idempotent), or in a drill the
+    drill's targets; the picture knows drills through its exercises seam."""
     from alueturva.app.reactions import alert_groups_on_decision
-    from situation import reactions
+    from drills.service import exercise_of
+    from situation import exercises, reactions
 
     reactions.register(alert_groups_on_decision)
+    exercises.register(exercise_of)
 
 
 def seed_reference_data(session: Session) -> None:
@@ -101,9 +110,10 @@ def cli_apps() -> list[tuple[str, typer.Typer]]:
     """Each domain's command group, as `alueturva <name> …`."""
     from alerting.cli import alert_app
     from contacts.cli import roster_app
+    from drills.cli import drill_app
     from situation.cli import situation_app
 
-    return [("roster", roster_app), ("situation", situation_app), ("alert", alert_app)]
+    return [("roster", roster_app), ("situation", situation_app), ("alert", alert_app), ("drill", drill_app)]
 
 
 def validate_configuration() -> None:

@@ -1,0 +1,122 @@
+"""The drills HTTP API (docs/architecture.md §5): operators plan and run drills; viewers read them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Path, Query, status
+
+from alueturva.api_types import MAX_ID, PathId
+from alueturva.auth.dependencies import DbSession, Operator, Viewer
+from alueturva.db import get_database, utcnow
+from alueturva.errors import API_ERRORS
+from drills import flows, service, views
+from drills.models import DrillKind, DrillState
+from drills.schemas import (
+    DrillCreate,
+    DrillList,
+    DrillObservationIn,
+    DrillObservationRead,
+    DrillRead,
+    DrillUpdate,
+    RatingIn,
+    StartIn,
+)
+
+router = APIRouter(prefix="/api/v1/drills", tags=["drills"], responses=API_ERRORS)
+Number = Annotated[int, Path(ge=1, le=30)]
+
+
+def _read(drill_id: int) -> DrillRead:
+    with get_database().session() as session:
+        return views.drill_read(session, service.get_drill(session, drill_id=drill_id), now=utcnow())
+
+
+@router.post("", response_model=DrillRead, status_code=status.HTTP_201_CREATED)
+def plan_drill(body: DrillCreate, principal: Operator) -> DrillRead:
+    """Plan a drill: started by hand, once at ``schedule.at`` or recurring on ``schedule.cron`` (Finnish time)."""
+    with get_database().session() as session:
+        drill_id = flows.plan(session, request=body, actor=principal.actor).id
+    return _read(drill_id)
+
+
+@router.get("", response_model=DrillList)
+def list_drills(
+    session: DbSession,
+    _: Viewer,
+    state: DrillState | None = None,
+    kind: DrillKind | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+) -> DrillList:
+    rows, total = service.list_drills(session, limit=limit, offset=offset, state=state, kind=kind)
+    now = utcnow()
+    return DrillList(items=[views.summary(drill, now=now) for drill in rows], total=total)
+
+
+@router.get("/{drill_id}", response_model=DrillRead)
+def get_drill(drill_id: PathId, _: Viewer) -> DrillRead:
+    """The drill with its alerts, phases, observations, exercise decisions and objectives evaluated now."""
+    return _read(drill_id)
+
+
+@router.patch("/{drill_id}", response_model=DrillRead)
+def update_drill(drill_id: PathId, body: DrillUpdate, principal: Operator) -> DrillRead:
+    """Change a planned drill (name, description and contact can always be corrected)."""
+    with get_database().session() as session:
+        flows.update(session, drill_id=drill_id, request=body, actor=principal.actor)
+    return _read(drill_id)
+
+
+@router.post("/{drill_id}/start", response_model=DrillRead)
+def start_drill(drill_id: PathId, principal: Operator, body: Annotated[StartIn | None, Body()] = None) -> DrillRead:
+    """Start a planned drill now (once). Its alerts go out right away, all marked as an exercise."""
+    with get_database().session() as session:
+        external_sent_at = body.external_sent_at if body else None
+        started = flows.start(session, drill_id=drill_id, actor=principal.actor, external_sent_at=external_sent_at)
+        started_id = started.id
+    flows.send_pending_alerts(drill_id=started_id)
+    return _read(started_id)
+
+
+@router.post("/{drill_id}/phases/{number}/start", response_model=DrillRead)
+def start_phase(drill_id: PathId, number: Number, principal: Operator) -> DrillRead:
+    """Start an exercise's phase: its alert goes out and its snapshot of the exercise picture is frozen (once)."""
+    with get_database().session() as session:
+        flows.start_phase(session, drill_id=drill_id, number=number, actor=principal.actor)
+    flows.send_pending_alerts(drill_id=drill_id)
+    return _read(drill_id)
+
+
+@router.post("/{drill_id}/end", response_model=DrillRead)
+def end_drill(drill_id: PathId, principal: Operator) -> DrillRead:
+    """End a running drill now: its alerts close and their escalation stops."""
+    with get_database().session() as session:
+        flows.end_by_hand(session, drill_id=drill_id, actor=principal.actor)
+    return _read(drill_id)
+
+
+@router.post("/{drill_id}/cancel", response_model=DrillRead)
+def cancel_drill(drill_id: PathId, principal: Operator) -> DrillRead:
+    """Cancel a planned drill; a recurring plan runs no more."""
+    with get_database().session() as session:
+        flows.cancel(session, drill_id=drill_id, actor=principal.actor)
+    return _read(drill_id)
+
+
+@router.post("/{drill_id}/observations", response_model=DrillObservationRead, status_code=status.HTTP_201_CREATED)
+def observe(drill_id: PathId, body: DrillObservationIn, principal: Operator) -> DrillObservationRead:
+    """An evaluator's observation: time (default now), author (default who records it), text, optional phase."""
+    with get_database().session() as session:
+        observation = flows.observe(
+            session, drill_id=drill_id, payload=body, actor=principal.actor, name=principal.name
+        )
+        return DrillObservationRead.model_validate(observation, from_attributes=True)
+
+
+@router.post("/{drill_id}/objectives/{position}/rating", response_model=DrillRead)
+def rate_objective(drill_id: PathId, position: Number, body: RatingIn, principal: Operator) -> DrillRead:
+    """Rate a free-text objective afterwards (HSEEP: P, S, M, U)."""
+    with get_database().session() as session:
+        flows.rate(session, drill_id=drill_id, position=position, payload=body, actor=principal.actor)
+    return _read(drill_id)

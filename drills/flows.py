@@ -1,0 +1,553 @@
+"""Drill workflows: plan, start (by hand, on a schedule, a phase), end, cancel; the alerts a drill sends.
+
+Everything a drill sends is an exercise alert tied to the drill. An alert is first written as an outbox row in the
+same transaction as the change that causes it (``DrillAlert``), then created through the alerting domain with the
+row's idempotency key: a crash in between is finished by the next scheduler tick, and nothing is sent twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from alerting import flows as alerting_flows
+from alerting import service as alerting_service
+from alerting.schemas import AlertCreate, Targets
+from alerting.targets import count_targeted
+from alueturva.audit import service as audit
+from alueturva.db import get_database, utcnow
+from alueturva.errors import Conflict, DomainError, Invalid, NotFound
+from alueturva.i18n import format_time
+from drills import service, texts
+from drills.cron import next_occurrence
+from drills.models import (
+    Drill,
+    DrillAlert,
+    DrillAlertPurpose,
+    DrillKind,
+    DrillObjective,
+    DrillObservation,
+    DrillPhase,
+    DrillState,
+)
+from drills.schemas import DrillCreate, DrillObservationIn, DrillUpdate, ObjectiveIn, PhaseIn, RatingIn, ScheduleAt
+from situation.history import take_snapshot
+
+log = logging.getLogger(__name__)
+
+MAX_ALERT_ATTEMPTS = 100  # a transient failure (the database away) is retried every tick for a good while
+ALWAYS_EDITABLE = frozenset({"name", "description", "contact"})
+
+
+# Planning --------------------------------------------------------------------------------------------------------
+
+
+def _check_targets(session: Session, targets: Targets, field: str = "targets") -> None:
+    try:
+        people = count_targeted(session, targets=targets)
+    except Invalid as exc:
+        raise Invalid(f"{field}: {exc.detail}") from exc
+    if not people:
+        raise Invalid(f"{field}: the targets resolve to nobody (no active person matches them)")
+
+
+def _check_schedule(drill: Drill, now: datetime) -> None:
+    if drill.start_at is not None and drill.start_at <= now:
+        when = format_time(drill.start_at, "en")
+        raise Invalid(f"schedule.at: {when} (Finnish time) is in the past; plan a start in the future")
+    if drill.cron is not None:
+        try:
+            upcoming = next_occurrence(drill.cron, now)
+        except ValueError as exc:
+            raise Invalid(f"schedule.cron: '{drill.cron}' is not a cron expression ({exc})") from exc
+        if upcoming is None:
+            raise Invalid(f"schedule.cron: '{drill.cron}' never fires")
+
+
+def _objective_rows(objectives: list[ObjectiveIn]) -> list[DrillObjective]:
+    return [
+        DrillObjective(position=position, kind=objective.kind, params=objective.model_dump(exclude={"kind"}))
+        for position, objective in enumerate(objectives, 1)
+    ]
+
+
+def _phase_rows(phases: list[PhaseIn]) -> list[DrillPhase]:
+    return [
+        DrillPhase(
+            number=number,
+            name=phase.name,
+            description=phase.description,
+            title=phase.title.model_dump(exclude_none=True) if phase.title else None,
+            message=phase.message.model_dump(exclude_none=True) if phase.message else None,
+            targets=phase.targets.model_dump() if phase.targets else None,
+            snapshot=phase.snapshot,
+        )
+        for number, phase in enumerate(phases, 1)
+    ]
+
+
+def _apply_fields(drill: Drill, request: DrillCreate | DrillUpdate) -> None:
+    """Copy the request's fields that were given onto the drill (a create gives all)."""
+    given = request.model_fields_set
+    simple = ("name", "description", "contact", "channels", "external_system", "duration_minutes")
+    for field in simple:
+        if field in given:
+            setattr(drill, field, getattr(request, field))
+    if "targets" in given and request.targets is not None:
+        drill.targets = request.targets.model_dump()
+    for field in ("title", "message"):
+        if field in given:
+            value = getattr(request, field)
+            setattr(drill, field, value.model_dump(exclude_none=True) if value is not None else {})
+    if "response_options" in given:
+        drill.response_options = list(request.response_options or [])
+    if "escalation" in given:
+        drill.escalation = request.escalation.model_dump(exclude_unset=True) if request.escalation else None
+    if "objectives" in given:
+        drill.objectives = _objective_rows(list(request.objectives or []))
+    if "phases" in given:
+        drill.phases = _phase_rows(list(request.phases or []))
+    if "schedule" in given:
+        schedule = request.schedule
+        drill.start_at = schedule.at if isinstance(schedule, ScheduleAt) else None
+        drill.cron = getattr(schedule, "cron", None)
+
+
+def _fill_kind_defaults(drill: Drill) -> None:
+    """A management-group test polls who is coming; an external-system test asks whether its message arrived."""
+    if drill.kind is DrillKind.management_group_test and not drill.response_options:
+        drill.response_options = list(texts.COMING_OPTIONS)
+    if drill.kind is DrillKind.external_system_test:
+        drill.external_system = drill.external_system or texts.DEFAULT_EXTERNAL_SYSTEM
+        if not drill.response_options:
+            drill.response_options = list(texts.RECEIVED_OPTIONS)
+
+
+def _check_contents(session: Session, drill: Drill) -> None:
+    _check_targets(session, Targets.model_validate(drill.targets))
+    for phase in drill.phases:
+        if phase.targets is not None:
+            _check_targets(session, Targets.model_validate(phase.targets), f"phases.{phase.number}.targets")
+
+
+def plan(session: Session, *, request: DrillCreate, actor: str, now: datetime | None = None) -> Drill:
+    """A planned drill (or a recurring plan); refused with a 4xx naming the field, and nothing stored, when wrong."""
+    now = now or utcnow()
+    drill = Drill(kind=request.kind, state=DrillState.planned, created_by=actor, created_at=now, title={}, message={})
+    _apply_fields(drill, request)
+    _fill_kind_defaults(drill)
+    _check_contents(session, drill)
+    _check_schedule(drill, now)
+    session.add(drill)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="drill.plan",
+        entity_type="drill",
+        entity_id=drill.id,
+        details={
+            "kind": drill.kind.value,
+            "start_at": str(drill.start_at) if drill.start_at else None,
+            "cron": drill.cron,
+        },
+    )
+    return drill
+
+
+def update(session: Session, *, drill_id: int, request: DrillUpdate, actor: str, now: datetime | None = None) -> Drill:
+    now = now or utcnow()
+    drill = service.get_drill(session, drill_id=drill_id)
+    changing = set(request.model_fields_set)
+    if drill.state is not DrillState.planned and changing - ALWAYS_EDITABLE:
+        fields = ", ".join(sorted(changing - ALWAYS_EDITABLE))
+        raise Conflict(f"drill {drill_id} is {drill.state.value}: only a planned drill's {fields} can change")
+    _apply_fields(drill, request)
+    if changing - ALWAYS_EDITABLE:
+        _fill_kind_defaults(drill)
+        _check_contents(session, drill)
+        _check_schedule(drill, now)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="drill.update",
+        entity_type="drill",
+        entity_id=drill.id,
+        details={"fields": sorted(changing)},
+    )
+    return drill
+
+
+# Starting --------------------------------------------------------------------------------------------------------
+
+
+def _ends_at(drill: Drill, started: datetime) -> datetime | None:
+    """When the drill is over by itself: its duration, else when its objectives' last window closes."""
+    windows = [float(o.params["minutes"]) for o in drill.objectives if "minutes" in o.params]
+    minutes = drill.duration_minutes or (max(windows) if windows else None)
+    return None if minutes is None else started + timedelta(minutes=minutes)
+
+
+def _queue_alert(
+    session: Session,
+    drill: Drill,
+    *,
+    purpose: DrillAlertPurpose,
+    key: str,
+    title: dict[str, str],
+    message: dict[str, str],
+    targets: dict[str, Any] | None = None,
+    phase: int | None = None,
+) -> None:
+    """The outbox row of an alert the drill sends: an exercise, with the drill's channels, poll and escalation."""
+    request = {
+        "title": title,
+        "message": message,
+        "targets": targets or drill.targets,
+        "channels": drill.channels,
+        "exercise": True,
+        "response_options": drill.response_options,
+        "escalation": drill.escalation,
+        "idempotency_key": key,
+    }
+    service.add_drill_alert(
+        session, drill_id=drill.id, purpose=purpose, phase=phase, idempotency_key=key, request=request
+    )
+
+
+def _queue_start_alert(session: Session, drill: Drill, external_sent_at: datetime | None, now: datetime) -> None:
+    if drill.kind is DrillKind.external_system_test:
+        drill.external_sent_at = external_sent_at or now
+        title, message = texts.reach_question(drill, drill.external_sent_at)
+        _queue_alert(
+            session,
+            drill,
+            purpose=DrillAlertPurpose.reach_question,
+            key=f"drill-{drill.id}-reach",
+            title=title,
+            message=message,
+        )
+    elif drill.title:
+        _queue_alert(
+            session,
+            drill,
+            purpose=DrillAlertPurpose.alert,
+            key=f"drill-{drill.id}-start",
+            title=drill.title,
+            message=drill.message,
+        )
+
+
+def start(
+    session: Session,
+    *,
+    drill_id: int,
+    actor: str,
+    now: datetime | None = None,
+    scheduled: bool = False,
+    external_sent_at: datetime | None = None,
+) -> Drill:
+    """Start a planned drill (once: a second start, by hand or by a second scheduler, is refused or does nothing).
+    Starting a recurring plan by hand runs one extra occurrence now."""
+    now = now or utcnow()
+    drill = service.get_drill(session, drill_id=drill_id)
+    if drill.recurring:
+        if drill.state is not DrillState.planned:
+            raise Conflict(f"drill {drill_id} is {drill.state.value}; a cancelled plan does not run")
+        run = start_occurrence(session, plan=drill, occurrence=now, now=now, missed=False, actor=actor)
+        assert run is not None
+        return run
+    if drill.state is DrillState.planned:
+        _check_contents(session, drill)
+    moved = service.move_state(
+        session,
+        drill_id=drill_id,
+        from_states=[DrillState.planned],
+        state=DrillState.running,
+        started_at=now,
+        started_by=actor,
+        ends_at=_ends_at(drill, now),
+    )
+    if not moved:
+        if scheduled:
+            return drill
+        raise Conflict(f"drill {drill_id} is already {drill.state.value}; it starts once")
+    drill = service.get_drill(session, drill_id=drill_id)
+    _queue_start_alert(session, drill, external_sent_at, now)
+    audit.record(
+        session,
+        actor=actor,
+        action="drill.start",
+        entity_type="drill",
+        entity_id=drill_id,
+        details={"scheduled": scheduled, "start_at": str(drill.start_at) if drill.start_at else None},
+    )
+    return drill
+
+
+def _copy_of_plan(plan: Drill, occurrence: datetime, now: datetime) -> Drill:
+    return Drill(
+        name=plan.name,
+        kind=plan.kind,
+        description=plan.description,
+        contact=plan.contact,
+        state=DrillState.planned,
+        targets=plan.targets,
+        channels=plan.channels,
+        title=plan.title,
+        message=plan.message,
+        response_options=plan.response_options,
+        escalation=plan.escalation,
+        external_system=plan.external_system,
+        duration_minutes=plan.duration_minutes,
+        series_id=plan.id,
+        occurrence_at=occurrence,
+        created_by=plan.created_by,
+        created_at=now,
+        objectives=[DrillObjective(position=o.position, kind=o.kind, params=o.params) for o in plan.objectives],
+        phases=[
+            DrillPhase(
+                number=p.number,
+                name=p.name,
+                description=p.description,
+                title=p.title,
+                message=p.message,
+                targets=p.targets,
+                snapshot=p.snapshot,
+            )
+            for p in plan.phases
+        ],
+    )
+
+
+def start_occurrence(
+    session: Session, *, plan: Drill, occurrence: datetime, now: datetime, missed: bool, actor: str = "scheduler"
+) -> Drill | None:
+    """One run of a recurring plan, made once: the unique (plan, occurrence) pair lets only one scheduler in.
+    None when another already made it."""
+    run = _copy_of_plan(plan, occurrence, now)
+    try:
+        with session.begin_nested():
+            session.add(run)
+            session.flush()
+    except IntegrityError:
+        return None
+    if missed:
+        record_missed(session, drill=run, now=now)
+        return run
+    return start(session, drill_id=run.id, actor=actor, now=now, scheduled=True)
+
+
+def record_missed(session: Session, *, drill: Drill, now: datetime) -> None:
+    """A start that passed beyond the grace time while no scheduler ran: recorded and shown, never silently lost."""
+    if service.move_state(session, drill_id=drill.id, from_states=[DrillState.planned], state=DrillState.missed):
+        due = drill.occurrence_at or drill.start_at
+        log.warning("drill start missed", extra={"drill_id": drill.id})
+        audit.record(
+            session,
+            actor="scheduler",
+            action="drill.missed",
+            entity_type="drill",
+            entity_id=drill.id,
+            details={"due_at": str(due), "noticed_at": str(now)},
+        )
+
+
+def start_phase(session: Session, *, drill_id: int, number: int, actor: str, now: datetime | None = None) -> Drill:
+    """Start an exercise's phase: its alert is sent, and its snapshot of the exercise picture frozen, once."""
+    now = now or utcnow()
+    drill = service.get_drill(session, drill_id=drill_id)
+    if drill.state is not DrillState.running:
+        raise Conflict(f"drill {drill_id} is {drill.state.value}; phases start while it runs")
+    phase = next((p for p in drill.phases if p.number == number), None)
+    if phase is None:
+        raise NotFound(f"drill {drill_id} has no phase {number}")
+    if phase.started_at is not None:
+        raise Conflict(f"phase {number} of drill {drill_id} already started ({format_time(phase.started_at, 'en')})")
+    phase.started_at, phase.started_by = now, actor
+    if phase.title and phase.message:
+        _queue_alert(
+            session,
+            drill,
+            purpose=DrillAlertPurpose.alert,
+            key=f"drill-{drill.id}-phase-{number}",
+            title=phase.title,
+            message=phase.message,
+            targets=phase.targets,
+            phase=number,
+        )
+    if phase.snapshot:
+        label = f"{drill.name}: {phase.number}. {phase.name}"[:200]
+        phase.snapshot_id = take_snapshot(session, label=label, actor=actor, now=now, drill_id=drill.id).id
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="drill.phase_start",
+        entity_type="drill",
+        entity_id=drill_id,
+        details={"phase": number, "snapshot_id": phase.snapshot_id},
+    )
+    return drill
+
+
+# Ending ----------------------------------------------------------------------------------------------------------
+
+
+def end(session: Session, *, drill_id: int, actor: str, now: datetime | None = None) -> int:
+    """End a running drill: its alerts close and their escalation stops. 1 if it ended now, 0 if it had already."""
+    now = now or utcnow()
+    moved = service.move_state(
+        session,
+        drill_id=drill_id,
+        from_states=[DrillState.running],
+        state=DrillState.ended,
+        ended_at=now,
+        ended_by=actor,
+    )
+    if not moved:
+        return 0
+    for row in service.drill_alerts(session, drill_id=drill_id):
+        if row.alert_id is not None:
+            alerting_service.close_alert(session, alert_id=row.alert_id, now=now, reason=f"drill {drill_id} ended")
+    audit.record(session, actor=actor, action="drill.end", entity_type="drill", entity_id=drill_id, details={})
+    return 1
+
+
+def end_by_hand(session: Session, *, drill_id: int, actor: str, now: datetime | None = None) -> Drill:
+    drill = service.get_drill(session, drill_id=drill_id)
+    if not end(session, drill_id=drill_id, actor=actor, now=now):
+        raise Conflict(f"drill {drill_id} is {drill.state.value}; only a running drill ends")
+    return service.get_drill(session, drill_id=drill_id)
+
+
+def cancel(session: Session, *, drill_id: int, actor: str, now: datetime | None = None) -> Drill:
+    """Cancel a planned drill (a recurring plan stops running); a running drill is ended instead."""
+    drill = service.get_drill(session, drill_id=drill_id)
+    if not service.move_state(
+        session,
+        drill_id=drill_id,
+        from_states=[DrillState.planned],
+        state=DrillState.cancelled,
+        ended_at=now or utcnow(),
+        ended_by=actor,
+    ):
+        raise Conflict(f"drill {drill_id} is {drill.state.value}; only a planned drill can be cancelled")
+    audit.record(session, actor=actor, action="drill.cancel", entity_type="drill", entity_id=drill_id, details={})
+    return service.get_drill(session, drill_id=drill_id)
+
+
+# During the drill ------------------------------------------------------------------------------------------------
+
+
+def observe(
+    session: Session, *, drill_id: int, payload: DrillObservationIn, actor: str, name: str, now: datetime | None = None
+) -> DrillObservation:
+    """An evaluator's observation, with its time (default now), author and optional phase."""
+    now = now or utcnow()
+    drill = service.get_drill(session, drill_id=drill_id)
+    if drill.state in (DrillState.planned, DrillState.cancelled, DrillState.missed):
+        raise Conflict(f"drill {drill_id} is {drill.state.value}; observations are recorded during or after it")
+    if payload.phase is not None and payload.phase not in {p.number for p in drill.phases}:
+        raise Invalid(f"phase: drill {drill_id} has no phase {payload.phase}")
+    observation = DrillObservation(
+        drill_id=drill_id,
+        at=payload.at or now,
+        phase=payload.phase,
+        author=payload.author or name or actor,
+        text=payload.text,
+        recorded_by=actor,
+        recorded_at=now,
+    )
+    session.add(observation)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="drill.observe",
+        entity_type="drill",
+        entity_id=drill_id,
+        details={"observation_id": observation.id},
+    )
+    return observation
+
+
+def rate(session: Session, *, drill_id: int, position: int, payload: RatingIn, actor: str) -> Drill:
+    """A person's HSEEP rating of a free-text objective."""
+    drill = service.get_drill(session, drill_id=drill_id)
+    objective = next((o for o in drill.objectives if o.position == position), None)
+    if objective is None:
+        raise NotFound(f"drill {drill_id} has no objective {position}")
+    if objective.kind != "manual":
+        raise Invalid(f"objective {position} is measured by the service ({objective.kind}); only a manual one is rated")
+    objective.rating, objective.rating_note = payload.rating, payload.note
+    objective.rated_by, objective.rated_at = actor, utcnow()
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="drill.rate",
+        entity_type="drill",
+        entity_id=drill_id,
+        details={"objective": position, "rating": payload.rating},
+    )
+    return drill
+
+
+# The drill's alerts ----------------------------------------------------------------------------------------------
+
+
+def send_reaction_alert(*, drill_id: int, key: str, title: dict[str, str], message: dict[str, str]) -> int:
+    """The alert an exercise decision's reaction rule sends: an exercise alert to the drill's own targets."""
+    with get_database().session() as session:
+        drill = service.get_drill(session, drill_id=drill_id)
+        if not any(row.idempotency_key == key for row in service.drill_alerts(session, drill_id=drill_id)):
+            _queue_alert(session, drill, purpose=DrillAlertPurpose.reaction, key=key, title=title, message=message)
+    send_pending_alerts(drill_id=drill_id)
+    with get_database().session() as session:
+        row = next(r for r in service.drill_alerts(session, drill_id=drill_id) if r.idempotency_key == key)
+        if row.alert_id is None:
+            raise RuntimeError(f"the drill's reaction alert is not sent yet: {row.last_error}")
+        return row.alert_id
+
+
+def _alert_request(request: dict[str, Any]) -> AlertCreate:
+    return AlertCreate.model_validate({**request, "title": request["title"]["fi"], "message": request["message"]["fi"]})
+
+
+def _send_one(row_id: int) -> bool:
+    with get_database().session() as session:
+        row = session.get(DrillAlert, row_id)
+        if row is None or row.alert_id is not None or row.attempts >= MAX_ALERT_ATTEMPTS:
+            return False
+        drill = service.get_drill(session, drill_id=row.drill_id)
+        request, actor = row.request, drill.started_by or "scheduler"
+    try:
+        created = alerting_flows.create_alert(_alert_request(request), actor=actor)
+    except Exception as exc:
+        permanent = isinstance(exc, DomainError)
+        log.warning("drill alert not sent", extra={"drill_alert_id": row_id, "error": type(exc).__name__})
+        with get_database().session() as session:
+            row = session.get(DrillAlert, row_id)
+            assert row is not None
+            row.attempts = MAX_ALERT_ATTEMPTS if permanent else row.attempts + 1
+            row.last_error = exc.detail if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+            row.last_error = str(row.last_error)[:1000]
+        return False
+    with get_database().session() as session:
+        row = session.get(DrillAlert, row_id)
+        assert row is not None
+        row.alert_id, row.last_error = created.alert_id, None
+    return True
+
+
+def send_pending_alerts(*, drill_id: int | None = None) -> int:
+    """Create the alerts of the outbox rows that have none yet (idempotent); how many were created."""
+    with get_database().session() as session:
+        pending = service.pending_drill_alerts(session, drill_id=drill_id)
+    return sum(_send_one(row_id) for row_id in pending)

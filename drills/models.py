@@ -1,0 +1,155 @@
+"""Drill tables: the drill (one run), its objectives, phases, evaluator observations and the alerts it sends.
+
+A recurring drill (a cron schedule) is a plan: each occurrence becomes a drill of its own (``series_id``,
+``occurrence_at``), made exactly once thanks to their unique pair, so that every run has its own figures and report.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from alueturva.db import Base, utcnow
+
+
+class DrillKind(enum.StrEnum):
+    communication_test = "communication_test"  # viestiliikennekoe
+    management_group_test = "management_group_test"  # johtoryhmien hälytyskoe
+    external_system_test = "external_system_test"  # e.g. the emergency centres' Erica
+    exercise = "exercise"  # valmiusharjoitus, in phases
+
+
+class DrillState(enum.StrEnum):
+    planned = "planned"
+    running = "running"
+    ended = "ended"
+    cancelled = "cancelled"
+    missed = "missed"  # its scheduled start passed while no scheduler ran, beyond the grace time
+
+
+class DrillAlertPurpose(enum.StrEnum):
+    alert = "alert"  # the drill's (or a phase's) alert
+    reach_question = "reach_question"  # "did you get the external system's test message?"
+    reaction = "reaction"  # sent by an exercise readiness decision's reaction rule
+
+
+class Drill(Base):
+    __tablename__ = "drills"
+    __table_args__ = (
+        UniqueConstraint("series_id", "occurrence_at"),
+        Index("ix_drills_state", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[DrillKind] = mapped_column(Enum(DrillKind, native_enum=False, length=30))
+    description: Mapped[str] = mapped_column(String(4000), default="")
+    contact: Mapped[str | None] = mapped_column(String(200))  # the drill's point of contact, as people read it
+    state: Mapped[DrillState] = mapped_column(Enum(DrillState, native_enum=False, length=20))
+    # What its alerts say and to whom (the alert request's shapes): targets, channels, texts per language, poll.
+    targets: Mapped[dict[str, list[Any]]] = mapped_column(JSON)
+    channels: Mapped[list[str] | None] = mapped_column(JSON)
+    title: Mapped[dict[str, str]] = mapped_column(JSON)
+    message: Mapped[dict[str, str]] = mapped_column(JSON)
+    response_options: Mapped[list[str]] = mapped_column(JSON, default=list)
+    escalation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    external_system: Mapped[str | None] = mapped_column(String(60))
+    external_sent_at: Mapped[datetime | None]
+    duration_minutes: Mapped[int | None] = mapped_column(Integer)
+    # Schedule: once at ``start_at``, or a plan recurring on ``cron`` (Europe/Helsinki).
+    start_at: Mapped[datetime | None]
+    cron: Mapped[str | None] = mapped_column(String(120))
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("drills.id", ondelete="RESTRICT"))
+    occurrence_at: Mapped[datetime | None]
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    started_by: Mapped[str | None] = mapped_column(String(120))
+    ends_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    ended_by: Mapped[str | None] = mapped_column(String(120))
+
+    objectives: Mapped[list[DrillObjective]] = relationship(
+        order_by="DrillObjective.position", cascade="all, delete-orphan", passive_deletes=True
+    )
+    phases: Mapped[list[DrillPhase]] = relationship(
+        order_by="DrillPhase.number", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def recurring(self) -> bool:
+        return self.cron is not None
+
+
+class DrillObjective(Base):
+    """A criterion the service evaluates itself (``kind`` with ``params``), or a text a person rates afterwards."""
+
+    __tablename__ = "drill_objectives"
+    __table_args__ = (UniqueConstraint("drill_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    drill_id: Mapped[int] = mapped_column(ForeignKey("drills.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    rating: Mapped[str | None] = mapped_column(String(1))  # HSEEP: P, S, M or U
+    rating_note: Mapped[str | None] = mapped_column(String(2000))
+    rated_by: Mapped[str | None] = mapped_column(String(120))
+    rated_at: Mapped[datetime | None]
+
+
+class DrillPhase(Base):
+    """A phase (inject) of an exercise: it may send an alert and freeze a snapshot of the picture when it starts."""
+
+    __tablename__ = "drill_phases"
+    __table_args__ = (UniqueConstraint("drill_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    drill_id: Mapped[int] = mapped_column(ForeignKey("drills.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(4000), default="")
+    title: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    message: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    targets: Mapped[dict[str, list[Any]] | None] = mapped_column(JSON)
+    snapshot: Mapped[bool] = mapped_column(default=False)
+    started_at: Mapped[datetime | None]
+    started_by: Mapped[str | None] = mapped_column(String(120))
+    snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("situation_snapshots.id", ondelete="SET NULL"))
+
+
+class DrillAlert(Base):
+    """An alert a drill sends: written with the drill's change (an outbox row), then created through the alerting
+    domain with ``idempotency_key``, so a crash in between neither loses it nor sends it twice."""
+
+    __tablename__ = "drill_alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    drill_id: Mapped[int] = mapped_column(ForeignKey("drills.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[DrillAlertPurpose] = mapped_column(Enum(DrillAlertPurpose, native_enum=False, length=20))
+    phase: Mapped[int | None] = mapped_column(Integer)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)  # the alert request (alerting.schemas.AlertCreate)
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="RESTRICT"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(1000))
+
+
+class DrillObservation(Base):
+    """What an evaluator saw during the drill (time, author, text, optional phase)."""
+
+    __tablename__ = "drill_observations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    drill_id: Mapped[int] = mapped_column(ForeignKey("drills.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    phase: Mapped[int | None] = mapped_column(Integer)
+    author: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(String(4000))
+    recorded_by: Mapped[str] = mapped_column(String(120))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

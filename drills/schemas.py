@@ -1,0 +1,302 @@
+"""Drill API shapes (docs/architecture.md §5): a drill, its objectives, phases, schedule and observations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from alerting.schemas import ChannelName, EscalationOverride, Targets
+from alueturva.api_types import ApiInput
+from alueturva.i18n import AmbiguousLocalTime, from_helsinki
+from drills.models import DrillKind
+
+HSEEP_RATINGS = {
+    "P": "performed without challenges",
+    "S": "performed with some challenges",
+    "M": "performed with major challenges",
+    "U": "unable to be performed",
+}
+Rating = Literal["P", "S", "M", "U"]
+MAX_WINDOW_MINUTES = 7 * 24 * 60
+
+
+class _Input(ApiInput):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class LocalizedText(_Input):
+    """A text in Finnish (required), Swedish and English."""
+
+    fi: str = Field(min_length=1, max_length=1000)
+    sv: str | None = Field(None, min_length=1, max_length=1000)
+    en: str | None = Field(None, min_length=1, max_length=1000)
+
+
+def _string_is_finnish(value: object) -> object:
+    return {"fi": value} if isinstance(value, str) else value
+
+
+Text = Annotated[
+    LocalizedText,
+    BeforeValidator(_string_is_finnish),
+    Field(description='A string (Finnish) or {"fi": …, "sv": …, "en": …}'),
+]
+
+
+# Objectives ------------------------------------------------------------------------------------------------------
+
+
+class AckShareWithin(_Input):
+    kind: Literal["ack_share_within"]
+    percent: float = Field(gt=0, le=100, description="At least this share of recipients acknowledged …")
+    minutes: float = Field(gt=0, le=MAX_WINDOW_MINUTES, description="… within this many minutes of the alert")
+
+
+class EveryOrganisationWithin(_Input):
+    kind: Literal["every_organisation_within"]
+    minutes: float = Field(gt=0, le=MAX_WINDOW_MINUTES)
+
+
+class EveryAreaWithin(_Input):
+    kind: Literal["every_area_within"]
+    minutes: float = Field(gt=0, le=MAX_WINDOW_MINUTES)
+
+
+class MaxUnreachable(_Input):
+    kind: Literal["max_unreachable"]
+    count: int = Field(ge=0, le=1_000_000)
+
+
+class ManualObjective(_Input):
+    kind: Literal["manual"]
+    text: str = Field(min_length=1, max_length=500, description="Rated by a person afterwards (HSEEP: P, S, M, U)")
+
+
+ObjectiveIn = Annotated[
+    AckShareWithin | EveryOrganisationWithin | EveryAreaWithin | MaxUnreachable | ManualObjective,
+    Field(discriminator="kind"),
+]
+
+
+# Schedule and phases ---------------------------------------------------------------------------------------------
+
+
+class ScheduleAt(_Input):
+    at: datetime = Field(description="Once, at this time; without a time zone it is Finnish time (Europe/Helsinki)")
+
+    @field_validator("at")
+    @classmethod
+    def _finnish_time(cls, value: datetime) -> datetime:
+        try:
+            return from_helsinki(value)
+        except AmbiguousLocalTime as exc:
+            raise ValueError(str(exc)) from exc
+
+
+class ScheduleCron(_Input):
+    cron: str = Field(
+        min_length=9, max_length=120, description="Recurring, a cron expression in Finnish time, e.g. '0 9 1 * *'"
+    )
+
+
+Schedule = ScheduleAt | ScheduleCron
+
+
+class PhaseIn(_Input):
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field("", max_length=4000, description="The inject: what happens in the scenario")
+    title: Text | None = None
+    message: Text | None = None
+    targets: Targets | None = Field(None, description="Whom the phase's alert goes to (default: the drill's targets)")
+    snapshot: bool = Field(False, description="Freeze the drill's exercise picture when the phase starts")
+
+    @model_validator(mode="after")
+    def _title_with_message(self) -> PhaseIn:
+        if (self.title is None) != (self.message is None):
+            raise ValueError("a phase's alert needs both a title and a message (or neither)")
+        return self
+
+
+# A drill ---------------------------------------------------------------------------------------------------------
+
+
+class _DrillFields(_Input):
+    description: str = Field("", max_length=4000, description="The scenario")
+    contact: str | None = Field(None, max_length=200, description="The drill's point of contact")
+    targets: Targets | None = None
+    channels: list[ChannelName] | None = Field(None, min_length=1, max_length=2)
+    title: Text | None = None
+    message: Text | None = None
+    response_options: list[str] | None = Field(None, max_length=9)
+    escalation: EscalationOverride | None = None
+    external_system: str | None = Field(None, min_length=1, max_length=60)
+    duration_minutes: int | None = Field(None, gt=0, le=MAX_WINDOW_MINUTES)
+    objectives: list[ObjectiveIn] | None = Field(None, max_length=20)
+    phases: list[PhaseIn] | None = Field(None, max_length=30)
+    schedule: Schedule | None = None
+
+    @field_validator("response_options")
+    @classmethod
+    def _options(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        cleaned = [option.strip() for option in value]
+        if any(not option or len(option) > 60 for option in cleaned):
+            raise ValueError("each response option is 1 to 60 characters")
+        if len(cleaned) == 1:
+            raise ValueError("give at least two response options, or none")
+        return cleaned
+
+
+class DrillCreate(_DrillFields):
+    name: str = Field(min_length=1, max_length=200)
+    kind: DrillKind
+    targets: Targets
+
+    @model_validator(mode="after")
+    def _kind_needs(self) -> DrillCreate:
+        needs_text = self.kind in (DrillKind.communication_test, DrillKind.management_group_test)
+        if needs_text and (self.title is None or self.message is None):
+            raise ValueError(f"a {self.kind.value} needs a title and a message")
+        if (self.title is None) != (self.message is None):
+            raise ValueError("give both a title and a message (or neither)")
+        if self.phases and self.kind is not DrillKind.exercise:
+            raise ValueError("only an exercise has phases")
+        if self.external_system is not None and self.kind is not DrillKind.external_system_test:
+            raise ValueError("external_system belongs to an external_system_test")
+        return self
+
+
+class DrillUpdate(_DrillFields):
+    """A partial update: fields left out stay. Only a planned drill's contents and schedule can change; name,
+    description and contact can always be corrected."""
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+
+
+class StartIn(_Input):
+    external_sent_at: AwareDatetime | None = Field(
+        None, description="External-system test: when the other system's message was sent (default: now)"
+    )
+
+
+class DrillObservationIn(_Input):
+    text: str = Field(min_length=1, max_length=4000)
+    author: str | None = Field(None, max_length=200, description="The evaluator (default: who records it)")
+    at: datetime | None = Field(None, description="When it happened (default: now); no zone means Finnish time")
+    phase: int | None = Field(None, ge=1, le=30)
+
+    @field_validator("at")
+    @classmethod
+    def _finnish_time(cls, value: datetime | None) -> datetime | None:
+        try:
+            return None if value is None else from_helsinki(value)
+        except AmbiguousLocalTime as exc:
+            raise ValueError(str(exc)) from exc
+
+
+class RatingIn(_Input):
+    rating: Rating = Field(description="HSEEP: P without challenges, S some, M major challenges, U unable to perform")
+    note: str | None = Field(None, max_length=2000)
+
+
+# Answers ---------------------------------------------------------------------------------------------------------
+
+
+class ObjectiveRead(BaseModel):
+    model_config = ConfigDict(extra="allow")  # the objective's own fields: percent, minutes, count, text
+
+    position: int
+    kind: str
+    description: dict[str, str]
+    met: bool | None
+    value: Any
+    final: bool = Field(description="False while the objective's window is still open")
+    rating: Rating | None = None
+    rating_note: str | None = None
+
+
+class PhaseRead(BaseModel):
+    number: int
+    name: str
+    description: str
+    title: dict[str, str] | None
+    message: dict[str, str] | None
+    targets: dict[str, Any] | None
+    snapshot: bool
+    started_at: datetime | None
+    started_by: str | None
+    snapshot_id: int | None
+    alert_id: int | None
+
+
+class DrillObservationRead(BaseModel):
+    id: int
+    at: datetime
+    phase: int | None
+    author: str
+    text: str
+    recorded_by: str
+    recorded_at: datetime
+
+
+class ExerciseLevel(BaseModel):
+    decision_id: int
+    area: str
+    level: str
+    previous_level: str
+    reason: str
+    decided_by: str
+    decided_at: datetime
+
+
+class DrillAlertRead(BaseModel):
+    alert_id: int | None
+    purpose: str
+    phase: int | None
+    last_error: str | None
+
+
+class DrillSummary(BaseModel):
+    id: int
+    name: str
+    kind: str
+    state: str
+    schedule: dict[str, Any] | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    series_id: int | None
+
+
+class DrillRead(DrillSummary):
+    description: str
+    contact: str | None
+    targets: dict[str, Any]
+    channels: list[str] | None
+    title: dict[str, str]
+    message: dict[str, str]
+    response_options: list[str]
+    escalation: dict[str, Any] | None
+    external_system: str | None
+    external_sent_at: datetime | None
+    duration_minutes: int | None
+    occurrence_at: datetime | None
+    runs: list[int] = Field(description="A recurring drill's occurrences, newest first")
+    alerts: list[int]
+    sent: list[DrillAlertRead]
+    ends_at: datetime | None
+    created_by: str
+    created_at: datetime
+    started_by: str | None
+    ended_by: str | None
+    objectives: list[ObjectiveRead]
+    phases: list[PhaseRead]
+    observations: list[DrillObservationRead]
+    exercise_levels: list[ExerciseLevel] = Field(description="Exercise readiness decisions made in the drill")
+
+
+class DrillList(BaseModel):
+    items: list[DrillSummary]
+    total: int

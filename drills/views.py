@@ -1,0 +1,116 @@
+"""A drill as the API and the command line show it: its contents, schedule, alerts and evaluated objectives."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from drills import objectives, service
+from drills.cron import schedule_view
+from drills.models import Drill, DrillObjective
+from drills.schemas import (
+    DrillAlertRead,
+    DrillObservationRead,
+    DrillRead,
+    DrillSummary,
+    ExerciseLevel,
+    ObjectiveRead,
+    PhaseRead,
+)
+from situation.service import decisions_of_drill
+
+
+def summary(drill: Drill, *, now: datetime) -> DrillSummary:
+    return DrillSummary(
+        id=drill.id,
+        name=drill.name,
+        kind=drill.kind.value,
+        state=drill.state.value,
+        schedule=schedule_view(drill, now=now),
+        started_at=drill.started_at,
+        ended_at=drill.ended_at,
+        series_id=drill.series_id,
+    )
+
+
+def _objective(
+    session: Session, drill: Drill, objective: DrillObjective, alert_ids: list[int], now: datetime
+) -> ObjectiveRead:
+    evaluation = objectives.evaluate(session, drill=drill, objective=objective, alert_ids=alert_ids, now=now)
+    return ObjectiveRead(
+        position=objective.position,
+        kind=objective.kind,
+        description=objectives.describe(objective),
+        met=evaluation.met,
+        value=evaluation.value,
+        final=evaluation.final,
+        rating=objective.rating,
+        rating_note=objective.rating_note,
+        **objective.params,
+    )
+
+
+def drill_read(session: Session, drill: Drill, *, now: datetime) -> DrillRead:
+    rows = service.drill_alerts(session, drill_id=drill.id)
+    measured = service.measured_alert_ids(session, drill_id=drill.id)
+    phase_alerts = {row.phase: row.alert_id for row in rows if row.phase is not None}
+    return DrillRead(
+        **summary(drill, now=now).model_dump(),
+        description=drill.description,
+        contact=drill.contact,
+        targets=drill.targets,
+        channels=drill.channels,
+        title=drill.title,
+        message=drill.message,
+        response_options=drill.response_options,
+        escalation=drill.escalation,
+        external_system=drill.external_system,
+        external_sent_at=drill.external_sent_at,
+        duration_minutes=drill.duration_minutes,
+        occurrence_at=drill.occurrence_at,
+        runs=service.runs_of(session, series_id=drill.id) if drill.recurring else [],
+        alerts=[row.alert_id for row in rows if row.alert_id is not None],
+        sent=[
+            DrillAlertRead(alert_id=row.alert_id, purpose=row.purpose.value, phase=row.phase, last_error=row.last_error)
+            for row in rows
+        ],
+        ends_at=drill.ends_at,
+        created_by=drill.created_by,
+        created_at=drill.created_at,
+        started_by=drill.started_by,
+        ended_by=drill.ended_by,
+        objectives=[_objective(session, drill, objective, measured, now) for objective in drill.objectives],
+        phases=[
+            PhaseRead(
+                number=phase.number,
+                name=phase.name,
+                description=phase.description,
+                title=phase.title,
+                message=phase.message,
+                targets=phase.targets,
+                snapshot=phase.snapshot,
+                started_at=phase.started_at,
+                started_by=phase.started_by,
+                snapshot_id=phase.snapshot_id,
+                alert_id=phase_alerts.get(phase.number),
+            )
+            for phase in drill.phases
+        ],
+        observations=[
+            DrillObservationRead.model_validate(observation, from_attributes=True)
+            for observation in service.observations_of(session, drill_id=drill.id)
+        ],
+        exercise_levels=[
+            ExerciseLevel(
+                decision_id=decision.id,
+                area=decision.area_key,
+                level=decision.level,
+                previous_level=decision.previous_level,
+                reason=decision.reason,
+                decided_by=decision.decided_by,
+                decided_at=decision.decided_at,
+            )
+            for decision in decisions_of_drill(session, drill_id=drill.id)
+        ],
+    )
