@@ -15,7 +15,9 @@ def test_times_are_shown_in_helsinki_time_in_each_language() -> None:
     assert format_time(winter, "sv") == "1.12.2026 kl. 14.05"
     assert format_time(winter, "en") == "1 Dec 2026 14:05"
     summer = datetime(2026, 6, 30, 21, 30, tzinfo=UTC)  # UTC+3: already the next day in Finland
-    assert format_time(summer, "fi") == "1.7.2026 klo 00.30"
+    assert format_time(summer, "fi") == "1.7.2026 klo 0.30"
+    morning = datetime(2026, 12, 1, 7, 5, tzinfo=UTC)
+    assert (format_time(morning, "fi"), format_time(morning, "en")) == ("1.12.2026 klo 9.05", "1 Dec 2026 09:05")
     assert format_date(summer, "fi") == "1.7.2026" and format_date(date(2026, 7, 1), "en") == "1 Jul 2026"
 
 
