@@ -249,21 +249,33 @@ def start(
     drill_id: int,
     actor: str,
     now: datetime | None = None,
-    scheduled: bool = False,
     external_sent_at: datetime | None = None,
 ) -> Drill:
-    """Start a planned drill (once: a second start, by hand or by a second scheduler, is refused or does nothing).
-    Starting a recurring plan by hand runs one extra occurrence now."""
+    """Start a planned drill by hand (once: a second start is refused). Starting a recurring plan by hand runs one
+    extra occurrence now."""
     now = now or utcnow()
     drill = service.get_drill(session, drill_id=drill_id)
     if drill.recurring:
         if drill.state is not DrillState.planned:
             raise Conflict(f"drill {drill_id} is {drill.state.value}; a cancelled plan does not run")
         run = start_occurrence(session, plan=drill, occurrence=now, now=now, missed=False, actor=actor)
-        assert run is not None
+        if run is None:
+            raise Conflict(f"drill {drill_id} was started at this very moment already")
         return run
     if drill.state is DrillState.planned:
         _check_contents(session, drill)
+    started = start_if_planned(session, drill_id=drill_id, actor=actor, now=now, external_sent_at=external_sent_at)
+    if started is None:
+        raise Conflict(f"drill {drill_id} is already {drill.state.value}; it starts once")
+    return started
+
+
+def start_if_planned(
+    session: Session, *, drill_id: int, actor: str, now: datetime, external_sent_at: datetime | None = None
+) -> Drill | None:
+    """Move the drill from planned to running and queue its start alert, in one transaction; None when another
+    process (a second scheduler, a person) started it first: the conditional UPDATE lets one in."""
+    drill = service.get_drill(session, drill_id=drill_id)
     moved = service.move_state(
         session,
         drill_id=drill_id,
@@ -274,9 +286,7 @@ def start(
         ends_at=_ends_at(drill, now),
     )
     if not moved:
-        if scheduled:
-            return drill
-        raise Conflict(f"drill {drill_id} is already {drill.state.value}; it starts once")
+        return None
     drill = service.get_drill(session, drill_id=drill_id)
     _queue_start_alert(session, drill, external_sent_at, now)
     audit.record(
@@ -285,7 +295,7 @@ def start(
         action="drill.start",
         entity_type="drill",
         entity_id=drill_id,
-        details={"scheduled": scheduled, "start_at": str(drill.start_at) if drill.start_at else None},
+        details={"start_at": str(drill.start_at), "occurrence_at": str(drill.occurrence_at)},
     )
     return drill
 
@@ -340,22 +350,25 @@ def start_occurrence(
     if missed:
         record_missed(session, drill=run, now=now)
         return run
-    return start(session, drill_id=run.id, actor=actor, now=now, scheduled=True)
+    return start_if_planned(session, drill_id=run.id, actor=actor, now=now)
 
 
-def record_missed(session: Session, *, drill: Drill, now: datetime) -> None:
-    """A start that passed beyond the grace time while no scheduler ran: recorded and shown, never silently lost."""
-    if service.move_state(session, drill_id=drill.id, from_states=[DrillState.planned], state=DrillState.missed):
-        due = drill.occurrence_at or drill.start_at
-        log.warning("drill start missed", extra={"drill_id": drill.id})
-        audit.record(
-            session,
-            actor="scheduler",
-            action="drill.missed",
-            entity_type="drill",
-            entity_id=drill.id,
-            details={"due_at": str(due), "noticed_at": str(now)},
-        )
+def record_missed(session: Session, *, drill: Drill, now: datetime) -> bool:
+    """A start that passed beyond the grace time while no scheduler ran: recorded and shown, never silently lost.
+    False when another scheduler recorded it first."""
+    due = drill.occurrence_at or drill.start_at
+    if not service.move_state(session, drill_id=drill.id, from_states=[DrillState.planned], state=DrillState.missed):
+        return False
+    log.warning("drill start missed", extra={"drill_id": drill.id})
+    audit.record(
+        session,
+        actor="scheduler",
+        action="drill.missed",
+        entity_type="drill",
+        entity_id=drill.id,
+        details={"due_at": str(due), "noticed_at": str(now)},
+    )
+    return True
 
 
 def start_phase(session: Session, *, drill_id: int, number: int, actor: str, now: datetime | None = None) -> Drill:

@@ -32,7 +32,8 @@ def tick(*, now: datetime | None = None) -> dict[str, int]:
         plans = service.recurring_plans(session)
         ending = service.running_due_to_end(session, now=now)
     for drill_id in once:
-        counts[_start_once(drill_id, now)] += 1
+        if (outcome := _start_once(drill_id, now)) is not None:
+            counts[outcome] += 1
     for series_id in plans:
         for outcome in _start_occurrences(series_id, now):
             counts[outcome] += 1
@@ -49,15 +50,15 @@ def _grace() -> timedelta:
     return timedelta(seconds=get_settings().drill_start_grace_seconds)
 
 
-def _start_once(drill_id: int, now: datetime) -> str:
+def _start_once(drill_id: int, now: datetime) -> str | None:
+    """Start the drill or record it missed; None when another scheduler got there first."""
     with get_database().session() as session:
         drill = service.get_drill(session, drill_id=drill_id)
         assert drill.start_at is not None
         if now - drill.start_at > _grace():
-            flows.record_missed(session, drill=drill, now=now)
-            return "missed"
-        flows.start(session, drill_id=drill_id, actor=SCHEDULER, now=now, scheduled=True)
-    return "started"
+            return "missed" if flows.record_missed(session, drill=drill, now=now) else None
+        started = flows.start_if_planned(session, drill_id=drill_id, actor=SCHEDULER, now=now)
+    return "started" if started is not None else None
 
 
 def _start_occurrences(series_id: int, now: datetime) -> list[str]:

@@ -143,8 +143,8 @@ def test_an_exercise_in_phases_never_leaks_into_real_life(
         alerts = session.scalars(select(Alert)).all()
         assert len(alerts) == 2 and all(alert.exercise for alert in alerts)
         assert {alert.id for alert in alerts} == drill_alerts
-        real_groups = select(Membership.person_id).join(Group).where(
-            Group.key.in_(["johtoryhma_kokkola", "valmiusjohtoryhma"])
+        real_groups = (
+            select(Membership.person_id).join(Group).where(Group.key.in_(["johtoryhma_kokkola", "valmiusjohtoryhma"]))
         )
         reached = set(session.scalars(select(Recipient.person_id)))
         assert reached == set(roster.people.values()) and not reached & set(session.scalars(real_groups))
@@ -175,7 +175,10 @@ def test_a_real_decision_says_whom_it_alerts_first(client: TestClient, keys: dic
     planned = preview.json()
     assert planned["drill_id"] is None and planned["change"] == "raised"
     assert planned["groups"] == ["johtoryhma_kokkola", "valmiusjohtoryhma"] and planned["people"] > 0
-    assert client.get("/api/v1/situation", headers=auth(keys[Role.viewer])).json()["areas"][0]["decided"]["decision_id"] is None
+    assert (
+        client.get("/api/v1/situation", headers=auth(keys[Role.viewer])).json()["areas"][0]["decided"]["decision_id"]
+        is None
+    )
 
 
 def test_a_drill_id_that_is_not_a_drill_is_refused(client: TestClient, keys: dict[Role, str]) -> None:

@@ -50,7 +50,9 @@ def age_drill(database: Database, drill_id: int, *, minutes: float) -> None:
     """Move the drill and everything of its alerts ``minutes`` into the past (acknowledgements already made too)."""
     back = timedelta(minutes=minutes)
     with database.session() as session:
-        alert_ids = [a for a in session.scalars(select(DrillAlert.alert_id).where(DrillAlert.drill_id == drill_id)) if a]
+        alert_ids = [
+            a for a in session.scalars(select(DrillAlert.alert_id).where(DrillAlert.drill_id == drill_id)) if a
+        ]
         drill = session.get(Drill, drill_id)
         assert drill is not None and drill.started_at is not None
         drill.started_at -= back
