@@ -55,6 +55,12 @@ def format_date(day: date | datetime, language: str) -> str:
     return _DATE_FORMATS.get(language, _DATE_FORMATS["fi"]).format(**_parts(local))
 
 
+def format_number(value: float, language: str) -> str:
+    """``87,5`` (fi, sv: a decimal comma) or ``87.5`` (en); whole numbers without decimals."""
+    text = f"{value:g}"
+    return text if language == "en" else text.replace(".", ",")
+
+
 def from_helsinki(wall_clock: datetime) -> datetime:
     """A time a person typed without a zone, read as Helsinki time, as aware UTC.
 
