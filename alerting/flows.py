@@ -77,11 +77,14 @@ def _existing(key: str) -> CreatedAlert | None:
         return None if alert is None else CreatedAlert(alert.id, created=False, deliveries=0)
 
 
-def create_alert(request: AlertCreate, *, actor: str, now: datetime | None = None) -> CreatedAlert:
+def create_alert(
+    request: AlertCreate, *, actor: str, now: datetime | None = None, dispatch: bool = True
+) -> CreatedAlert:
     """Resolve the targets, write the alert, its recipients and deliveries in one transaction, then dispatch.
 
     A repeated ``idempotency_key`` returns the existing alert and sends nothing (also when two requests race:
-    the unique constraint decides and the loser returns the winner's alert).
+    the unique constraint decides and the loser returns the winner's alert). ``dispatch=False`` writes an alert of
+    the past (the demo's history) without queueing its deliveries; the caller settles them.
     """
     if request.idempotency_key and (existing := _existing(request.idempotency_key)):
         return existing
@@ -149,7 +152,8 @@ def create_alert(request: AlertCreate, *, actor: str, now: datetime | None = Non
         if request.idempotency_key and (existing := _existing(request.idempotency_key)):
             return existing
         raise
-    enqueue_deliveries(delivery_ids)
+    if dispatch:
+        enqueue_deliveries(delivery_ids)
     return CreatedAlert(alert_id, created=True, deliveries=len(delivery_ids))
 
 

@@ -26,7 +26,6 @@ OBJECTIVE_FIELDS = {
     "max_unreachable": ("count",),
     "manual": ("text",),
 }
-MET = {True: "[green]met[/green]", False: "[red]not met[/red]", None: "[yellow]open[/yellow]"}
 
 
 def _objective(text: str) -> dict[str, Any]:
@@ -83,38 +82,48 @@ def _read_plan_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def _print(drill_id: int) -> None:
+Language = Annotated[str, typer.Option("--language", help="fi, sv or en")]
+
+
+def _print(drill_id: int, language: str = "fi") -> None:
     from alueturva.db import get_database, utcnow
     from alueturva.i18n import format_time
-    from drills import service, views
+    from drills import service, texts, views
 
+    words = texts.LABELS.get(language, texts.LABELS["fi"])
     with get_database().session() as session:
         drill = views.drill_read(session, service.get_drill(session, drill_id=drill_id), now=utcnow())
 
     def when(moment: Any) -> str:
-        return format_time(moment, "fi") if moment else "-"
+        return format_time(moment, language) if moment else "-"
 
-    console.print(f"[bold]drill {drill.id}[/bold]: {drill.name} ({drill.kind}) — {drill.state}")
+    kind, state = texts.KIND_NAMES[drill.kind][language], texts.STATE_NAMES[drill.state][language]
+    console.print(f"[bold]{words['drill']} {drill.id}[/bold]: {drill.name} ({kind}) — {state}")
     if drill.schedule:
         plan = drill.schedule.get("cron") or when(drill.schedule.get("at"))
         upcoming = drill.schedule.get("next_at")
-        console.print(f"schedule: {plan}" + (f", next {when(upcoming)}" if upcoming else ""))
-    console.print(f"started {when(drill.started_at)}, ends {when(drill.ends_at)}, ended {when(drill.ended_at)}")
+        console.print(f"{words['schedule']}: {plan}" + (f", {words['next']} {when(upcoming)}" if upcoming else ""))
+    console.print(
+        f"{words['started']} {when(drill.started_at)}, {words['ends']} {when(drill.ends_at)}, "
+        f"{words['ended']} {when(drill.ended_at)}"
+    )
     if drill.runs:
-        console.print(f"runs: {', '.join(map(str, drill.runs))}")
-    console.print(f"alerts: {', '.join(map(str, drill.alerts)) or '-'}")
+        console.print(f"{words['runs']}: {', '.join(map(str, drill.runs))}")
+    console.print(f"{words['alerts']}: {', '.join(map(str, drill.alerts)) or '-'}")
     for sent in drill.sent:
         if sent.last_error:
-            console.print(f"[red]not sent ({sent.purpose}): {sent.last_error}[/red]")
-    table = Table("#", "objective", "met", "value")
+            console.print(f"[red]{words['not_sent']} ({sent.purpose}): {sent.last_error}[/red]")
+    table = Table("#", words["objective"], words["result"], words["figure"])
     for objective in drill.objectives:
-        table.add_row(str(objective.position), objective.description["fi"], MET[objective.met], str(objective.value))
+        met = texts.MET_WORDS[language][objective.met]
+        figure = texts.objective_value(objective.kind, objective.value, language)
+        table.add_row(str(objective.position), objective.description[language], met, figure)
     if drill.objectives:
         console.print(table)
     for phase in drill.phases:
-        console.print(f"phase {phase.number}: {phase.name} — started {when(phase.started_at)}")
+        console.print(f"{words['phase']} {phase.number}: {phase.name} — {words['started']} {when(phase.started_at)}")
     for level in drill.exercise_levels:
-        console.print(f"exercise decision {level.decision_id}: {level.area} {level.previous_level} -> {level.level}")
+        console.print(f"{words['decision']} {level.decision_id}: {level.area} {level.previous_level} → {level.level}")
     for observation in drill.observations:
         console.print(f"{when(observation.at)} {observation.author}: {observation.text}")
 
@@ -208,28 +217,31 @@ def plan(
 @drill_app.command("list")
 def list_drills(
     state: Annotated[str | None, typer.Option(help="planned, running, ended, cancelled or missed")] = None,
+    language: Language = "fi",
 ) -> None:
     """Drills, newest first."""
     from alueturva.db import get_database, utcnow
     from alueturva.i18n import format_time
-    from drills import service, views
+    from drills import service, texts, views
 
-    table = Table("id", "name", "kind", "state", "schedule", "started")
+    words = texts.LABELS.get(language, texts.LABELS["fi"])
+    table = Table("id", words["name"], words["kind"], words["state"], words["schedule"], words["started"])
     with get_database().session() as session:
         drills, _ = service.list_drills(session, limit=200, offset=0, state=state)
         for drill in drills:
             row = views.summary(drill, now=utcnow())
             schedule = row.schedule or {}
-            plan = str(schedule.get("cron") or (format_time(schedule["at"], "fi") if "at" in schedule else "-"))
-            started = format_time(row.started_at, "fi") if row.started_at else "-"
-            table.add_row(str(row.id), row.name, row.kind, row.state, plan, started)
+            plan = str(schedule.get("cron") or (format_time(schedule["at"], language) if "at" in schedule else "-"))
+            started = format_time(row.started_at, language) if row.started_at else "-"
+            kind, state_name = texts.KIND_NAMES[row.kind][language], texts.STATE_NAMES[row.state][language]
+            table.add_row(str(row.id), row.name, kind, state_name, plan, started)
     console.print(table)
 
 
 @drill_app.command("show")
-def show(drill_id: Annotated[int, typer.Argument(help="Drill id")]) -> None:
+def show(drill_id: Annotated[int, typer.Argument(help="Drill id")], language: Language = "fi") -> None:
     """The drill, its alerts, phases, observations and objectives evaluated now."""
-    _print(drill_id)
+    _print(drill_id, language)
 
 
 @drill_app.command("start")

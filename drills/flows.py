@@ -50,7 +50,7 @@ def _check_targets(session: Session, targets: Targets, field: str = "targets") -
     try:
         people = count_targeted(session, targets=targets)
     except Invalid as exc:
-        raise Invalid(f"{field}: {exc.detail}") from exc
+        raise Invalid(f"{field}: {str(exc.detail).removeprefix('targets: ')}") from exc
     if not people:
         raise Invalid(f"{field}: the targets resolve to nobody (no active person matches them)")
 
@@ -533,7 +533,7 @@ def _alert_request(request: dict[str, Any]) -> AlertCreate:
     return AlertCreate.model_validate({**request, "title": request["title"]["fi"], "message": request["message"]["fi"]})
 
 
-def _send_one(row_id: int) -> bool:
+def _send_one(row_id: int, now: datetime | None = None, dispatch: bool = True) -> bool:
     with get_database().session() as session:
         row = session.get(DrillAlert, row_id)
         if row is None or row.alert_id is not None or row.attempts >= MAX_ALERT_ATTEMPTS:
@@ -541,7 +541,7 @@ def _send_one(row_id: int) -> bool:
         drill = service.get_drill(session, drill_id=row.drill_id)
         request, actor = row.request, drill.started_by or "scheduler"
     try:
-        created = alerting_flows.create_alert(_alert_request(request), actor=actor)
+        created = alerting_flows.create_alert(_alert_request(request), actor=actor, now=now, dispatch=dispatch)
     except Exception as exc:
         permanent = isinstance(exc, DomainError)
         log.warning("drill alert not sent", extra={"drill_alert_id": row_id, "error": type(exc).__name__})
@@ -559,8 +559,8 @@ def _send_one(row_id: int) -> bool:
     return True
 
 
-def send_pending_alerts(*, drill_id: int | None = None) -> int:
+def send_pending_alerts(*, drill_id: int | None = None, now: datetime | None = None, dispatch: bool = True) -> int:
     """Create the alerts of the outbox rows that have none yet (idempotent); how many were created."""
     with get_database().session() as session:
         pending = service.pending_drill_alerts(session, drill_id=drill_id)
-    return sum(_send_one(row_id) for row_id in pending)
+    return sum(_send_one(row_id, now, dispatch) for row_id in pending)

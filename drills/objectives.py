@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from alerting.models import Alert, Delivery, DeliveryState, Recipient
 from alueturva.db import seconds_between
+from alueturva.i18n import format_number
 from contacts.models import Organisation
 from drills.models import Drill, DrillObjective, DrillState
 
@@ -27,19 +28,19 @@ MET_RATINGS = frozenset({"P", "S"})  # HSEEP: performed without or with some cha
 
 DESCRIPTIONS = {
     "ack_share_within": {
-        "fi": "Vähintään {percent:g} % vastaanottajista kuittaa {minutes:g} minuutissa",
-        "sv": "Minst {percent:g} % av mottagarna kvitterar inom {minutes:g} minuter",
-        "en": "At least {percent:g} % of recipients acknowledge within {minutes:g} minutes",
+        "fi": "Vähintään {percent} % vastaanottajista kuittaa {minutes} minuutissa",
+        "sv": "Minst {percent} % av mottagarna kvitterar inom {minutes} minuter",
+        "en": "At least {percent} % of recipients acknowledge within {minutes} minutes",
     },
     "every_organisation_within": {
-        "fi": "Jokaisesta kohdeorganisaatiosta vähintään yksi kuittaus {minutes:g} minuutissa",
-        "sv": "Minst en kvittering från varje målorganisation inom {minutes:g} minuter",
-        "en": "At least one acknowledgement from every targeted organisation within {minutes:g} minutes",
+        "fi": "Jokaisesta kohdeorganisaatiosta vähintään yksi kuittaus {minutes} minuutissa",
+        "sv": "Minst en kvittering från varje målorganisation inom {minutes} minuter",
+        "en": "At least one acknowledgement from every targeted organisation within {minutes} minutes",
     },
     "every_area_within": {
-        "fi": "Jokainen valmiusjohtoryhmän alue tavoitetaan {minutes:g} minuutissa",
-        "sv": "Varje område i beredskapsledningsgruppen nås inom {minutes:g} minuter",
-        "en": "Every valmiusjohtoryhmä area reached within {minutes:g} minutes",
+        "fi": "Jokainen valmiusjohtoryhmän alue tavoitetaan {minutes} minuutissa",
+        "sv": "Varje område i beredskapsledningsgruppen nås inom {minutes} minuter",
+        "en": "Every valmiusjohtoryhmä area reached within {minutes} minutes",
     },
     "max_unreachable": {
         "fi": "Enintään {count} vastaanottajaa tavoittamatta",
@@ -62,7 +63,8 @@ def describe(objective: DrillObjective) -> dict[str, str]:
         text = str(objective.params["text"])
         return {"fi": text, "sv": text, "en": text}
     return {
-        language: template.format(**objective.params) for language, template in DESCRIPTIONS[objective.kind].items()
+        language: template.format(**{key: format_number(value, language) for key, value in objective.params.items()})
+        for language, template in DESCRIPTIONS[objective.kind].items()
     }
 
 

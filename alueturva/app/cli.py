@@ -111,13 +111,15 @@ def _register_domain_commands() -> None:
 
 @app.command()
 def demo() -> None:
-    """Load the fictional demo roster (invented names, numbers reserved for drama and testing)."""
+    """Load the fictional demo roster (invented names, numbers reserved for drama and testing) and a past drill."""
     from alueturva.db import get_database
     from contacts.demo import load_demo_roster
+    from drills.demo import load_demo_drill
 
     with get_database().session() as session:
         summary = load_demo_roster(session)
     console.print(f"demo roster loaded: {summary}")
+    console.print(load_demo_drill())
 
 
 @app.command()

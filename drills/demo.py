@@ -1,0 +1,112 @@
+"""A past drill for the demo (`alueturva demo`, `up --demo`): a management-group alerting test held three weeks ago,
+with deliveries, poll answers and acknowledgements spread over half an hour, so that its objectives, the report and
+the web pages have something to show. Every message of it is an exercise; nothing is sent now.
+
+Loaded after the demo roster; loading it again changes nothing.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from alerting.acknowledgements import record_acknowledgement
+from alerting.models import AckMethod, Channel, Delivery, DeliveryState, Recipient
+from alueturva.db import get_database, utcnow
+from alueturva.i18n import HELSINKI
+from contacts.models import Group
+from drills import flows, service
+from drills.models import Drill
+from drills.schemas import DrillCreate
+
+DEMO_ACTOR = "demo"
+DEMO_MINUTES = 45  # the drill ended (and its alert closed) this long after it started
+DEMO_NAME = "Johtoryhmien hälytyskoe (demo)"
+DEMO_OBJECTIVES = [
+    {"kind": "ack_share_within", "percent": 80, "minutes": 15},
+    {"kind": "every_organisation_within", "minutes": 30},
+    {"kind": "every_area_within", "minutes": 30},
+    {"kind": "max_unreachable", "count": 0},
+    {"kind": "manual", "text": "Johtoryhmät kokoontuivat etäyhteydellä 30 minuutissa"},
+]
+
+
+def _held_three_weeks_ago(now: datetime) -> datetime:
+    """09:00 Finnish time on a weekday three weeks back."""
+    day = (now - timedelta(weeks=3)).astimezone(HELSINKI)
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day.replace(hour=9, minute=0, second=0, microsecond=0)
+
+
+def _plan(started: datetime) -> int:
+    with get_database().session() as session:
+        groups = list(session.scalars(select(Group.id).where(Group.key.like("johtoryhma_%")).order_by(Group.id)))
+        request = DrillCreate.model_validate(
+            {
+                "name": DEMO_NAME,
+                "kind": "management_group_test",
+                "description": "Kuntien johtoryhmien hälyttäminen yhteisellä järjestelmällä (kuvitteellinen demo).",
+                "contact": "Pelastuslaitoksen valmiuspäällikkö",
+                "targets": {"groups": groups},
+                "title": {"fi": "Johtoryhmien hälytyskoe", "sv": "Larmtest för ledningsgrupperna"},
+                "message": {
+                    "fi": "Kokoontuminen Teams-kokoukseen klo 9.30.",
+                    "sv": "Samling till Teams-möte kl. 9.30.",
+                },
+                "objectives": DEMO_OBJECTIVES,
+            }
+        )
+        drill = flows.plan(session, request=request, actor=DEMO_ACTOR, now=started - timedelta(days=7))
+        flows.start_if_planned(session, drill_id=drill.id, actor=DEMO_ACTOR, now=started)
+        return drill.id
+
+
+def _settle(drill_id: int, started: datetime) -> None:
+    """What happened: messages delivered within a minute (one number refused), most people answering the poll
+    within half an hour, a few never."""
+    chance = random.Random(2025)
+    with get_database().session() as session:
+        alert_ids = service.measured_alert_ids(session, drill_id=drill_id)
+        deliveries = session.scalars(select(Delivery).where(Delivery.alert_id.in_(alert_ids)).order_by(Delivery.id))
+        refused = None
+        for delivery in deliveries:
+            sent = started + timedelta(seconds=chance.uniform(1, 20))
+            if refused is None and delivery.channel is Channel.sms:
+                refused = delivery.recipient_id
+                delivery.state, delivery.failed_at = DeliveryState.undelivered, sent + timedelta(seconds=30)
+                delivery.error_code, delivery.error_message = "30003", "the provider reported the message undelivered"
+            else:
+                delivery.state, delivery.delivered_at = DeliveryState.delivered, sent + timedelta(seconds=25)
+            delivery.sent_at, delivery.attempts, delivery.provider_id = sent, 1, f"demo-{delivery.id}"
+        recipients = session.scalars(select(Recipient).where(Recipient.alert_id.in_(alert_ids)).order_by(Recipient.id))
+        for recipient in recipients:
+            if recipient.id == refused or chance.random() < 0.12:
+                continue  # never answered
+            minutes = chance.lognormvariate(1.6, 0.7)
+            record_acknowledgement(
+                session,
+                alert_id=recipient.alert_id,
+                recipient_id=recipient.id,
+                late=minutes > DEMO_MINUTES,
+                method=AckMethod.sms if chance.random() < 0.8 else AckMethod.link,
+                actor=f"sms:person:{recipient.person_id}",
+                response=1 if chance.random() < 0.85 else 2,
+                now=started + timedelta(minutes=minutes),
+            )
+
+
+def load_demo_drill() -> str:
+    """The demo's past drill (once)."""
+    with get_database().session() as session:
+        if session.scalar(select(Drill.id).where(Drill.name == DEMO_NAME, Drill.created_by == DEMO_ACTOR)):
+            return "demo drill already loaded"
+    started = _held_three_weeks_ago(utcnow())
+    drill_id = _plan(started)
+    flows.send_pending_alerts(drill_id=drill_id, now=started, dispatch=False)
+    _settle(drill_id, started)
+    with get_database().session() as session:
+        flows.end(session, drill_id=drill_id, actor=DEMO_ACTOR, now=started + timedelta(minutes=DEMO_MINUTES))
+    return f"past drill {drill_id} loaded"
