@@ -52,7 +52,11 @@ def _drills(database: Database) -> int:
         ({"objectives": [{"kind": "ack_share_within", "percent": 120, "minutes": 5}]}, 422, "percent"),
         ({"schedule": {"cron": "0 0 31 2 *"}}, 422, "schedule.cron: '0 0 31 2 *' never fires"),
         ({"schedule": {"cron": "every monday please"}}, 422, "schedule.cron"),
-        ({"schedule": {"at": "2025-11-28T09:00:00"}}, 422, "schedule.at: 28 Nov 2025 09:00 (Finnish time) is in the past"),
+        (
+            {"schedule": {"at": "2025-11-28T09:00:00"}},
+            422,
+            "schedule.at: 28 Nov 2025 09:00 (Finnish time) is in the past",
+        ),
         ({"schedule": {"at": "2027-03-28T03:30:00"}}, 422, "does not exist in Finnish time"),
         ({"title": None, "message": None}, 422, "needs a title and a message"),
         ({"phases": [{"name": "Vaihe 1"}]}, 422, "only an exercise has phases"),
