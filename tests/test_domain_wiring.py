@@ -47,6 +47,7 @@ def test_raising_kokkola_alerts_its_management_group_and_the_valmiusjohtoryhma(
         assert alert.created_by.startswith("apikey:")
         recipients = set(session.scalars(select(Recipient.person_id).where(Recipient.alert_id == alert.id)))
     assert recipients == expected
+    assert [reaction["alert_ids"] for reaction in response.json()["reactions"]] == [[alert.id]]  # the answer says
     assert dispatch_reactions() == 0
     with database.session() as session:
         assert len(session.scalars(select(Alert)).all()) == 1

@@ -142,6 +142,11 @@ def test_up_with_demo_serves_the_whole_region(tmp_path: Path) -> None:
         assert all(p["mobile"].startswith("+4670174") for p in people["items"])
         compliance = httpx.get(f"{base}/api/v1/rosters/compliance", headers=headers).json()
         assert compliance["total"] - compliance["met"] == 1
+        (past,) = httpx.get(f"{base}/api/v1/drills", headers=headers).json()["items"]
+        drill = httpx.get(f"{base}/api/v1/drills/{past['id']}", headers=headers).json()
+        assert drill["state"] == "ended" and drill["kind"] == "management_group_test"
+        acknowledged = drill["objectives"][0]["value"]["acknowledged_within"]
+        assert 0 < acknowledged < drill["objectives"][0]["value"]["targeted"]  # most answered, not everyone
     finally:
         process.terminate()
         process.wait(timeout=20)
