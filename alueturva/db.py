@@ -18,6 +18,7 @@ from sqlalchemy import (
     bindparam,
     create_engine,
     event,
+    literal,
 )
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.ext.compiler import compiles
@@ -102,6 +103,30 @@ def _seconds_between_sqlite(element: SecondsBetween, compiler: Any, **kw: Any) -
 
 def seconds_between(later: SQLTime, earlier: SQLTime) -> SecondsBetween:
     return SecondsBetween(later, earlier)
+
+
+class FloorDivide(FunctionElement[int]):
+    """``floor(value / divisor)`` for a non-negative value, as an integer, on both databases."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "floor_divide"
+
+
+@compiles(FloorDivide, "postgresql")
+def _floor_divide_postgresql(element: FloorDivide, compiler: Any, **kw: Any) -> str:
+    value, divisor = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"CAST(FLOOR(({value}) / ({divisor})) AS INTEGER)"
+
+
+@compiles(FloorDivide, "sqlite")
+def _floor_divide_sqlite(element: FloorDivide, compiler: Any, **kw: Any) -> str:
+    value, divisor = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"CAST(({value}) / ({divisor}) AS INTEGER)"  # truncation is the floor of a non-negative value
+
+
+def floor_divide(value: ColumnElement[Any], divisor: float) -> FloorDivide:
+    return FloorDivide(value, literal(divisor, Float()))
 
 
 def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:

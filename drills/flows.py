@@ -22,6 +22,7 @@ from alueturva.audit import service as audit
 from alueturva.db import get_database, utcnow
 from alueturva.errors import Conflict, DomainError, Invalid, NotFound
 from alueturva.i18n import format_time
+from contacts.compliance import check_compliance
 from drills import service, texts
 from drills.cron import next_occurrence
 from drills.models import (
@@ -186,6 +187,17 @@ def update(session: Session, *, drill_id: int, request: DrillUpdate, actor: str,
 # Starting --------------------------------------------------------------------------------------------------------
 
 
+def compliance_summary(session: Session) -> dict[str, Any]:
+    """The roster compliance now, in short (kept with a drill when it starts, for the councils' follow-up)."""
+    report = check_compliance(session)
+    missing = [
+        {"scope": result.scope, "role": result.role, "status": result.status}
+        for result in report.all_results()
+        if result.status != "ok"
+    ]
+    return {"met": report.met, "total": len(report.all_results()), "complete": report.complete, "not_met": missing}
+
+
 def _ends_at(drill: Drill, started: datetime) -> datetime | None:
     """When the drill is over by itself: its duration, else when its objectives' last window closes."""
     windows = [float(o.params["minutes"]) for o in drill.objectives if "minutes" in o.params]
@@ -288,6 +300,7 @@ def start_if_planned(
     if not moved:
         return None
     drill = service.get_drill(session, drill_id=drill_id)
+    drill.compliance = compliance_summary(session)
     _queue_start_alert(session, drill, external_sent_at, now)
     audit.record(
         session,

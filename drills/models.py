@@ -7,10 +7,10 @@ A recurring drill (a cron schedule) is a plan: each occurrence becomes a drill o
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Date, Enum, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from alueturva.db import Base, utcnow
@@ -72,6 +72,8 @@ class Drill(Base):
     ends_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     ended_by: Mapped[str | None] = mapped_column(String(120))
+    # The roster compliance when the drill started (the councils' follow-up shows it per drill).
+    compliance: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     objectives: Mapped[list[DrillObjective]] = relationship(
         order_by="DrillObjective.position", cascade="all, delete-orphan", passive_deletes=True
@@ -153,3 +155,50 @@ class DrillObservation(Base):
     text: Mapped[str] = mapped_column(String(4000))
     recorded_by: Mapped[str] = mapped_column(String(120))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FindingKind(enum.StrEnum):
+    strength = "strength"
+    area_for_improvement = "area_for_improvement"
+
+
+class ItemStatus(enum.StrEnum):
+    open = "open"
+    in_progress = "in_progress"
+    done = "done"
+    dropped = "dropped"
+
+
+class DrillFinding(Base):
+    """A strength or an area for improvement the evaluators wrote after the drill (HSEEP after-action report)."""
+
+    __tablename__ = "drill_findings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    drill_id: Mapped[int] = mapped_column(ForeignKey("drills.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[FindingKind] = mapped_column(Enum(FindingKind, native_enum=False, length=30))
+    text: Mapped[str] = mapped_column(String(4000))
+    objective: Mapped[int | None] = mapped_column(Integer)  # the objective it concerns, by position
+    recorded_by: Mapped[str] = mapped_column(String(120))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ImprovementItem(Base):
+    """A corrective action of the improvement plan: open until closed, shown again by later drills' reports."""
+
+    __tablename__ = "improvement_items"
+    __table_args__ = (Index("ix_improvement_items_status", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    drill_id: Mapped[int] = mapped_column(ForeignKey("drills.id", ondelete="RESTRICT"), index=True)
+    finding_id: Mapped[int | None] = mapped_column(ForeignKey("drill_findings.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(String(2000))  # the area for improvement
+    action: Mapped[str] = mapped_column(String(2000))  # the corrective action
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"))
+    due: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[ItemStatus] = mapped_column(Enum(ItemStatus, native_enum=False, length=20))
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(120))
+    note: Mapped[str | None] = mapped_column(String(2000))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -299,4 +299,65 @@ class DrillRead(DrillSummary):
 
 class DrillList(BaseModel):
     items: list[DrillSummary]
+    total: int
+
+
+# After the drill: findings and the improvement plan -------------------------------------------------------------
+
+
+class FindingIn(_Input):
+    kind: Literal["strength", "area_for_improvement"]
+    text: str = Field(min_length=1, max_length=4000)
+    objective: int | None = Field(None, ge=1, le=20, description="The objective it concerns, by its number")
+
+
+class FindingRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    drill_id: int
+    kind: str
+    text: str
+    objective: int | None
+    recorded_by: str
+    recorded_at: datetime
+
+
+ItemStatusName = Literal["open", "in_progress", "done", "dropped"]
+
+
+class ImprovementItemIn(_Input):
+    text: str = Field(min_length=1, max_length=2000, description="The area for improvement")
+    action: str = Field(min_length=1, max_length=2000, description="The corrective action")
+    organisation_id: int | None = Field(None, ge=1, le=2**31 - 1, description="Who is to fix it")
+    due: date | None = None
+    finding_id: int | None = Field(None, ge=1, le=2**31 - 1)
+
+
+class ImprovementItemUpdate(_Input):
+    action: str | None = Field(None, min_length=1, max_length=2000)
+    organisation_id: int | None = Field(None, ge=1, le=2**31 - 1)
+    due: date | None = None
+    status: ItemStatusName | None = None
+    note: str | None = Field(None, max_length=2000)
+
+
+class ImprovementItemRead(BaseModel):
+    id: int
+    drill_id: int
+    drill_name: str
+    text: str
+    action: str
+    organisation_id: int | None
+    organisation: str | None
+    due: date | None
+    status: str
+    created_by: str
+    created_at: datetime
+    closed_at: datetime | None
+    note: str | None
+
+
+class ImprovementItemList(BaseModel):
+    items: list[ImprovementItemRead]
     total: int

@@ -1,5 +1,5 @@
-"""drills: drills, objectives, phases, observations and the alerts they send; exercise decisions, observations and
-snapshots in the picture (``drill_id``), and what a reaction did (``result``)
+"""drills: drills, objectives, phases, observations, the alerts they send, findings and the improvement plan;
+exercise decisions, observations and snapshots in the picture (``drill_id``), and what a reaction did (``result``)
 
 Revision ID: 0008
 Revises: 0002, 0004 (it joins the situation and alerting branches: drills use both)
@@ -63,6 +63,7 @@ def upgrade() -> None:
         sa.Column("ends_at", alueturva.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("ended_at", alueturva.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("ended_by", sa.String(length=120), nullable=True),
+        sa.Column("compliance", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(
             ["series_id"], ["drills.id"], name=op.f("fk_drills_series_id_drills"), ondelete="RESTRICT"
         ),
@@ -100,6 +101,27 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("drill_alerts", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_drill_alerts_drill_id"), ["drill_id"], unique=False)
+
+    op.create_table(
+        "drill_findings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("drill_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum("strength", "area_for_improvement", name="findingkind", native_enum=False, length=30),
+            nullable=False,
+        ),
+        sa.Column("text", sa.String(length=4000), nullable=False),
+        sa.Column("objective", sa.Integer(), nullable=True),
+        sa.Column("recorded_by", sa.String(length=120), nullable=False),
+        sa.Column("recorded_at", alueturva.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["drill_id"], ["drills.id"], name=op.f("fk_drill_findings_drill_id_drills"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_drill_findings")),
+    )
+    with op.batch_alter_table("drill_findings", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_drill_findings_drill_id"), ["drill_id"], unique=False)
 
     op.create_table(
         "drill_objectives",
@@ -162,6 +184,46 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_drill_phases")),
         sa.UniqueConstraint("drill_id", "number", name=op.f("uq_drill_phases_drill_id_number")),
     )
+    op.create_table(
+        "improvement_items",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("drill_id", sa.Integer(), nullable=False),
+        sa.Column("finding_id", sa.Integer(), nullable=True),
+        sa.Column("text", sa.String(length=2000), nullable=False),
+        sa.Column("action", sa.String(length=2000), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=True),
+        sa.Column("due", sa.Date(), nullable=True),
+        sa.Column(
+            "status",
+            sa.Enum("open", "in_progress", "done", "dropped", name="itemstatus", native_enum=False, length=20),
+            nullable=False,
+        ),
+        sa.Column("created_by", sa.String(length=120), nullable=False),
+        sa.Column("created_at", alueturva.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", alueturva.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("closed_by", sa.String(length=120), nullable=True),
+        sa.Column("note", sa.String(length=2000), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["drill_id"], ["drills.id"], name=op.f("fk_improvement_items_drill_id_drills"), ondelete="RESTRICT"
+        ),
+        sa.ForeignKeyConstraint(
+            ["finding_id"],
+            ["drill_findings.id"],
+            name=op.f("fk_improvement_items_finding_id_drill_findings"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_improvement_items_organisation_id_organisations"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_improvement_items")),
+    )
+    with op.batch_alter_table("improvement_items", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_improvement_items_drill_id"), ["drill_id"], unique=False)
+        batch_op.create_index("ix_improvement_items_status", ["status"], unique=False)
+
     with op.batch_alter_table("observations", schema=None) as batch_op:
         batch_op.add_column(sa.Column("drill_id", sa.Integer(), nullable=True))
         batch_op.create_index(
@@ -196,12 +258,21 @@ def downgrade() -> None:
         batch_op.drop_index("ix_observations_drill")
         batch_op.drop_column("drill_id")
 
+    with op.batch_alter_table("improvement_items", schema=None) as batch_op:
+        batch_op.drop_index("ix_improvement_items_status")
+        batch_op.drop_index(batch_op.f("ix_improvement_items_drill_id"))
+
+    op.drop_table("improvement_items")
     op.drop_table("drill_phases")
     with op.batch_alter_table("drill_observations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_drill_observations_drill_id"))
 
     op.drop_table("drill_observations")
     op.drop_table("drill_objectives")
+    with op.batch_alter_table("drill_findings", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_drill_findings_drill_id"))
+
+    op.drop_table("drill_findings")
     with op.batch_alter_table("drill_alerts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_drill_alerts_drill_id"))
 

@@ -1,0 +1,237 @@
+"""The after-action report of a drill as data (the JSON the HTML, PDF and CSV are made from): overview, objectives
+with their evidence, figures, curve, people, roster fixes, findings, the improvement plan and the comparison with
+the previous drill of the same kind."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alerting.models import Alert
+from alueturva.db import utcnow
+from alueturva.errors import Conflict
+from alueturva.i18n import HELSINKI
+from contacts.catalogue import area_names
+from drills import findings, service, texts, views
+from drills.models import Drill, DrillState
+from drills.report import figures
+from drills.report.fixes import roster_fixes
+from drills.report.people import people
+from drills.report.texts import FIGURES, HIGHER_IS_BETTER, HOW
+from drills.schemas import DrillRead
+from situation.service import get_snapshot
+
+
+def _year_of(moment: datetime) -> tuple[datetime, datetime]:
+    """The Finnish calendar year of ``moment``, as aware UTC bounds."""
+    local = moment.astimezone(HELSINKI)
+    start = local.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    return start, start.replace(year=start.year + 1)
+
+
+def _figures(session: Session, alert_ids: list[int]) -> dict[str, Any]:
+    rows = figures.measured_recipients(alert_ids)
+    ack = figures.as_seconds(rows, "ack_seconds")
+    delivery = figures.as_seconds(rows, "delivery_seconds")
+    counts = figures.counts_by(session, rows).get(0, dict.fromkeys(figures.COUNT_KEYS, 0))
+    counts_by_org = figures.counts_by(session, rows, "organisation")
+    counts_by_area = figures.counts_by(session, rows, "area")
+    ack_by_org, ack_by_area = figures.times_by(session, ack, "organisation"), figures.times_by(session, ack, "area")
+    names = area_names()
+    return {
+        "counts": counts,
+        "ack_seconds": figures.times_by(session, ack).get(0, figures.NO_TIMES).as_dict(),
+        "delivery_seconds": figures.times_by(session, delivery).get(0, figures.NO_TIMES).as_dict(),
+        "by_channel": figures.by_channel(session, alert_ids),
+        "by_organisation": [
+            {
+                "organisation": organisation,
+                **values,
+                "ack_seconds": ack_by_org.get(organisation, figures.NO_TIMES).as_dict(),
+            }
+            for organisation, values in sorted(counts_by_org.items())
+        ],
+        "by_area": [
+            {
+                "area": area,
+                "names": names.get(area, {}),
+                **values,
+                "ack_seconds": ack_by_area.get(area, figures.NO_TIMES).as_dict(),
+            }
+            for area, values in sorted(counts_by_area.items(), key=lambda item: str(item[0]))
+            if area is not None
+        ],
+        "poll": figures.poll(session, rows),
+        "curve": _curve(figures.curve(session, rows), counts_by_area, counts["targeted"]),
+    }
+
+
+def _curve(
+    buckets: dict[str | None, dict[int, int]], by_area: dict[Any, dict[str, int]], targeted: int
+) -> dict[str, Any]:
+    """Cumulative share acknowledged per whole minute since the alert, overall and per area."""
+    last = max((minute for per_area in buckets.values() for minute in per_area), default=0)
+    minutes = list(range(last + 1))
+
+    def cumulative(per_minute: dict[int, int], total: int) -> list[float]:
+        running, shares = 0, []
+        for minute in minutes:
+            running += per_minute.get(minute, 0)
+            shares.append(round(100.0 * running / total, 1) if total else 0.0)
+        return shares
+
+    overall: dict[int, int] = {}
+    for per_area in buckets.values():
+        for minute, count in per_area.items():
+            overall[minute] = overall.get(minute, 0) + count
+    areas = {
+        str(area): cumulative(buckets.get(area, {}), values["targeted"])
+        for area, values in by_area.items()
+        if area is not None
+    }
+    return {"minutes": minutes, "overall": cumulative(overall, targeted), "by_area": areas}
+
+
+def _objectives(drill: DrillRead, language: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "position": objective.position,
+            "kind": objective.kind,
+            "text": objective.description[language],
+            "met": objective.met,
+            "final": objective.final,
+            "value": objective.value,
+            "value_text": texts.objective_value(objective.kind, objective.value, language),
+            "how": HOW[language][objective.kind],
+            "rating": objective.rating,
+            "rating_note": objective.rating_note,
+            "minutes": getattr(objective, "minutes", None),
+            "percent": getattr(objective, "percent", None),
+        }
+        for objective in drill.objectives
+    ]
+
+
+def _comparable(report_figures: dict[str, Any], objectives: list[dict[str, Any]]) -> dict[str, float | None]:
+    counts, targeted = report_figures["counts"], report_figures["counts"]["targeted"]
+    return {
+        "targeted": targeted,
+        "acknowledged_share": round(100.0 * counts["acknowledged"] / targeted, 1) if targeted else None,
+        "delivered_share": round(100.0 * counts["sent"] / targeted, 1) if targeted else None,
+        "ack_median": report_figures["ack_seconds"]["median"],
+        "ack_p90": report_figures["ack_seconds"]["p90"],
+        "objectives_met": sum(1 for objective in objectives if objective["met"] is True),
+    }
+
+
+def _previous(session: Session, drill: Drill) -> Drill | None:
+    """The latest drill of the same kind held before this one."""
+    if drill.started_at is None:
+        return None
+    return session.scalar(
+        select(Drill)
+        .where(Drill.kind == drill.kind, Drill.id != drill.id, Drill.started_at < drill.started_at)
+        .where(Drill.state.in_((DrillState.ended, DrillState.running)))
+        .order_by(Drill.started_at.desc())
+        .limit(1)
+    )
+
+
+def _comparison(
+    session: Session, drill: Drill, this: dict[str, float | None], language: str
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    previous = _previous(session, drill)
+    if previous is None:
+        return None, []
+    read = views.drill_read(session, previous, now=utcnow())
+    alert_ids = service.measured_alert_ids(session, drill_id=previous.id)
+    earlier = _comparable(_figures(session, alert_ids), _objectives(read, language))
+    rows = []
+    for key, label in FIGURES[language].items():
+        now_value, then_value, higher = this[key], earlier[key], HIGHER_IS_BETTER[key]
+        better = None
+        if higher is not None and now_value is not None and then_value is not None and now_value != then_value:
+            better = (now_value > then_value) == higher
+        rows.append({"figure": key, "label": label, "this": now_value, "previous": then_value, "better": better})
+    summary = {"id": previous.id, "name": previous.name, "started_at": previous.started_at, "figures": earlier}
+    return summary, rows
+
+
+def _phases(session: Session, drill: DrillRead) -> list[dict[str, Any]]:
+    result = []
+    for phase in drill.phases:
+        levels = None
+        if phase.snapshot_id is not None and (snapshot := get_snapshot(session, snapshot_id=phase.snapshot_id)):
+            levels = {area["key"]: area["decided"]["level"] for area in snapshot.picture["areas"]}
+        result.append({**phase.model_dump(), "levels": levels})
+    return result
+
+
+def _participants(session: Session, alert_ids: list[int]) -> list[str]:
+    rows = figures.measured_recipients(alert_ids)
+    names: Sequence[str] = session.scalars(select(rows.c.organisation).distinct()).all()
+    return sorted(names)
+
+
+def build_report(session: Session, *, drill_id: int, language: str = "fi", redact: bool = False) -> dict[str, Any]:
+    """The report of a drill that has been held (running or ended)."""
+    drill = service.get_drill(session, drill_id=drill_id)
+    if drill.started_at is None:
+        raise Conflict(f"drill {drill_id} is {drill.state.value}; a report is made of a drill that has been held")
+    now = utcnow()
+    read = views.drill_read(session, drill, now=now)
+    alert_ids = service.measured_alert_ids(session, drill_id=drill_id)
+    report_figures = _figures(session, alert_ids)
+    objectives = _objectives(read, language)
+    previous, comparison = _comparison(session, drill, _comparable(report_figures, objectives), language)
+    options = session.scalars(select(Alert.response_options).where(Alert.id.in_(alert_ids))).first() or []
+    drill_findings = findings.findings_of(session, drill_id=drill_id)
+    return {
+        "language": language,
+        "redacted": redact,
+        "generated_at": now,
+        "drill": {
+            "id": drill.id,
+            "name": drill.name,
+            "kind": drill.kind.value,
+            "kind_name": texts.KIND_NAMES[drill.kind.value][language],
+            "state": drill.state.value,
+            "description": drill.description,
+            "contact": drill.contact,
+            "started_at": drill.started_at,
+            "ended_at": drill.ended_at,
+            "external_system": drill.external_system,
+            "external_sent_at": drill.external_sent_at,
+            "participants": _participants(session, alert_ids),
+            "alerts": read.alerts,
+        },
+        "objectives": objectives,
+        **report_figures,
+        "poll": [
+            {"option": number, "answer": options[number - 1] if number <= len(options) else str(number), "count": count}
+            for number, count in sorted(report_figures["poll"].items())
+        ],
+        "people": people(session, alert_ids=alert_ids, language=language, redact=redact),
+        "roster_fixes": roster_fixes(
+            session, alert_ids=alert_ids, year=_year_of(drill.started_at), language=language, redact=redact
+        ),
+        "observations": [
+            {"at": o.at, "author": None if redact else o.author, "text": o.text, "phase": o.phase}
+            for o in read.observations
+        ],
+        "strengths": [f.text for f in drill_findings if f.kind.value == "strength"],
+        "areas_for_improvement": [f.text for f in drill_findings if f.kind.value == "area_for_improvement"],
+        "improvement_items": [item.model_dump() for item in findings.items(session, drill_id=drill_id)],
+        "open_items_from_earlier": [
+            item.model_dump() for item in findings.still_open_from_earlier(session, drill_id=drill_id)
+        ],
+        "previous": previous,
+        "comparison": comparison,
+        "phases": _phases(session, read),
+        "exercise_levels": [level.model_dump() for level in read.exercise_levels],
+        "imported": None,
+    }

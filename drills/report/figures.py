@@ -1,0 +1,201 @@
+"""The report's figures, added up in the database: counts, times (median, 90th percentile, slowest), per
+organisation, per area, per channel, poll answers and the acknowledgement curve.
+
+The measured people are the recipients the drill's alerts targeted (not the deputies escalation added), as for the
+objectives. Times count from each one's own alert. Percentiles are nearest-rank: the 90th percentile is the time by
+which 90 % of those with a time had it (the ceil(0.9 n)-th smallest), the median the ceil(n / 2)-th.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, literal, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Subquery
+
+from alerting.models import Alert, Delivery, DeliveryKind, DeliveryState, Recipient
+from alueturva.db import floor_divide, seconds_between
+from contacts.models import Organisation
+
+REACHED = (DeliveryState.sent, DeliveryState.delivered)
+OPEN = (DeliveryState.queued, DeliveryState.sending)
+
+
+@dataclass(frozen=True)
+class Times:
+    count: int
+    median: float | None
+    p90: float | None
+    max: float | None
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        return {"count": self.count, "median": self.median, "p90": self.p90, "max": self.max}
+
+
+NO_TIMES = Times(0, None, None, None)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 1)
+
+
+def times_by(session: Session, rows: Subquery, key: str | None = None) -> dict[Any, Times]:
+    """Median, 90th percentile and slowest of ``rows.c.seconds`` (nearest rank), per ``rows.c[key]`` (or overall)."""
+    group: ColumnElement[Any] = rows.c[key] if key else literal(0)
+    ranked = (
+        select(
+            group.label("g"),
+            rows.c.seconds.label("s"),
+            func.row_number().over(partition_by=group, order_by=rows.c.seconds).label("rn"),
+            func.count().over(partition_by=group).label("n"),
+        )
+        .where(rows.c.seconds.is_not(None))
+        .subquery()
+    )
+    result: Sequence[Any] = session.execute(
+        select(
+            ranked.c.g,
+            func.count(),
+            func.max(case((ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.s))),
+            func.max(case((ranked.c.rn == (ranked.c.n * 9 + 9) // 10, ranked.c.s))),
+            func.max(ranked.c.s),
+        ).group_by(ranked.c.g)
+    ).all()
+    return {g: Times(int(n), _round(median), _round(p90), _round(slowest)) for g, n, median, p90, slowest in result}
+
+
+def measured_recipients(alert_ids: Sequence[int]) -> Subquery:
+    """One row per measured recipient: organisation, area, acknowledgement and its seconds, the first delivery's
+    seconds, whether any message got through or is still on its way, the poll answer."""
+    first_delivery = (
+        select(
+            Delivery.recipient_id,
+            func.min(seconds_between(func.coalesce(Delivery.delivered_at, Delivery.sent_at), Alert.created_at)).label(
+                "seconds"
+            ),
+        )
+        .join(Alert, Alert.id == Delivery.alert_id)
+        .where(
+            Delivery.alert_id.in_(list(alert_ids)), Delivery.state.in_(REACHED), Delivery.kind != DeliveryKind.cancel
+        )
+        .group_by(Delivery.recipient_id)
+        .subquery()
+    )
+    open_or_delivered = (
+        select(
+            Delivery.recipient_id,
+            func.count().filter(Delivery.state == DeliveryState.delivered).label("delivered"),
+            func.count().filter(Delivery.state.in_(REACHED)).label("reached"),
+            func.count().filter(Delivery.state.in_(OPEN)).label("pending"),
+        )
+        .where(Delivery.alert_id.in_(list(alert_ids)), Delivery.kind != DeliveryKind.cancel)
+        .group_by(Delivery.recipient_id)
+        .subquery()
+    )
+    return (
+        select(
+            Recipient.id.label("recipient_id"),
+            Recipient.person_id,
+            Recipient.organisation_id,
+            Organisation.short_name.label("organisation"),
+            Organisation.area.label("area"),
+            Recipient.acknowledged_at,
+            Recipient.ack_method,
+            Recipient.ack_late,
+            Recipient.response,
+            seconds_between(Recipient.acknowledged_at, Alert.created_at).label("ack_seconds"),
+            first_delivery.c.seconds.label("delivery_seconds"),
+            func.coalesce(open_or_delivered.c.delivered, 0).label("delivered"),
+            func.coalesce(open_or_delivered.c.reached, 0).label("reached"),
+            func.coalesce(open_or_delivered.c.pending, 0).label("pending"),
+        )
+        .join(Alert, Alert.id == Recipient.alert_id)
+        .join(Organisation, Organisation.id == Recipient.organisation_id)
+        .outerjoin(first_delivery, first_delivery.c.recipient_id == Recipient.id)
+        .outerjoin(open_or_delivered, open_or_delivered.c.recipient_id == Recipient.id)
+        .where(Recipient.alert_id.in_(list(alert_ids)), Recipient.deputy_for_id.is_(None))
+        .subquery()
+    )
+
+
+def _count_columns(rows: Subquery) -> list[Any]:
+    failed = and_(rows.c.reached == 0, rows.c.pending == 0)
+    return [
+        func.count().label("targeted"),
+        func.count().filter(rows.c.reached > 0).label("sent"),
+        func.count().filter(rows.c.delivered > 0).label("delivered"),
+        func.count().filter(failed).label("failed"),
+        func.count().filter(rows.c.acknowledged_at.is_not(None)).label("acknowledged"),
+        func.count().filter(rows.c.ack_late.is_(True)).label("late"),
+    ]
+
+
+COUNT_KEYS = ("targeted", "sent", "delivered", "failed", "acknowledged", "late")
+
+
+def counts_by(session: Session, rows: Subquery, key: str | None = None) -> dict[Any, dict[str, int]]:
+    group: ColumnElement[Any] = rows.c[key] if key else literal(0)
+    result = session.execute(select(group.label("g"), *_count_columns(rows)).group_by(group)).all()
+    return {row.g: {name: int(getattr(row, name)) for name in COUNT_KEYS} for row in result}
+
+
+def as_seconds(rows: Subquery, column: str) -> Subquery:
+    return select(rows.c.organisation, rows.c.area, rows.c[column].label("seconds")).subquery()
+
+
+def by_channel(session: Session, alert_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Per channel: messages of the alert round (not reminders), how many got through, failed, and their times."""
+    deliveries = (
+        select(
+            Delivery.channel.label("channel"),
+            Delivery.state.label("state"),
+            seconds_between(func.coalesce(Delivery.delivered_at, Delivery.sent_at), Alert.created_at).label("seconds"),
+        )
+        .join(Alert, Alert.id == Delivery.alert_id)
+        .where(Delivery.alert_id.in_(list(alert_ids)), Delivery.kind == DeliveryKind.alert)
+        .subquery()
+    )
+    totals = session.execute(
+        select(
+            deliveries.c.channel,
+            func.count(),
+            func.count().filter(deliveries.c.state.in_(REACHED)),
+            func.count().filter(deliveries.c.state == DeliveryState.delivered),
+            func.count().filter(deliveries.c.state.in_((DeliveryState.failed, DeliveryState.undelivered))),
+        ).group_by(deliveries.c.channel)
+    ).all()
+    reached = select(deliveries.c.channel, deliveries.c.seconds).where(deliveries.c.state.in_(REACHED)).subquery()
+    times = times_by(session, reached, "channel")
+    return [
+        {
+            "channel": str(getattr(channel, "value", channel)),
+            "messages": messages,
+            "sent": sent,
+            "delivered": delivered,
+            "failed": failed,
+            "delivery_seconds": times.get(channel, NO_TIMES).as_dict(),
+        }
+        for channel, messages, sent, delivered, failed in sorted(totals, key=lambda row: str(row[0]))
+    ]
+
+
+def poll(session: Session, rows: Subquery) -> dict[int, int]:
+    result: Sequence[Any] = session.execute(
+        select(rows.c.response, func.count()).where(rows.c.response.is_not(None)).group_by(rows.c.response)
+    ).all()
+    return {int(response): int(count) for response, count in result}
+
+
+def curve(session: Session, rows: Subquery) -> dict[str | None, dict[int, int]]:
+    """Acknowledgements per whole minute since their alert, per area (``None``: outside the three areas)."""
+    minute = floor_divide(rows.c.ack_seconds, 60).label("minute")
+    result: Sequence[Any] = session.execute(
+        select(rows.c.area, minute, func.count()).where(rows.c.ack_seconds.is_not(None)).group_by(rows.c.area, minute)
+    ).all()
+    buckets: dict[str | None, dict[int, int]] = {}
+    for area, at_minute, count in result:
+        buckets.setdefault(area, {})[max(0, int(at_minute))] = int(count)
+    return buckets

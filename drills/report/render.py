@@ -1,0 +1,159 @@
+"""The report's forms: one self-contained HTML file (charts inline, no external assets, printable on A4), a PDF made
+from the same HTML, and CSV tables per person and per organisation."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from alerting.texts import EXERCISE_WORD
+from alueturva.i18n import format_date, format_number, format_time, helsinki
+from drills import texts
+from drills.report import charts
+from drills.report.texts import REPORT
+from situation.config import BASE_LEVEL, readiness_config
+
+CHANNELS = {
+    "fi": {"sms": "tekstiviesti", "email": "sähköposti"},
+    "sv": {"sms": "textmeddelande", "email": "e-post"},
+    "en": {"sms": "SMS", "email": "email"},
+}
+
+
+def duration(seconds: float | None) -> str:
+    """``3 min 20 s``; ``45 s``; ``1 h 05 min``; a dash when there is no time."""
+    if seconds is None:
+        return "–"
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    minutes, rest = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes} min {rest:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def clock(moment: datetime, language: str) -> str:
+    local = helsinki(moment)
+    separator = ":" if language == "en" else "."
+    return separator.join(
+        (str(local.hour) if language != "en" else f"{local.hour:02d}", f"{local.minute:02d}", f"{local.second:02d}")
+    )
+
+
+def _event(event: dict[str, Any], language: str) -> str:
+    words = REPORT[language]
+    text = words[f"event_{event['event']}"]
+    if "channel" in event:
+        text += f" ({CHANNELS[language][event['channel']]}{', ' + words['reminder'] if event.get('reminder') else ''})"
+    if event["event"] == "failed" and event.get("error"):
+        text += f" {event['error']}"
+    if event["event"] == "acknowledged" and event.get("late"):
+        text += f", {words['late'].lower()}"
+    if event.get("deputy"):
+        text += f": {event['deputy']}"
+    return text
+
+
+@lru_cache(maxsize=3)
+def _environment(language: str) -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(str(Path(__file__).with_name("templates"))),
+        autoescape=select_autoescape(enabled_extensions=("html", "j2")),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    met = texts.MET_WORDS[language]
+    levels = {key: getattr(names, language) for key, names in readiness_config().level_names().items()}
+    environment.filters |= {
+        "when": lambda moment: format_time(moment, language) if moment else "–",
+        "day": lambda day: format_date(day, language) if isinstance(day, date) else "–",
+        "clock": lambda moment: clock(moment, language),
+        "duration": duration,
+        "num": lambda value: "–" if value is None else format_number(value, language),
+        "met_word": lambda value: met[value],
+        "met_class": lambda value: {True: "met", False: "notmet", None: "open"}[value],
+        "channel": lambda name: CHANNELS[language].get(name, name),
+        "event": lambda event: _event(event, language),
+        "item_status": lambda status: REPORT[language][f"status_{status}"],
+        "level_name": lambda key: levels.get(key, key),
+    }
+    return environment
+
+
+def report_html(report: dict[str, Any]) -> str:
+    language = report["language"]
+    return (
+        _environment(language)
+        .get_template("report.html.j2")
+        .render(
+            r=report,
+            w=REPORT[language],
+            lang=language,
+            exercise_word=EXERCISE_WORD[language],
+            base_level=BASE_LEVEL,
+            curve_svg=charts.curve_chart(report, language),
+            organisation_svg=charts.organisation_chart(report, language),
+        )
+    )
+
+
+def report_pdf(report: dict[str, Any]) -> bytes:
+    """The same HTML as a PDF (WeasyPrint): charts stay vector graphics."""
+    from weasyprint import HTML
+
+    return bytes(HTML(string=report_html(report)).write_pdf())
+
+
+def _csv(header: list[str], rows: list[list[Any]]) -> str:
+    out = io.StringIO()
+    out.write("\ufeff")  # spreadsheets in Finland open UTF-8 with a BOM correctly
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def people_csv(report: dict[str, Any]) -> str:
+    """One row per person: acknowledgement, answer, first delivery; names and numbers only in a full report."""
+    language, redact = report["language"], report["redacted"]
+    header = [] if redact else ["name", "mobile", "email"]
+    header += ["organisation", "roles", "deputy", "acknowledged_at", "ack_seconds", "late", "response", "answer"]
+    rows = []
+    for person in report["people"]:
+        row = [] if redact else [person["name"], person["mobile"] or "", person["email"] or ""]
+        row += [
+            person["organisation"],
+            ", ".join(person["roles"]),
+            "1" if person["deputy"] else "0",
+            format_time(person["acknowledged_at"], language) if person["acknowledged_at"] else "",
+            "" if person["ack_seconds"] is None else format_number(person["ack_seconds"], language),
+            "1" if person["late"] else "0",
+            person["response"] or "",
+            person["answer"] or "",
+        ]
+        rows.append(row)
+    return _csv(header, rows)
+
+
+def organisations_csv(report: dict[str, Any]) -> str:
+    language = report["language"]
+    header = ["organisation", "targeted", "sent", "delivered", "failed", "acknowledged", "late"]
+    header += ["ack_median_s", "ack_p90_s", "ack_max_s"]
+    rows = [
+        [row[key] for key in header[:7]]
+        + [
+            "" if row["ack_seconds"][key] is None else format_number(row["ack_seconds"][key], language)
+            for key in ("median", "p90", "max")
+        ]
+        for row in report["by_organisation"]
+    ]
+    return _csv(header, rows)
