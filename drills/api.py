@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Path, Query, status
+from fastapi import APIRouter, Body, Path, Query, Response, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 
 from alueturva.api_types import MAX_ID, PathId
 from alueturva.auth.dependencies import DbSession, Operator, Viewer
 from alueturva.db import get_database, utcnow
 from alueturva.errors import API_ERRORS
-from drills import flows, service, views
-from drills.models import DrillKind, DrillState
+from alueturva.i18n import Language
+from drills import findings, flows, service, views
+from drills.models import DrillKind, DrillState, ItemStatus
+from drills.report import render
+from drills.report.assemble import build_report
 from drills.schemas import (
     DrillCreate,
     DrillList,
@@ -19,6 +24,12 @@ from drills.schemas import (
     DrillObservationRead,
     DrillRead,
     DrillUpdate,
+    FindingIn,
+    FindingRead,
+    ImprovementItemIn,
+    ImprovementItemList,
+    ImprovementItemRead,
+    ImprovementItemUpdate,
     RatingIn,
     StartIn,
 )
@@ -120,3 +131,86 @@ def rate_objective(drill_id: PathId, position: Number, body: RatingIn, principal
     with get_database().session() as session:
         flows.rate(session, drill_id=drill_id, position=position, payload=body, actor=principal.actor)
     return _read(drill_id)
+
+
+@router.get(
+    "/{drill_id}/report",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The after-action report: JSON (the source), HTML, PDF, or CSV (per person or organisation)",
+            "content": {"application/json": {}, "text/html": {}, "application/pdf": {}, "text/csv": {}},
+        }
+    },
+)
+def drill_report(
+    drill_id: PathId,
+    _: Viewer,
+    format: Annotated[Literal["json", "html", "pdf", "csv"], Query()] = "json",
+    language: Annotated[Language, Query()] = "fi",
+    redact: Annotated[bool, Query(description="Organisations and roles only: no names, numbers or emails")] = False,
+    table: Annotated[Literal["people", "organisations"], Query(description="Which table a CSV holds")] = "people",
+) -> Response:
+    """The drill's after-action report and improvement plan, in Finnish, Swedish or English. The CSV (for the
+    councils) is always redacted: organisations and roles, no names or contact details."""
+    with get_database().session() as session:
+        report = build_report(session, drill_id=drill_id, language=language, redact=redact or format == "csv")
+    return _report_response(report, format=format, table=table, name=f"drill-{drill_id}-report-{language}")
+
+
+def _report_response(report: dict[str, Any], *, format: str, table: str, name: str) -> Response:
+    if format == "html":
+        return Response(render.report_html(report), media_type="text/html; charset=utf-8")
+    if format == "pdf":
+        disposition = f'attachment; filename="{name}.pdf"'
+        return Response(
+            render.pdf(render.report_html(report)),
+            media_type="application/pdf",
+            headers={"Content-Disposition": disposition},
+        )
+    if format == "csv":
+        body = render.people_csv(report) if table == "people" else render.organisations_csv(report)
+        disposition = f'attachment; filename="{name}-{table}.csv"'
+        return Response(
+            body.encode("utf-8"), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": disposition}
+        )
+    return JSONResponse(jsonable_encoder(report))
+
+
+@router.post("/{drill_id}/findings", response_model=FindingRead, status_code=status.HTTP_201_CREATED)
+def add_finding(drill_id: PathId, body: FindingIn, principal: Operator) -> FindingRead:
+    """A strength or an area for improvement, written after the drill."""
+    with get_database().session() as session:
+        return FindingRead.model_validate(
+            findings.add_finding(session, drill_id=drill_id, payload=body, actor=principal.actor)
+        )
+
+
+@router.post("/{drill_id}/improvement-items", response_model=ImprovementItemRead, status_code=status.HTTP_201_CREATED)
+def add_improvement_item(drill_id: PathId, body: ImprovementItemIn, principal: Operator) -> ImprovementItemRead:
+    """An item of the improvement plan: the area for improvement, the corrective action, who and by when."""
+    with get_database().session() as session:
+        item = findings.add_item(session, drill_id=drill_id, payload=body, actor=principal.actor)
+        (read,) = [row for row in findings.items(session, drill_id=drill_id) if row.id == item.id]
+        return read
+
+
+items_router = APIRouter(prefix="/api/v1/improvement-items", tags=["drills"], responses=API_ERRORS)
+
+
+@items_router.get("", response_model=ImprovementItemList)
+def list_improvement_items(
+    session: DbSession, _: Viewer, status: Annotated[list[ItemStatus] | None, Query()] = None
+) -> ImprovementItemList:
+    """The improvement plan across drills (``status=open&status=in_progress`` for what is still to do)."""
+    rows = findings.items(session, status=status)
+    return ImprovementItemList(items=rows, total=len(rows))
+
+
+@items_router.patch("/{item_id}", response_model=ImprovementItemRead)
+def update_improvement_item(item_id: PathId, body: ImprovementItemUpdate, principal: Operator) -> ImprovementItemRead:
+    """Move an item on (in progress, done, dropped) or change its action, owner or due date."""
+    with get_database().session() as session:
+        item = findings.update_item(session, item_id=item_id, payload=body, actor=principal.actor)
+        (read,) = [row for row in findings.items(session, drill_id=item.drill_id) if row.id == item.id]
+        return read

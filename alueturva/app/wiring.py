@@ -43,6 +43,7 @@ def routers() -> list[APIRouter]:
     from alueturva.audit.api import router as audit_router
     from alueturva.auth.api import router as auth_router
     from contacts.api import router as contacts_router
+    from drills.api import items_router as improvement_items_router
     from drills.api import router as drills_router
     from situation.api import router as situation_router
 
@@ -53,6 +54,7 @@ def routers() -> list[APIRouter]:
         situation_router,
         alerting_router,
         drills_router,
+        improvement_items_router,
         *webhook_routers(),
         ack_pages_router,
     ]

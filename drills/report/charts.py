@@ -104,3 +104,33 @@ def organisation_chart(report: dict[str, Any], language: str) -> str:
     axes.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, fontsize=7, frameon=False)
     axes.grid(axis="x", alpha=0.3)
     return _svg(figure)
+
+
+def municipalities_chart(followup: dict[str, Any], language: str) -> str | None:
+    """Small multiples: per municipality, the share acknowledged in each drill of the year (None: no drills)."""
+    drills = followup["drills"]
+    names = sorted({name for drill in drills for name in drill["by_municipality"]})
+    if not names:
+        return None
+    columns = 4
+    rows = -(-len(names) // columns)
+    figure, grid = plt.subplots(rows, columns, figsize=(7.2, 1.4 * rows + 0.3), sharey=True, squeeze=False)
+    for index, name in enumerate(names):
+        axes = grid[index // columns][index % columns]
+        shares = [
+            100.0 * d["by_municipality"][name]["acknowledged"] / d["by_municipality"][name]["targeted"]
+            if name in d["by_municipality"] and d["by_municipality"][name]["targeted"]
+            else 0.0
+            for d in drills
+        ]
+        numbers = list(range(1, len(drills) + 1))  # the year's drills in order, as in the table above
+        axes.bar(numbers, shares, color=PALETTE[0])
+        axes.set_title(name, fontsize=8)
+        axes.set_ylim(0, 100)
+        axes.set_xticks(numbers)
+        axes.tick_params(labelsize=7)
+    for index in range(len(names), rows * columns):
+        grid[index // columns][index % columns].set_visible(False)
+    figure.supylabel(WORDS[language]["share"], fontsize=8)
+    figure.tight_layout()
+    return _svg(figure)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, datetime
-from functools import lru_cache
+from decimal import Decimal
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from alerting.texts import EXERCISE_WORD
 from alueturva.i18n import format_date, format_number, format_time, helsinki
 from drills import texts
 from drills.report import charts
-from drills.report.texts import REPORT
+from drills.report.texts import FOLLOWUP, REPORT
 from situation.config import BASE_LEVEL, readiness_config
 
 CHANNELS = {
@@ -38,6 +39,12 @@ def duration(seconds: float | None) -> str:
         return f"{minutes} min {rest:02d} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min"
+
+
+def euros(value: Decimal, places: int = 2, *, language: str) -> str:
+    """``1,98 €`` (fi, sv) or ``1.98 €`` (en), with exactly ``places`` decimals."""
+    text = f"{value:.{places}f}"
+    return f"{text if language == 'en' else text.replace('.', ',')} €"
 
 
 def clock(moment: datetime, language: str) -> str:
@@ -85,6 +92,8 @@ def _environment(language: str) -> Environment:
         "event": lambda event: _event(event, language),
         "item_status": lambda status: REPORT[language][f"status_{status}"],
         "level_name": lambda key: levels.get(key, key),
+        "kind_name": lambda kind: texts.KIND_NAMES[kind][language],
+        "euros": partial(euros, language=language),
     }
     return environment
 
@@ -106,11 +115,25 @@ def report_html(report: dict[str, Any]) -> str:
     )
 
 
-def report_pdf(report: dict[str, Any]) -> bytes:
-    """The same HTML as a PDF (WeasyPrint): charts stay vector graphics."""
+def followup_html(followup: dict[str, Any]) -> str:
+    language = followup["language"]
+    return (
+        _environment(language)
+        .get_template("followup.html.j2")
+        .render(
+            f=followup,
+            w=FOLLOWUP[language],
+            lang=language,
+            municipalities_svg=charts.municipalities_chart(followup, language),
+        )
+    )
+
+
+def pdf(html: str) -> bytes:
+    """An HTML page as a PDF (WeasyPrint): charts stay vector graphics."""
     from weasyprint import HTML
 
-    return bytes(HTML(string=report_html(report)).write_pdf())
+    return bytes(HTML(string=html).write_pdf())
 
 
 def _csv(header: list[str], rows: list[list[Any]]) -> str:

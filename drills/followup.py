@@ -1,0 +1,144 @@
+"""The councils' yearly follow-up of the agreement: drills held by kind and month, objectives met, acknowledgement
+figures per municipality, the roster compliance at each drill, improvement items opened and closed, and the year's
+SMS cost split between the wellbeing services county and the municipalities."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alerting.costs import sms_segments
+from alueturva.db import utcnow
+from alueturva.i18n import HELSINKI
+from contacts.catalogue import organisations
+from drills import findings, service, texts, views
+from drills.config import costs_config
+from drills.models import Drill, DrillState, ImprovementItem
+from drills.report import figures
+
+HELD = (DrillState.running, DrillState.ended)
+CENT = Decimal("0.01")
+
+
+def year_bounds(year: int) -> tuple[datetime, datetime]:
+    """The Finnish calendar year as aware UTC bounds."""
+    start = datetime(year, 1, 1, tzinfo=HELSINKI).astimezone(UTC)
+    return start, datetime(year + 1, 1, 1, tzinfo=HELSINKI).astimezone(UTC)
+
+
+def split_cost(total: Decimal) -> list[dict[str, Any]]:
+    """``total`` (euros) split to the cent: the county's share, the rest by municipal population (largest remainder),
+    so that the shares add up to the total exactly."""
+    config = costs_config()
+    cents = int((total / CENT).to_integral_value(ROUND_HALF_UP))
+    county_cents = int((cents * config.county_share_percent / 100).to_integral_value(ROUND_HALF_UP))
+    municipalities = [o for o in organisations().organisations if o.kind == "municipality" and o.population]
+    population = sum(o.population or 0 for o in municipalities)
+    rest = cents - county_cents
+    exact = {o.key: Decimal(rest) * (o.population or 0) / population for o in municipalities}
+    shares = {key: int(value) for key, value in exact.items()}  # floor: the values are not negative
+    for key in sorted(exact, key=lambda k: (exact[k] - shares[k], k), reverse=True)[: rest - sum(shares.values())]:
+        shares[key] += 1
+    names = {o.key: o.short_name for o in organisations().organisations}
+    parties: list[tuple[str, int, float | None]] = [(config.county, county_cents, None)]
+    parties += [
+        (o.key, shares[o.key], round(100.0 * (o.population or 0) / population, 2))
+        for o in sorted(municipalities, key=lambda o: -(o.population or 0))
+    ]
+    return [
+        {"organisation": names[key], "key": key, "cents": party_cents, "euros": party_cents * CENT, "share": share}
+        for key, party_cents, share in parties
+    ]
+
+
+def _costs(session: Session, year: int) -> dict[str, Any]:
+    price = costs_config().sms_price_per_segment
+    segments = sms_segments(session, start=year_bounds(year)[0], end=year_bounds(year)[1])
+    parts: dict[str, dict[str, Any]] = {}
+    for part in ("exercise", "real"):
+        total = (price * segments[part]).quantize(CENT, ROUND_HALF_UP)
+        parts[part] = {"segments": segments[part], "euros": total, "split": split_cost(total)}
+    combined = [
+        {**row, "cents": row["cents"] + real["cents"], "euros": row["euros"] + real["euros"]}
+        for row, real in zip(parts["exercise"]["split"], parts["real"]["split"], strict=True)
+    ]
+    return {
+        "price_per_segment": price,
+        "county_share_percent": costs_config().county_share_percent,
+        **parts,
+        "total": {
+            "segments": segments["exercise"] + segments["real"],
+            "euros": parts["exercise"]["euros"] + parts["real"]["euros"],
+            "split": combined,
+        },
+    }
+
+
+def _drill_row(session: Session, drill: Drill, language: str) -> dict[str, Any]:
+    read = views.drill_read(session, drill, now=utcnow())
+    alert_ids = service.measured_alert_ids(session, drill_id=drill.id)
+    rows = figures.measured_recipients(alert_ids)
+    counts = figures.counts_by(session, rows).get(0, dict.fromkeys(figures.COUNT_KEYS, 0))
+    by_municipality = figures.counts_by(session, rows, "organisation")
+    assert drill.started_at is not None
+    return {
+        "id": drill.id,
+        "name": drill.name,
+        "kind": drill.kind.value,
+        "kind_name": texts.KIND_NAMES[drill.kind.value][language],
+        "state": drill.state.value,
+        "started_at": drill.started_at,
+        "month": drill.started_at.astimezone(HELSINKI).month,
+        "objectives_met": sum(1 for o in read.objectives if o.met is True),
+        "objectives": len(read.objectives),
+        "targeted": counts["targeted"],
+        "acknowledged": counts["acknowledged"],
+        "ack_seconds": figures.times_by(session, figures.as_seconds(rows, "ack_seconds"))
+        .get(0, figures.NO_TIMES)
+        .as_dict(),
+        "by_municipality": {name: values for name, values in by_municipality.items()},
+        "compliance": drill.compliance,
+    }
+
+
+def followup(session: Session, *, year: int, language: str = "fi") -> dict[str, Any]:
+    start, end = year_bounds(year)
+    held = session.scalars(
+        select(Drill)
+        .where(Drill.started_at >= start, Drill.started_at < end, Drill.state.in_(HELD), Drill.cron.is_(None))
+        .order_by(Drill.started_at)
+    ).all()
+    missed = session.scalars(
+        select(Drill.id).where(Drill.state == DrillState.missed, Drill.created_at < end, Drill.created_at >= start)
+    ).all()
+    rows = [_drill_row(session, drill, language) for drill in held]
+    by_kind: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for row in rows:
+        by_kind[row["kind"]][row["month"]] += 1
+    opened = session.scalars(
+        select(ImprovementItem.id).where(ImprovementItem.created_at >= start, ImprovementItem.created_at < end)
+    ).all()
+    closed = session.scalars(
+        select(ImprovementItem.id).where(ImprovementItem.closed_at >= start, ImprovementItem.closed_at < end)
+    ).all()
+    items = {item.id: item.model_dump() for item in findings.items(session)}
+    return {
+        "year": year,
+        "language": language,
+        "generated_at": utcnow(),
+        "drills": rows,
+        "missed": len(missed),
+        "by_kind_and_month": {kind: dict(sorted(months.items())) for kind, months in by_kind.items()},
+        "objectives": {"met": sum(r["objectives_met"] for r in rows), "total": sum(r["objectives"] for r in rows)},
+        "improvement_items": {
+            "opened": [items[i] for i in opened],
+            "closed": [items[i] for i in closed],
+            "open_now": sum(1 for item in items.values() if item["status"] in ("open", "in_progress")),
+        },
+        "costs": _costs(session, year),
+    }
