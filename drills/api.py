@@ -14,6 +14,7 @@ from alueturva.db import get_database, utcnow
 from alueturva.errors import API_ERRORS
 from alueturva.i18n import Language
 from drills import findings, flows, service, views
+from drills.followup import followup
 from drills.models import DrillKind, DrillState, ItemStatus
 from drills.report import render
 from drills.report.assemble import build_report
@@ -214,3 +215,33 @@ def update_improvement_item(item_id: PathId, body: ImprovementItemUpdate, princi
         item = findings.update_item(session, item_id=item_id, payload=body, actor=principal.actor)
         (read,) = [row for row in findings.items(session, drill_id=item.drill_id) if row.id == item.id]
         return read
+
+
+followup_router = APIRouter(prefix="/api/v1/followup", tags=["drills"], responses=API_ERRORS)
+
+
+@followup_router.get(
+    "",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}, "text/html": {}, "application/pdf": {}}}},
+)
+def yearly_followup(
+    _: Viewer,
+    year: Annotated[int, Query(ge=2000, le=2100)],
+    format: Annotated[Literal["json", "html", "pdf"], Query()] = "json",
+    language: Annotated[Language, Query()] = "fi",
+) -> Response:
+    """The councils' yearly follow-up: drills held, objectives met, figures per municipality, roster compliance at
+    each drill, improvement items, and the year's SMS cost split."""
+    with get_database().session() as session:
+        data = followup(session, year=year, language=language)
+    if format == "html":
+        return Response(render.followup_html(data), media_type="text/html; charset=utf-8")
+    if format == "pdf":
+        disposition = f'attachment; filename="followup-{year}-{language}.pdf"'
+        return Response(
+            render.pdf(render.followup_html(data)),
+            media_type="application/pdf",
+            headers={"Content-Disposition": disposition},
+        )
+    return JSONResponse(jsonable_encoder(data))

@@ -400,6 +400,10 @@ def report(
         content = render.pdf(render.report_html(data))
     else:
         content = render.people_csv(data) if table == "people" else render.organisations_csv(data)
+    _write(content, output)
+
+
+def _write(content: str | bytes, output: Path | None) -> None:
     if output is None:
         if isinstance(content, bytes):
             raise Invalid("a PDF is written to a file: give --output FILE")
@@ -521,3 +525,38 @@ def item_list(
     with get_database().session() as session:
         rows = findings.items(session, status=statuses)
     _print_items(rows, language)
+
+
+followup_app = typer.Typer(help="The councils' yearly follow-up, with the SMS cost split.")
+
+
+@followup_app.callback(invoke_without_command=True)
+def followup(
+    year: Annotated[int, typer.Option(help="The year, e.g. 2026")],
+    format: Annotated[str, typer.Option(help="json, html or pdf")] = "html",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: standard output)")
+    ] = None,
+    language: Language = "fi",
+) -> None:
+    """Drills held, objectives met, figures per municipality, compliance at each drill, improvement items, costs."""
+    import json
+
+    from fastapi.encoders import jsonable_encoder
+
+    from alueturva.db import get_database
+    from drills.followup import followup as yearly
+    from drills.report import render
+
+    if format not in ("json", "html", "pdf"):
+        raise Invalid("--format is json, html or pdf")
+    with get_database().session() as session:
+        data = yearly(session, year=year, language=language)
+    content: str | bytes
+    if format == "json":
+        content = json.dumps(jsonable_encoder(data), ensure_ascii=False, indent=2)
+    elif format == "html":
+        content = render.followup_html(data)
+    else:
+        content = render.pdf(render.followup_html(data))
+    _write(content, output)

@@ -43,6 +43,7 @@ def routers() -> list[APIRouter]:
     from alueturva.audit.api import router as audit_router
     from alueturva.auth.api import router as auth_router
     from contacts.api import router as contacts_router
+    from drills.api import followup_router
     from drills.api import items_router as improvement_items_router
     from drills.api import router as drills_router
     from situation.api import router as situation_router
@@ -55,6 +56,7 @@ def routers() -> list[APIRouter]:
         alerting_router,
         drills_router,
         improvement_items_router,
+        followup_router,
         *webhook_routers(),
         ack_pages_router,
     ]
@@ -112,10 +114,16 @@ def cli_apps() -> list[tuple[str, typer.Typer]]:
     """Each domain's command group, as `alueturva <name> …`."""
     from alerting.cli import alert_app
     from contacts.cli import roster_app
-    from drills.cli import drill_app
+    from drills.cli import drill_app, followup_app
     from situation.cli import situation_app
 
-    return [("roster", roster_app), ("situation", situation_app), ("alert", alert_app), ("drill", drill_app)]
+    return [
+        ("roster", roster_app),
+        ("situation", situation_app),
+        ("alert", alert_app),
+        ("drill", drill_app),
+        ("followup", followup_app),
+    ]
 
 
 def validate_configuration() -> None:
