@@ -13,7 +13,7 @@ from alueturva.auth.dependencies import DbSession, Operator, Viewer
 from alueturva.db import get_database, utcnow
 from alueturva.errors import API_ERRORS
 from alueturva.i18n import Language
-from drills import findings, flows, service, views
+from drills import findings, flows, outbox, plans, service, views
 from drills.followup import followup
 from drills.models import DrillKind, DrillState, ItemStatus
 from drills.report import render
@@ -48,7 +48,7 @@ def _read(drill_id: int) -> DrillRead:
 def plan_drill(body: DrillCreate, principal: Operator) -> DrillRead:
     """Plan a drill: started by hand, once at ``schedule.at`` or recurring on ``schedule.cron`` (Finnish time)."""
     with get_database().session() as session:
-        drill_id = flows.plan(session, request=body, actor=principal.actor).id
+        drill_id = plans.plan(session, request=body, actor=principal.actor).id
     return _read(drill_id)
 
 
@@ -76,7 +76,7 @@ def get_drill(drill_id: PathId, _: Viewer) -> DrillRead:
 def update_drill(drill_id: PathId, body: DrillUpdate, principal: Operator) -> DrillRead:
     """Change a planned drill (name, description and contact can always be corrected)."""
     with get_database().session() as session:
-        flows.update(session, drill_id=drill_id, request=body, actor=principal.actor)
+        plans.update(session, drill_id=drill_id, request=body, actor=principal.actor)
     return _read(drill_id)
 
 
@@ -87,7 +87,7 @@ def start_drill(drill_id: PathId, principal: Operator, body: Annotated[StartIn |
         external_sent_at = body.external_sent_at if body else None
         started = flows.start(session, drill_id=drill_id, actor=principal.actor, external_sent_at=external_sent_at)
         started_id = started.id
-    flows.send_pending_alerts(drill_id=started_id)
+    outbox.send_pending_alerts(drill_id=started_id)
     return _read(started_id)
 
 
@@ -96,7 +96,7 @@ def start_phase(drill_id: PathId, number: Number, principal: Operator) -> DrillR
     """Start an exercise's phase: its alert goes out and its snapshot of the exercise picture is frozen (once)."""
     with get_database().session() as session:
         flows.start_phase(session, drill_id=drill_id, number=number, actor=principal.actor)
-    flows.send_pending_alerts(drill_id=drill_id)
+    outbox.send_pending_alerts(drill_id=drill_id)
     return _read(drill_id)
 
 

@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from alueturva.errors import Invalid
+from drills import report_cli
+from drills.cli_support import Language, console, validated
 
 drill_app = typer.Typer(help="Drills and exercises: plan, start, watch, observe, end.", no_args_is_help=True)
-console = Console()
 
 OBJECTIVE_HELP = (
     "An objective (repeatable): ack_share_within:PERCENT:MINUTES, every_organisation_within:MINUTES, "
@@ -61,15 +61,6 @@ def _targets(group: list[str], organisation: list[str], role: list[str], area: l
         }
 
 
-def _validated(model: Any, data: dict[str, Any]) -> Any:
-    from pydantic import ValidationError
-
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise Invalid("; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())) from exc
-
-
 def _read_plan_file(path: Path) -> dict[str, Any]:
     import yaml
 
@@ -80,9 +71,6 @@ def _read_plan_file(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise Invalid(f"{path}: expected a drill (a mapping of fields, as POST /api/v1/drills takes)")
     return data
-
-
-Language = Annotated[str, typer.Option("--language", help="fi, sv or en")]
 
 
 def _print(drill_id: int, language: str = "fi") -> None:
@@ -189,7 +177,7 @@ def plan(
     """Plan a drill, from options or a file (the options override the file's fields)."""
     from alueturva.auth.service import cli_principal
     from alueturva.db import get_database
-    from drills import flows
+    from drills import plans
     from drills.schemas import DrillCreate
 
     data: dict[str, Any] = _read_plan_file(file) if file else {}
@@ -208,9 +196,9 @@ def plan(
     data |= {key: value for key, value in given.items() if value is not None}
     if group or organisation or role or area or person:
         data["targets"] = _targets(group or [], organisation or [], role or [], area or [], person or [])
-    request = _validated(DrillCreate, data)
+    request = validated(DrillCreate, data)
     with get_database().session() as session:
-        drill_id = flows.plan(session, request=request, actor=cli_principal().actor).id
+        drill_id = plans.plan(session, request=request, actor=cli_principal().actor).id
     _print(drill_id)
 
 
@@ -254,12 +242,12 @@ def start(
     """Start a planned drill now (once); its alerts go out, marked as an exercise."""
     from alueturva.auth.service import cli_principal
     from alueturva.db import get_database
-    from drills import flows
+    from drills import flows, outbox
 
     sent_at = _finnish_time(external_sent_at, "--external-sent-at") if external_sent_at else None
     with get_database().session() as session:
         started = flows.start(session, drill_id=drill_id, actor=cli_principal().actor, external_sent_at=sent_at).id
-    flows.send_pending_alerts(drill_id=started)
+    outbox.send_pending_alerts(drill_id=started)
     _wait_for_in_process_sends()
     _print(started)
 
@@ -272,11 +260,11 @@ def phase(
     """Start an exercise's phase: its alert goes out and its snapshot is frozen."""
     from alueturva.auth.service import cli_principal
     from alueturva.db import get_database
-    from drills import flows
+    from drills import flows, outbox
 
     with get_database().session() as session:
         flows.start_phase(session, drill_id=drill_id, number=number, actor=cli_principal().actor)
-    flows.send_pending_alerts(drill_id=drill_id)
+    outbox.send_pending_alerts(drill_id=drill_id)
     _wait_for_in_process_sends()
     _print(drill_id)
 
@@ -319,7 +307,7 @@ def observe(
     from drills import flows
     from drills.schemas import DrillObservationIn
 
-    payload = _validated(DrillObservationIn, {"text": text, "phase": phase, "author": author, "at": at})
+    payload = validated(DrillObservationIn, {"text": text, "phase": phase, "author": author, "at": at})
     principal = cli_principal()
     with get_database().session() as session:
         flows.observe(session, drill_id=drill_id, payload=payload, actor=principal.actor, name=principal.name)
@@ -339,7 +327,7 @@ def rate(
     from drills import flows
     from drills.schemas import RatingIn
 
-    payload = _validated(RatingIn, {"rating": rating.upper(), "note": note})
+    payload = validated(RatingIn, {"rating": rating.upper(), "note": note})
     with get_database().session() as session:
         flows.rate(session, drill_id=drill_id, position=position, payload=payload, actor=cli_principal().actor)
     _print(drill_id)
@@ -367,196 +355,4 @@ def watch(
     _print(drill_id)
 
 
-@drill_app.command("report")
-def report(
-    drill_id: Annotated[int, typer.Argument(help="Drill id")],
-    format: Annotated[str, typer.Option(help="json, html, pdf or csv")] = "html",
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File to write (default: standard output)")
-    ] = None,
-    language: Language = "fi",
-    redact: Annotated[bool, typer.Option(help="Organisations and roles only: no names, numbers or emails")] = False,
-    table: Annotated[str, typer.Option(help="For csv: people or organisations")] = "people",
-) -> None:
-    """The drill's after-action report and improvement plan (the CSV is always redacted)."""
-    import json
-
-    from fastapi.encoders import jsonable_encoder
-
-    from alueturva.db import get_database
-    from drills.report import render
-    from drills.report.assemble import build_report
-
-    if format not in ("json", "html", "pdf", "csv") or table not in ("people", "organisations"):
-        raise Invalid("--format is json, html, pdf or csv; --table is people or organisations")
-    with get_database().session() as session:
-        data = build_report(session, drill_id=drill_id, language=language, redact=redact or format == "csv")
-    content: str | bytes
-    if format == "json":
-        content = json.dumps(jsonable_encoder(data), ensure_ascii=False, indent=2)
-    elif format == "html":
-        content = render.report_html(data)
-    elif format == "pdf":
-        content = render.pdf(render.report_html(data))
-    else:
-        content = render.people_csv(data) if table == "people" else render.organisations_csv(data)
-    _write(content, output)
-
-
-def _write(content: str | bytes, output: Path | None) -> None:
-    if output is None:
-        if isinstance(content, bytes):
-            raise Invalid("a PDF is written to a file: give --output FILE")
-        typer.echo(content, nl=False)
-        return
-    output.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
-    console.print(f"wrote {output}")
-
-
-@drill_app.command("finding")
-def finding(
-    drill_id: Annotated[int, typer.Argument(help="Drill id")],
-    kind: Annotated[str, typer.Argument(help="strength or improvement (an area for improvement)")],
-    text: Annotated[str, typer.Argument(help="What was seen")],
-    objective: Annotated[int | None, typer.Option(help="The objective it concerns, by number")] = None,
-) -> None:
-    """Write a strength or an area for improvement into the drill's after-action report."""
-    from alueturva.auth.service import cli_principal
-    from alueturva.db import get_database
-    from drills import findings
-    from drills.schemas import FindingIn
-
-    kinds = {"strength": "strength", "improvement": "area_for_improvement"}
-    if kind not in kinds:
-        raise Invalid("the kind is strength or improvement")
-    payload = _validated(FindingIn, {"kind": kinds[kind], "text": text, "objective": objective})
-    with get_database().session() as session:
-        findings.add_finding(session, drill_id=drill_id, payload=payload, actor=cli_principal().actor)
-    console.print("recorded")
-
-
-item_app = typer.Typer(help="The improvement plan: items stay open across drills until closed.", no_args_is_help=True)
-drill_app.add_typer(item_app, name="item")
-
-
-def _print_items(rows: list[Any], language: str) -> None:
-    from alueturva.i18n import format_date
-    from drills.report.texts import REPORT
-
-    words = REPORT.get(language, REPORT["fi"])
-    table = Table("id", words["areas_for_improvement"], words["action"], words["owner"], words["due"], words["status"])
-    for item in rows:
-        due = format_date(item.due, language) if item.due else "-"
-        table.add_row(
-            str(item.id), item.text, item.action, item.organisation or "-", due, words[f"status_{item.status}"]
-        )
-    console.print(table)
-
-
-def _organisation_id(reference: str | None) -> int | None:
-    if reference is None:
-        return None
-    from alueturva.db import get_database
-    from contacts import service as contacts
-
-    with get_database().session() as session:
-        return contacts.ids_of(session, references=[reference], find=contacts.find_organisation, what="--organisation")[
-            0
-        ]
-
-
-@item_app.command("add")
-def item_add(
-    drill_id: Annotated[int, typer.Argument(help="The drill that found it")],
-    text: Annotated[str, typer.Option(help="The area for improvement")],
-    action: Annotated[str, typer.Option(help="The corrective action")],
-    organisation: Annotated[str | None, typer.Option(help="The organisation to fix it (key or name)")] = None,
-    due: Annotated[str | None, typer.Option(help="Due date, 2027-03-31")] = None,
-) -> None:
-    """Add an item to the improvement plan."""
-    from alueturva.auth.service import cli_principal
-    from alueturva.db import get_database
-    from drills import findings
-    from drills.schemas import ImprovementItemIn
-
-    payload = _validated(
-        ImprovementItemIn,
-        {"text": text, "action": action, "organisation_id": _organisation_id(organisation), "due": due},
-    )
-    with get_database().session() as session:
-        item = findings.add_item(session, drill_id=drill_id, payload=payload, actor=cli_principal().actor)
-        console.print(f"item {item.id} added")
-
-
-@item_app.command("update")
-def item_update(
-    item_id: Annotated[int, typer.Argument(help="Item id")],
-    status: Annotated[str | None, typer.Option(help="open, in_progress, done or dropped")] = None,
-    due: Annotated[str | None, typer.Option(help="Due date, 2027-03-31")] = None,
-    note: Annotated[str | None, typer.Option(help="What was done")] = None,
-) -> None:
-    """Move an item on, or change its due date."""
-    from alueturva.auth.service import cli_principal
-    from alueturva.db import get_database
-    from drills import findings
-    from drills.schemas import ImprovementItemUpdate
-
-    given = {key: value for key, value in {"status": status, "due": due, "note": note}.items() if value is not None}
-    payload = _validated(ImprovementItemUpdate, given)
-    with get_database().session() as session:
-        findings.update_item(session, item_id=item_id, payload=payload, actor=cli_principal().actor)
-    console.print(f"item {item_id} updated")
-
-
-@item_app.command("list")
-def item_list(
-    status: Annotated[list[str] | None, typer.Option("--status", help="open, in_progress, done, dropped")] = None,
-    language: Language = "fi",
-) -> None:
-    """The improvement plan across drills, soonest due first."""
-    from alueturva.db import get_database
-    from drills import findings
-    from drills.models import ItemStatus
-
-    try:
-        statuses = [ItemStatus(value) for value in status] if status else None
-    except ValueError as exc:
-        raise Invalid(f"--status: {exc}") from exc
-    with get_database().session() as session:
-        rows = findings.items(session, status=statuses)
-    _print_items(rows, language)
-
-
-followup_app = typer.Typer(help="The councils' yearly follow-up, with the SMS cost split.")
-
-
-@followup_app.callback(invoke_without_command=True)
-def followup(
-    year: Annotated[int, typer.Option(help="The year, e.g. 2026")],
-    format: Annotated[str, typer.Option(help="json, html or pdf")] = "html",
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File to write (default: standard output)")
-    ] = None,
-    language: Language = "fi",
-) -> None:
-    """Drills held, objectives met, figures per municipality, compliance at each drill, improvement items, costs."""
-    import json
-
-    from fastapi.encoders import jsonable_encoder
-
-    from alueturva.db import get_database
-    from drills.followup import followup as yearly
-    from drills.report import render
-
-    if format not in ("json", "html", "pdf"):
-        raise Invalid("--format is json, html or pdf")
-    with get_database().session() as session:
-        data = yearly(session, year=year, language=language)
-    content: str | bytes
-    if format == "json":
-        content = json.dumps(jsonable_encoder(data), ensure_ascii=False, indent=2)
-    elif format == "html":
-        content = render.followup_html(data)
-    else:
-        content = render.pdf(render.followup_html(data))
-    _write(content, output)
+report_cli.register(drill_app)

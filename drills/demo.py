@@ -17,7 +17,7 @@ from alerting.models import AckMethod, Channel, Delivery, DeliveryState, Recipie
 from alueturva.db import get_database, utcnow
 from alueturva.i18n import HELSINKI
 from contacts.models import Group
-from drills import flows, service
+from drills import flows, outbox, plans, service
 from drills.models import Drill
 from drills.schemas import DrillCreate
 
@@ -59,7 +59,7 @@ def _plan(started: datetime) -> int:
                 "objectives": DEMO_OBJECTIVES,
             }
         )
-        drill = flows.plan(session, request=request, actor=DEMO_ACTOR, now=started - timedelta(days=7))
+        drill = plans.plan(session, request=request, actor=DEMO_ACTOR, now=started - timedelta(days=7))
         flows.start_if_planned(session, drill_id=drill.id, actor=DEMO_ACTOR, now=started)
         return drill.id
 
@@ -105,7 +105,7 @@ def load_demo_drill() -> str:
             return "demo drill already loaded"
     started = _held_three_weeks_ago(utcnow())
     drill_id = _plan(started)
-    flows.send_pending_alerts(drill_id=drill_id, now=started, dispatch=False)
+    outbox.send_pending_alerts(drill_id=drill_id, now=started, dispatch=False)
     _settle(drill_id, started)
     with get_database().session() as session:
         flows.end(session, drill_id=drill_id, actor=DEMO_ACTOR, now=started + timedelta(minutes=DEMO_MINUTES))

@@ -1,8 +1,5 @@
-"""Drill workflows: plan, start (by hand, on a schedule, a phase), end, cancel; the alerts a drill sends.
-
-Everything a drill sends is an exercise alert tied to the drill. An alert is first written as an outbox row in the
-same transaction as the change that causes it (``DrillAlert``), then created through the alerting domain with the
-row's idempotency key: a crash in between is finished by the next scheduler tick, and nothing is sent twice.
+"""Running drills: start (by hand, on a schedule, a recurring plan's run, a phase), end, cancel; evaluators'
+observations and ratings during and after. Planning is ``drills.plans``; the alerts a drill sends, ``drills.outbox``.
 """
 
 from __future__ import annotations
@@ -14,174 +11,18 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from alerting import flows as alerting_flows
 from alerting import service as alerting_service
-from alerting.schemas import AlertCreate, Targets
-from alerting.targets import count_targeted
 from alueturva.audit import service as audit
-from alueturva.db import get_database, utcnow
-from alueturva.errors import Conflict, DomainError, Invalid, NotFound
+from alueturva.db import utcnow
+from alueturva.errors import Conflict, Invalid, NotFound
 from alueturva.i18n import format_time
 from contacts.compliance import check_compliance
-from drills import service, texts
-from drills.cron import next_occurrence
-from drills.models import (
-    Drill,
-    DrillAlert,
-    DrillAlertPurpose,
-    DrillKind,
-    DrillObjective,
-    DrillObservation,
-    DrillPhase,
-    DrillState,
-)
-from drills.schemas import DrillCreate, DrillObservationIn, DrillUpdate, ObjectiveIn, PhaseIn, RatingIn, ScheduleAt
+from drills import outbox, plans, service, texts
+from drills.models import Drill, DrillAlertPurpose, DrillKind, DrillObjective, DrillObservation, DrillPhase, DrillState
+from drills.schemas import DrillObservationIn, RatingIn
 from situation.history import take_snapshot
 
 log = logging.getLogger(__name__)
-
-MAX_ALERT_ATTEMPTS = 100  # a transient failure (the database away) is retried every tick for a good while
-ALWAYS_EDITABLE = frozenset({"name", "description", "contact"})
-
-
-# Planning --------------------------------------------------------------------------------------------------------
-
-
-def _check_targets(session: Session, targets: Targets, field: str = "targets") -> None:
-    try:
-        people = count_targeted(session, targets=targets)
-    except Invalid as exc:
-        raise Invalid(f"{field}: {str(exc.detail).removeprefix('targets: ')}") from exc
-    if not people:
-        raise Invalid(f"{field}: the targets resolve to nobody (no active person matches them)")
-
-
-def _check_schedule(drill: Drill, now: datetime) -> None:
-    if drill.start_at is not None and drill.start_at <= now:
-        when = format_time(drill.start_at, "en")
-        raise Invalid(f"schedule.at: {when} (Finnish time) is in the past; plan a start in the future")
-    if drill.cron is not None:
-        try:
-            upcoming = next_occurrence(drill.cron, now)
-        except ValueError as exc:
-            raise Invalid(f"schedule.cron: '{drill.cron}' is not a cron expression ({exc})") from exc
-        if upcoming is None:
-            raise Invalid(f"schedule.cron: '{drill.cron}' never fires")
-
-
-def _objective_rows(objectives: list[ObjectiveIn]) -> list[DrillObjective]:
-    return [
-        DrillObjective(position=position, kind=objective.kind, params=objective.model_dump(exclude={"kind"}))
-        for position, objective in enumerate(objectives, 1)
-    ]
-
-
-def _phase_rows(phases: list[PhaseIn]) -> list[DrillPhase]:
-    return [
-        DrillPhase(
-            number=number,
-            name=phase.name,
-            description=phase.description,
-            title=phase.title.model_dump(exclude_none=True) if phase.title else None,
-            message=phase.message.model_dump(exclude_none=True) if phase.message else None,
-            targets=phase.targets.model_dump() if phase.targets else None,
-            snapshot=phase.snapshot,
-        )
-        for number, phase in enumerate(phases, 1)
-    ]
-
-
-def _apply_fields(drill: Drill, request: DrillCreate | DrillUpdate) -> None:
-    """Copy the request's fields that were given onto the drill (a create gives all)."""
-    given = request.model_fields_set
-    simple = ("name", "description", "contact", "channels", "external_system", "duration_minutes")
-    for field in simple:
-        if field in given:
-            setattr(drill, field, getattr(request, field))
-    if "targets" in given and request.targets is not None:
-        drill.targets = request.targets.model_dump()
-    for field in ("title", "message"):
-        if field in given:
-            value = getattr(request, field)
-            setattr(drill, field, value.model_dump(exclude_none=True) if value is not None else {})
-    if "response_options" in given:
-        drill.response_options = list(request.response_options or [])
-    if "escalation" in given:
-        drill.escalation = request.escalation.model_dump(exclude_unset=True) if request.escalation else None
-    if "objectives" in given:
-        drill.objectives = _objective_rows(list(request.objectives or []))
-    if "phases" in given:
-        drill.phases = _phase_rows(list(request.phases or []))
-    if "schedule" in given:
-        schedule = request.schedule
-        drill.start_at = schedule.at if isinstance(schedule, ScheduleAt) else None
-        drill.cron = getattr(schedule, "cron", None)
-
-
-def _fill_kind_defaults(drill: Drill) -> None:
-    """A management-group test polls who is coming; an external-system test asks whether its message arrived."""
-    if drill.kind is DrillKind.management_group_test and not drill.response_options:
-        drill.response_options = list(texts.COMING_OPTIONS)
-    if drill.kind is DrillKind.external_system_test:
-        drill.external_system = drill.external_system or texts.DEFAULT_EXTERNAL_SYSTEM
-        if not drill.response_options:
-            drill.response_options = list(texts.RECEIVED_OPTIONS)
-
-
-def _check_contents(session: Session, drill: Drill) -> None:
-    _check_targets(session, Targets.model_validate(drill.targets))
-    for phase in drill.phases:
-        if phase.targets is not None:
-            _check_targets(session, Targets.model_validate(phase.targets), f"phases.{phase.number}.targets")
-
-
-def plan(session: Session, *, request: DrillCreate, actor: str, now: datetime | None = None) -> Drill:
-    """A planned drill (or a recurring plan); refused with a 4xx naming the field, and nothing stored, when wrong."""
-    now = now or utcnow()
-    drill = Drill(kind=request.kind, state=DrillState.planned, created_by=actor, created_at=now, title={}, message={})
-    _apply_fields(drill, request)
-    _fill_kind_defaults(drill)
-    _check_contents(session, drill)
-    _check_schedule(drill, now)
-    session.add(drill)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="drill.plan",
-        entity_type="drill",
-        entity_id=drill.id,
-        details={
-            "kind": drill.kind.value,
-            "start_at": str(drill.start_at) if drill.start_at else None,
-            "cron": drill.cron,
-        },
-    )
-    return drill
-
-
-def update(session: Session, *, drill_id: int, request: DrillUpdate, actor: str, now: datetime | None = None) -> Drill:
-    now = now or utcnow()
-    drill = service.get_drill(session, drill_id=drill_id)
-    changing = set(request.model_fields_set)
-    if drill.state is not DrillState.planned and changing - ALWAYS_EDITABLE:
-        fields = ", ".join(sorted(changing - ALWAYS_EDITABLE))
-        raise Conflict(f"drill {drill_id} is {drill.state.value}: only a planned drill's {fields} can change")
-    _apply_fields(drill, request)
-    if changing - ALWAYS_EDITABLE:
-        _fill_kind_defaults(drill)
-        _check_contents(session, drill)
-        _check_schedule(drill, now)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="drill.update",
-        entity_type="drill",
-        entity_id=drill.id,
-        details={"fields": sorted(changing)},
-    )
-    return drill
 
 
 # Starting --------------------------------------------------------------------------------------------------------
@@ -205,38 +46,11 @@ def _ends_at(drill: Drill, started: datetime) -> datetime | None:
     return None if minutes is None else started + timedelta(minutes=minutes)
 
 
-def _queue_alert(
-    session: Session,
-    drill: Drill,
-    *,
-    purpose: DrillAlertPurpose,
-    key: str,
-    title: dict[str, str],
-    message: dict[str, str],
-    targets: dict[str, Any] | None = None,
-    phase: int | None = None,
-) -> None:
-    """The outbox row of an alert the drill sends: an exercise, with the drill's channels, poll and escalation."""
-    request = {
-        "title": title,
-        "message": message,
-        "targets": targets or drill.targets,
-        "channels": drill.channels,
-        "exercise": True,
-        "response_options": drill.response_options,
-        "escalation": drill.escalation,
-        "idempotency_key": key,
-    }
-    service.add_drill_alert(
-        session, drill_id=drill.id, purpose=purpose, phase=phase, idempotency_key=key, request=request
-    )
-
-
 def _queue_start_alert(session: Session, drill: Drill, external_sent_at: datetime | None, now: datetime) -> None:
     if drill.kind is DrillKind.external_system_test:
         drill.external_sent_at = external_sent_at or now
         title, message = texts.reach_question(drill, drill.external_sent_at)
-        _queue_alert(
+        outbox.queue_alert(
             session,
             drill,
             purpose=DrillAlertPurpose.reach_question,
@@ -245,7 +59,7 @@ def _queue_start_alert(session: Session, drill: Drill, external_sent_at: datetim
             message=message,
         )
     elif drill.title:
-        _queue_alert(
+        outbox.queue_alert(
             session,
             drill,
             purpose=DrillAlertPurpose.alert,
@@ -275,7 +89,7 @@ def start(
             raise Conflict(f"drill {drill_id} was started at this very moment already")
         return run
     if drill.state is DrillState.planned:
-        _check_contents(session, drill)
+        plans.check_contents(session, drill)
     started = start_if_planned(session, drill_id=drill_id, actor=actor, now=now, external_sent_at=external_sent_at)
     if started is None:
         raise Conflict(f"drill {drill_id} is already {drill.state.value}; it starts once")
@@ -397,7 +211,7 @@ def start_phase(session: Session, *, drill_id: int, number: int, actor: str, now
         raise Conflict(f"phase {number} of drill {drill_id} already started ({format_time(phase.started_at, 'en')})")
     phase.started_at, phase.started_by = now, actor
     if phase.title and phase.message:
-        _queue_alert(
+        outbox.queue_alert(
             session,
             drill,
             purpose=DrillAlertPurpose.alert,
@@ -523,57 +337,3 @@ def rate(session: Session, *, drill_id: int, position: int, payload: RatingIn, a
         details={"objective": position, "rating": payload.rating},
     )
     return drill
-
-
-# The drill's alerts ----------------------------------------------------------------------------------------------
-
-
-def send_reaction_alert(*, drill_id: int, key: str, title: dict[str, str], message: dict[str, str]) -> int:
-    """The alert an exercise decision's reaction rule sends: an exercise alert to the drill's own targets."""
-    with get_database().session() as session:
-        drill = service.get_drill(session, drill_id=drill_id)
-        if not any(row.idempotency_key == key for row in service.drill_alerts(session, drill_id=drill_id)):
-            _queue_alert(session, drill, purpose=DrillAlertPurpose.reaction, key=key, title=title, message=message)
-    send_pending_alerts(drill_id=drill_id)
-    with get_database().session() as session:
-        row = next(r for r in service.drill_alerts(session, drill_id=drill_id) if r.idempotency_key == key)
-        if row.alert_id is None:
-            raise RuntimeError(f"the drill's reaction alert is not sent yet: {row.last_error}")
-        return row.alert_id
-
-
-def _alert_request(request: dict[str, Any]) -> AlertCreate:
-    return AlertCreate.model_validate({**request, "title": request["title"]["fi"], "message": request["message"]["fi"]})
-
-
-def _send_one(row_id: int, now: datetime | None = None, dispatch: bool = True) -> bool:
-    with get_database().session() as session:
-        row = session.get(DrillAlert, row_id)
-        if row is None or row.alert_id is not None or row.attempts >= MAX_ALERT_ATTEMPTS:
-            return False
-        drill = service.get_drill(session, drill_id=row.drill_id)
-        request, actor = row.request, drill.started_by or "scheduler"
-    try:
-        created = alerting_flows.create_alert(_alert_request(request), actor=actor, now=now, dispatch=dispatch)
-    except Exception as exc:
-        permanent = isinstance(exc, DomainError)
-        log.warning("drill alert not sent", extra={"drill_alert_id": row_id, "error": type(exc).__name__})
-        with get_database().session() as session:
-            row = session.get(DrillAlert, row_id)
-            assert row is not None
-            row.attempts = MAX_ALERT_ATTEMPTS if permanent else row.attempts + 1
-            row.last_error = exc.detail if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
-            row.last_error = str(row.last_error)[:1000]
-        return False
-    with get_database().session() as session:
-        row = session.get(DrillAlert, row_id)
-        assert row is not None
-        row.alert_id, row.last_error = created.alert_id, None
-    return True
-
-
-def send_pending_alerts(*, drill_id: int | None = None, now: datetime | None = None, dispatch: bool = True) -> int:
-    """Create the alerts of the outbox rows that have none yet (idempotent); how many were created."""
-    with get_database().session() as session:
-        pending = service.pending_drill_alerts(session, drill_id=drill_id)
-    return sum(_send_one(row_id, now, dispatch) for row_id in pending)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from alueturva.db import get_database, utcnow
 from alueturva.settings import get_settings
-from drills import flows, service
+from drills import flows, outbox, service
 from drills.cron import occurrences_between
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ def tick(*, now: datetime | None = None) -> dict[str, int]:
     for series_id in plans:
         for outcome in _start_occurrences(series_id, now):
             counts[outcome] += 1
-    counts["alerts"] = flows.send_pending_alerts()
+    counts["alerts"] = outbox.send_pending_alerts()
     for drill_id in ending:
         with database.session() as session:
             counts["ended"] += flows.end(session, drill_id=drill_id, actor=SCHEDULER, now=now)

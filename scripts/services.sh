@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Make sure PostgreSQL and Redis answer on loopback, installing (Debian packages) and starting them if they do not.
+# Make sure PostgreSQL and Redis answer on loopback, installing (Debian packages) and starting them if they do not,
+# and that the system libraries of the PDF reports are there.
 # Used by scripts/test.sh and .ci/run. Needs root or sudo only when something must be installed or started.
 set -euo pipefail
 
@@ -47,6 +48,16 @@ ensure_redis() {
   wait_for 30 sh -c 'redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG'
 }
 
+# WeasyPrint (the reports' PDF) needs Pango, and fonts with Finnish and Swedish letters.
+ensure_pdf_libraries() {
+  if ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 && fc-list 2>/dev/null | grep -qi dejavu; then
+    echo "Pango and DejaVu fonts are installed (PDF reports)"; return
+  fi
+  echo "Installing Pango and fonts for PDF reports"
+  apt_install libpango-1.0-0 libpangoft2-1.0-0 fontconfig fonts-dejavu-core
+}
+
 command -v psql >/dev/null 2>&1 || apt_install postgresql-client
 ensure_postgres
 ensure_redis
+ensure_pdf_libraries

@@ -77,7 +77,7 @@ def alert_groups_on_decision(event: ReactionEvent) -> dict[str, list[int]]:
 
 
 def _alert_drill(event: ReactionEvent, drill_id: int) -> int:
-    from drills.flows import send_reaction_alert
+    from drills.outbox import send_reaction_alert
 
     title, message = alert_message_for(event)
     alert_id = send_reaction_alert(

@@ -1,0 +1,100 @@
+"""The alerts a drill sends, as an outbox: a row written with the drill's change, then the alert created through the
+alerting domain with the row's idempotency key. A crash in between is finished by the next scheduler tick, and
+nothing is sent twice."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from alerting import flows as alerting_flows
+from alerting.schemas import AlertCreate
+from alueturva.db import get_database
+from alueturva.errors import DomainError
+from drills import service
+from drills.models import Drill, DrillAlert, DrillAlertPurpose
+
+log = logging.getLogger(__name__)
+
+MAX_ALERT_ATTEMPTS = 100  # a transient failure (the database away) is retried every tick for a good while
+
+
+def queue_alert(
+    session: Session,
+    drill: Drill,
+    *,
+    purpose: DrillAlertPurpose,
+    key: str,
+    title: dict[str, str],
+    message: dict[str, str],
+    targets: dict[str, Any] | None = None,
+    phase: int | None = None,
+) -> None:
+    """The outbox row of an alert the drill sends: an exercise, with the drill's channels, poll and escalation."""
+    request = {
+        "title": title,
+        "message": message,
+        "targets": targets or drill.targets,
+        "channels": drill.channels,
+        "exercise": True,
+        "response_options": drill.response_options,
+        "escalation": drill.escalation,
+        "idempotency_key": key,
+    }
+    service.add_drill_alert(
+        session, drill_id=drill.id, purpose=purpose, phase=phase, idempotency_key=key, request=request
+    )
+
+
+def send_reaction_alert(*, drill_id: int, key: str, title: dict[str, str], message: dict[str, str]) -> int:
+    """The alert an exercise decision's reaction rule sends: an exercise alert to the drill's own targets."""
+    with get_database().session() as session:
+        drill = service.get_drill(session, drill_id=drill_id)
+        if not any(row.idempotency_key == key for row in service.drill_alerts(session, drill_id=drill_id)):
+            queue_alert(session, drill, purpose=DrillAlertPurpose.reaction, key=key, title=title, message=message)
+    send_pending_alerts(drill_id=drill_id)
+    with get_database().session() as session:
+        row = next(r for r in service.drill_alerts(session, drill_id=drill_id) if r.idempotency_key == key)
+        if row.alert_id is None:
+            raise RuntimeError(f"the drill's reaction alert is not sent yet: {row.last_error}")
+        return row.alert_id
+
+
+def _alert_request(request: dict[str, Any]) -> AlertCreate:
+    return AlertCreate.model_validate({**request, "title": request["title"]["fi"], "message": request["message"]["fi"]})
+
+
+def _send_one(row_id: int, now: datetime | None = None, dispatch: bool = True) -> bool:
+    with get_database().session() as session:
+        row = session.get(DrillAlert, row_id)
+        if row is None or row.alert_id is not None or row.attempts >= MAX_ALERT_ATTEMPTS:
+            return False
+        drill = service.get_drill(session, drill_id=row.drill_id)
+        request, actor = row.request, drill.started_by or "scheduler"
+    try:
+        created = alerting_flows.create_alert(_alert_request(request), actor=actor, now=now, dispatch=dispatch)
+    except Exception as exc:
+        permanent = isinstance(exc, DomainError)
+        log.warning("drill alert not sent", extra={"drill_alert_id": row_id, "error": type(exc).__name__})
+        with get_database().session() as session:
+            row = session.get(DrillAlert, row_id)
+            assert row is not None
+            row.attempts = MAX_ALERT_ATTEMPTS if permanent else row.attempts + 1
+            row.last_error = exc.detail if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+            row.last_error = str(row.last_error)[:1000]
+        return False
+    with get_database().session() as session:
+        row = session.get(DrillAlert, row_id)
+        assert row is not None
+        row.alert_id, row.last_error = created.alert_id, None
+    return True
+
+
+def send_pending_alerts(*, drill_id: int | None = None, now: datetime | None = None, dispatch: bool = True) -> int:
+    """Create the alerts of the outbox rows that have none yet (idempotent); how many were created."""
+    with get_database().session() as session:
+        pending = service.pending_drill_alerts(session, drill_id=drill_id)
+    return sum(_send_one(row_id, now, dispatch) for row_id in pending)

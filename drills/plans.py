@@ -1,0 +1,158 @@
+"""Planning drills: what a drill is and when it runs, checked in full before anything is stored (a 4xx names the
+field that is wrong)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from alerting.schemas import Targets
+from alerting.targets import count_targeted
+from alueturva.audit import service as audit
+from alueturva.db import utcnow
+from alueturva.errors import Conflict, Invalid
+from alueturva.i18n import format_time
+from drills import service, texts
+from drills.cron import next_occurrence
+from drills.models import Drill, DrillKind, DrillObjective, DrillPhase, DrillState
+from drills.schemas import DrillCreate, DrillUpdate, ObjectiveIn, PhaseIn, ScheduleAt
+
+ALWAYS_EDITABLE = frozenset({"name", "description", "contact"})
+
+
+def _check_targets(session: Session, targets: Targets, field: str = "targets") -> None:
+    try:
+        people = count_targeted(session, targets=targets)
+    except Invalid as exc:
+        raise Invalid(f"{field}: {str(exc.detail).removeprefix('targets: ')}") from exc
+    if not people:
+        raise Invalid(f"{field}: the targets resolve to nobody (no active person matches them)")
+
+
+def _check_schedule(drill: Drill, now: datetime) -> None:
+    if drill.start_at is not None and drill.start_at <= now:
+        when = format_time(drill.start_at, "en")
+        raise Invalid(f"schedule.at: {when} (Finnish time) is in the past; plan a start in the future")
+    if drill.cron is not None:
+        try:
+            upcoming = next_occurrence(drill.cron, now)
+        except ValueError as exc:
+            raise Invalid(f"schedule.cron: '{drill.cron}' is not a cron expression ({exc})") from exc
+        if upcoming is None:
+            raise Invalid(f"schedule.cron: '{drill.cron}' never fires")
+
+
+def _objective_rows(objectives: list[ObjectiveIn]) -> list[DrillObjective]:
+    return [
+        DrillObjective(position=position, kind=objective.kind, params=objective.model_dump(exclude={"kind"}))
+        for position, objective in enumerate(objectives, 1)
+    ]
+
+
+def _phase_rows(phases: list[PhaseIn]) -> list[DrillPhase]:
+    return [
+        DrillPhase(
+            number=number,
+            name=phase.name,
+            description=phase.description,
+            title=phase.title.model_dump(exclude_none=True) if phase.title else None,
+            message=phase.message.model_dump(exclude_none=True) if phase.message else None,
+            targets=phase.targets.model_dump() if phase.targets else None,
+            snapshot=phase.snapshot,
+        )
+        for number, phase in enumerate(phases, 1)
+    ]
+
+
+def _apply_fields(drill: Drill, request: DrillCreate | DrillUpdate) -> None:
+    """Copy the request's fields that were given onto the drill (a create gives all)."""
+    given = request.model_fields_set
+    simple = ("name", "description", "contact", "channels", "external_system", "duration_minutes")
+    for field in simple:
+        if field in given:
+            setattr(drill, field, getattr(request, field))
+    if "targets" in given and request.targets is not None:
+        drill.targets = request.targets.model_dump()
+    for field in ("title", "message"):
+        if field in given:
+            value = getattr(request, field)
+            setattr(drill, field, value.model_dump(exclude_none=True) if value is not None else {})
+    if "response_options" in given:
+        drill.response_options = list(request.response_options or [])
+    if "escalation" in given:
+        drill.escalation = request.escalation.model_dump(exclude_unset=True) if request.escalation else None
+    if "objectives" in given:
+        drill.objectives = _objective_rows(list(request.objectives or []))
+    if "phases" in given:
+        drill.phases = _phase_rows(list(request.phases or []))
+    if "schedule" in given:
+        schedule = request.schedule
+        drill.start_at = schedule.at if isinstance(schedule, ScheduleAt) else None
+        drill.cron = getattr(schedule, "cron", None)
+
+
+def _fill_kind_defaults(drill: Drill) -> None:
+    """A management-group test polls who is coming; an external-system test asks whether its message arrived."""
+    if drill.kind is DrillKind.management_group_test and not drill.response_options:
+        drill.response_options = list(texts.COMING_OPTIONS)
+    if drill.kind is DrillKind.external_system_test:
+        drill.external_system = drill.external_system or texts.DEFAULT_EXTERNAL_SYSTEM
+        if not drill.response_options:
+            drill.response_options = list(texts.RECEIVED_OPTIONS)
+
+
+def check_contents(session: Session, drill: Drill) -> None:
+    _check_targets(session, Targets.model_validate(drill.targets))
+    for phase in drill.phases:
+        if phase.targets is not None:
+            _check_targets(session, Targets.model_validate(phase.targets), f"phases.{phase.number}.targets")
+
+
+def plan(session: Session, *, request: DrillCreate, actor: str, now: datetime | None = None) -> Drill:
+    """A planned drill (or a recurring plan); refused with a 4xx naming the field, and nothing stored, when wrong."""
+    now = now or utcnow()
+    drill = Drill(kind=request.kind, state=DrillState.planned, created_by=actor, created_at=now, title={}, message={})
+    _apply_fields(drill, request)
+    _fill_kind_defaults(drill)
+    check_contents(session, drill)
+    _check_schedule(drill, now)
+    session.add(drill)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="drill.plan",
+        entity_type="drill",
+        entity_id=drill.id,
+        details={
+            "kind": drill.kind.value,
+            "start_at": str(drill.start_at) if drill.start_at else None,
+            "cron": drill.cron,
+        },
+    )
+    return drill
+
+
+def update(session: Session, *, drill_id: int, request: DrillUpdate, actor: str, now: datetime | None = None) -> Drill:
+    now = now or utcnow()
+    drill = service.get_drill(session, drill_id=drill_id)
+    changing = set(request.model_fields_set)
+    if drill.state is not DrillState.planned and changing - ALWAYS_EDITABLE:
+        fields = ", ".join(sorted(changing - ALWAYS_EDITABLE))
+        raise Conflict(f"drill {drill_id} is {drill.state.value}: only a planned drill's {fields} can change")
+    _apply_fields(drill, request)
+    if changing - ALWAYS_EDITABLE:
+        _fill_kind_defaults(drill)
+        check_contents(session, drill)
+        _check_schedule(drill, now)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="drill.update",
+        entity_type="drill",
+        entity_id=drill.id,
+        details={"fields": sorted(changing)},
+    )
+    return drill
