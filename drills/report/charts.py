@@ -47,7 +47,10 @@ WORDS = {
 
 def _svg(figure: Figure) -> str:
     out = io.StringIO()
-    figure.savefig(out, format="svg", bbox_inches="tight")
+    # without metadata: no creation date (the same report renders the same) and no link to a vocabulary
+    figure.savefig(
+        out, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None, "Type": None, "Format": None}
+    )
     plt.close(figure)
     svg = out.getvalue()
     return svg[svg.index("<svg") :]  # inline: without the XML declaration and doctype

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from alerting.models import Alert, EscalationTimer, Recipient
+from alerting.models import Alert, Delivery, EscalationTimer, Recipient
 from alueturva.auth.models import Role
 from alueturva.db import Database
 from drills.models import Drill, DrillAlert
@@ -47,7 +47,8 @@ def objectives(drill: dict[str, Any]) -> list[tuple[str, bool | None, Any]]:
 
 
 def age_drill(database: Database, drill_id: int, *, minutes: float) -> None:
-    """Move the drill and everything of its alerts ``minutes`` into the past (acknowledgements already made too)."""
+    """Move the drill and everything of its alerts ``minutes`` into the past: their creation, escalation steps,
+    deliveries and the acknowledgements already made."""
     back = timedelta(minutes=minutes)
     with database.session() as session:
         alert_ids = [
@@ -56,8 +57,9 @@ def age_drill(database: Database, drill_id: int, *, minutes: float) -> None:
         drill = session.get(Drill, drill_id)
         assert drill is not None and drill.started_at is not None
         drill.started_at -= back
-        if drill.ends_at is not None:
-            drill.ends_at -= back
+        for column in ("ends_at", "ended_at"):
+            if (at := getattr(drill, column)) is not None:
+                setattr(drill, column, at - back)
         for alert in session.scalars(select(Alert).where(Alert.id.in_(alert_ids))):
             alert.created_at -= back
             alert.closes_at -= back
@@ -68,6 +70,12 @@ def age_drill(database: Database, drill_id: int, *, minutes: float) -> None:
             recipient.acknowledged_at -= back
         for timer in session.scalars(select(EscalationTimer).where(EscalationTimer.alert_id.in_(alert_ids))):
             timer.due_at -= back
+        for delivery in session.scalars(select(Delivery).where(Delivery.alert_id.in_(alert_ids))):
+            for column in ("created_at", "enqueued_at", "sent_at", "delivered_at", "failed_at", "next_attempt_at"):
+                if (at := getattr(delivery, column)) is not None:
+                    setattr(delivery, column, at - back)
+        for recipient in session.scalars(select(Recipient).where(Recipient.alert_id.in_(alert_ids))):
+            recipient.added_at -= back
 
 
 def reply(fake: FakeTwilio, client: TestClient, sender: str, body: str) -> str:
