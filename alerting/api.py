@@ -11,6 +11,7 @@ from alerting.cap import alert_as_cap
 from alerting.models import Alert, Delivery, Recipient
 from alerting.schemas import (
     AcknowledgeOnBehalf,
+    AlertCancel,
     AlertCreate,
     AlertList,
     AlertRead,
@@ -118,9 +119,10 @@ def get_cap(alert_id: PathId, session: DbSession, _: Viewer) -> Response:
 
 
 @router.post("/{alert_id}/cancel", response_model=AlertRead)
-def cancel_alert(alert_id: PathId, principal: Operator) -> AlertRead:
-    """Stop escalation and unsent messages; everyone already alerted gets a cancellation notice."""
-    flows.cancel_alert(alert_id=alert_id, actor=principal.actor)
+def cancel_alert(alert_id: PathId, principal: Operator, body: AlertCancel | None = None) -> AlertRead:
+    """Stop escalation and unsent messages; everyone already alerted gets a cancellation notice. The optional
+    ``reason`` is kept on the alert and in the audit log."""
+    flows.cancel_alert(alert_id=alert_id, actor=principal.actor, reason=body.reason if body else None)
     return flows.alert_status(alert_id)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from alueturva.i18n import Language
@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS")
     email_from: str = Field("alueturva@localhost", description="From address of alert emails")
     default_language: Language = Field("fi", description="Language for people and pages with no preference")
+    duty_officer_phone: str | None = Field(
+        None, description="The duty officer's phone number, given in replies that tell people to call them"
+    )
     delivery_claim_lease_seconds: float = Field(
         60.0, gt=0, description="How long a worker owns a claimed delivery before the sweeper may hand it on"
     )
@@ -60,6 +63,22 @@ class Settings(BaseSettings):
     )
     smtp_timeout_seconds: float = Field(10.0, gt=0, description="SMTP connect and command timeout")
     twilio_timeout_seconds: float = Field(10.0, gt=0, description="Twilio API request timeout")
+
+    @field_validator("duty_officer_phone")
+    @classmethod
+    def _phone_number(cls, value: str | None) -> str | None:
+        """Any number that can be called (a landline too), written as people read it: +358 6 828 9100."""
+        if value is None or not value.strip():
+            return None
+        import phonenumbers
+
+        try:
+            number = phonenumbers.parse(value, "FI")
+        except phonenumbers.NumberParseException as exc:
+            raise ValueError(f"'{value}' is not a phone number") from exc
+        if not phonenumbers.is_valid_number(number):
+            raise ValueError(f"'{value}' is not a valid phone number")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
     @model_validator(mode="after")
     def _twilio_needs_credentials(self) -> Settings:
