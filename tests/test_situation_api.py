@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from alueturva.audit.models import AuditEvent
 from alueturva.auth.models import Role
 from alueturva.db import Database, utcnow
+from alueturva.i18n import from_helsinki, helsinki
 from alueturva.queue import InProcessQueue
 from situation import reactions
 from situation.models import LatestObservation, Observation, Reaction
@@ -474,10 +475,24 @@ def test_history_shows_levels_and_observations_over_time(client: TestClient, key
     assert history["observations"]["items"][0]["value"] == 15
 
     headers = auth(keys[Role.viewer])
+    # what a person types: dates and times without a zone are Finnish time; a date reaches to the end of its day
+    today = helsinki(datetime.fromisoformat(history["decisions"][0]["decided_at"])).date().isoformat()
+    typed = client.get("/api/v1/situation/history", params={"from": today, "to": today}, headers=headers)
+    assert typed.status_code == 200, typed.text
+    assert [d["level"] for d in typed.json()["decisions"]] == ["tehostettu_valmius"]
+    assert typed.json()["from"] == from_helsinki(datetime.fromisoformat(today)).isoformat()
+    november = client.get(
+        "/api/v1/situation/history", params={"from": "2025-11-01", "to": "2025-11-30"}, headers=headers
+    )
+    assert november.status_code == 200, november.text
+    assert (
+        november.json()["from"] == "2025-10-31T22:00:00+00:00" and november.json()["to"] == "2025-11-30T22:00:00+00:00"
+    )
     for params, problem in [
         ({"from": iso(end), "to": iso(start)}, "must be after"),
         ({"from": iso(start)}, "Field required"),
-        ({"from": "2026-01-01T00:00:00", "to": iso(end)}, "timezone"),
+        ({"from": "2026-10-25T03:30", "to": iso(end)}, "happens twice"),
+        ({"from": "marraskuu", "to": iso(end)}, "not a date or time"),
         ({"from": "0001-01-01T00:00:00+00:01", "to": iso(end)}, "out of range"),
         ({"from": iso(start), "to": iso(end), "area": "Oulu"}, "unknown area"),
         ({"from": iso(start), "to": iso(end), "indicator": "nope"}, "unknown indicator"),
