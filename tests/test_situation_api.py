@@ -480,7 +480,7 @@ def test_history_shows_levels_and_observations_over_time(client: TestClient, key
     typed = client.get("/api/v1/situation/history", params={"from": today, "to": today}, headers=headers)
     assert typed.status_code == 200, typed.text
     assert [d["level"] for d in typed.json()["decisions"]] == ["tehostettu_valmius"]
-    assert typed.json()["from"] == from_helsinki(datetime.fromisoformat(today)).isoformat()
+    assert datetime.fromisoformat(typed.json()["from"]) == from_helsinki(datetime.fromisoformat(today))
     november = client.get(
         "/api/v1/situation/history", params={"from": "2025-11-01", "to": "2025-11-30"}, headers=headers
     )
