@@ -228,3 +228,20 @@ class RecipientRead(BaseModel):
 class RecipientList(BaseModel):
     items: list[RecipientRead]
     total: int
+
+
+class OutboxMessageRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    sent_at: datetime
+    channel: str
+    to: str
+    subject: str | None
+    body: str
+    reference: str
+
+
+class OutboxList(BaseModel):
+    items: list[OutboxMessageRead]
+    total: int

@@ -115,8 +115,11 @@ def organisation_lookup(session: Session) -> dict[str, Organisation]:
 
 
 def find_organisation(session: Session, *, reference: str) -> Organisation | None:
-    """An organisation by its business id, key, short name or any of its names (case-insensitive)."""
-    return organisation_lookup(session).get(reference.strip().casefold())
+    """An organisation by its business id, key, short name or any of its names (case-insensitive), or its id."""
+    found = organisation_lookup(session).get(reference.strip().casefold())
+    if found is None and reference.strip().isdigit() and int(reference) < 2**31:
+        found = session.get(Organisation, int(reference))
+    return found
 
 
 def create_organisation(session: Session, *, values: dict[str, Any], actor: Principal) -> Organisation:
@@ -230,8 +233,11 @@ def group_lookup(session: Session) -> dict[str, Group]:
 
 
 def find_group(session: Session, *, reference: str) -> Group | None:
-    """A group by its key or any of its names (case-insensitive)."""
-    return group_lookup(session).get(reference.strip().casefold())
+    """A group by its key or any of its names (case-insensitive), or its id."""
+    found = group_lookup(session).get(reference.strip().casefold())
+    if found is None and reference.strip().isdigit() and int(reference) < 2**31:
+        found = session.get(Group, int(reference))
+    return found
 
 
 def create_group(session: Session, *, values: dict[str, Any], actor: Principal) -> Group:
