@@ -35,7 +35,7 @@ def _print_changes(report: ImportReport) -> None:
     from rich.console import Console
 
     console = Console()
-    verb = "would be" if report.dry_run else "were"
+    verb = "would be" if report.dry_run else "was"
     for person in report.people_created_names:
         console.print(f"  new person: {person.name}")
     for person in report.people_updated_names:
