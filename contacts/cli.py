@@ -34,7 +34,7 @@ def _print_changes(report: ImportReport) -> None:
     """Every person added, changed and removed, per group: nothing changes unseen."""
     from rich.console import Console
 
-    console = Console()
+    console = Console(soft_wrap=True)
     verb = "would be" if report.dry_run else "was"
     for person in report.people_created_names:
         console.print(f"  new person: {person.name}")
@@ -82,7 +82,7 @@ def import_file(
         _print_errors(exc.report)
         raise typer.Exit(1) from exc
     verb = "would change" if dry_run else "changed"
-    Console().print(
+    Console(soft_wrap=True).print(
         f"{report.rows} rows; {verb}: {report.people_created} people created, {report.people_updated} updated, "
         f"{report.memberships_added} memberships added, {report.memberships_updated} updated, "
         f"{report.memberships_removed} removed"
