@@ -9,7 +9,12 @@ from typing import Annotated
 import typer
 
 outbox_app = typer.Typer(help="The demo outbox: what the console backends sent (SMS and email).")
-sms_app = typer.Typer(help="SMS in the embedded default: answer an alert as a phone would.", no_args_is_help=True)
+sms_app = typer.Typer(no_args_is_help=True)
+
+
+@sms_app.callback()
+def sms() -> None:
+    """SMS in the embedded default: answer an alert as a phone would."""
 
 
 @outbox_app.callback(invoke_without_command=True)

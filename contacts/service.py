@@ -99,9 +99,16 @@ def get_organisation(session: Session, *, organisation_id: int) -> Organisation:
 
 
 def organisation_lookup(session: Session) -> dict[str, Organisation]:
-    """Organisations by business id, key, short name and each of their names, case-folded."""
+    """Organisations by business id, key, short name and each of their names (also Karleby for Kokkola),
+    case-folded."""
     lookup: dict[str, Organisation] = {}
     for organisation in list_organisations(session):
+        shown = catalogue.display_names(
+            short_name=organisation.short_name,
+            name_sv=organisation.name_sv,
+            name_en=organisation.name_en,
+            kind=organisation.kind,
+        )
         names = (
             organisation.business_id,
             organisation.key,
@@ -109,6 +116,7 @@ def organisation_lookup(session: Session) -> dict[str, Organisation]:
             organisation.name,
             organisation.name_sv,
             organisation.name_en,
+            *shown.values(),
         )
         lookup.update({name.casefold(): organisation for name in names if name})
     return lookup
