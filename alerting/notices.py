@@ -38,7 +38,7 @@ def silent_summary(
         lines += [t["silent_line"].format(name=name, organisation=org, recipient_id=rid) for name, org, rid in rows]
         lines += ["", f"{t['silent_link']} {link}"]
         parts.append("\n".join(lines))
-    return subject, "\n\n-- \n\n".join(parts) + "\n"
+    return subject, "\n\n---\n\n".join(parts) + "\n"
 
 
 def send_silent_summary(alert_id: int) -> None:

@@ -173,6 +173,7 @@ def _first_admin_key(port: int) -> None:
 
     with get_database().session() as session:
         if session.scalar(select(func.count(ApiKey.id))):
+            _print("API keys exist (the first one was printed at the first start); another: alueturva apikey create")
             return
         _, plain = create_api_key(session, name="first admin (alueturva up)", role=Role.admin, created_by=SYSTEM)
     text = (
