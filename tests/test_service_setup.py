@@ -76,6 +76,13 @@ def test_a_wrong_business_id_in_config_is_refused(tmp_path: Path) -> None:
         load_yaml(broken, OrganisationsFile)
 
 
+def test_the_duty_officers_number_is_checked_and_written_as_people_read_it() -> None:
+    assert Settings(duty_officer_phone="06 828 9100").duty_officer_phone == "+358 6 8289100"
+    assert Settings(duty_officer_phone="").duty_officer_phone is None
+    with pytest.raises(ValueError, match="not a valid phone number"):
+        Settings(duty_officer_phone="123")
+
+
 def test_twilio_backend_needs_its_credentials() -> None:
     with pytest.raises(ValueError, match="ALUETURVA_TWILIO_ACCOUNT_SID"):
         Settings(sms_backend="twilio")
