@@ -324,7 +324,7 @@ def test_the_link_page_and_the_sms_reply_use_the_readers_version(
     swedish = client.get(_link(alert_id, bertil.id)).text
     assert "Storm" in swedish and "Samling." in swedish and "Jag kommer" in swedish
     assert "Myrsky" not in swedish and "Tulen" not in swedish
-    assert re.search(r"Skickat \d{1,2}\.\d{1,2}\.\d{4} kl\. \d{2}\.\d{2}", swedish)
+    assert re.search(r"Skickat \d{1,2}\.\d{1,2}\.\d{4} kl\. \d{1,2}\.\d{2}", swedish)
     both = client.get(_link(alert_id, bertil.id) + "?lang=en").text  # no English text: Finnish and Swedish
     assert '<div lang="fi">' in both and '<div lang="sv">' in both and "Tulen / Jag kommer" in both
     aino = _recipient(database, alert_id, roster.people["aino"])  # Finnish-only Kannus

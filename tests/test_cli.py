@@ -103,3 +103,28 @@ def test_db_upgrade_says_what_it_did(tmp_path: Path) -> None:
     assert "created the database" in first.stdout and "up to date" not in first.stdout
     again = subprocess.run(command, env=env, capture_output=True, text=True, check=True, cwd=tmp_path)
     assert "the database is up to date" in again.stdout
+
+
+@pytest.mark.parametrize(
+    ("language", "words", "absent"),
+    [
+        ("sv", ["område", "Karleby", "förhöjd beredskap", "grundberedskap", "Perho ådal"], ["tehostettu_valmius"]),
+        ("fi", ["alue", "Kokkola", "tehostettu valmius", "perusvalmius"], ["tehostettu_valmius", "decided"]),
+    ],
+)
+def test_situation_show_names_areas_and_levels_in_the_chosen_language(
+    database: Database, language: str, words: list[str], absent: list[str]
+) -> None:
+    from situation import decisions
+    from situation.cli import situation_app
+    from situation.schemas import DecisionIn
+
+    with database.session() as session:
+        payload = DecisionIn(area="kokkola", level="tehostettu_valmius", reason="Sähkökatko")
+        decisions.decide(session, payload=payload, actor="test")
+    shown = runner.invoke(situation_app, ["show", "--language", language], env={"COLUMNS": "250"})
+    assert shown.exit_code == 0, shown.output
+    for word in words:
+        assert word in shown.output, word
+    for word in absent:
+        assert word not in shown.output, word

@@ -102,6 +102,20 @@ def test_every_situation_route_needs_a_key_and_the_right_role(client: TestClient
     assert snapshot.status_code == 403
 
 
+def test_reasons_are_wholly_in_their_language_with_finnish_time(client: TestClient, keys: Keys) -> None:
+    assert (
+        post(client, keys, observation("fuel_supply_days", "region", 2.5, ago=timedelta(minutes=5))).status_code == 200
+    )
+    reason = picture(client, keys)["region"]["recommended"]["reasons"][0]
+    text = reason["text"]
+    assert "2,5 vrk" in text["fi"] and "raja-arvo 3 vrk" in text["fi"] and "klo" in text["fi"]
+    assert "2,5 dygn" in text["sv"] and "kl." in text["sv"]
+    assert "2.5 days" in text["en"]
+    assert all("UTC" not in sentence and "days" not in text["fi"] + text["sv"] for sentence in text.values())
+    status = indicator_of(picture(client, keys)["region"], "fuel_supply_days")
+    assert status["unit"] == "days" and status["unit_names"] == {"fi": "vrk", "sv": "dygn", "en": "days"}
+
+
 def test_a_crossed_threshold_raises_the_recommendation_and_says_why(client: TestClient, keys: Keys) -> None:
     response = post(client, keys, observation("power_outage_customers", "kokkola", 35.0, ago=timedelta(minutes=5)))
     assert response.status_code == 200, response.text
