@@ -38,7 +38,7 @@ Port = Annotated[
 def _print(text: str, *, err: bool = False) -> None:
     from rich.console import Console
 
-    Console(stderr=err).print(text)
+    Console(stderr=err, soft_wrap=True).print(text)
 
 
 def _database_url() -> str:
