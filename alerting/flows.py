@@ -36,7 +36,7 @@ from alerting.schemas import (
     OrganisationCounts,
     PollAnswer,
 )
-from alerting.segments import count_segments
+from alerting.segments import SegmentCount, count_segments
 from alueturva.audit import service as audit
 from alueturva.db import get_database, utcnow
 from alueturva.errors import Conflict, Invalid
@@ -73,19 +73,27 @@ VERSION_NAMES = {
 }
 
 
+def sms_segments(content: MessageContent, versions: Iterable[Version]) -> dict[tuple[Version, str], SegmentCount]:
+    """How many segments each version's alert and reminder SMS take (what the length check counts; a page that
+    shows the operator the counts before sending uses it too)."""
+    return {
+        (version, kind): count_segments(render_sms(content, kind=kind, version=version))
+        for version in sorted(set(versions))
+        for kind in ("alert", "reminder")
+    }
+
+
 def check_sms_length(content: MessageContent, versions: Iterable[Version]) -> None:
     """Refuse an alert one of whose SMS versions would exceed the segment limit, naming the version. Called inside
     the alert's transaction: raising rolls it back, so nothing is committed or sent."""
     limit = get_settings().sms_max_segments
-    for version in sorted(set(versions)):
-        for kind in ("alert", "reminder"):
-            count = count_segments(render_sms(content, kind=kind, version=version))
-            if count.segments > limit:
-                raise Invalid(
-                    f"the {VERSION_NAMES.get(version, version_label(version))} {kind} SMS ({version_label(version)}) "
-                    f"would take {count.segments} segments ({count.encoding}, {count.units} units); the limit is "
-                    f"{limit} (ALUETURVA_SMS_MAX_SEGMENTS): shorten its title, message or response options"
-                )
+    for (version, kind), count in sms_segments(content, versions).items():
+        if count.segments > limit:
+            raise Invalid(
+                f"the {VERSION_NAMES.get(version, version_label(version))} {kind} SMS ({version_label(version)}) "
+                f"would take {count.segments} segments ({count.encoding}, {count.units} units); the limit is "
+                f"{limit} (ALUETURVA_SMS_MAX_SEGMENTS): shorten its title, message or response options"
+            )
 
 
 def _existing(key: str) -> CreatedAlert | None:
