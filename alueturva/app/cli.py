@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from sqlalchemy.exc import DBAPIError
 
+from alueturva.app.user_cli import user_app
 from alueturva.auth.models import Role
 from alueturva.config import ConfigError
 from alueturva.errors import DomainError
@@ -23,6 +24,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 apikey_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(apikey_app, name="apikey")
+app.add_typer(user_app, name="user")
 
 console = Console()
 err_console = Console(stderr=True)
