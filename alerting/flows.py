@@ -27,7 +27,7 @@ from alerting.models import (
     EscalationTimer,
 )
 from alerting.schemas import AlertCreate, AlertEventRead, AlertRead, AlertSummary, Counts, OrganisationCounts
-from alerting.segments import count_segments
+from alerting.segments import SegmentCount, count_segments
 from alueturva.audit import service as audit
 from alueturva.db import get_database, utcnow
 from alueturva.errors import Conflict, Invalid
@@ -42,6 +42,7 @@ class CreatedAlert:
     deliveries: int
 
 
+SMS_KINDS = ("alert", "reminder")
 NULL_MEANS_NEVER = frozenset({"deputy_after_minutes", "notify_operator_after_minutes"})
 
 
@@ -56,13 +57,20 @@ def _policy(request: AlertCreate) -> tuple[EscalationPolicy, float]:
     return policy, close_after
 
 
+def sms_lengths(content: MessageContent, languages: Iterable[str]) -> dict[str, dict[str, SegmentCount]]:
+    """Per language, the segments of the alert SMS and of its reminder."""
+    return {
+        language: {kind: count_segments(render_sms(content, kind=kind, language=language)) for kind in SMS_KINDS}
+        for language in sorted(set(languages))
+    }
+
+
 def check_sms_length(content: MessageContent, languages: Iterable[str]) -> None:
     """Refuse a message whose SMS would exceed the segment limit. Called inside the alert's transaction: raising
     rolls it back, so nothing is committed or sent."""
     limit = get_settings().sms_max_segments
-    for language in sorted(set(languages)):
-        for kind in ("alert", "reminder"):
-            count = count_segments(render_sms(content, kind=kind, language=language))
+    for language, kinds in sms_lengths(content, languages).items():
+        for kind, count in kinds.items():
             if count.segments > limit:
                 raise Invalid(
                     f"the {kind} SMS in '{language}' would take {count.segments} segments "
@@ -153,8 +161,9 @@ def create_alert(request: AlertCreate, *, actor: str, now: datetime | None = Non
     return CreatedAlert(alert_id, created=True, deliveries=len(delivery_ids))
 
 
-def cancel_alert(*, alert_id: int, actor: str, now: datetime | None = None) -> int:
-    """Stop escalation and unsent messages, and tell everyone already alerted. Returns the notices queued."""
+def cancel_alert(*, alert_id: int, actor: str, reason: str | None = None, now: datetime | None = None) -> int:
+    """Stop escalation and unsent messages, and tell everyone already alerted. Returns the notices queued.
+    ``reason`` (why it was cancelled) is kept on the alert's events and in the audit log."""
     now = now or utcnow()
     with get_database().session() as session:
         alert = service.get_alert(session, alert_id=alert_id, for_update=True)
@@ -192,14 +201,19 @@ def cancel_alert(*, alert_id: int, actor: str, now: datetime | None = None) -> i
         notice_ids = service.insert_deliveries(
             session, alert_id=alert_id, items=items, kind=DeliveryKind.cancel, round_=-1
         )
-        service.add_event(session, alert_id=alert_id, kind="cancelled", details={"by": actor})
+        reason_given = {"reason": reason} if reason else {}
+        service.add_event(session, alert_id=alert_id, kind="cancelled", details={"by": actor, **reason_given})
         audit.record(
             session,
             actor=actor,
             action="alert.cancel",
             entity_type="alert",
             entity_id=alert_id,
-            details={"unsent_cancelled": int(getattr(unsent, "rowcount", 0) or 0), "notices": len(notice_ids)},
+            details={
+                "unsent_cancelled": int(getattr(unsent, "rowcount", 0) or 0),
+                "notices": len(notice_ids),
+                **reason_given,
+            },
         )
     enqueue_deliveries(notice_ids)
     return len(notice_ids)
