@@ -30,9 +30,7 @@ POLL_SECONDS = 3
 def alert_list(request: Request, user: ViewerUser, page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> HTMLResponse:
     with get_database().session() as session:
         alerts, total = service.list_alerts(session, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-        rows = [
-            {"alert": alert, "counts": counts.alert_counts(session, alert_id=alert.id)[0]} for alert in alerts
-        ]
+        rows = [{"alert": alert, "counts": counts.alert_counts(session, alert_id=alert.id)[0]} for alert in alerts]
     pages = max(1, -(-total // PAGE_SIZE))
     return render(request, "alerts.html.j2", user=user, rows=rows, total=total, page=page, pages=pages)
 
@@ -51,8 +49,9 @@ def live_state(alert_id: int, user: SignedIn) -> dict[str, Any]:
         "alert": status,
         "silent": silent,
         "silent_total": silent_total,
-        "answers": [(number, option, answers.get(number, 0)) for number, option in
-                    enumerate(status.response_options, start=1)],
+        "answers": [
+            (number, option, answers.get(number, 0)) for number, option in enumerate(status.response_options, start=1)
+        ],
         "show_numbers": operator,
         "can_act": operator and status.status == "open",
         "poll_seconds": POLL_SECONDS,
@@ -93,11 +92,18 @@ def cancel(
 ) -> Response:
     if not reason.strip():
         state = live_state(alert_id, user)
-        return render(request, "alert.html.j2", user=user, status_code=422, cancel_error="cancel_reason_required",
-                      **state)
+        return render(
+            request, "alert.html.j2", user=user, status_code=422, cancel_error="cancel_reason_required", **state
+        )
     try:
         flows.cancel_alert(alert_id=alert_id, actor=user.principal.actor, reason=reason.strip())
     except DomainError as exc:
-        return render(request, "alert.html.j2", user=user, status_code=exc.status_code,
-                      cancel_error=str(exc.detail), **live_state(alert_id, user))
+        return render(
+            request,
+            "alert.html.j2",
+            user=user,
+            status_code=exc.status_code,
+            cancel_error=str(exc.detail),
+            **live_state(alert_id, user),
+        )
     return RedirectResponse(f"/alerts/{alert_id}", status_code=303)

@@ -53,5 +53,14 @@ def audit_log(
         )
     filters = {"entity_type": entity_type, "action": action, "actor": actor, "since": since, "until": until}
     bad_days = [name for name, day, parsed in (("since", since, start), ("until", until, end)) if day and not parsed]
-    return render(request, "audit.html.j2", user=user, events=events, total=total, page=page,
-                  pages=max(1, -(-total // PAGE_SIZE)), filters=filters, bad_days=bad_days)
+    return render(
+        request,
+        "audit.html.j2",
+        user=user,
+        events=events,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        filters=filters,
+        bad_days=bad_days,
+    )

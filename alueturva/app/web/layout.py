@@ -80,9 +80,13 @@ def page_language(request: Request) -> str:
 def _current(path: str, item: NavItem) -> bool:
     if item.path == "/":
         return path == "/"
-    return path == item.path or (path.startswith(item.path + "/") and not any(
-        other.path != item.path and other.path.startswith(item.path) and path.startswith(other.path) for other in NAV
-    ))
+    return path == item.path or (
+        path.startswith(item.path + "/")
+        and not any(
+            other.path != item.path and other.path.startswith(item.path) and path.startswith(other.path)
+            for other in NAV
+        )
+    )
 
 
 def render(

@@ -36,8 +36,15 @@ def safe_next(path: str) -> str:
     return path if path.startswith("/") and not path.startswith("//") and "\\" not in path else "/"
 
 
-def _login_page(request: Request, *, next_path: str, status_code: int = 200, error: str | None = None,
-                email: str = "", locked_until: str | None = None) -> HTMLResponse:
+def _login_page(
+    request: Request,
+    *,
+    next_path: str,
+    status_code: int = 200,
+    error: str | None = None,
+    email: str = "",
+    locked_until: str | None = None,
+) -> HTMLResponse:
     token = login_csrf_token(request)
     response = render(
         request,

@@ -35,6 +35,7 @@ async def import_file(request: Request, user: AdminUser) -> HTMLResponse:
         with get_database().session() as session:
             report = roster.import_roster(session, data=data, dry_run=dry_run, actor=user.principal)
     except RosterRejected as rejected:
-        return render(request, "roster_import.html.j2", user=user, report=rejected.report, problem="csv_rejected",
-                      status_code=422)
+        return render(
+            request, "roster_import.html.j2", user=user, report=rejected.report, problem="csv_rejected", status_code=422
+        )
     return render(request, "roster_import.html.j2", user=user, report=report, problem=None)

@@ -36,8 +36,7 @@ def rosters(request: Request, user: ViewerUser) -> HTMLResponse:
     with get_database().session() as session:
         report = compliance.check_compliance(session)
         groups = service.list_groups(session)
-    return render(request, "rosters.html.j2", user=user, report=report, groups=groups,
-                  total=len(report.all_results()))
+    return render(request, "rosters.html.j2", user=user, report=report, groups=groups, total=len(report.all_results()))
 
 
 @router.get("/rosters/people", response_class=HTMLResponse)
@@ -49,14 +48,29 @@ def people(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
     with get_database().session() as session:
-        rows, total = service.list_people(session, organisation_id=organisation, query=q.strip() or None,
-                                          limit=PEOPLE_PAGE, offset=(page - 1) * PEOPLE_PAGE)
+        rows, total = service.list_people(
+            session,
+            organisation_id=organisation,
+            query=q.strip() or None,
+            limit=PEOPLE_PAGE,
+            offset=(page - 1) * PEOPLE_PAGE,
+        )
         organisations = service.list_organisations(session)
         names = {o.id: o.short_name for o in organisations}
         listed = [{"person": p, "organisation": names[p.organisation_id]} for p in rows]
-    return render(request, "people.html.j2", user=user, people=listed, total=total, page=page,
-                  pages=max(1, -(-total // PEOPLE_PAGE)), organisations=organisations, organisation=organisation,
-                  q=q, show_contact=user.principal.may(Role.operator))
+    return render(
+        request,
+        "people.html.j2",
+        user=user,
+        people=listed,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PEOPLE_PAGE)),
+        organisations=organisations,
+        organisation=organisation,
+        q=q,
+        show_contact=user.principal.may(Role.operator),
+    )
 
 
 def _person_values(form: dict[str, str]) -> dict[str, Any]:
@@ -65,8 +79,15 @@ def _person_values(form: dict[str, str]) -> dict[str, Any]:
     return values
 
 
-def _person_page(request: Request, user: SignedIn, *, person_id: int | None, values: dict[str, Any],
-                 errors: list[str], status_code: int = 200) -> HTMLResponse:
+def _person_page(
+    request: Request,
+    user: SignedIn,
+    *,
+    person_id: int | None,
+    values: dict[str, Any],
+    errors: list[str],
+    status_code: int = 200,
+) -> HTMLResponse:
     with get_database().session() as session:
         organisations = service.list_organisations(session)
         memberships, groups = [], []
@@ -74,10 +95,21 @@ def _person_page(request: Request, user: SignedIn, *, person_id: int | None, val
             person = service.get_person(session, person_id=person_id)
             memberships = [(m.group_id, m.group.name, m.role_key) for m in person.memberships]
             groups = [(g.id, g.name) for g, _ in service.list_groups(session)]
-    return render(request, "person.html.j2", user=user, status_code=status_code, person_id=person_id,
-                  values=values, errors=errors, organisations=organisations, memberships=memberships,
-                  groups=groups, roles=_role_names(page_language(request)),
-                  may_edit=user.principal.may(Role.admin), show_contact=user.principal.may(Role.operator))
+    return render(
+        request,
+        "person.html.j2",
+        user=user,
+        status_code=status_code,
+        person_id=person_id,
+        values=values,
+        errors=errors,
+        organisations=organisations,
+        memberships=memberships,
+        groups=groups,
+        roles=_role_names(page_language(request)),
+        may_edit=user.principal.may(Role.admin),
+        show_contact=user.principal.may(Role.operator),
+    )
 
 
 def _errors(exc: ValidationError | DomainError) -> list[str]:
@@ -122,11 +154,11 @@ async def update_person(request: Request, person_id: PathId, user: AdminUser) ->
         body = PersonUpdate.model_validate(values)
         with get_database().session() as session:
             person = service.get_person(session, person_id=person_id)
-            service.update_person(session, person=person, values=body.model_dump(exclude_unset=True),
-                                  actor=user.principal)
+            service.update_person(
+                session, person=person, values=body.model_dump(exclude_unset=True), actor=user.principal
+            )
     except (ValidationError, DomainError) as exc:
-        return _person_page(request, user, person_id=person_id, values=values, errors=_errors(exc),
-                            status_code=422)
+        return _person_page(request, user, person_id=person_id, values=values, errors=_errors(exc), status_code=422)
     return RedirectResponse(f"/rosters/people/{person_id}?saved=1", status_code=303)
 
 
@@ -143,11 +175,19 @@ def add_membership(
         with get_database().session() as session:
             group = service.get_group(session, group_id=group_id)
             person = service.get_person(session, person_id=person_id)
-            service.add_member(session, group=group, person=person, role_key=body.role, order=body.order,
-                               deputy_of=None, actor=user.principal)
+            service.add_member(
+                session,
+                group=group,
+                person=person,
+                role_key=body.role,
+                order=body.order,
+                deputy_of=None,
+                actor=user.principal,
+            )
     except (ValidationError, DomainError) as exc:
-        return _person_page(request, user, person_id=person_id, values=_current(person_id), errors=_errors(exc),
-                            status_code=422)
+        return _person_page(
+            request, user, person_id=person_id, values=_current(person_id), errors=_errors(exc), status_code=422
+        )
     return RedirectResponse(f"/rosters/people/{person_id}", status_code=303)
 
 
@@ -162,15 +202,32 @@ def group_page(request: Request, group_id: PathId, user: ViewerUser) -> HTMLResp
     try:
         with get_database().session() as session:
             group = service.get_group(session, group_id=group_id)
-            members = [{"id": m.id, "person_id": m.person_id, "name": m.person.name, "title": m.person.title,
-                        "role": m.role_key, "deputy_of": m.deputy_of_id, "active": m.person.active}
-                       for m in group.members]
+            members = [
+                {
+                    "id": m.id,
+                    "person_id": m.person_id,
+                    "name": m.person.name,
+                    "title": m.person.title,
+                    "role": m.role_key,
+                    "deputy_of": m.deputy_of_id,
+                    "active": m.person.active,
+                }
+                for m in group.members
+            ]
             names = {m["id"]: m["name"] for m in members}
             group_name = group.name
     except NotFound as exc:
         raise PageMissing() from exc
-    return render(request, "group.html.j2", user=user, group_id=group_id, group_name=group_name, members=members,
-                  deputy_names=names, roles=_role_names(page_language(request)))
+    return render(
+        request,
+        "group.html.j2",
+        user=user,
+        group_id=group_id,
+        group_name=group_name,
+        members=members,
+        deputy_names=names,
+        roles=_role_names(page_language(request)),
+    )
 
 
 @router.post("/rosters/groups/{group_id}/members/{membership_id}/remove")

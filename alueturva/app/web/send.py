@@ -180,8 +180,9 @@ def _preview(request_body: AlertCreate) -> dict[str, Any]:
 def _per_organisation(people: list[Targeted]) -> list[dict[str, Any]]:
     rows: dict[str, dict[str, Any]] = {}
     for person in people:
-        row = rows.setdefault(person.organisation, {"name": person.organisation, "count": 0, "no_mobile": 0,
-                                                    "no_email": 0})
+        row = rows.setdefault(
+            person.organisation, {"name": person.organisation, "count": 0, "no_mobile": 0, "no_email": 0}
+        )
         row["count"] += 1
         row["no_mobile"] += not person.has_mobile
         row["no_email"] += not person.has_email

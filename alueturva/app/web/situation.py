@@ -17,8 +17,11 @@ router = APIRouter(include_in_schema=False)
 
 # Where each management area sits on the page: Kokkola on the coast, Lestijokilaakso to its east, Perhonjokilaakso
 # to the south; a municipality's tiles keep their order from the coast inland.
-MAP_ORDER = {"Kokkola": ("kokkola",), "Lestijokilaakso": ("kannus", "toholampi", "lestijarvi"),
-             "Perhonjokilaakso": ("kaustinen", "veteli", "halsua", "perho")}
+MAP_ORDER = {
+    "Kokkola": ("kokkola",),
+    "Lestijokilaakso": ("kannus", "toholampi", "lestijarvi"),
+    "Perhonjokilaakso": ("kaustinen", "veteli", "halsua", "perho"),
+}
 
 
 def _tile(view: dict[str, Any], level_names: dict[str, str], language: str) -> dict[str, Any]:
@@ -51,8 +54,10 @@ def picture_layout(picture: dict[str, Any], language: str) -> dict[str, Any]:
         members = [key for key in municipalities if key in views]
         members += sorted(key for key in views[area_key]["municipalities"] if key not in members)
         areas.append(
-            {**_tile(views[area_key], level_names, language),
-             "members": [_tile(views[key], level_names, language) for key in members]}
+            {
+                **_tile(views[area_key], level_names, language),
+                "members": [_tile(views[key], level_names, language) for key in members],
+            }
         )
     return {
         "computed_at": picture["computed_at"],
