@@ -84,4 +84,4 @@ def response_counts(session: Session, *, alert_id: int) -> dict[int, int]:
         .where(Recipient.alert_id == alert_id, Recipient.response.is_not(None))
         .group_by(Recipient.response)
     ).all()
-    return {int(option): int(count) for option, count in rows}
+    return {int(option or 0): int(count) for option, count in rows}

@@ -7,13 +7,13 @@ from __future__ import annotations
 import re
 
 import httpx
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Request, Route, ViewportSize, expect
 
 from alueturva.auth.models import Role
 from tests.browser.conftest import ACCOUNTS, LiveService, check_accessibility, screenshot, sign_in
 
-PHONE = {"width": 390, "height": 844}
-OPERATIONS_ROOM = {"width": 1920, "height": 1080}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+OPERATIONS_ROOM: ViewportSize = {"width": 1920, "height": 1080}
 
 
 def _api(service: LiveService, path: str) -> dict:
@@ -102,7 +102,12 @@ def test_a_form_without_its_csrf_token_is_refused(page: Page, base_url: str, liv
     sign_in(page, base_url, Role.operator)
     before = _api(live_service, "/alerts")["total"]
     group = str(_group_id(live_service, "alueturva_steering"))
-    form = {"groups": group, "title_fi": "Ei saa lähteä", "message_fi": "Ei saa lähteä", "exercise": "on"}
+    form: dict[str, str | float | bool] = {
+        "groups": group,
+        "title_fi": "Ei saa lähteä",
+        "message_fi": "Ei saa lähteä",
+        "exercise": "on",
+    }
     answer = page.request.post(f"{base_url}/alerts/new/send", form=form, max_redirects=0)
     assert answer.status == 403
     assert "Lomake vanheni" in answer.text()
@@ -116,7 +121,7 @@ def test_a_viewer_sees_no_send_button_and_may_not_post(page: Page, base_url: str
     token = page.locator("form[action='/logout'] input[name=csrf_token]").input_value()
     before = _api(live_service, "/alerts")["total"]
     group = str(_group_id(live_service, "alueturva_steering"))
-    form = {
+    form: dict[str, str | float | bool] = {
         "csrf_token": token,
         "groups": group,
         "title_fi": "Katselija",
@@ -156,7 +161,7 @@ def test_signing_in_and_reaching_the_rosters_by_keyboard_alone(page: Page, base_
 def test_the_api_documentation_works_on_a_closed_network(page: Page, base_url: str) -> None:
     outside: list[str] = []
 
-    def only_loopback(route, request) -> None:  # type: ignore[no-untyped-def]
+    def only_loopback(route: Route, request: Request) -> None:
         if request.url.startswith(base_url):
             route.continue_()
         else:

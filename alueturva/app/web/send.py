@@ -162,7 +162,7 @@ def _preview(request_body: AlertCreate) -> dict[str, Any]:
         options=tuple(request_body.response_options),
     )
     sms_people = [p for p in people if p.has_mobile] if "sms" in channels else []
-    per_language = defaultdict(int)
+    per_language: dict[str, int] = defaultdict(int)
     for person in sms_people:
         per_language[person.language] += 1
     return {
