@@ -1,7 +1,7 @@
 """Browser tests: Playwright drives Debian's Chromium against the service started once per test session on
 loopback (`alueturva up`, the embedded default: API, worker and scheduler in one process) on a database of its own
 (SQLite or PostgreSQL, as ALUETURVA_TEST_DB says), with the demo roster, a situation posted through the API and
-three accounts. Screenshots go to ``test-results/screenshots`` (override with ALUETURVA_SCREENSHOT_DIR)."""
+three accounts. Screenshots go to ``build/screenshots`` (override with ALUETURVA_SCREENSHOT_DIR)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(os.environ.get("ALUETURVA_SCREENSHOT_DIR", REPO_ROOT / "test-results" / "screenshots"))
+SCREENSHOTS = Path(os.environ.get("ALUETURVA_SCREENSHOT_DIR", REPO_ROOT / "build" / "screenshots"))
 
 
 @dataclass(frozen=True)
