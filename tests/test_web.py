@@ -33,7 +33,7 @@ TEMPLATES = Path(TEXTS_FILE).with_name("templates")
 def accounts(database: Database) -> dict[Role, int]:
     ids = {}
     with database.session() as session:
-        for role in (Role.admin, Role.operator, Role.viewer):
+        for role in Role:
             user = create_user(
                 session,
                 email=f"{role.value}@example.fi",
@@ -116,6 +116,15 @@ def test_sign_in_needs_its_csrf_token_and_a_right_password(client: TestClient, a
     )
     assert wrong.status_code == 401 and "salasana on väärin" in wrong.text
     assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_a_reporter_account_reads_no_page_but_may_sign_out(client: TestClient, accounts: dict[Role, int]) -> None:
+    page = client.get("/login")
+    client.post("/login", data={"email": "reporter@example.fi", "password": PASSWORD, "csrf_token": _token(page.text)})
+    refused = client.get("/")
+    assert refused.status_code == 403 and "Roolisi ei salli" in refused.text
+    signed_out = client.post("/logout", data={"csrf_token": _token(refused.text)}, follow_redirects=False)
+    assert signed_out.status_code == 303
 
 
 def test_sign_out_ends_the_session_on_the_server(client: TestClient, accounts: dict[Role, int]) -> None:

@@ -12,10 +12,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from alueturva.audit import service as audit
 from alueturva.auth.models import User, WebSession
 from alueturva.auth.service import Principal
-from alueturva.auth.users import principal_for_user
+from alueturva.auth.users import audit_user, principal_for_user
 from alueturva.db import utcnow
 from alueturva.settings import get_settings
 
@@ -54,12 +53,11 @@ def start_session(session: Session, *, user: User, now: datetime | None = None) 
     )
     session.add(web_session)
     session.flush()
-    audit.record(
+    audit_user(
         session,
         actor=f"web:user:{user.id}",
         action="user.sign_in",
-        entity_type="user",
-        entity_id=user.id,
+        user_id=user.id,
         details={"session_id": web_session.id},
     )
     return token
@@ -100,12 +98,11 @@ def end_session(session: Session, *, token: str) -> None:
     if web_session is None or web_session.revoked_at is not None:
         return
     web_session.revoked_at = utcnow()
-    audit.record(
+    audit_user(
         session,
         actor=f"web:user:{web_session.user_id}",
         action="user.sign_out",
-        entity_type="user",
-        entity_id=web_session.user_id,
+        user_id=web_session.user_id,
         details={"session_id": web_session.id},
     )
 
@@ -120,12 +117,5 @@ def revoke_sessions(session: Session, *, user: User, actor: Principal) -> int:
         execution_options={"synchronize_session": False},
     )
     count = int(getattr(result, "rowcount", 0) or 0)
-    audit.record(
-        session,
-        actor=actor.actor,
-        action="user.sessions_revoked",
-        entity_type="user",
-        entity_id=user.id,
-        details={"sessions": count},
-    )
+    audit_user(session, actor=actor.actor, action="user.sessions_revoked", user_id=user.id, details={"sessions": count})
     return count

@@ -54,8 +54,9 @@ def normalise_email(email: str) -> str:
     return cleaned
 
 
-def _audit(session: Session, *, actor: Principal, action: str, user: User, details: dict[str, object]) -> None:
-    audit.record(session, actor=actor.actor, action=action, entity_type="user", entity_id=user.id, details=details)
+def audit_user(session: Session, *, actor: str, action: str, user_id: int, details: dict[str, object]) -> None:
+    """An audit event about an account (its changes, its sessions, its lock-outs)."""
+    audit.record(session, actor=actor, action=action, entity_type="user", entity_id=user_id, details=details)
 
 
 def create_user(session: Session, *, email: str, name: str, role: Role, password: str, actor: Principal) -> User:
@@ -76,7 +77,7 @@ def create_user(session: Session, *, email: str, name: str, role: Role, password
     )
     session.add(user)
     session.flush()
-    _audit(session, actor=actor, action="user.create", user=user, details={"role": role.value})
+    audit_user(session, actor=actor.actor, action="user.create", user_id=user.id, details={"role": role.value})
     return user
 
 
@@ -105,20 +106,28 @@ def set_active(session: Session, *, user: User, active: bool, actor: Principal) 
     user.active = active
     if active:
         user.failed_logins, user.locked_until = 0, None
-    _audit(session, actor=actor, action="user.enable" if active else "user.disable", user=user, details={})
+    audit_user(
+        session, actor=actor.actor, action="user.enable" if active else "user.disable", user_id=user.id, details={}
+    )
 
 
 def set_password(session: Session, *, user: User, password: str, actor: Principal) -> None:
     check_password_rules(password)
     user.password_hash = _hasher().hash(password)
     user.failed_logins, user.locked_until = 0, None
-    _audit(session, actor=actor, action="user.password", user=user, details={})
+    audit_user(session, actor=actor.actor, action="user.password", user_id=user.id, details={})
 
 
 def set_role(session: Session, *, user: User, role: Role, actor: Principal) -> None:
     if user.role is role:
         return
-    _audit(session, actor=actor, action="user.role", user=user, details={"from": user.role.value, "to": role.value})
+    audit_user(
+        session,
+        actor=actor.actor,
+        action="user.role",
+        user_id=user.id,
+        details={"from": user.role.value, "to": role.value},
+    )
     user.role = role
 
 
@@ -148,14 +157,8 @@ def authenticate(session: Session, *, email: str, password: str, now: datetime |
         user.failed_logins += 1
         if user.failed_logins >= get_settings().login_max_failures:
             user.locked_until = now + _lock_after(user.failed_logins)
-            audit.record(
-                session,
-                actor="system",
-                action="user.locked",
-                entity_type="user",
-                entity_id=user.id,
-                details={"failures": user.failed_logins, "until": user.locked_until.isoformat()},
-            )
+            details: dict[str, object] = {"failures": user.failed_logins, "until": user.locked_until.isoformat()}
+            audit_user(session, actor="system", action="user.locked", user_id=user.id, details=details)
         return SignIn(None, user.locked_until if user.locked_until and user.locked_until > now else None)
     if locked:
         return SignIn(None, user.locked_until)

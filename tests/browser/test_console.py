@@ -70,13 +70,24 @@ def test_an_exercise_alert_is_sent_and_its_acknowledgement_arrives_live(
     expect(page.get_by_role("heading", name="Ei vielä kuitannut (2)")).to_be_visible()
     check_accessibility(page)
     screenshot(page, "alert")
+    page.set_viewport_size(PHONE)
+    check_accessibility(page)
+    screenshot(page, "alert")
 
 
 def test_main_pages_at_phone_and_operations_room_widths(page: Page, base_url: str) -> None:
     sign_in(page, base_url, Role.admin)
     for size in (OPERATIONS_ROOM, PHONE):
         page.set_viewport_size(size)
-        for name, path in (("situation", "/"), ("alerts", "/alerts"), ("rosters", "/rosters"), ("audit", "/audit")):
+        pages = (
+            ("situation", "/"),
+            ("alerts", "/alerts"),
+            ("send", "/alerts/new"),
+            ("rosters", "/rosters"),
+            ("people", "/rosters/people"),
+            ("audit", "/audit"),
+        )
+        for name, path in pages:
             page.goto(f"{base_url}{path}")
             expect(page.locator("h1")).to_be_visible()
             check_accessibility(page)

@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from alueturva.app.web.texts import texts
 from alueturva.auth.models import Role
 from alueturva.auth.sessions import SignedIn
-from alueturva.i18n import LANGUAGE_LABELS, LANGUAGES, format_date, format_time
+from alueturva.i18n import LANGUAGE_LABELS, LANGUAGES, format_date, format_number, format_time
 from alueturva.settings import get_settings
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -126,6 +126,7 @@ def render(
             here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
             when=when,
             day=day,
+            number=lambda value: format_number(value, language),
             **context,
         )
     )

@@ -13,7 +13,7 @@ from alueturva.app.web.security import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
-    ViewerUser,
+    AnyUser,
     clear_cookie,
     login_csrf_token,
     remember_login_csrf,
@@ -91,7 +91,7 @@ def login(
 
 
 @router.post("/logout")
-def logout(request: Request, _: ViewerUser) -> Response:
+def logout(request: Request, _: AnyUser) -> Response:
     with get_database().session() as session:
         sessions.end_session(session, token=request.cookies.get(SESSION_COOKIE, ""))
     response = RedirectResponse("/login", status_code=303)

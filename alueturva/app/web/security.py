@@ -100,11 +100,12 @@ async def check_csrf(request: Request, user: SignedIn) -> None:
         raise PageForbidden("csrf_refused")
 
 
-def page_user(role: Role) -> Any:
-    """A page's user, who must hold ``role``; on a POST the form must carry the session's CSRF token."""
+def page_user(role: Role | None) -> Any:
+    """A page's user, who must hold ``role`` (None: any signed-in user); on a POST the form must carry the session's
+    CSRF token."""
 
     async def _check(request: Request, user: Annotated[SignedIn, Depends(signed_in_user)]) -> SignedIn:
-        if not user.principal.may(role):
+        if role is not None and not user.principal.may(role):
             raise PageForbidden("forbidden")
         await check_csrf(request, user)
         return user
@@ -112,6 +113,7 @@ def page_user(role: Role) -> Any:
     return Annotated[SignedIn, Depends(_check)]
 
 
+AnyUser = page_user(None)
 ViewerUser = page_user(Role.viewer)
 OperatorUser = page_user(Role.operator)
 AdminUser = page_user(Role.admin)
