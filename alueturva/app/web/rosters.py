@@ -36,7 +36,17 @@ def rosters(request: Request, user: ViewerUser) -> HTMLResponse:
     with get_database().session() as session:
         report = compliance.check_compliance(session)
         groups = service.list_groups(session)
-    return render(request, "rosters.html.j2", user=user, report=report, groups=groups, total=len(report.all_results()))
+    language = page_language(request)
+    area_names = {key: names[language] for key, names in catalogue.area_names().items()}
+    return render(
+        request,
+        "rosters.html.j2",
+        user=user,
+        report=report,
+        groups=groups,
+        total=len(report.all_results()),
+        area_names=area_names,
+    )
 
 
 @router.get("/rosters/people", response_class=HTMLResponse)
