@@ -183,6 +183,15 @@ def check_accessibility(page: Page) -> None:
     assert not bad, f"{page.url}: " + "; ".join(bad)
 
 
+def check_page(page: Page, name: str) -> Path:
+    """axe-core finds nothing serious, nothing is wider than the screen (no sideways scrolling at 390 px), and a
+    screenshot is kept."""
+    check_accessibility(page)
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"{page.url} is {overflow} px wider than the screen"
+    return screenshot(page, name)
+
+
 def screenshot(page: Page, name: str) -> Path:
     """Keep a picture of the page as a test artefact: ``<name>-<width>.png``."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

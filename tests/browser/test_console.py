@@ -10,7 +10,7 @@ import httpx
 from playwright.sync_api import Browser, Page, Request, Route, ViewportSize, expect
 
 from alueturva.auth.models import Role
-from tests.browser.conftest import ACCOUNTS, LiveService, check_accessibility, screenshot, sign_in
+from tests.browser.conftest import ACCOUNTS, LiveService, check_accessibility, check_page, sign_in
 
 PHONE: ViewportSize = {"width": 390, "height": 844}
 OPERATIONS_ROOM: ViewportSize = {"width": 1920, "height": 1080}
@@ -33,8 +33,7 @@ def test_an_exercise_alert_is_sent_and_its_acknowledgement_arrives_live(
     sign_in(page, base_url, Role.operator)
     page.get_by_role("link", name="Lähetä hälytys").click()
     expect(page.get_by_role("switch", name="Harjoitus")).to_be_checked()  # no raised level: an exercise by default
-    check_accessibility(page)
-    screenshot(page, "send")
+    check_page(page, "send")
 
     page.check(f"input[name=groups][value='{_group_id(live_service, 'alueturva_steering')}']")
     page.get_by_label("Otsikko").first.fill("Viestiyhteyskoe")
@@ -42,11 +41,13 @@ def test_an_exercise_alert_is_sent_and_its_acknowledgement_arrives_live(
     page.get_by_label("Vastausvaihtoehdot").fill("Tulen paikalle\nEn pääse")
     page.get_by_role("button", name="Näytä vastaanottajat ennen lähetystä").click()
     expect(page.get_by_role("heading", name="3 vastaanottajaa")).to_be_visible()
+    page.set_viewport_size(PHONE)
+    check_page(page, "confirm")
+    page.set_viewport_size(OPERATIONS_ROOM)
     expect(page.get_by_role("cell", name=re.compile(r"1 osaa \(GSM-7"))).to_have_count(
         6
     )  # alert and reminder, 3 languages
-    check_accessibility(page)
-    screenshot(page, "confirm")
+    check_page(page, "confirm")
 
     page.get_by_role("button", name="Lähetä harjoitushälytys").click()
     page.wait_for_url(re.compile(r"/alerts/\d+$"))
@@ -62,17 +63,15 @@ def test_an_exercise_alert_is_sent_and_its_acknowledgement_arrives_live(
     expect(contact.locator("html")).to_have_attribute("lang", re.compile("fi|sv|en"))
     check_accessibility(contact)
     contact.get_by_role("button", name=re.compile("Tulen paikalle|Jag kommer|Coming|Kuittaa")).first.click()
-    screenshot(contact, "acknowledgement")
+    check_page(contact, "acknowledgement")
     contact.context.close()
 
     expect(counter).to_have_text("1", timeout=15_000)
     assert page.evaluate("window.notReloaded") is True, "the page was reloaded"
     expect(page.get_by_role("heading", name="Ei vielä kuitannut (2)")).to_be_visible()
-    check_accessibility(page)
-    screenshot(page, "alert")
+    check_page(page, "alert")
     page.set_viewport_size(PHONE)
-    check_accessibility(page)
-    screenshot(page, "alert")
+    check_page(page, "alert")
 
 
 def test_main_pages_at_phone_and_operations_room_widths(page: Page, base_url: str) -> None:
@@ -90,8 +89,7 @@ def test_main_pages_at_phone_and_operations_room_widths(page: Page, base_url: st
         for name, path in pages:
             page.goto(f"{base_url}{path}")
             expect(page.locator("h1")).to_be_visible()
-            check_accessibility(page)
-            screenshot(page, name)
+            check_page(page, name)
     page.goto(f"{base_url}/language/sv?next=/")
     expect(page.locator("html")).to_have_attribute("lang", "sv")
     expect(page.get_by_role("heading", name="Regional lägesbild")).to_be_visible()
@@ -105,8 +103,7 @@ def test_a_wrong_password_is_refused(page: Page, base_url: str) -> None:
     page.click("form[action='/login'] button[type=submit]")
     expect(page.get_by_role("alert")).to_contain_text("Sähköposti tai salasana on väärin")
     assert page.url.endswith("/login")
-    check_accessibility(page)
-    screenshot(page, "login")
+    check_page(page, "login")
 
 
 def test_a_form_without_its_csrf_token_is_refused(page: Page, base_url: str, live_service: LiveService) -> None:
