@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from alueturva.i18n import Language
@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS")
     email_from: str = Field("alueturva@localhost", description="From address of alert emails")
     default_language: Language = Field("fi", description="Language for people and pages with no preference")
+    duty_officer_phone: str | None = Field(
+        None, description="The duty officer's phone number, given in replies that tell people to call them"
+    )
     delivery_claim_lease_seconds: float = Field(
         60.0, gt=0, description="How long a worker owns a claimed delivery before the sweeper may hand it on"
     )
@@ -62,8 +65,36 @@ class Settings(BaseSettings):
     ack_token_max_age_seconds: int = Field(
         7 * 24 * 3600, gt=0, description="How long an acknowledgement link stays valid"
     )
+    web_session_idle_minutes: float = Field(
+        60.0, gt=0, le=24 * 60, description="A web console session not used for this long ends"
+    )
+    web_session_max_hours: float = Field(
+        12.0, gt=0, le=7 * 24, description="A web console session ends this long after sign-in, however used"
+    )
+    login_max_failures: int = Field(
+        5, ge=1, le=100, description="Wrong passwords in a row before an account is locked for a while"
+    )
+    login_lock_seconds: float = Field(
+        60.0, gt=0, le=3600, description="First lock-out after too many wrong passwords; doubles each further one"
+    )
     smtp_timeout_seconds: float = Field(10.0, gt=0, description="SMTP connect and command timeout")
     twilio_timeout_seconds: float = Field(10.0, gt=0, description="Twilio API request timeout")
+
+    @field_validator("duty_officer_phone")
+    @classmethod
+    def _phone_number(cls, value: str | None) -> str | None:
+        """Any number that can be called (a landline too), written as people read it: +358 6 828 9100."""
+        if value is None or not value.strip():
+            return None
+        import phonenumbers
+
+        try:
+            number = phonenumbers.parse(value, "FI")
+        except phonenumbers.NumberParseException as exc:
+            raise ValueError(f"'{value}' is not a phone number") from exc
+        if not phonenumbers.is_valid_number(number):
+            raise ValueError(f"'{value}' is not a valid phone number")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
     @model_validator(mode="after")
     def _twilio_needs_credentials(self) -> Settings:
@@ -85,6 +116,11 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies travel only over TLS when people reach the service at an https address."""
+        return self.public_base_url.lower().startswith("https://")
 
 
 @lru_cache(maxsize=1)

@@ -164,7 +164,15 @@ def plan(
     message_sv: Annotated[str | None, typer.Option(help="… in Swedish")] = None,
     message_en: Annotated[str | None, typer.Option(help="… in English")] = None,
     channel: Annotated[list[str] | None, typer.Option("--channel", help="sms or email (repeatable)")] = None,
-    response_option: Annotated[list[str] | None, typer.Option("--response-option", help="Poll answer")] = None,
+    response_option: Annotated[
+        list[str] | None, typer.Option("--response-option", help="A poll answer in Finnish (repeatable)")
+    ] = None,
+    response_option_sv: Annotated[
+        list[str] | None, typer.Option("--response-option-sv", help="… in Swedish, in the same order")
+    ] = None,
+    response_option_en: Annotated[
+        list[str] | None, typer.Option("--response-option-en", help="… in English, in the same order")
+    ] = None,
     objective: Annotated[list[str] | None, typer.Option("--objective", help=OBJECTIVE_HELP)] = None,
     description: Annotated[str, typer.Option(help="The scenario")] = "",
     contact: Annotated[str | None, typer.Option(help="The drill's point of contact")] = None,
@@ -175,6 +183,7 @@ def plan(
     ] = None,
 ) -> None:
     """Plan a drill, from options or a file (the options override the file's fields)."""
+    from alerting.cli import localized_options
     from alueturva.auth.service import cli_principal
     from alueturva.db import get_database
     from drills import plans
@@ -187,7 +196,9 @@ def plan(
         "title": _localized(title, title_sv, title_en),
         "message": _localized(message, message_sv, message_en),
         "channels": channel,
-        "response_options": response_option,
+        "response_options": localized_options(response_option, response_option_sv or [], response_option_en or [])
+        if response_option
+        else None,
         "objectives": [_objective(text) for text in objective] if objective else None,
         "description": description or None,
         "contact": contact,

@@ -29,14 +29,15 @@ log = logging.getLogger(__name__)
 
 
 def compliance_summary(session: Session) -> dict[str, Any]:
-    """The roster compliance now, in short (kept with a drill when it starts, for the councils' follow-up)."""
+    """The roster compliance now, in short (kept with a drill when it starts, for the councils' follow-up): what the
+    agreement requires, and which of its requirements are not met."""
     report = check_compliance(session)
     missing = [
         {"scope": result.scope, "role": result.role, "status": result.status}
-        for result in report.all_results()
+        for result in report.results("required")
         if result.status != "ok"
     ]
-    return {"met": report.met, "total": len(report.all_results()), "complete": report.complete, "not_met": missing}
+    return {"met": report.met, "total": report.total, "complete": report.complete, "not_met": missing}
 
 
 def _ends_at(drill: Drill, started: datetime) -> datetime | None:

@@ -55,7 +55,7 @@ class Drill(Base):
     channels: Mapped[list[str] | None] = mapped_column(JSON)
     title: Mapped[dict[str, str]] = mapped_column(JSON)
     message: Mapped[dict[str, str]] = mapped_column(JSON)
-    response_options: Mapped[list[str]] = mapped_column(JSON, default=list)
+    response_options: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)  # per language
     escalation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     external_system: Mapped[str | None] = mapped_column(String(60))
     external_sent_at: Mapped[datetime | None]

@@ -8,18 +8,56 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from alerting import flows as alerting_flows
 from alerting.schemas import AlertCreate
 from alueturva.db import get_database
-from alueturva.errors import DomainError
+from alueturva.errors import DomainError, Invalid
+from alueturva.i18n import LANGUAGES
 from drills import service
 from drills.models import Drill, DrillAlert, DrillAlertPurpose
 
 log = logging.getLogger(__name__)
 
 MAX_ALERT_ATTEMPTS = 100  # a transient failure (the database away) is retried every tick for a good while
+
+
+def alert_request(
+    drill: Drill, *, title: dict[str, str], message: dict[str, str], targets: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The body of an alert the drill sends: an exercise, with the drill's targets (unless given), channels, poll
+    and escalation. The poll's answers are used in the languages the title is written in, so that no reader gets a
+    mix of languages."""
+    languages = [language for language in LANGUAGES if title.get(language)]
+    return {
+        "title": title,
+        "message": message,
+        "targets": targets or drill.targets,
+        "channels": drill.channels,
+        "exercise": True,
+        "response_options": [
+            {language: option[language] for language in languages if language in option}
+            for option in drill.response_options or []
+        ],
+        "escalation": drill.escalation,
+    }
+
+
+def check_alert_texts(drill: Drill) -> None:
+    """Refuse, before anything is stored, a drill whose alerts could not be sent as written: each alert it will send
+    (its own, each phase's) must have its title, message and every poll answer in the same languages."""
+    alerts: list[tuple[str, dict[str, str] | None, dict[str, str] | None]] = [("", drill.title, drill.message)]
+    alerts += [(f"phases.{phase.number}: ", phase.title, phase.message) for phase in drill.phases]
+    for where, title, message in alerts:
+        if not title or not message:
+            continue
+        try:
+            AlertCreate.model_validate(alert_request(drill, title=title, message=message))
+        except ValidationError as exc:
+            problems = "; ".join(str(error["msg"]).removeprefix("Value error, ") for error in exc.errors())
+            raise Invalid(where + problems) from exc
 
 
 def queue_alert(
@@ -33,17 +71,8 @@ def queue_alert(
     targets: dict[str, Any] | None = None,
     phase: int | None = None,
 ) -> None:
-    """The outbox row of an alert the drill sends: an exercise, with the drill's channels, poll and escalation."""
-    request = {
-        "title": title,
-        "message": message,
-        "targets": targets or drill.targets,
-        "channels": drill.channels,
-        "exercise": True,
-        "response_options": drill.response_options,
-        "escalation": drill.escalation,
-        "idempotency_key": key,
-    }
+    """The outbox row of an alert the drill sends (``alert_request``), under its idempotency key."""
+    request = alert_request(drill, title=title, message=message, targets=targets) | {"idempotency_key": key}
     service.add_drill_alert(
         session, drill_id=drill.id, purpose=purpose, phase=phase, idempotency_key=key, request=request
     )
@@ -63,10 +92,6 @@ def send_reaction_alert(*, drill_id: int, key: str, title: dict[str, str], messa
         return row.alert_id
 
 
-def _alert_request(request: dict[str, Any]) -> AlertCreate:
-    return AlertCreate.model_validate({**request, "title": request["title"]["fi"], "message": request["message"]["fi"]})
-
-
 def _send_one(row_id: int, now: datetime | None = None, dispatch: bool = True) -> bool:
     with get_database().session() as session:
         row = session.get(DrillAlert, row_id)
@@ -75,7 +100,9 @@ def _send_one(row_id: int, now: datetime | None = None, dispatch: bool = True) -
         drill = service.get_drill(session, drill_id=row.drill_id)
         request, actor = row.request, drill.started_by or "scheduler"
     try:
-        created = alerting_flows.create_alert(_alert_request(request), actor=actor, now=now, dispatch=dispatch)
+        created = alerting_flows.create_alert(
+            AlertCreate.model_validate(request), actor=actor, now=now, dispatch=dispatch
+        )
     except Exception as exc:
         permanent = isinstance(exc, DomainError)
         log.warning("drill alert not sent", extra={"drill_alert_id": row_id, "error": type(exc).__name__})

@@ -13,7 +13,7 @@ from alueturva.audit import service as audit
 from alueturva.db import utcnow
 from alueturva.errors import Conflict, Invalid
 from alueturva.i18n import format_time
-from drills import service, texts
+from drills import outbox, service, texts
 from drills.cron import next_occurrence
 from drills.models import Drill, DrillKind, DrillObjective, DrillPhase, DrillState
 from drills.schemas import DrillCreate, DrillUpdate, ObjectiveIn, PhaseIn, ScheduleAt
@@ -79,7 +79,7 @@ def _apply_fields(drill: Drill, request: DrillCreate | DrillUpdate) -> None:
             value = getattr(request, field)
             setattr(drill, field, value.model_dump(exclude_none=True) if value is not None else {})
     if "response_options" in given:
-        drill.response_options = list(request.response_options or [])
+        drill.response_options = [option.model_dump(exclude_none=True) for option in request.response_options or []]
     if "escalation" in given:
         drill.escalation = request.escalation.model_dump(exclude_unset=True) if request.escalation else None
     if "objectives" in given:
@@ -95,14 +95,15 @@ def _apply_fields(drill: Drill, request: DrillCreate | DrillUpdate) -> None:
 def _fill_kind_defaults(drill: Drill) -> None:
     """A management-group test polls who is coming; an external-system test asks whether its message arrived."""
     if drill.kind is DrillKind.management_group_test and not drill.response_options:
-        drill.response_options = list(texts.COMING_OPTIONS)
+        drill.response_options = [dict(option) for option in texts.COMING_OPTIONS]
     if drill.kind is DrillKind.external_system_test:
         drill.external_system = drill.external_system or texts.DEFAULT_EXTERNAL_SYSTEM
         if not drill.response_options:
-            drill.response_options = list(texts.RECEIVED_OPTIONS)
+            drill.response_options = [dict(option) for option in texts.RECEIVED_OPTIONS]
 
 
 def check_contents(session: Session, drill: Drill) -> None:
+    outbox.check_alert_texts(drill)
     _check_targets(session, Targets.model_validate(drill.targets))
     for phase in drill.phases:
         if phase.targets is not None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from alerting.schemas import ChannelName, EscalationOverride, Targets
+from alerting.schemas import AlertMessage, AlertTitle, ChannelName, EscalationOverride, ResponseOption, Targets
 from alueturva.api_types import ApiInput
 from alueturva.i18n import AmbiguousLocalTime, from_helsinki
+from alueturva.localized import LocalizedText
 from drills.models import DrillKind
 
 HSEEP_RATINGS = {
@@ -24,25 +25,6 @@ MAX_WINDOW_MINUTES = 7 * 24 * 60
 
 class _Input(ApiInput):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class LocalizedText(_Input):
-    """A text in Finnish (required), Swedish and English."""
-
-    fi: str = Field(min_length=1, max_length=1000)
-    sv: str | None = Field(None, min_length=1, max_length=1000)
-    en: str | None = Field(None, min_length=1, max_length=1000)
-
-
-def _string_is_finnish(value: object) -> object:
-    return {"fi": value} if isinstance(value, str) else value
-
-
-Text = Annotated[
-    LocalizedText,
-    BeforeValidator(_string_is_finnish),
-    Field(description='A string (Finnish) or {"fi": …, "sv": …, "en": …}'),
-]
 
 
 # Objectives ------------------------------------------------------------------------------------------------------
@@ -107,8 +89,8 @@ Schedule = ScheduleAt | ScheduleCron
 class PhaseIn(_Input):
     name: str = Field(min_length=1, max_length=200)
     description: str = Field("", max_length=4000, description="The inject: what happens in the scenario")
-    title: Text | None = None
-    message: Text | None = None
+    title: AlertTitle | None = None
+    message: AlertMessage | None = None
     targets: Targets | None = Field(None, description="Whom the phase's alert goes to (default: the drill's targets)")
     snapshot: bool = Field(False, description="Freeze the drill's exercise picture when the phase starts")
 
@@ -127,9 +109,9 @@ class _DrillFields(_Input):
     contact: str | None = Field(None, max_length=200, description="The drill's point of contact")
     targets: Targets | None = None
     channels: list[ChannelName] | None = Field(None, min_length=1, max_length=2)
-    title: Text | None = None
-    message: Text | None = None
-    response_options: list[str] | None = Field(None, max_length=9)
+    title: AlertTitle | None = None
+    message: AlertMessage | None = None
+    response_options: list[ResponseOption] | None = Field(None, max_length=9)
     escalation: EscalationOverride | None = None
     external_system: str | None = Field(None, min_length=1, max_length=60)
     duration_minutes: int | None = Field(None, gt=0, le=MAX_WINDOW_MINUTES)
@@ -139,15 +121,10 @@ class _DrillFields(_Input):
 
     @field_validator("response_options")
     @classmethod
-    def _options(cls, value: list[str] | None) -> list[str] | None:
-        if value is None:
-            return None
-        cleaned = [option.strip() for option in value]
-        if any(not option or len(option) > 60 for option in cleaned):
-            raise ValueError("each response option is 1 to 60 characters")
-        if len(cleaned) == 1:
+    def _options(cls, value: list[LocalizedText] | None) -> list[LocalizedText] | None:
+        if value is not None and len(value) == 1:
             raise ValueError("give at least two response options, or none")
-        return cleaned
+        return value
 
 
 class DrillCreate(_DrillFields):
@@ -277,7 +254,7 @@ class DrillRead(DrillSummary):
     channels: list[str] | None
     title: dict[str, str]
     message: dict[str, str]
-    response_options: list[str]
+    response_options: list[dict[str, str]] = Field(description="Each poll answer per language")
     escalation: dict[str, Any] | None
     external_system: str | None
     external_sent_at: datetime | None

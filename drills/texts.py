@@ -9,9 +9,15 @@ from alueturva.i18n import LANGUAGES, format_number, format_time
 from drills.models import Drill
 
 DEFAULT_EXTERNAL_SYSTEM = "Erica"
-# A poll answer is one text for everyone, so in the region's two official languages.
-COMING_OPTIONS = ("Tulen paikalle / Jag kommer", "En pääse / Jag kan inte komma")
-RECEIVED_OPTIONS = ("Sain / Jag fick det", "En saanut / Jag fick det inte")
+# The default poll answers, in every language; an alert uses the languages its title is written in.
+COMING_OPTIONS = (
+    {"fi": "Tulen paikalle", "sv": "Jag kommer", "en": "I am coming"},
+    {"fi": "En pääse", "sv": "Jag kan inte komma", "en": "I cannot come"},
+)
+RECEIVED_OPTIONS = (
+    {"fi": "Sain", "sv": "Jag fick det", "en": "I got it"},
+    {"fi": "En saanut", "sv": "Jag fick det inte", "en": "I did not get it"},
+)
 
 _REACH_TITLE = {
     "fi": "Saitko {system}-testiviestin?",

@@ -1,4 +1,7 @@
-"""`alueturva situation …`: the picture at the terminal, CAP import and readiness decisions."""
+"""`alueturva situation …`: the picture at the terminal, CAP import and readiness decisions.
+
+Heavy imports happen inside the commands, so that `--help` answers at once.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +9,28 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from alueturva.errors import Invalid
-from situation.config import LEVEL_ORDER
+from situation.levels import LEVEL_ORDER
 
 situation_app = typer.Typer(help="Situational picture and readiness levels.", no_args_is_help=True)
-console = Console()
+
+HEADINGS = {
+    "fi": ("alue", "päätetty", "suositus", "perusteet", "ei tietoa", "(!) päätös ja suositus eroavat"),
+    "sv": ("område", "beslutad", "rekommenderad", "skäl", "okänt", "(!) beslut och rekommendation skiljer sig"),
+    "en": ("area", "decided", "recommended", "why", "unknown", "(!) the decision and the recommendation differ"),
+}
 
 
 @situation_app.command("import-cap")
-def import_cap(file: Annotated[Path, typer.Argument(help="A CAP 1.2 XML file, e.g. an FMI weather warning")]) -> None:
+def import_cap(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A CAP 1.2 XML file, e.g. an FMI weather warning")],
+) -> None:
     """Import a CAP 1.2 warning as observations for the matching municipalities."""
+    from rich.console import Console
+
     from alueturva.auth.service import cli_principal
     from alueturva.db import get_database
+    from alueturva.errors import Invalid
     from situation.observations import import_cap as import_cap_flow
 
     try:
@@ -29,6 +39,7 @@ def import_cap(file: Annotated[Path, typer.Argument(help="A CAP 1.2 XML file, e.
         raise Invalid(f"cannot read {file}: {exc.strerror}") from exc
     with get_database().session() as session:
         result = import_cap_flow(session, document=document, actor=cli_principal().actor)
+    console = Console()
     console.print(
         f"CAP {result.identifier}: {result.stored} stored, {result.duplicates} already stored; "
         f"municipalities: {', '.join(result.matched_areas) or '-'}"
@@ -38,34 +49,51 @@ def import_cap(file: Annotated[Path, typer.Argument(help="A CAP 1.2 XML file, e.
 
 
 @situation_app.command("show")
-def show() -> None:
-    """Each area's decided and recommended level, and why."""
+def show(
+    language: Annotated[str, typer.Option(metavar="fi|sv|en", help="The language of the names and reasons")] = "fi",
+) -> None:
+    """Each area's decided and recommended level, and why, in Finnish, Swedish or English (times in Finnish
+    time)."""
+    from rich.console import Console
+    from rich.table import Table
+
     from alueturva.db import get_database
+    from alueturva.errors import Invalid
+    from alueturva.i18n import LANGUAGES
+    from situation.config import readiness_config
     from situation.flows import current_picture
 
+    if language not in LANGUAGES:
+        raise Invalid(f"--language {language!r}: use fi, sv or en")
     with get_database().session() as session:
         picture = current_picture(session)
-    table = Table("area", "decided", "recommended", "why", "unknown")
-    for area in picture["areas"]:
-        reasons = "; ".join(reason["text"]["en"] for reason in area["recommended"]["reasons"])
-        flag = " (!)" if area["differs"] else ""
+    levels = {key: getattr(names, language) for key, names in readiness_config().level_names().items()}
+    area, decided, recommended, why, unknown, differs = HEADINGS[language]
+    table = Table(area, decided, recommended, why, unknown)
+    for row in picture["areas"]:
+        reasons = "; ".join(reason["text"][language] for reason in row["recommended"]["reasons"])
+        flag = " (!)" if row["differs"] else ""
         table.add_row(
-            area["key"],
-            area["decided"]["level"],
-            area["recommended"]["level"] + flag,
+            row["names"].get(language, row["key"]),
+            levels[row["decided"]["level"]],
+            levels[row["recommended"]["level"]] + flag,
             reasons or "-",
-            str(len(area["unknown_indicators"])),
+            str(len(row["unknown_indicators"])),
         )
+    console = Console()
     console.print(table)
+    if picture["differs"]:
+        console.print(differs)
 
 
 @situation_app.command("decide")
 def decide(
-    area: Annotated[str, typer.Argument(help="region, a management area or a municipality key")],
-    level: Annotated[str, typer.Argument(help=f"{', '.join(LEVEL_ORDER)}")],
-    reason: Annotated[str, typer.Option(help="Why (recorded and audited)")],
+    area: Annotated[str, typer.Argument(metavar="AREA", help="region, a management area or a municipality key")],
+    level: Annotated[str, typer.Argument(metavar="LEVEL", help=", ".join(LEVEL_ORDER))],
+    reason: Annotated[str, typer.Option(metavar="TEXT", help="Why (recorded and audited)")],
     drill: Annotated[
-        int | None, typer.Option("--drill", help="An exercise decision in this running drill (never the real level)")
+        int | None,
+        typer.Option("--drill", metavar="ID", help="An exercise decision in this running drill (never the real level)"),
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation (scripts)")] = False,
 ) -> None:
@@ -74,9 +102,12 @@ def decide(
     A real decision that would alert people says how many and asks first.
     """
     from pydantic import ValidationError
+    from rich.console import Console
 
     from alueturva.auth.service import cli_principal
     from alueturva.db import get_database
+    from alueturva.errors import Invalid
+    from situation.config import readiness_config
     from situation.decisions import decide as decide_flow
     from situation.decisions import get_decision, preview
     from situation.reactions import dispatch_reactions
@@ -86,12 +117,13 @@ def decide(
         payload = DecisionIn.model_validate({"area": area, "level": level, "reason": reason, "drill_id": drill})
     except ValidationError as exc:
         raise Invalid("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from exc
+    level_names = {key: names.en for key, names in readiness_config().level_names().items()}
     with get_database().session() as session:
         planned = preview(session, payload=payload)
     if planned.drill_id is None and planned.people and not yes:
-        console.print(
-            f"[bold]A real decision[/bold] (not an exercise): {planned.area} {planned.previous_level} -> "
-            f"{planned.level}. It alerts {planned.people} people (groups: {', '.join(planned.groups)})."
+        Console().print(
+            f"[bold]A real decision[/bold] (not an exercise): {planned.area} {level_names[planned.previous_level]} "
+            f"-> {level_names[planned.level]}. It alerts {planned.people} people (groups: {', '.join(planned.groups)})."
         )
         if not typer.confirm("Make the decision and alert them?", default=False):
             raise typer.Exit(1)
@@ -102,8 +134,8 @@ def decide(
         decision = get_decision(session, decision_id=decision.id)
     scope = f" (exercise, drill {decision.drill_id})" if decision.drill_id is not None else ""
     alerts = sorted({alert_id for reaction in decision.reactions for alert_id in reaction.alert_ids})
-    console.print(
-        f"decision {decision.id}{scope}: {decision.area} {decision.previous_level} -> {decision.level} "
-        f"(recommended {decision.recommended_level}); reactions: {len(decision.reactions)}"
-        + (f"; alerts sent: {', '.join(map(str, alerts))}" if alerts else "")
+    Console().print(
+        f"decision {decision.id}{scope}: {decision.area} {level_names[decision.previous_level]} -> "
+        f"{level_names[decision.level]} (recommended {level_names[decision.recommended_level]}); "
+        f"reactions: {len(decision.reactions)}" + (f"; alerts sent: {', '.join(map(str, alerts))}" if alerts else "")
     )

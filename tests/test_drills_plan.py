@@ -44,7 +44,7 @@ def _drills(database: Database) -> int:
 @pytest.mark.parametrize(
     ("fields", "status", "problem"),
     [
-        ({"targets": {"groups": [999_999]}}, 422, "targets: unknown group ids: [999999]"),
+        ({"targets": {"groups": [999_999]}}, 422, "targets: unknown groups: 999999"),
         ({"targets": {"people": []}}, 422, "name at least one target"),
         ({"objectives": [{"kind": "ack_share_within", "minutes": 15}]}, 422, "percent"),
         ({"objectives": [{"kind": "every_area_within"}]}, 422, "minutes"),
@@ -61,6 +61,15 @@ def _drills(database: Database) -> int:
         ({"title": None, "message": None}, 422, "needs a title and a message"),
         ({"phases": [{"name": "Vaihe 1"}]}, 422, "only an exercise has phases"),
         ({"response_options": ["Vain yksi"]}, 422, "at least two response options"),
+        (
+            {
+                "title": {"fi": "Koe", "sv": "Prov"},
+                "message": {"fi": "Kuittaa.", "sv": "Kvittera."},
+                "response_options": ["Tulen", "En tule"],
+            },
+            422,
+            "the title is in fi, sv but the response option 1 in fi",
+        ),
         ({"kind": "tabletop"}, 422, "kind"),
         ({"surprise": True}, 422, "surprise"),
     ],

@@ -116,7 +116,10 @@ def test_a_management_group_alerting_test_polls_who_is_coming(
         message="Kokoontuminen kaupungintalolla klo 10.",
         objectives=[{"kind": "ack_share_within", "percent": 75, "minutes": 5}],
     )
-    assert drill["response_options"] == ["Tulen paikalle / Jag kommer", "En pääse / Jag kan inte komma"]
+    assert drill["response_options"] == [
+        {"fi": "Tulen paikalle", "sv": "Jag kommer", "en": "I am coming"},
+        {"fi": "En pääse", "sv": "Jag kan inte komma", "en": "I cannot come"},
+    ]  # the alert, written in Finnish only, uses the Finnish ones
     alert_id = _alert_id(act(client, keys, f"{drill['id']}/start"))
     assert wait_until(lambda: settled(database, alert_id))
     code = short_code(database, alert_id)

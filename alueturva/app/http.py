@@ -14,7 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from alueturva.app import wiring
+from alueturva.app import web, wiring
 from alueturva.db import get_database
 from alueturva.errors import DomainError
 from alueturva.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -88,6 +88,8 @@ def create_app() -> FastAPI:
         title="Alueturva",
         version="0.1.0",
         description="Preparedness situational awareness and alerting for Central Ostrobothnia.",
+        docs_url=None,  # served by the web face from local files (alueturva.app.web.apidocs)
+        redoc_url=None,
     )
     app.middleware("http")(_observe)
     app.add_exception_handler(DomainError, _domain_error)
@@ -104,5 +106,6 @@ def create_app() -> FastAPI:
 
     for router in wiring.routers():
         app.include_router(router)
+    web.install(app)
     wiring.connect_domains()
     return app

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alerting.messages import options_in
 from alerting.models import Alert
 from alueturva.db import utcnow
 from alueturva.errors import Conflict
@@ -188,7 +189,10 @@ def build_report(session: Session, *, drill_id: int, language: str = "fi", redac
     report_figures = _figures(session, alert_ids)
     objectives = _objectives(read, language)
     previous, comparison = _comparison(session, drill, _comparable(report_figures, objectives), language)
-    options = session.scalars(select(Alert.response_options).where(Alert.id.in_(alert_ids))).first() or []
+    first_alert = session.execute(
+        select(Alert.response_options, Alert.translations).where(Alert.id.in_(alert_ids)).order_by(Alert.id)
+    ).first()
+    options = options_in(first_alert[0], first_alert[1], language) if first_alert else []
     drill_findings = findings.findings_of(session, drill_id=drill_id)
     return {
         "language": language,

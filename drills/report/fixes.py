@@ -85,8 +85,9 @@ def roster_fixes(
             fixes.append(_fix(kind, row.short_name, person, language, code=code or "-"))
         if row.person_id not in answered:
             fixes.append(_fix("never_answered", row.short_name, person, language))
-    for result in check_compliance(session).all_results():
+    for result in check_compliance(session).results("required"):
         if result.status == "missing":
             role = result.role_name.get(language, result.role_name["fi"])
-            fixes.append(_fix("role_unnamed", result.scope, None, language, role=role))
+            scope = result.scope_names.get(language) or result.scope
+            fixes.append(_fix("role_unnamed", scope, None, language, role=role))
     return fixes

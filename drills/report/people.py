@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alerting.messages import options_in
 from alerting.models import Alert, Delivery, DeliveryKind, Recipient
 from contacts.catalogue import roles_by_key
 from contacts.models import Membership, Organisation, Person
@@ -68,6 +69,7 @@ def people(session: Session, *, alert_ids: Sequence[int], language: str, redact:
             Recipient.response,
             Alert.created_at,
             Alert.response_options,
+            Alert.translations,
             Person.name,
             Person.mobile,
             Person.email,
@@ -106,7 +108,9 @@ def people(session: Session, *, alert_ids: Sequence[int], language: str, redact:
             "ack_seconds": _seconds(row.acknowledged_at, row.created_at),
             "late": row.ack_late,
             "response": row.response,
-            "answer": row.response_options[row.response - 1] if row.response else None,
+            "answer": options_in(row.response_options, row.translations, language)[row.response - 1]
+            if row.response
+            else None,
             "timeline": [_without_names(event) for event in timeline] if redact else timeline,
         }
         if not redact:
