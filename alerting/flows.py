@@ -15,7 +15,7 @@ from alerting import acknowledgements, counts, service, targets
 from alerting.config import EscalationPolicy, alerting_config
 from alerting.dispatch import enqueue_deliveries, prime_send_path
 from alerting.escalation import schedule_timers
-from alerting.messages import MessageContent, environment, render_sms
+from alerting.messages import MessageContent, environment, render_email, render_sms
 from alerting.models import (
     AckMethod,
     Alert,
@@ -71,6 +71,31 @@ def check_sms_length(content: MessageContent, languages: Iterable[str]) -> None:
                 )
 
 
+RENDER_CHECK_ADDRESS = "render-check@example.invalid"
+
+
+def check_renderable(content: MessageContent) -> None:
+    """Render every message the alert can become (each language, kind and channel) before anything is written: a
+    template that cannot render it refuses the alert with a 422 now, instead of failing its deliveries later."""
+    ack_link = f"{get_settings().public_base_url.rstrip('/')}/ack/render-check"
+    for language in LANGUAGES:
+        for kind in DeliveryKind:
+            for channel in Channel:
+                try:
+                    if channel is Channel.sms:
+                        render_sms(content, kind=kind.value, language=language)
+                    else:
+                        render_email(
+                            content, kind=kind.value, language=language, to=RENDER_CHECK_ADDRESS, ack_url=ack_link
+                        )
+                except Exception as exc:
+                    raise Invalid(
+                        f"the alert cannot be rendered as the {kind.value} {channel.value} in '{language}' "
+                        f"({type(exc).__name__}: {exc}); nothing was sent. Check the title and message, and the "
+                        "message templates in config/templates/"
+                    ) from exc
+
+
 def _existing(key: str) -> CreatedAlert | None:
     with get_database().session() as session:
         alert = service.find_by_idempotency_key(session, key=key)
@@ -95,6 +120,7 @@ def create_alert(request: AlertCreate, *, actor: str, now: datetime | None = Non
         code=str(1000 + secrets.randbelow(9000)),
         options=tuple(request.response_options),
     )
+    check_renderable(content)
     try:
         with get_database().session() as session:
             alert = Alert(

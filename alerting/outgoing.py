@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -13,6 +14,8 @@ from sqlalchemy.orm import Session
 from alerting.messages import MessageContent, render_email, render_sms
 from alerting.models import Alert, Channel, DeliveryKind, Recipient
 from alerting.tokens import ack_url
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -35,8 +38,33 @@ def content_of(alert: Alert) -> MessageContent:
     )
 
 
-def prepare(session: Session, claimed: Sequence[Any]) -> list[Outgoing]:
-    """Render each claimed delivery's message (SMS texts are shared per alert, language and kind)."""
+@dataclass(frozen=True)
+class Unpreparable:
+    """A claimed delivery whose message could not be made, and why (an exception in one line)."""
+
+    delivery_id: int
+    reason: str
+
+
+def _sms_text(cache: dict[tuple[int, str, str], str | Exception], alert: Alert, language: str, kind: str) -> str:
+    """The SMS text of (alert, language, kind), rendered once per job; a failure is remembered too."""
+    key = (alert.id, language, kind)
+    if key not in cache:
+        try:
+            cache[key] = render_sms(content_of(alert), kind=kind, language=language)
+        except Exception as exc:
+            cache[key] = exc
+    text = cache[key]
+    if isinstance(text, Exception):
+        raise text
+    return text
+
+
+def prepare(session: Session, claimed: Sequence[Any]) -> tuple[list[Outgoing], list[Unpreparable]]:
+    """Render each claimed delivery's message (SMS texts are shared per alert, language and kind).
+
+    A delivery that cannot be prepared is set aside with its reason and the others go on (docs/alerting.md §6).
+    """
     alerts = {
         alert.id: alert
         for alert in session.scalars(select(Alert).where(Alert.id.in_({row.alert_id for row in claimed})))
@@ -46,16 +74,16 @@ def prepare(session: Session, claimed: Sequence[Any]) -> list[Outgoing]:
             select(Recipient.id, Recipient.language).where(Recipient.id.in_({row.recipient_id for row in claimed}))
         ).all()
     )
-    sms_texts: dict[tuple[int, str, str], str] = {}
-    outgoing = []
+    sms_texts: dict[tuple[int, str, str], str | Exception] = {}
+    outgoing: list[Outgoing] = []
+    unpreparable: list[Unpreparable] = []
     for row in claimed:
         alert, language, kind = alerts[row.alert_id], languages[row.recipient_id], DeliveryKind(row.kind).value
-        if Channel(row.channel) is Channel.sms:
-            key = (alert.id, language, kind)
-            if key not in sms_texts:
-                sms_texts[key] = render_sms(content_of(alert), kind=kind, language=language)
-            outgoing.append(Outgoing(row.id, Channel.sms, row.attempts, row.address, sms_body=sms_texts[key]))
-        else:
+        try:
+            if Channel(row.channel) is Channel.sms:
+                body = _sms_text(sms_texts, alert, language, kind)
+                outgoing.append(Outgoing(row.id, Channel.sms, row.attempts, row.address, sms_body=body))
+                continue
             message = render_email(
                 content_of(alert),
                 kind=kind,
@@ -64,4 +92,7 @@ def prepare(session: Session, claimed: Sequence[Any]) -> list[Outgoing]:
                 ack_url=ack_url(alert_id=alert.id, recipient_id=row.recipient_id),
             )
             outgoing.append(Outgoing(row.id, Channel.email, row.attempts, row.address, email=message))
-    return outgoing
+        except Exception as exc:
+            log.warning("delivery cannot be prepared", extra={"delivery_id": row.id, "error": type(exc).__name__})
+            unpreparable.append(Unpreparable(row.id, f"{type(exc).__name__}: {exc}"))
+    return outgoing, unpreparable

@@ -63,6 +63,12 @@ class AlertCreate(_Input):
     notify_email: str | None = Field(None, max_length=254, description="Told who is still silent")
     idempotency_key: str | None = Field(None, min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")
 
+    @field_validator("title")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        """A title is one line (an email subject, the first line of an SMS): a pasted line break becomes a space."""
+        return " ".join(value.split())
+
     @field_validator("channels")
     @classmethod
     def _unique_channels(cls, value: list[str] | None) -> list[str] | None:
