@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import hmac
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -26,6 +28,7 @@ from alueturva.settings import get_settings
 router = APIRouter(tags=["acknowledgement pages"], include_in_schema=False)
 
 Token = Annotated[str, Path(max_length=400)]
+OPTION_NUMBER = re.compile(r"[1-9]")
 
 _HEADERS = {
     "Cache-Control": "no-store",
@@ -93,9 +96,12 @@ def _recipient(session: Session, token: str) -> Recipient:
     except TokenInvalid as exc:
         raise PageError(400, "bad_link") from exc
     try:
-        return service.get_recipient(session, alert_id=claims.alert_id, recipient_id=claims.recipient_id)
+        recipient = service.get_recipient(session, alert_id=claims.alert_id, recipient_id=claims.recipient_id)
     except NotFound as exc:
         raise PageError(404, "bad_link") from exc
+    if not hmac.compare_digest(recipient.link_nonce.encode(), claims.nonce.encode()):
+        raise PageError(404, "bad_link")
+    return recipient
 
 
 def _state(recipient: Recipient, language: str, notice_key: str | None) -> PageState:
@@ -140,7 +146,8 @@ def _acknowledge(session: Session, recipient: Recipient, language: str, *, respo
     options = recipient.alert.response_options
     choice: int | None = None
     if response.strip():
-        if not response.strip().isdigit() or not 1 <= int(response) <= len(options):
+        # ASCII digits only: str.isdigit() also accepts "²", which int() refuses
+        if not OPTION_NUMBER.fullmatch(response.strip()) or not 1 <= int(response) <= len(options):
             return 422, language, _state(recipient, language, None), "bad_response"
         choice = int(response)
     outcome = acknowledgements.acknowledge(

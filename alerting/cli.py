@@ -126,8 +126,7 @@ def link(
 ) -> None:
     """Print a recipient's acknowledgement link (to pass on by other means, or to try the page out)."""
     with get_database().session() as session:
-        service.get_recipient(session, alert_id=alert_id, recipient_id=recipient_id)
-    print(ack_url(alert_id=alert_id, recipient_id=recipient_id))
+        print(ack_url(service.get_recipient(session, alert_id=alert_id, recipient_id=recipient_id)))
 
 
 @alert_app.command("ack")

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, true, update
@@ -117,12 +116,13 @@ def create_alert(request: AlertCreate, *, actor: str, now: datetime | None = Non
         title=request.title,
         message=request.message,
         exercise=request.exercise,
-        code=str(1000 + secrets.randbelow(9000)),
+        code="0000",  # chosen inside the transaction (``service.free_short_code``); the same length
         options=tuple(request.response_options),
     )
     check_renderable(content)
     try:
         with get_database().session() as session:
+            content = replace(content, code=service.free_short_code(session))
             alert = Alert(
                 title=request.title,
                 message=request.message,

@@ -69,16 +69,20 @@ def prepare(session: Session, claimed: Sequence[Any]) -> tuple[list[Outgoing], l
         alert.id: alert
         for alert in session.scalars(select(Alert).where(Alert.id.in_({row.alert_id for row in claimed})))
     }
-    languages = dict(
-        session.execute(
-            select(Recipient.id, Recipient.language).where(Recipient.id.in_({row.recipient_id for row in claimed}))
-        ).all()
-    )
+    recipients = {
+        recipient.id: recipient
+        for recipient in session.execute(
+            select(Recipient.id, Recipient.alert_id, Recipient.language, Recipient.link_nonce).where(
+                Recipient.id.in_({row.recipient_id for row in claimed})
+            )
+        )
+    }
     sms_texts: dict[tuple[int, str, str], str | Exception] = {}
     outgoing: list[Outgoing] = []
     unpreparable: list[Unpreparable] = []
     for row in claimed:
-        alert, language, kind = alerts[row.alert_id], languages[row.recipient_id], DeliveryKind(row.kind).value
+        alert, recipient, kind = alerts[row.alert_id], recipients[row.recipient_id], DeliveryKind(row.kind).value
+        language = recipient.language
         try:
             if Channel(row.channel) is Channel.sms:
                 body = _sms_text(sms_texts, alert, language, kind)
@@ -89,7 +93,7 @@ def prepare(session: Session, claimed: Sequence[Any]) -> tuple[list[Outgoing], l
                 kind=kind,
                 language=language,
                 to=row.address,
-                ack_url=ack_url(alert_id=alert.id, recipient_id=row.recipient_id),
+                ack_url=ack_url(recipient),
             )
             outgoing.append(Outgoing(row.id, Channel.email, row.attempts, row.address, email=message))
         except Exception as exc:

@@ -9,8 +9,11 @@ from typing import Any
 
 from sqlalchemy import ARRAY, ColumnElement, DateTime, Integer, MetaData, any_, bindparam, create_engine, event
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Session, sessionmaker
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import String, TypeDecorator
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -62,6 +65,25 @@ def id_in(session: Session, column: InstrumentedAttribute[int], ids: Collection[
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
     return column.in_(list(ids))
+
+
+class random_token(FunctionElement[str]):  # lower case: used like a SQL function
+    """32 random hex characters made by the database for each row, from its strong random source: PostgreSQL's
+    ``gen_random_uuid()`` (122 random bits), SQLite's ``randomblob(16)``. For tokens written by ``INSERT ... SELECT``,
+    where no row passes through Python."""
+
+    type = String(32)
+    inherit_cache = True
+
+
+@compiles(random_token, "postgresql")
+def _random_token_postgresql(element: random_token, compiler: SQLCompiler, **kw: Any) -> str:
+    return "replace(gen_random_uuid()::text, '-', '')"
+
+
+@compiles(random_token, "sqlite")
+def _random_token_sqlite(element: random_token, compiler: SQLCompiler, **kw: Any) -> str:
+    return "lower(hex(randomblob(16)))"
 
 
 def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
