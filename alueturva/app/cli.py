@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -34,11 +37,59 @@ def _database_url() -> str:
     return get_settings().database_url
 
 
-def _check_configuration() -> None:
-    """Load every configuration file now, so that a broken file stops the service before it serves anything."""
-    from alueturva.app.wiring import validate_configuration
+EXIT_BAD_CONFIGURATION = 2
 
-    validate_configuration()
+
+def configuration_problems() -> list[str]:
+    """Every setting checked together (``alueturva.config_check``), then every configuration file."""
+    from alueturva.app.wiring import validate_configuration
+    from alueturva.config_check import load_problems
+    from alueturva.settings import get_settings
+
+    settings, problems = load_problems()
+    if settings is None:
+        return problems
+    get_settings.cache_clear()
+    try:
+        validate_configuration()
+    except ConfigError as exc:
+        problems.append(str(exc))
+    return problems
+
+
+def _check_configuration() -> None:
+    """Stop before serving anything when a setting or a configuration file is wrong, listing all (exit 2)."""
+    problems = configuration_problems()
+    if problems:
+        err_console.print("[red]the configuration is not usable:[/red]", markup=True)
+        for problem in problems:
+            err_console.print(f"  - {problem}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_BAD_CONFIGURATION)
+
+
+@app.command("check-config")
+def check_config() -> None:
+    """Check every setting and configuration file together; list what is wrong (exit status 2)."""
+    _check_configuration()
+    console.print("the configuration is usable")
+
+
+def keep_demo_secret_key(env_file: Path = Path(".env")) -> None:
+    """`up --demo` with the development secret key: make a random key once and keep it in ``.env``, which every
+    later command run in this directory reads (so `alert link` signs links the demo accepts)."""
+    from alueturva.settings import DEVELOPMENT_SECRET_KEY, get_settings
+
+    if get_settings().secret_key.get_secret_value() != DEVELOPMENT_SECRET_KEY:
+        return
+    key = secrets.token_urlsafe(48)
+    existing = env_file.read_text(encoding="utf-8") if env_file.exists() else ""
+    separator = "" if not existing or existing.endswith("\n") else "\n"
+    env_file.touch(mode=0o600)
+    env_file.chmod(0o600)
+    env_file.write_text(f"{existing}{separator}ALUETURVA_SECRET_KEY={key}\n", encoding="utf-8")
+    os.environ["ALUETURVA_SECRET_KEY"] = key
+    get_settings.cache_clear()
+    err_console.print(f"made a secret key for this demo and kept it in {env_file}")
 
 
 @db_app.command("upgrade")
@@ -136,6 +187,8 @@ def up(
     from alueturva.scheduler import build_scheduler
 
     configure_logging()
+    if demo_roster:
+        keep_demo_secret_key()
     _check_configuration()
     prepare_database(_database_url())
     if demo_roster:
