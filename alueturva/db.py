@@ -104,6 +104,10 @@ def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+CONNECT_TIMEOUT_SECONDS = 5
+POOL_TIMEOUT_SECONDS = 10
+
+
 def make_engine(url: str, *, sqlite_foreign_keys: bool = True, **kwargs: Any) -> Engine:
     """An engine for ``url``. Migrations turn SQLite's foreign keys off (Alembic's batch mode recreates tables,
     which must not cascade) and check them afterwards."""
@@ -114,6 +118,9 @@ def make_engine(url: str, *, sqlite_foreign_keys: bool = True, **kwargs: Any) ->
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
+    # a database that does not answer is an error within seconds (the API answers 503), never a hang
+    kwargs.setdefault("pool_timeout", POOL_TIMEOUT_SECONDS)
+    kwargs.setdefault("connect_args", {"connect_timeout": CONNECT_TIMEOUT_SECONDS})
     return create_engine(url, **kwargs)
 
 
