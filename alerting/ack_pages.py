@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 from collections.abc import Callable
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Query
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -24,6 +25,7 @@ from alueturva.db import get_database
 from alueturva.errors import NotFound
 from alueturva.i18n import LANGUAGE_LABELS, LANGUAGES
 from alueturva.settings import get_settings
+from alueturva.throttling import client_address, link_attempts, link_failures, retry_after_header, throttle_for
 
 router = APIRouter(tags=["acknowledgement pages"], include_in_schema=False)
 
@@ -165,17 +167,45 @@ def acknowledge(token: str, lang: str | None, response: str) -> Answer:
     return _with_recipient(token, lang, partial(_acknowledge, response=response))
 
 
-@router.get("/ack/{token}", response_class=HTMLResponse)
-async def ack_page(token: Token, lang: Annotated[str | None, Query(max_length=5)] = None) -> HTMLResponse:
-    status_code, language, state, error = await run_in_threadpool(show, token, lang)
+BAD_LINK_STATUSES = (400, 404, 410)
+
+
+def _too_many(token: str, lang: str | None, wait: float) -> HTMLResponse:
+    language = _language(lang, get_settings().default_language)
+    page = _page(status_code=429, language=language, token=token, error_key="too_many")
+    page.headers.update(retry_after_header(wait))
+    return page
+
+
+async def _answer(
+    request: Request, token: str, lang: str | None, run: Callable[[], Answer], *, submit: bool
+) -> HTMLResponse:
+    """Run the page's work unless a limit says wait: invalid links per client address (a valid link is never
+    counted: a mobile operator puts many phones behind one address), and submissions per link."""
+    throttle, address = throttle_for(request.app.state), client_address(request.scope)
+    if (wait := await throttle.blocked(link_failures(), address)) is not None:
+        return _too_many(token, lang, wait)
+    link = hashlib.sha256(token.encode()).hexdigest()[:32]
+    if submit and (wait := await throttle.hit(link_attempts(), link)) is not None:
+        return _too_many(token, lang, wait)
+    status_code, language, state, error = await run_in_threadpool(run)
+    if status_code in BAD_LINK_STATUSES:
+        await throttle.hit(link_failures(), address)
     return _page(status_code=status_code, language=language, token=token, state=state, error_key=error)
+
+
+@router.get("/ack/{token}", response_class=HTMLResponse)
+async def ack_page(
+    request: Request, token: Token, lang: Annotated[str | None, Query(max_length=5)] = None
+) -> HTMLResponse:
+    return await _answer(request, token, lang, partial(show, token, lang), submit=False)
 
 
 @router.post("/ack/{token}", response_class=HTMLResponse)
 async def ack_submit(
+    request: Request,
     token: Token,
     response: Annotated[str, Form(max_length=5)] = "",
     lang: Annotated[str | None, Query(max_length=5)] = None,
 ) -> HTMLResponse:
-    status_code, language, state, error = await run_in_threadpool(acknowledge, token, lang, response)
-    return _page(status_code=status_code, language=language, token=token, state=state, error_key=error)
+    return await _answer(request, token, lang, partial(acknowledge, token, lang, response), submit=True)

@@ -17,6 +17,7 @@ from alerting.channels import SmsWebhooks, WebhookRefused, sms_webhooks
 from alerting.texts import texts
 from alueturva.errors import Conflict
 from alueturva.settings import get_settings
+from alueturva.throttling import client_address, retry_after_header, throttle_for, webhook_failures
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -52,11 +53,18 @@ def _refused(exc: WebhookRefused, request: Request) -> HTTPException:
 
 
 async def _verified_form(provider: SmsWebhooks, request: Request) -> dict[str, str]:
+    """The provider's fields, once its signature holds. An address that sent too many requests with a bad
+    signature waits (429) before anything is read (``ALUETURVA_WEBHOOK_FAILURES_PER_MINUTE``)."""
+    throttle, address = throttle_for(request.app.state), client_address(request.scope)
+    if (wait := await throttle.blocked(webhook_failures(), address)) is not None:
+        raise HTTPException(429, detail="too many requests with a bad signature", headers=retry_after_header(wait))
     form = await request.form()
     params = {key: value for key, value in form.multi_items() if isinstance(value, str)}
     try:
         provider.verify(url=public_url(request), params=params, headers=request.headers)
     except WebhookRefused as exc:
+        if exc.status_code == status.HTTP_403_FORBIDDEN:
+            await throttle.hit(webhook_failures(), address)
         raise _refused(exc, request) from exc
     return params
 

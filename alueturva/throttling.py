@@ -9,9 +9,11 @@ outage of Redis must not lock out the people acknowledging an alert.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,13 +86,22 @@ def retry_after_header(seconds: float) -> dict[str, str]:
 
 
 def throttle_for(state: Any) -> Throttle:
-    """The application's throttle, kept on its ``state`` (made on first use, inside the serving event loop)."""
-    throttle = getattr(state, "throttle", None)
-    if throttle is None:
+    """The application's throttle for the running event loop, kept on the application's ``state`` (one loop per
+    API process; a test may serve one application from several)."""
+    throttles: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Throttle] | None = getattr(state, "throttles", None)
+    if throttles is None:
+        throttles = state.throttles = weakref.WeakKeyDictionary()
+    loop = asyncio.get_running_loop()
+    if loop not in throttles:
         settings = get_settings()
-        throttle = Throttle(settings.redis_url, prefix=f"{settings.queue_name}:limits")
-        state.throttle = throttle
-    return throttle
+        throttles[loop] = Throttle(settings.redis_url, prefix=f"{settings.queue_name}:limits")
+    return throttles[loop]
+
+
+def client_address(scope: Any) -> str:
+    """The client's address (behind a trusted proxy, the one it forwarded: ``ALUETURVA_FORWARDED_ALLOW_IPS``)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
 
 
 def auth_failures() -> Limit:

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from alueturva.auth.service import Principal, principal_for_key
 from alueturva.db import get_database
-from alueturva.throttling import auth_failures, retry_after_header, throttle_for
+from alueturva.throttling import auth_failures, client_address, retry_after_header, throttle_for
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +43,6 @@ def lookup(key: str) -> Principal | None:
 
 def unauthorised(detail: str) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
-
-
-def client_address(scope: Scope) -> str:
-    client = scope.get("client")
-    return str(client[0]) if client else "unknown"
 
 
 class AuthenticationGate:
