@@ -132,7 +132,7 @@ def test_up_with_demo_serves_the_whole_region(tmp_path: Path) -> None:
         assert httpx.get(f"{base}/healthz").json() == {"status": "ok", "database": "ok", "queue": "ok"}
         assert "ALUETURVA_SECRET_KEY=" in (tmp_path / ".env").read_text()
         create = subprocess.run(
-            [sys.executable, "-m", "alueturva", "apikey", "create", "--role", "viewer", "--name", "t"],
+            [sys.executable, "-m", "alueturva", "apikey", "create", "--role", "operator", "--name", "t"],
             cwd=tmp_path,
             env=env,
             capture_output=True,
