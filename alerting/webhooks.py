@@ -15,7 +15,7 @@ from fastapi import APIRouter, HTTPException, Request, Response, status
 from alerting import inbound
 from alerting.channels import SmsWebhooks, WebhookRefused, sms_webhooks
 from alerting.texts import texts
-from alueturva.errors import Conflict
+from alueturva.errors import Conflict, error_responses
 from alueturva.settings import get_settings
 from alueturva.throttling import client_address, retry_after_header, throttle_for, webhook_failures
 
@@ -69,8 +69,12 @@ async def _verified_form(provider: SmsWebhooks, request: Request) -> dict[str, s
     return params
 
 
+# 400: a field the provider always sends is missing; 403: not the provider's signature; 409: a replayed message
+WEBHOOK_ERRORS = error_responses(400, 403, 409)
+
+
 def provider_router(provider: SmsWebhooks) -> APIRouter:
-    router = APIRouter(prefix=f"/webhooks/{provider.name}", tags=["webhooks"])
+    router = APIRouter(prefix=f"/webhooks/{provider.name}", tags=["webhooks"], responses=WEBHOOK_ERRORS)
 
     @router.post("/status", status_code=status.HTTP_204_NO_CONTENT)
     async def status_callback(request: Request) -> Response:
@@ -84,7 +88,7 @@ def provider_router(provider: SmsWebhooks) -> APIRouter:
             await in_database_slot(inbound.apply_status_report, report=report)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
-    @router.post("/sms")
+    @router.post("/sms", response_class=Response, responses={200: {"content": {"application/xml": {}}}})
     async def inbound_sms(request: Request) -> Response:
         """An SMS reply: an acknowledgement, a poll answer or something else; answered in the provider's reply
         format, never an error (except a refused request, or a replayed message id: 409 and nothing recorded)."""

@@ -36,7 +36,7 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     descriptions = {
         400: "Bad request",
         401: "Missing, unknown or revoked API key",
-        403: "The key's role may not do this",
+        403: "The key's role may not do this (a webhook: not signed by the provider)",
         404: "No such resource",
         409: "Conflicts with existing data",
         413: "The request body is larger than this route accepts",
