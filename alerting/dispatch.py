@@ -28,6 +28,7 @@ from alerting.outcomes import (
     RECORD_STATEMENTS,
     Attempt,
     Recorder,
+    RecorderGaveUp,
     Retry,
     job_failed,
     outcome_of,
@@ -103,10 +104,15 @@ class Senders:
             await self.limiter.close()
 
 
-async def _call_provider(item: Outgoing, senders: Senders) -> str:
+async def _call_provider(item: Outgoing, senders: Senders, recorder: Recorder) -> str:
     if item.channel is Channel.sms:
         assert item.sms_body is not None and senders.sms is not None and senders.limiter is not None
         await senders.limiter.wait_turn()
+    # right before the request: a message sent while its outcome cannot be recorded could go out twice
+    await recorder.ready()
+    senders.started.add(item.delivery_id)
+    if item.channel is Channel.sms:
+        assert item.sms_body is not None and senders.sms is not None
         senders.first_request_at = senders.first_request_at or time.perf_counter()
         return await senders.sms.send_sms(to=item.to, body=item.sms_body, delivery_id=item.delivery_id)
     assert item.email is not None
@@ -118,10 +124,10 @@ async def _call_provider(item: Outgoing, senders: Senders) -> str:
 async def deliver(item: Outgoing, senders: Senders, recorder: Recorder, keeper: ClaimKeeper) -> Retry | None:
     """Send one claimed delivery and hand the outcome to the recorder at once."""
     async with senders.slots:
-        await recorder.ready()  # a message sent while its outcome cannot be recorded could go out twice
-        senders.started.add(item.delivery_id)
         try:
-            attempt = Attempt(provider_id=await _call_provider(item, senders))
+            attempt = Attempt(provider_id=await _call_provider(item, senders, recorder))
+        except RecorderGaveUp:
+            raise
         except SendError as exc:
             attempt = Attempt(error=exc)
         except Exception as exc:  # anything unexpected is retried like a transient error
