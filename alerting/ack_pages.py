@@ -180,17 +180,19 @@ def _too_many(token: str, lang: str | None, wait: float) -> HTMLResponse:
 async def _answer(
     request: Request, token: str, lang: str | None, run: Callable[[], Answer], *, submit: bool
 ) -> HTMLResponse:
-    """Run the page's work unless a limit says wait: invalid links per client address (a valid link is never
-    counted: a mobile operator puts many phones behind one address), and submissions per link."""
-    throttle, address = throttle_for(request.app.state), client_address(request.scope)
-    if (wait := await throttle.blocked(link_failures(), address)) is not None:
-        return _too_many(token, lang, wait)
-    link = hashlib.sha256(token.encode()).hexdigest()[:32]
-    if submit and (wait := await throttle.hit(link_attempts(), link)) is not None:
-        return _too_many(token, lang, wait)
+    """Run the page's work within the limits: submissions per link, and invalid links per client address (past
+    that limit an invalid link gets 429; a valid one always goes through, since a mobile operator puts many phones
+    behind one address)."""
+    throttle = throttle_for(request.app.state)
+    if submit:
+        link = hashlib.sha256(token.encode()).hexdigest()[:32]
+        if (wait := await throttle.hit(link_attempts(), link)) is not None:
+            return _too_many(token, lang, wait)
     status_code, language, state, error = await run_in_threadpool(run)
     if status_code in BAD_LINK_STATUSES:
-        await throttle.hit(link_failures(), address)
+        address = client_address(request.scope)
+        if (wait := await throttle.hit(link_failures(), address)) is not None:
+            return _too_many(token, lang, wait)
     return _page(status_code=status_code, language=language, token=token, state=state, error_key=error)
 
 

@@ -1,6 +1,11 @@
 """Rate limits on what an attacker repeats: failed API-key authentications, invalid acknowledgement links, webhooks
 with a bad signature (docs/security.md). 429 with ``Retry-After``.
 
+Failures are counted, and past the limit a failure is answered 429 instead of 401, 400 or 403; a valid key, link or
+signature always goes through. Addresses are shared (a mobile operator's NAT in front of many phones, Twilio's
+addresses in front of every Twilio customer's webhooks), so an attacker's noise must never lock out the people
+acknowledging an alert. Legitimate requests therefore cost no limiter call at all.
+
 Events are counted in a moving window of one minute per (limit, key) with the ``limits`` library: in Redis when
 ``ALUETURVA_REDIS_URL`` is set (so every API process shares the count), otherwise in this process's memory. A
 limiter that cannot reach Redis lets requests through (and logs it): the limits guard against abuse, and an
@@ -57,17 +62,6 @@ class Throttle:
     async def _retry_after(self, item: Any, limit: Limit, key: str) -> float:
         stats = await self._limiter.get_window_stats(item, limit.name, key)
         return max(1.0, stats.reset_time - time.time())
-
-    async def blocked(self, limit: Limit, key: str) -> float | None:
-        """Seconds until ``key`` may try again, or None when it may now."""
-        item = RateLimitItemPerMinute(limit.per_minute)
-        try:
-            if await self._limiter.test(item, limit.name, key):
-                return None
-            return await self._retry_after(item, limit, key)
-        except Exception as exc:  # fail open: see the module docstring
-            log.warning("rate limit not checked", extra={"limit": limit.name, "error": type(exc).__name__})
-            return None
 
     async def hit(self, limit: Limit, key: str) -> float | None:
         """Count one event; seconds until ``key`` may try again if this one went over the limit, else None."""

@@ -2,9 +2,9 @@
 unauthenticated upload costs one header and a hash lookup (401), never its body (docs/security.md).
 
 Failed authentications (a key that is present but unknown or revoked) are counted per client address
-(``ALUETURVA_AUTH_FAILURES_PER_MINUTE``); past the limit the address gets 429 with ``Retry-After`` before any
-lookup. The principal found is kept in the request's state for the routes' role checks
-(``alueturva.auth.dependencies``).
+(``ALUETURVA_AUTH_FAILURES_PER_MINUTE``); past the limit a failure is answered 429 with ``Retry-After`` (a valid
+key is never refused: ``alueturva.throttling``). The principal found is kept in the request's state for the
+routes' role checks (``alueturva.auth.dependencies``).
 """
 
 from __future__ import annotations
@@ -63,11 +63,6 @@ class AuthenticationGate:
         await self.app(scope, receive, send)
 
     async def _authenticate(self, scope: Scope) -> tuple[JSONResponse | None, Principal | None]:
-        throttle, address = throttle_for(scope["app"].state), client_address(scope)
-        limit = auth_failures()
-        if (wait := await throttle.blocked(limit, address)) is not None:
-            detail = "too many failed authentications from this address; try again later"
-            return JSONResponse({"detail": detail}, status_code=429, headers=retry_after_header(wait)), None
         key = bearer_key(Headers(scope=scope).get("authorization"))
         if key is None:
             return unauthorised(MISSING_KEY), None
@@ -77,7 +72,10 @@ class AuthenticationGate:
             log.warning("authentication not possible: database", extra={"error": type(exc).__name__})
             return JSONResponse({"detail": DATABASE_AWAY}, status_code=503, headers=DATABASE_RETRY_AFTER), None
         if principal is None:
+            address = client_address(scope)
             log.info("unknown API key", extra={"address": address})
-            await throttle.hit(limit, address)
+            if (wait := await throttle_for(scope["app"].state).hit(auth_failures(), address)) is not None:
+                detail = "too many failed authentications from this address; try again later"
+                return JSONResponse({"detail": detail}, status_code=429, headers=retry_after_header(wait)), None
             return unauthorised(UNKNOWN_KEY), None
         return None, principal
