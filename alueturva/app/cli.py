@@ -171,6 +171,14 @@ def demo() -> None:
     console.print(f"demo roster loaded: {summary}")
 
 
+def _trusted_proxies() -> str:
+    """Behind a reverse proxy uvicorn takes the client address from ``X-Forwarded-For``, of these proxies only (the
+    rate limits and ``/metrics`` depend on it)."""
+    from alueturva.settings import get_settings
+
+    return get_settings().forwarded_allow_ips
+
+
 @app.command()
 def up(
     demo_roster: Annotated[bool, typer.Option("--demo", help="Load the fictional demo roster first")] = False,
@@ -197,7 +205,14 @@ def up(
     scheduler = build_scheduler(periodic_tasks(), blocking=False)
     scheduler.start()
     try:
-        uvicorn.run(create_app(), host=host, port=port, log_config=None)
+        uvicorn.run(
+            create_app(),
+            host=host,
+            port=port,
+            log_config=None,
+            proxy_headers=True,
+            forwarded_allow_ips=_trusted_proxies(),
+        )
     finally:
         scheduler.shutdown(wait=False)
 
@@ -215,7 +230,16 @@ def serve(
 
     configure_logging()
     _check_configuration()
-    uvicorn.run("alueturva.app.http:create_app", factory=True, host=host, port=port, workers=workers, log_config=None)
+    uvicorn.run(
+        "alueturva.app.http:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        proxy_headers=True,
+        forwarded_allow_ips=_trusted_proxies(),
+    )
 
 
 @app.command()
