@@ -17,15 +17,17 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from alerting import acknowledgements, service
-from alerting.messages import environment
+from alerting.messages import alert_content, environment
 from alerting.models import AckMethod, AlertStatus, Recipient
 from alerting.texts import EXERCISE_WORD, texts
 from alerting.tokens import TokenExpired, TokenInvalid, read_ack_token
 from alueturva.db import get_database
 from alueturva.errors import NotFound
-from alueturva.i18n import LANGUAGE_LABELS, LANGUAGES
+from alueturva.i18n import LANGUAGE_LABELS, LANGUAGES, format_time
+from alueturva.localized import versions_for
 from alueturva.settings import get_settings
 from alueturva.throttling import client_address, link_attempts, link_failures, retry_after_header, throttle_for
+from contacts.models import Organisation
 
 router = APIRouter(tags=["acknowledgement pages"], include_in_schema=False)
 
@@ -42,11 +44,21 @@ _HEADERS = {
 
 
 @dataclass(frozen=True)
+class AlertPart:
+    """The alert's text in one language (the page shows Finnish and Swedish together where that is the reader's
+    version)."""
+
+    language: str
+    title: str
+    message: str
+
+
+@dataclass(frozen=True)
 class PageState:
     language: str
     exercise: bool
-    title: str
-    message: str
+    parts: list[AlertPart]
+    sent: str
     options: list[str]
     notice: str | None
     can_acknowledge: bool
@@ -78,8 +90,8 @@ def _page(
             exercise=exercise,
             heading=t["page_heading"],
             error=t[error_key] if error_key else None,
-            alert_title=state.title if state else None,
-            alert_message=state.message if state else None,
+            parts=state.parts if state else [],
+            sent=state.sent if state else None,
             notice=state.notice if state else None,
             can_acknowledge=bool(state and state.can_acknowledge),
             options=state.options if state else [],
@@ -106,9 +118,14 @@ def _recipient(session: Session, token: str) -> Recipient:
     return recipient
 
 
-def _state(recipient: Recipient, language: str, notice_key: str | None) -> PageState:
+def _state(session: Session, recipient: Recipient, language: str, notice_key: str | None) -> PageState:
     alert = recipient.alert
     t = texts(language)
+    content = alert_content(alert)
+    organisation = session.get(Organisation, recipient.organisation_id)
+    version = versions_for(
+        content.languages, reader=language, organisation_languages=organisation.languages if organisation else []
+    )
     if notice_key is None:
         if recipient.acknowledged_at is not None:
             notice_key = "already"
@@ -119,9 +136,9 @@ def _state(recipient: Recipient, language: str, notice_key: str | None) -> PageS
     return PageState(
         language=language,
         exercise=alert.exercise,
-        title=alert.title,
-        message=alert.message,
-        options=list(alert.response_options),
+        parts=[AlertPart(part, content.title[part], content.message[part]) for part in version],
+        sent=t["sent_at"].format(time=format_time(alert.created_at, language)),
+        options=[" / ".join(option[part] for part in version) for option in content.options],
         notice=t[notice_key] if notice_key else None,
         can_acknowledge=recipient.acknowledged_at is None and alert.status is not AlertStatus.cancelled,
     )
@@ -140,8 +157,8 @@ def _with_recipient(token: str, lang: str | None, act: Callable[[Session, Recipi
         return act(session, recipient, _language(lang, recipient.language))
 
 
-def _show(_: Session, recipient: Recipient, language: str) -> Answer:
-    return 200, language, _state(recipient, language, None), None
+def _show(session: Session, recipient: Recipient, language: str) -> Answer:
+    return 200, language, _state(session, recipient, language, None), None
 
 
 def _acknowledge(session: Session, recipient: Recipient, language: str, *, response: str) -> Answer:
@@ -150,13 +167,13 @@ def _acknowledge(session: Session, recipient: Recipient, language: str, *, respo
     if response.strip():
         # ASCII digits only: str.isdigit() also accepts "²", which int() refuses
         if not OPTION_NUMBER.fullmatch(response.strip()) or not 1 <= int(response) <= len(options):
-            return 422, language, _state(recipient, language, None), "bad_response"
+            return 422, language, _state(session, recipient, language, None), "bad_response"
         choice = int(response)
     outcome = acknowledgements.acknowledge(
         session, recipient=recipient, method=AckMethod.link, actor=f"link:recipient:{recipient.id}", response=choice
     )
     notice = "already" if outcome.already else "late" if outcome.late else "acknowledged"
-    return 200, language, _state(recipient, language, notice), None
+    return 200, language, _state(session, recipient, language, notice), None
 
 
 def show(token: str, lang: str | None) -> Answer:

@@ -6,25 +6,29 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from alerting import flows, service
+from alerting import flows, outbox, service
 from alerting.cap import alert_as_cap
 from alerting.models import Alert, Delivery, Recipient
 from alerting.schemas import (
     AcknowledgeOnBehalf,
+    AlertCancel,
     AlertCreate,
     AlertList,
     AlertRead,
     AlertSummary,
     DeliveryRead,
+    OutboxList,
+    OutboxMessageRead,
     RecipientList,
     RecipientRead,
 )
-from alueturva.api_types import MAX_ID, PathId
+from alueturva.api_types import MAX_ID, PathId, SafeQueryText
 from alueturva.auth.dependencies import DbSession, Operator, Viewer
 from alueturva.db import get_database
 from alueturva.errors import API_ERRORS
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], responses=API_ERRORS)
+outbox_router = APIRouter(prefix="/api/v1/outbox", tags=["alerts"], responses=API_ERRORS)
 
 
 @router.post(
@@ -118,9 +122,10 @@ def get_cap(alert_id: PathId, session: DbSession, _: Viewer) -> Response:
 
 
 @router.post("/{alert_id}/cancel", response_model=AlertRead)
-def cancel_alert(alert_id: PathId, principal: Operator) -> AlertRead:
-    """Stop escalation and unsent messages; everyone already alerted gets a cancellation notice."""
-    flows.cancel_alert(alert_id=alert_id, actor=principal.actor)
+def cancel_alert(alert_id: PathId, principal: Operator, body: AlertCancel | None = None) -> AlertRead:
+    """Stop escalation and unsent messages; everyone already alerted gets a cancellation notice. The optional
+    ``reason`` is kept on the alert and in the audit log."""
+    flows.cancel_alert(alert_id=alert_id, actor=principal.actor, reason=body.reason if body else None)
     return flows.alert_status(alert_id)
 
 
@@ -136,3 +141,17 @@ def acknowledge_on_behalf(
         alert = service.get_alert(session, alert_id=alert_id)
         rows, _ = service.list_recipients(session, alert_id=alert_id, recipient_id=recipient_id)
         return _recipient_read(alert, *rows[0])
+
+
+@outbox_router.get("", response_model=OutboxList)
+def list_outbox(
+    session: DbSession,
+    _: Operator,
+    to: Annotated[SafeQueryText | None, Query(max_length=254, description="One number or address")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+) -> OutboxList:
+    """What the console backends of the embedded default "sent" (SMS and email), newest first: the text, to whom
+    and when. Operators and admins only: it holds phone numbers and addresses. Empty with Twilio and SMTP."""
+    rows, total = outbox.list_messages(session, to=to, limit=limit, offset=offset)
+    return OutboxList(items=[OutboxMessageRead.model_validate(row) for row in rows], total=total)

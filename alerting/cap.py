@@ -1,9 +1,11 @@
-"""The alert as a CAP 1.2 message (OASIS Common Alerting Protocol): one ``info`` per language."""
+"""The alert as a CAP 1.2 message (OASIS Common Alerting Protocol): one ``info`` per language the alert was
+written in, each with that language's own text."""
 
 from __future__ import annotations
 
 from lxml import etree
 
+from alerting.messages import MessageContent, alert_content
 from alerting.models import Alert, AlertStatus
 from alerting.texts import EXERCISE_WORD
 from alueturva.cap import CAP_NAMESPACE, cap_time
@@ -40,7 +42,7 @@ def _identifier(alert: Alert) -> str:
     return f"urn:alueturva:{host}:alert:{alert.id}"
 
 
-def _info(root: etree._Element, alert: Alert, language: str, areas: list[str]) -> None:
+def _info(root: etree._Element, alert: Alert, content: MessageContent, language: str, areas: list[str]) -> None:
     exercise = f"{EXERCISE_WORD[language]}: " if alert.exercise else ""
     info = _sub(root, "info")
     _sub(info, "language", CAP_LANGUAGES[language])
@@ -53,13 +55,13 @@ def _info(root: etree._Element, alert: Alert, language: str, areas: list[str]) -
     _sub(info, "effective", cap_time(alert.created_at))
     _sub(info, "expires", cap_time(alert.closes_at))
     _sub(info, "senderName", SENDER_NAME[language])
-    _sub(info, "headline", exercise + alert.title)
-    _sub(info, "description", alert.message)
+    _sub(info, "headline", exercise + content.title[language])
+    _sub(info, "description", content.message[language])
     _sub(info, "instruction", INSTRUCTION[language].format(code=alert.short_code))
-    for number, option in enumerate(alert.response_options, 1):
+    for number, option in enumerate(content.options, 1):
         parameter = _sub(info, "parameter")
         _sub(parameter, "valueName", f"responseOption{number}")
-        _sub(parameter, "value", option)
+        _sub(parameter, "value", option[language])
     area = _sub(info, "area")
     known = area_names()
     names = [known[name][language] for name in areas if name in known] or [region_names()[language]]
@@ -84,6 +86,7 @@ def alert_as_cap(alert: Alert) -> bytes:
     if cancelled:
         _sub(root, "references", f"{_sender()},{identifier},{sent}")
     areas = [str(name) for name in alert.targets.get("areas", [])]
-    for language in CAP_LANGUAGES:
-        _info(root, alert, language, areas)
+    content = alert_content(alert)
+    for language in content.languages:
+        _info(root, alert, content, language, areas)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))

@@ -1,49 +1,72 @@
-"""`alueturva alert …`: send an alert, show it, and watch acknowledgements arrive."""
+"""`alueturva alert …`: send an alert, show it, its recipients, cancel it, and watch acknowledgements arrive.
+
+Heavy imports happen inside the commands, so that `--help` answers at once. Times are Finnish time.
+"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from alerting import flows, service
-from alerting.schemas import AlertCreate, AlertRead
-from alerting.tokens import ack_url
-from alueturva.auth.service import cli_principal
-from alueturva.db import get_database
-from alueturva.errors import Invalid
-from alueturva.queue import InProcessQueue, get_queue
-from contacts import service as contacts
 from contacts.areas import AREAS
-from contacts.models import Group, Organisation
 
-alert_app = typer.Typer(help="Alerts: send, show and watch acknowledgements.", no_args_is_help=True)
-console = Console()
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from alerting.schemas import AlertRead
+
+alert_app = typer.Typer(help="Alerts: send, show, cancel and watch acknowledgements.", no_args_is_help=True)
 
 EXIT_NOT_ALL_ACKNOWLEDGED = 2
+SILENT_SHOWN = 50
 
 
-def _ids(references: list[str], *, find: Callable[..., Group | Organisation | None], option: str) -> list[int]:
-    """The ids of the groups or organisations that ``--option`` values name; a name that matches none is refused."""
-    with get_database().session() as session:
-        ids = []
-        for reference in references:
-            found = find(session, reference=reference)
-            if found is None:
-                raise Invalid(f"{option} {reference!r}: nothing by that id, key or name")
-            ids.append(found.id)
-        return ids
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console()
 
 
-def _print_status(status: AlertRead) -> None:
+def _localized(finnish: str, swedish: str | None, english: str | None) -> dict[str, str | None]:
+    return {"fi": finnish, "sv": swedish, "en": english}
+
+
+def _options(finnish: list[str], swedish: list[str], english: list[str]) -> list[dict[str, str | None]]:
+    """Each response option in the languages given; the --response-option-sv/-en lists follow the Finnish one."""
+    from alueturva.errors import Invalid
+
+    for flag, other in (("--response-option-sv", swedish), ("--response-option-en", english)):
+        if other and len(other) != len(finnish):
+            raise Invalid(f"give {flag} as many times as --response-option ({len(finnish)}), in the same order")
+    return [
+        _localized(option, swedish[n] if swedish else None, english[n] if english else None)
+        for n, option in enumerate(finnish)
+    ]
+
+
+def _time(moment: object) -> str:
+    from datetime import datetime
+
+    from alueturva.i18n import format_time
+
+    return format_time(moment, "en") if isinstance(moment, datetime) else "-"
+
+
+def _print_status(console: Console, status: AlertRead, *, silent_limit: int = SILENT_SHOWN) -> None:
+    from rich.table import Table
+
+    from alerting import service
+    from alueturva.db import get_database
+
     exercise = " [black on yellow] HARJOITUS / ÖVNING / EXERCISE [/]" if status.exercise else ""
     console.print(f"[bold]alert {status.id}[/bold]: {status.title}{exercise}")
-    console.print(f"status {status.status}, code {status.short_code}, closes {status.closes_at:%Y-%m-%d %H:%M} UTC")
+    console.print(
+        f"status {status.status}, code {status.short_code}, languages {', '.join(status.texts)}, "
+        f"sent {_time(status.created_at)}, closes {_time(status.closes_at)} (Finnish time)"
+    )
+    if status.cancel_reason:
+        console.print(f"cancelled {_time(status.cancelled_at)}: {status.cancel_reason}")
     table = Table("organisation", "targeted", "sent", "delivered", "failed", "acknowledged")
     for row in status.by_organisation:
         table.add_row(
@@ -52,14 +75,30 @@ def _print_status(status: AlertRead) -> None:
     c = status.counts
     table.add_row("[bold]total[/bold]", *(str(v) for v in (c.targeted, c.sent, c.delivered, c.failed, c.acknowledged)))
     console.print(table)
+    if status.answers:
+        console.print("poll: " + ", ".join(f"{a.option} = {a.text}: {a.count}" for a in status.answers))
     for event in status.events:
-        console.print(f"  {event.at:%H:%M:%S} {event.kind} {event.details if event.details else ''}")
+        console.print(f"  {_time(event.at)} {event.kind} {event.details if event.details else ''}")
+    with get_database().session() as session:
+        silent = service.silent_recipients(session, alert_id=status.id, limit=silent_limit + 1)
+    if silent:
+        more = f" (the first {silent_limit})" if len(silent) > silent_limit else ""
+        listing = Table("recipient", "person", "name", "organisation", "mobile", title=f"still silent{more}")
+        for person in silent[:silent_limit]:
+            listing.add_row(
+                str(person.recipient_id), str(person.person_id), person.name, person.organisation, person.mobile or "-"
+            )
+        console.print(listing)
 
 
 @alert_app.command("send")
 def send(
-    title: Annotated[str, typer.Argument(help="Short title (also the email subject)")],
-    message: Annotated[str, typer.Argument(help="The alert text")],
+    title: Annotated[str, typer.Argument(metavar="TITLE", help="Short title in Finnish (also the email subject)")],
+    message: Annotated[str, typer.Argument(metavar="MESSAGE", help="The alert text in Finnish")],
+    title_sv: Annotated[str | None, typer.Option("--title-sv", metavar="TEXT", help="The title in Swedish")] = None,
+    message_sv: Annotated[str | None, typer.Option("--message-sv", metavar="TEXT", help="The text in Swedish")] = None,
+    title_en: Annotated[str | None, typer.Option("--title-en", metavar="TEXT", help="The title in English")] = None,
+    message_en: Annotated[str | None, typer.Option("--message-en", metavar="TEXT", help="The text in English")] = None,
     group: Annotated[list[str] | None, typer.Option("--group", help="Group id, key or name (repeatable)")] = None,
     role: Annotated[list[str] | None, typer.Option("--role", help="Role key, e.g. preparedness_contact")] = None,
     organisation: Annotated[
@@ -72,31 +111,50 @@ def send(
     ] = None,
     exercise: Annotated[bool, typer.Option("--exercise", help="A drill: every message says so")] = False,
     response_option: Annotated[
-        list[str] | None, typer.Option("--response-option", help="Poll answer, in order (repeatable)")
+        list[str] | None,
+        typer.Option("--response-option", metavar="TEXT", help="Poll answer in Finnish, in order (repeatable)"),
+    ] = None,
+    response_option_sv: Annotated[
+        list[str] | None,
+        typer.Option("--response-option-sv", metavar="TEXT", help="The same answers in Swedish, in order"),
+    ] = None,
+    response_option_en: Annotated[
+        list[str] | None,
+        typer.Option("--response-option-en", metavar="TEXT", help="The same answers in English, in order"),
     ] = None,
     idempotency_key: Annotated[
-        str | None, typer.Option("--idempotency-key", help="Repeating the command with it sends nothing again")
+        str | None,
+        typer.Option("--idempotency-key", metavar="KEY", help="Repeating the command with it sends nothing again"),
     ] = None,
-    notify_email: Annotated[str | None, typer.Option("--notify-email", help="Told who is still silent")] = None,
+    notify_email: Annotated[
+        str | None, typer.Option("--notify-email", metavar="EMAIL", help="Told who is still silent")
+    ] = None,
 ) -> None:
-    """Send an alert to groups, roles, organisations, areas or people."""
+    """Send an alert to groups, roles, organisations, areas or people, in Finnish and optionally Swedish and
+    English (give every text in the same languages)."""
     from pydantic import ValidationError
+
+    from alerting import flows
+    from alerting.schemas import AlertCreate
+    from alueturva.auth.service import cli_principal
+    from alueturva.errors import Invalid
+    from alueturva.queue import InProcessQueue, get_queue
 
     try:
         request = AlertCreate.model_validate(
             {
-                "title": title,
-                "message": message,
+                "title": _localized(title, title_sv, title_en),
+                "message": _localized(message, message_sv, message_en),
                 "targets": {
-                    "groups": _ids(group or [], find=contacts.find_group, option="--group"),
+                    "groups": group or [],
                     "roles": role or [],
-                    "organisations": _ids(organisation or [], find=contacts.find_organisation, option="--organisation"),
+                    "organisations": organisation or [],
                     "areas": area or [],
                     "people": person or [],
                 },
                 "channels": channel or None,
                 "exercise": exercise,
-                "response_options": response_option or [],
+                "response_options": _options(response_option or [], response_option_sv or [], response_option_en or []),
                 "idempotency_key": idempotency_key,
                 "notify_email": notify_email,
             }
@@ -108,39 +166,122 @@ def send(
     queue = get_queue()
     if isinstance(queue, InProcessQueue):
         queue.join(timeout=300)  # no worker process in the embedded default: send before exiting
+    console = _console()
     if not created.created:
         console.print(f"alert {created.alert_id} already exists with this idempotency key; nothing was sent again")
-    _print_status(flows.alert_status(created.alert_id))
+    _print_status(console, flows.alert_status(created.alert_id))
 
 
 @alert_app.command("show")
-def show(alert_id: Annotated[int, typer.Argument(help="Alert id")]) -> None:
-    """Status and counts of an alert, per organisation, with its escalation events."""
-    _print_status(flows.alert_status(alert_id))
+def show(alert_id: Annotated[int, typer.Argument(metavar="ALERT", help="Alert id")]) -> None:
+    """Status and counts of an alert, per organisation, the poll's answers, its escalation events and who is
+    still silent."""
+    from alerting import flows
+
+    _print_status(_console(), flows.alert_status(alert_id))
+
+
+@alert_app.command("recipients")
+def recipients(
+    alert_id: Annotated[int, typer.Argument(metavar="ALERT", help="Alert id")],
+    silent: Annotated[bool, typer.Option("--silent", help="Only those who have not acknowledged")] = False,
+) -> None:
+    """Every recipient: recipient and person id, name, organisation, what was sent, the acknowledgement and the
+    answer."""
+    from rich.table import Table
+    from sqlalchemy import select
+
+    from alerting import service
+    from alueturva.db import get_database
+    from contacts.models import Organisation
+
+    table = Table("recipient", "person", "name", "organisation", "lang", "deliveries", "acknowledged", "answer")
+    with get_database().session() as session:
+        alert = service.get_alert(session, alert_id=alert_id)
+        rows, _ = service.list_recipients(session, alert_id=alert_id, limit=100_000)
+        organisations = dict(session.execute(select(Organisation.id, Organisation.short_name)).all())
+        for recipient, name, deliveries in rows:
+            organisation = organisations.get(recipient.organisation_id, str(recipient.organisation_id))
+            if silent and recipient.acknowledged_at is not None:
+                continue
+            sent = ", ".join(f"{d.channel.value} {d.kind.value} {d.state.value}" for d in deliveries) or "-"
+            acknowledged = (
+                f"{_time(recipient.acknowledged_at)} {recipient.ack_method.value if recipient.ack_method else ''}"
+                + (" (late)" if recipient.ack_late else "")
+                if recipient.acknowledged_at
+                else "-"
+            )
+            answer = (
+                f"{recipient.response} = {alert.response_options[recipient.response - 1]}"
+                if recipient.response
+                else "-"
+            )
+            table.add_row(
+                str(recipient.id),
+                str(recipient.person_id),
+                name,
+                organisation,
+                recipient.language,
+                sent,
+                acknowledged,
+                answer,
+            )
+    _console().print(table)
+
+
+@alert_app.command("cancel")
+def cancel(
+    alert_id: Annotated[int, typer.Argument(metavar="ALERT", help="Alert id")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept on the alert and in the audit log)")],
+) -> None:
+    """Cancel an alert: escalation and unsent messages stop, everyone already reached gets a cancellation notice."""
+    from alerting import flows
+    from alueturva.auth.service import cli_principal
+    from alueturva.errors import Invalid
+    from alueturva.queue import InProcessQueue, get_queue
+
+    if not reason.strip() or len(reason) > 500:
+        raise Invalid("--reason must be 1 to 500 characters")
+    notices = flows.cancel_alert(alert_id=alert_id, actor=cli_principal().actor, reason=reason.strip())
+    queue = get_queue()
+    if isinstance(queue, InProcessQueue):
+        queue.join(timeout=300)
+    _console().print(f"alert {alert_id} is cancelled; {notices} cancellation notice(s) sent")
 
 
 @alert_app.command("link")
 def link(
-    alert_id: Annotated[int, typer.Argument(help="Alert id")],
-    recipient_id: Annotated[int, typer.Argument(help="Recipient id (see GET /api/v1/alerts/ID/recipients)")],
+    alert_id: Annotated[int, typer.Argument(metavar="ALERT", help="Alert id")],
+    recipient_id: Annotated[
+        int, typer.Argument(metavar="RECIPIENT", help="Recipient id (see `alueturva alert recipients ALERT`)")
+    ],
 ) -> None:
     """Print a recipient's acknowledgement link (to pass on by other means, or to try the page out)."""
+    from alerting import service
+    from alerting.tokens import ack_url
+    from alueturva.db import get_database
+
     with get_database().session() as session:
         print(ack_url(service.get_recipient(session, alert_id=alert_id, recipient_id=recipient_id)))
 
 
 @alert_app.command("ack")
 def acknowledge(
-    alert_id: Annotated[int, typer.Argument(help="Alert id")],
-    recipient_id: Annotated[int, typer.Argument(help="Recipient id")],
-    response: Annotated[int | None, typer.Option(min=1, max=9, help="The chosen response option")] = None,
-    note: Annotated[str | None, typer.Option(help="How they answered, e.g. 'by phone'")] = None,
+    alert_id: Annotated[int, typer.Argument(metavar="ALERT", help="Alert id")],
+    recipient_id: Annotated[int, typer.Argument(metavar="RECIPIENT", help="Recipient id")],
+    response: Annotated[int | None, typer.Option(min=1, max=9, metavar="N", help="The chosen response option")] = None,
+    note: Annotated[str | None, typer.Option(metavar="TEXT", help="How they answered, e.g. 'by phone'")] = None,
 ) -> None:
     """Acknowledge on someone's behalf (they phoned in); recorded with who ran the command."""
+    from alerting import flows
+    from alueturva.auth.service import cli_principal
+
     outcome = flows.acknowledge_on_behalf(
         alert_id=alert_id, recipient_id=recipient_id, actor=cli_principal().actor, response=response, note=note
     )
-    console.print("already acknowledged" if outcome.already else "acknowledged" + (" (late)" if outcome.late else ""))
+    _console().print(
+        "already acknowledged" if outcome.already else "acknowledged" + (" (late)" if outcome.late else "")
+    )
 
 
 def _finished(status: AlertRead) -> Literal["all", "ended"] | None:
@@ -153,26 +294,41 @@ def _finished(status: AlertRead) -> Literal["all", "ended"] | None:
 
 @alert_app.command("watch")
 def watch(
-    alert_id: Annotated[int, typer.Argument(help="Alert id")],
-    interval: Annotated[float, typer.Option(min=0.05, help="Seconds between refreshes")] = 1.0,
-    timeout: Annotated[float | None, typer.Option(min=0, help="Stop after this many seconds")] = None,
+    alert_id: Annotated[int, typer.Argument(metavar="ALERT", help="Alert id")],
+    interval: Annotated[float, typer.Option(min=0.05, metavar="SECONDS", help="Seconds between refreshes")] = 1.0,
+    timeout: Annotated[float | None, typer.Option(min=0, metavar="SECONDS", help="Stop after this long")] = None,
 ) -> None:
-    """A live progress bar until everyone has acknowledged or the alert closes (exit 2 if some stayed silent)."""
+    """Live progress (sent, acknowledged, each poll answer) until everyone has acknowledged or the alert closes;
+    then who is still silent (exit 2 if anyone)."""
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from alerting import flows
+
+    console = _console()
     status = flows.alert_status(alert_id)
     started = time.monotonic()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
         sent = progress.add_task("sent", total=status.counts.targeted)
         acked = progress.add_task("acknowledged", total=status.counts.targeted)
+        answers = {
+            answer.option: progress.add_task(f"  {answer.option} = {answer.text}", total=status.counts.targeted)
+            for answer in status.answers
+        }
         while True:
-            progress.update(sent, completed=status.counts.sent, total=status.counts.targeted)
-            progress.update(acked, completed=status.counts.acknowledged, total=status.counts.targeted)
+            total = status.counts.targeted
+            progress.update(sent, completed=status.counts.sent, total=total)
+            progress.update(acked, completed=status.counts.acknowledged, total=total)
+            for answer in status.answers:
+                progress.update(answers[answer.option], completed=answer.count, total=total)
             outcome = _finished(status)
             if outcome is not None or (timeout is not None and time.monotonic() - started >= timeout):
                 break
             time.sleep(interval)
             status = flows.alert_status(alert_id)
-    _print_status(status)
+    _print_status(console, status)
     if _finished(status) != "all":
         silent = status.counts.targeted - status.counts.acknowledged
         console.print(f"[yellow]{silent} of {status.counts.targeted} have not acknowledged[/yellow]")

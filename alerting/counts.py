@@ -75,3 +75,13 @@ def delivery_state_counts(session: Session, *, alert_id: int) -> dict[str, int]:
         select(Delivery.state, func.count(Delivery.id)).where(Delivery.alert_id == alert_id).group_by(Delivery.state)
     ).all()
     return {str(state.value if hasattr(state, "value") else state): count for state, count in rows}
+
+
+def poll_answers(session: Session, *, alert_id: int) -> dict[int, int]:
+    """How many recipients chose each response option so far (1-based option -> count)."""
+    rows = session.execute(
+        select(Recipient.response, func.count(Recipient.id))
+        .where(Recipient.alert_id == alert_id, Recipient.response.is_not(None))
+        .group_by(Recipient.response)
+    ).all()
+    return {int(row[0]): int(row[1]) for row in rows if row[0] is not None}

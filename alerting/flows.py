@@ -14,7 +14,14 @@ from alerting import acknowledgements, counts, service, targets
 from alerting.config import EscalationPolicy, alerting_config
 from alerting.dispatch import enqueue_deliveries, prime_send_path
 from alerting.escalation import schedule_timers
-from alerting.messages import MessageContent, environment, render_email, render_sms
+from alerting.messages import (
+    MessageContent,
+    alert_content,
+    environment,
+    render_email,
+    render_sms,
+    translations_of,
+)
 from alerting.models import (
     AckMethod,
     Alert,
@@ -25,12 +32,21 @@ from alerting.models import (
     DeliveryState,
     EscalationTimer,
 )
-from alerting.schemas import AlertCreate, AlertEventRead, AlertRead, AlertSummary, Counts, OrganisationCounts
-from alerting.segments import count_segments
+from alerting.schemas import (
+    AlertCreate,
+    AlertEventRead,
+    AlertRead,
+    AlertSummary,
+    AlertText,
+    Counts,
+    OrganisationCounts,
+    PollAnswer,
+)
+from alerting.segments import SegmentCount, count_segments
 from alueturva.audit import service as audit
 from alueturva.db import get_database, utcnow
 from alueturva.errors import Conflict, Invalid
-from alueturva.i18n import LANGUAGES
+from alueturva.localized import LocalizedText, Version, version_label
 from alueturva.settings import get_settings
 
 
@@ -55,43 +71,66 @@ def _policy(request: AlertCreate) -> tuple[EscalationPolicy, float]:
     return policy, close_after
 
 
-def check_sms_length(content: MessageContent, languages: Iterable[str]) -> None:
-    """Refuse a message whose SMS would exceed the segment limit. Called inside the alert's transaction: raising
-    rolls it back, so nothing is committed or sent."""
+VERSION_NAMES = {
+    ("fi",): "Finnish",
+    ("sv",): "Swedish",
+    ("en",): "English",
+    ("fi", "sv"): "Finnish and Swedish together (for readers in bilingual organisations with no text of their own)",
+}
+
+
+def sms_segments(content: MessageContent, versions: Iterable[Version]) -> dict[tuple[Version, str], SegmentCount]:
+    """How many segments each version's alert and reminder SMS take (what the length check counts; a page that
+    shows the operator the counts before sending uses it too)."""
+    return {
+        (version, kind): count_segments(render_sms(content, kind=kind, version=version))
+        for version in sorted(set(versions))
+        for kind in ("alert", "reminder")
+    }
+
+
+def check_sms_length(content: MessageContent, versions: Iterable[Version]) -> None:
+    """Refuse an alert one of whose SMS versions would exceed the segment limit, naming the version. Called inside
+    the alert's transaction: raising rolls it back, so nothing is committed or sent."""
     limit = get_settings().sms_max_segments
-    for language in sorted(set(languages)):
-        for kind in ("alert", "reminder"):
-            count = count_segments(render_sms(content, kind=kind, language=language))
-            if count.segments > limit:
-                raise Invalid(
-                    f"the {kind} SMS in '{language}' would take {count.segments} segments "
-                    f"({count.encoding}, {count.units} units); the limit is {limit} "
-                    "(ALUETURVA_SMS_MAX_SEGMENTS): shorten the title, message or response options"
-                )
+    for (version, kind), count in sms_segments(content, versions).items():
+        if count.segments > limit:
+            raise Invalid(
+                f"the {VERSION_NAMES.get(version, version_label(version))} {kind} SMS ({version_label(version)}) "
+                f"would take {count.segments} segments ({count.encoding}, {count.units} units); the limit is "
+                f"{limit} (ALUETURVA_SMS_MAX_SEGMENTS): shorten its title, message or response options"
+            )
 
 
 RENDER_CHECK_ADDRESS = "render-check@example.invalid"
 
 
+def possible_versions(content: MessageContent) -> list[Version]:
+    """Every version of the alert some reader can get (``versions_for``): each of its languages alone, and Finnish
+    with Swedish together when it has Swedish."""
+    versions: list[Version] = [(language,) for language in content.languages]
+    return versions + ([("fi", "sv")] if "sv" in content.languages else [])
+
+
 def check_renderable(content: MessageContent) -> None:
-    """Render every message the alert can become (each language, kind and channel) before anything is written: a
+    """Render every message the alert can become (each version, kind and channel) before anything is written: a
     template that cannot render it refuses the alert with a 422 now, instead of failing its deliveries later."""
     ack_link = f"{get_settings().public_base_url.rstrip('/')}/ack/render-check"
-    for language in LANGUAGES:
+    for version in possible_versions(content):
         for kind in DeliveryKind:
             for channel in Channel:
                 try:
                     if channel is Channel.sms:
-                        render_sms(content, kind=kind.value, language=language)
+                        render_sms(content, kind=kind.value, version=version)
                     else:
                         render_email(
-                            content, kind=kind.value, language=language, to=RENDER_CHECK_ADDRESS, ack_url=ack_link
+                            content, kind=kind.value, version=version, to=RENDER_CHECK_ADDRESS, ack_url=ack_link
                         )
                 except Exception as exc:
                     raise Invalid(
-                        f"the alert cannot be rendered as the {kind.value} {channel.value} in '{language}' "
-                        f"({type(exc).__name__}: {exc}); nothing was sent. Check the title and message, and the "
-                        "message templates in config/templates/"
+                        f"the alert cannot be rendered as the {kind.value} {channel.value} in "
+                        f"'{version_label(version)}' ({type(exc).__name__}: {exc}); nothing was sent. Check the "
+                        "title and message, and the message templates in config/templates/"
                     ) from exc
 
 
@@ -123,15 +162,17 @@ def create_alert(request: AlertCreate, *, actor: str, now: datetime | None = Non
     try:
         with get_database().session() as session:
             content = replace(content, code=service.free_short_code(session))
+            resolved = targets.resolve_references(session, request.targets)
             alert = Alert(
-                title=request.title,
-                message=request.message,
+                title=request.title.fi,
+                message=request.message.fi,
+                translations=translations_of(request.title, request.message, request.response_options),
                 exercise=request.exercise,
                 status=AlertStatus.open,
                 short_code=content.code,
                 channels=[channel.value for channel in channels],
-                targets=request.targets.model_dump(),
-                response_options=list(request.response_options),
+                targets=resolved.model_dump(),
+                response_options=[option.fi for option in request.response_options],
                 escalation={**policy.model_dump(), "close_after_minutes": close_after},
                 notify_email=request.notify_email,
                 idempotency_key=request.idempotency_key,
@@ -141,11 +182,11 @@ def create_alert(request: AlertCreate, *, actor: str, now: datetime | None = Non
             )
             session.add(alert)
             session.flush()
-            recipients = targets.add_targeted_recipients(session, alert_id=alert.id, targets=request.targets, now=now)
+            recipients = targets.add_targeted_recipients(session, alert_id=alert.id, targets=resolved, now=now)
             if not recipients:
                 raise Invalid("the targets resolve to nobody: no active person matches them")
             if Channel.sms in channels:  # raising here rolls everything back: nothing is written or sent
-                check_sms_length(content, targets.sms_languages(session, alert_id=alert.id))
+                check_sms_length(content, targets.sms_versions(session, alert_id=alert.id, languages=content.languages))
             delivery_ids = service.add_deliveries(
                 session,
                 alert_id=alert.id,
@@ -164,6 +205,7 @@ def create_alert(request: AlertCreate, *, actor: str, now: datetime | None = Non
                 entity_id=alert.id,
                 details={
                     "exercise": request.exercise,
+                    "languages": list(content.languages),
                     "recipients": recipients,
                     "deliveries": len(delivery_ids),
                     "channels": alert.channels,
@@ -179,7 +221,7 @@ def create_alert(request: AlertCreate, *, actor: str, now: datetime | None = Non
     return CreatedAlert(alert_id, created=True, deliveries=len(delivery_ids))
 
 
-def cancel_alert(*, alert_id: int, actor: str, now: datetime | None = None) -> int:
+def cancel_alert(*, alert_id: int, actor: str, reason: str | None = None, now: datetime | None = None) -> int:
     """Stop escalation and unsent messages, and tell everyone already alerted. Returns the notices queued."""
     now = now or utcnow()
     with get_database().session() as session:
@@ -191,6 +233,7 @@ def cancel_alert(*, alert_id: int, actor: str, now: datetime | None = None) -> i
         alert.status = AlertStatus.cancelled
         alert.cancelled_at = now
         alert.cancelled_by = actor
+        alert.cancel_reason = reason
         session.execute(
             update(EscalationTimer)
             .where(EscalationTimer.alert_id == alert_id, EscalationTimer.done_at.is_(None))
@@ -218,14 +261,18 @@ def cancel_alert(*, alert_id: int, actor: str, now: datetime | None = None) -> i
         notice_ids = service.insert_deliveries(
             session, alert_id=alert_id, items=items, kind=DeliveryKind.cancel, round_=-1
         )
-        service.add_event(session, alert_id=alert_id, kind="cancelled", details={"by": actor})
+        service.add_event(session, alert_id=alert_id, kind="cancelled", details={"by": actor, "reason": reason})
         audit.record(
             session,
             actor=actor,
             action="alert.cancel",
             entity_type="alert",
             entity_id=alert_id,
-            details={"unsent_cancelled": int(getattr(unsent, "rowcount", 0) or 0), "notices": len(notice_ids)},
+            details={
+                "reason": reason,
+                "unsent_cancelled": int(getattr(unsent, "rowcount", 0) or 0),
+                "notices": len(notice_ids),
+            },
         )
     enqueue_deliveries(notice_ids)
     return len(notice_ids)
@@ -252,16 +299,27 @@ def alert_status(alert_id: int) -> AlertRead:
     with get_database().session() as session:
         alert = service.get_alert(session, alert_id=alert_id)
         totals, by_org = counts.alert_counts(session, alert_id=alert_id)
+        content = alert_content(alert)
         return AlertRead(
             **AlertSummary.model_validate(alert).model_dump(),
             message=alert.message,
+            texts={
+                language: AlertText(
+                    title=content.title[language],
+                    message=content.message[language],
+                    response_options=[option[language] for option in content.options],
+                )
+                for language in content.languages
+            },
             short_code=alert.short_code,
             channels=alert.channels,
             response_options=alert.response_options,
             escalation=alert.escalation,
             closed_at=alert.closed_at,
             cancelled_at=alert.cancelled_at,
+            cancel_reason=alert.cancel_reason,
             counts=Counts(**totals),
+            answers=_answers(alert.response_options, counts.poll_answers(session, alert_id=alert_id)),
             deliveries=counts.delivery_state_counts(session, alert_id=alert_id),
             by_organisation=[OrganisationCounts(**row) for row in by_org],
             events=[
@@ -269,6 +327,10 @@ def alert_status(alert_id: int) -> AlertRead:
                 for event in service.alert_events(session, alert_id=alert_id)
             ],
         )
+
+
+def _answers(options: list[str], chosen: dict[int, int]) -> list[PollAnswer]:
+    return [PollAnswer(option=n, text=text, count=chosen.get(n, 0)) for n, text in enumerate(options, 1)]
 
 
 def warm_up() -> None:
@@ -280,9 +342,12 @@ def warm_up() -> None:
     from alerting.channels import preload
 
     alerting_config()
-    sample = MessageContent(title="t", message="m", exercise=True, code="1000", options=("a", "b"))
-    for language in LANGUAGES:
-        render_sms(sample, kind="alert", language=language)
+    sample_text = LocalizedText(fi="t", sv="t", en="t")
+    sample = MessageContent(
+        title=sample_text, message=sample_text, exercise=True, code="1000", options=(sample_text, sample_text)
+    )
+    for language in sample_text.languages:
+        render_sms(sample, kind="alert", version=(language,))
     environment().get_template("email.html.j2")
     preload()
     if get_settings().redis_url:

@@ -16,13 +16,15 @@ from sqlalchemy.orm import Session
 from alerting.acknowledgements import record_acknowledgement
 from alerting.channels import InboundSms, StatusReport
 from alerting.config import alerting_config
+from alerting.messages import localized_field
 from alerting.models import AckMethod, Alert, AlertStatus, Channel, Delivery, DeliveryState, InboundMessage, Recipient
 from alerting.replies import Reply, parse_reply
 from alerting.texts import texts
 from alueturva.db import get_database, utcnow
 from alueturva.errors import Conflict
+from alueturva.localized import LocalizedText, Version, versions_for
 from alueturva.settings import get_settings
-from contacts.models import Person
+from contacts.models import Organisation, Person
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +100,7 @@ def _normalised(number: str) -> str | None:
 
 @dataclass(frozen=True)
 class Candidate:
-    """One alert the sender received, newest open alerts first."""
+    """One alert the sender received, newest open alerts first; its title and options as the sender reads them."""
 
     recipient_id: int
     alert_id: int
@@ -110,22 +112,27 @@ class Candidate:
     ended_at: datetime | None
 
 
-_people, _recipients, _alerts = (cast(Table, model.__table__) for model in (Person, Recipient, Alert))
+_people, _recipients, _alerts, _organisations = (
+    cast(Table, model.__table__) for model in (Person, Recipient, Alert, Organisation)
+)
 # Built once: this runs for every reply in a burst of thousands.
 _SENDER_AND_ALERTS = (
     select(
         _people.c.id,
         _people.c.language,
+        _organisations.c.languages.label("organisation_languages"),
         _recipients.c.id.label("recipient_id"),
         _alerts.c.id.label("alert_id"),
         _alerts.c.status,
         _alerts.c.short_code,
         _alerts.c.title,
+        _alerts.c.translations,
         _alerts.c.response_options,
         _alerts.c.closes_at,
         func.coalesce(_alerts.c.closed_at, _alerts.c.cancelled_at).label("ended_at"),
     )
     .select_from(_people)
+    .join(_organisations, _organisations.c.id == _people.c.organisation_id)
     .outerjoin(_recipients, _recipients.c.person_id == _people.c.id)
     .outerjoin(_alerts, _alerts.c.id == _recipients.c.alert_id)
     .where(_people.c.mobile == bindparam("number"))
@@ -146,21 +153,33 @@ def _sender_and_alerts(session: Session, number: str) -> tuple[int, str, list[Ca
     if not rows:
         return None
     person_id, language = rows[0].id, rows[0].language
-    candidates = [
-        Candidate(
-            row.recipient_id,
-            row.alert_id,
-            row.status is AlertStatus.open,
-            row.short_code,
-            row.title,
-            list(row.response_options or []),
-            row.closes_at,
-            row.ended_at,
+    candidates = []
+    for row in rows:
+        if row.id != person_id or row.recipient_id is None:
+            continue
+        title = localized_field(row.title, row.translations, "title")
+        version = versions_for(title.languages, reader=language, organisation_languages=row.organisation_languages)
+        options = [
+            localized_field(option, row.translations, "response_options", n)
+            for n, option in enumerate(row.response_options or [])
+        ]
+        candidates.append(
+            Candidate(
+                row.recipient_id,
+                row.alert_id,
+                row.status is AlertStatus.open,
+                row.short_code,
+                _as_read(title, version),
+                [_as_read(option, version) for option in options],
+                row.closes_at,
+                row.ended_at,
+            )
         )
-        for row in rows
-        if row.id == person_id and row.recipient_id is not None
-    ]
     return person_id, language, candidates
+
+
+def _as_read(text: LocalizedText, version: Version) -> str:
+    return " / ".join(text[language] for language in version)
 
 
 def _choose(candidates: list[Candidate], reply: Reply, now: datetime) -> Candidate | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from alueturva.db import Base, utcnow
@@ -57,8 +57,11 @@ class Alert(Base):
     __tablename__ = "alerts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The Finnish text; the other languages' texts are in ``translations`` (alerting.messages.alert_content).
     title: Mapped[str] = mapped_column(String(200))
     message: Mapped[str] = mapped_column(String(2000))
+    # {"sv": {"title": …, "message": …, "response_options": […]}, "en": …}: the same fields in other languages.
+    translations: Mapped[dict[str, dict[str, object]]] = mapped_column(JSON, default=dict)
     exercise: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[AlertStatus] = mapped_column(
         Enum(AlertStatus, native_enum=False, length=20), default=AlertStatus.open
@@ -76,6 +79,7 @@ class Alert(Base):
     closed_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     cancelled_by: Mapped[str | None] = mapped_column(String(120))
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
 
     recipients: Mapped[list[Recipient]] = relationship(back_populates="alert", passive_deletes=True)
 
@@ -181,3 +185,20 @@ class InboundMessage(Base):
     recipient_id: Mapped[int | None] = mapped_column(ForeignKey("alert_recipients.id", ondelete="SET NULL"))
     body: Mapped[str] = mapped_column(String(1600))
     outcome: Mapped[str] = mapped_column(String(40))
+
+
+class OutboxMessage(Base):
+    """What the console backends of the embedded default "sent" (the demo outbox): the text, to whom and when.
+
+    Holds phone numbers, addresses and texts, so only operators and admins read it; the logs keep ids only.
+    """
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    channel: Mapped[Channel] = mapped_column(Enum(Channel, native_enum=False, length=10))
+    to: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str | None] = mapped_column(String(1000))
+    body: Mapped[str] = mapped_column(Text)
+    reference: Mapped[str] = mapped_column(String(120))

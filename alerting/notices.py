@@ -7,13 +7,38 @@ import logging
 from sqlalchemy import select
 
 from alerting.channels import SendError, email_sender
-from alerting.messages import render_plain_email
+from alerting.messages import MessageContent, alert_content, render_plain_email
 from alerting.models import Alert, Recipient
+from alerting.texts import texts
 from alueturva.db import get_database
+from alueturva.i18n import Language
 from alueturva.settings import get_settings
 from contacts.models import Organisation, Person
 
 log = logging.getLogger(__name__)
+
+# The operator's language is not known: the summary is in both official languages, and in English.
+SUMMARY_LANGUAGES: tuple[Language, ...] = ("fi", "sv", "en")
+
+
+def silent_summary(
+    *, alert_id: int, content: MessageContent, rows: list[tuple[str, str, int]], link: str
+) -> tuple[str, str]:
+    """Subject and text: who is still silent, in Finnish, in Swedish and in English, each part in its own words."""
+    exercise = " / ".join(texts(language)["exercise"] for language in SUMMARY_LANGUAGES)
+    prefix = f"[{exercise}] " if content.exercise else ""
+    subject = prefix + " / ".join(texts(language)["silent_subject"] for language in SUMMARY_LANGUAGES)
+    subject += f": {content.title.fi}"
+    parts = []
+    for language in SUMMARY_LANGUAGES:
+        t = texts(language)
+        title = content.title.get(language) or content.title.fi
+        lines = [t["silent_heading"].format(alert_id=alert_id, title=title), ""]
+        lines.append(t["silent_count"].format(count=len(rows)))
+        lines += [t["silent_line"].format(name=name, organisation=org, recipient_id=rid) for name, org, rid in rows]
+        lines += ["", f"{t['silent_link']} {link}"]
+        parts.append("\n".join(lines))
+    return subject, "\n\n---\n\n".join(parts) + "\n"
 
 
 def send_silent_summary(alert_id: int) -> None:
@@ -29,19 +54,13 @@ def send_silent_summary(alert_id: int) -> None:
             .where(Recipient.alert_id == alert_id, Recipient.acknowledged_at.is_(None))
             .order_by(Organisation.short_name, Person.name)
         ).all()
-        title, exercise, to = alert.title, alert.exercise, alert.notify_email
+        content, to = alert_content(alert), alert.notify_email
     if not rows:
         return
-    prefix = "[HARJOITUS / ÖVNING / EXERCISE] " if exercise else ""
-    lines = [f"- {name} ({organisation}), recipient {recipient_id}" for name, organisation, recipient_id in rows]
-    text = (
-        f"Alert {alert_id}: {title}\n\n"
-        f"Not acknowledged yet ({len(rows)}):\n" + "\n".join(lines) + "\n\n"
-        f"{get_settings().public_base_url.rstrip('/')}/api/v1/alerts/{alert_id}/recipients\n"
-    )
-    message = render_plain_email(
-        subject=f"{prefix}Kuittaamatta / Okvitterat / Not acknowledged: {title}", text=text, to=to, language="fi"
-    )
+    link = f"{get_settings().public_base_url.rstrip('/')}/api/v1/alerts/{alert_id}/recipients"
+    silent = [(row.name, row.short_name, row.id) for row in rows]
+    subject, text = silent_summary(alert_id=alert_id, content=content, rows=silent, link=link)
+    message = render_plain_email(subject=subject, text=text, to=to, languages=SUMMARY_LANGUAGES)
     try:
         email_sender().send_email(message=message, reference=f"alert:{alert_id}:silent-summary")
     except SendError as exc:

@@ -11,9 +11,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerting.messages import MessageContent, render_email, render_sms
+from alerting.messages import MessageContent, alert_content, render_email, render_sms
 from alerting.models import Alert, Channel, DeliveryKind, Recipient
 from alerting.tokens import ack_url
+from alueturva.localized import Version, versions_for
+from contacts.models import Organisation
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +30,21 @@ class Outgoing:
     email: EmailMessage | None = None
 
 
-def content_of(alert: Alert) -> MessageContent:
-    return MessageContent(
-        title=alert.title,
-        message=alert.message,
-        exercise=alert.exercise,
-        code=alert.short_code,
-        options=tuple(alert.response_options),
-    )
+def reader_versions(
+    session: Session, content_of: dict[int, MessageContent], recipient_ids: set[int]
+) -> dict[int, Version]:
+    """Each recipient's version of their alert's text (``versions_for``: their language, their organisation's)."""
+    rows = session.execute(
+        select(Recipient.id, Recipient.alert_id, Recipient.language, Organisation.languages)
+        .join(Organisation, Organisation.id == Recipient.organisation_id)
+        .where(Recipient.id.in_(recipient_ids))
+    ).all()
+    return {
+        row.id: versions_for(
+            content_of[row.alert_id].languages, reader=row.language, organisation_languages=row.languages or []
+        )
+        for row in rows
+    }
 
 
 @dataclass(frozen=True)
@@ -46,12 +55,14 @@ class Unpreparable:
     reason: str
 
 
-def _sms_text(cache: dict[tuple[int, str, str], str | Exception], alert: Alert, language: str, kind: str) -> str:
-    """The SMS text of (alert, language, kind), rendered once per job; a failure is remembered too."""
-    key = (alert.id, language, kind)
+SmsKey = tuple[int, Version, str]  # alert id, version, kind
+
+
+def _sms_text(cache: dict[SmsKey, str | Exception], key: SmsKey, content: MessageContent) -> str:
+    """The SMS text of (alert, version, kind), rendered once per job; a failure is remembered too."""
     if key not in cache:
         try:
-            cache[key] = render_sms(content_of(alert), kind=kind, language=language)
+            cache[key] = render_sms(content, kind=key[2], version=key[1])
         except Exception as exc:
             cache[key] = exc
     text = cache[key]
@@ -60,40 +71,41 @@ def _sms_text(cache: dict[tuple[int, str, str], str | Exception], alert: Alert, 
     return text
 
 
-def prepare(session: Session, claimed: Sequence[Any]) -> tuple[list[Outgoing], list[Unpreparable]]:
-    """Render each claimed delivery's message (SMS texts are shared per alert, language and kind).
+def link_holders(session: Session, recipient_ids: set[int]) -> dict[int, Any]:
+    """What each recipient's acknowledgement link is made of (``tokens.LinkHolder``)."""
+    rows = session.execute(
+        select(Recipient.id, Recipient.alert_id, Recipient.link_nonce).where(Recipient.id.in_(recipient_ids))
+    )
+    return {row.id: row for row in rows}
 
-    A delivery that cannot be prepared is set aside with its reason and the others go on (docs/alerting.md §6).
+
+def prepare(session: Session, claimed: Sequence[Any]) -> tuple[list[Outgoing], list[Unpreparable]]:
+    """Render each claimed delivery's message (SMS texts are shared per alert, version and kind).
+
+    A delivery that cannot be prepared is set aside with its reason and the others go on (docs/alerting.md §7).
     """
-    alerts = {
-        alert.id: alert
+    contents = {
+        alert.id: alert_content(alert)
         for alert in session.scalars(select(Alert).where(Alert.id.in_({row.alert_id for row in claimed})))
     }
-    recipients = {
-        recipient.id: recipient
-        for recipient in session.execute(
-            select(Recipient.id, Recipient.alert_id, Recipient.language, Recipient.link_nonce).where(
-                Recipient.id.in_({row.recipient_id for row in claimed})
-            )
-        )
-    }
-    sms_texts: dict[tuple[int, str, str], str | Exception] = {}
+    versions = reader_versions(session, contents, {row.recipient_id for row in claimed})
+    holders = link_holders(session, {row.recipient_id for row in claimed if Channel(row.channel) is Channel.email})
+    sms_texts: dict[SmsKey, str | Exception] = {}
     outgoing: list[Outgoing] = []
     unpreparable: list[Unpreparable] = []
     for row in claimed:
-        alert, recipient, kind = alerts[row.alert_id], recipients[row.recipient_id], DeliveryKind(row.kind).value
-        language = recipient.language
+        content, version, kind = contents[row.alert_id], versions[row.recipient_id], DeliveryKind(row.kind).value
         try:
             if Channel(row.channel) is Channel.sms:
-                body = _sms_text(sms_texts, alert, language, kind)
+                body = _sms_text(sms_texts, (row.alert_id, version, kind), content)
                 outgoing.append(Outgoing(row.id, Channel.sms, row.attempts, row.address, sms_body=body))
                 continue
             message = render_email(
-                content_of(alert),
+                content,
                 kind=kind,
-                language=language,
+                version=version,
                 to=row.address,
-                ack_url=ack_url(recipient),
+                ack_url=ack_url(holders[row.recipient_id]),
             )
             outgoing.append(Outgoing(row.id, Channel.email, row.attempts, row.address, email=message))
         except Exception as exc:

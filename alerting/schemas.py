@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from alueturva.api_types import ApiInput, IdField
+from alueturva.localized import LocalizedText
 from contacts.areas import AreaKey
 from contacts.validation import normalise_email
 
 ChannelName = Literal["sms", "email"]
+
+
+def _at_most(limit: int) -> Callable[[LocalizedText], LocalizedText]:
+    def check(text: LocalizedText) -> LocalizedText:
+        for language in text.languages:
+            if len(text[language]) > limit:
+                raise ValueError(f"the '{language}' text is longer than {limit} characters")
+        return text
+
+    return check
+
+
+def _one_line(text: LocalizedText) -> LocalizedText:
+    """A title is one line (an email subject, the first line of an SMS): a pasted line break becomes a space."""
+    return LocalizedText(**{language: " ".join(text[language].split()) for language in text.languages})
+
+
+AlertTitle = Annotated[LocalizedText, AfterValidator(_one_line), AfterValidator(_at_most(200))]
+AlertMessage = Annotated[LocalizedText, AfterValidator(_at_most(1000))]
+ResponseOption = Annotated[LocalizedText, AfterValidator(_at_most(60))]
+# A group or organisation by id, or by key or name (as on the command line).
+Reference = IdField | Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class _Input(ApiInput):
@@ -19,9 +43,11 @@ class _Input(ApiInput):
 
 
 class Targets(_Input):
-    groups: list[IdField] = Field([], max_length=1000)
-    roles: list[str] = Field([], max_length=200)
-    organisations: list[IdField] = Field([], max_length=1000)
+    groups: list[Reference] = Field([], max_length=1000, description="Group ids, keys or names")
+    roles: list[str] = Field([], max_length=200, description="Role keys (GET /api/v1/roles)")
+    organisations: list[Reference] = Field(
+        [], max_length=1000, description="Organisation ids, keys, names or business ids"
+    )
     areas: list[AreaKey] = Field([], max_length=3)
     people: list[IdField] = Field([], max_length=50_000)
 
@@ -53,21 +79,18 @@ class EscalationOverride(_Input):
 
 
 class AlertCreate(_Input):
-    title: str = Field(min_length=1, max_length=200)
-    message: str = Field(min_length=1, max_length=1000)
+    """An alert. ``title``, ``message`` and each response option are a string (Finnish) or
+    ``{"fi": …, "sv": …, "en": …}``; every text has the same languages, so no reader gets a mix."""
+
+    title: AlertTitle
+    message: AlertMessage
     targets: Targets
     channels: list[ChannelName] | None = Field(None, min_length=1, max_length=2)
     exercise: bool = False
-    response_options: list[str] = Field([], max_length=9)
+    response_options: list[ResponseOption] = Field([], max_length=9)
     escalation: EscalationOverride | None = None
     notify_email: str | None = Field(None, max_length=254, description="Told who is still silent")
     idempotency_key: str | None = Field(None, min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")
-
-    @field_validator("title")
-    @classmethod
-    def _one_line(cls, value: str) -> str:
-        """A title is one line (an email subject, the first line of an SMS): a pasted line break becomes a space."""
-        return " ".join(value.split())
 
     @field_validator("channels")
     @classmethod
@@ -78,18 +101,31 @@ class AlertCreate(_Input):
 
     @field_validator("response_options")
     @classmethod
-    def _options(cls, value: list[str]) -> list[str]:
-        cleaned = [option.strip() for option in value]
-        if any(not option or len(option) > 60 for option in cleaned):
-            raise ValueError("each response option is 1 to 60 characters")
+    def _options(cls, value: list[LocalizedText]) -> list[LocalizedText]:
         if len(value) == 1:
             raise ValueError("give at least two response options, or none")
-        return cleaned
+        return value
+
+    @model_validator(mode="after")
+    def _same_languages(self) -> AlertCreate:
+        languages = self.title.languages
+        texts = {"message": self.message, **{f"response option {n}": o for n, o in enumerate(self.response_options, 1)}}
+        for name, text in texts.items():
+            if text.languages != languages:
+                raise ValueError(
+                    f"the title is in {', '.join(languages)} but the {name} in {', '.join(text.languages)}: "
+                    "give the title, the message and every response option in the same languages"
+                )
+        return self
 
     @field_validator("notify_email")
     @classmethod
     def _email(cls, value: str | None) -> str | None:
         return None if value is None else normalise_email(value)
+
+
+class AlertCancel(_Input):
+    reason: str | None = Field(None, max_length=500, description="Why (recorded on the alert and in the audit log)")
 
 
 class AcknowledgeOnBehalf(_Input):
@@ -110,6 +146,12 @@ class OrganisationCounts(Counts):
     organisation: str
 
 
+class PollAnswer(BaseModel):
+    option: int = Field(description="1-based")
+    text: str = Field(description="The option in Finnish")
+    count: int
+
+
 class AlertEventRead(BaseModel):
     at: datetime
     kind: str
@@ -128,15 +170,24 @@ class AlertSummary(BaseModel):
     closes_at: datetime
 
 
+class AlertText(BaseModel):
+    title: str
+    message: str
+    response_options: list[str]
+
+
 class AlertRead(AlertSummary):
     message: str
+    texts: dict[str, AlertText] = Field(description="The alert's texts per language (fi always)")
     short_code: str
     channels: list[str]
     response_options: list[str]
     escalation: dict[str, object]
     closed_at: datetime | None
     cancelled_at: datetime | None
+    cancel_reason: str | None
     counts: Counts
+    answers: list[PollAnswer] = Field(description="How the poll has been answered so far (empty without options)")
     deliveries: dict[str, int] = Field(description="Deliveries by state (alert, reminders and cancellations)")
     by_organisation: list[OrganisationCounts]
     events: list[AlertEventRead]
@@ -181,4 +232,21 @@ class RecipientRead(BaseModel):
 
 class RecipientList(BaseModel):
     items: list[RecipientRead]
+    total: int
+
+
+class OutboxMessageRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    sent_at: datetime
+    channel: str
+    to: str
+    subject: str | None
+    body: str
+    reference: str
+
+
+class OutboxList(BaseModel):
+    items: list[OutboxMessageRead]
     total: int

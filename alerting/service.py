@@ -14,7 +14,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from alerting.models import Alert, AlertEvent, AlertStatus, Channel, Delivery, DeliveryKind, DeliveryState, Recipient
 from alueturva.db import UTCDateTime, utcnow
 from alueturva.errors import Conflict, NotFound
-from contacts.models import Person
+from contacts.models import Organisation, Person
 
 
 @dataclass(frozen=True)
@@ -207,3 +207,25 @@ def get_recipient(session: Session, *, alert_id: int, recipient_id: int) -> Reci
     if recipient is None or recipient.alert_id != alert_id:
         raise NotFound(f"recipient {recipient_id} of alert {alert_id} not found")
     return recipient
+
+
+@dataclass(frozen=True)
+class SilentRecipient:
+    recipient_id: int
+    person_id: int
+    name: str
+    organisation: str
+    mobile: str | None
+
+
+def silent_recipients(session: Session, *, alert_id: int, limit: int = 1000) -> list[SilentRecipient]:
+    """Who has not acknowledged yet, by organisation and name, with the number to phone them on."""
+    rows = session.execute(
+        select(Recipient.id, Person.id, Person.name, Organisation.short_name, Person.mobile)
+        .join(Person, Person.id == Recipient.person_id)
+        .join(Organisation, Organisation.id == Recipient.organisation_id)
+        .where(Recipient.alert_id == alert_id, Recipient.acknowledged_at.is_(None))
+        .order_by(Organisation.short_name, Person.name, Recipient.id)
+        .limit(limit)
+    ).all()
+    return [SilentRecipient(*row) for row in rows]

@@ -13,8 +13,10 @@ from alerting.models import Recipient
 from alerting.schemas import Targets
 from alueturva.db import UTCDateTime, id_in, random_token
 from alueturva.errors import Invalid
+from alueturva.localized import Version, versions_for
+from contacts import service as contacts
 from contacts.catalogue import roles_by_key
-from contacts.models import Group, Membership, Organisation, Person
+from contacts.models import Membership, Organisation, Person
 
 
 def _missing(requested: Sequence[Any], found: set[Any]) -> list[Any]:
@@ -30,22 +32,47 @@ def _missing_people(session: Session, person_ids: Collection[int]) -> list[int]:
     return _missing(list(wanted), set(session.scalars(select(Person.id).where(id_in(session, Person.id, wanted)))))
 
 
-def _check_references(session: Session, targets: Targets) -> None:
+def _resolved(
+    references: Sequence[int | str], lookup: dict[str, int], known_ids: set[int]
+) -> tuple[list[int], list[str]]:
+    """Ids for references by id, key or name (a key or name first: "12" is an id only if nothing is named so);
+    and the references that name nothing."""
+    ids: list[int] = []
+    unknown: list[str] = []
+    for reference in references:
+        found = lookup.get(reference.strip().casefold()) if isinstance(reference, str) else None
+        if found is None and str(reference).strip().isdigit() and int(reference) in known_ids:
+            found = int(reference)
+        if found is None:
+            unknown.append(repr(reference) if isinstance(reference, str) else str(reference))
+        elif found not in ids:
+            ids.append(found)
+    return ids, unknown
+
+
+def resolve_references(session: Session, targets: Targets) -> Targets:
+    """The targets with groups and organisations as ids (they may be named by id, key or name, as on the command
+    line); anything that names nothing is refused, all problems in one answer."""
     problems = []
+    groups: list[int] = []
+    organisations: list[int] = []
     if targets.groups:
-        found = set(session.scalars(select(Group.id).where(Group.id.in_(targets.groups))))
-        if missing := _missing(targets.groups, found):
-            problems.append(f"unknown group ids: {missing}")
+        lookup = {name: group.id for name, group in contacts.group_lookup(session).items()}
+        groups, unknown = _resolved(targets.groups, lookup, set(lookup.values()))
+        if unknown:
+            problems.append(f"unknown groups: {', '.join(unknown)}")
     if targets.organisations:
-        found = set(session.scalars(select(Organisation.id).where(Organisation.id.in_(targets.organisations))))
-        if missing := _missing(targets.organisations, found):
-            problems.append(f"unknown organisation ids: {missing}")
+        lookup = {name: org.id for name, org in contacts.organisation_lookup(session).items()}
+        organisations, unknown = _resolved(targets.organisations, lookup, set(lookup.values()))
+        if unknown:
+            problems.append(f"unknown organisations: {', '.join(unknown)}")
     if targets.people and (missing := _missing_people(session, targets.people)):
         problems.append(f"unknown person ids: {missing[:20]}")
     if targets.roles and (missing := _missing(targets.roles, set(roles_by_key()))):
         problems.append(f"unknown role keys: {missing}")
     if problems:
         raise Invalid("targets: " + "; ".join(problems))
+    return targets.model_copy(update={"groups": groups, "organisations": organisations})
 
 
 def _targeted(session: Session, targets: Targets) -> ColumnElement[bool]:
@@ -70,9 +97,9 @@ def add_targeted_recipients(session: Session, *, alert_id: int, targets: Targets
     """Make every active person the targets name a recipient of the alert, each once; how many there are.
 
     Resolved and written by one ``INSERT ... SELECT`` inside the database: for a 10,000-person alert no person row
-    travels to Python and back, which was most of the time between the POST and the first message.
+    travels to Python and back, which was most of the time between the POST and the first message. ``targets``
+    are resolved (``resolve_references``).
     """
-    _check_references(session, targets)
     people = (
         select(
             literal(alert_id, Integer),
@@ -92,13 +119,23 @@ def add_targeted_recipients(session: Session, *, alert_id: int, targets: Targets
     return session.scalar(select(func.count(Recipient.id)).where(Recipient.alert_id == alert_id)) or 0
 
 
-def sms_languages(session: Session, *, alert_id: int) -> list[str]:
-    """The languages of the alert's recipients who have a mobile number (their SMS texts must fit)."""
-    return list(
-        session.scalars(
-            select(Recipient.language)
-            .join(Person, Person.id == Recipient.person_id)
-            .where(Recipient.alert_id == alert_id, Person.mobile.is_not(None))
-            .distinct()
-        )
+def sms_versions(session: Session, *, alert_id: int, languages: Version) -> set[Version]:
+    """The versions of a text in ``languages`` that the alert's recipients with a mobile number get (each must
+    fit in an SMS)."""
+    readers = session.execute(
+        select(Recipient.language, Recipient.organisation_id)
+        .join(Person, Person.id == Recipient.person_id)
+        .where(Recipient.alert_id == alert_id, Person.mobile.is_not(None))
+        .distinct()
+    ).all()
+    official = dict(
+        session.execute(
+            select(Organisation.id, Organisation.languages).where(
+                Organisation.id.in_({reader.organisation_id for reader in readers})
+            )
+        ).all()
     )
+    return {
+        versions_for(languages, reader=reader.language, organisation_languages=official[reader.organisation_id] or [])
+        for reader in readers
+    }

@@ -1,11 +1,15 @@
-"""Types shared by the routers: database ids stay within a 32-bit integer, or the request is refused with a 422."""
+"""Types shared by the routers: database ids stay within a 32-bit integer, or the request is refused with a 422;
+times people type are read as Finnish time."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import Path
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
+
+from alueturva.i18n import from_helsinki
 
 MAX_ID = 2**31 - 1
 
@@ -52,3 +56,44 @@ class ApiInput(BaseModel):
 
 
 SafeQueryText = Annotated[str, AfterValidator(refuse_control_characters)]
+
+
+def read_typed_time(value: object, *, end_of_day: bool = False) -> datetime:
+    """A time as a person types it into a query: ISO 8601 with an offset is taken as it is; without one it is Finnish
+    time (``2025-11-01T08:00``); a bare date (``2025-11-01``) is the start of that day in Finland, or with
+    ``end_of_day`` its end (the next midnight), so that ``from=2025-11-01&to=2025-11-30`` is the whole of November.
+    Returns aware UTC."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                day = date.fromisoformat(text)
+                moment = datetime.combine(day + timedelta(days=1) if end_of_day else day, time())
+            else:
+                moment = datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise ValueError(
+                f"'{text}' is not a date or time: write 2025-11-01, 2025-11-01T08:00 (Finnish time) "
+                "or 2025-11-01T08:00+02:00"
+            ) from exc
+    else:
+        raise ValueError("give a date or time as text, e.g. 2025-11-01")
+    try:
+        return from_helsinki(moment)
+    except OverflowError as exc:
+        raise ValueError("the time is out of range") from exc
+
+
+_TYPED_TIME_SCHEMA = {
+    "type": "string",
+    "description": "ISO 8601; without an offset Finnish time (Europe/Helsinki); a date alone is that day",
+    "examples": ["2025-11-01", "2025-11-01T08:00", "2025-11-01T06:00:00Z"],
+}
+PeriodStart = Annotated[datetime, BeforeValidator(read_typed_time), WithJsonSchema(_TYPED_TIME_SCHEMA)]
+PeriodEnd = Annotated[
+    datetime,
+    BeforeValidator(lambda value: read_typed_time(value, end_of_day=True)),
+    WithJsonSchema({**_TYPED_TIME_SCHEMA, "description": _TYPED_TIME_SCHEMA["description"] + " (to its end)"}),
+]

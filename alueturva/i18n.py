@@ -15,8 +15,8 @@ LANGUAGE_LABELS: tuple[tuple[Language, str], ...] = (("fi", "Suomeksi"), ("sv", 
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 
-# "1.12.2026 klo 14.05" is how Finns write a time; Finland-Swedes write "1.12.2026 kl. 14.05".
-_TIME_FORMATS = {"fi": "{d}.{m}.{y} klo {H}.{M}", "sv": "{d}.{m}.{y} kl. {H}.{M}", "en": "{d} {mon} {y} {H}:{M}"}
+# "1.12.2026 klo 9.05" is how Finns write a time (no leading zero in the hour); Finland-Swedes "1.12.2026 kl. 9.05".
+_TIME_FORMATS = {"fi": "{d}.{m}.{y} klo {H}.{M}", "sv": "{d}.{m}.{y} kl. {H}.{M}", "en": "{d} {mon} {y} {HH}:{M}"}
 _DATE_FORMATS = {"fi": "{d}.{m}.{y}", "sv": "{d}.{m}.{y}", "en": "{d} {mon} {y}"}
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -38,13 +38,14 @@ def _parts(moment: datetime | date) -> dict[str, str]:
         "m": str(moment.month),
         "y": str(moment.year),
         "mon": _MONTHS_EN[moment.month - 1],
-        "H": f"{moment.hour:02d}" if isinstance(moment, datetime) else "",
+        "H": str(moment.hour) if isinstance(moment, datetime) else "",
+        "HH": f"{moment.hour:02d}" if isinstance(moment, datetime) else "",
         "M": f"{moment.minute:02d}" if isinstance(moment, datetime) else "",
     }
 
 
 def format_time(moment: datetime, language: str) -> str:
-    """``1.12.2026 klo 14.05`` (fi), ``1.12.2026 kl. 14.05`` (sv), ``1 Dec 2026 14:05`` (en), in Helsinki time."""
+    """``1.12.2026 klo 9.05`` (fi), ``1.12.2026 kl. 9.05`` (sv), ``1 Dec 2026 09:05`` (en), in Helsinki time."""
     return _TIME_FORMATS.get(language, _TIME_FORMATS["fi"]).format(**_parts(helsinki(moment)))
 
 
@@ -52,6 +53,12 @@ def format_date(day: date | datetime, language: str) -> str:
     """``1.12.2026`` (fi, sv), ``1 Dec 2026`` (en); an aware datetime is taken in Helsinki time."""
     local = helsinki(day) if isinstance(day, datetime) else day
     return _DATE_FORMATS.get(language, _DATE_FORMATS["fi"]).format(**_parts(local))
+
+
+def format_number(value: float, language: str) -> str:
+    """``87,5`` (fi, sv: a decimal comma) or ``87.5`` (en); whole numbers without decimals."""
+    text = f"{value:g}"
+    return text if language == "en" else text.replace(".", ",")
 
 
 def from_helsinki(wall_clock: datetime) -> datetime:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from alueturva.i18n import Language
@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS")
     email_from: str = Field("alueturva@localhost", description="From address of alert emails")
     default_language: Language = Field("fi", description="Language for people and pages with no preference")
+    duty_officer_phone: str | None = Field(
+        None, description="The duty officer's phone number, given in replies that tell people to call them"
+    )
     delivery_claim_lease_seconds: float = Field(
         60.0, gt=0, description="How long a worker owns a claimed delivery before the sweeper may hand it on"
     )
@@ -72,6 +75,22 @@ class Settings(BaseSettings):
     link_attempts_per_minute: int = Field(10, ge=1, description="Acknowledgement link submissions per link")
     link_failures_per_minute: int = Field(30, ge=1, description="Invalid acknowledgement links per client address")
     webhook_failures_per_minute: int = Field(20, ge=1, description="Webhooks with a bad signature per client address")
+
+    @field_validator("duty_officer_phone")
+    @classmethod
+    def _phone_number(cls, value: str | None) -> str | None:
+        """Any number that can be called (a landline too), written as people read it: +358 6 828 9100."""
+        if value is None or not value.strip():
+            return None
+        import phonenumbers
+
+        try:
+            number = phonenumbers.parse(value, "FI")
+        except phonenumbers.NumberParseException as exc:
+            raise ValueError(f"'{value}' is not a phone number") from exc
+        if not phonenumbers.is_valid_number(number):
+            raise ValueError(f"'{value}' is not a valid phone number")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
     @property
     def is_sqlite(self) -> bool:

@@ -11,7 +11,7 @@ from alueturva.auth.dependencies import Admin, DbSession, Viewer
 from alueturva.auth.service import Principal
 from alueturva.errors import API_ERRORS
 from alueturva.i18n import Language
-from contacts import catalogue, compliance, roster, roster_csv, service
+from contacts import catalogue, compliance, compliance_text, roster, roster_csv, service
 from contacts.models import Group, Person
 from contacts.schemas import (
     ComplianceRead,
@@ -241,6 +241,7 @@ def list_roles(_: Viewer) -> RoleList:
             deputy=r.deputy,
             group=r.group,
             required=r.required.model_dump(mode="json") if r.required else None,
+            recommended=r.recommended.model_dump(mode="json") if r.recommended else None,
         )
         for r in catalogue.catalogue().roles
     ]
@@ -252,9 +253,15 @@ def import_roster(
     session: DbSession,
     principal: Admin,
     body: Annotated[bytes, CSV_BODY] = b"",
-    dry_run: Annotated[bool, Query(description="Validate and count the changes, change nothing")] = False,
+    dry_run: Annotated[bool, Query(description="Validate and list the changes, change nothing")] = False,
+    replace: Annotated[
+        bool, Query(description="Also remove from each group in the file the members the file does not name")
+    ] = False,
 ) -> ImportReportRead:
-    report = roster.import_roster(session, data=body, dry_run=dry_run, actor=principal)
+    """Import a roster CSV, all or nothing. The file's people and memberships are added and updated; members absent
+    from the file stay unless ``replace=true``. The answer names every person added, changed and removed, per
+    group."""
+    report = roster.import_roster(session, data=body, dry_run=dry_run, actor=principal, replace=replace)
     return ImportReportRead.model_validate(report.as_dict())
 
 
@@ -278,14 +285,20 @@ def roster_compliance(
     format: Annotated[Literal["json", "text"], Query(description="json for programs, text for people")] = "json",
     language: Annotated[Language, Query()] = "fi",
 ) -> ComplianceRead | Response:
+    """What the agreement requires of each organisation, area and the region (a named, reachable person per
+    required role; one valmiusjohtoryhmä member per area), apart from what is only recommended (deputies, both
+    channels, roles the agreement does not ask for)."""
     report = compliance.check_compliance(session)
     if format == "text":
-        return Response(compliance.render_text(report, language), media_type="text/plain; charset=utf-8")
+        return Response(compliance_text.render_text(report, language), media_type="text/plain; charset=utf-8")
     return ComplianceRead(
         generated_at=report.generated_at,
         complete=report.complete,
+        complete_with_recommendations=report.complete_with_recommendations,
         met=report.met,
-        total=len(report.all_results()),
+        total=report.total,
+        recommendations_met=report.recommendations_met,
+        recommendations_total=len(report.all_results()),
         organisations=report.organisations,
         areas=report.areas,
         region=report.region,

@@ -58,12 +58,30 @@ class Requirement(ConfigModel):
 
 
 class RoleSpec(ConfigModel):
+    """A role; ``required`` is what the agreement asks, ``recommended`` what its work needs but it does not ask;
+    ``deputy``: a deputy is recommended; the role counts only in its ``group``."""
+
     key: str = Field(pattern=r"^[a-z0-9_]+$")
     names: Names
     basis: str = ""
     required: Requirement | None = None
+    recommended: Requirement | None = None
     deputy: bool = False
     group: str
+
+    @model_validator(mode="after")
+    def _required_or_recommended(self) -> RoleSpec:
+        if self.required is not None and self.recommended is not None:
+            raise ValueError("a role is either required (by the agreement) or recommended, not both")
+        return self
+
+    @property
+    def requirement(self) -> Requirement | None:
+        return self.required or self.recommended
+
+    def group_for(self, organisation_key: str) -> str:
+        """The key of the group where this role counts for an organisation."""
+        return self.group.format(organisation=organisation_key)
 
 
 class GroupSpec(ConfigModel):
@@ -134,6 +152,17 @@ def area_names() -> dict[str, dict[str, str]]:
 
 def region_names() -> dict[str, str]:
     return organisations().region.names.model_dump()
+
+
+def display_names(*, short_name: str, name_sv: str | None, name_en: str | None, kind: str) -> dict[str, str]:
+    """An organisation's name as people read it in a list, per language (the one source for it): a municipality
+    by its own name (Kokkola, Karleby, Kokkola), anything else by its full Swedish and English names."""
+    if kind == OrganisationKind.municipality:
+        swedish = name_sv or short_name
+        for suffix in (" stad", " kommun"):
+            swedish = swedish.removesuffix(suffix)
+        return {"fi": short_name, "sv": swedish, "en": short_name}
+    return {"fi": short_name, "sv": name_sv or short_name, "en": name_en or short_name}
 
 
 def roles_by_key() -> dict[str, RoleSpec]:

@@ -1,7 +1,10 @@
 """Roster compliance: has every organisation named the contacts the agreement requires?
 
-This is the agreement's own follow-up metric ("kunnat ovat nimenneet …"), so the result is both data for programs
-and a text a person can read (``render_text``).
+This is the agreement's own follow-up metric ("kunnat ovat nimenneet …"). What the agreement requires (a named person
+per required role, reachable by at least one channel; one valmiusjohtoryhmä member per area) is kept apart from what
+is only recommended (a deputy, both SMS and email, the roles the agreement does not ask for): the first fails a
+municipality, the second is advice. A role counts only in its designated group (``config/roles.yaml``). The result
+is data for programs; ``contacts.compliance_text`` puts it into words.
 """
 
 from __future__ import annotations
@@ -18,58 +21,23 @@ from sqlalchemy.orm import Session, selectinload
 from alueturva.db import utcnow
 from contacts import catalogue
 from contacts.areas import AREAS
-from contacts.catalogue import RoleSpec
-from contacts.models import Membership, Organisation, Person
+from contacts.catalogue import Requirement, RoleSpec
+from contacts.models import Membership, Organisation, OrganisationKind, Person
 
 Status = Literal["ok", "incomplete", "missing"]
+Kind = Literal["required", "recommended"]
 
-LABELS = {
-    "fi": {
-        "area": "alue",
-        "ok": "kunnossa",
-        "incomplete": "puutteellinen",
-        "missing": "puuttuu",
-        "deputy": "varahenkilö",
-        "yes": "kyllä",
-        "no": "ei",
-        "not_required": "ei vaadita",
-        "reachable": "tavoitettavissa",
-        "title": "Yhteyshenkilöiden nimeäminen",
-        "region": "Koko alue",
-        "rules": "Kokoonpanosäännöt",
-        "summary": "{met}/{total} vaatimusta täytetty",
-    },
-    "sv": {
-        "area": "område",
-        "ok": "i ordning",
-        "incomplete": "ofullständig",
-        "missing": "saknas",
-        "deputy": "ersättare",
-        "yes": "ja",
-        "no": "nej",
-        "not_required": "krävs inte",
-        "reachable": "nåbar",
-        "title": "Utnämnda kontaktpersoner",
-        "region": "Hela regionen",
-        "rules": "Sammansättningsregler",
-        "summary": "{met}/{total} krav uppfyllda",
-    },
-    "en": {
-        "area": "area",
-        "ok": "ok",
-        "incomplete": "incomplete",
-        "missing": "missing",
-        "deputy": "deputy",
-        "yes": "yes",
-        "no": "no",
-        "not_required": "not required",
-        "reachable": "reachable",
-        "title": "Named contacts",
-        "region": "Whole region",
-        "rules": "Composition rules",
-        "summary": "{met}/{total} requirements met",
-    },
-}
+
+@dataclass
+class Finding:
+    """Something missing, as a code (``not_named``, ``unreachable``, ``inactive``, ``no_deputy``, ``no_mobile``,
+    ``no_email``) with what it is about; ``compliance_text`` says it in each language."""
+
+    code: str
+    person: str | None = None
+    deputy: bool = False
+    missing: int | None = None
+    of: int | None = None
 
 
 @dataclass
@@ -77,30 +45,42 @@ class Holder:
     person_id: int
     name: str
     organisation: str
-    reachable: bool
+    reachable: bool  # active, with a mobile number or an email address
+    both_channels: bool
     deputies: list[str]
-    problems: list[str]
 
 
 @dataclass
 class RequirementResult:
-    scope: str
+    scope: str  # the organisation's short name, the area key or "region"
+    scope_names: dict[str, str]
     role: str
     role_name: dict[str, str]
+    kind: Kind  # required by the agreement, or only recommended
     required: int
-    status: Status
-    deputy_expected: bool
+    status: Status  # whether the requirement itself is met
+    named: list[Holder]
+    problems: list[Finding]  # what fails the requirement
+    recommendations: list[Finding]  # recommended, never failing a required role: deputies, both channels
+    deputy_recommended: bool
     has_deputy: bool
     reachable: bool
-    named: list[Holder]
-    problems: list[str] = field(default_factory=list)
+
+    @property
+    def recommendations_met(self) -> bool:
+        return self.status == "ok" and not self.recommendations
 
 
 @dataclass
 class RuleResult:
+    """The valmiusjohtoryhmä composition: one member from each management area."""
+
     rule: str
+    kind: Kind
     ok: bool
-    message: str
+    group_names: dict[str, str]
+    members_per_area: dict[str, int]
+    outside_areas: int
 
 
 @dataclass
@@ -110,170 +90,191 @@ class ComplianceReport:
     areas: list[RequirementResult]
     region: list[RequirementResult]
     rules: list[RuleResult]
+    area_names: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def all_results(self) -> list[RequirementResult]:
         return [r for results in self.organisations.values() for r in results] + self.areas + self.region
 
+    def results(self, kind: Kind) -> list[RequirementResult]:
+        return [result for result in self.all_results() if result.kind == kind]
+
     @property
     def met(self) -> int:
-        return sum(r.status == "ok" for r in self.all_results())
+        """Requirements of the agreement that are met."""
+        return sum(result.status == "ok" for result in self.results("required"))
+
+    @property
+    def total(self) -> int:
+        return len(self.results("required"))
+
+    @property
+    def recommendations_met(self) -> int:
+        return sum(result.recommendations_met for result in self.all_results())
 
     @property
     def complete(self) -> bool:
-        return self.met == len(self.all_results()) and all(rule.ok for rule in self.rules)
+        """Everything the agreement requires is named and reachable."""
+        return self.met == self.total and all(rule.ok for rule in self.rules if rule.kind == "required")
+
+    @property
+    def complete_with_recommendations(self) -> bool:
+        return self.complete and self.recommendations_met == len(self.all_results())
 
 
-def _problems_of(person: Person) -> list[str]:
-    problems = []
+def _person_findings(person: Person, *, deputy: bool) -> list[Finding]:
+    """What keeps a person from being reached well: inactive, or a channel missing (both are recommended)."""
     if not person.active:
-        problems.append("inactive")
+        return [Finding("inactive", person=person.name, deputy=deputy)]
+    findings = []
     if not person.mobile:
-        problems.append("no mobile number")
+        findings.append(Finding("no_mobile", person=person.name, deputy=deputy))
     if not person.email:
-        problems.append("no email address")
-    return problems
+        findings.append(Finding("no_email", person=person.name, deputy=deputy))
+    return findings
 
 
 def _holder(person: Person, deputies: list[Membership]) -> Holder:
-    problems = _problems_of(person)
-    for deputy in deputies:
-        problems += [f"deputy {deputy.person.name}: {p}" for p in _problems_of(deputy.person)]
     return Holder(
         person_id=person.id,
         name=person.name,
         organisation=person.organisation.short_name,
-        reachable=not _problems_of(person),
-        deputies=[d.person.name for d in deputies],
-        problems=problems,
+        reachable=person.active and bool(person.mobile or person.email),
+        both_channels=bool(person.mobile and person.email),
+        deputies=[deputy.person.name for deputy in deputies],
     )
 
 
-def _result(scope: str, role: RoleSpec, required: int, holders: list[Holder]) -> RequirementResult:
-    has_deputy = bool(holders) and all(h.deputies for h in holders)
-    reachable = bool(holders) and all(h.reachable for h in holders)
-    problems = []
-    if len(holders) < required:
-        problems.append(f"{required - len(holders)} of {required} not named")
-    if holders and role.deputy and not has_deputy:
-        problems.append("no deputy named")
-    if holders and not reachable:
-        problems.append("not reachable by both SMS and email")
-    status: Status = "missing" if not holders else ("ok" if not problems else "incomplete")
-    return RequirementResult(
-        scope=scope,
-        role=role.key,
-        role_name=role.names.model_dump(),
-        required=required,
-        status=status,
-        deputy_expected=role.deputy,
-        has_deputy=has_deputy,
-        reachable=reachable,
-        named=holders,
-        problems=problems,
+class _Roster:
+    """The memberships that count: each role only in its designated group; holders active; deputies apart."""
+
+    def __init__(self, session: Session) -> None:
+        self.organisations = list(
+            session.scalars(select(Organisation).order_by(Organisation.kind, Organisation.short_name))
+        )
+        memberships = session.scalars(
+            select(Membership).options(
+                selectinload(Membership.group),
+                selectinload(Membership.person).selectinload(Person.organisation),
+            )
+        ).all()
+        self.holders: dict[str, list[Membership]] = defaultdict(list)
+        self.deputies_of: dict[int, list[Membership]] = defaultdict(list)
+        for membership in memberships:
+            if membership.deputy_of_id is not None:
+                self.deputies_of[membership.deputy_of_id].append(membership)
+            elif membership.person.active:
+                self.holders[membership.role_key].append(membership)
+
+    def counted(self, role: RoleSpec) -> list[Membership]:
+        """The role's holders in its designated group."""
+        return [m for m in self.holders[role.key] if m.group.key == role.group]
+
+    def counted_for(self, role: RoleSpec, organisation: Organisation) -> list[Membership]:
+        """An organisation's holders of the role: in the organisation's own group where the role has a group per
+        organisation (whoever sits in it), otherwise its people in the role's group."""
+        if "{organisation}" in role.group:
+            return [m for m in self.holders[role.key] if m.group.key == role.group_for(organisation.key)]
+        return [m for m in self.counted(role) if m.person.organisation_id == organisation.id]
+
+    def result(
+        self, scope: str, scope_names: dict[str, str], role: RoleSpec, kind: Kind, count: int, named: list[Membership]
+    ) -> RequirementResult:
+        people: dict[int, Person] = {}
+        deputies: dict[int, list[Membership]] = defaultdict(list)
+        for membership in named:
+            people[membership.person_id] = membership.person
+            deputies[membership.person_id] += self.deputies_of.get(membership.id, [])
+        holders = [_holder(person, deputies[person_id]) for person_id, person in people.items()]
+        problems = []
+        if len(holders) < count:
+            problems.append(Finding("not_named", missing=count - len(holders), of=count))
+        problems += [Finding("unreachable", person=h.name) for h in holders if not h.reachable]
+        recommendations = []
+        if holders and role.deputy and not all(h.deputies for h in holders):
+            recommendations.append(Finding("no_deputy"))
+        for person_id, person in people.items():
+            if person.active and (person.mobile or person.email):
+                recommendations += _person_findings(person, deputy=False)
+            for deputy in deputies[person_id]:
+                recommendations += _person_findings(deputy.person, deputy=True)
+        status: Status = "missing" if not holders else ("ok" if not problems else "incomplete")
+        return RequirementResult(
+            scope=scope,
+            scope_names=scope_names,
+            role=role.key,
+            role_name=role.names.model_dump(),
+            kind=kind,
+            required=count,
+            status=status,
+            named=holders,
+            problems=problems,
+            recommendations=recommendations,
+            deputy_recommended=role.deputy,
+            has_deputy=bool(holders) and all(h.deputies for h in holders),
+            reachable=bool(holders) and all(h.reachable for h in holders),
+        )
+
+
+def _in_scope(organisation: Organisation, requirement: Requirement) -> bool:
+    return organisation.kind in requirement.kinds or organisation.key in requirement.organisations
+
+
+def _names_of(organisation: Organisation) -> dict[str, str]:
+    return catalogue.display_names(
+        short_name=organisation.short_name,
+        name_sv=organisation.name_sv,
+        name_en=organisation.name_en,
+        kind=organisation.kind,
     )
-
-
-def _load(
-    session: Session,
-) -> tuple[list[Organisation], dict[str, list[Membership]], dict[int, list[Membership]]]:
-    organisations = list(session.scalars(select(Organisation).order_by(Organisation.kind, Organisation.short_name)))
-    memberships = session.scalars(
-        select(Membership).options(selectinload(Membership.person).selectinload(Person.organisation))
-    ).all()
-    holders_by_role: dict[str, list[Membership]] = defaultdict(list)
-    deputies_of: dict[int, list[Membership]] = defaultdict(list)
-    for membership in memberships:
-        if membership.deputy_of_id is None:
-            if membership.person.active:
-                holders_by_role[membership.role_key].append(membership)
-        else:
-            deputies_of[membership.deputy_of_id].append(membership)
-    return organisations, holders_by_role, deputies_of
-
-
-def _in_scope(organisation: Organisation, kinds: Sequence[str], keys: Sequence[str]) -> bool:
-    return organisation.kind in kinds or organisation.key in keys
 
 
 def check_compliance(session: Session) -> ComplianceReport:
-    organisations, holders_by_role, deputies_of = _load(session)
-    report = ComplianceReport(generated_at=utcnow(), organisations={}, areas=[], region=[], rules=[])
-
-    def holders(memberships: list[Membership]) -> list[Holder]:
-        """One holder per person, with the deputies named for any of the person's memberships in the role."""
-        people: dict[int, Person] = {}
-        deputies: dict[int, list[Membership]] = defaultdict(list)
-        for membership in memberships:
-            people[membership.person_id] = membership.person
-            deputies[membership.person_id] += deputies_of.get(membership.id, [])
-        return [_holder(person, deputies[person_id]) for person_id, person in people.items()]
-
+    roster = _Roster(session)
+    area_names = catalogue.area_names()
+    report = ComplianceReport(
+        generated_at=utcnow(), organisations={}, areas=[], region=[], rules=[], area_names=area_names
+    )
     for role in catalogue.catalogue().roles:
-        requirement = role.required
+        requirement = role.requirement
         if requirement is None:
             continue
-        in_scope = [o for o in organisations if _in_scope(o, requirement.kinds, requirement.organisations)]
-        scope_ids = {o.id for o in in_scope}
-        named = [m for m in holders_by_role.get(role.key, []) if m.person.organisation_id in scope_ids]
+        kind: Kind = "required" if role.required is not None else "recommended"
+        in_scope = [o for o in roster.organisations if _in_scope(o, requirement)]
         if requirement.per == "organisation":
             for organisation in in_scope:
-                own = [m for m in named if m.person.organisation_id == organisation.id]
+                own = roster.counted_for(role, organisation)
                 report.organisations.setdefault(organisation.short_name, []).append(
-                    _result(organisation.short_name, role, requirement.count, holders(own))
+                    roster.result(organisation.short_name, _names_of(organisation), role, kind, requirement.count, own)
                 )
-        elif requirement.per == "area":
+            continue
+        scope_ids = {o.id for o in in_scope}
+        named = [m for m in roster.counted(role) if m.person.organisation_id in scope_ids]
+        if requirement.per == "area":
             for area in AREAS:
                 own = [m for m in named if m.person.organisation.area == area]
-                report.areas.append(_result(area, role, requirement.count, holders(own)))
-            report.rules.append(_composition_rule(role, holders_by_role.get(role.key, [])))
+                report.areas.append(roster.result(area, area_names[area], role, kind, requirement.count, own))
+            report.rules.append(_composition_rule(role, kind, roster.counted(role)))
         else:
-            report.region.append(_result("region", role, requirement.count, holders(named)))
+            region = catalogue.region_names()
+            report.region.append(roster.result("region", region, role, kind, requirement.count, named))
     return report
 
 
-def _composition_rule(role: RoleSpec, memberships: list[Membership]) -> RuleResult:
+def _composition_rule(role: RoleSpec, kind: Kind, memberships: Sequence[Membership]) -> RuleResult:
     """The valmiusjohtoryhmä: exactly one member from each of Kokkola, Perhonjokilaakso and Lestijokilaakso."""
-    per_area: dict[str | None, list[str]] = defaultdict(list)
-    for membership in {m.person_id: m for m in memberships}.values():
-        per_area[membership.person.organisation.area].append(membership.person.name)
-    problems = [
-        f"{len(per_area.get(area, []))} members from {area}" for area in AREAS if len(per_area.get(area, [])) != 1
-    ]
-    if per_area.get(None):
-        problems.append(f"{len(per_area[None])} members from outside the three areas")
-    message = f"{role.names.en}: one member from each of {', '.join(AREAS)}" + (
-        " — " + "; ".join(problems) if problems else " — ok"
+    per_area: dict[str | None, set[int]] = defaultdict(set)
+    for membership in memberships:
+        organisation = membership.person.organisation
+        area = organisation.area if organisation.kind == OrganisationKind.municipality else None
+        per_area[area].add(membership.person_id)
+    counts: dict[str, int] = {area: len(per_area.get(area, set())) for area in AREAS}
+    outside = len(per_area.get(None, set()))
+    group = next(g for g in catalogue.catalogue().groups if g.key == role.group)
+    return RuleResult(
+        rule=f"{role.key}_composition",
+        kind=kind,
+        ok=all(count == 1 for count in counts.values()) and not outside,
+        group_names=group.names.model_dump(),
+        members_per_area=counts,
+        outside_areas=outside,
     )
-    return RuleResult(rule=f"{role.key}_composition", ok=not problems, message=message)
-
-
-def render_text(report: ComplianceReport, language: str = "fi") -> str:
-    """The report as plain text for a person (the agreement's follow-up)."""
-    labels = LABELS.get(language, LABELS["fi"])
-    lines = [
-        f"{labels['title']} ({report.generated_at:%Y-%m-%d %H:%M} UTC)",
-        labels["summary"].format(met=report.met, total=len(report.all_results())),
-        "",
-    ]
-
-    def describe(result: RequirementResult) -> str:
-        names = ", ".join(h.name for h in result.named) or "—"
-        deputy = labels["not_required"] if not result.deputy_expected else labels["yes" if result.has_deputy else "no"]
-        text = (
-            f"  [{labels[result.status]}] {result.role_name.get(language, result.role_name['fi'])}: {names}; "
-            f"{labels['deputy']}: {deputy}; {labels['reachable']}: {labels['yes' if result.reachable else 'no']}"
-        )
-        return text + (f" ({'; '.join(result.problems)})" if result.problems else "")
-
-    for organisation, results in report.organisations.items():
-        lines.append(organisation)
-        lines += [describe(r) for r in results]
-    for result in report.areas:
-        lines.append(f"{result.scope} ({labels['area']})")
-        lines.append(describe(result))
-    if report.region:
-        lines.append(labels["region"])
-        lines += [describe(r) for r in report.region]
-    lines.append(labels["rules"])
-    lines += [f"  [{labels['ok' if rule.ok else 'incomplete']}] {rule.message}" for rule in report.rules]
-    return "\n".join(lines) + "\n"

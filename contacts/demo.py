@@ -64,7 +64,7 @@ class _Roster:
         self.rows: list[list[str]] = []
         self.count = 0
 
-    def person(self, organisation: Organisation, title: str) -> _DemoPerson:
+    def person(self, organisation: Organisation, title: str, *, email: bool = True) -> _DemoPerson:
         name = next(self.names)
         self.count += 1
         local_part = name.lower().replace(" ", ".").translate(str.maketrans("äö", "ao"))
@@ -74,7 +74,7 @@ class _Roster:
             name=name,
             title=title,
             mobile=next(self.numbers),
-            email=f"{local_part}@{organisation.key}.example",
+            email=f"{local_part}@{organisation.key}.example" if email else "",
             language="sv" if bilingual and self.count % 3 == 0 else "fi",
         )
 
@@ -130,10 +130,11 @@ def demo_roster_csv(session: Session) -> bytes:
         roster.member(deputy, "alueturva", "preparedness_contact", deputy_of=contact, order=order + 2)
         roster.member(deputy, "alueturva", "civil_defence_contact", deputy_of=contact, order=order + 2)
         roster.member(deputy, "alueturva", "alueturva_responsible", deputy_of=director, order=order + 2)
-        # A deliberate gap, so that the compliance report has something to show: Lestijärvi has not yet named
-        # its substance-abuse and domestic-violence contact.
+        # Two deliberate gaps, so that the compliance report has something to show: Lestijärvi has not yet named
+        # its substance-abuse and domestic-violence contact (a requirement of the agreement), and Perho's has no
+        # email address (reachable by SMS as required, but not by both channels as recommended).
         if municipality.key != "lestijarvi":
-            wellbeing = roster.person(municipality, "Hyvinvointikoordinaattori")
+            wellbeing = roster.person(municipality, "Hyvinvointikoordinaattori", email=municipality.key != "perho")
             roster.member(wellbeing, "ehkaiseva_paihdetyo", "substance_abuse_violence_contact", order=index + 1)
         if municipality.key in board:
             board[municipality.key] = [director, contact]

@@ -19,8 +19,34 @@ from contacts.roster_rows import RosterRow, RowError, RowValidator, deputised_ro
 
 
 @dataclass
+class MemberChange:
+    person_id: int | None  # None: a person a dry run would create
+    name: str
+    role: str
+    change: str  # added, changed (order or deputy), removed, or kept (absent from the file, not replaced)
+
+
+@dataclass
+class GroupChanges:
+    group: str
+    group_name: str
+    added: list[MemberChange] = field(default_factory=list)
+    changed: list[MemberChange] = field(default_factory=list)
+    removed: list[MemberChange] = field(default_factory=list)
+    kept_absent: list[MemberChange] = field(default_factory=list)
+
+
+@dataclass
+class PersonChange:
+    person_id: int | None
+    name: str
+    fields: list[str]
+
+
+@dataclass
 class ImportReport:
     dry_run: bool
+    replace: bool = False
     rows: int = 0
     errors: list[RowError] = field(default_factory=list)
     people_created: int = 0
@@ -28,6 +54,9 @@ class ImportReport:
     memberships_added: int = 0
     memberships_updated: int = 0
     memberships_removed: int = 0
+    people_created_names: list[PersonChange] = field(default_factory=list)
+    people_updated_names: list[PersonChange] = field(default_factory=list)
+    groups: list[GroupChanges] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -44,6 +73,23 @@ class ImportReport:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self) | {"applied": not self.dry_run and not self.errors, "changed": self.changed}
 
+    def audit_details(self) -> dict[str, Any]:
+        """Counts and person ids per group: the audit log keeps no names."""
+        counts = ("people_created", "people_updated", "memberships_added", "memberships_updated", "memberships_removed")
+        return {
+            "rows": self.rows,
+            "replace": self.replace,
+            **{key: getattr(self, key) for key in counts},
+            "groups": {
+                changes.group: {
+                    kind: [member.person_id for member in getattr(changes, kind)]
+                    for kind in ("added", "changed", "removed")
+                    if getattr(changes, kind)
+                }
+                for changes in self.groups
+            },
+        }
+
 
 class RosterRejected(Invalid):
     """The file cannot be imported; ``detail`` carries the message and the per-row errors."""
@@ -59,18 +105,24 @@ def _apply(
     people: dict[tuple[str, str], Person],
     report: ImportReport,
     actor: Principal,
-) -> None:
+) -> list[Person]:
+    """Apply the rows; the people created (a dry run forgets their ids)."""
+    created: list[Person] = []
     for row in rows:
         if row.person_key in people:
             person = people[row.person_key]
-            if service.apply_changes(person, row.person_fields()):
+            if changes := service.apply_changes(person, row.person_fields()):
                 report.people_updated += 1
+                fields = sorted(name.removesuffix("_id") for name in changes)
+                report.people_updated_names.append(PersonChange(person.id, person.name, fields))
         else:
             person = Person(name=row.name, mobile=row.mobile, **row.person_fields())
             session.add(person)
             people[row.person_key] = person
+            created.append(person)
             report.people_created += 1
     session.flush()
+    report.people_created_names = [PersonChange(person.id, person.name, []) for person in created]
 
     by_group: dict[int, list[RosterRow]] = defaultdict(list)
     groups: dict[int, Group] = {}
@@ -79,15 +131,12 @@ def _apply(
             by_group[row.group.id].append(row)
             groups[row.group.id] = row.group
     for group_id, group_rows in by_group.items():
-        _sync_group(session, groups[group_id], group_rows, people, report)
+        report.groups.append(_sync_group(session, groups[group_id], group_rows, people, report))
     if report.changed:
         audit.record(
-            session,
-            actor=actor.actor,
-            action="roster.import",
-            entity_type="roster",
-            details={k: v for k, v in report.as_dict().items() if k not in ("errors", "dry_run", "applied")},
+            session, actor=actor.actor, action="roster.import", entity_type="roster", details=report.audit_details()
         )
+    return created
 
 
 def _sync_group(
@@ -96,18 +145,28 @@ def _sync_group(
     rows: list[RosterRow],
     people: dict[tuple[str, str], Person],
     report: ImportReport,
-) -> None:
-    """Make the group's members exactly the file's rows for it."""
+) -> GroupChanges:
+    """Add and update the file's members of the group; with ``report.replace`` also remove the members the file
+    does not name (otherwise they stay, and are listed as kept)."""
+    changes = GroupChanges(group=group.key, group_name=group.name)
     session.refresh(group, ["members"])
     current = {(m.person_id, m.role_key): m for m in group.members}
-    wanted = {(people[row.person_key].id, row.role) for row in rows}
+    wanted = {(people[row.person_key].id, row.role or "") for row in rows}
     for key, membership in current.items():
-        if key not in wanted:
+        if key in wanted:
+            continue
+        member = MemberChange(membership.person_id, membership.person.name, membership.role_key, "removed")
+        if report.replace:
             group.members.remove(membership)
             session.delete(membership)
             report.memberships_removed += 1
+            changes.removed.append(member)
+        else:
+            member.change = "kept"
+            changes.kept_absent.append(member)
     session.flush()
     by_row: dict[int, Membership] = {}
+    touched: set[int] = set()
     for position, row in enumerate(rows):
         person = people[row.person_key]
         order = row.order if row.order is not None else position
@@ -116,10 +175,11 @@ def _sync_group(
             membership = Membership(group=group, person=person, role_key=row.role or "", order=order)
             session.add(membership)
             report.memberships_added += 1
+            changes.added.append(MemberChange(person.id, person.name, row.role or "", "added"))
         else:
             membership = found
             if service.apply_changes(membership, {"order": order}):
-                report.memberships_updated += 1
+                touched.add(membership.id)
         by_row[row.line] = membership
     session.flush()
     existing_ids = {m.id for m in current.values()}
@@ -130,14 +190,23 @@ def _sync_group(
         if membership.deputy_of_id != deputy_of_id:
             membership.deputy_of_id = deputy_of_id
             if membership.id in existing_ids:
-                report.memberships_updated += 1
+                touched.add(membership.id)
     session.flush()
+    for membership in (m for m in current.values() if m.id in touched):
+        report.memberships_updated += 1
+        changes.changed.append(
+            MemberChange(membership.person_id, membership.person.name, membership.role_key, "changed")
+        )
+    return changes
 
 
-def import_roster(session: Session, *, data: bytes, dry_run: bool, actor: Principal) -> ImportReport:
-    """Validate every row, then apply all of it or nothing. A dry run applies inside a savepoint and rolls back,
-    so its counts are exactly what the real import would do."""
-    report = ImportReport(dry_run=dry_run)
+def import_roster(
+    session: Session, *, data: bytes, dry_run: bool, actor: Principal, replace: bool = False
+) -> ImportReport:
+    """Validate every row, then apply all of it or nothing. The file's memberships are added and updated; with
+    ``replace`` each group in the file also loses the members the file does not name. A dry run applies inside a
+    savepoint and rolls back, so its report is exactly what the real import would do."""
+    report = ImportReport(dry_run=dry_run, replace=replace)
     raw_rows = read_rows(data)
     report.rows = len(raw_rows)
     validator = RowValidator(session, report.errors)
@@ -149,13 +218,22 @@ def import_roster(session: Session, *, data: bytes, dry_run: bool, actor: Princi
         report.errors.sort(key=lambda e: (e.row, e.column or ""))
         raise RosterRejected(f"{len(report.errors)} error(s); nothing was imported", report)
     savepoint = session.begin_nested()
-    _apply(session, rows, people, report, actor)
+    created_ids = {person.id for person in _apply(session, rows, people, report, actor)}
     if dry_run:
         savepoint.rollback()
         session.expire_all()
+        _forget_ids(report, created_ids)
     else:
         savepoint.commit()
     return report
+
+
+def _forget_ids(report: ImportReport, new_ids: set[int]) -> None:
+    """A dry run's new people have no ids: the ids they had inside the rolled-back savepoint mean nothing."""
+    for person in report.people_created_names:
+        person.person_id = None if person.person_id in new_ids else person.person_id
+    for member in (member for changes in report.groups for member in changes.added):
+        member.person_id = None if member.person_id in new_ids else member.person_id
 
 
 def export_roster(session: Session) -> str:

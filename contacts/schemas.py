@@ -218,9 +218,10 @@ class RoleRead(BaseModel):
     key: str
     names: dict[str, str]
     basis: str
-    required: dict[str, object] | None
-    deputy: bool
-    group: str
+    required: dict[str, object] | None = Field(description="What the agreement asks: who names the role, how many")
+    recommended: dict[str, object] | None = Field(description="The same for a role the agreement does not ask for")
+    deputy: bool = Field(description="A deputy is recommended (the agreement asks for none)")
+    group: str = Field(description="The group where the role counts")
 
 
 class RoleList(BaseModel):
@@ -237,8 +238,33 @@ class RowErrorRead(BaseModel):
     message: str
 
 
+class MemberChangeRead(BaseModel):
+    person_id: int | None = Field(description="None for a person the import would create (a dry run)")
+    name: str
+    role: str
+    change: str = Field(description="added, changed (order or deputy) or removed")
+
+
+class GroupChangesRead(BaseModel):
+    group: str
+    group_name: str
+    added: list[MemberChangeRead]
+    changed: list[MemberChangeRead]
+    removed: list[MemberChangeRead]
+    kept_absent: list[MemberChangeRead] = Field(
+        description="Members absent from the file who stay, because the import did not replace the group"
+    )
+
+
+class PersonChangeRead(BaseModel):
+    person_id: int | None
+    name: str
+    fields: list[str] = Field(description="The fields that changed (for a new person: empty)")
+
+
 class ImportReportRead(BaseModel):
     dry_run: bool
+    replace: bool
     applied: bool
     changed: bool
     rows: int
@@ -248,13 +274,19 @@ class ImportReportRead(BaseModel):
     memberships_added: int
     memberships_updated: int
     memberships_removed: int
+    people_created_names: list[PersonChangeRead]
+    people_updated_names: list[PersonChangeRead]
+    groups: list[GroupChangesRead]
 
 
 class ComplianceRead(BaseModel):
     generated_at: datetime
-    complete: bool
-    met: int
-    total: int
+    complete: bool = Field(description="Everything the agreement requires is named and reachable")
+    complete_with_recommendations: bool
+    met: int = Field(description="Requirements of the agreement met")
+    total: int = Field(description="Requirements of the agreement")
+    recommendations_met: int
+    recommendations_total: int
     organisations: dict[str, list[RequirementResult]]
     areas: list[RequirementResult]
     region: list[RequirementResult]

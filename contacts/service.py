@@ -99,9 +99,16 @@ def get_organisation(session: Session, *, organisation_id: int) -> Organisation:
 
 
 def organisation_lookup(session: Session) -> dict[str, Organisation]:
-    """Organisations by business id, key, short name and each of their names, case-folded."""
+    """Organisations by business id, key, short name and each of their names (also Karleby for Kokkola),
+    case-folded."""
     lookup: dict[str, Organisation] = {}
     for organisation in list_organisations(session):
+        shown = catalogue.display_names(
+            short_name=organisation.short_name,
+            name_sv=organisation.name_sv,
+            name_en=organisation.name_en,
+            kind=organisation.kind,
+        )
         names = (
             organisation.business_id,
             organisation.key,
@@ -109,14 +116,18 @@ def organisation_lookup(session: Session) -> dict[str, Organisation]:
             organisation.name,
             organisation.name_sv,
             organisation.name_en,
+            *shown.values(),
         )
         lookup.update({name.casefold(): organisation for name in names if name})
     return lookup
 
 
 def find_organisation(session: Session, *, reference: str) -> Organisation | None:
-    """An organisation by its business id, key, short name or any of its names (case-insensitive)."""
-    return organisation_lookup(session).get(reference.strip().casefold())
+    """An organisation by its business id, key, short name or any of its names (case-insensitive), or its id."""
+    found = organisation_lookup(session).get(reference.strip().casefold())
+    if found is None and reference.strip().isdigit() and int(reference) < 2**31:
+        found = session.get(Organisation, int(reference))
+    return found
 
 
 def create_organisation(session: Session, *, values: dict[str, Any], actor: Principal) -> Organisation:
@@ -230,8 +241,11 @@ def group_lookup(session: Session) -> dict[str, Group]:
 
 
 def find_group(session: Session, *, reference: str) -> Group | None:
-    """A group by its key or any of its names (case-insensitive)."""
-    return group_lookup(session).get(reference.strip().casefold())
+    """A group by its key or any of its names (case-insensitive), or its id."""
+    found = group_lookup(session).get(reference.strip().casefold())
+    if found is None and reference.strip().isdigit() and int(reference) < 2**31:
+        found = session.get(Group, int(reference))
+    return found
 
 
 def create_group(session: Session, *, values: dict[str, Any], actor: Principal) -> Group:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install and run the service in its embedded default (SQLite, in-process queue, console SMS/email) with the
-# fictional demo roster, on http://127.0.0.1:8000 (API docs at /docs). Arguments go to `alueturva up`.
+# fictional demo roster, on http://127.0.0.1:8000 (API docs at /docs). Arguments go to `alueturva up`, e.g. --port.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,7 +9,5 @@ PYTHON=${PYTHON:-python3}
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e .
 
-.venv/bin/alueturva db upgrade
-echo "An admin API key for this demo (shown once; use it as 'Authorization: Bearer <key>'):"
-.venv/bin/alueturva apikey create --role admin --name "demo admin"
+# `up` migrates the database and, on the first start, prints an admin API key in a box (only then: keep it).
 exec .venv/bin/alueturva up --demo "$@"

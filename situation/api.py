@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, status
 from pydantic import Discriminator, Tag
 
+from alueturva.api_types import PeriodEnd, PeriodStart
 from alueturva.auth.dependencies import DbSession, Operator, Reporter, Viewer
 from alueturva.db import get_database
 from alueturva.errors import API_ERRORS
@@ -18,7 +19,6 @@ from situation.schemas import (
     DecisionOut,
     HistoryOut,
     IngestResult,
-    Moment,
     ObservationBatch,
     ObservationIn,
     PictureOut,
@@ -69,13 +69,14 @@ def get_situation(session: DbSession, _: Viewer) -> PictureOut:
 def get_history(
     session: DbSession,
     _: Viewer,
-    start: Annotated[Moment, Query(alias="from", description="ISO 8601 with a time zone")],
-    end: Annotated[Moment, Query(alias="to", description="ISO 8601 with a time zone")],
+    start: Annotated[PeriodStart, Query(alias="from")],
+    end: Annotated[PeriodEnd, Query(alias="to")],
     area: Annotated[str | None, Query(max_length=40)] = None,
     indicator: Annotated[str | None, Query(max_length=60)] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> HistoryOut:
-    """Decided and recommended levels and observations over a period (observations up to ``limit``)."""
+    """Decided and recommended levels and observations over a period (observations up to ``limit``). Times
+    without an offset are Finnish time; ``from=2025-11-01&to=2025-11-30`` is the whole of November in Finland."""
     past = history.history(session, start=start, end=end, area=area, indicator=indicator, limit=limit)
     return HistoryOut.model_validate(past)
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from alueturva.errors import Invalid
 from contacts.areas import AREAS
-from contacts.catalogue import area_names, region_names
+from contacts.catalogue import area_names, display_names, region_names
 from contacts.models import Organisation, OrganisationKind
 from situation.config import Scope
 
@@ -70,35 +70,38 @@ class AreaTree:
         return None
 
 
-def build_area_tree(municipalities: list[tuple[str, str, str | None, str]]) -> AreaTree:
-    """From (key, Finnish name, Swedish name, management area) of each municipality."""
+def build_area_tree(municipalities: list[tuple[str, dict[str, str], str]]) -> AreaTree:
+    """From (key, names by language, management area) of each municipality."""
     areas: dict[str, Area] = {
         REGION: Area(REGION, "region", region_names(), None, tuple(sorted(m[0] for m in municipalities)))
     }
     names_of_areas = area_names()
     for name in AREAS:
-        members = tuple(sorted(m[0] for m in municipalities if m[3] == name))
+        members = tuple(sorted(m[0] for m in municipalities if m[2] == name))
         areas[name] = Area(name, "area", names_of_areas[name], REGION, members)
-    for key, name_fi, name_sv, area in municipalities:
-        names = {"fi": name_fi, "sv": name_sv or name_fi, "en": name_fi}
+    for key, names, area in municipalities:
         areas[key] = Area(key, "municipality", names, area, (key,))
     return AreaTree(areas)
 
 
 def load_area_tree(session: Session) -> AreaTree:
     rows = session.execute(
-        select(Organisation.key, Organisation.short_name, Organisation.name_sv, Organisation.area).where(
-            Organisation.kind == OrganisationKind.municipality, Organisation.area.is_not(None)
-        )
+        select(
+            Organisation.key, Organisation.short_name, Organisation.name_sv, Organisation.name_en, Organisation.area
+        ).where(Organisation.kind == OrganisationKind.municipality, Organisation.area.is_not(None))
     ).all()
-    return build_area_tree([(key, short, _swedish_short_name(short, sv), str(area)) for key, short, sv, area in rows])
-
-
-def _swedish_short_name(short_name: str, name_sv: str | None) -> str | None:
-    """'Karleby stad' -> 'Karleby'; 'Halsua kommun' -> 'Halsua'."""
-    if not name_sv:
-        return None
-    for suffix in (" stad", " kommun"):
-        if name_sv.endswith(suffix):
-            return name_sv.removesuffix(suffix)
-    return short_name
+    return build_area_tree(
+        [
+            (
+                row.key,
+                display_names(
+                    short_name=row.short_name,
+                    name_sv=row.name_sv,
+                    name_en=row.name_en,
+                    kind=OrganisationKind.municipality,
+                ),
+                str(row.area),
+            )
+            for row in rows
+        ]
+    )

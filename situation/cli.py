@@ -1,4 +1,7 @@
-"""`alueturva situation …`: the picture at the terminal, CAP import and readiness decisions."""
+"""`alueturva situation …`: the picture at the terminal, CAP import and readiness decisions.
+
+Heavy imports happen inside the commands, so that `--help` answers at once.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +9,28 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from alueturva.errors import Invalid
-from situation.config import LEVEL_ORDER
+from situation.levels import LEVEL_ORDER
 
 situation_app = typer.Typer(help="Situational picture and readiness levels.", no_args_is_help=True)
-console = Console()
+
+HEADINGS = {
+    "fi": ("alue", "päätetty", "suositus", "perusteet", "ei tietoa", "(!) päätös ja suositus eroavat"),
+    "sv": ("område", "beslutad", "rekommenderad", "skäl", "okänt", "(!) beslut och rekommendation skiljer sig"),
+    "en": ("area", "decided", "recommended", "why", "unknown", "(!) the decision and the recommendation differ"),
+}
 
 
 @situation_app.command("import-cap")
-def import_cap(file: Annotated[Path, typer.Argument(help="A CAP 1.2 XML file, e.g. an FMI weather warning")]) -> None:
+def import_cap(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A CAP 1.2 XML file, e.g. an FMI weather warning")],
+) -> None:
     """Import a CAP 1.2 warning as observations for the matching municipalities."""
+    from rich.console import Console
+
     from alueturva.auth.service import cli_principal
     from alueturva.db import get_database
+    from alueturva.errors import Invalid
     from situation.observations import import_cap as import_cap_flow
 
     try:
@@ -29,6 +39,7 @@ def import_cap(file: Annotated[Path, typer.Argument(help="A CAP 1.2 XML file, e.
         raise Invalid(f"cannot read {file}: {exc.strerror}") from exc
     with get_database().session() as session:
         result = import_cap_flow(session, document=document, actor=cli_principal().actor)
+    console = Console()
     console.print(
         f"CAP {result.identifier}: {result.stored} stored, {result.duplicates} already stored; "
         f"municipalities: {', '.join(result.matched_areas) or '-'}"
@@ -38,38 +49,57 @@ def import_cap(file: Annotated[Path, typer.Argument(help="A CAP 1.2 XML file, e.
 
 
 @situation_app.command("show")
-def show() -> None:
-    """Each area's decided and recommended level, and why."""
+def show(
+    language: Annotated[str, typer.Option(metavar="fi|sv|en", help="The language of the names and reasons")] = "fi",
+) -> None:
+    """Each area's decided and recommended level, and why, in Finnish, Swedish or English (times in Finnish
+    time)."""
+    from rich.console import Console
+    from rich.table import Table
+
     from alueturva.db import get_database
+    from alueturva.errors import Invalid
+    from alueturva.i18n import LANGUAGES
+    from situation.config import readiness_config
     from situation.flows import current_picture
 
+    if language not in LANGUAGES:
+        raise Invalid(f"--language {language!r}: use fi, sv or en")
     with get_database().session() as session:
         picture = current_picture(session)
-    table = Table("area", "decided", "recommended", "why", "unknown")
-    for area in picture["areas"]:
-        reasons = "; ".join(reason["text"]["en"] for reason in area["recommended"]["reasons"])
-        flag = " (!)" if area["differs"] else ""
+    levels = {key: getattr(names, language) for key, names in readiness_config().level_names().items()}
+    area, decided, recommended, why, unknown, differs = HEADINGS[language]
+    table = Table(area, decided, recommended, why, unknown)
+    for row in picture["areas"]:
+        reasons = "; ".join(reason["text"][language] for reason in row["recommended"]["reasons"])
+        flag = " (!)" if row["differs"] else ""
         table.add_row(
-            area["key"],
-            area["decided"]["level"],
-            area["recommended"]["level"] + flag,
+            row["names"].get(language, row["key"]),
+            levels[row["decided"]["level"]],
+            levels[row["recommended"]["level"]] + flag,
             reasons or "-",
-            str(len(area["unknown_indicators"])),
+            str(len(row["unknown_indicators"])),
         )
+    console = Console()
     console.print(table)
+    if picture["differs"]:
+        console.print(differs)
 
 
 @situation_app.command("decide")
 def decide(
-    area: Annotated[str, typer.Argument(help="region, a management area or a municipality key")],
-    level: Annotated[str, typer.Argument(help=f"{', '.join(LEVEL_ORDER)}")],
-    reason: Annotated[str, typer.Option(help="Why (recorded and audited)")],
+    area: Annotated[str, typer.Argument(metavar="AREA", help="region, a management area or a municipality key")],
+    level: Annotated[str, typer.Argument(metavar="LEVEL", help=", ".join(LEVEL_ORDER))],
+    reason: Annotated[str, typer.Option(metavar="TEXT", help="Why (recorded and audited)")],
 ) -> None:
     """Record a readiness decision and dispatch the reactions it sets in motion."""
     from pydantic import ValidationError
+    from rich.console import Console
 
     from alueturva.auth.service import cli_principal
     from alueturva.db import get_database
+    from alueturva.errors import Invalid
+    from situation.config import readiness_config
     from situation.decisions import decide as decide_flow
     from situation.reactions import dispatch_reactions
     from situation.schemas import DecisionIn
@@ -81,7 +111,9 @@ def decide(
     with get_database().session() as session:
         decision = decide_flow(session, payload=payload, actor=cli_principal().actor)
     dispatch_reactions()
-    console.print(
-        f"decision {decision.id}: {decision.area} {decision.previous_level} -> {decision.level} "
-        f"(recommended {decision.recommended_level}); reactions: {len(decision.reactions)}"
+    level_names = {key: names.en for key, names in readiness_config().level_names().items()}
+    Console().print(
+        f"decision {decision.id}: {decision.area} {level_names[decision.previous_level]} -> "
+        f"{level_names[decision.level]} (recommended {level_names[decision.recommended_level]}); "
+        f"reactions: {len(decision.reactions)}"
     )

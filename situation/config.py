@@ -7,16 +7,16 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from alueturva.config import ConfigModel, Names, check_in_order, check_known, config_path, load_yaml
+from situation.levels import BASE_LEVEL as BASE_LEVEL
+from situation.levels import LEVEL_ORDER as LEVEL_ORDER
+from situation.levels import RAISED_LEVELS as RAISED_LEVELS
+from situation.levels import LevelKey as LevelKey
 
-LevelKey = Literal["perusvalmius", "tehostettu_valmius", "taysvalmius"]
-LEVEL_ORDER: tuple[LevelKey, ...] = get_args(LevelKey)
-BASE_LEVEL: LevelKey = LEVEL_ORDER[0]
-RAISED_LEVELS: tuple[LevelKey, ...] = LEVEL_ORDER[1:]
 Change = Literal["raised", "lowered", "unchanged"]
 Scope = Literal["region", "area", "municipality"]
 Direction = Literal["higher_is_worse", "lower_is_worse"]
@@ -95,13 +95,18 @@ class IndicatorSpec(ConfigModel):
     key: str = Field(pattern=KEY_PATTERN, max_length=60)
     names: Names
     domain: Domain
-    unit: str = Field(max_length=40)
+    # a symbol that reads the same in every language ("%"), or a word per language
+    unit: Annotated[str, Field(max_length=40)] | Names
     direction: Direction
     thresholds: Thresholds
     scope: Scope
     freshness_minutes: int = Field(gt=0)
     hysteresis_margin: float | None = Field(None, ge=0, allow_inf_nan=False)
     description: str = ""
+
+    def unit_in(self, language: str) -> str:
+        """The unit as a reader of ``language`` writes it."""
+        return self.unit if isinstance(self.unit, str) else str(getattr(self.unit, language, self.unit.fi))
 
     @model_validator(mode="after")
     def _thresholds_ordered(self) -> IndicatorSpec:

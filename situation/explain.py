@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from alueturva.i18n import LANGUAGES
+from alueturva.i18n import LANGUAGES, format_number, format_time
 from situation.config import LEVEL_ORDER, ReadinessConfig, rank
 from situation.engine import Reason
 
@@ -31,10 +31,8 @@ SENTENCES = {
 }
 
 
-def _number(value: float | None) -> str:
-    if value is None:
-        return "?"
-    return f"{value:g}"
+def _number(value: float | None, language: str) -> str:
+    return "?" if value is None else format_number(value, language)
 
 
 def reason_text(reason: Reason, config: ReadinessConfig, area_names: dict[str, dict[str, str]]) -> dict[str, str]:
@@ -51,12 +49,12 @@ def _sentence(reason: Reason, config: ReadinessConfig, area_names: dict[str, dic
         text = words["indicator"].format(
             name=getattr(indicator.names, language),
             area=area_names.get(reason.area or "", {}).get(language, reason.area or ""),
-            value=f"{_number(reason.value)} {indicator.unit}",
+            value=f"{_number(reason.value, language)} {indicator.unit_in(language)}",
             level=level,
-            threshold=f"{_number(reason.threshold)} {indicator.unit}",
+            threshold=f"{_number(reason.threshold, language)} {indicator.unit_in(language)}",
         )
         if reason.since:
-            text += words["since"].format(since=reason.since.strftime("%Y-%m-%d %H:%M UTC"))
+            text += words["since"].format(since=format_time(reason.since, language))
         if reason.rule == "hysteresis":
             text += words["held"].format(hold=config.hysteresis.hold_minutes)
         return text

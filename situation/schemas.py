@@ -200,7 +200,8 @@ class IndicatorStatusOut(BaseModel):
     indicator: str
     names: Localized
     domain: str
-    unit: str
+    unit: str = Field(description="In English (a symbol such as % in every language)")
+    unit_names: Localized
     direction: str
     area: str
     status: Literal["ok", "raised", "unknown"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from alueturva.i18n import LANGUAGES
 from situation.areas import Area
 from situation.config import BASE_LEVEL, ReadinessConfig
 from situation.engine import AreaPicture, Reason, SeriesStatus
@@ -77,7 +78,8 @@ def _status_view(status: SeriesStatus) -> dict[str, Any]:
         "indicator": indicator.key,
         "names": indicator.names.model_dump(),
         "domain": indicator.domain,
-        "unit": indicator.unit,
+        "unit": indicator.unit_in("en"),
+        "unit_names": {language: indicator.unit_in(language) for language in LANGUAGES},
         "direction": indicator.direction,
         "area": status.area_key,
         "status": status.status,

@@ -314,3 +314,40 @@ def test_an_operator_acknowledges_on_someones_behalf_and_is_recorded(
     assert event.actor == body["ack_by"] and event.details["note"] == "soitti"
     status = client.get(f"/api/v1/alerts/{alert_id}", headers=auth(keys[Role.viewer])).json()
     assert status["counts"]["acknowledged"] == 1
+
+
+def test_the_link_page_and_the_sms_reply_use_the_readers_version(
+    twilio_settings: FakeTwilio, client: TestClient, roster: Roster, database: Database, queue: InProcessQueue
+) -> None:
+    alert_id = _send(
+        database,
+        roster,
+        title={"fi": "Myrsky", "sv": "Storm"},
+        message={"fi": "Kokoontuminen.", "sv": "Samling."},
+        response_options=[{"fi": "Tulen", "sv": "Jag kommer"}, {"fi": "En pääse", "sv": "Jag kan inte"}],
+    )
+    bertil = _recipient(database, alert_id, roster.people["bertil"])  # Swedish, in bilingual Kokkola
+    swedish = client.get(_link(bertil)).text
+    assert "Storm" in swedish and "Samling." in swedish and "Jag kommer" in swedish
+    assert "Myrsky" not in swedish and "Tulen" not in swedish
+    assert re.search(r"Skickat \d{1,2}\.\d{1,2}\.\d{4} kl\. \d{1,2}\.\d{2}", swedish)
+    both = client.get(_link(bertil) + "?lang=en").text  # no English text: Finnish and Swedish
+    assert '<div lang="fi">' in both and '<div lang="sv">' in both and "Tulen / Jag kommer" in both
+    aino = _recipient(database, alert_id, roster.people["aino"])  # Finnish-only Kannus
+    finnish_only = client.get(_link(aino) + "?lang=en").text
+    assert "Myrsky" in finnish_only and "Storm" not in finnish_only
+    _, twiml = _reply(twilio_settings, client, roster.mobiles["bertil"], f"1 {_code(database, alert_id)}")
+    assert "Tack, ditt svar Jag kommer har registrerats: Storm" in twiml
+
+
+def test_replies_that_send_people_to_the_duty_officer_give_the_number(
+    twilio_settings: FakeTwilio, client: TestClient, roster: Roster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, twiml = _reply(twilio_settings, client, "+358409999999", "OK")
+    assert "Ota yhteys päivystäjään." in twiml
+    monkeypatch.setenv("ALUETURVA_DUTY_OFFICER_PHONE", "06 828 9100")
+    get_settings.cache_clear()
+    _, twiml = _reply(twilio_settings, client, "+358409999998", "OK")
+    assert "Soita päivystäjälle, puh. +358 6 8289100." in twiml
+    _, twiml = _reply(twilio_settings, client, "+46701234567", "kvittera")
+    assert "Ring jourhavande, tfn +358 6 8289100." in twiml

@@ -40,7 +40,15 @@ def _create(client: TestClient, keys: dict[Role, str], roster: Roster, **fields:
 def test_an_exercise_alert_is_valid_cap_with_status_exercise_and_one_info_per_language(
     client: TestClient, keys: dict[Role, str], roster: Roster, queue: InProcessQueue
 ) -> None:
-    alert_id = _create(client, keys, roster, exercise=True, response_options=["Tulen", "En pääse"])
+    alert_id = _create(
+        client,
+        keys,
+        roster,
+        exercise=True,
+        title={"fi": "Myrsky & tulva <varoitus>", "sv": "Storm & flod", "en": "Storm & flood"},
+        message={"fi": "Kokoontuminen.", "sv": "Samling.", "en": "Meeting."},
+        response_options=[{"fi": "Tulen", "sv": "Jag kommer", "en": "Coming"}, {"fi": "En", "sv": "Nej", "en": "No"}],
+    )
     response = client.get(f"/api/v1/alerts/{alert_id}/cap", headers=auth(keys[Role.viewer]))
     assert response.status_code == 200 and response.headers["content-type"].startswith("application/cap+xml")
     _schema().validate(response.content)
@@ -51,12 +59,24 @@ def test_an_exercise_alert_is_valid_cap_with_status_exercise_and_one_info_per_la
     infos = root.findall("cap:info", namespaces=NS)
     assert [info.findtext("cap:language", namespaces=NS) for info in infos] == ["fi-FI", "sv-FI", "en-GB"]
     headlines = [info.findtext("cap:headline", namespaces=NS) for info in infos]
-    assert headlines == [
-        "HARJOITUS: Myrsky & tulva <varoitus>",
-        "ÖVNING: Myrsky & tulva <varoitus>",
-        "EXERCISE: Myrsky & tulva <varoitus>",
+    assert headlines == ["HARJOITUS: Myrsky & tulva <varoitus>", "ÖVNING: Storm & flod", "EXERCISE: Storm & flood"]
+    assert [info.findtext("cap:description", namespaces=NS) for info in infos] == [
+        "Kokoontuminen.",
+        "Samling.",
+        "Meeting.",
     ]
+    assert infos[1].findtext("cap:parameter/cap:value", namespaces=NS) == "Jag kommer"
     assert infos[1].findtext("cap:area/cap:areaDesc", namespaces=NS) == "Karleby"
+
+
+def test_an_alert_written_in_finnish_only_has_only_a_finnish_info(
+    client: TestClient, keys: dict[Role, str], roster: Roster, queue: InProcessQueue
+) -> None:
+    alert_id = _create(client, keys, roster)
+    content = client.get(f"/api/v1/alerts/{alert_id}/cap", headers=auth(keys[Role.viewer])).content
+    _schema().validate(content)
+    infos = etree.fromstring(content).findall("cap:info", namespaces=NS)
+    assert [info.findtext("cap:language", namespaces=NS) for info in infos] == ["fi-FI"]
 
 
 def test_a_real_alert_is_actual_and_a_cancelled_one_a_cancel_referring_to_it(

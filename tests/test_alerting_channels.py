@@ -41,6 +41,12 @@ def _send(roster: Roster, **fields: object) -> int:
     return flows.create_alert(AlertCreate.model_validate(body), actor="test").alert_id
 
 
+IN_THREE_LANGUAGES = {
+    "title": {"fi": "Myrsky", "sv": "Storm", "en": "Storm"},
+    "message": {"fi": "Valmiusjohtoryhmä koolle.", "sv": "Beredskapsledningsgruppen samlas.", "en": "Meet now."},
+}
+
+
 def _deliveries(database: Database, alert_id: int) -> list[Delivery]:
     with database.session() as session:
         return list(session.scalars(select(Delivery).where(Delivery.alert_id == alert_id).order_by(Delivery.id)))
@@ -49,7 +55,7 @@ def _deliveries(database: Database, alert_id: int) -> list[Delivery]:
 def test_sms_go_through_the_twilio_sdk_with_status_callbacks_and_provider_ids(
     twilio_settings: FakeTwilio, roster: Roster, queue: InProcessQueue, database: Database
 ) -> None:
-    alert_id = _send(roster, channels=["sms"], exercise=True)
+    alert_id = _send(roster, channels=["sms"], exercise=True, **IN_THREE_LANGUAGES)
     assert wait_until(lambda: settled(database, alert_id))
     messages = {message["to"]: message for message in twilio_settings.messages}
     assert set(messages) == {roster.mobiles["aino"], roster.mobiles["bertil"], roster.mobiles["deputy"]}
@@ -63,6 +69,70 @@ def test_sms_go_through_the_twilio_sdk_with_status_callbacks_and_provider_ids(
         callback = messages[delivery.address]["status_callback"]
         assert callback == f"http://127.0.0.1:8000/webhooks/twilio/status?delivery={delivery.id}"
         assert delivery.state.value == "sent" and delivery.attempts == 1
+
+
+def _add_person(database: Database, roster: Roster, key: str, organisation: str, mobile: str, language: str) -> int:
+    from contacts.models import Person
+
+    with database.session() as session:
+        person = Person(
+            name=key.title(),
+            organisation_id=roster.organisations[organisation],
+            mobile=mobile,
+            email=f"{key}@example.fi",
+            language=language,
+        )
+        session.add(person)
+        session.flush()
+        return person.id
+
+
+def test_each_reader_gets_their_languages_text_or_the_fallback(
+    twilio_settings: FakeTwilio, smtp_settings: SmtpServer, roster: Roster, queue: InProcessQueue, database: Database
+) -> None:
+    """The rule of alueturva.localized.versions_for, end to end through Twilio and SMTP."""
+    eve = _add_person(database, roster, "eve", "kokkola", "+358401110005", "en")  # English, bilingual Kokkola
+    sven = _add_person(database, roster, "sven", "perho", "+358401110006", "sv")  # Swedish, Finnish-only Perho
+    people = [roster.people["aino"], roster.people["bertil"], roster.people["cecilia"], eve, sven]
+    bilingual = {
+        "title": {"fi": "Myrsky", "sv": "Storm"},
+        "message": {"fi": "Valmiusjohtoryhmä koolle.", "sv": "Beredskapsledningsgruppen samlas."},
+    }
+    first = _send(roster, targets={"people": people}, **bilingual)
+    assert wait_until(lambda: settled(database, first))
+    sms = {message["to"]: message["body"] for message in twilio_settings.messages}
+    mail = {str(message["To"]): message for message in smtp_settings.messages}
+    # a Swedish reader with a Swedish text: Swedish only, in a bilingual or a Finnish-only municipality
+    for number in (roster.mobiles["bertil"], "+358401110006"):
+        assert sms[number].startswith("Storm\nBeredskapsledningsgruppen samlas.") and "Valmius" not in sms[number]
+    # an English reader in bilingual Kokkola, no English text: Finnish and Swedish together, each whole
+    assert sms["+358401110005"] == (
+        f"Myrsky\nValmiusjohtoryhmä koolle.\nKuittaa vastaamalla OK {_code(database, first)}\n\n"
+        f"Storm\nBeredskapsledningsgruppen samlas.\nKvittera genom att svara OK {_code(database, first)}"
+    )
+    assert (
+        mail["eve@example.fi"]["Subject"] == "Myrsky / Storm" and mail["eve@example.fi"]["Content-Language"] == "fi, sv"
+    )
+    # an English reader in a Finnish-only municipality: Finnish
+    assert mail["cecilia@example.fi"]["Subject"] == "Myrsky" and mail["cecilia@example.fi"]["Content-Language"] == "fi"
+    assert sms[roster.mobiles["aino"]].startswith("Myrsky\n") and "Storm" not in sms[roster.mobiles["aino"]]
+
+    twilio_settings.messages.clear()
+    second = _send(roster, targets={"people": people}, title="Tulva", message="Kokoontuminen klo 14.")
+    assert wait_until(lambda: settled(database, second))
+    sms = {message["to"]: message["body"] for message in twilio_settings.messages}
+    # no Swedish text: the Swedish and the English readers get Finnish, never a Swedish frame around it
+    for number in (roster.mobiles["bertil"], "+358401110005", "+358401110006"):
+        assert sms[number] == f"Tulva\nKokoontuminen klo 14.\nKuittaa vastaamalla OK {_code(database, second)}"
+
+
+def _code(database: Database, alert_id: int) -> str:
+    from alerting.models import Alert
+
+    with database.session() as session:
+        alert = session.get(Alert, alert_id)
+        assert alert is not None
+        return alert.short_code
 
 
 def test_a_messaging_service_can_send_instead_of_a_number(
@@ -137,7 +207,8 @@ def test_a_provider_that_does_not_answer_in_time_is_a_transient_error(
 def test_email_has_text_and_html_parts_the_ack_link_and_proper_headers(
     smtp_settings: SmtpServer, roster: Roster, queue: InProcessQueue, database: Database
 ) -> None:
-    alert_id = _send(roster, channels=["email"], exercise=True, response_options=["Tulen", "En pääse"])
+    options = [{"fi": "Tulen", "sv": "Jag kommer", "en": "Coming"}, {"fi": "En pääse", "sv": "Nej", "en": "No"}]
+    alert_id = _send(roster, channels=["email"], exercise=True, response_options=options, **IN_THREE_LANGUAGES)
     assert wait_until(lambda: settled(database, alert_id))
     assert len(smtp_settings.messages) == 4
     by_to = {str(message["To"]): message for message in smtp_settings.messages}
@@ -151,7 +222,7 @@ def test_email_has_text_and_html_parts_the_ack_link_and_proper_headers(
     assert text is not None and html is not None
     plain, markup = text.get_content(), html.get_content()
     assert "http://127.0.0.1:8000/ack/" in plain and "ÖVNING" in plain
-    assert 'href="http://127.0.0.1:8000/ack/' in markup and "En pääse" in markup
+    assert 'href="http://127.0.0.1:8000/ack/' in markup and "Jag kommer" in markup and "En pääse" not in markup
     english = by_to["cecilia@example.fi"]
     assert english["Subject"].startswith("[EXERCISE]")
     deliveries = _deliveries(database, alert_id)

@@ -146,3 +146,59 @@ def test_link_prints_a_working_acknowledgement_link_and_ack_records_the_operator
         recipients = {r.id: r for r in session.scalars(select(Recipient).where(Recipient.alert_id == alert.id))}
     assert recipients[aino].ack_method is not None and recipients[aino].ack_method.value == "link"
     assert recipients[bertil].ack_by is not None and recipients[bertil].ack_by.startswith("cli:")
+
+
+def test_send_in_finnish_and_swedish_show_silent_people_and_the_poll(
+    roster: Roster, database: Database, queue: InProcessQueue
+) -> None:
+    args = ["send", "Harjoitus", "Kokoontuminen.", "--title-sv", "Övning", "--message-sv", "Samling.",
+            "--group", str(roster.group_id), "--response-option", "Tulen", "--response-option", "En pääse",
+            "--response-option-sv", "Jag kommer", "--response-option-sv", "Jag kan inte"]  # fmt: skip
+    sent = runner.invoke(alert_app, args)
+    assert sent.exit_code == 0, sent.output
+    (alert,) = _alerts(database)
+    assert alert.translations == {
+        "sv": {"title": "Övning", "message": "Samling.", "response_options": ["Jag kommer", "Jag kan inte"]}
+    }
+    with database.session() as session:
+        bertil = session.scalars(
+            select(Recipient).where(Recipient.alert_id == alert.id, Recipient.person_id == roster.people["bertil"])
+        ).one()
+    flows.acknowledge_on_behalf(alert_id=alert.id, recipient_id=bertil.id, actor="test", response=2, note=None)
+    shown = runner.invoke(alert_app, ["show", str(alert.id)], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    assert "poll: 1 = Tulen: 0, 2 = En pääse: 1" in shown.output
+    assert "still silent" in shown.output and "Aino Aaltonen" in shown.output and "+358401110001" in shown.output
+    assert "Bertil Backman" not in shown.output.split("still silent")[1]
+    assert "languages fi, sv" in shown.output and "(Finnish time)" in shown.output
+
+
+def test_the_swedish_options_must_match_the_finnish_ones(roster: Roster, database: Database) -> None:
+    args = ["send", "T", "M", "--title-sv", "T", "--message-sv", "M", "--group", "test_group",
+            "--response-option", "A", "--response-option", "B", "--response-option-sv", "A"]  # fmt: skip
+    refused = runner.invoke(alert_app, args)
+    assert isinstance(refused.exception, Invalid) and "--response-option-sv as many times" in str(refused.exception)
+    missing = runner.invoke(alert_app, ["send", "T", "M", "--title-sv", "T", "--group", "test_group"])
+    assert isinstance(missing.exception, Invalid) and "the message in fi" in str(missing.exception)
+    assert _alerts(database) == []
+
+
+def test_recipients_lists_people_by_id_and_name_and_cancel_keeps_the_reason(
+    roster: Roster, database: Database, queue: InProcessQueue
+) -> None:
+    runner.invoke(alert_app, ["send", "T", "M", "--group", "test_group", "--channel", "sms"])
+    (alert,) = _alerts(database)
+    listed = runner.invoke(alert_app, ["recipients", str(alert.id)], env={"COLUMNS": "200"})
+    assert listed.exit_code == 0, listed.output
+    for key, name in (("aino", "Aino Aaltonen"), ("bertil", "Bertil Backman")):
+        row = next(line for line in listed.output.splitlines() if name in line)
+        assert f" {roster.people[key]} " in row and "sms alert sent" in row
+    refused = runner.invoke(alert_app, ["cancel", str(alert.id), "--reason", " "])
+    assert isinstance(refused.exception, Invalid)
+    cancelled = runner.invoke(alert_app, ["cancel", str(alert.id), "--reason", "Väärä ryhmä"])
+    assert cancelled.exit_code == 0 and "cancellation notice" in cancelled.output
+    with database.session() as session:
+        stored = session.get(Alert, alert.id)
+        assert stored is not None and stored.status.value == "cancelled" and stored.cancel_reason == "Väärä ryhmä"
+    shown = runner.invoke(alert_app, ["show", str(alert.id)], env={"COLUMNS": "200"})
+    assert "Väärä ryhmä" in shown.output

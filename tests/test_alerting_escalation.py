@@ -146,9 +146,15 @@ def test_the_operator_is_told_who_is_still_silent(
     assert event.details["count"] == 1
     notices = [m for m in smtp_settings.messages if str(m["To"]) == "paivystaja@example.fi"]
     assert len(notices) == 1
-    body = notices[0].get_content()
+    body = notices[0].get_content().replace("\r\n", "\n")
     assert "Aino Aaltonen" in body and "Bertil" not in body
     assert "EXERCISE" in str(notices[0]["Subject"])
+    # a part in each language, each in its own words
+    finnish, swedish, english = body.split("\n\n---\n\n")
+    assert f"Hälytys {alert_id}: Myrsky" in finnish and "Eivät ole vielä kuitanneet (1):" in finnish
+    assert "Har inte kvitterat ännu (1):" in swedish and "mottagare" in swedish
+    assert "Not acknowledged yet (1):" in english
+    assert "(recipient" not in finnish + swedish and "Alert " not in finnish + swedish
 
 
 def test_the_alert_closes_at_its_time_out_and_escalation_stops(

@@ -7,6 +7,7 @@ import pytest
 from alerting.messages import MessageContent, render_email, render_sms
 from alerting.replies import parse_reply
 from alerting.segments import count_segments
+from alueturva.localized import LocalizedText
 
 KEYWORDS = frozenset({"ok", "kuittaa", "kvittera"})
 
@@ -34,46 +35,93 @@ def test_sms_segments(text: str, encoding: str, units: int, segments: int) -> No
     assert (count.encoding, count.units, count.segments) == (encoding, units, segments)
 
 
+def text(fi: str, sv: str | None = None, en: str | None = None) -> LocalizedText:
+    return LocalizedText(fi=fi, sv=sv, en=en)
+
+
 CONTENT = MessageContent(
-    title="Myrskyvaroitus", message="Valmiusjohtoryhmä koolle klo 14.", exercise=True, code="4821", options=()
+    title=text("Myrskyvaroitus", "Stormvarning", "Storm warning"),
+    message=text("Valmiusjohtoryhmä koolle klo 14.", "Beredskapsledningsgruppen samlas kl. 14.", "Meet at 14."),
+    exercise=True,
+    code="4821",
+    options=(),
+)
+POLL = MessageContent(
+    title=text("Hälytysharjoitus", "Larmövning"),
+    message=text("Kokoontuminen klo 14.", "Samling kl. 14."),
+    exercise=False,
+    code="4821",
+    options=(text("Tulen paikalle", "Jag kommer"), text("En pääse", "Jag kan inte")),
 )
 
 
-@pytest.mark.parametrize(("language", "word", "how"), [("fi", "HARJOITUS", "OK 4821"), ("sv", "ÖVNING", "OK 4821"),
-                                                       ("en", "EXERCISE", "OK 4821")])  # fmt: skip
-def test_exercise_sms_say_so_at_both_ends_in_every_language(language: str, word: str, how: str) -> None:
-    text = render_sms(CONTENT, kind="alert", language=language)
-    lines = text.splitlines()
-    assert lines[0].startswith(word) and lines[-1] == word and how in text
-    assert "Myrskyvaroitus" in text and count_segments(text).encoding == "GSM-7"
+@pytest.mark.parametrize(("language", "word", "title"), [("fi", "HARJOITUS", "Myrskyvaroitus"),
+                                                         ("sv", "ÖVNING", "Stormvarning"),
+                                                         ("en", "EXERCISE", "Storm warning")])  # fmt: skip
+def test_exercise_sms_say_so_at_both_ends_in_every_language(language: str, word: str, title: str) -> None:
+    sms = render_sms(CONTENT, kind="alert", version=(language,))
+    lines = sms.splitlines()
+    assert lines[0] == f"{word}: {title}" and lines[-1] == word and "OK 4821" in sms
+    assert count_segments(sms).encoding == "GSM-7"
+
+
+def test_the_poll_line_gives_the_instruction_first_then_the_options() -> None:
+    assert render_sms(POLL, kind="alert", version=("fi",)).splitlines()[2] == (
+        "Vastaa numerolla ja koodilla, esim. 1 4821: 1 = Tulen paikalle, 2 = En pääse"
+    )
+    assert render_sms(POLL, kind="alert", version=("sv",)).splitlines()[2] == (
+        "Svara med nummer och kod, t.ex. 1 4821: 1 = Jag kommer, 2 = Jag kan inte"
+    )
+
+
+def test_the_finnish_and_swedish_version_is_each_text_whole_in_its_own_language() -> None:
+    sms = render_sms(POLL, kind="alert", version=("fi", "sv"))
+    finnish, swedish = sms.split("\n\n")
+    assert finnish == render_sms(POLL, kind="alert", version=("fi",))
+    assert swedish == render_sms(POLL, kind="alert", version=("sv",))
+    assert "Jag" not in finnish and "Tulen" not in swedish
 
 
 def test_real_alerts_do_not_say_exercise_and_reminders_and_cancellations_say_what_they_are() -> None:
-    real = MessageContent(title="T", message="M", exercise=False, code="1234", options=("Tulen", "En pääse"))
-    text = render_sms(real, kind="alert", language="fi")
-    assert "HARJOITUS" not in text and "1=Tulen, 2=En pääse" in text
-    assert render_sms(real, kind="reminder", language="sv").startswith("PÅMINNELSE: T")
-    cancel = render_sms(real, kind="cancel", language="fi")
-    assert cancel.startswith("PERUTTU: T") and "OK" not in cancel
-    assert render_sms(real, kind="alert", language="de").startswith("T")  # unknown language: the default (fi)
+    sms = render_sms(POLL, kind="alert", version=("fi",))
+    assert "HARJOITUS" not in sms
+    assert render_sms(POLL, kind="reminder", version=("sv",)).startswith("PÅMINNELSE: Larmövning")
+    cancel = render_sms(POLL, kind="cancel", version=("fi",))
+    assert cancel.startswith("PERUTTU: Hälytysharjoitus") and "OK" not in cancel
+
+
+def test_a_version_the_text_does_not_have_is_never_filled_with_another_language() -> None:
+    with pytest.raises(KeyError):
+        render_sms(POLL, kind="alert", version=("en",))
 
 
 def test_email_subject_and_bodies_mark_exercises_and_carry_the_link() -> None:
-    message = render_email(CONTENT, kind="alert", language="sv", to="a@example.fi", ack_url="https://x/ack/t")
-    assert message["Subject"] == "[ÖVNING] Myrskyvaroitus"
+    message = render_email(CONTENT, kind="alert", version=("sv",), to="a@example.fi", ack_url="https://x/ack/t")
+    assert message["Subject"] == "[ÖVNING] Stormvarning"
     assert message["Content-Language"] == "sv" and message["Auto-Submitted"] == "auto-generated"
     plain = message.get_body(preferencelist=("plain",))
     html = message.get_body(preferencelist=("html",))
     assert plain is not None and html is not None
     assert "https://x/ack/t" in plain.get_content() and "ÖVNING" in plain.get_content()
+    assert "Valmiusjohtoryhmä" not in plain.get_content()
     assert 'href="https://x/ack/t"' in html.get_content() and 'lang="sv"' in html.get_content()
+
+
+def test_a_finnish_and_swedish_email_has_both_parts() -> None:
+    message = render_email(POLL, kind="alert", version=("fi", "sv"), to="a@example.fi", ack_url="https://x/ack/t")
+    assert message["Subject"] == "Hälytysharjoitus / Larmövning" and message["Content-Language"] == "fi, sv"
+    plain = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
+    assert plain is not None and html is not None
+    assert "Kokoontuminen klo 14." in plain.get_content() and "Samling kl. 14." in plain.get_content()
+    assert '<div lang="fi">' in html.get_content() and '<div lang="sv">' in html.get_content()
 
 
 def test_html_email_escapes_what_the_operator_wrote() -> None:
     content = MessageContent(
-        title="<b>x</b>", message="<script>alert(1)</script>", exercise=False, code="1", options=()
+        title=text("<b>x</b>"), message=text("<script>alert(1)</script>"), exercise=False, code="1", options=()
     )
-    message = render_email(content, kind="alert", language="fi", to="a@example.fi", ack_url="https://x/ack/t")
+    message = render_email(content, kind="alert", version=("fi",), to="a@example.fi", ack_url="https://x/ack/t")
     html = message.get_body(preferencelist=("html",))
     assert html is not None
     assert "<script>" not in html.get_content() and "&lt;script&gt;" in html.get_content()

@@ -33,6 +33,8 @@ from tests.support.smtp_server import SmtpServer
 from tests.support.twilio_server import FakeTwilio
 from tests.test_alerting_reliability import needs_postgresql, wait_settled
 
+TITLE = {"fi": "Myrsky", "sv": "Storm", "en": "Storm"}
+MESSAGE = {"fi": "Kokoontuminen.", "sv": "Samling.", "en": "Gather."}
 BROKEN_EMAIL = "rikki\n@example.test"  # a stored address no mail header can carry (written past the validation)
 
 
@@ -111,12 +113,9 @@ def test_an_alert_its_templates_cannot_render_is_refused_at_creation_and_writes_
     client: TestClient, keys: dict[Role, str], database: Database, queue: InProcessQueue
 ) -> None:
     people = _people(database, 3)
-    with template_changed("sv/email_subject.j2", "{{ titel }}"):
-        response = client.post(
-            "/api/v1/alerts",
-            json={"title": "Myrsky", "message": "M", "targets": {"people": people}, "channels": ["sms"]},
-            headers=auth(keys[Role.operator]),
-        )
+    body = {"title": TITLE, "message": MESSAGE, "targets": {"people": people}, "channels": ["sms"]}
+    with template_changed("sv/email_subject.j2", "{{ titel }}"):  # a mistake in a Swedish email's subject
+        response = client.post("/api/v1/alerts", json=body, headers=auth(keys[Role.operator]))
     assert response.status_code == 422, response.text
     assert "cannot be rendered" in response.json()["detail"] and "'sv'" in response.json()["detail"]
     with database.session() as session:
@@ -128,9 +127,9 @@ def test_a_template_broken_after_creation_fails_those_deliveries_alone(
     client: TestClient, keys: dict[Role, str], database: Database, queue: InProcessQueue
 ) -> None:
     """Swedish SMS cannot be rendered any more when the job runs: those fail, with the reason; the rest go out."""
-    people = _people(database, 6)  # languages fi, sv, en, fi, sv, en
+    people = _people(database, 6)  # languages fi, sv, en, fi, sv, en: each reads their own language
     queue.close()  # nothing is sent until the template has changed
-    alert_id = _post(client, keys[Role.operator], people, channels=["sms"])
+    alert_id = _post(client, keys[Role.operator], people, channels=["sms"], title=TITLE, message=MESSAGE)
     with template_changed("sv/sms.j2", "{{ titel }}"):
         running = InProcessQueue(workers=2)
         set_queue(running)

@@ -112,7 +112,25 @@ def test_racing_requests_with_one_idempotency_key_make_one_alert(
     ("body", "detail"),
     [
         ({"title": "T", "message": "M", "targets": {}}, "at least one target"),
-        ({"title": "T", "message": "M", "targets": {"groups": [999999]}}, "unknown group ids: [999999]"),
+        ({"title": "T", "message": "M", "targets": {"groups": [999999]}}, "unknown groups: 999999"),
+        (
+            {"title": "T", "message": "M", "targets": {"groups": ["nope"], "organisations": ["Oulu"]}},
+            "unknown groups: 'nope'; unknown organisations: 'Oulu'",
+        ),
+        ({"title": {"sv": "T"}, "message": "M", "targets": {"areas": ["Kokkola"]}}, "fi"),
+        (
+            {"title": {"fi": "T", "sv": "T"}, "message": "M", "targets": {"areas": ["Kokkola"]}},
+            "the title is in fi, sv but the message in fi",
+        ),
+        (
+            {
+                "title": {"fi": "T", "sv": "T"},
+                "message": {"fi": "M", "sv": "M"},
+                "targets": {"areas": ["Kokkola"]},
+                "response_options": [{"fi": "A", "sv": "A"}, "B"],
+            },
+            "response option 2 in fi",
+        ),
         ({"title": "T", "message": "M", "targets": {"roles": ["no_such_role"]}}, "unknown role keys"),
         ({"title": "T", "message": "M", "targets": {"areas": ["Helsinki"]}}, "Kokkola"),
         ({"title": "", "message": "M", "targets": {"areas": ["Kokkola"]}}, "title"),
@@ -132,6 +150,56 @@ def test_bad_requests_are_refused_and_change_nothing(
     assert _count(database, Delivery) == 0
     with database.session() as session:
         assert session.scalars(select(AuditEvent).where(AuditEvent.action == "alert.send")).first() is None
+
+
+def test_groups_and_organisations_are_named_by_key_or_name_as_on_the_command_line(
+    client: TestClient, keys: dict[Role, str], roster: Roster, queue: InProcessQueue, database: Database
+) -> None:
+    body = {"title": "T", "message": "M", "targets": {"groups": ["test_group"], "organisations": ["Karleby stad"]}}
+    response = _post(client, keys, body)
+    assert response.status_code == 201, response.text
+    assert response.json()["counts"]["targeted"] == 4
+    with database.session() as session:
+        alert = session.scalars(select(Alert)).one()
+        assert alert.targets["groups"] == [roster.group_id]
+        assert alert.targets["organisations"] == [roster.organisations["kokkola"]]
+
+
+def test_an_alert_keeps_its_texts_per_language_and_shows_them(
+    client: TestClient, keys: dict[Role, str], roster: Roster, queue: InProcessQueue
+) -> None:
+    body = {
+        "title": {"fi": "Harjoitus", "sv": "Övning"},
+        "message": {"fi": "Kokoontuminen.", "sv": "Samling."},
+        "response_options": [{"fi": "Tulen", "sv": "Jag kommer"}, {"fi": "En pääse", "sv": "Jag kan inte"}],
+        "targets": {"groups": [roster.group_id]},
+    }
+    alert = _post(client, keys, body).json()
+    assert alert["title"] == "Harjoitus" and alert["message"] == "Kokoontuminen."
+    assert alert["texts"] == {
+        "fi": {"title": "Harjoitus", "message": "Kokoontuminen.", "response_options": ["Tulen", "En pääse"]},
+        "sv": {"title": "Övning", "message": "Samling.", "response_options": ["Jag kommer", "Jag kan inte"]},
+    }
+    assert alert["answers"] == [
+        {"option": 1, "text": "Tulen", "count": 0},
+        {"option": 2, "text": "En pääse", "count": 0},
+    ]
+
+
+def test_cancelling_keeps_the_reason(
+    client: TestClient, keys: dict[Role, str], roster: Roster, queue: InProcessQueue, database: Database
+) -> None:
+    alert_id = _post(client, keys, {"title": "T", "message": "M", "targets": {"groups": [roster.group_id]}}).json()[
+        "id"
+    ]
+    queue.join()
+    response = client.post(
+        f"/api/v1/alerts/{alert_id}/cancel", json={"reason": "Väärä ryhmä"}, headers=auth(keys[Role.operator])
+    )
+    assert response.status_code == 200 and response.json()["cancel_reason"] == "Väärä ryhmä"
+    with database.session() as session:
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "alert.cancel")).one()
+        assert event.details["reason"] == "Väärä ryhmä"
 
 
 def test_targets_that_resolve_to_nobody_are_refused(
@@ -157,9 +225,40 @@ def test_a_message_over_the_sms_segment_limit_is_refused_before_anything_is_sent
     assert response.status_code == 422
     assert "segments" in response.json()["detail"] and "UCS-2" in response.json()["detail"]
     assert _count(database, Alert) == 0
+    # each version is counted on its own, and the refusal names the one that is too long
+    body = {
+        "title": {"fi": "Tulva", "sv": "Översvämning 🌊"},
+        "message": {"fi": "Kokoontuminen klo 14.", "sv": "y" * 150},
+        "targets": {"groups": [roster.group_id]},
+    }
+    detail = _post(client, keys, body).json()["detail"]
+    assert detail.startswith("the Swedish alert SMS (sv) would take 3 segments"), detail
+    assert _count(database, Alert) == 0
     # the same text by email only is fine: segments only limit SMS
     response = _post(client, keys, {**body, "channels": ["email"]})
     assert response.status_code == 201
+
+
+def test_the_finnish_and_swedish_version_is_counted_for_those_who_get_it(
+    client: TestClient, keys: dict[Role, str], roster: Roster, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alueturva.settings import get_settings
+    from contacts.models import Person
+
+    monkeypatch.setenv("ALUETURVA_SMS_MAX_SEGMENTS", "1")
+    get_settings.cache_clear()
+    body = {
+        "title": {"fi": "Tulva", "sv": "Flod"},
+        "message": {"fi": "x" * 60, "sv": "y" * 60},  # each fits one segment, both together do not
+        "targets": {"groups": [roster.group_id]},
+    }
+    assert _post(client, keys, body).status_code == 201  # nobody in the group gets both
+    with database.session() as session:
+        session.add(
+            Person(name="Eve", organisation_id=roster.organisations["kokkola"], mobile="+358401110005", language="en")
+        )
+    detail = _post(client, keys, {**body, "targets": {"areas": ["Kokkola"]}}).json()["detail"]
+    assert detail.startswith("the Finnish and Swedish together") and "(fi+sv)" in detail, detail
 
 
 def test_only_operators_send_and_viewers_read(client: TestClient, keys: dict[Role, str], roster: Roster) -> None:

@@ -42,8 +42,15 @@ def test_raising_kokkola_alerts_its_management_group_and_the_valmiusjohtoryhma(
         assert len(alerts) == 1
         alert = alerts[0]
         assert alert.idempotency_key is not None and alert.idempotency_key.startswith("readiness-reaction-")
-        assert "tehostettu valmius" in alert.message and "förhöjd beredskap" in alert.message
-        assert "Sähkökatko laajenee" in alert.message
+        swedish = alert.translations["sv"]
+        assert alert.title == "Valmiustaso: Kokkola" and swedish["title"] == "Beredskapsnivå: Karleby"
+        assert alert.message == (
+            "Kokkola: valmiustasoa on nostettu. Uusi taso: tehostettu valmius. Perustelu: Sähkökatko laajenee"
+        )
+        assert swedish["message"] == (
+            "Karleby: beredskapsnivån har höjts. Ny nivå: förhöjd beredskap. Motivering: Sähkökatko laajenee"
+        )
+        assert "valmius" not in swedish["title"] + swedish["message"].split("Motivering")[0]
         assert alert.created_by.startswith("apikey:")
         recipients = set(session.scalars(select(Recipient.person_id).where(Recipient.alert_id == alert.id)))
     assert recipients == expected
@@ -76,3 +83,4 @@ def test_a_long_reason_in_another_script_still_alerts(
     with database.session() as session:
         alert = session.scalars(select(Alert)).one()
         assert "täysvalmius" in alert.message and "Тревога" not in alert.message
+        assert "full beredskap" in alert.translations["sv"]["message"]

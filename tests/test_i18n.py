@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from alueturva.i18n import AmbiguousLocalTime, format_date, format_time, from_helsinki, helsinki
+from alueturva.i18n import AmbiguousLocalTime, format_date, format_number, format_time, from_helsinki, helsinki
 
 
 def test_times_are_shown_in_helsinki_time_in_each_language() -> None:
@@ -15,7 +15,9 @@ def test_times_are_shown_in_helsinki_time_in_each_language() -> None:
     assert format_time(winter, "sv") == "1.12.2026 kl. 14.05"
     assert format_time(winter, "en") == "1 Dec 2026 14:05"
     summer = datetime(2026, 6, 30, 21, 30, tzinfo=UTC)  # UTC+3: already the next day in Finland
-    assert format_time(summer, "fi") == "1.7.2026 klo 00.30"
+    assert format_time(summer, "fi") == "1.7.2026 klo 0.30"
+    morning = datetime(2026, 12, 1, 7, 5, tzinfo=UTC)
+    assert (format_time(morning, "fi"), format_time(morning, "en")) == ("1.12.2026 klo 9.05", "1 Dec 2026 09:05")
     assert format_date(summer, "fi") == "1.7.2026" and format_date(date(2026, 7, 1), "en") == "1 Jul 2026"
 
 
@@ -47,3 +49,8 @@ def test_times_at_the_clock_change_are_reported_not_guessed(typed: datetime, pro
 def test_a_naive_moment_cannot_be_shown() -> None:
     with pytest.raises(ValueError, match="naive"):
         format_time(datetime(2026, 1, 1, 12, 0), "fi")
+
+
+def test_numbers_have_a_decimal_comma_in_finnish_and_swedish() -> None:
+    assert [format_number(87.5, language) for language in ("fi", "sv", "en")] == ["87,5", "87,5", "87.5"]
+    assert format_number(80.0, "fi") == "80"

@@ -13,6 +13,7 @@ from alueturva.audit.models import AuditEvent
 from alueturva.audit.service import record
 from alueturva.auth.models import Role
 from alueturva.db import Database
+from alueturva.i18n import helsinki
 from tests.conftest import auth
 
 
@@ -86,9 +87,27 @@ def test_key_creation_is_audited_and_filterable(client: TestClient, keys: dict[R
     assert later == {"items": [], "total": 0}
 
 
-def test_audit_refuses_naive_time_filters(client: TestClient, keys: dict[Role, str]) -> None:
-    response = client.get("/api/v1/audit", params={"since": "2025-01-01T00:00:00"}, headers=auth(keys[Role.admin]))
-    assert response.status_code == 422
+def test_audit_reads_times_typed_without_a_zone_as_finnish_time(client: TestClient, keys: dict[Role, str]) -> None:
+    admin = auth(keys[Role.admin])
+    first = client.get("/api/v1/audit", headers=admin).json()["items"][-1]
+    at = datetime.fromisoformat(first["at"])
+
+    def wall_clock(moment: datetime) -> str:  # as a person in Finland would type it
+        return helsinki(moment).replace(tzinfo=None).isoformat(timespec="seconds")
+
+    def total(**params: str) -> int:
+        response = client.get("/api/v1/audit", params=params, headers=admin)
+        assert response.status_code == 200, response.text
+        return int(response.json()["total"])
+
+    assert total(since=wall_clock(at - timedelta(seconds=1))) == 4
+    assert total(since=wall_clock(at + timedelta(minutes=5))) == 0
+    assert total(since=helsinki(at).date().isoformat()) == 4  # a date is its start in Finland ...
+    assert total(until=(helsinki(at).date() - timedelta(days=1)).isoformat()) == 0  # ... or its end
+    assert total(until=helsinki(at).date().isoformat()) == 4
+    for typed, problem in [("2025-10-26T03:30", "happens twice"), ("eilen", "not a date or time")]:
+        response = client.get("/api/v1/audit", params={"since": typed}, headers=admin)
+        assert response.status_code == 422 and problem in response.text, response.text
 
 
 def test_revoked_key_is_refused(client: TestClient, keys: dict[Role, str]) -> None:

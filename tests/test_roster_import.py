@@ -35,11 +35,13 @@ def _state(database: Database) -> tuple[int, int, int]:
         )
 
 
-def _import(client: TestClient, key: str, body: bytes | str, dry_run: bool = False) -> tuple[int, dict]:
+def _import(
+    client: TestClient, key: str, body: bytes | str, dry_run: bool = False, replace: bool = False
+) -> tuple[int, dict]:
     data = body.encode() if isinstance(body, str) else body
     response = client.post(
         "/api/v1/rosters/import",
-        params={"dry_run": str(dry_run).lower()},
+        params={"dry_run": str(dry_run).lower(), "replace": str(replace).lower()},
         content=data,
         headers=auth(key) | {"Content-Type": "text/csv"},
     )
@@ -102,17 +104,64 @@ def test_comma_separated_file_with_bom(client: TestClient, admin_key: str) -> No
     assert report["people_created"] == 4
 
 
-def test_a_group_in_the_file_gets_exactly_the_files_members(
+def _group(report: dict, key: str) -> dict:
+    return next(group for group in report["groups"] if group["group"] == key)
+
+
+def _names(members: list[dict]) -> list[str]:
+    return [member["name"] for member in members]
+
+
+def test_adding_one_person_to_a_group_keeps_the_others_and_names_everyone(
+    client: TestClient, admin_key: str, database: Database
+) -> None:
+    assert _import(client, admin_key, GOOD)[0] == 200
+    one_more = HEADER + "Kokkola;Oona Uusi;;0401000005;oona@kokkola.example;fi;alueturva;preparedness_contact;;3\n"
+    for dry_run in (True, False):
+        status, report = _import(client, admin_key, one_more, dry_run=dry_run)
+        assert status == 200, report
+        assert (report["memberships_added"], report["memberships_removed"]) == (1, 0)
+        alueturva = _group(report, "alueturva")
+        assert _names(alueturva["added"]) == ["Oona Uusi"] and alueturva["removed"] == []
+        assert sorted(_names(alueturva["kept_absent"])) == ["Aino Esimerkki", "Aino Esimerkki", "Eero Esimerkki"]
+        assert _names(report["people_created_names"]) == ["Oona Uusi"]
+        # a dry run's new person has no id yet; the import's has
+        assert (report["people_created_names"][0]["person_id"] is None) is dry_run
+    with database.session() as session:
+        members = session.scalars(select(Membership).join(Person).where(Person.name == "Eero Esimerkki")).all()
+        assert len(members) == 1
+
+
+def test_replace_removes_the_members_the_file_does_not_name_and_names_them(
     client: TestClient, admin_key: str, database: Database
 ) -> None:
     assert _import(client, admin_key, GOOD)[0] == 200
     without_eero = "".join(line for line in GOOD.splitlines(keepends=True) if "Eero" not in line)
-    status, report = _import(client, admin_key, without_eero)
+    status, report = _import(client, admin_key, without_eero, replace=True)
     assert status == 200
-    assert report["memberships_removed"] == 1 and report["people_created"] == 0
+    assert report["replace"] is True and report["memberships_removed"] == 1 and report["people_created"] == 0
+    removed = _group(report, "alueturva")["removed"]
+    assert [(m["name"], m["role"], m["change"]) for m in removed] == [
+        ("Eero Esimerkki", "preparedness_contact", "removed")
+    ]
     with database.session() as session:
         eero = session.scalar(select(Person).where(Person.name == "Eero Esimerkki"))
         assert eero is not None and eero.memberships == []
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "roster.import")).all()[-1]
+        assert event.details["groups"]["alueturva"] == {"removed": [eero.id]}  # ids in the audit log, no names
+
+
+def test_changed_people_and_memberships_are_named(client: TestClient, admin_key: str) -> None:
+    assert _import(client, admin_key, GOOD)[0] == 200
+    changed = GOOD.replace("eero@kokkola.example", "eero.e@kokkola.example").replace(
+        "Aino Esimerkki;2", "Aino Esimerkki;5"
+    )
+    status, report = _import(client, admin_key, changed, dry_run=True)
+    assert status == 200
+    assert report["people_updated_names"] == [
+        {"person_id": report["people_updated_names"][0]["person_id"], "name": "Eero Esimerkki", "fields": ["email"]}
+    ]
+    assert [(m["name"], m["change"]) for m in _group(report, "alueturva")["changed"]] == [("Eero Esimerkki", "changed")]
 
 
 def test_dry_run_reports_and_changes_nothing(client: TestClient, admin_key: str, database: Database) -> None:
@@ -220,9 +269,11 @@ def test_cli_import_dry_run_export_and_errors(cli: CliRunner, database: Database
     dry = cli.invoke(app, ["roster", "import", str(roster_file), "--dry-run"])
     assert dry.exit_code == 0, dry.output
     assert "would change: 4 people created" in dry.output
+    assert "+ Eero Esimerkki (preparedness_contact) would be added" in dry.output
     assert _state(database) == before
     real = cli.invoke(app, ["roster", "import", str(roster_file)])
     assert real.exit_code == 0 and "changed: 4 people created" in real.output
+    assert "+ Eero Esimerkki (preparedness_contact) was added" in real.output
     exported = cli.invoke(app, ["roster", "export"])
     assert exported.exit_code == 0
     assert exported.output.splitlines()[0] == HEADER.strip()
@@ -233,6 +284,26 @@ def test_cli_import_dry_run_export_and_errors(cli: CliRunner, database: Database
     assert bad.exit_code == 1
     assert "Narnia" in bad.output
     assert _state(database) == after_good
+
+
+def test_cli_keeps_members_absent_from_the_file_unless_replace(cli: CliRunner, database: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from alueturva.app.cli import app
+
+    (tmp_path / "roster.csv").write_text(GOOD, encoding="utf-8")
+    assert cli.invoke(app, ["roster", "import", str(tmp_path / "roster.csv")]).exit_code == 0
+    only_eero = tmp_path / "eero.csv"
+    only_eero.write_text(
+        HEADER + "Kokkola;Eero Esimerkki;Tekninen johtaja;+358401000002;eero@kokkola.example;fi;alueturva;"
+        "preparedness_contact;;2\n",
+        encoding="utf-8",
+    )
+    kept = cli.invoke(app, ["roster", "import", str(only_eero)])
+    assert kept.exit_code == 0 and "0 removed" in kept.output and "was removed" not in kept.output
+    assert "not in the file, kept (use --replace to remove): Aino Esimerkki" in kept.output
+    replaced = cli.invoke(app, ["roster", "import", str(only_eero), "--replace"])
+    assert replaced.exit_code == 0, replaced.output
+    assert "- Aino Esimerkki (civil_defence_contact) was removed" in replaced.output
+    assert "- Aino Esimerkki (preparedness_contact) was removed" in replaced.output
 
 
 def test_control_characters_and_broken_csv_are_refused(client: TestClient, admin_key: str, database: Database) -> None:

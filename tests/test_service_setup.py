@@ -76,6 +76,13 @@ def test_a_wrong_business_id_in_config_is_refused(tmp_path: Path) -> None:
         load_yaml(broken, OrganisationsFile)
 
 
+def test_the_duty_officers_number_is_checked_and_written_as_people_read_it() -> None:
+    assert Settings(duty_officer_phone="06 828 9100").duty_officer_phone == "+358 6 8289100"
+    assert Settings(duty_officer_phone="").duty_officer_phone is None
+    with pytest.raises(ValueError, match="not a valid phone number"):
+        Settings(duty_officer_phone="123")
+
+
 def test_twilio_backend_needs_its_credentials() -> None:
     from alueturva.config_check import settings_problems
 
@@ -105,49 +112,81 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _start_up(tmp_path: Path, env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    """`alueturva up --demo` as a new user runs it; returns once it answers."""
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "alueturva", "up", "--demo", "--port", str(port)],
+            cwd=tmp_path,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 60
+    while True:
+        assert process.poll() is None, log.read_text()
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "alueturva up did not answer within 60 s"
+        time.sleep(0.2)
+
+
 def test_up_with_demo_serves_the_whole_region(tmp_path: Path) -> None:
-    """The README's first command, as a new user runs it: embedded SQLite, in-process queue, demo roster."""
+    """The README's first steps, as a new user takes them: embedded SQLite, in-process queue, the demo roster, the
+    admin key printed on the first start, an exercise alert, the outbox, a reply by `sms reply`."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALUETURVA_")}
-    env |= {"ALUETURVA_DATABASE_URL": f"sqlite:///{tmp_path / 'alueturva.db'}"}  # no secret key: it makes one
-    process = subprocess.Popen(
-        [sys.executable, "-m", "alueturva", "up", "--demo", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    env |= {"ALUETURVA_DATABASE_URL": f"sqlite:///{tmp_path / 'alueturva.db'}"}  # no secret key: `up --demo` makes one
+    process = _start_up(tmp_path, env, port, tmp_path / "up.log")
+    base = f"http://127.0.0.1:{port}"
     try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, process.stdout.read().decode() if process.stdout else ""
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "alueturva up did not answer within 60 s"
-            time.sleep(0.2)
+        printed = (tmp_path / "up.log").read_text()
+        assert "created the database" in printed and "up to date" not in printed
+        key = next(line.split("=", 1)[1].strip(" │") for line in printed.splitlines() if "export KEY=" in line)
+        headers = {"Authorization": f"Bearer {key}"}
         assert httpx.get(f"{base}/healthz").json() == {"status": "ok", "database": "ok", "queue": "ok"}
         assert "ALUETURVA_SECRET_KEY=" in (tmp_path / ".env").read_text()
-        create = subprocess.run(
-            [sys.executable, "-m", "alueturva", "apikey", "create", "--role", "operator", "--name", "t"],
+        people = httpx.get(f"{base}/api/v1/people", headers=headers).json()
+        assert people["total"] >= 30
+        assert all(p["mobile"].startswith("+4670174") for p in people["items"])
+        compliance = httpx.get(f"{base}/api/v1/rosters/compliance", headers=headers).json()
+        assert compliance["total"] - compliance["met"] == 1
+        body = {
+            "title": "Hälytysharjoitus",
+            "message": "Kokoontuminen klo 14.",
+            "targets": {"groups": ["valmiusjohtoryhma"]},
+            "exercise": True,
+        }
+        alert = httpx.post(f"{base}/api/v1/alerts", json=body, headers=headers).json()
+        deadline = time.monotonic() + 30
+        while (outbox := httpx.get(f"{base}/api/v1/outbox", headers=headers).json())["total"] < 12:
+            assert time.monotonic() < deadline, outbox
+            time.sleep(0.2)
+        email = next(item for item in outbox["items"] if item["channel"] == "email")
+        assert f"{base}/ack/" in email["body"]  # --port is the links' base
+        number = next(item["to"] for item in outbox["items"] if item["channel"] == "sms")
+        reply = subprocess.run(
+            [sys.executable, "-m", "alueturva", "sms", "reply", "--from", number, f"ok {alert['short_code']}"],
             cwd=tmp_path,
             env=env,
             capture_output=True,
             text=True,
             check=True,
         )
-        headers = {"Authorization": f"Bearer {create.stdout.strip()}"}
-        people = httpx.get(f"{base}/api/v1/people", headers=headers).json()
-        assert people["total"] >= 30
-        assert all(p["mobile"].startswith("+4670174") for p in people["items"])
-        compliance = httpx.get(f"{base}/api/v1/rosters/compliance", headers=headers).json()
-        assert compliance["total"] - compliance["met"] == 1
+        assert reply.stdout.startswith("acknowledged: ")
+        status = httpx.get(f"{base}/api/v1/alerts/{alert['id']}", headers=headers).json()
+        assert status["counts"]["acknowledged"] == 1
     finally:
         process.terminate()
         process.wait(timeout=20)
+    again = _start_up(tmp_path, env, port, tmp_path / "again.log")
+    again.terminate()
+    again.wait(timeout=20)
+    printed = (tmp_path / "again.log").read_text()
+    assert "the database is up to date" in printed and "admin API key" not in printed
 
 
 def test_apikey_list_and_revoke(database: Database) -> None:

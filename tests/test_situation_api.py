@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from alueturva.audit.models import AuditEvent
 from alueturva.auth.models import Role
 from alueturva.db import Database, utcnow
+from alueturva.i18n import from_helsinki, helsinki
 from alueturva.queue import InProcessQueue
 from situation import reactions
 from situation.models import LatestObservation, Observation, Reaction
@@ -99,6 +100,20 @@ def test_every_situation_route_needs_a_key_and_the_right_role(client: TestClient
     assert response.status_code == 403
     snapshot = client.post("/api/v1/situation/snapshots", json={"label": "x"}, headers=auth(keys[Role.viewer]))
     assert snapshot.status_code == 403
+
+
+def test_reasons_are_wholly_in_their_language_with_finnish_time(client: TestClient, keys: Keys) -> None:
+    assert (
+        post(client, keys, observation("fuel_supply_days", "region", 2.5, ago=timedelta(minutes=5))).status_code == 200
+    )
+    reason = picture(client, keys)["region"]["recommended"]["reasons"][0]
+    text = reason["text"]
+    assert "2,5 vrk" in text["fi"] and "raja-arvo 3 vrk" in text["fi"] and "klo" in text["fi"]
+    assert "2,5 dygn" in text["sv"] and "kl." in text["sv"]
+    assert "2.5 days" in text["en"]
+    assert all("UTC" not in sentence and "days" not in text["fi"] + text["sv"] for sentence in text.values())
+    status = indicator_of(picture(client, keys)["region"], "fuel_supply_days")
+    assert status["unit"] == "days" and status["unit_names"] == {"fi": "vrk", "sv": "dygn", "en": "days"}
 
 
 def test_a_crossed_threshold_raises_the_recommendation_and_says_why(client: TestClient, keys: Keys) -> None:
@@ -474,10 +489,23 @@ def test_history_shows_levels_and_observations_over_time(client: TestClient, key
     assert history["observations"]["items"][0]["value"] == 15
 
     headers = auth(keys[Role.viewer])
+    # what a person types: dates and times without a zone are Finnish time; a date reaches to the end of its day
+    today = helsinki(datetime.fromisoformat(history["decisions"][0]["decided_at"])).date().isoformat()
+    typed = client.get("/api/v1/situation/history", params={"from": today, "to": today}, headers=headers)
+    assert typed.status_code == 200, typed.text
+    assert [d["level"] for d in typed.json()["decisions"]] == ["tehostettu_valmius"]
+    assert datetime.fromisoformat(typed.json()["from"]) == from_helsinki(datetime.fromisoformat(today))
+    november = client.get(
+        "/api/v1/situation/history", params={"from": "2025-11-01", "to": "2025-11-30"}, headers=headers
+    )
+    assert november.status_code == 200, november.text
+    period = [datetime.fromisoformat(november.json()[key]).isoformat() for key in ("from", "to")]
+    assert period == ["2025-10-31T22:00:00+00:00", "2025-11-30T22:00:00+00:00"]
     for params, problem in [
         ({"from": iso(end), "to": iso(start)}, "must be after"),
         ({"from": iso(start)}, "Field required"),
-        ({"from": "2026-01-01T00:00:00", "to": iso(end)}, "timezone"),
+        ({"from": "2026-10-25T03:30", "to": iso(end)}, "happens twice"),
+        ({"from": "marraskuu", "to": iso(end)}, "not a date or time"),
         ({"from": "0001-01-01T00:00:00+00:01", "to": iso(end)}, "out of range"),
         ({"from": iso(start), "to": iso(end), "area": "Oulu"}, "unknown area"),
         ({"from": iso(start), "to": iso(end), "indicator": "nope"}, "unknown indicator"),

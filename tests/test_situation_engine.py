@@ -29,7 +29,7 @@ def config() -> ReadinessConfig:
 
 
 def tree() -> AreaTree:
-    return build_area_tree(MUNICIPALITIES)
+    return build_area_tree([(key, {"fi": fi, "sv": sv or fi, "en": fi}, area) for key, fi, sv, area in MUNICIPALITIES])
 
 
 def indicator(key: str) -> IndicatorSpec:

@@ -1,34 +1,46 @@
-"""The `alueturva` command line (docs/architecture.md §5)."""
+"""The `alueturva` command line (docs/architecture.md §5).
+
+Only typer is imported to build the commands; everything else is imported inside the command that needs it, so that
+`alueturva --help` and every `COMMAND --help` answer at once. The domains are connected (cross-domain reactions) just
+before a command runs, never for help.
+"""
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from sqlalchemy.exc import DBAPIError
 
-from alueturva.auth.models import Role
-from alueturva.config import ConfigError
-from alueturva.errors import DomainError
+from alueturva.auth.roles import Role
 
 # Pretty tracebacks are off: they print local variables, which can hold secrets and personal data.
 app = typer.Typer(
     help="Alueturva: preparedness situational awareness and alerting.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    add_completion=False,
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 apikey_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(apikey_app, name="apikey")
 
-console = Console()
-err_console = Console(stderr=True)
+Host = Annotated[str, typer.Option(metavar="ADDRESS", help="Address to listen on")]
+Port = Annotated[
+    int, typer.Option(metavar="PORT", help="Port to listen on (also the links' base without ALUETURVA_PUBLIC_BASE_URL)")
+]
+
+
+def _print(text: str, *, err: bool = False) -> None:
+    from rich.console import Console
+
+    Console(stderr=err, soft_wrap=True).print(text)
 
 
 def _database_url() -> str:
@@ -43,6 +55,7 @@ EXIT_BAD_CONFIGURATION = 2
 def configuration_problems() -> list[str]:
     """Every setting checked together (``alueturva.config_check``), then every configuration file."""
     from alueturva.app.wiring import validate_configuration
+    from alueturva.config import ConfigError
     from alueturva.config_check import load_problems
     from alueturva.settings import get_settings
 
@@ -59,11 +72,13 @@ def configuration_problems() -> list[str]:
 
 def _check_configuration() -> None:
     """Stop before serving anything when a setting or a configuration file is wrong, listing all (exit 2)."""
+    from rich.markup import escape
+
     problems = configuration_problems()
     if problems:
-        err_console.print("[red]the configuration is not usable:[/red]", markup=True)
+        _print("[red]the configuration is not usable:[/red]", err=True)
         for problem in problems:
-            err_console.print(f"  - {problem}", markup=False, highlight=False)
+            _print(f"  - {escape(problem)}", err=True)
         raise typer.Exit(EXIT_BAD_CONFIGURATION)
 
 
@@ -71,7 +86,7 @@ def _check_configuration() -> None:
 def check_config() -> None:
     """Check every setting and configuration file together; list what is wrong (exit status 2)."""
     _check_configuration()
-    console.print("the configuration is usable")
+    _print("the configuration is usable")
 
 
 def keep_demo_secret_key(env_file: Path = Path(".env")) -> None:
@@ -89,60 +104,87 @@ def keep_demo_secret_key(env_file: Path = Path(".env")) -> None:
     env_file.write_text(f"{existing}{separator}ALUETURVA_SECRET_KEY={key}\n", encoding="utf-8")
     os.environ["ALUETURVA_SECRET_KEY"] = key
     get_settings.cache_clear()
-    err_console.print(f"made a secret key for this demo and kept it in {env_file}")
+    _print(f"made a secret key for this demo and kept it in {env_file}", err=True)
+
+
+def _public_base_url_from(host: str, port: int) -> None:
+    """Without ALUETURVA_PUBLIC_BASE_URL, acknowledgement links point at the address this process serves on
+    (set in the environment, so that API worker processes see it too)."""
+    from alueturva.settings import get_settings
+
+    if "public_base_url" in get_settings().model_fields_set:
+        return
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    os.environ["ALUETURVA_PUBLIC_BASE_URL"] = f"http://{shown}:{port}"
+    get_settings.cache_clear()
+
+
+def _migrate() -> None:
+    """Migrate and seed, and say what happened: a new database, a migration, or nothing to do."""
+    from alueturva.app.wiring import prepare_database
+
+    migrated = prepare_database(_database_url())
+    revisions = ", ".join(migrated.after)
+    if migrated.created:
+        _print(f"created the database (schema {revisions}) and loaded the reference data")
+    elif migrated.changed:
+        _print(f"migrated the database from {', '.join(migrated.before)} to {revisions}")
+    else:
+        _print(f"the database is up to date (schema {revisions})")
 
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the database to the newest schema and seed the reference data."""
-    from alueturva.app.wiring import prepare_database
-
     _check_configuration()
-    prepare_database(_database_url())
-    console.print("database is up to date")
+    _migrate()
 
 
 @apikey_app.command("create")
 def apikey_create(
-    role: Annotated[Role, typer.Option(help="admin, operator, reporter or viewer")],
-    name: Annotated[str, typer.Option(help="Who or what uses the key")],
+    role: Annotated[Role, typer.Option(metavar="|".join(Role), help="What the key may do (see the README)")],
+    name: Annotated[str, typer.Option(metavar="TEXT", help="Who or what uses the key")],
 ) -> None:
     """Create an API key and print it once; only its hash is stored."""
     from alueturva.auth.service import cli_principal, create_api_key
     from alueturva.db import get_database
+    from alueturva.errors import DomainError
 
     if not name.strip() or len(name) > 120:
         raise DomainError("--name must be 1 to 120 characters")
     with get_database().session() as session:
         api_key, plain = create_api_key(session, name=name.strip(), role=role, created_by=cli_principal())
         key_id = api_key.id
-    err_console.print(f"created API key {key_id} ({role.value}); it is shown only now:")
+    _print(f"created API key {key_id} ({role.value}); it is shown only now:", err=True)
     print(plain)
 
 
 @apikey_app.command("list")
 def apikey_list() -> None:
-    """List API keys (never the keys themselves)."""
+    """List API keys (never the keys themselves); times are Finnish time."""
+    from rich.console import Console
     from rich.table import Table
 
     from alueturva.auth.service import list_api_keys
     from alueturva.db import get_database
+    from alueturva.i18n import format_time
 
     table = Table("id", "name", "role", "prefix", "created", "revoked")
     with get_database().session() as session:
         for key in list_api_keys(session):
-            revoked = f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else ""
-            table.add_row(
-                str(key.id), key.name, key.role.value, key.prefix, f"{key.created_at:%Y-%m-%d %H:%M}", revoked
-            )
-    console.print(table)
+            revoked = format_time(key.revoked_at, "en") if key.revoked_at else ""
+            table.add_row(str(key.id), key.name, key.role.value, key.prefix, format_time(key.created_at, "en"), revoked)
+    Console().print(table)
 
 
 @apikey_app.command("revoke")
-def apikey_revoke(key_id: Annotated[int, typer.Argument(help="The key's id (see `apikey list`)")]) -> None:
+def apikey_revoke(
+    key_id: Annotated[int, typer.Argument(metavar="KEY", help="The key's id (see `apikey list`)")],
+) -> None:
     """Revoke an API key; requests with it get 401 from now on."""
     from alueturva.auth.service import cli_principal, get_api_key, revoke_api_key
     from alueturva.db import get_database
+    from alueturva.errors import DomainError
 
     with get_database().session() as session:
         api_key = get_api_key(session, key_id=key_id)
@@ -150,7 +192,7 @@ def apikey_revoke(key_id: Annotated[int, typer.Argument(help="The key's id (see 
             raise DomainError(f"no API key with id {key_id}")
         if api_key.revoked_at is None:
             revoke_api_key(session, api_key=api_key, revoked_by=cli_principal())
-    console.print(f"API key {key_id} is revoked")
+    _print(f"API key {key_id} is revoked")
 
 
 def _register_domain_commands() -> None:
@@ -168,7 +210,33 @@ def demo() -> None:
 
     with get_database().session() as session:
         summary = load_demo_roster(session)
-    console.print(f"demo roster loaded: {summary}")
+    _print(f"demo roster loaded: {summary}")
+
+
+def _first_admin_key(port: int) -> None:
+    """On the first start (no API key at all), make an admin key and show it where it cannot be missed."""
+    from rich.console import Console
+    from rich.panel import Panel
+    from sqlalchemy import func, select
+
+    from alueturva.auth.models import ApiKey
+    from alueturva.auth.roles import Role
+    from alueturva.auth.service import SYSTEM, create_api_key
+    from alueturva.db import get_database
+
+    with get_database().session() as session:
+        if session.scalar(select(func.count(ApiKey.id))):
+            _print("API keys exist (the first one was printed at the first start); another: alueturva apikey create")
+            return
+        _, plain = create_api_key(session, name="first admin (alueturva up)", role=Role.admin, created_by=SYSTEM)
+    text = (
+        f"[bold]{plain}[/bold]\n"
+        "The admin API key of this installation, shown only now: keep it.\n\n"
+        f"export KEY={plain}\n"
+        f'curl -s -H "Authorization: Bearer $KEY" "http://127.0.0.1:{port}/api/v1/outbox"\n\n'
+        "Another key: alueturva apikey create --role admin --name NAME"
+    )
+    Console(stderr=True).print(Panel(text, title="first start: admin API key", border_style="yellow"))
 
 
 def _trusted_proxies() -> str:
@@ -182,25 +250,28 @@ def _trusted_proxies() -> str:
 @app.command()
 def up(
     demo_roster: Annotated[bool, typer.Option("--demo", help="Load the fictional demo roster first")] = False,
-    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
 ) -> None:
-    """Embedded default: API, one worker and the scheduler in one process (SQLite unless configured otherwise)."""
+    """Embedded default: API, one worker and the scheduler in one process (SQLite unless configured otherwise).
+    The first start prints an admin API key."""
     import uvicorn
 
     from alueturva.app.http import create_app
-    from alueturva.app.wiring import periodic_tasks, prepare_database
+    from alueturva.app.wiring import periodic_tasks
     from alueturva.logging import configure_logging
     from alueturva.queue import get_queue
     from alueturva.scheduler import build_scheduler
 
-    configure_logging()
     if demo_roster:
         keep_demo_secret_key()
+    _public_base_url_from(host, port)
     _check_configuration()
-    prepare_database(_database_url())
+    _migrate()
     if demo_roster:
         demo()
+    _first_admin_key(port)
+    configure_logging()
     get_queue()
     scheduler = build_scheduler(periodic_tasks(), blocking=False)
     scheduler.start()
@@ -219,15 +290,16 @@ def up(
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="API processes")] = 1,
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    workers: Annotated[int, typer.Option(min=1, metavar="N", help="API processes")] = 1,
 ) -> None:
     """Production API processes (run `db upgrade` first; workers and the scheduler run separately)."""
     import uvicorn
 
     from alueturva.logging import configure_logging
 
+    _public_base_url_from(host, port)
     configure_logging()
     _check_configuration()
     uvicorn.run(
@@ -265,20 +337,70 @@ def scheduler() -> None:
     build_scheduler(periodic_tasks(), blocking=True).start()
 
 
-def main() -> None:
-    from alueturva.app.wiring import connect_domains
+def _connected(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """The command, run with the domains connected (a readiness decision's reactions reach the alerting domain)."""
 
-    _register_domain_commands()
-    connect_domains()
-    try:
-        app()
-    except (DomainError, ConfigError) as exc:
-        err_console.print(f"[red]error:[/red] {exc.detail if isinstance(exc, DomainError) else exc}", markup=True)
-        sys.exit(1)
-    except DBAPIError as exc:
-        err_console.print(
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        from alueturva.app.wiring import connect_domains
+
+        connect_domains()
+        return callback(*args, **kwargs)
+
+    return run
+
+
+def _no_type(ctx: Any) -> None:
+    return None
+
+
+def _plain(command: Any) -> None:
+    """Help in plain words: every option shows a word (its metavar, e.g. GROUP) instead of a Python type such as
+    ``<list[str]>``, flags show none, and an argument shows its name (e.g. TITLE) without ``<str>``; every command
+    runs with the domains connected."""
+    help_option = command.get_help_option(typer.Context(command))
+    for param in [*command.params, *([help_option] if help_option else [])]:
+        kind = getattr(param, "param_type_name", "")
+        if param.metavar is None and kind == "option":
+            param.metavar = "" if getattr(param, "is_flag", False) else (param.name or "").upper()
+        elif kind == "argument":
+            param.metavar = param.metavar or (param.name or "").upper()
+            param.display_type_rich = _no_type
+    subcommands = getattr(command, "commands", None)
+    if subcommands is None:
+        command.callback = _connected(command.callback)
+    for subcommand in (subcommands or {}).values():
+        _plain(subcommand)
+
+
+def _error_message(exc: Exception) -> str | None:
+    """A known error as one line (never a traceback: it could show secrets); None for anything else."""
+    from sqlalchemy.exc import DBAPIError
+
+    from alueturva.config import ConfigError
+    from alueturva.errors import DomainError
+
+    if isinstance(exc, DomainError):
+        return f"[red]error:[/red] {exc.detail}"
+    if isinstance(exc, ConfigError):
+        return f"[red]error:[/red] {exc}"
+    if isinstance(exc, DBAPIError):
+        return (
             f"[red]database error:[/red] {type(exc.orig).__name__}: {str(exc.orig).splitlines()[0]}\n"
-            "Is ALUETURVA_DATABASE_URL right, and has `alueturva db upgrade` been run?",
-            markup=True,
+            "Is ALUETURVA_DATABASE_URL right, and has `alueturva db upgrade` been run?"
         )
+    return None
+
+
+def main() -> None:
+    _register_domain_commands()
+    command = typer.main.get_command(app)
+    _plain(command)
+    try:
+        command(prog_name="alueturva")
+    except Exception as exc:
+        message = _error_message(exc)
+        if message is None:
+            raise
+        _print(message, err=True)
         sys.exit(1)

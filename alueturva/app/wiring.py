@@ -8,13 +8,16 @@ connection is made here.
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
-import typer
-from fastapi import APIRouter
-from sqlalchemy import MetaData
-from sqlalchemy.orm import Session
+if TYPE_CHECKING:
+    import typer
+    from fastapi import APIRouter
+    from sqlalchemy import MetaData
+    from sqlalchemy.orm import Session
 
-from alueturva.scheduler import PeriodicTask
+    from alueturva.migrate import Migrated
+    from alueturva.scheduler import PeriodicTask
 
 # Imported for their tables (by name: an import kept only for its side effect is easy to lose in a clean-up).
 MODEL_MODULES = (
@@ -37,6 +40,7 @@ def metadata() -> MetaData:
 
 def routers() -> list[APIRouter]:
     from alerting.ack_pages import router as ack_pages_router
+    from alerting.api import outbox_router
     from alerting.api import router as alerting_router
     from alerting.webhooks import routers as webhook_routers
     from alueturva.audit.api import router as audit_router
@@ -50,6 +54,7 @@ def routers() -> list[APIRouter]:
         contacts_router,
         situation_router,
         alerting_router,
+        outbox_router,
         *webhook_routers(),
         ack_pages_router,
     ]
@@ -73,6 +78,7 @@ def body_limits() -> list[tuple[str, int]]:
 
 def periodic_tasks() -> list[PeriodicTask]:
     from alerting.sweeper import sweep as alerting_sweep
+    from alueturva.scheduler import PeriodicTask
     from alueturva.settings import get_settings
     from situation.flows import record_recommendations_job
     from situation.reactions import dispatch_reactions_job
@@ -99,27 +105,37 @@ def seed_reference_data(session: Session) -> None:
     seed_contacts(session)
 
 
-def prepare_database(url: str) -> None:
-    """Migrate, then seed the reference data: what `alueturva db upgrade` does."""
+def prepare_database(url: str) -> Migrated:
+    """Migrate, then seed the reference data: what `alueturva db upgrade` does. Returns what the migration did."""
     from alueturva.db import Database
     from alueturva.migrate import upgrade
 
-    upgrade(url)
+    migrated = upgrade(url)
     database = Database(url)
     try:
         with database.session() as session:
             seed_reference_data(session)
     finally:
         database.dispose()
+    return migrated
 
 
 def cli_apps() -> list[tuple[str, typer.Typer]]:
-    """Each domain's command group, as `alueturva <name> …`."""
+    """Each domain's command group, as `alueturva <name> …` (their modules import only typer at the top, so that
+    `--help` answers at once)."""
     from alerting.cli import alert_app
-    from contacts.cli import roster_app
+    from alerting.console_cli import outbox_app, sms_app
+    from contacts.cli import people_app, roster_app
     from situation.cli import situation_app
 
-    return [("roster", roster_app), ("situation", situation_app), ("alert", alert_app)]
+    return [
+        ("roster", roster_app),
+        ("people", people_app),
+        ("situation", situation_app),
+        ("alert", alert_app),
+        ("outbox", outbox_app),
+        ("sms", sms_app),
+    ]
 
 
 def validate_configuration() -> None:

@@ -3,9 +3,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
-from alueturva.api_types import SafeQueryText
+from alueturva.api_types import PeriodEnd, PeriodStart, SafeQueryText
 from alueturva.audit import service
 from alueturva.audit.schemas import AuditEventList, AuditEventRead
 from alueturva.auth.dependencies import Admin, DbSession
@@ -22,8 +21,8 @@ def list_audit_events(
     entity_id: Annotated[SafeQueryText | None, Query(max_length=60)] = None,
     action: Annotated[SafeQueryText | None, Query(max_length=80)] = None,
     actor: Annotated[SafeQueryText | None, Query(max_length=120)] = None,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: Annotated[PeriodStart | None, Query()] = None,
+    until: Annotated[PeriodEnd | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> AuditEventList:

@@ -49,7 +49,7 @@ CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
 def require(role: Role) -> Any:
-    """A dependency that lets through callers whose role grants ``role`` (see ``auth.models.GRANTS``)."""
+    """A dependency that lets through callers whose role grants ``role`` (see ``auth.roles.GRANTS``)."""
 
     def _check(principal: CurrentPrincipal) -> Principal:
         if not principal.may(role):

@@ -1,28 +1,12 @@
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import Enum, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from alueturva.auth.roles import Role
 from alueturva.db import Base, utcnow
-
-
-class Role(enum.StrEnum):
-    admin = "admin"
-    operator = "operator"
-    reporter = "reporter"
-    viewer = "viewer"
-
-
-# What each role may do besides its own: an admin may do anything, an operator may also read and report.
-GRANTS: dict[Role, frozenset[Role]] = {
-    Role.admin: frozenset(Role),
-    Role.operator: frozenset({Role.operator, Role.viewer, Role.reporter}),
-    Role.reporter: frozenset({Role.reporter}),
-    Role.viewer: frozenset({Role.viewer}),
-}
 
 
 class ApiKey(Base):

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alueturva.audit import service as audit
-from alueturva.auth.models import GRANTS, ApiKey, Role
+from alueturva.auth.models import ApiKey
+from alueturva.auth.roles import GRANTS, Role
 from alueturva.db import utcnow
 
 KEY_PREFIX = "alt_"
