@@ -80,11 +80,11 @@ def _print_status(console: Console, status: AlertRead, *, silent_limit: int = SI
     for event in status.events:
         console.print(f"  {_time(event.at)} {event.kind} {event.details if event.details else ''}")
     with get_database().session() as session:
-        silent = service.silent_recipients(session, alert_id=status.id, limit=silent_limit + 1)
+        silent, silent_total = service.silent_recipients(session, alert_id=status.id, limit=silent_limit)
     if silent:
-        more = f" (the first {silent_limit})" if len(silent) > silent_limit else ""
+        more = f" (the first {silent_limit} of {silent_total})" if silent_total > silent_limit else ""
         listing = Table("recipient", "person", "name", "organisation", "mobile", title=f"still silent{more}")
-        for person in silent[:silent_limit]:
+        for person in silent:
             listing.add_row(
                 str(person.recipient_id), str(person.person_id), person.name, person.organisation, person.mobile or "-"
             )

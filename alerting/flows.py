@@ -57,6 +57,7 @@ class CreatedAlert:
     deliveries: int
 
 
+SMS_KINDS = ("alert", "reminder")
 NULL_MEANS_NEVER = frozenset({"deputy_after_minutes", "notify_operator_after_minutes"})
 
 

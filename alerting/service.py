@@ -211,21 +211,36 @@ def get_recipient(session: Session, *, alert_id: int, recipient_id: int) -> Reci
 
 @dataclass(frozen=True)
 class SilentRecipient:
+    """Someone who has not acknowledged yet, with what an operator needs to phone them."""
+
     recipient_id: int
     person_id: int
     name: str
     organisation: str
     mobile: str | None
+    email: str | None
+    deputy_for_id: int | None
 
 
-def silent_recipients(session: Session, *, alert_id: int, limit: int = 1000) -> list[SilentRecipient]:
-    """Who has not acknowledged yet, by organisation and name, with the number to phone them on."""
+def silent_recipients(session: Session, *, alert_id: int, limit: int) -> tuple[list[SilentRecipient], int]:
+    """The alert's recipients who have not acknowledged (by organisation and name; at most ``limit``), and how many
+    there are in all."""
+    silent = (Recipient.alert_id == alert_id, Recipient.acknowledged_at.is_(None))
+    total = session.scalar(select(func.count(Recipient.id)).where(*silent)) or 0
     rows = session.execute(
-        select(Recipient.id, Person.id, Person.name, Organisation.short_name, Person.mobile)
+        select(
+            Recipient.id,
+            Person.id,
+            Person.name,
+            Organisation.short_name,
+            Person.mobile,
+            Person.email,
+            Recipient.deputy_for_id,
+        )
         .join(Person, Person.id == Recipient.person_id)
         .join(Organisation, Organisation.id == Recipient.organisation_id)
-        .where(Recipient.alert_id == alert_id, Recipient.acknowledged_at.is_(None))
+        .where(*silent)
         .order_by(Organisation.short_name, Person.name, Recipient.id)
         .limit(limit)
     ).all()
-    return [SilentRecipient(*row) for row in rows]
+    return [SilentRecipient(*row) for row in rows], total

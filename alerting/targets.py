@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -117,6 +118,47 @@ def add_targeted_recipients(session: Session, *, alert_id: int, targets: Targets
     session.execute(insert(Recipient).from_select(columns, people))
     # counted, not taken from the cursor's rowcount: psycopg reports -1 for an INSERT ... SELECT of no rows
     return session.scalar(select(func.count(Recipient.id)).where(Recipient.alert_id == alert_id)) or 0
+
+
+@dataclass(frozen=True)
+class Targeted:
+    """A person the targets name, as the sender sees them before sending (no numbers or addresses)."""
+
+    person_id: int
+    name: str
+    organisation_id: int
+    organisation: str
+    language: str
+    organisation_languages: tuple[str, ...]
+    has_mobile: bool
+    has_email: bool
+
+
+def preview_recipients(session: Session, *, targets: Targets) -> list[Targeted]:
+    """Who ``add_targeted_recipients`` would make recipients now (the same references check and the same
+    condition), read only: for the sender's confirmation step."""
+    targets = resolve_references(session, targets)
+    rows = session.execute(
+        select(
+            Person.id,
+            Person.name,
+            Person.organisation_id,
+            Organisation.short_name,
+            Person.language,
+            Organisation.languages,
+            Person.mobile,
+            Person.email,
+        )
+        .join(Organisation, Organisation.id == Person.organisation_id)
+        .where(Person.active.is_(True), _targeted(session, targets))
+        .order_by(Organisation.short_name, Person.name, Person.id)
+    ).all()
+    return [
+        Targeted(
+            row[0], row[1], row[2], row[3], row[4], tuple(row[5] or ()), bool(row[6]), bool(row[7] and row[7].strip())
+        )
+        for row in rows
+    ]
 
 
 def sms_versions(session: Session, *, alert_id: int, languages: Version) -> set[Version]:

@@ -63,6 +63,18 @@ class Settings(BaseSettings):
     ack_token_max_age_seconds: int = Field(
         7 * 24 * 3600, gt=0, description="How long an acknowledgement link stays valid"
     )
+    web_session_idle_minutes: float = Field(
+        60.0, gt=0, le=24 * 60, description="A web console session not used for this long ends"
+    )
+    web_session_max_hours: float = Field(
+        12.0, gt=0, le=7 * 24, description="A web console session ends this long after sign-in, however used"
+    )
+    login_max_failures: int = Field(
+        5, ge=1, le=100, description="Wrong passwords in a row before an account is locked for a while"
+    )
+    login_lock_seconds: float = Field(
+        60.0, gt=0, le=3600, description="First lock-out after too many wrong passwords; doubles each further one"
+    )
     smtp_timeout_seconds: float = Field(10.0, gt=0, description="SMTP connect and command timeout")
     twilio_timeout_seconds: float = Field(10.0, gt=0, description="Twilio API request timeout")
     metrics_token: SecretStr | None = Field(
@@ -95,6 +107,11 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies travel only over TLS when people reach the service at an https address."""
+        return self.public_base_url.lower().startswith("https://")
 
 
 @lru_cache(maxsize=1)

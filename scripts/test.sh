@@ -10,6 +10,7 @@ PYTHON=${PYTHON:-python3}
 .venv/bin/python -m pip install -q -e '.[test]'
 
 bash scripts/services.sh
+bash scripts/browser.sh
 
 .venv/bin/ruff check .
 .venv/bin/mypy alueturva contacts situation alerting drills

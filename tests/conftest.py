@@ -30,6 +30,12 @@ BACKEND = os.environ.get("ALUETURVA_TEST_DB", "postgresql")
 REDIS_URL = os.environ.get("ALUETURVA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The browser tests run last: Playwright's sync API keeps an event loop running in the main thread until the
+    session ends, and the tests that start asyncio loops of their own (asyncio.run) must run before it."""
+    items.sort(key=lambda item: item.path.parent.name == "browser")
+
+
 def pytest_report_header() -> str:
     return f"alueturva test database: {BACKEND}"
 

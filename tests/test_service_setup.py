@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -136,7 +137,8 @@ def _start_up(tmp_path: Path, env: dict[str, str], port: int, log: Path) -> subp
 
 def test_up_with_demo_serves_the_whole_region(tmp_path: Path) -> None:
     """The README's first steps, as a new user takes them: embedded SQLite, in-process queue, the demo roster, the
-    admin key printed on the first start, an exercise alert, the outbox, a reply by `sms reply`."""
+    admin key and web console account printed on the first start, an exercise alert, the outbox, a reply by `sms
+    reply`."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALUETURVA_")}
     env |= {"ALUETURVA_DATABASE_URL": f"sqlite:///{tmp_path / 'alueturva.db'}"}  # no secret key: `up --demo` makes one
@@ -147,6 +149,7 @@ def test_up_with_demo_serves_the_whole_region(tmp_path: Path) -> None:
         assert "created the database" in printed and "up to date" not in printed
         key = next(line.split("=", 1)[1].strip(" │") for line in printed.splitlines() if "export KEY=" in line)
         headers = {"Authorization": f"Bearer {key}"}
+        _sign_in_with_the_printed_password(base, printed)
         assert httpx.get(f"{base}/healthz").json() == {"status": "ok", "database": "ok", "queue": "ok"}
         assert "ALUETURVA_SECRET_KEY=" in (tmp_path / ".env").read_text()
         people = httpx.get(f"{base}/api/v1/people", headers=headers).json()
@@ -186,7 +189,18 @@ def test_up_with_demo_serves_the_whole_region(tmp_path: Path) -> None:
     again.terminate()
     again.wait(timeout=20)
     printed = (tmp_path / "again.log").read_text()
-    assert "the database is up to date" in printed and "admin API key" not in printed
+    assert "the database is up to date" in printed and "export KEY=" not in printed and "password" in printed
+
+
+def _sign_in_with_the_printed_password(base: str, printed: str) -> None:
+    password = re.search(r"with the password (\S+)", printed)
+    assert password is not None, printed
+    with httpx.Client(base_url=base) as browser:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/login").text)
+        assert token is not None
+        form = {"email": "admin@localhost", "password": password[1], "next": "/", "csrf_token": token[1]}
+        assert browser.post("/login", data=form).status_code == 303
+        assert "Tilannekuva" in browser.get("/").text
 
 
 def test_apikey_list_and_revoke(database: Database) -> None:

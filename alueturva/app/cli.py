@@ -17,6 +17,8 @@ from typing import Annotated, Any
 
 import typer
 
+from alueturva.app.output import say, show
+from alueturva.app.user_cli import user_app
 from alueturva.auth.roles import Role
 
 # Pretty tracebacks are off: they print local variables, which can hold secrets and personal data.
@@ -30,17 +32,12 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 apikey_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(apikey_app, name="apikey")
+app.add_typer(user_app, name="user")
 
 Host = Annotated[str, typer.Option(metavar="ADDRESS", help="Address to listen on")]
 Port = Annotated[
     int, typer.Option(metavar="PORT", help="Port to listen on (also the links' base without ALUETURVA_PUBLIC_BASE_URL)")
 ]
-
-
-def _print(text: str, *, err: bool = False) -> None:
-    from rich.console import Console
-
-    Console(stderr=err, soft_wrap=True).print(text)
 
 
 def _database_url() -> str:
@@ -76,9 +73,9 @@ def _check_configuration() -> None:
 
     problems = configuration_problems()
     if problems:
-        _print("[red]the configuration is not usable:[/red]", err=True)
+        say("[red]the configuration is not usable:[/red]", err=True)
         for problem in problems:
-            _print(f"  - {escape(problem)}", err=True)
+            say(f"  - {escape(problem)}", err=True)
         raise typer.Exit(EXIT_BAD_CONFIGURATION)
 
 
@@ -86,7 +83,7 @@ def _check_configuration() -> None:
 def check_config() -> None:
     """Check every setting and configuration file together; list what is wrong (exit status 2)."""
     _check_configuration()
-    _print("the configuration is usable")
+    say("the configuration is usable")
 
 
 def keep_demo_secret_key(env_file: Path = Path(".env")) -> None:
@@ -104,7 +101,7 @@ def keep_demo_secret_key(env_file: Path = Path(".env")) -> None:
     env_file.write_text(f"{existing}{separator}ALUETURVA_SECRET_KEY={key}\n", encoding="utf-8")
     os.environ["ALUETURVA_SECRET_KEY"] = key
     get_settings.cache_clear()
-    _print(f"made a secret key for this demo and kept it in {env_file}", err=True)
+    say(f"made a secret key for this demo and kept it in {env_file}", err=True)
 
 
 def _public_base_url_from(host: str, port: int) -> None:
@@ -126,11 +123,11 @@ def _migrate() -> None:
     migrated = prepare_database(_database_url())
     revisions = ", ".join(migrated.after)
     if migrated.created:
-        _print(f"created the database (schema {revisions}) and loaded the reference data")
+        say(f"created the database (schema {revisions}) and loaded the reference data")
     elif migrated.changed:
-        _print(f"migrated the database from {', '.join(migrated.before)} to {revisions}")
+        say(f"migrated the database from {', '.join(migrated.before)} to {revisions}")
     else:
-        _print(f"the database is up to date (schema {revisions})")
+        say(f"the database is up to date (schema {revisions})")
 
 
 @db_app.command("upgrade")
@@ -155,14 +152,13 @@ def apikey_create(
     with get_database().session() as session:
         api_key, plain = create_api_key(session, name=name.strip(), role=role, created_by=cli_principal())
         key_id = api_key.id
-    _print(f"created API key {key_id} ({role.value}); it is shown only now:", err=True)
+    say(f"created API key {key_id} ({role.value}); it is shown only now:", err=True)
     print(plain)
 
 
 @apikey_app.command("list")
 def apikey_list() -> None:
     """List API keys (never the keys themselves); times are Finnish time."""
-    from rich.console import Console
     from rich.table import Table
 
     from alueturva.auth.service import list_api_keys
@@ -174,7 +170,7 @@ def apikey_list() -> None:
         for key in list_api_keys(session):
             revoked = format_time(key.revoked_at, "en") if key.revoked_at else ""
             table.add_row(str(key.id), key.name, key.role.value, key.prefix, format_time(key.created_at, "en"), revoked)
-    Console().print(table)
+    show(table)
 
 
 @apikey_app.command("revoke")
@@ -192,7 +188,7 @@ def apikey_revoke(
             raise DomainError(f"no API key with id {key_id}")
         if api_key.revoked_at is None:
             revoke_api_key(session, api_key=api_key, revoked_by=cli_principal())
-    _print(f"API key {key_id} is revoked")
+    say(f"API key {key_id} is revoked")
 
 
 def _register_domain_commands() -> None:
@@ -210,33 +206,54 @@ def demo() -> None:
 
     with get_database().session() as session:
         summary = load_demo_roster(session)
-    _print(f"demo roster loaded: {summary}")
+    say(f"demo roster loaded: {summary}")
 
 
-def _first_admin_key(port: int) -> None:
-    """On the first start (no API key at all), make an admin key and show it where it cannot be missed."""
+FIRST_ADMIN_EMAIL = "admin@localhost"
+
+
+def _first_start(port: int) -> None:
+    """On the first start (no API key and no account at all), make an admin API key and a web console admin account
+    and show them where they cannot be missed; they are never shown again."""
+    import secrets
+
     from rich.console import Console
     from rich.panel import Panel
     from sqlalchemy import func, select
 
-    from alueturva.auth.models import ApiKey
-    from alueturva.auth.roles import Role
+    from alueturva.auth.models import ApiKey, User
     from alueturva.auth.service import SYSTEM, create_api_key
+    from alueturva.auth.users import create_user
     from alueturva.db import get_database
 
+    lines: list[str] = []
     with get_database().session() as session:
-        if session.scalar(select(func.count(ApiKey.id))):
-            _print("API keys exist (the first one was printed at the first start); another: alueturva apikey create")
-            return
-        _, plain = create_api_key(session, name="first admin (alueturva up)", role=Role.admin, created_by=SYSTEM)
-    text = (
-        f"[bold]{plain}[/bold]\n"
-        "The admin API key of this installation, shown only now: keep it.\n\n"
-        f"export KEY={plain}\n"
-        f'curl -s -H "Authorization: Bearer $KEY" "http://127.0.0.1:{port}/api/v1/outbox"\n\n'
-        "Another key: alueturva apikey create --role admin --name NAME"
-    )
-    Console(stderr=True).print(Panel(text, title="first start: admin API key", border_style="yellow"))
+        if not session.scalar(select(func.count(ApiKey.id))):
+            _, plain = create_api_key(session, name="first admin (alueturva up)", role=Role.admin, created_by=SYSTEM)
+            lines += [
+                f"Admin API key: [bold]{plain}[/bold]",
+                f"export KEY={plain}",
+                f'curl -s -H "Authorization: Bearer $KEY" "http://127.0.0.1:{port}/api/v1/outbox"',
+                "",
+            ]
+        if not session.scalar(select(func.count(User.id))):
+            password = secrets.token_urlsafe(12)
+            create_user(
+                session, email=FIRST_ADMIN_EMAIL, name="Admin", role=Role.admin, password=password, actor=SYSTEM
+            )
+            lines += [
+                f"Web console: http://127.0.0.1:{port}/  sign in as [bold]{FIRST_ADMIN_EMAIL}[/bold]",
+                f"with the password [bold]{password}[/bold]",
+                "",
+            ]
+    if not lines:
+        say(
+            "The first start's admin key and account exist (they were shown then); another key: alueturva apikey "
+            f"create; a new password: alueturva user password {FIRST_ADMIN_EMAIL}"
+        )
+        return
+    lines.append("Shown only now: keep them. More: alueturva apikey create, alueturva user create")
+    Console(stderr=True).print(Panel("\n".join(lines), title="first start: admin access", border_style="yellow"))
 
 
 def _trusted_proxies() -> str:
@@ -254,7 +271,8 @@ def up(
     port: Port = 8000,
 ) -> None:
     """Embedded default: API, one worker and the scheduler in one process (SQLite unless configured otherwise).
-    The first start prints an admin API key."""
+    The first start prints an admin API key and a web console
+    admin account."""
     import uvicorn
 
     from alueturva.app.http import create_app
@@ -270,7 +288,7 @@ def up(
     _migrate()
     if demo_roster:
         demo()
-    _first_admin_key(port)
+    _first_start(port)
     configure_logging()
     get_queue()
     scheduler = build_scheduler(periodic_tasks(), blocking=False)
@@ -402,5 +420,5 @@ def main() -> None:
         message = _error_message(exc)
         if message is None:
             raise
-        _print(message, err=True)
+        say(message, err=True)
         sys.exit(1)

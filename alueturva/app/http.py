@@ -19,7 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
-from alueturva.app import wiring
+from alueturva.app import web, wiring
 from alueturva.auth.gate import DATABASE_AWAY, DATABASE_RETRY_AFTER, AuthenticationGate, bearer_key
 from alueturva.bodylimits import BodyLimits
 from alueturva.config_check import is_loopback_host
@@ -145,6 +145,8 @@ def create_app() -> FastAPI:
         title="Alueturva",
         version="0.1.0",
         description="Preparedness situational awareness and alerting for Central Ostrobothnia.",
+        docs_url=None,  # served by the web face from local files (alueturva.app.web.apidocs)
+        redoc_url=None,
     )
     # outermost last: request log and metrics, then the API-key check, then the body caps (inside the check, so an
     # unauthenticated upload is refused whatever its size)
@@ -168,5 +170,6 @@ def create_app() -> FastAPI:
 
     for router in wiring.routers():
         app.include_router(router, responses=error_responses(413, 429, 503))
+    web.install(app)
     wiring.connect_domains()
     return app

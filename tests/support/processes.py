@@ -282,6 +282,15 @@ class ApiServer(ServiceProcess):
         raise TimeoutError(f"API server not healthy within {timeout} s:\n{self.log_tail()}")
 
 
+class EmbeddedServer(ApiServer):
+    """``alueturva up``: the API, one in-process worker and the scheduler in one process (the embedded default)."""
+
+    def __init__(self, env: Mapping[str, str], log_path: Path, *, port: int | None = None) -> None:
+        super().__init__(env, log_path, port=port)
+        self.args = ["up", "--host", "127.0.0.1", "--port", str(self.port)]
+        self.name = "up"
+
+
 class PeakMemory:
     """Samples the resident memory of processes and their children in a thread; ``peak``: bytes per pid.
 

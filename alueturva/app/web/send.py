@@ -1,0 +1,254 @@
+"""Sending an alert: choose the targets and write the text (Finnish, and Swedish and English versions), see who it
+reaches before sending (recipients per organisation, who has no mobile or email, the SMS segments of each version
+the recipients get), confirm, and land on the alert's page. The alert is made by ``alerting.flows.create_alert``, as
+the API makes it."""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from alerting.config import alerting_config
+from alerting.flows import create_alert, sms_segments
+from alerting.messages import MessageContent
+from alerting.schemas import AlertCreate
+from alerting.targets import Targeted, preview_recipients
+from alueturva.app.web.layout import page_language, render
+from alueturva.app.web.security import OperatorUser
+from alueturva.auth.sessions import SignedIn
+from alueturva.db import get_database
+from alueturva.errors import DomainError
+from alueturva.i18n import LANGUAGES
+from alueturva.localized import Version, versions_for
+from alueturva.settings import get_settings
+from contacts import catalogue, service
+from contacts.areas import AREAS
+from situation.config import BASE_LEVEL
+from situation.service import current_decisions
+
+router = APIRouter(include_in_schema=False)
+
+TARGET_KINDS = ("groups", "roles", "organisations", "areas", "people")
+TEXT_FIELDS = tuple(f"{part}_{language}" for language in LANGUAGES for part in ("title", "message", "response_options"))
+MAX_PEOPLE_LISTED = 3000
+
+
+def _form_values(form: FormData) -> dict[str, Any]:
+    """What the sender chose and wrote, as the form posts it (and the confirmation step posts it back)."""
+    values: dict[str, Any] = {kind: [str(v) for v in form.getlist(kind)] for kind in TARGET_KINDS}
+    values.update({field: str(form.get(field, "")).strip() for field in TEXT_FIELDS})
+    values["channels"] = [str(v) for v in form.getlist("channels")]
+    values["exercise"] = form.get("exercise") == "on"
+    values["idempotency_key"] = str(form.get("idempotency_key", "")) or secrets.token_urlsafe(16)
+    return values
+
+
+def _ids(items: list[str]) -> list[int]:
+    return [int(item) for item in items if item.isdigit()]
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _version_problems(values: dict[str, Any], language: str) -> list[str]:
+    """A Swedish or English version is a whole one: its title, its message and as many response options as the
+    Finnish text (so that no reader gets a mix of languages)."""
+    title, message = values[f"title_{language}"], values[f"message_{language}"]
+    options = _lines(values[f"response_options_{language}"])
+    if not (title or message or options):
+        return []
+    problems = [] if title and message else [f"version_incomplete_{language}"]
+    if len(options) != len(_lines(values["response_options_fi"])):
+        problems.append(f"options_mismatch_{language}")
+    return problems
+
+
+def _localized(values: dict[str, Any], part: str) -> dict[str, str]:
+    return {language: values[f"{part}_{language}"] for language in LANGUAGES if values[f"{part}_{language}"]}
+
+
+def _options(values: dict[str, Any]) -> list[dict[str, str]]:
+    """Each response option in every language the alert is written in (the lines pair up by position)."""
+    languages = [language for language in LANGUAGES if values[f"title_{language}"]]
+    columns = {language: _lines(values[f"response_options_{language}"]) for language in languages}
+    return [
+        {language: columns[language][index] for language in languages} for index in range(len(columns.get("fi", [])))
+    ]
+
+
+def alert_request(values: dict[str, Any]) -> AlertCreate:
+    """The API's request body made from the form: the same validation, the same limits."""
+    problems = [
+        key
+        for key, missing in (
+            ("choose_target", not any(values[kind] for kind in TARGET_KINDS)),
+            ("title_required", not values["title_fi"]),
+            ("message_required", not values["message_fi"]),
+        )
+        if missing
+    ]
+    problems += [problem for language in LANGUAGES[1:] for problem in _version_problems(values, language)]
+    if problems:
+        raise DomainError(problems)
+    return AlertCreate.model_validate(
+        {
+            "title": _localized(values, "title"),
+            "message": _localized(values, "message"),
+            "targets": {
+                "groups": _ids(values["groups"]),
+                "roles": values["roles"],
+                "organisations": _ids(values["organisations"]),
+                "areas": values["areas"],
+                "people": _ids(values["people"]),
+            },
+            "channels": values["channels"] or None,
+            "exercise": values["exercise"],
+            "response_options": _options(values),
+            "idempotency_key": values["idempotency_key"],
+        }
+    )
+
+
+def _choices(language: str) -> dict[str, Any]:
+    """Everything that can be targeted, with names in the page's language."""
+    suffix = "" if language == "fi" else f"_{language}"
+    with get_database().session() as session:
+        groups = [(g.id, getattr(g, f"name{suffix}", None) or g.name, n) for g, n in service.list_groups(session)]
+        organisations = [(o.id, o.short_name) for o in service.list_organisations(session)]
+        people, _ = service.list_people(session, active=True, limit=MAX_PEOPLE_LISTED)
+        names = {o.id: o.short_name for o in service.list_organisations(session)}
+        by_organisation: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
+        for person in people:
+            by_organisation[names[person.organisation_id]].append((person.id, person.name, person.title or ""))
+        real_incident = any(d.level != BASE_LEVEL for d in current_decisions(session).values())
+    area_names = catalogue.area_names()
+    return {
+        "groups": groups,
+        "roles": [(r.key, getattr(r.names, language)) for r in catalogue.catalogue().roles],
+        "organisations": organisations,
+        "areas": [(key, area_names[key][language]) for key in AREAS],
+        "people": sorted(by_organisation.items()),
+        "channels": ("sms", "email"),
+        "real_incident": real_incident,
+    }
+
+
+def _blank_values(exercise: bool) -> dict[str, Any]:
+    values: dict[str, Any] = {kind: [] for kind in TARGET_KINDS}
+    values.update(dict.fromkeys(TEXT_FIELDS, ""))
+    values.update(channels=list(alerting_config().default_channels), exercise=exercise)
+    values["idempotency_key"] = secrets.token_urlsafe(16)
+    return values
+
+
+def _form_page(
+    request: Request, user: SignedIn, values: dict[str, Any] | None, *, errors: list[str], status_code: int = 200
+) -> HTMLResponse:
+    choices = _choices(page_language(request))
+    return render(
+        request,
+        "send.html.j2",
+        user=user,
+        status_code=status_code,
+        choices=choices,
+        values=values or _blank_values(exercise=not choices["real_incident"]),
+        errors=errors,
+    )
+
+
+def _problems(exc: ValidationError | DomainError) -> list[str]:
+    if isinstance(exc, DomainError):
+        return [str(item) for item in exc.detail] if isinstance(exc.detail, list) else [str(exc.detail)]
+    return [f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()]
+
+
+@router.get("/alerts/new", response_class=HTMLResponse)
+def send_form(request: Request, user: OperatorUser) -> HTMLResponse:
+    return _form_page(request, user, None, errors=[])
+
+
+@router.post("/alerts/new", response_class=HTMLResponse)
+async def edit_again(request: Request, user: OperatorUser) -> HTMLResponse:
+    """Back from the confirmation step, with everything as it was written."""
+    return _form_page(request, user, _form_values(await request.form()), errors=[])
+
+
+def _preview(request_body: AlertCreate) -> dict[str, Any]:
+    with get_database().session() as session:
+        people = preview_recipients(session, targets=request_body.targets)
+    channels = request_body.channels or list(alerting_config().default_channels)
+    content = MessageContent(
+        title=request_body.title,
+        message=request_body.message,
+        exercise=request_body.exercise,
+        code="1000",  # every code has four digits: its length is what counts
+        options=tuple(request_body.response_options),
+    )
+    readers: dict[Version, int] = defaultdict(int)
+    for person in people:
+        if person.has_mobile and "sms" in channels:
+            version = versions_for(
+                content.languages, reader=person.language, organisation_languages=person.organisation_languages
+            )
+            readers[version] += 1
+    segments = sms_segments(content, readers)
+    return {
+        "people": people,
+        "organisations": _per_organisation(people),
+        "no_mobile": [p for p in people if not p.has_mobile],
+        "no_email": [p for p in people if not p.has_email],
+        "channels": channels,
+        "sms_versions": [
+            {
+                "version": version,
+                "recipients": readers[version],
+                "alert": segments[(version, "alert")],
+                "reminder": segments[(version, "reminder")],
+            }
+            for version in sorted(readers)
+        ],
+        "segment_limit": get_settings().sms_max_segments,
+    }
+
+
+def _per_organisation(people: list[Targeted]) -> list[dict[str, Any]]:
+    rows: dict[str, dict[str, Any]] = {}
+    for person in people:
+        row = rows.setdefault(
+            person.organisation, {"name": person.organisation, "count": 0, "no_mobile": 0, "no_email": 0}
+        )
+        row["count"] += 1
+        row["no_mobile"] += not person.has_mobile
+        row["no_email"] += not person.has_email
+    return list(rows.values())
+
+
+@router.post("/alerts/new/preview", response_class=HTMLResponse)
+async def preview(request: Request, user: OperatorUser) -> HTMLResponse:
+    values = _form_values(await request.form())
+    try:
+        body = alert_request(values)
+        seen = _preview(body)
+    except (ValidationError, DomainError) as exc:
+        return _form_page(request, user, values, errors=_problems(exc), status_code=422)
+    if not seen["people"]:
+        return _form_page(request, user, values, errors=["nobody_targeted"], status_code=422)
+    return render(request, "send_confirm.html.j2", user=user, values=values, preview=seen, body=body)
+
+
+@router.post("/alerts/new/send")
+async def send(request: Request, user: OperatorUser) -> Response:
+    values = _form_values(await request.form())
+    try:
+        created = create_alert(alert_request(values), actor=user.principal.actor)
+    except (ValidationError, DomainError) as exc:
+        return _form_page(request, user, values, errors=_problems(exc), status_code=422)
+    return RedirectResponse(f"/alerts/{created.alert_id}", status_code=303)

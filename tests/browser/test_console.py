@@ -1,0 +1,186 @@
+"""The web console in a real browser (Chromium): an operator sends an exercise alert to a demo group and watches an
+acknowledgement made on a second page arrive without a reload; refused sign-in; a form without its CSRF token; a
+viewer who may not send; a page reached by keyboard alone; axe-core on every main page, and their screenshots."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from playwright.sync_api import Browser, Page, Request, Route, ViewportSize, expect
+
+from alueturva.auth.models import Role
+from tests.browser.conftest import ACCOUNTS, LiveService, check_accessibility, check_page, sign_in
+
+PHONE: ViewportSize = {"width": 390, "height": 844}
+OPERATIONS_ROOM: ViewportSize = {"width": 1920, "height": 1080}
+
+
+def _api(service: LiveService, path: str) -> dict:
+    response = httpx.get(f"{service.url}/api/v1{path}", headers={"Authorization": f"Bearer {service.api_key}"})
+    response.raise_for_status()
+    return response.json()
+
+
+def _group_id(service: LiveService, key: str) -> int:
+    return next(g["id"] for g in _api(service, "/groups")["items"] if g["key"] == key)
+
+
+def test_an_exercise_alert_is_sent_and_its_acknowledgement_arrives_live(
+    page: Page, browser: Browser, base_url: str, live_service: LiveService
+) -> None:
+    page.set_viewport_size(OPERATIONS_ROOM)
+    sign_in(page, base_url, Role.operator)
+    page.get_by_role("link", name="Lähetä hälytys").click()
+    expect(page.get_by_role("switch", name="Harjoitus")).to_be_checked()  # no raised level: an exercise by default
+    check_page(page, "send")
+
+    page.check(f"input[name=groups][value='{_group_id(live_service, 'alueturva_steering')}']")
+    page.get_by_label("Otsikko").first.fill("Viestiyhteyskoe")
+    page.get_by_label("Viesti", exact=True).first.fill("Kuittaa tämä viesti, kiitos.")
+    page.get_by_label("Vastausvaihtoehdot").first.fill("Tulen paikalle\nEn pääse")
+    page.fill("#title_sv", "Kommunikationsprov")
+    page.fill("#message_sv", "Kvittera detta meddelande, tack.")
+    page.fill("#response_options_sv", "Jag kommer\nJag kan inte")
+    page.get_by_role("button", name="Näytä vastaanottajat ennen lähetystä").click()
+    expect(page.get_by_role("heading", name="3 vastaanottajaa")).to_be_visible()
+    page.set_viewport_size(PHONE)
+    check_page(page, "confirm")
+    page.set_viewport_size(OPERATIONS_ROOM)
+    sms = page.locator("#sms-versions")
+    versions = sms.locator("tbody th[scope=row]")  # the versions the recipients get: Finnish, Swedish, both
+    expect(versions.first).to_be_visible()
+    expect(sms.get_by_role("cell", name=re.compile(r"1 osaa \(GSM-7"))).to_have_count(2 * versions.count())
+    check_page(page, "confirm")
+
+    page.get_by_role("button", name="Lähetä harjoitushälytys").click()
+    page.wait_for_url(re.compile(r"/alerts/\d+$"))
+    alert_id = int(page.url.rsplit("/", 1)[1])
+    counter = page.locator("[data-count=acknowledged]")
+    expect(counter).to_have_text("0")
+    page.evaluate("window.notReloaded = true")
+
+    recipient = _api(live_service, f"/alerts/{alert_id}/recipients")["items"][0]
+    link = live_service.cli("alert", "link", str(alert_id), str(recipient["id"])).strip().splitlines()[-1]
+    contact = browser.new_context(viewport=PHONE).new_page()
+    contact.goto(link)
+    expect(contact.locator("html")).to_have_attribute("lang", re.compile("fi|sv|en"))
+    check_accessibility(contact)
+    contact.get_by_role("button", name=re.compile("Tulen paikalle|Jag kommer|Coming|Kuittaa")).first.click()
+    check_page(contact, "acknowledgement")
+    contact.context.close()
+
+    expect(counter).to_have_text("1", timeout=15_000)
+    assert page.evaluate("window.notReloaded") is True, "the page was reloaded"
+    expect(page.get_by_role("heading", name="Ei vielä kuitannut (2)")).to_be_visible()
+    check_page(page, "alert")
+    page.set_viewport_size(PHONE)
+    check_page(page, "alert")
+
+
+def test_main_pages_at_phone_and_operations_room_widths(page: Page, base_url: str) -> None:
+    sign_in(page, base_url, Role.admin)
+    for size in (OPERATIONS_ROOM, PHONE):
+        page.set_viewport_size(size)
+        pages = (
+            ("situation", "/"),
+            ("alerts", "/alerts"),
+            ("send", "/alerts/new"),
+            ("rosters", "/rosters"),
+            ("people", "/rosters/people"),
+            ("audit", "/audit"),
+        )
+        for name, path in pages:
+            page.goto(f"{base_url}{path}")
+            expect(page.locator("h1")).to_be_visible()
+            check_page(page, name)
+    page.goto(f"{base_url}/language/sv?next=/")
+    expect(page.locator("html")).to_have_attribute("lang", "sv")
+    expect(page.get_by_role("heading", name="Regional lägesbild")).to_be_visible()
+    page.goto(f"{base_url}/language/fi?next=/")
+
+
+def test_a_wrong_password_is_refused(page: Page, base_url: str) -> None:
+    page.goto(f"{base_url}/login")
+    page.fill("#email", ACCOUNTS[Role.operator].email)
+    page.fill("#password", "not the password at all")
+    page.click("form[action='/login'] button[type=submit]")
+    expect(page.get_by_role("alert")).to_contain_text("Sähköposti tai salasana on väärin")
+    assert page.url.endswith("/login")
+    check_page(page, "login")
+
+
+def test_a_form_without_its_csrf_token_is_refused(page: Page, base_url: str, live_service: LiveService) -> None:
+    sign_in(page, base_url, Role.operator)
+    before = _api(live_service, "/alerts")["total"]
+    group = str(_group_id(live_service, "alueturva_steering"))
+    form: dict[str, str | float | bool] = {
+        "groups": group,
+        "title_fi": "Ei saa lähteä",
+        "message_fi": "Ei saa lähteä",
+        "exercise": "on",
+    }
+    answer = page.request.post(f"{base_url}/alerts/new/send", form=form, max_redirects=0)
+    assert answer.status == 403
+    assert "Lomake vanheni" in answer.text()
+    assert _api(live_service, "/alerts")["total"] == before
+
+
+def test_a_viewer_sees_no_send_button_and_may_not_post(page: Page, base_url: str, live_service: LiveService) -> None:
+    sign_in(page, base_url, Role.viewer)
+    page.goto(f"{base_url}/alerts")
+    expect(page.get_by_role("link", name="Lähetä hälytys")).to_have_count(0)
+    token = page.locator("form[action='/logout'] input[name=csrf_token]").input_value()
+    before = _api(live_service, "/alerts")["total"]
+    group = str(_group_id(live_service, "alueturva_steering"))
+    form: dict[str, str | float | bool] = {
+        "csrf_token": token,
+        "groups": group,
+        "title_fi": "Katselija",
+        "message_fi": "Ei oikeutta",
+        "exercise": "on",
+    }
+    answer = page.request.post(f"{base_url}/alerts/new/send", form=form, max_redirects=0)
+    assert answer.status == 403
+    assert "Roolisi ei salli" in answer.text()
+    assert page.request.get(f"{base_url}/alerts/new").status == 403
+    assert _api(live_service, "/alerts")["total"] == before
+
+
+def test_signing_in_and_reaching_the_rosters_by_keyboard_alone(page: Page, base_url: str) -> None:
+    account = ACCOUNTS[Role.admin]
+    page.goto(f"{base_url}/login")
+    expect(page.locator("#email")).to_be_focused()  # the form is where the keyboard starts
+    page.keyboard.type(account.email)
+    page.keyboard.press("Tab")
+    page.keyboard.type(account.password)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base_url}/")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Siirry sisältöön")
+    expect(skip).to_be_focused()
+    focus_ring = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert focus_ring != "none", "the focused link shows no focus ring"
+    for _ in range(20):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent.trim()") == "Yhteyshenkilöt":
+            break
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base_url}/rosters")
+    expect(page.get_by_role("heading", name="Yhteyshenkilöt", level=1)).to_be_visible()
+
+
+def test_the_api_documentation_works_on_a_closed_network(page: Page, base_url: str) -> None:
+    outside: list[str] = []
+
+    def only_loopback(route: Route, request: Request) -> None:
+        if request.url.startswith(base_url):
+            route.continue_()
+        else:
+            outside.append(request.url)
+            route.abort()
+
+    page.route("**/*", only_loopback)
+    page.goto(f"{base_url}/docs")
+    expect(page.get_by_text("POST/api/v1/alerts").first).to_be_visible(timeout=15_000)
+    assert outside == []
