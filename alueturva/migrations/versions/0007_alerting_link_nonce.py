@@ -5,14 +5,14 @@ Each recipient now has 32 random hex characters that its link must carry. Existi
 links signed before this revision (without a nonce) are no longer accepted (SMS replies still are).
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
