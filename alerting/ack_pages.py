@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Query
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -23,11 +26,13 @@ from alueturva.errors import NotFound
 from alueturva.i18n import LANGUAGE_LABELS, LANGUAGES, format_time
 from alueturva.localized import versions_for
 from alueturva.settings import get_settings
+from alueturva.throttling import client_address, link_attempts, link_failures, retry_after_header, throttle_for
 from contacts.models import Organisation
 
 router = APIRouter(tags=["acknowledgement pages"], include_in_schema=False)
 
 Token = Annotated[str, Path(max_length=400)]
+OPTION_NUMBER = re.compile(r"[1-9]")
 
 _HEADERS = {
     "Cache-Control": "no-store",
@@ -105,9 +110,12 @@ def _recipient(session: Session, token: str) -> Recipient:
     except TokenInvalid as exc:
         raise PageError(400, "bad_link") from exc
     try:
-        return service.get_recipient(session, alert_id=claims.alert_id, recipient_id=claims.recipient_id)
+        recipient = service.get_recipient(session, alert_id=claims.alert_id, recipient_id=claims.recipient_id)
     except NotFound as exc:
         raise PageError(404, "bad_link") from exc
+    if not hmac.compare_digest(recipient.link_nonce.encode(), claims.nonce.encode()):
+        raise PageError(404, "bad_link")
+    return recipient
 
 
 def _state(session: Session, recipient: Recipient, language: str, notice_key: str | None) -> PageState:
@@ -157,7 +165,8 @@ def _acknowledge(session: Session, recipient: Recipient, language: str, *, respo
     options = recipient.alert.response_options
     choice: int | None = None
     if response.strip():
-        if not response.strip().isdigit() or not 1 <= int(response) <= len(options):
+        # ASCII digits only: str.isdigit() also accepts "²", which int() refuses
+        if not OPTION_NUMBER.fullmatch(response.strip()) or not 1 <= int(response) <= len(options):
             return 422, language, _state(session, recipient, language, None), "bad_response"
         choice = int(response)
     outcome = acknowledgements.acknowledge(
@@ -175,17 +184,47 @@ def acknowledge(token: str, lang: str | None, response: str) -> Answer:
     return _with_recipient(token, lang, partial(_acknowledge, response=response))
 
 
-@router.get("/ack/{token}", response_class=HTMLResponse)
-async def ack_page(token: Token, lang: Annotated[str | None, Query(max_length=5)] = None) -> HTMLResponse:
-    status_code, language, state, error = await run_in_threadpool(show, token, lang)
+BAD_LINK_STATUSES = (400, 404, 410)
+
+
+def _too_many(token: str, lang: str | None, wait: float) -> HTMLResponse:
+    language = _language(lang, get_settings().default_language)
+    page = _page(status_code=429, language=language, token=token, error_key="too_many")
+    page.headers.update(retry_after_header(wait))
+    return page
+
+
+async def _answer(
+    request: Request, token: str, lang: str | None, run: Callable[[], Answer], *, submit: bool
+) -> HTMLResponse:
+    """Run the page's work within the limits: submissions per link, and invalid links per client address (past
+    that limit an invalid link gets 429; a valid one always goes through, since a mobile operator puts many phones
+    behind one address)."""
+    throttle = throttle_for(request.app.state)
+    if submit:
+        link = hashlib.sha256(token.encode()).hexdigest()[:32]
+        if (wait := await throttle.hit(link_attempts(), link)) is not None:
+            return _too_many(token, lang, wait)
+    status_code, language, state, error = await run_in_threadpool(run)
+    if status_code in BAD_LINK_STATUSES:
+        address = client_address(request.scope)
+        if (wait := await throttle.hit(link_failures(), address)) is not None:
+            return _too_many(token, lang, wait)
     return _page(status_code=status_code, language=language, token=token, state=state, error_key=error)
+
+
+@router.get("/ack/{token}", response_class=HTMLResponse)
+async def ack_page(
+    request: Request, token: Token, lang: Annotated[str | None, Query(max_length=5)] = None
+) -> HTMLResponse:
+    return await _answer(request, token, lang, partial(show, token, lang), submit=False)
 
 
 @router.post("/ack/{token}", response_class=HTMLResponse)
 async def ack_submit(
+    request: Request,
     token: Token,
     response: Annotated[str, Form(max_length=5)] = "",
     lang: Annotated[str | None, Query(max_length=5)] = None,
 ) -> HTMLResponse:
-    status_code, language, state, error = await run_in_threadpool(acknowledge, token, lang, response)
-    return _page(status_code=status_code, language=language, token=token, state=state, error_key=error)
+    return await _answer(request, token, lang, partial(acknowledge, token, lang, response), submit=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -12,12 +13,14 @@ from functools import partial
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, or_, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from alerting.models import Delivery, DeliveryState
 from alueturva.db import get_database, id_in, utcnow
 from alueturva.settings import get_settings
 
+log = logging.getLogger(__name__)
 _table = cast(Table, Delivery.__table__)
 
 
@@ -85,7 +88,10 @@ class ClaimKeeper:
             await asyncio.sleep(self._lease / 3)
             if self._open:
                 renew = partial(renew_claims, sorted(self._open), lease_seconds=self._lease)
-                await asyncio.get_running_loop().run_in_executor(self._executor, renew)
+                try:
+                    await asyncio.get_running_loop().run_in_executor(self._executor, renew)
+                except SQLAlchemyError as exc:  # the database is away: try again at the next turn
+                    log.warning("claims not renewed", extra={"error": type(exc).__name__})
 
     async def close(self) -> None:
         self._task.cancel()

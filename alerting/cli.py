@@ -264,8 +264,7 @@ def link(
     from alueturva.db import get_database
 
     with get_database().session() as session:
-        service.get_recipient(session, alert_id=alert_id, recipient_id=recipient_id)
-    print(ack_url(alert_id=alert_id, recipient_id=recipient_id))
+        print(ack_url(service.get_recipient(session, alert_id=alert_id, recipient_id=recipient_id)))
 
 
 @alert_app.command("ack")

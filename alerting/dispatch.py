@@ -17,13 +17,24 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from alerting.channels import SendError, SmsSender, TransientSendError, email_sender, open_sms_sender
 from alerting.claims import ClaimKeeper, claim
 from alerting.models import Channel
-from alerting.outcomes import RECORD_STATEMENTS, Attempt, Recorder, Retry, outcome_of
+from alerting.outcomes import (
+    RECORD_STATEMENTS,
+    Attempt,
+    Recorder,
+    RecorderGaveUp,
+    Retry,
+    job_failed,
+    outcome_of,
+    unpreparable,
+    write_outcomes,
+)
 from alerting.outgoing import Outgoing, prepare
 from alerting.ratelimit import RateLimiter, open_sms_rate_limiter
 from alueturva.db import get_database, utcnow
@@ -83,6 +94,7 @@ class Senders:
     sms: SmsSender | None
     limiter: RateLimiter | None
     slots: asyncio.Semaphore
+    started: set[int]  # deliveries handed to a provider (or on their way): never released for another try
     first_request_at: float | None = None  # time.perf_counter() of the job's first provider request
 
     async def close(self) -> None:
@@ -92,10 +104,15 @@ class Senders:
             await self.limiter.close()
 
 
-async def _call_provider(item: Outgoing, senders: Senders) -> str:
+async def _call_provider(item: Outgoing, senders: Senders, recorder: Recorder) -> str:
     if item.channel is Channel.sms:
         assert item.sms_body is not None and senders.sms is not None and senders.limiter is not None
         await senders.limiter.wait_turn()
+    # right before the request: a message sent while its outcome cannot be recorded could go out twice
+    await recorder.ready()
+    senders.started.add(item.delivery_id)
+    if item.channel is Channel.sms:
+        assert item.sms_body is not None and senders.sms is not None
         senders.first_request_at = senders.first_request_at or time.perf_counter()
         return await senders.sms.send_sms(to=item.to, body=item.sms_body, delivery_id=item.delivery_id)
     assert item.email is not None
@@ -108,7 +125,9 @@ async def deliver(item: Outgoing, senders: Senders, recorder: Recorder, keeper: 
     """Send one claimed delivery and hand the outcome to the recorder at once."""
     async with senders.slots:
         try:
-            attempt = Attempt(provider_id=await _call_provider(item, senders))
+            attempt = Attempt(provider_id=await _call_provider(item, senders, recorder))
+        except RecorderGaveUp:
+            raise
         except SendError as exc:
             attempt = Attempt(error=exc)
         except Exception as exc:  # anything unexpected is retried like a transient error
@@ -121,18 +140,19 @@ async def deliver(item: Outgoing, senders: Senders, recorder: Recorder, keeper: 
     return outcome.retry
 
 
-async def _send_all(outgoing: Sequence[Outgoing]) -> tuple[list[Retry | None], float | None]:
+async def _send_all(outgoing: Sequence[Outgoing], started: set[int]) -> tuple[list[Retry | None], float | None]:
     settings = get_settings()
     needs_sms = any(item.channel is Channel.sms for item in outgoing)
     senders = Senders(
         sms=open_sms_sender(connections=settings.send_concurrency) if needs_sms else None,
         limiter=open_sms_rate_limiter() if needs_sms else None,
         slots=asyncio.Semaphore(settings.send_concurrency),
+        started=started,
     )
     # Database writes get threads of their own: emails to a mail server that does not answer must not hold up
     # recording SMS outcomes or renewing claims.
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="alerting-record") as database_threads:
-        recorder = Recorder(database_threads)
+        recorder = Recorder(database_threads, patience=settings.delivery_claim_lease_seconds)
         keeper = ClaimKeeper([item.delivery_id for item in outgoing], database_threads)
         try:
             results = await asyncio.gather(*(deliver(item, senders, recorder, keeper) for item in outgoing))
@@ -153,31 +173,63 @@ def _enqueue_retries(retries: Sequence[Retry]) -> None:
         enqueue_deliveries([retry.delivery_id for retry in group], delay=timedelta(seconds=delay))
 
 
+def _hold_back(claimed: Sequence[Any], started: set[int], exc: Exception) -> None:
+    """The job failed: its deliveries that never reached a provider are tried again with backoff (or fail once
+    their attempts are used up), with the reason shown. Those handed to a provider are left to their claims: the
+    sweeper takes them back when the lease runs out (docs/architecture.md §4)."""
+    outcomes = [job_failed(row.id, row.attempts, exc) for row in claimed if row.id not in started]
+    log.warning("send job failed", extra={"error": type(exc).__name__, "held_back": len(outcomes)})
+    try:
+        write_outcomes(outcomes)
+    except SQLAlchemyError as write_error:
+        log.warning("send job failure not recorded", extra={"error": type(write_error).__name__})
+        return
+    _enqueue_retries([outcome.retry for outcome in outcomes if outcome.retry is not None])
+
+
+def _prepared(claimed: Sequence[Any]) -> list[Outgoing]:
+    """The claimed deliveries' messages; those that cannot be prepared are recorded as failed at once."""
+    with get_database().session() as session:
+        outgoing, problems = prepare(session, claimed)
+    if problems:
+        write_outcomes([unpreparable(problem.delivery_id, problem.reason) for problem in problems])
+    return outgoing
+
+
 def send_batch(delivery_ids: list[int]) -> int:
     """The queue job: claim, send concurrently (one event loop, ``SEND_CONCURRENCY`` requests in flight), record
-    each outcome as it arrives. Returns how many deliveries this job claimed."""
-    started = time.perf_counter()
+    each outcome as it arrives. Returns how many deliveries this job claimed.
+
+    The claim is committed first, so every run of a job uses an attempt of each delivery it touches: a job that
+    fails the same way again and again backs off and gives up (``_hold_back``) instead of running in a loop.
+    """
+    started_at = time.perf_counter()
     with get_database().session() as session:
         claimed = claim(session, delivery_ids=delivery_ids, now=utcnow())
-        outgoing = prepare(session, claimed) if claimed else []
-    if not outgoing:
+    if not claimed:
         return 0
-    prepared = time.perf_counter()
-    results, first_request_at = asyncio.run(_send_all(outgoing))
+    started: set[int] = set()
+    try:
+        outgoing = _prepared(claimed)
+        prepared = time.perf_counter()
+        results, first_request_at = asyncio.run(_send_all(outgoing, started)) if outgoing else ([], None)
+    except Exception as exc:
+        _hold_back(claimed, started, exc)
+        raise
     retries = [result for result in results if result is not None]
     if retries:
         _enqueue_retries(retries)
     log.info(
         "send batch done",
         extra={
-            "claimed": len(outgoing),
+            "claimed": len(claimed),
             "retries": len(retries),
-            "claim_ms": round((prepared - started) * 1000, 1),
-            "first_sms_ms": round((first_request_at - started) * 1000, 1) if first_request_at else None,
+            "claim_ms": round((prepared - started_at) * 1000, 1),
+            "first_sms_ms": round((first_request_at - started_at) * 1000, 1) if first_request_at else None,
             "send_ms": round((time.perf_counter() - prepared) * 1000, 1),
         },
     )
-    return len(outgoing)
+    return len(claimed)
 
 
 def prime_send_path() -> None:
@@ -191,7 +243,7 @@ def prime_send_path() -> None:
     nothing = {"b_id": 0, "b_now": utcnow(), "b_due": utcnow(), "b_provider_id": "", "b_code": "", "b_message": ""}
     try:
         with database.sessionmaker() as session:
-            prepare(session, claim(session, delivery_ids=[0], now=utcnow()))
+            prepare(session, claim(session, delivery_ids=[0], now=utcnow()))  # no rows: nothing to record
             session.rollback()
         with database.engine.connect() as connection:
             for statement in RECORD_STATEMENTS.values():

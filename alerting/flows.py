@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, true, update
@@ -15,7 +14,14 @@ from alerting import acknowledgements, counts, service, targets
 from alerting.config import EscalationPolicy, alerting_config
 from alerting.dispatch import enqueue_deliveries, prime_send_path
 from alerting.escalation import schedule_timers
-from alerting.messages import MessageContent, alert_content, environment, render_sms, translations_of
+from alerting.messages import (
+    MessageContent,
+    alert_content,
+    environment,
+    render_email,
+    render_sms,
+    translations_of,
+)
 from alerting.models import (
     AckMethod,
     Alert,
@@ -97,6 +103,38 @@ def check_sms_length(content: MessageContent, versions: Iterable[Version]) -> No
             )
 
 
+RENDER_CHECK_ADDRESS = "render-check@example.invalid"
+
+
+def possible_versions(content: MessageContent) -> list[Version]:
+    """Every version of the alert some reader can get (``versions_for``): each of its languages alone, and Finnish
+    with Swedish together when it has Swedish."""
+    versions: list[Version] = [(language,) for language in content.languages]
+    return versions + ([("fi", "sv")] if "sv" in content.languages else [])
+
+
+def check_renderable(content: MessageContent) -> None:
+    """Render every message the alert can become (each version, kind and channel) before anything is written: a
+    template that cannot render it refuses the alert with a 422 now, instead of failing its deliveries later."""
+    ack_link = f"{get_settings().public_base_url.rstrip('/')}/ack/render-check"
+    for version in possible_versions(content):
+        for kind in DeliveryKind:
+            for channel in Channel:
+                try:
+                    if channel is Channel.sms:
+                        render_sms(content, kind=kind.value, version=version)
+                    else:
+                        render_email(
+                            content, kind=kind.value, version=version, to=RENDER_CHECK_ADDRESS, ack_url=ack_link
+                        )
+                except Exception as exc:
+                    raise Invalid(
+                        f"the alert cannot be rendered as the {kind.value} {channel.value} in "
+                        f"'{version_label(version)}' ({type(exc).__name__}: {exc}); nothing was sent. Check the "
+                        "title and message, and the message templates in config/templates/"
+                    ) from exc
+
+
 def _existing(key: str) -> CreatedAlert | None:
     with get_database().session() as session:
         alert = service.find_by_idempotency_key(session, key=key)
@@ -121,11 +159,13 @@ def create_alert(
         title=request.title,
         message=request.message,
         exercise=request.exercise,
-        code=str(1000 + secrets.randbelow(9000)),
+        code="0000",  # chosen inside the transaction (``service.free_short_code``); the same length
         options=tuple(request.response_options),
     )
+    check_renderable(content)
     try:
         with get_database().session() as session:
+            content = replace(content, code=service.free_short_code(session))
             resolved = targets.resolve_references(session, request.targets)
             alert = Alert(
                 title=request.title.fi,

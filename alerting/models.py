@@ -96,6 +96,8 @@ class Recipient(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"))
     language: Mapped[str] = mapped_column(String(2))
+    # random, carried by the recipient's acknowledgement link: the secret key alone cannot sign a valid link
+    link_nonce: Mapped[str] = mapped_column(String(32))
     deputy_for_id: Mapped[int | None] = mapped_column(ForeignKey("alert_recipients.id", ondelete="SET NULL"))
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
     acknowledged_at: Mapped[datetime | None]

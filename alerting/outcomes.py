@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -12,12 +14,15 @@ from datetime import timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, case, func, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from alerting.channels import SendError, TransientSendError
 from alerting.models import Delivery, DeliveryState
 from alerting.outgoing import Outgoing
 from alueturva.db import UTCDateTime, get_database, utcnow
 from alueturva.settings import get_settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -89,22 +94,51 @@ class Outcome:
     retry: Retry | None = None
 
 
-def outcome_of(item: Outgoing, attempt: Attempt) -> Outcome:
-    """Sent; failed for good (a permanent error, or a transient one on the last attempt); or to be retried."""
+def describe(exc: BaseException) -> str:
+    """An exception in one line for an operator: its type and the first line of its message (a database error's
+    own message, never the statement and its parameters)."""
+    cause = getattr(exc, "orig", None) or exc
+    first_line = (str(cause).strip().splitlines() or [""])[0]
+    return f"{type(cause).__name__}: {first_line}"[:300]
+
+
+def error_outcome(delivery_id: int, attempts: int, error: SendError, *, address: str = "") -> Outcome:
+    """Failed for good (a permanent error, or a transient one on the last attempt), or to be retried with backoff.
+    The provider's message is stored without the recipient's address (providers repeat it: personal data)."""
     now = utcnow()
-    if attempt.provider_id is not None:
-        return Outcome("sent", {"b_id": item.delivery_id, "b_provider_id": attempt.provider_id, "b_now": now})
-    error = attempt.error
-    assert error is not None
-    message = error.message
-    if isinstance(error, TransientSendError) and item.attempts < get_settings().delivery_max_attempts:
-        delay = retry_delay(item.attempts)
+    message = error.message.replace(address, "<recipient>") if address else error.message
+    if isinstance(error, TransientSendError) and attempts < get_settings().delivery_max_attempts:
+        delay = retry_delay(attempts)
         params = {"b_due": now + timedelta(seconds=delay), "b_code": error.code[:40], "b_message": message[:500]}
-        return Outcome("retry", {"b_id": item.delivery_id, **params}, Retry(item.delivery_id, delay))
+        return Outcome("retry", {"b_id": delivery_id, **params}, Retry(delivery_id, delay))
     if isinstance(error, TransientSendError):
-        message = f"gave up after {item.attempts} attempts; last error: {message}"
+        message = f"gave up after {attempts} attempts; last error: {message}"
     params = {"b_now": now, "b_code": error.code[:40], "b_message": message[:500]}
-    return Outcome("failed", {"b_id": item.delivery_id, **params})
+    return Outcome("failed", {"b_id": delivery_id, **params})
+
+
+def outcome_of(item: Outgoing, attempt: Attempt) -> Outcome:
+    """Sent; failed for good; or to be retried (``error_outcome``)."""
+    if attempt.provider_id is not None:
+        now = utcnow()
+        return Outcome("sent", {"b_id": item.delivery_id, "b_provider_id": attempt.provider_id, "b_now": now})
+    assert attempt.error is not None
+    return error_outcome(item.delivery_id, item.attempts, attempt.error, address=item.to)
+
+
+def unpreparable(delivery_id: int, reason: str) -> Outcome:
+    """A delivery whose message could not be made (a template error, an address no header can carry): it fails
+    alone, at once; trying again would fail the same way."""
+    message = f"the message could not be prepared: {reason}"
+    return Outcome("failed", {"b_id": delivery_id, "b_now": utcnow(), "b_code": "unpreparable", "b_message": message})
+
+
+def job_failed(delivery_id: int, attempts: int, exc: BaseException) -> Outcome:
+    """The send job failed around this delivery before it reached the provider: tried again with backoff, and
+    failed with the reason once its attempts are used up (never a job run again and again at once)."""
+    return error_outcome(
+        delivery_id, attempts, TransientSendError("job_failed", f"the send job failed: {describe(exc)}")
+    )
 
 
 def write_outcomes(outcomes: Sequence[Outcome]) -> None:
@@ -117,16 +151,27 @@ def write_outcomes(outcomes: Sequence[Outcome]) -> None:
             connection.execute(RECORD_STATEMENTS[kind], params)
 
 
+class RecorderGaveUp(Exception):
+    """The database stayed away longer than the job's claims last: what was not recorded is left to the sweeper."""
+
+
 class Recorder:
     """Writes outcomes as they arrive: while one write is running, the next outcomes gather for the following one.
 
     So each provider id is stored a few milliseconds after the provider gave it, without a transaction per message.
+    While the database does not answer, the outcomes are kept and written again, and ``ready()`` holds back new
+    provider requests (a message sent now could not be recorded); after ``patience`` seconds (the claim lease: then
+    the sweeper may hand the deliveries on) the recorder gives up and the job ends.
     """
 
-    def __init__(self, executor: ThreadPoolExecutor) -> None:
+    def __init__(self, executor: ThreadPoolExecutor, *, patience: float) -> None:
         self._executor = executor
+        self._patience = patience
         self._pending: list[Outcome] = []
         self._wakeup = asyncio.Event()
+        self._writable = asyncio.Event()
+        self._writable.set()
+        self._gave_up = False
         self._closing = False
         self._task = asyncio.create_task(self._run())
 
@@ -134,18 +179,42 @@ class Recorder:
         self._pending.append(outcome)
         self._wakeup.set()
 
+    async def ready(self) -> None:
+        """Return when outcomes can be recorded; raises ``RecorderGaveUp`` once the recorder has given up."""
+        await self._writable.wait()
+        if self._gave_up:
+            raise RecorderGaveUp
+
+    async def _write(self, batch: list[Outcome]) -> None:
+        pause, failing_since = 0.2, None
+        while True:
+            try:
+                await asyncio.get_running_loop().run_in_executor(self._executor, write_outcomes, batch)
+                self._writable.set()
+                return
+            except SQLAlchemyError as exc:
+                failing_since = failing_since or time.monotonic()
+                if time.monotonic() - failing_since > self._patience:
+                    self._gave_up = True
+                    self._writable.set()  # wake the waiting senders: they stop
+                    raise RecorderGaveUp(describe(exc)) from exc
+                self._writable.clear()
+                log.warning("outcomes not recorded yet; sending paused", extra={"error": type(exc).__name__})
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 2.0)
+
     async def _run(self) -> None:
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
             while self._pending:
                 batch, self._pending = self._pending, []
-                await asyncio.get_running_loop().run_in_executor(self._executor, write_outcomes, batch)
+                await self._write(batch)
             if self._closing:
                 return
 
     async def close(self) -> None:
-        """Wait until everything added has been written (raises if a write failed)."""
+        """Wait until everything added has been written (raises if the recorder gave up)."""
         self._closing = True
         self._wakeup.set()
         await self._task

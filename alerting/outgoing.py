@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -15,6 +16,8 @@ from alerting.models import Alert, Channel, DeliveryKind, Recipient
 from alerting.tokens import ack_url
 from alueturva.localized import Version, versions_for
 from contacts.models import Organisation
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -44,29 +47,68 @@ def reader_versions(
     }
 
 
-def prepare(session: Session, claimed: Sequence[Any]) -> list[Outgoing]:
-    """Render each claimed delivery's message (SMS texts are shared per alert, version and kind)."""
+@dataclass(frozen=True)
+class Unpreparable:
+    """A claimed delivery whose message could not be made, and why (an exception in one line)."""
+
+    delivery_id: int
+    reason: str
+
+
+SmsKey = tuple[int, Version, str]  # alert id, version, kind
+
+
+def _sms_text(cache: dict[SmsKey, str | Exception], key: SmsKey, content: MessageContent) -> str:
+    """The SMS text of (alert, version, kind), rendered once per job; a failure is remembered too."""
+    if key not in cache:
+        try:
+            cache[key] = render_sms(content, kind=key[2], version=key[1])
+        except Exception as exc:
+            cache[key] = exc
+    text = cache[key]
+    if isinstance(text, Exception):
+        raise text
+    return text
+
+
+def link_holders(session: Session, recipient_ids: set[int]) -> dict[int, Any]:
+    """What each recipient's acknowledgement link is made of (``tokens.LinkHolder``)."""
+    rows = session.execute(
+        select(Recipient.id, Recipient.alert_id, Recipient.link_nonce).where(Recipient.id.in_(recipient_ids))
+    )
+    return {row.id: row for row in rows}
+
+
+def prepare(session: Session, claimed: Sequence[Any]) -> tuple[list[Outgoing], list[Unpreparable]]:
+    """Render each claimed delivery's message (SMS texts are shared per alert, version and kind).
+
+    A delivery that cannot be prepared is set aside with its reason and the others go on (docs/alerting.md §7).
+    """
     contents = {
         alert.id: alert_content(alert)
         for alert in session.scalars(select(Alert).where(Alert.id.in_({row.alert_id for row in claimed})))
     }
     versions = reader_versions(session, contents, {row.recipient_id for row in claimed})
-    sms_texts: dict[tuple[int, Version, str], str] = {}
-    outgoing = []
+    holders = link_holders(session, {row.recipient_id for row in claimed if Channel(row.channel) is Channel.email})
+    sms_texts: dict[SmsKey, str | Exception] = {}
+    outgoing: list[Outgoing] = []
+    unpreparable: list[Unpreparable] = []
     for row in claimed:
         content, version, kind = contents[row.alert_id], versions[row.recipient_id], DeliveryKind(row.kind).value
-        if Channel(row.channel) is Channel.sms:
-            key = (row.alert_id, version, kind)
-            if key not in sms_texts:
-                sms_texts[key] = render_sms(content, kind=kind, version=version)
-            outgoing.append(Outgoing(row.id, Channel.sms, row.attempts, row.address, sms_body=sms_texts[key]))
-        else:
+        try:
+            if Channel(row.channel) is Channel.sms:
+                body = _sms_text(sms_texts, (row.alert_id, version, kind), content)
+                outgoing.append(Outgoing(row.id, Channel.sms, row.attempts, row.address, sms_body=body))
+                continue
             message = render_email(
                 content,
                 kind=kind,
                 version=version,
                 to=row.address,
-                ack_url=ack_url(alert_id=row.alert_id, recipient_id=row.recipient_id),
+                ack_url=ack_url(holders[row.recipient_id]),
             )
             outgoing.append(Outgoing(row.id, Channel.email, row.attempts, row.address, email=message))
-    return outgoing
+        except Exception as exc:
+            log.warning("delivery cannot be prepared", extra={"delivery_id": row.id, "error": type(exc).__name__})
+            unpreparable.append(Unpreparable(row.id, f"{type(exc).__name__}: {exc}"))
+    return outgoing, unpreparable

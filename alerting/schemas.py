@@ -26,7 +26,12 @@ def _at_most(limit: int) -> Callable[[LocalizedText], LocalizedText]:
     return check
 
 
-AlertTitle = Annotated[LocalizedText, AfterValidator(_at_most(200))]
+def _one_line(text: LocalizedText) -> LocalizedText:
+    """A title is one line (an email subject, the first line of an SMS): a pasted line break becomes a space."""
+    return LocalizedText(**{language: " ".join(text[language].split()) for language in text.languages})
+
+
+AlertTitle = Annotated[LocalizedText, AfterValidator(_one_line), AfterValidator(_at_most(200))]
 AlertMessage = Annotated[LocalizedText, AfterValidator(_at_most(1000))]
 ResponseOption = Annotated[LocalizedText, AfterValidator(_at_most(60))]
 # A group or organisation by id, or by key or name (as on the command line).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,7 +23,7 @@ from alerting.models import (
     Recipient,
 )
 from alueturva.db import UTCDateTime, utcnow
-from alueturva.errors import NotFound
+from alueturva.errors import Conflict, NotFound
 from contacts.models import Organisation, Person
 
 
@@ -98,6 +99,7 @@ def insert_recipients(
             "person_id": contact.person_id,
             "organisation_id": contact.organisation_id,
             "language": contact.language,
+            "link_nonce": secrets.token_hex(16),
             "deputy_for_id": deputy_for.get(contact.person_id),
             "added_at": now,
             "ack_late": False,
@@ -142,6 +144,24 @@ def insert_deliveries(
 
 def add_event(session: Session, *, alert_id: int, kind: str, details: dict[str, object]) -> None:
     session.add(AlertEvent(alert_id=alert_id, kind=kind, details=details, at=utcnow()))
+
+
+SHORT_CODES = range(1000, 10_000)
+_SHORT_CODE_LOCK = 7_014_001  # a PostgreSQL advisory lock key: one alert at a time chooses its code
+
+
+def free_short_code(session: Session) -> str:
+    """A four-digit code no open alert has, so that a reply "ok 4821" always means one alert.
+
+    On PostgreSQL an advisory lock held until the transaction ends makes concurrent alerts choose one after another
+    (SQLite's ``BEGIN IMMEDIATE`` already does)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(_SHORT_CODE_LOCK)))
+    used = set(session.scalars(select(Alert.short_code).where(Alert.status == AlertStatus.open)))
+    free = [str(code) for code in SHORT_CODES if str(code) not in used]
+    if not free:
+        raise Conflict("every short code is in use by an open alert; close or cancel an alert first")
+    return secrets.choice(free)
 
 
 def get_alert(session: Session, *, alert_id: int, for_update: bool = False) -> Alert:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from alerting.models import Recipient
 from alerting.schemas import Targets
-from alueturva.db import UTCDateTime, id_in
+from alueturva.db import UTCDateTime, id_in, random_token
 from alueturva.errors import Invalid
 from alueturva.localized import Version, versions_for
 from contacts import service as contacts
@@ -114,13 +114,14 @@ def add_targeted_recipients(session: Session, *, alert_id: int, targets: Targets
             Person.id,
             Person.organisation_id,
             Person.language,
+            random_token(),
             literal(now, UTCDateTime()),
             false(),
         )
         .where(Person.active.is_(True), _targeted(session, targets))
         .order_by(Person.id)
     )
-    columns = ["alert_id", "person_id", "organisation_id", "language", "added_at", "ack_late"]
+    columns = ["alert_id", "person_id", "organisation_id", "language", "link_nonce", "added_at", "ack_late"]
     session.execute(insert(Recipient).from_select(columns, people))
     # counted, not taken from the cursor's rowcount: psycopg reports -1 for an INSERT ... SELECT of no rows
     return session.scalar(select(func.count(Recipient.id)).where(Recipient.alert_id == alert_id)) or 0

@@ -15,8 +15,9 @@ from fastapi import APIRouter, HTTPException, Request, Response, status
 from alerting import inbound
 from alerting.channels import SmsWebhooks, WebhookRefused, sms_webhooks
 from alerting.texts import texts
-from alueturva.errors import Conflict
+from alueturva.errors import Conflict, error_responses
 from alueturva.settings import get_settings
+from alueturva.throttling import client_address, retry_after_header, throttle_for, webhook_failures
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -52,17 +53,29 @@ def _refused(exc: WebhookRefused, request: Request) -> HTTPException:
 
 
 async def _verified_form(provider: SmsWebhooks, request: Request) -> dict[str, str]:
+    """The provider's fields, once its signature holds. Bad signatures are counted per client address
+    (``ALUETURVA_WEBHOOK_FAILURES_PER_MINUTE``); past the limit they are answered 429. A good signature always goes
+    through: Twilio's addresses carry every Twilio customer's webhooks, an attacker's too."""
     form = await request.form()
     params = {key: value for key, value in form.multi_items() if isinstance(value, str)}
     try:
         provider.verify(url=public_url(request), params=params, headers=request.headers)
     except WebhookRefused as exc:
+        if exc.status_code == status.HTTP_403_FORBIDDEN:
+            throttle, address = throttle_for(request.app.state), client_address(request.scope)
+            if (wait := await throttle.hit(webhook_failures(), address)) is not None:
+                detail = "too many requests with a bad signature"
+                raise HTTPException(429, detail=detail, headers=retry_after_header(wait)) from exc
         raise _refused(exc, request) from exc
     return params
 
 
+# 400: a field the provider always sends is missing; 403: not the provider's signature; 409: a replayed message
+WEBHOOK_ERRORS = error_responses(400, 403, 409)
+
+
 def provider_router(provider: SmsWebhooks) -> APIRouter:
-    router = APIRouter(prefix=f"/webhooks/{provider.name}", tags=["webhooks"])
+    router = APIRouter(prefix=f"/webhooks/{provider.name}", tags=["webhooks"], responses=WEBHOOK_ERRORS)
 
     @router.post("/status", status_code=status.HTTP_204_NO_CONTENT)
     async def status_callback(request: Request) -> Response:
@@ -76,7 +89,7 @@ def provider_router(provider: SmsWebhooks) -> APIRouter:
             await in_database_slot(inbound.apply_status_report, report=report)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
-    @router.post("/sms")
+    @router.post("/sms", response_class=Response, responses={200: {"content": {"application/xml": {}}}})
     async def inbound_sms(request: Request) -> Response:
         """An SMS reply: an acknowledgement, a poll answer or something else; answered in the provider's reply
         format, never an error (except a refused request, or a replayed message id: 409 and nothing recorded)."""

@@ -23,8 +23,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Session, sessionmaker
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import String, TypeDecorator
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -129,6 +130,25 @@ def floor_divide(value: ColumnElement[Any], divisor: float) -> FloorDivide:
     return FloorDivide(value, literal(divisor, Float()))
 
 
+class random_token(FunctionElement[str]):  # lower case: used like a SQL function
+    """32 random hex characters made by the database for each row, from its strong random source: PostgreSQL's
+    ``gen_random_uuid()`` (122 random bits), SQLite's ``randomblob(16)``. For tokens written by ``INSERT ... SELECT``,
+    where no row passes through Python."""
+
+    type = String(32)
+    inherit_cache = True
+
+
+@compiles(random_token, "postgresql")
+def _random_token_postgresql(element: random_token, compiler: SQLCompiler, **kw: Any) -> str:
+    return "replace(gen_random_uuid()::text, '-', '')"
+
+
+@compiles(random_token, "sqlite")
+def _random_token_sqlite(element: random_token, compiler: SQLCompiler, **kw: Any) -> str:
+    return "lower(hex(randomblob(16)))"
+
+
 def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
     """Foreign keys on, WAL, and BEGIN IMMEDIATE so that concurrent writers wait instead of deadlocking."""
 
@@ -147,6 +167,10 @@ def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+CONNECT_TIMEOUT_SECONDS = 5
+POOL_TIMEOUT_SECONDS = 10
+
+
 def make_engine(url: str, *, sqlite_foreign_keys: bool = True, **kwargs: Any) -> Engine:
     """An engine for ``url``. Migrations turn SQLite's foreign keys off (Alembic's batch mode recreates tables,
     which must not cascade) and check them afterwards."""
@@ -157,6 +181,9 @@ def make_engine(url: str, *, sqlite_foreign_keys: bool = True, **kwargs: Any) ->
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
+    # a database that does not answer is an error within seconds (the API answers 503), never a hang
+    kwargs.setdefault("pool_timeout", POOL_TIMEOUT_SECONDS)
+    kwargs.setdefault("connect_args", {"connect_timeout": CONNECT_TIMEOUT_SECONDS})
     return create_engine(url, **kwargs)
 
 

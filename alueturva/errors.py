@@ -36,10 +36,13 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     descriptions = {
         400: "Bad request",
         401: "Missing, unknown or revoked API key",
-        403: "The key's role may not do this",
+        403: "The key's role may not do this (a webhook: not signed by the provider)",
         404: "No such resource",
         409: "Conflicts with existing data",
+        413: "The request body is larger than this route accepts",
         422: "Invalid input; the detail says which field and why",
+        429: "Too many failed attempts from this client; wait as Retry-After says",
+        503: "The database is not answering; try again in a moment",
     }
     return {code: {"model": ErrorBody, "description": descriptions[code]} for code in codes}
 

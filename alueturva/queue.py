@@ -179,7 +179,8 @@ def run_worker(*, burst: bool = False) -> None:
     """``alueturva worker``: an RQ worker on the configured queue (with RQ's scheduler for delayed jobs).
 
     RQ retries its own dequeueing while Redis is away, but a connection that breaks while it records a finished job
-    ends ``work()``; the worker then starts again here instead of exiting. The database holds every delivery, so
+    ends ``work()``, and making a worker while Redis is away fails; the worker then starts again here (every
+    ``REDIS_LOST_PAUSE_SECONDS``) instead of exiting. The database holds every delivery, so
     nothing depends on the record RQ could not write.
     """
     import time
@@ -195,8 +196,9 @@ def run_worker(*, burst: bool = False) -> None:
         raise RuntimeError("ALUETURVA_REDIS_URL is not set; the embedded default runs its worker inside `up`")
     while True:
         redis = Redis.from_url(settings.redis_url)
-        worker = Worker([Queue(settings.queue_name, connection=redis)], connection=redis)
         try:
+            # making the worker talks to Redis already (it names its connection): inside the retry too
+            worker = Worker([Queue(settings.queue_name, connection=redis)], connection=redis)
             worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
             return
         except RedisConnectionError as exc:

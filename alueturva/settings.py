@@ -6,10 +6,12 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from alueturva.i18n import Language
+
+DEVELOPMENT_SECRET_KEY = "dev-insecure-change-me"  # accepted only by the local demo (``alueturva.config_check``)
 
 
 class Settings(BaseSettings):
@@ -22,8 +24,8 @@ class Settings(BaseSettings):
         "http://127.0.0.1:8000", description="Base URL for acknowledgement links and Twilio signature checks"
     )
     secret_key: SecretStr = Field(
-        SecretStr("dev-insecure-change-me"),
-        description="Signs acknowledgement links; set a long random value",
+        SecretStr(DEVELOPMENT_SECRET_KEY),
+        description="Signs acknowledgement links: at least 32 random characters outside the local demo",
     )
     sms_backend: Literal["twilio", "console"] = Field("console", description="twilio, or console (log only)")
     twilio_account_sid: str | None = Field(None, description="Twilio account SID (AC…)")
@@ -79,6 +81,16 @@ class Settings(BaseSettings):
     )
     smtp_timeout_seconds: float = Field(10.0, gt=0, description="SMTP connect and command timeout")
     twilio_timeout_seconds: float = Field(10.0, gt=0, description="Twilio API request timeout")
+    metrics_token: SecretStr | None = Field(
+        None, description="Bearer token for /metrics; unset: /metrics answers loopback clients only"
+    )
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1", description="Reverse proxies whose X-Forwarded-For is trusted (comma-separated, or *)"
+    )
+    auth_failures_per_minute: int = Field(20, ge=1, description="Failed API-key authentications per client address")
+    link_attempts_per_minute: int = Field(10, ge=1, description="Acknowledgement link submissions per link")
+    link_failures_per_minute: int = Field(30, ge=1, description="Invalid acknowledgement links per client address")
+    webhook_failures_per_minute: int = Field(20, ge=1, description="Webhooks with a bad signature per client address")
 
     @field_validator("duty_officer_phone")
     @classmethod
@@ -95,23 +107,6 @@ class Settings(BaseSettings):
         if not phonenumbers.is_valid_number(number):
             raise ValueError(f"'{value}' is not a valid phone number")
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-
-    @model_validator(mode="after")
-    def _twilio_needs_credentials(self) -> Settings:
-        if self.sms_backend == "twilio":
-            missing = [
-                name
-                for name, value in (
-                    ("ALUETURVA_TWILIO_ACCOUNT_SID", self.twilio_account_sid),
-                    ("ALUETURVA_TWILIO_AUTH_TOKEN", self.twilio_auth_token),
-                )
-                if not value
-            ]
-            if not (self.twilio_from or self.twilio_messaging_service_sid):
-                missing.append("ALUETURVA_TWILIO_FROM or ALUETURVA_TWILIO_MESSAGING_SERVICE_SID")
-            if missing:
-                raise ValueError("SMS_BACKEND=twilio needs " + ", ".join(missing))
-        return self
 
     @property
     def is_sqlite(self) -> bool:

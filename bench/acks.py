@@ -1,11 +1,17 @@
-"""Acknowledgement benchmark (issue 3): signed inbound SMS replies at 32 concurrent connections.
+"""Acknowledgement benchmark (issues 3 and 14): signed inbound SMS replies, or acknowledgement links, at 32
+concurrent connections.
 
 Starts the stack (its own PostgreSQL database, a private Redis, two workers, an API server process, the fake
-Twilio), sends one alert to N people, waits until it is out, then has every one of them reply "OK" through
-``POST /webhooks/twilio/sms`` with a valid ``X-Twilio-Signature``, 32 requests at a time (aiohttp client), and
-prints the throughput, the p50/p90/p99/max latency, and whether every acknowledgement was recorded.
+Twilio), sends one alert to N people, waits until it is out, then has every one of them acknowledge, 32 requests at
+a time (aiohttp client), and prints the throughput, the p50/p90/p99/max latency, the HTTP statuses (a 429 would be
+a rate limit refusing a legitimate burst) and whether every acknowledgement was recorded.
 
-    python -m bench.acks [--replies 3000] [--concurrency 32] [--api-workers 2]
+- ``--via sms`` (default): each replies "OK" through ``POST /webhooks/twilio/sms`` with a valid
+  ``X-Twilio-Signature`` (all from one address, as Twilio's requests come from its own range);
+- ``--via link``: each presses the button of their acknowledgement link, ``POST /ack/{token}``, all from one
+  address (the worst case for the per-address limits: a mobile operator's NAT puts every phone behind one).
+
+    python -m bench.acks [--replies 3000] [--concurrency 32] [--api-workers 2] [--via sms|link]
 
 Targets on the 2-core reference machine: at least 300 acknowledgements per second, p99 under 150 ms, every
 acknowledgement recorded.
@@ -60,19 +66,44 @@ def send_alert(stack: Stack, key: str, people: list[int]) -> int:
     return alert_id
 
 
-def signed_replies(stack: Stack, senders: list[str], body: str) -> list[tuple[dict[str, str], dict[str, str]]]:
-    """(form, headers) of each sender's reply, signed as Twilio signs them (an unstarted FakeTwilio signs)."""
+Request = tuple[str, dict[str, str], dict[str, str]]  # path, form, headers
+SMS_PATH = "/webhooks/twilio/sms"
+
+
+def signed_replies(stack: Stack, senders: list[str], body: str) -> list[Request]:
+    """Each sender's reply, signed as Twilio signs them (an unstarted FakeTwilio signs)."""
     signer = FakeTwilio(account_sid=stack.fake.account_sid, auth_token=stack.fake.auth_token, port=0)
-    url = f"{stack.env['ALUETURVA_PUBLIC_BASE_URL']}/webhooks/twilio/sms"
+    url = f"{stack.env['ALUETURVA_PUBLIC_BASE_URL']}{SMS_PATH}"
     replies = []
     for sender in senders:
         params = signer.inbound_sms_params(from_=sender, body=body)
-        replies.append((params, signer.signed(url, params)))
+        replies.append((SMS_PATH, params, signer.signed(url, params)))
     return replies
 
 
+def link_presses(stack: Stack, alert_id: int) -> list[Request]:
+    """Each recipient's acknowledgement link, pressed (signed with the stack's secret key, as the emails are)."""
+    from alerting.models import Recipient
+    from alerting.tokens import ack_path
+    from alueturva.settings import get_settings
+
+    os.environ["ALUETURVA_SECRET_KEY"] = stack.env["ALUETURVA_SECRET_KEY"]
+    get_settings.cache_clear()
+    engine = create_engine(stack.database_url)
+    try:
+        with engine.connect() as conn:
+            recipients = conn.execute(
+                select(Recipient.id, Recipient.alert_id, Recipient.link_nonce)
+                .where(Recipient.alert_id == alert_id)
+                .order_by(Recipient.id)
+            ).all()
+    finally:
+        engine.dispose()
+    return [(ack_path(recipient), {"response": ""}, {}) for recipient in recipients]
+
+
 async def post_all(
-    base_url: str, replies: list[tuple[dict[str, str], dict[str, str]]], concurrency: int
+    base_url: str, replies: list[Request], concurrency: int, *, method: str = "POST"
 ) -> tuple[float, list[float], list[int]]:
     """POST every reply over ``concurrency`` connections; (wall seconds, latencies, status codes).
 
@@ -87,9 +118,9 @@ async def post_all(
 
         async def connection() -> None:
             while pending:
-                form, headers = pending.pop()
+                path, form, headers = pending.pop()
                 started = time.perf_counter()
-                async with session.post("/webhooks/twilio/sms", data=form, headers=headers) as response:
+                async with session.request(method, path, data=form, headers=headers) as response:
                     await response.read()
                 latencies.append(time.perf_counter() - started)
                 statuses.append(response.status)
@@ -99,8 +130,8 @@ async def post_all(
         return time.perf_counter() - started, latencies, statuses
 
 
-def recorded(database_url: str, alert_id: int) -> tuple[int, int]:
-    """(recipients of the alert acknowledged by SMS, inbound messages recorded as acknowledgements)."""
+def recorded(database_url: str, alert_id: int, method: str) -> tuple[int, int]:
+    """(recipients of the alert acknowledged by ``method``, inbound messages recorded as acknowledgements)."""
     from alerting.models import AckMethod, InboundMessage, Recipient
 
     engine = create_engine(database_url)
@@ -110,7 +141,7 @@ def recorded(database_url: str, alert_id: int) -> tuple[int, int]:
                 select(func.count(Recipient.id)).where(
                     Recipient.alert_id == alert_id,
                     Recipient.acknowledged_at.is_not(None),
-                    Recipient.ack_method == AckMethod.sms,
+                    Recipient.ack_method == AckMethod(method),
                 )
             )
             inbound = conn.scalar(select(func.count(InboundMessage.id)).where(InboundMessage.outcome == "acknowledged"))
@@ -128,7 +159,8 @@ def main() -> None:
     parser.add_argument("--replies", type=int, default=3000, help="people who acknowledge, one reply each")
     parser.add_argument("--concurrency", type=int, default=32, help="concurrent connections")
     parser.add_argument("--api-workers", type=int, default=2, help="API server processes (uvicorn --workers)")
-    parser.add_argument("--warmup", type=int, default=200, help="replies from unknown senders first, not timed")
+    parser.add_argument("--warmup", type=int, default=200, help="untimed requests first (unknown senders; pages)")
+    parser.add_argument("--via", choices=("sms", "link"), default="sms", help="SMS replies or link presses")
     args = parser.parse_args()
 
     load_before = os.getloadavg()[0]
@@ -137,16 +169,20 @@ def main() -> None:
         key = api_key(url)
         with running_stack(url, api_workers=args.api_workers, twilio_latency=0.0) as stack:
             alert_id = send_alert(stack, key, people)
-            unknown = [f"+35840{9_000_000 + n:07d}" for n in range(args.warmup)]  # not in the roster
-            warmup = signed_replies(stack, unknown, "OK")
-            replies = signed_replies(stack, [mobile_number(n) for n in range(args.replies)], "OK")
-            asyncio.run(post_all(stack.api.url, warmup, args.concurrency))
+            if args.via == "sms":
+                unknown = [f"+35840{9_000_000 + n:07d}" for n in range(args.warmup)]  # not in the roster
+                warmup = signed_replies(stack, unknown, "OK")
+                replies = signed_replies(stack, [mobile_number(n) for n in range(args.replies)], "OK")
+                asyncio.run(post_all(stack.api.url, warmup, args.concurrency))
+            else:
+                replies = link_presses(stack, alert_id)
+                asyncio.run(post_all(stack.api.url, replies[: args.warmup], args.concurrency, method="GET"))
             api_cpu_before = cpu_seconds(stack.api.pid)
             client_cpu_before = time.process_time()
             seconds, latencies, statuses = asyncio.run(post_all(stack.api.url, replies, args.concurrency))
             client_cpu_ms = (time.process_time() - client_cpu_before) * 1000 / len(replies)
             api_cpu_ms = (cpu_seconds(stack.api.pid) - api_cpu_before) * 1000 / len(replies)
-            acknowledged, inbound = recorded(url, alert_id)
+            acknowledged, inbound = recorded(url, alert_id, args.via)
 
     throughput = len(replies) / seconds
     p50, p90, p99 = (percentile(latencies, share) * 1000 for share in (0.5, 0.9, 0.99))
@@ -154,7 +190,8 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} CPUs, load average before the run {load_before:.2f}")
     print(
         f"stack: PostgreSQL, {args.api_workers} API server processes, {args.concurrency} concurrent connections; "
-        f'{len(replies):,} signed replies "OK", one per recipient'
+        + (f'{len(replies):,} signed replies "OK"' if args.via == "sms" else f"{len(replies):,} link presses")
+        + ", one per recipient, all from one address"
     )
     print(f"  throughput          {throughput:8.1f} acknowledgements/s  (target >= 300: {verdict(throughput >= 300)})")
     print(f"  latency p50         {p50:8.1f} ms")
@@ -164,16 +201,17 @@ def main() -> None:
     print(f"  API CPU per request {api_cpu_ms:8.2f} ms (all API processes together)")
     print(f"  client CPU per request {client_cpu_ms:5.2f} ms (the load generator, on the same cores)")
     print(f"  HTTP statuses       {status_counts}")
-    every = acknowledged == inbound == len(replies)
+    every = acknowledged == len(replies) and (args.via == "link" or inbound == len(replies))
     print(
         f"  recorded            {acknowledged:,} recipients acknowledged, {inbound:,} inbound acknowledgements "
         f"(every one: {verdict(every)})"
     )
     RESULTS_DIR.mkdir(exist_ok=True)
-    out = RESULTS_DIR / f"acks-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    out = RESULTS_DIR / f"acks-{args.via}-{time.strftime('%Y%m%dT%H%M%S')}.json"
     out.write_text(
         json.dumps(
             {
+                "via": args.via,
                 "replies": len(replies),
                 "concurrency": args.concurrency,
                 "api_workers": args.api_workers,

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Body, Query, Response, status
 
 from alueturva.api_types import MAX_ID, PathId, SafeQueryText
 from alueturva.auth.dependencies import Admin, DbSession, Viewer
+from alueturva.auth.service import Principal
 from alueturva.errors import API_ERRORS
 from alueturva.i18n import Language
 from contacts import catalogue, compliance, compliance_text, roster, roster_csv, service
-from contacts.models import Group
+from contacts.models import Group, Person
 from contacts.schemas import (
     ComplianceRead,
     GroupCreate,
@@ -84,10 +85,16 @@ def delete_organisation(organisation_id: PathId, session: DbSession, principal: 
 # People ------------------------------------------------------------------------------------------------------------
 
 
+def _person(person: Person, principal: Principal) -> PersonRead:
+    """A person as this caller may see them: without mobile number and email unless an operator or admin."""
+    read = PersonRead.model_validate(person)
+    return read if principal.sees_contact_details else read.model_copy(update={"mobile": None, "email": None})
+
+
 @router.get("/people", response_model=PersonList)
 def list_people(
     session: DbSession,
-    _: Viewer,
+    principal: Viewer,
     organisation_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     active: bool | None = None,
     q: Annotated[SafeQueryText | None, Query(max_length=100, description="Part of a name or title")] = None,
@@ -97,12 +104,12 @@ def list_people(
     rows, total = service.list_people(
         session, organisation_id=organisation_id, active=active, query=q, limit=limit, offset=offset
     )
-    return PersonList(items=[PersonRead.model_validate(p) for p in rows], total=total)
+    return PersonList(items=[_person(p, principal) for p in rows], total=total)
 
 
 @router.get("/people/{person_id}", response_model=PersonRead)
-def get_person(person_id: PathId, session: DbSession, _: Viewer) -> PersonRead:
-    return PersonRead.model_validate(service.get_person(session, person_id=person_id))
+def get_person(person_id: PathId, session: DbSession, principal: Viewer) -> PersonRead:
+    return _person(service.get_person(session, person_id=person_id), principal)
 
 
 @router.post("/people", response_model=PersonRead, status_code=status.HTTP_201_CREATED)

@@ -21,6 +21,19 @@ COLUMNS = (
     "deputy_of",
     "order",
 )
+# OWASP's CSV injection guidance: a cell a spreadsheet would read as a formula starts with one of these; the export
+# writes such a cell with a leading apostrophe (shown as text), and the import takes the apostrophe off again.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: str) -> str:
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def restore(cell: str) -> str:
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
+
+
 MAX_LENGTHS = {"name": 200, "title": 200, "mobile": 40, "email": 254, "deputy_of": 200}
 MAX_ROWS = 20_000
 
@@ -66,17 +79,17 @@ def read_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
             if len(values) != len(header):
                 rows.append((line, {"__width__": f"has {len(values)} fields, the header has {len(header)}"}))
                 continue
-            rows.append((line, {c: v.strip() for c, v in zip(header, values, strict=True)}))
+            rows.append((line, {c: restore(v.strip()) for c, v in zip(header, values, strict=True)}))
     except csv.Error as exc:
         raise Invalid(f"line {reader.line_num} cannot be read as CSV: {exc}") from exc
     return rows
 
 
 def write_rows(rows: Iterable[Sequence[str]]) -> str:
-    """The file with its header line, in the export format."""
+    """The file with its header line, in the export format; cells a spreadsheet would run as formulas neutralised."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    writer.writerows(rows)
+    writer.writerows([neutralise(cell) for cell in row] for row in rows)
     return out.getvalue()

@@ -127,8 +127,8 @@ class PersonRead(BaseModel):
     name: str
     organisation_id: int
     title: str | None
-    mobile: str | None
-    email: str | None
+    mobile: str | None = Field(description="E.164; shown to operators and admins only (null for other roles)")
+    email: str | None = Field(description="Shown to operators and admins only (null for other roles)")
     language: str
     active: bool
     created_at: datetime

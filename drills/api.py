@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Response, status
-from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
 
 from alueturva.api_types import MAX_ID, PathId
 from alueturva.auth.dependencies import DbSession, Operator, Viewer
@@ -175,7 +173,7 @@ def _report_response(report: dict[str, Any], *, format: str, table: str, name: s
         return Response(
             body.encode("utf-8"), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": disposition}
         )
-    return JSONResponse(jsonable_encoder(report))
+    return Response(render.as_json(report), media_type="application/json")
 
 
 @router.post("/{drill_id}/findings", response_model=FindingRead, status_code=status.HTTP_201_CREATED)
@@ -244,4 +242,4 @@ def yearly_followup(
             media_type="application/pdf",
             headers={"Content-Disposition": disposition},
         )
-    return JSONResponse(jsonable_encoder(data))
+    return Response(render.as_json(data), media_type="application/json")

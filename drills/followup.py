@@ -82,9 +82,10 @@ def _costs(session: Session, year: int) -> dict[str, Any]:
 def _drill_row(session: Session, drill: Drill, language: str) -> dict[str, Any]:
     read = views.drill_read(session, drill, now=utcnow())
     alert_ids = service.measured_alert_ids(session, drill_id=drill.id)
-    rows = figures.measured_recipients(alert_ids)
-    counts = figures.counts_by(session, rows).get(0, dict.fromkeys(figures.COUNT_KEYS, 0))
-    by_municipality = figures.counts_by(session, rows, "organisation")
+    with figures.measured_recipients(session, alert_ids) as rows:
+        counts = figures.counts_by(session, rows).get(0, dict.fromkeys(figures.COUNT_KEYS, 0))
+        by_municipality = figures.counts_by(session, rows, "organisation")
+        ack_seconds = figures.times_by(session, figures.as_seconds(rows, "ack_seconds")).get(0, figures.NO_TIMES)
     assert drill.started_at is not None
     return {
         "id": drill.id,
@@ -98,9 +99,7 @@ def _drill_row(session: Session, drill: Drill, language: str) -> dict[str, Any]:
         "objectives": len(read.objectives),
         "targeted": counts["targeted"],
         "acknowledged": counts["acknowledged"],
-        "ack_seconds": figures.times_by(session, figures.as_seconds(rows, "ack_seconds"))
-        .get(0, figures.NO_TIMES)
-        .as_dict(),
+        "ack_seconds": ack_seconds.as_dict(),
         "by_municipality": {name: values for name, values in by_municipality.items()},
         "compliance": drill.compliance,
     }

@@ -24,9 +24,6 @@ def report(
     table: Annotated[str, typer.Option(help="For csv: people or organisations")] = "people",
 ) -> None:
     """The drill's after-action report and improvement plan (the CSV is always redacted)."""
-    import json
-
-    from fastapi.encoders import jsonable_encoder
 
     from alueturva.db import get_database
     from drills.report import render
@@ -38,7 +35,7 @@ def report(
         data = build_report(session, drill_id=drill_id, language=language, redact=redact or format == "csv")
     content: str | bytes
     if format == "json":
-        content = json.dumps(jsonable_encoder(data), ensure_ascii=False, indent=2)
+        content = render.as_json(data, indent=2)
     elif format == "html":
         content = render.report_html(data)
     elif format == "pdf":
@@ -173,9 +170,6 @@ def followup(
     language: Language = "fi",
 ) -> None:
     """Drills held, objectives met, figures per municipality, compliance at each drill, improvement items, costs."""
-    import json
-
-    from fastapi.encoders import jsonable_encoder
 
     from alueturva.db import get_database
     from drills.followup import followup as yearly
@@ -187,7 +181,7 @@ def followup(
         data = yearly(session, year=year, language=language)
     content: str | bytes
     if format == "json":
-        content = json.dumps(jsonable_encoder(data), ensure_ascii=False, indent=2)
+        content = render.as_json(data, indent=2)
     elif format == "html":
         content = render.followup_html(data)
     else:

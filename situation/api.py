@@ -10,9 +10,8 @@ from pydantic import Discriminator, Tag
 from alueturva.api_types import PeriodEnd, PeriodStart
 from alueturva.auth.dependencies import DbSession, Operator, Reporter, Viewer
 from alueturva.db import get_database
-from alueturva.errors import API_ERRORS, Invalid
+from alueturva.errors import API_ERRORS
 from situation import decisions, flows, history, observations, reactions, service
-from situation.cap import MAX_CAP_BYTES
 from situation.schemas import (
     CapImportResult,
     DecisionIn,
@@ -131,10 +130,8 @@ def post_observations(
 
 
 async def _xml_body(request: Request) -> bytes:
-    document = await request.body()
-    if len(document) > MAX_CAP_BYTES:
-        raise Invalid(f"the CAP file is larger than {MAX_CAP_BYTES} bytes")
-    return document
+    """The CAP file (capped at ``situation.cap.MAX_CAP_BYTES`` while it streams in: ``wiring.body_limits``)."""
+    return await request.body()
 
 
 @router.post(

@@ -217,8 +217,14 @@ def test_webhooks_refuse_everything_when_twilio_is_not_configured(
 # --- acknowledgement links --------------------------------------------------------------------------------------
 
 
-def _link(alert_id: int, recipient_id: int) -> str:
-    return f"/ack/{make_ack_token(alert_id=alert_id, recipient_id=recipient_id)}"
+def _link(recipient: Recipient, *, alert_id: int | None = None) -> str:
+    """The recipient's link (signed for ``alert_id`` instead of its own alert, if given)."""
+    token = make_ack_token(
+        alert_id=recipient.alert_id if alert_id is None else alert_id,
+        recipient_id=recipient.id,
+        nonce=recipient.link_nonce,
+    )
+    return f"/ack/{token}"
 
 
 def test_the_link_page_shows_the_alert_and_only_post_acknowledges(
@@ -226,19 +232,19 @@ def test_the_link_page_shows_the_alert_and_only_post_acknowledges(
 ) -> None:
     alert_id = _send(database, roster, exercise=True, response_options=["Tulen", "En pääse"])
     bertil = _recipient(database, alert_id, roster.people["bertil"])
-    page = client.get(_link(alert_id, bertil.id))
+    page = client.get(_link(bertil))
     assert page.status_code == 200
     assert 'lang="sv"' in page.text and "ÖVNING" in page.text and "Myrsky" in page.text
     assert "En pääse" in page.text and 'method="post"' in page.text
     assert page.headers["cache-control"] == "no-store" and page.headers["referrer-policy"] == "no-referrer"
     assert _recipient(database, alert_id, roster.people["bertil"]).acknowledged_at is None
-    english = client.get(_link(alert_id, bertil.id) + "?lang=en")
+    english = client.get(_link(bertil) + "?lang=en")
     assert 'lang="en"' in english.text and "EXERCISE" in english.text
-    done = client.post(_link(alert_id, bertil.id), data={"response": "1"})
+    done = client.post(_link(bertil), data={"response": "1"})
     assert done.status_code == 200 and "Tack" in done.text
     recipient = _recipient(database, alert_id, roster.people["bertil"])
     assert recipient.response == 1 and recipient.ack_by == f"link:recipient:{bertil.id}"
-    again = client.post(_link(alert_id, bertil.id), data={"response": "2"})
+    again = client.post(_link(bertil), data={"response": "2"})
     assert again.status_code == 200 and "redan" in again.text
     assert _recipient(database, alert_id, roster.people["bertil"]).response == 1
     with database.session() as session:
@@ -251,12 +257,12 @@ def test_tampered_expired_and_mismatched_links_are_refused_and_record_nothing(
 ) -> None:
     alert_id = _send(database, roster)
     aino = _recipient(database, alert_id, roster.people["aino"])
-    link = _link(alert_id, aino.id)
+    link = _link(aino)
     tampered = link[:-3] + ("AAA" if not link.endswith("AAA") else "BBB")
     assert client.get(tampered).status_code == 400
     assert client.post(tampered, data={}).status_code == 400
     assert client.post("/ack/not-a-token", data={}).status_code == 400
-    assert client.post(_link(alert_id + 1, aino.id), data={}).status_code == 404  # signed, but wrong alert
+    assert client.post(_link(aino, alert_id=alert_id + 1), data={}).status_code == 404  # signed, but wrong alert
     bad = client.post(link, data={"response": "5"})  # this alert has no options
     assert bad.status_code == 422
     monkeypatch.setenv("ALUETURVA_ACK_TOKEN_MAX_AGE_SECONDS", "1")
@@ -278,7 +284,7 @@ def test_an_acknowledgement_after_the_alert_closed_is_kept_and_marked_late(
         assert alert is not None
         alert.status = AlertStatus.closed
     aino = _recipient(database, alert_id, roster.people["aino"])
-    page = client.post(_link(alert_id, aino.id), data={})
+    page = client.post(_link(aino), data={})
     assert page.status_code == 200 and "myöhästyneenä" in page.text
     recipient = _recipient(database, alert_id, roster.people["aino"])
     assert recipient.acknowledged_at is not None and recipient.ack_late
@@ -321,14 +327,14 @@ def test_the_link_page_and_the_sms_reply_use_the_readers_version(
         response_options=[{"fi": "Tulen", "sv": "Jag kommer"}, {"fi": "En pääse", "sv": "Jag kan inte"}],
     )
     bertil = _recipient(database, alert_id, roster.people["bertil"])  # Swedish, in bilingual Kokkola
-    swedish = client.get(_link(alert_id, bertil.id)).text
+    swedish = client.get(_link(bertil)).text
     assert "Storm" in swedish and "Samling." in swedish and "Jag kommer" in swedish
     assert "Myrsky" not in swedish and "Tulen" not in swedish
     assert re.search(r"Skickat \d{1,2}\.\d{1,2}\.\d{4} kl\. \d{1,2}\.\d{2}", swedish)
-    both = client.get(_link(alert_id, bertil.id) + "?lang=en").text  # no English text: Finnish and Swedish
+    both = client.get(_link(bertil) + "?lang=en").text  # no English text: Finnish and Swedish
     assert '<div lang="fi">' in both and '<div lang="sv">' in both and "Tulen / Jag kommer" in both
     aino = _recipient(database, alert_id, roster.people["aino"])  # Finnish-only Kannus
-    finnish_only = client.get(_link(alert_id, aino.id) + "?lang=en").text
+    finnish_only = client.get(_link(aino) + "?lang=en").text
     assert "Myrsky" in finnish_only and "Storm" not in finnish_only
     _, twiml = _reply(twilio_settings, client, roster.mobiles["bertil"], f"1 {_code(database, alert_id)}")
     assert "Tack, ditt svar Jag kommer har registrerats: Storm" in twiml

@@ -84,9 +84,8 @@ def test_people_list_and_show(database: Database) -> None:
 def test_the_port_is_the_links_base_unless_a_public_address_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
     from alueturva.app.cli import _public_base_url_from
 
-    # set first, so that the test's end removes what `_public_base_url_from` writes into the environment
-    monkeypatch.setenv("ALUETURVA_PUBLIC_BASE_URL", "-")
-    monkeypatch.delenv("ALUETURVA_PUBLIC_BASE_URL")
+    monkeypatch.setattr(os, "environ", dict(os.environ))  # the function writes os.environ: on a copy, not leaked
+    monkeypatch.delenv("ALUETURVA_PUBLIC_BASE_URL", raising=False)
     get_settings.cache_clear()
     _public_base_url_from("0.0.0.0", 8123)
     assert get_settings().public_base_url == "http://127.0.0.1:8123"

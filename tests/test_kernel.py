@@ -23,9 +23,10 @@ def test_healthz_reports_database_and_queue(client: TestClient) -> None:
     assert response.json() == {"status": "ok", "database": "ok", "queue": "ok"}
 
 
-def test_metrics_are_exposed(client: TestClient) -> None:
+def test_metrics_are_exposed_to_loopback_clients(client: TestClient) -> None:
     client.get("/healthz")
-    body = client.get("/metrics").text
+    with TestClient(client.app, client=("127.0.0.1", 50000)) as local:
+        body = local.get("/metrics").text
     assert "alueturva_http_requests_total" in body
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import functools
 import os
+import secrets
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -44,11 +46,62 @@ def _database_url() -> str:
     return get_settings().database_url
 
 
-def _check_configuration() -> None:
-    """Load every configuration file now, so that a broken file stops the service before it serves anything."""
-    from alueturva.app.wiring import validate_configuration
+EXIT_BAD_CONFIGURATION = 2
 
-    validate_configuration()
+
+def configuration_problems() -> list[str]:
+    """Every setting checked together (``alueturva.config_check``), then every configuration file."""
+    from alueturva.app.wiring import validate_configuration
+    from alueturva.config import ConfigError
+    from alueturva.config_check import load_problems
+    from alueturva.settings import get_settings
+
+    settings, problems = load_problems()
+    if settings is None:
+        return problems
+    get_settings.cache_clear()
+    try:
+        validate_configuration()
+    except ConfigError as exc:
+        problems.append(str(exc))
+    return problems
+
+
+def _check_configuration() -> None:
+    """Stop before serving anything when a setting or a configuration file is wrong, listing all (exit 2)."""
+    from rich.markup import escape
+
+    problems = configuration_problems()
+    if problems:
+        say("[red]the configuration is not usable:[/red]", err=True)
+        for problem in problems:
+            say(f"  - {escape(problem)}", err=True)
+        raise typer.Exit(EXIT_BAD_CONFIGURATION)
+
+
+@app.command("check-config")
+def check_config() -> None:
+    """Check every setting and configuration file together; list what is wrong (exit status 2)."""
+    _check_configuration()
+    say("the configuration is usable")
+
+
+def keep_demo_secret_key(env_file: Path = Path(".env")) -> None:
+    """`up --demo` with the development secret key: make a random key once and keep it in ``.env``, which every
+    later command run in this directory reads (so `alert link` signs links the demo accepts)."""
+    from alueturva.settings import DEVELOPMENT_SECRET_KEY, get_settings
+
+    if get_settings().secret_key.get_secret_value() != DEVELOPMENT_SECRET_KEY:
+        return
+    key = secrets.token_urlsafe(48)
+    existing = env_file.read_text(encoding="utf-8") if env_file.exists() else ""
+    separator = "" if not existing or existing.endswith("\n") else "\n"
+    env_file.touch(mode=0o600)
+    env_file.chmod(0o600)
+    env_file.write_text(f"{existing}{separator}ALUETURVA_SECRET_KEY={key}\n", encoding="utf-8")
+    os.environ["ALUETURVA_SECRET_KEY"] = key
+    get_settings.cache_clear()
+    say(f"made a secret key for this demo and kept it in {env_file}", err=True)
 
 
 def _public_base_url_from(host: str, port: int) -> None:
@@ -205,6 +258,14 @@ def _first_start(port: int) -> None:
     Console(stderr=True).print(Panel("\n".join(lines), title="first start: admin access", border_style="yellow"))
 
 
+def _trusted_proxies() -> str:
+    """Behind a reverse proxy uvicorn takes the client address from ``X-Forwarded-For``, of these proxies only (the
+    rate limits and ``/metrics`` depend on it)."""
+    from alueturva.settings import get_settings
+
+    return get_settings().forwarded_allow_ips
+
+
 @app.command()
 def up(
     demo_roster: Annotated[bool, typer.Option("--demo", help="Load the fictional demo roster first")] = False,
@@ -222,6 +283,8 @@ def up(
     from alueturva.queue import get_queue
     from alueturva.scheduler import build_scheduler
 
+    if demo_roster:
+        keep_demo_secret_key()
     _public_base_url_from(host, port)
     _check_configuration()
     _migrate()
@@ -233,7 +296,14 @@ def up(
     scheduler = build_scheduler(periodic_tasks(), blocking=False)
     scheduler.start()
     try:
-        uvicorn.run(create_app(), host=host, port=port, log_config=None)
+        uvicorn.run(
+            create_app(),
+            host=host,
+            port=port,
+            log_config=None,
+            proxy_headers=True,
+            forwarded_allow_ips=_trusted_proxies(),
+        )
     finally:
         scheduler.shutdown(wait=False)
 
@@ -252,7 +322,16 @@ def serve(
     _public_base_url_from(host, port)
     configure_logging()
     _check_configuration()
-    uvicorn.run("alueturva.app.http:create_app", factory=True, host=host, port=port, workers=workers, log_config=None)
+    uvicorn.run(
+        "alueturva.app.http:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        proxy_headers=True,
+        forwarded_allow_ips=_trusted_proxies(),
+    )
 
 
 @app.command()

@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 import gc
+import hmac
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from alueturva.app import web, wiring
+from alueturva.auth.gate import DATABASE_AWAY, DATABASE_RETRY_AFTER, AuthenticationGate, bearer_key
+from alueturva.bodylimits import BodyLimits
+from alueturva.config_check import is_loopback_host
 from alueturva.db import get_database
-from alueturva.errors import DomainError
+from alueturva.errors import DomainError, error_responses
 from alueturva.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from alueturva.queue import get_queue
+from alueturva.settings import get_settings
 
 log = logging.getLogger("alueturva.http")
 
@@ -61,6 +70,54 @@ async def _integrity_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _database_away(_: Request, exc: Exception) -> JSONResponse:
+    log.warning("database not answering", extra={"error": type(exc).__name__})
+    return JSONResponse({"detail": DATABASE_AWAY}, status_code=503, headers=DATABASE_RETRY_AFTER)
+
+
+MAX_ECHO = 200  # characters of a refused input repeated in a 422
+MAX_ERRORS = 50
+
+
+def _echo(value: Any) -> Any:
+    """A refused input as the 422 repeats it: whole when short, else its first characters and its length."""
+    text_ = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+    if len(text_) <= MAX_ECHO:
+        return value
+    return f"{text_[:MAX_ECHO]}… ({len(text_)} characters)"
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422 with each error's ``input`` (and context) shortened: a 10 MB field is not sent back."""
+    assert isinstance(exc, RequestValidationError)
+    errors = []
+    for error in jsonable_encoder(exc.errors()[:MAX_ERRORS]):
+        if "input" in error:
+            error["input"] = _echo(error["input"])
+        if isinstance(error.get("ctx"), dict):
+            error["ctx"] = {key: _echo(value) for key, value in error["ctx"].items()}
+        errors.append(error)
+    return JSONResponse({"detail": errors}, status_code=422)
+
+
+def _metrics_refusal(request: Request) -> JSONResponse | None:
+    """``/metrics`` with ``METRICS_TOKEN`` set: the bearer token from anywhere; without it: loopback clients only."""
+    token = get_settings().metrics_token
+    if token is not None:
+        given = bearer_key(request.headers.get("authorization")) or ""
+        if hmac.compare_digest(given.encode(), token.get_secret_value().encode()):
+            return None
+        return JSONResponse(
+            {"detail": "send 'Authorization: Bearer <ALUETURVA_METRICS_TOKEN>'"},
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if is_loopback_host(request.client.host if request.client else None):
+        return None
+    detail = "metrics are served to loopback clients only; set ALUETURVA_METRICS_TOKEN to scrape them from elsewhere"
+    return JSONResponse({"detail": detail}, status_code=403)
+
+
 def _health() -> tuple[dict[str, str], int]:
     database = "ok"
     try:
@@ -91,9 +148,16 @@ def create_app() -> FastAPI:
         docs_url=None,  # served by the web face from local files (alueturva.app.web.apidocs)
         redoc_url=None,
     )
+    # outermost last: request log and metrics, then the API-key check, then the body caps (inside the check, so an
+    # unauthenticated upload is refused whatever its size)
+    app.add_middleware(BodyLimits, limits=wiring.body_limits(), default=wiring.DEFAULT_BODY_LIMIT)
+    app.add_middleware(AuthenticationGate)
     app.middleware("http")(_observe)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    for database_error in (OperationalError, InterfaceError):
+        app.add_exception_handler(database_error, _database_away)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> JSONResponse:
@@ -101,11 +165,11 @@ def create_app() -> FastAPI:
         return JSONResponse(body, status_code=status_code)
 
     @app.get("/metrics", include_in_schema=False)
-    def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    def metrics(request: Request) -> Response:
+        return _metrics_refusal(request) or Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     for router in wiring.routers():
-        app.include_router(router)
+        app.include_router(router, responses=error_responses(413, 429, 503))
     web.install(app)
     wiring.connect_domains()
     return app

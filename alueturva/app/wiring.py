@@ -67,6 +67,23 @@ def routers() -> list[APIRouter]:
     ]
 
 
+DEFAULT_BODY_LIMIT = 1024 * 1024  # JSON bodies, forms
+
+
+def body_limits() -> list[tuple[str, int]]:
+    """Request body caps per route (path prefix, bytes), in one place; everything else: ``DEFAULT_BODY_LIMIT``.
+    Enforced while the body streams in (``alueturva.bodylimits``)."""
+    from situation.cap import MAX_CAP_BYTES
+
+    return [
+        ("/api/v1/rosters/import", 5 * 1024 * 1024),  # a roster CSV
+        ("/rosters/import", 5 * 1024 * 1024),  # the same, uploaded in the web console
+        ("/api/v1/observations/cap", MAX_CAP_BYTES),  # a CAP 1.2 file
+        ("/webhooks/", 64 * 1024),  # a provider's form post (an SMS is at most 1,600 characters)
+        ("/ack/", 4 * 1024),  # the link page's form: one answer
+    ]
+
+
 def periodic_tasks() -> list[PeriodicTask]:
     from alerting.sweeper import sweep as alerting_sweep
     from alueturva.scheduler import PeriodicTask

@@ -27,6 +27,12 @@ class Principal:
     def may(self, role: Role) -> bool:
         return self.role is not None and role in GRANTS[self.role]
 
+    @property
+    def sees_contact_details(self) -> bool:
+        """Mobile numbers and email addresses are for operators and admins only (docs/security.md): viewers and
+        reporters see names, titles, roles and organisations."""
+        return self.may(Role.operator)
+
 
 SYSTEM = Principal(actor="system", role=Role.admin, name="system")
 

@@ -4,12 +4,12 @@ the previous drill of the same kind."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import FromClause
 
 from alerting.messages import options_in
 from alerting.models import Alert
@@ -35,7 +35,11 @@ def _year_of(moment: datetime) -> tuple[datetime, datetime]:
 
 
 def _figures(session: Session, alert_ids: list[int]) -> dict[str, Any]:
-    rows = figures.measured_recipients(alert_ids)
+    with figures.measured_recipients(session, alert_ids) as rows:
+        return _figures_of(session, rows, alert_ids)
+
+
+def _figures_of(session: Session, rows: FromClause, alert_ids: list[int]) -> dict[str, Any]:
     ack = figures.as_seconds(rows, "ack_seconds")
     delivery = figures.as_seconds(rows, "delivery_seconds")
     counts = figures.counts_by(session, rows).get(0, dict.fromkeys(figures.COUNT_KEYS, 0))
@@ -172,12 +176,6 @@ def _phases(session: Session, drill: DrillRead) -> list[dict[str, Any]]:
     return result
 
 
-def _participants(session: Session, alert_ids: list[int]) -> list[str]:
-    rows = figures.measured_recipients(alert_ids)
-    names: Sequence[str] = session.scalars(select(rows.c.organisation).distinct()).all()
-    return sorted(names)
-
-
 def build_report(session: Session, *, drill_id: int, language: str = "fi", redact: bool = False) -> dict[str, Any]:
     """The report of a drill that has been held (running or ended)."""
     drill = service.get_drill(session, drill_id=drill_id)
@@ -210,7 +208,7 @@ def build_report(session: Session, *, drill_id: int, language: str = "fi", redac
             "ended_at": drill.ended_at,
             "external_system": drill.external_system,
             "external_sent_at": drill.external_sent_at,
-            "participants": _participants(session, alert_ids),
+            "participants": [row["organisation"] for row in report_figures["by_organisation"]],
             "alerts": read.alerts,
         },
         "objectives": objectives,

@@ -47,11 +47,22 @@ def _delivery_events(session: Session, alert_ids: Sequence[int]) -> dict[int, li
         .order_by(Delivery.id)
     )
     for recipient_id, channel, kind, state, sent_at, delivered_at, failed_at, error_code in rows:
-        base = {"channel": channel.value, "reminder": kind is DeliveryKind.reminder}
-        for event, at in (("sent", sent_at), ("delivered", delivered_at), ("failed", failed_at)):
-            if at is not None:
-                detail = {"error": error_code, "state": state.value} if event == "failed" else {}
-                events[recipient_id].append({"at": at, "event": event, **base, **detail})
+        timeline, channel_name, reminder = events[recipient_id], channel.value, kind is DeliveryKind.reminder
+        if sent_at is not None:
+            timeline.append({"at": sent_at, "event": "sent", "channel": channel_name, "reminder": reminder})
+        if delivered_at is not None:
+            timeline.append({"at": delivered_at, "event": "delivered", "channel": channel_name, "reminder": reminder})
+        if failed_at is not None:
+            timeline.append(
+                {
+                    "at": failed_at,
+                    "event": "failed",
+                    "channel": channel_name,
+                    "reminder": reminder,
+                    "error": error_code,
+                    "state": state.value,
+                }
+            )
     return events
 
 
@@ -67,9 +78,8 @@ def people(session: Session, *, alert_ids: Sequence[int], language: str, redact:
             Recipient.ack_method,
             Recipient.ack_late,
             Recipient.response,
+            Recipient.alert_id,
             Alert.created_at,
-            Alert.response_options,
-            Alert.translations,
             Person.name,
             Person.mobile,
             Person.email,
@@ -87,6 +97,12 @@ def people(session: Session, *, alert_ids: Sequence[int], language: str, redact:
         if row.deputy_for_id is not None:
             events[row.deputy_for_id].append({"at": row.added_at, "event": "deputy_alerted", "deputy": row.name})
     roles = _roles(session, {row.person_id for row in rows}, language)
+    options = {
+        alert_id: options_in(finnish, translations, language)
+        for alert_id, finnish, translations in session.execute(
+            select(Alert.id, Alert.response_options, Alert.translations).where(Alert.id.in_(list(alert_ids)))
+        )
+    }
     result = []
     for row in rows:
         timeline = list(events.get(row.id, []))
@@ -108,9 +124,7 @@ def people(session: Session, *, alert_ids: Sequence[int], language: str, redact:
             "ack_seconds": _seconds(row.acknowledged_at, row.created_at),
             "late": row.ack_late,
             "response": row.response,
-            "answer": options_in(row.response_options, row.translations, language)[row.response - 1]
-            if row.response
-            else None,
+            "answer": options[row.alert_id][row.response - 1] if row.response else None,
             "timeline": [_without_names(event) for event in timeline] if redact else timeline,
         }
         if not redact:

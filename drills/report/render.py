@@ -1,12 +1,14 @@
-"""The report's forms: one self-contained HTML file (charts inline, no external assets, printable on A4), a PDF made
-from the same HTML, and CSV tables per person and per organisation."""
+"""The report's forms: JSON (the source), one self-contained HTML file (charts inline, no external assets,
+printable on A4), a PDF made from the same HTML, and CSV tables per person and per organisation."""
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime
+import json
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from enum import Enum
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,24 @@ CHANNELS = {
     "sv": {"sms": "textmeddelande", "email": "e-post"},
     "en": {"sms": "SMS", "email": "email"},
 }
+
+
+def _json_value(value: object) -> object:
+    """What JSON cannot say by itself: times and dates as ISO 8601, decimals as numbers, enums by value."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, Enum):
+        return value.value
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def as_json(data: dict[str, Any], *, indent: int | None = None) -> str:
+    """A report or follow-up as JSON. The standard library's encoder, with ``_json_value`` for the few other types:
+    a report of 10,000 people holds some 100,000 values, which FastAPI's generic ``jsonable_encoder`` walks several
+    times slower."""
+    return json.dumps(data, default=_json_value, ensure_ascii=False, indent=indent)
 
 
 def duration(seconds: float | None) -> str:
@@ -47,8 +67,19 @@ def euros(value: Decimal, places: int = 2, *, language: str) -> str:
     return f"{text if language == 'en' else text.replace('.', ',')} €"
 
 
+@lru_cache(maxsize=4096)
+def _helsinki_offset(utc_hour: datetime) -> timedelta:
+    """Helsinki's offset from UTC, the same for a whole UTC hour: its changes happen on the hour (01:00 UTC)."""
+    offset = helsinki(utc_hour).utcoffset()
+    assert offset is not None
+    return offset
+
+
 def clock(moment: datetime, language: str) -> str:
-    local = helsinki(moment)
+    """The Helsinki wall-clock time of an aware moment, with seconds. A report has one for each event of every
+    person; the zone's offset is looked up once per hour instead of converting each moment through the zone."""
+    moment = moment.astimezone(UTC)
+    local = moment + _helsinki_offset(moment.replace(minute=0, second=0, microsecond=0))
     separator = ":" if language == "en" else "."
     return separator.join(
         (str(local.hour) if language != "en" else f"{local.hour:02d}", f"{local.minute:02d}", f"{local.second:02d}")
@@ -69,6 +100,12 @@ def _event(event: dict[str, Any], language: str) -> str:
     return text
 
 
+def timeline(events: list[dict[str, Any]], language: str) -> str:
+    """A person's events in one line: ``9.00.05 lähetetty (tekstiviesti); 9.00.31 toimitettu (tekstiviesti)``. Made
+    here rather than in the template: a report of 10,000 people has some 50,000 events."""
+    return "; ".join(f"{clock(event['at'], language)} {_event(event, language)}" for event in events)
+
+
 @lru_cache(maxsize=3)
 def _environment(language: str) -> Environment:
     environment = Environment(
@@ -83,13 +120,12 @@ def _environment(language: str) -> Environment:
     environment.filters |= {
         "when": lambda moment: format_time(moment, language) if moment else "–",
         "day": lambda day: format_date(day, language) if isinstance(day, date) else "–",
-        "clock": lambda moment: clock(moment, language),
+        "timeline": lambda events: timeline(events, language),
         "duration": duration,
         "num": lambda value: "–" if value is None else format_number(value, language),
         "met_word": lambda value: met[value],
         "met_class": lambda value: {True: "met", False: "notmet", None: "open"}[value],
         "channel": lambda name: CHANNELS[language].get(name, name),
-        "event": lambda event: _event(event, language),
         "item_status": lambda status: REPORT[language][f"status_{status}"],
         "level_name": lambda key: levels.get(key, key),
         "kind_name": lambda kind: texts.KIND_NAMES[kind][language],

@@ -1,8 +1,8 @@
 """drills: drills, objectives, phases, observations, the alerts they send, findings and the improvement plan;
 exercise decisions, observations and snapshots in the picture (``drill_id``), and what a reaction did (``result``)
 
-Revision ID: 0007
-Revises: 0002, 0006 (it joins the situation branch and the kernel, contacts and alerting one: drills use both)
+Revision ID: 0008
+Revises: 0002, 0007 (it joins the situation branch and the kernel, contacts and alerting one: drills use both)
 """
 
 import sqlalchemy as sa
@@ -10,8 +10,8 @@ from alembic import op
 
 import alueturva.db
 
-revision = "0007"
-down_revision = ("0002", "0006")
+revision = "0008"
+down_revision = ("0002", "0007")
 branch_labels = None
 depends_on = None
 
