@@ -144,16 +144,23 @@ def rate_objective(drill_id: PathId, position: Number, body: RatingIn, principal
 )
 def drill_report(
     drill_id: PathId,
-    _: Viewer,
+    principal: Viewer,
     format: Annotated[Literal["json", "html", "pdf", "csv"], Query()] = "json",
     language: Annotated[Language, Query()] = "fi",
     redact: Annotated[bool, Query(description="Organisations and roles only: no names, numbers or emails")] = False,
     table: Annotated[Literal["people", "organisations"], Query(description="Which table a CSV holds")] = "people",
 ) -> Response:
     """The drill's after-action report and improvement plan, in Finnish, Swedish or English. The CSV (for the
-    councils) is always redacted: organisations and roles, no names or contact details."""
+    councils) is always redacted: organisations and roles, no names or contact details. Mobile numbers and email
+    addresses are in operators' and admins' reports only."""
     with get_database().session() as session:
-        report = build_report(session, drill_id=drill_id, language=language, redact=redact or format == "csv")
+        report = build_report(
+            session,
+            drill_id=drill_id,
+            language=language,
+            redact=redact or format == "csv",
+            contact_details=principal.sees_contact_details,
+        )
     return _report_response(report, format=format, table=table, name=f"drill-{drill_id}-report-{language}")
 
 

@@ -21,6 +21,8 @@ from alueturva.db import Database, utcnow
 from alueturva.queue import InProcessQueue
 from contacts.demo import load_demo_roster
 from contacts.models import Group, Organisation, Person
+from drills.demo import load_demo_drill
+from drills.models import Drill
 from tests.conftest import auth
 from tests.support.roster import settled, wait_until
 
@@ -43,6 +45,7 @@ def _path_values(database: Database, alert_id: int) -> dict[str, int]:
             "decision_id": 1,
             "key_id": 1,
             "membership_id": 1,
+            "drill_id": session.scalars(select(Drill.id)).one(),
         }
 
 
@@ -50,6 +53,8 @@ def _path_values(database: Database, alert_id: int) -> dict[str, int]:
 def demo_alert(client: TestClient, database: Database, keys: dict[Role, str], queue: InProcessQueue) -> int:
     with database.session() as session:
         load_demo_roster(session)
+    load_demo_drill()  # a held drill, whose report names the people it reached
+    with database.session() as session:
         group_id = session.scalars(select(Group.id).where(Group.key == "alueturva")).one()
     request = AlertCreate.model_validate(
         {"title": "Harjoitus", "message": "M", "targets": {"groups": [group_id]}, "channels": ["sms", "email"]}
@@ -74,7 +79,15 @@ def _queries(path: str) -> list[dict[str, Any]]:
         return [{"from": (now - timedelta(days=30)).isoformat(), "to": (now + timedelta(days=1)).isoformat()}]
     if path == "/api/v1/rosters/compliance":
         return [{}, {"format": "text"}]
+    if path == "/api/v1/drills/{drill_id}/report":
+        return [{}, {"format": "html"}, {"format": "csv"}]
+    if path == "/api/v1/followup":
+        return [{"year": utcnow().year}]
     return [{}]
+
+
+def _path(template: str, values: dict[str, int]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda match: str(values[match.group(1)]), template)
 
 
 @pytest.mark.parametrize("role", [Role.viewer, Role.reporter])
@@ -86,8 +99,8 @@ def test_no_route_shows_a_mobile_number_or_email_address_to_a_viewer_or_reporter
     values = _path_values(database, demo_alert)
     answered, leaks = [], []
     for template in _get_routes(client):
-        path = re.sub(r"\{(\w+)\}", lambda match: str(values[match.group(1)]), template)
-        for query in _queries(template):
+        path = _path(template, values)
+        for query in _queries(template):  # the template: _queries knows a route by its pattern
             response = client.get(path, params=query, headers=auth(keys[role]))
             assert response.status_code in (200, 403), (path, response.status_code, response.text[:300])
             if response.status_code == 200:
@@ -96,6 +109,7 @@ def test_no_route_shows_a_mobile_number_or_email_address_to_a_viewer_or_reporter
     assert leaks == []
     if role is Role.viewer:
         expected = {"/api/v1/people", "/api/v1/groups", "/api/v1/rosters/compliance", "/api/v1/alerts"}
+        expected.add(_path("/api/v1/drills/{drill_id}/report", values))
         assert expected <= set(answered)
 
 

@@ -176,8 +176,11 @@ def _phases(session: Session, drill: DrillRead) -> list[dict[str, Any]]:
     return result
 
 
-def build_report(session: Session, *, drill_id: int, language: str = "fi", redact: bool = False) -> dict[str, Any]:
-    """The report of a drill that has been held (running or ended)."""
+def build_report(
+    session: Session, *, drill_id: int, language: str = "fi", redact: bool = False, contact_details: bool = True
+) -> dict[str, Any]:
+    """The report of a drill that has been held (running or ended). Redacted: organisations and roles only; without
+    ``contact_details`` (for viewers): names, but no mobile numbers or email addresses."""
     drill = service.get_drill(session, drill_id=drill_id)
     if drill.started_at is None:
         raise Conflict(f"drill {drill_id} is {drill.state.value}; a report is made of a drill that has been held")
@@ -217,7 +220,9 @@ def build_report(session: Session, *, drill_id: int, language: str = "fi", redac
             {"option": number, "answer": options[number - 1] if number <= len(options) else str(number), "count": count}
             for number, count in sorted(report_figures["poll"].items())
         ],
-        "people": people(session, alert_ids=alert_ids, language=language, redact=redact),
+        "people": people(
+            session, alert_ids=alert_ids, language=language, redact=redact, contact_details=contact_details
+        ),
         "roster_fixes": roster_fixes(
             session, alert_ids=alert_ids, year=_year_of(drill.started_at), language=language, redact=redact
         ),

@@ -66,8 +66,11 @@ def _delivery_events(session: Session, alert_ids: Sequence[int]) -> dict[int, li
     return events
 
 
-def people(session: Session, *, alert_ids: Sequence[int], language: str, redact: bool) -> list[dict[str, Any]]:
-    """Each person the drill's alerts reached out to, with their timeline (oldest event first)."""
+def people(
+    session: Session, *, alert_ids: Sequence[int], language: str, redact: bool, contact_details: bool = True
+) -> list[dict[str, Any]]:
+    """Each person the drill's alerts reached out to, with their timeline (oldest event first). Redacted: no names;
+    without ``contact_details``: names, but no mobile numbers or email addresses."""
     rows = session.execute(
         select(
             Recipient.id,
@@ -131,8 +134,8 @@ def people(session: Session, *, alert_ids: Sequence[int], language: str, redact:
             entry |= {
                 "person_id": row.person_id,
                 "name": row.name,
-                "mobile": row.mobile,
-                "email": row.email,
+                "mobile": row.mobile if contact_details else None,
+                "email": row.email if contact_details else None,
                 "deputy_for": names.get(row.deputy_for_id) if row.deputy_for_id else None,
             }
         result.append(entry)
