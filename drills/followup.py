@@ -16,8 +16,9 @@ from alerting.costs import sms_segments
 from alueturva.db import utcnow
 from alueturva.i18n import HELSINKI
 from contacts.catalogue import organisations
-from drills import findings, service, texts, views
+from drills import findings, texts, views
 from drills.config import costs_config
+from drills.measures import measures
 from drills.models import Drill, DrillState, ImprovementItem
 from drills.report import figures
 
@@ -81,8 +82,7 @@ def _costs(session: Session, year: int) -> dict[str, Any]:
 
 def _drill_row(session: Session, drill: Drill, language: str) -> dict[str, Any]:
     read = views.drill_read(session, drill, now=utcnow())
-    alert_ids = service.measured_alert_ids(session, drill_id=drill.id)
-    with figures.measured_recipients(session, alert_ids) as rows:
+    with figures.measured_recipients(session, measures(session, drill)) as rows:
         counts = figures.counts_by(session, rows).get(0, dict.fromkeys(figures.COUNT_KEYS, 0))
         by_municipality = figures.counts_by(session, rows, "organisation")
         ack_seconds = figures.times_by(session, figures.as_seconds(rows, "ack_seconds")).get(0, figures.NO_TIMES)

@@ -1,7 +1,13 @@
-"""Drill tables: the drill (one run), its objectives, phases, evaluator observations and the alerts it sends.
+"""Drill tables: the drill (one run), its objectives, phases, evaluator observations and the alerts it sends; and
+for an exercise run elsewhere, the log it was imported from.
 
 A recurring drill (a cron schedule) is a plan: each occurrence becomes a drill of its own (``series_id``,
 ``occurrence_at``), made exactly once thanks to their unique pair, so that every run has its own figures and report.
+
+An imported drill's truth is its log's events (``ImportedEvent``, one per distinct row of the files imported into
+it). Its recipients and messages (``ImportedRecipient``, ``ImportedMessage``) are derived from the events, in the
+shapes the alerting domain's recipients and deliveries have, so that objectives and the report measure both kinds of
+drill alike (``drills.measures``).
 """
 
 from __future__ import annotations
@@ -74,6 +80,8 @@ class Drill(Base):
     ended_by: Mapped[str | None] = mapped_column(String(120))
     # The roster compliance when the drill started (the councils' follow-up shows it per drill).
     compliance: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Run here ("service"), or run elsewhere and imported from its log ("import"): nothing is ever sent for it.
+    origin: Mapped[str] = mapped_column(String(10), default="service", server_default="service")
 
     objectives: Mapped[list[DrillObjective]] = relationship(
         order_by="DrillObjective.position", cascade="all, delete-orphan", passive_deletes=True
@@ -202,3 +210,79 @@ class ImprovementItem(Base):
     closed_at: Mapped[datetime | None]
     closed_by: Mapped[str | None] = mapped_column(String(120))
     note: Mapped[str | None] = mapped_column(String(2000))
+
+
+class DrillImport(Base):
+    """One log file imported into a drill: which file (its name and SHA-256: the same file is imported once) and
+    how it was read."""
+
+    __tablename__ = "drill_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    drill_id: Mapped[int] = mapped_column(ForeignKey("drills.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(255))  # the file's name
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    mapping: Mapped[dict[str, Any]] = mapped_column(JSON)  # the mapping used, as read (built-in or the file's)
+    rows: Mapped[int] = mapped_column(Integer)  # data rows read
+    events: Mapped[int] = mapped_column(Integer)  # events added (rows already in the drill are not added again)
+    imported_by: Mapped[str] = mapped_column(String(120))
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ImportedRecipient(Base):
+    """Someone the log shows being alerted, per phase: matched to the roster when possible, kept by name when not.
+    ``alert_at`` (their first message or call) is when their times count from."""
+
+    __tablename__ = "imported_recipients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    drill_id: Mapped[int] = mapped_column(ForeignKey("drills.id", ondelete="CASCADE"), index=True)
+    phase: Mapped[int | None] = mapped_column(Integer)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    name: Mapped[str] = mapped_column(String(200))
+    mobile: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="SET NULL"))
+    organisation_name: Mapped[str | None] = mapped_column(String(200))  # as the log says, when not one of ours
+    alert_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    ack_channel: Mapped[str | None] = mapped_column(String(10))
+    response: Mapped[int | None] = mapped_column(Integer)  # 1-based, into the drill's response options
+
+
+class ImportedMessage(Base):
+    """A message or call of the log: sent (or called), then delivered or failed when the log says so."""
+
+    __tablename__ = "imported_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("imported_recipients.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(10))  # sms, email, phone, erica, virve
+    state: Mapped[str] = mapped_column(String(10))  # sent, delivered, failed
+    sent_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(String(200))
+
+
+class ImportedEvent(Base):
+    """A distinct row of an imported log, normalised: its identity (``row_key``) keeps it from being added twice."""
+
+    __tablename__ = "imported_events"
+    __table_args__ = (UniqueConstraint("drill_id", "row_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    drill_id: Mapped[int] = mapped_column(ForeignKey("drills.id", ondelete="CASCADE"))
+    import_id: Mapped[int] = mapped_column(ForeignKey("drill_imports.id", ondelete="CASCADE"), index=True)
+    row_number: Mapped[int] = mapped_column(Integer)  # in its file, the header being row 1
+    row_key: Mapped[str] = mapped_column(String(64))  # SHA-256 of the row's identity
+    at: Mapped[datetime]
+    name: Mapped[str | None] = mapped_column(String(200))
+    mobile: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(10))
+    event: Mapped[str] = mapped_column(String(20))  # sent, delivered, failed, acknowledged, answered, called
+    answer: Mapped[str | None] = mapped_column(String(500))
+    error: Mapped[str | None] = mapped_column(String(200))
+    phase: Mapped[str | None] = mapped_column(String(200))  # as the log names it

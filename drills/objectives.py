@@ -1,29 +1,27 @@
 """Evaluating a drill's objectives from what its alerts' recipients did, added up in the database.
 
 The measured people are the recipients the drill's alerts targeted (its alert and reach question; not the deputies
-escalation added, nor the alerts of exercise decisions). Each one's time is counted from their own alert's creation.
+escalation added, nor the alerts of exercise decisions), or for a drill imported from a log the people it shows
+being alerted (``drills.measures``). Each one's time is counted from their own alert.
 An objective is ``final`` once its window has passed (or the drill has ended): until then a criterion that can still
 be reached is ``met: null``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Subquery
 
-from alerting.models import Alert, Delivery, DeliveryState, Recipient
-from alueturva.db import seconds_between
 from alueturva.i18n import format_number
 from contacts.models import Organisation
+from drills.measures import Measures
 from drills.models import Drill, DrillObjective, DrillState
 
-REACHED_STATES = (DeliveryState.sent, DeliveryState.delivered)
-OPEN_STATES = (DeliveryState.queued, DeliveryState.sending)
 MET_RATINGS = frozenset({"P", "S"})  # HSEEP: performed without or with some challenges
 
 DESCRIPTIONS = {
@@ -82,25 +80,14 @@ def _is_final(drill: Drill, objective: DrillObjective, now: datetime) -> bool:
     return closes is not None and now >= closes
 
 
-def _measured(alert_ids: Sequence[int]) -> ColumnElement[bool]:
-    return and_(Recipient.alert_id.in_(list(alert_ids)), Recipient.deputy_for_id.is_(None))
+def _within(rows: Subquery, minutes: float) -> ColumnElement[bool]:
+    return and_(rows.c.acknowledged_at.is_not(None), rows.c.ack_seconds <= minutes * 60)
 
 
-def _ack_seconds() -> ColumnElement[float]:
-    return seconds_between(Recipient.acknowledged_at, Alert.created_at)
-
-
-def _within(minutes: float) -> ColumnElement[bool]:
-    return and_(Recipient.acknowledged_at.is_not(None), _ack_seconds() <= minutes * 60)
-
-
-def _ack_share(session: Session, alert_ids: Sequence[int], params: dict[str, Any], final: bool) -> Evaluation:
+def _ack_share(session: Session, rows: Subquery, params: dict[str, Any], final: bool) -> Evaluation:
     minutes, percent = float(params["minutes"]), float(params["percent"])
     targeted, within = session.execute(
-        select(func.count(), func.count().filter(_within(minutes)))
-        .select_from(Recipient)
-        .join(Alert, Alert.id == Recipient.alert_id)
-        .where(_measured(alert_ids))
+        select(func.count(), func.count().filter(_within(rows, minutes))).where(rows.c.deputy.is_(False))
     ).one()
     share = round(100.0 * within / targeted, 1) if targeted else 0.0
     reached = targeted > 0 and share >= percent
@@ -108,68 +95,48 @@ def _ack_share(session: Session, alert_ids: Sequence[int], params: dict[str, Any
     return Evaluation(True if reached else (False if final else None), value, final)
 
 
-def _first_ack_by(session: Session, alert_ids: Sequence[int], minutes: float, key: Any) -> dict[Any, bool]:
-    """For each targeted ``key`` (organisation id or area): whether anyone of it acknowledged within the window."""
-    rows = session.execute(
-        select(key, func.count().filter(_within(minutes)))
-        .select_from(Recipient)
-        .join(Alert, Alert.id == Recipient.alert_id)
-        .join(Organisation, Organisation.id == Recipient.organisation_id)
-        .where(Recipient.alert_id.in_(list(alert_ids)))
-        .group_by(key)
+def _first_ack_by(session: Session, rows: Subquery, minutes: float, key: str) -> dict[Any, bool]:
+    """For each ``key`` (organisation or area) of the measured recipients: whether anyone of it (a deputy too)
+    acknowledged within the window."""
+    group = rows.c[key]
+    result = session.execute(
+        select(
+            group,
+            func.count().filter(rows.c.deputy.is_(False)),
+            func.count().filter(_within(rows, minutes)),
+        ).group_by(group)
     ).all()
-    targeted: set[Any] = set(
-        session.scalars(
-            select(key)
-            .select_from(Recipient)
-            .join(Organisation, Organisation.id == Recipient.organisation_id)
-            .where(_measured(alert_ids))
-            .distinct()
-        )
-    )
-    return {group: bool(acks) for group, acks in rows if group in targeted}
+    return {value: bool(acks) for value, measured, acks in result if measured and value is not None}
 
 
-def _coverage(reached: dict[Any, bool], names: dict[Any, str], final: bool) -> Evaluation:
-    missing = sorted(names.get(key, str(key)) for key, ok in reached.items() if not ok)
+def _coverage(reached: dict[Any, bool], final: bool) -> Evaluation:
+    missing = sorted(str(key) for key, ok in reached.items() if not ok)
     value = {"targeted": len(reached), "reached": len(reached) - len(missing), "missing": missing}
     met = bool(reached) and not missing
     return Evaluation(True if met else (False if final else None), value, final)
 
 
-def _every_organisation(session: Session, alert_ids: Sequence[int], params: dict[str, Any], final: bool) -> Evaluation:
-    reached = _first_ack_by(session, alert_ids, float(params["minutes"]), Organisation.id)
+def _every_organisation(session: Session, rows: Subquery, params: dict[str, Any], final: bool) -> Evaluation:
+    """Every organisation of ours that was targeted (someone only named in an imported log's text is not one)."""
+    reached = _first_ack_by(session, rows, float(params["minutes"]), "organisation_id")
     names = dict(session.execute(select(Organisation.id, Organisation.short_name)).all())
-    return _coverage(reached, names, final)
+    return _coverage({names[key]: ok for key, ok in reached.items()}, final)
 
 
-def _every_area(session: Session, alert_ids: Sequence[int], params: dict[str, Any], final: bool) -> Evaluation:
-    reached = _first_ack_by(session, alert_ids, float(params["minutes"]), Organisation.area)
-    reached.pop(None, None)  # organisations outside the three areas (the county, the council) are not an area
-    return _coverage(reached, {}, final)
+def _every_area(session: Session, rows: Subquery, params: dict[str, Any], final: bool) -> Evaluation:
+    """Every management area targeted (the county and the council are in no area)."""
+    return _coverage(_first_ack_by(session, rows, float(params["minutes"]), "area"), final)
 
 
-def _max_unreachable(session: Session, alert_ids: Sequence[int], params: dict[str, Any], final: bool) -> Evaluation:
+def _max_unreachable(session: Session, rows: Subquery, params: dict[str, Any], final: bool) -> Evaluation:
     """Unreachable: not acknowledged, and no message reached the provider nor is still on its way."""
-    reached = func.count(Delivery.id).filter(Delivery.state.in_(REACHED_STATES))
-    pending = func.count(Delivery.id).filter(Delivery.state.in_(OPEN_STATES))
-    per_recipient = (
-        select(
-            Recipient.id,
-            case((Recipient.acknowledged_at.is_not(None), 1), else_=0).label("acknowledged"),
-            reached.label("reached"),
-            pending.label("pending"),
-        )
-        .select_from(Recipient)
-        .join(Delivery, Delivery.recipient_id == Recipient.id, isouter=True)
-        .where(_measured(alert_ids))
-        .group_by(Recipient.id, Recipient.acknowledged_at)
-        .subquery()
-    )
     unreachable = (
         session.scalar(
             select(func.count()).where(
-                per_recipient.c.acknowledged == 0, per_recipient.c.reached == 0, per_recipient.c.pending == 0
+                rows.c.deputy.is_(False),
+                rows.c.acknowledged_at.is_(None),
+                rows.c.reached == 0,
+                rows.c.pending == 0,
             )
         )
         or 0
@@ -194,11 +161,12 @@ _EVALUATORS = {
 
 
 def evaluate(
-    session: Session, *, drill: Drill, objective: DrillObjective, alert_ids: Sequence[int], now: datetime
+    session: Session, *, drill: Drill, objective: DrillObjective, measured: Measures, now: datetime
 ) -> Evaluation:
     """The objective's state now: met or not (None while it can still be reached, or before a person rated it)."""
     if objective.kind == "manual":
         return _manual(objective)
     if drill.started_at is None:
         return Evaluation(None, None, drill.state is not DrillState.planned)
-    return _EVALUATORS[objective.kind](session, alert_ids, objective.params, _is_final(drill, objective, now))
+    rows = measured.recipients.subquery()
+    return _EVALUATORS[objective.kind](session, rows, objective.params, _is_final(drill, objective, now))

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from alueturva.errors import NotFound
-from drills.models import Drill, DrillAlert, DrillAlertPurpose, DrillObservation, DrillState
+from drills.models import Drill, DrillAlert, DrillAlertPurpose, DrillImport, DrillObservation, DrillState
 from situation.exercises import Exercise
 
 MEASURED_PURPOSES = (DrillAlertPurpose.alert, DrillAlertPurpose.reach_question)
@@ -143,3 +143,28 @@ def exercise_of(session: Session, drill_id: int) -> Exercise | None:
     if row is None:
         return None
     return Exercise(drill_id=drill_id, name=row.name, running=row.state is DrillState.running)
+
+
+def imports_of(session: Session, *, drill_id: int) -> Sequence[DrillImport]:
+    return session.scalars(select(DrillImport).where(DrillImport.drill_id == drill_id).order_by(DrillImport.id)).all()
+
+
+def imported_from(session: Session, *, drill_id: int) -> dict[str, Any] | None:
+    """Where an imported drill's figures come from: its first log file (name, SHA-256, mapping) and every file
+    imported into it; ``None`` for a drill run here."""
+    files = [
+        {
+            "source": row.source,
+            "sha256": row.sha256,
+            "mapping": row.mapping.get("name"),
+            "rows": row.rows,
+            "events": row.events,
+            "imported_at": row.imported_at,
+            "imported_by": row.imported_by,
+        }
+        for row in imports_of(session, drill_id=drill_id)
+    ]
+    if not files:
+        return None
+    first = files[0]
+    return {"source": first["source"], "sha256": first["sha256"], "mapping": first["mapping"], "files": files}

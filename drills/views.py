@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from drills import objectives, service
 from drills.cron import schedule_view
+from drills.measures import Measures, measures
 from drills.models import Drill, DrillObjective
 from drills.schemas import (
     DrillAlertRead,
@@ -35,9 +36,9 @@ def summary(drill: Drill, *, now: datetime) -> DrillSummary:
 
 
 def _objective(
-    session: Session, drill: Drill, objective: DrillObjective, alert_ids: list[int], now: datetime
+    session: Session, drill: Drill, objective: DrillObjective, measured: Measures, now: datetime
 ) -> ObjectiveRead:
-    evaluation = objectives.evaluate(session, drill=drill, objective=objective, alert_ids=alert_ids, now=now)
+    evaluation = objectives.evaluate(session, drill=drill, objective=objective, measured=measured, now=now)
     return ObjectiveRead(
         position=objective.position,
         kind=objective.kind,
@@ -53,7 +54,7 @@ def _objective(
 
 def drill_read(session: Session, drill: Drill, *, now: datetime) -> DrillRead:
     rows = service.drill_alerts(session, drill_id=drill.id)
-    measured = service.measured_alert_ids(session, drill_id=drill.id)
+    measured = measures(session, drill)
     phase_alerts = {row.phase: row.alert_id for row in rows if row.phase is not None}
     return DrillRead(
         **summary(drill, now=now).model_dump(),

@@ -11,13 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import FromClause
 
-from alerting.messages import options_in
-from alerting.models import Alert
 from alueturva.db import utcnow
 from alueturva.errors import Conflict
 from alueturva.i18n import HELSINKI
 from contacts.catalogue import area_names
 from drills import findings, service, texts, views
+from drills.measures import Measures, measures, poll_options
 from drills.models import Drill, DrillState
 from drills.report import figures
 from drills.report.fixes import roster_fixes
@@ -34,12 +33,12 @@ def _year_of(moment: datetime) -> tuple[datetime, datetime]:
     return start, start.replace(year=start.year + 1)
 
 
-def _figures(session: Session, alert_ids: list[int]) -> dict[str, Any]:
-    with figures.measured_recipients(session, alert_ids) as rows:
-        return _figures_of(session, rows, alert_ids)
+def _figures(session: Session, measured: Measures) -> dict[str, Any]:
+    with figures.measured_recipients(session, measured) as rows:
+        return _figures_of(session, rows, measured)
 
 
-def _figures_of(session: Session, rows: FromClause, alert_ids: list[int]) -> dict[str, Any]:
+def _figures_of(session: Session, rows: FromClause, measured: Measures) -> dict[str, Any]:
     ack = figures.as_seconds(rows, "ack_seconds")
     delivery = figures.as_seconds(rows, "delivery_seconds")
     counts = figures.counts_by(session, rows).get(0, dict.fromkeys(figures.COUNT_KEYS, 0))
@@ -51,14 +50,14 @@ def _figures_of(session: Session, rows: FromClause, alert_ids: list[int]) -> dic
         "counts": counts,
         "ack_seconds": figures.times_by(session, ack).get(0, figures.NO_TIMES).as_dict(),
         "delivery_seconds": figures.times_by(session, delivery).get(0, figures.NO_TIMES).as_dict(),
-        "by_channel": figures.by_channel(session, alert_ids),
+        "by_channel": figures.by_channel(session, measured),
         "by_organisation": [
             {
                 "organisation": organisation,
                 **values,
                 "ack_seconds": ack_by_org.get(organisation, figures.NO_TIMES).as_dict(),
             }
-            for organisation, values in sorted(counts_by_org.items())
+            for organisation, values in sorted(counts_by_org.items(), key=lambda item: str(item[0] or ""))
         ],
         "by_area": [
             {
@@ -153,8 +152,7 @@ def _comparison(
     if previous is None:
         return None, []
     read = views.drill_read(session, previous, now=utcnow())
-    alert_ids = service.measured_alert_ids(session, drill_id=previous.id)
-    earlier = _comparable(_figures(session, alert_ids), _objectives(read, language))
+    earlier = _comparable(_figures(session, measures(session, previous)), _objectives(read, language))
     rows = []
     for key, label in FIGURES[language].items():
         now_value, then_value, higher = this[key], earlier[key], HIGHER_IS_BETTER[key]
@@ -186,14 +184,11 @@ def build_report(
         raise Conflict(f"drill {drill_id} is {drill.state.value}; a report is made of a drill that has been held")
     now = utcnow()
     read = views.drill_read(session, drill, now=now)
-    alert_ids = service.measured_alert_ids(session, drill_id=drill_id)
-    report_figures = _figures(session, alert_ids)
+    measured = measures(session, drill)
+    report_figures = _figures(session, measured)
     objectives = _objectives(read, language)
     previous, comparison = _comparison(session, drill, _comparable(report_figures, objectives), language)
-    first_alert = session.execute(
-        select(Alert.response_options, Alert.translations).where(Alert.id.in_(alert_ids)).order_by(Alert.id)
-    ).first()
-    options = options_in(first_alert[0], first_alert[1], language) if first_alert else []
+    options = poll_options(session, drill, measured, language)
     drill_findings = findings.findings_of(session, drill_id=drill_id)
     return {
         "language": language,
@@ -220,11 +215,9 @@ def build_report(
             {"option": number, "answer": options[number - 1] if number <= len(options) else str(number), "count": count}
             for number, count in sorted(report_figures["poll"].items())
         ],
-        "people": people(
-            session, alert_ids=alert_ids, language=language, redact=redact, contact_details=contact_details
-        ),
+        "people": people(session, measured, language=language, redact=redact, contact_details=contact_details),
         "roster_fixes": roster_fixes(
-            session, alert_ids=alert_ids, year=_year_of(drill.started_at), language=language, redact=redact
+            session, measured, year=_year_of(drill.started_at), language=language, redact=redact
         ),
         "observations": [
             {"at": o.at, "author": None if redact else o.author, "text": o.text, "phase": o.phase}
@@ -240,5 +233,5 @@ def build_report(
         "comparison": comparison,
         "phases": _phases(session, read),
         "exercise_levels": [level.model_dump() for level in read.exercise_levels],
-        "imported": None,
+        "imported": service.imported_from(session, drill_id=drill.id),
     }

@@ -2,8 +2,9 @@
 organisation, per area, per channel, poll answers and the acknowledgement curve.
 
 The measured people are the recipients the drill's alerts targeted (not the deputies escalation added), as for the
-objectives. Times count from each one's own alert. Percentiles are nearest-rank: the 90th percentile is the time by
-which 90 % of those with a time had it (the ceil(0.9 n)-th smallest), the median the ceil(n / 2)-th.
+objectives, whatever ran the drill (``drills.measures``). Times count from each one's own alert. Percentiles are
+nearest-rank: the 90th percentile is the time by which 90 % of those with a time had it (the ceil(0.9 n)-th
+smallest), the median the ceil(n / 2)-th.
 """
 
 from __future__ import annotations
@@ -17,12 +18,8 @@ from sqlalchemy import Column, ColumnElement, MetaData, Table, and_, case, func,
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import FromClause, Subquery
 
-from alerting.models import Alert, Delivery, DeliveryKind, DeliveryState, Recipient
-from alueturva.db import floor_divide, seconds_between
-from contacts.models import Organisation
-
-REACHED = (DeliveryState.sent, DeliveryState.delivered)
-OPEN = (DeliveryState.queued, DeliveryState.sending)
+from alueturva.db import floor_divide
+from drills.measures import REACHED, Measures
 
 
 @dataclass(frozen=True)
@@ -69,52 +66,11 @@ def times_by(session: Session, rows: FromClause, key: str | None = None) -> dict
 
 
 @contextmanager
-def measured_recipients(session: Session, alert_ids: Sequence[int]) -> Iterator[Table]:
-    """The measured recipients, one row each, written once into a temporary table for the report's many aggregates
-    (each would otherwise compute the per-recipient rows again: for 10,000 recipients about 50 ms on PostgreSQL each
-    time). The table is private to the session's connection and dropped at the end.
-
-    Each row: organisation, area, acknowledgement and its seconds, the first delivery's seconds, whether any
-    message got through or is still on its way, the poll answer. The deliveries are joined row by row and grouped
-    per recipient, never joined as an aggregate: however the planner estimates a drill that has just happened (its
-    rows not yet in the statistics), a nested loop then looks each recipient's deliveries up by the (recipient_id,
-    channel, round) index instead of aggregating all of the alert's deliveries once per recipient.
-    """
-    seconds = seconds_between(func.coalesce(Delivery.delivered_at, Delivery.sent_at), Alert.created_at)
-    query = (
-        select(
-            Recipient.id.label("recipient_id"),
-            Recipient.person_id,
-            Recipient.organisation_id,
-            Organisation.short_name.label("organisation"),
-            Organisation.area.label("area"),
-            Recipient.acknowledged_at,
-            Recipient.ack_method,
-            Recipient.ack_late,
-            Recipient.response,
-            seconds_between(Recipient.acknowledged_at, Alert.created_at).label("ack_seconds"),
-            func.min(case((Delivery.state.in_(REACHED), seconds))).label("delivery_seconds"),
-            func.count(Delivery.id).filter(Delivery.state == DeliveryState.delivered).label("delivered"),
-            func.count(Delivery.id).filter(Delivery.state.in_(REACHED)).label("reached"),
-            func.count(Delivery.id).filter(Delivery.state.in_(OPEN)).label("pending"),
-        )
-        .join(Alert, Alert.id == Recipient.alert_id)
-        .join(Organisation, Organisation.id == Recipient.organisation_id)
-        .outerjoin(Delivery, and_(Delivery.recipient_id == Recipient.id, Delivery.kind != DeliveryKind.cancel))
-        .where(Recipient.alert_id.in_(list(alert_ids)), Recipient.deputy_for_id.is_(None))
-        .group_by(
-            Recipient.id,
-            Recipient.person_id,
-            Recipient.organisation_id,
-            Organisation.short_name,
-            Organisation.area,
-            Recipient.acknowledged_at,
-            Recipient.ack_method,
-            Recipient.ack_late,
-            Recipient.response,
-            Alert.created_at,
-        )
-    )
+def measured_recipients(session: Session, measured: Measures) -> Iterator[Table]:
+    """The measured recipients (``drills.measures``: deputies left out), written once into a temporary table for the
+    report's many aggregates: each would otherwise compute the per-recipient rows again (for 10,000 recipients about
+    50 ms on PostgreSQL each time). The table is private to the session's connection and dropped at the end."""
+    query = measured.recipients.where(measured.recipients.selected_columns.deputy.is_(False))
     table = Table(
         "drill_report_rows",
         MetaData(),
@@ -155,39 +111,30 @@ def as_seconds(rows: FromClause, column: str) -> Subquery:
     return select(rows.c.organisation, rows.c.area, rows.c[column].label("seconds")).subquery()
 
 
-def by_channel(session: Session, alert_ids: Sequence[int]) -> list[dict[str, Any]]:
+def by_channel(session: Session, measured: Measures) -> list[dict[str, Any]]:
     """Per channel: messages of the alert round (not reminders), how many got through, failed, and their times."""
-    deliveries = (
-        select(
-            Delivery.channel.label("channel"),
-            Delivery.state.label("state"),
-            seconds_between(func.coalesce(Delivery.delivered_at, Delivery.sent_at), Alert.created_at).label("seconds"),
-        )
-        .join(Alert, Alert.id == Delivery.alert_id)
-        .where(Delivery.alert_id.in_(list(alert_ids)), Delivery.kind == DeliveryKind.alert)
-        .subquery()
-    )
+    messages = measured.messages.where(measured.messages.selected_columns.kind == "alert").subquery()
     totals = session.execute(
         select(
-            deliveries.c.channel,
+            messages.c.channel,
             func.count(),
-            func.count().filter(deliveries.c.state.in_(REACHED)),
-            func.count().filter(deliveries.c.state == DeliveryState.delivered),
-            func.count().filter(deliveries.c.state.in_((DeliveryState.failed, DeliveryState.undelivered))),
-        ).group_by(deliveries.c.channel)
+            func.count().filter(messages.c.state.in_(REACHED)),
+            func.count().filter(messages.c.state == "delivered"),
+            func.count().filter(messages.c.state == "failed"),
+        ).group_by(messages.c.channel)
     ).all()
-    reached = select(deliveries.c.channel, deliveries.c.seconds).where(deliveries.c.state.in_(REACHED)).subquery()
+    reached = select(messages.c.channel, messages.c.seconds).where(messages.c.state.in_(REACHED)).subquery()
     times = times_by(session, reached, "channel")
     return [
         {
-            "channel": str(getattr(channel, "value", channel)),
-            "messages": messages,
+            "channel": channel,
+            "messages": count,
             "sent": sent,
             "delivered": delivered,
             "failed": failed,
             "delivery_seconds": times.get(channel, NO_TIMES).as_dict(),
         }
-        for channel, messages, sent, delivered, failed in sorted(totals, key=lambda row: str(row[0]))
+        for channel, count, sent, delivered, failed in sorted(totals, key=lambda row: str(row[0]))
     ]
 
 

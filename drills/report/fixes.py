@@ -6,16 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, union
 from sqlalchemy.orm import Session
 
-from alerting.models import Channel, Delivery, DeliveryState, Recipient
+from alerting.models import Recipient
 from contacts.compliance import check_compliance
-from contacts.models import Organisation, Person
-from drills.models import Drill, DrillAlert, DrillAlertPurpose
+from drills.measures import Measures
+from drills.models import Drill, DrillAlert, DrillAlertPurpose, ImportedRecipient
 from drills.report.texts import FIXES
-
-NOT_DELIVERED = (DeliveryState.failed, DeliveryState.undelivered)
 
 
 def _fix(kind: str, organisation: str, person: str | None, language: str, **values: Any) -> dict[str, Any]:
@@ -27,25 +25,30 @@ def _fix(kind: str, organisation: str, person: str | None, language: str, **valu
     }
 
 
-def _measured_people(session: Session, alert_ids: Sequence[int]) -> list[Any]:
+def _measured_people(session: Session, measured: Measures) -> list[Any]:
+    recipients = measured.recipients.where(measured.recipients.selected_columns.deputy.is_(False)).subquery()
+    contacts = measured.contacts.subquery()
     return list(
         session.execute(
-            select(Recipient.id, Person.id.label("person_id"), Person.name, Person.mobile, Organisation.short_name)
-            .join(Person, Person.id == Recipient.person_id)
-            .join(Organisation, Organisation.id == Recipient.organisation_id)
-            .where(Recipient.alert_id.in_(list(alert_ids)), Recipient.deputy_for_id.is_(None))
-            .order_by(Organisation.short_name, Person.name)
+            select(
+                recipients.c.recipient_id,
+                contacts.c.person_id,
+                contacts.c.name,
+                contacts.c.mobile,
+                recipients.c.organisation,
+            )
+            .join(contacts, contacts.c.recipient_id == recipients.c.recipient_id)
+            .order_by(recipients.c.organisation, contacts.c.name)
         )
     )
 
 
-def _undelivered(session: Session, alert_ids: Sequence[int]) -> dict[int, list[tuple[Channel, str | None]]]:
-    found: dict[int, list[tuple[Channel, str | None]]] = {}
-    rows = session.execute(
-        select(Delivery.recipient_id, Delivery.channel, Delivery.error_code)
-        .where(Delivery.alert_id.in_(list(alert_ids)), Delivery.state.in_(NOT_DELIVERED))
-        .order_by(Delivery.id)
-    )
+def _undelivered(session: Session, measured: Measures) -> dict[int, list[tuple[str, str | None]]]:
+    found: dict[int, list[tuple[str, str | None]]] = {}
+    messages = measured.messages.subquery()
+    rows: Sequence[Any] = session.execute(
+        select(messages.c.recipient_id, messages.c.channel, messages.c.error_code).where(messages.c.state == "failed")
+    ).all()
     for recipient_id, channel, code in rows:
         if (channel, code) not in found.setdefault(recipient_id, []):
             found[recipient_id].append((channel, code))
@@ -53,38 +56,56 @@ def _undelivered(session: Session, alert_ids: Sequence[int]) -> dict[int, list[t
 
 
 def _answered_a_drill_in(session: Session, start: datetime, end: datetime) -> set[int]:
-    """People who acknowledged an alert of any drill held in [start, end)."""
-    return set(
-        session.scalars(
-            select(Recipient.person_id)
-            .distinct()
-            .join(DrillAlert, DrillAlert.alert_id == Recipient.alert_id)
-            .join(Drill, Drill.id == DrillAlert.drill_id)
-            .where(
-                Drill.started_at >= start,
-                Drill.started_at < end,
-                DrillAlert.purpose.in_((DrillAlertPurpose.alert, DrillAlertPurpose.reach_question)),
-                Recipient.acknowledged_at.is_not(None),
-            )
+    """People who acknowledged an alert of any drill held in [start, end), run here or imported."""
+    here = (
+        select(Recipient.person_id)
+        .join(DrillAlert, DrillAlert.alert_id == Recipient.alert_id)
+        .join(Drill, Drill.id == DrillAlert.drill_id)
+        .where(
+            Drill.started_at >= start,
+            Drill.started_at < end,
+            DrillAlert.purpose.in_((DrillAlertPurpose.alert, DrillAlertPurpose.reach_question)),
+            Recipient.acknowledged_at.is_not(None),
         )
     )
+    elsewhere = (
+        select(ImportedRecipient.person_id)
+        .join(Drill, Drill.id == ImportedRecipient.drill_id)
+        .where(
+            Drill.started_at >= start,
+            Drill.started_at < end,
+            ImportedRecipient.person_id.is_not(None),
+            ImportedRecipient.acknowledged_at.is_not(None),
+        )
+    )
+    return set(session.scalars(union(here, elsewhere)))
+
+
+FAILED_FIX = {"sms": "sms_refused", "email": "email_bounced", "phone": "call_failed"}
+SYSTEM_NAMES = {"erica": "Erica", "virve": "VIRVE"}  # the other systems' own names, the same in every language
 
 
 def roster_fixes(
-    session: Session, *, alert_ids: Sequence[int], year: tuple[datetime, datetime], language: str, redact: bool
+    session: Session, measured: Measures, *, year: tuple[datetime, datetime], language: str, redact: bool
 ) -> list[dict[str, Any]]:
+    """Each problem with the organisation that should fix it: no mobile number, a message that failed (the
+    provider's code), nobody answering any drill this year, someone alerted who is not on the roster, and a role
+    the agreement requires with nobody named."""
     fixes: list[dict[str, Any]] = []
-    undelivered = _undelivered(session, alert_ids)
+    undelivered = _undelivered(session, measured)
     answered = _answered_a_drill_in(session, *year)
-    for row in _measured_people(session, alert_ids):
-        person = None if redact else row.name
-        if row.mobile is None:
-            fixes.append(_fix("no_mobile", row.short_name, person, language))
-        for channel, code in undelivered.get(row.id, []):
-            kind = "sms_refused" if channel is Channel.sms else "email_bounced"
-            fixes.append(_fix(kind, row.short_name, person, language, code=code or "-"))
-        if row.person_id not in answered:
-            fixes.append(_fix("never_answered", row.short_name, person, language))
+    for row in _measured_people(session, measured):
+        person, organisation = None if redact else row.name, row.organisation or ""
+        if row.person_id is None:
+            fixes.append(_fix("not_on_roster", organisation, person, language))
+        elif row.mobile is None:
+            fixes.append(_fix("no_mobile", organisation, person, language))
+        for channel, code in undelivered.get(row.recipient_id, []):
+            kind = FAILED_FIX.get(channel, "not_delivered")
+            name = SYSTEM_NAMES.get(channel, channel)
+            fixes.append(_fix(kind, organisation, person, language, code=code or "-", channel=name))
+        if row.person_id is not None and row.person_id not in answered:
+            fixes.append(_fix("never_answered", organisation, person, language))
     for result in check_compliance(session).results("required"):
         if result.status == "missing":
             role = result.role_name.get(language, result.role_name["fi"])

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerting.messages import options_in
-from alerting.models import Alert, Delivery, DeliveryKind, Recipient
 from contacts.catalogue import roles_by_key
-from contacts.models import Membership, Organisation, Person
+from contacts.models import Membership
+from drills.measures import Measures, poll_options
+from drills.models import Drill
 
 
 def _roles(session: Session, person_ids: set[int], language: str) -> dict[int, list[str]]:
@@ -30,104 +29,86 @@ def _roles(session: Session, person_ids: set[int], language: str) -> dict[int, l
     return roles
 
 
-def _delivery_events(session: Session, alert_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+def _message_events(session: Session, measured: Measures) -> dict[int, list[dict[str, Any]]]:
     events: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    rows = session.execute(
+    messages = measured.messages.subquery()
+    rows: Sequence[Any] = session.execute(
         select(
-            Delivery.recipient_id,
-            Delivery.channel,
-            Delivery.kind,
-            Delivery.state,
-            Delivery.sent_at,
-            Delivery.delivered_at,
-            Delivery.failed_at,
-            Delivery.error_code,
+            messages.c.recipient_id,
+            messages.c.channel,
+            messages.c.kind,
+            messages.c.sent_at,
+            messages.c.delivered_at,
+            messages.c.failed_at,
+            messages.c.error_code,
         )
-        .where(Delivery.alert_id.in_(list(alert_ids)), Delivery.kind != DeliveryKind.cancel)
-        .order_by(Delivery.id)
-    )
-    for recipient_id, channel, kind, state, sent_at, delivered_at, failed_at, error_code in rows:
-        timeline, channel_name, reminder = events[recipient_id], channel.value, kind is DeliveryKind.reminder
+    ).all()
+    for recipient_id, channel, kind, sent_at, delivered_at, failed_at, error_code in rows:
+        timeline, reminder = events[recipient_id], kind == "reminder"
         if sent_at is not None:
-            timeline.append({"at": sent_at, "event": "sent", "channel": channel_name, "reminder": reminder})
+            timeline.append({"at": sent_at, "event": "sent", "channel": channel, "reminder": reminder})
         if delivered_at is not None:
-            timeline.append({"at": delivered_at, "event": "delivered", "channel": channel_name, "reminder": reminder})
+            timeline.append({"at": delivered_at, "event": "delivered", "channel": channel, "reminder": reminder})
         if failed_at is not None:
             timeline.append(
-                {
-                    "at": failed_at,
-                    "event": "failed",
-                    "channel": channel_name,
-                    "reminder": reminder,
-                    "error": error_code,
-                    "state": state.value,
-                }
+                {"at": failed_at, "event": "failed", "channel": channel, "reminder": reminder, "error": error_code}
             )
     return events
 
 
 def people(
-    session: Session, *, alert_ids: Sequence[int], language: str, redact: bool, contact_details: bool = True
+    session: Session, measured: Measures, *, language: str, redact: bool, contact_details: bool = True
 ) -> list[dict[str, Any]]:
-    """Each person the drill's alerts reached out to, with their timeline (oldest event first). Redacted: no names;
-    without ``contact_details``: names, but no mobile numbers or email addresses."""
+    """Each person the drill's alerts (or its log) reached out to, with their timeline (oldest event first).
+    Redacted: no names; without ``contact_details``: names, but no mobile numbers or email addresses."""
+    recipients = measured.recipients.subquery()
+    contacts = measured.contacts.subquery()
     rows = session.execute(
         select(
-            Recipient.id,
-            Recipient.person_id,
-            Recipient.deputy_for_id,
-            Recipient.added_at,
-            Recipient.acknowledged_at,
-            Recipient.ack_method,
-            Recipient.ack_late,
-            Recipient.response,
-            Recipient.alert_id,
-            Alert.created_at,
-            Person.name,
-            Person.mobile,
-            Person.email,
-            Organisation.short_name,
+            recipients.c.recipient_id,
+            recipients.c.person_id,
+            recipients.c.deputy_for_id,
+            recipients.c.added_at,
+            recipients.c.acknowledged_at,
+            recipients.c.ack_method,
+            recipients.c.ack_late,
+            recipients.c.response,
+            recipients.c.ack_seconds,
+            recipients.c.organisation,
+            contacts.c.name,
+            contacts.c.mobile,
+            contacts.c.email,
         )
-        .join(Alert, Alert.id == Recipient.alert_id)
-        .join(Person, Person.id == Recipient.person_id)
-        .join(Organisation, Organisation.id == Recipient.organisation_id)
-        .where(Recipient.alert_id.in_(list(alert_ids)))
-        .order_by(Organisation.short_name, Person.name, Recipient.id)
+        .join(contacts, contacts.c.recipient_id == recipients.c.recipient_id)
+        .order_by(recipients.c.organisation, contacts.c.name, recipients.c.recipient_id)
     ).all()
-    events = _delivery_events(session, alert_ids)
-    names = {row.id: row.name for row in rows}
+    events = _message_events(session, measured)
+    names = {row.recipient_id: row.name for row in rows}
     for row in rows:
         if row.deputy_for_id is not None:
             events[row.deputy_for_id].append({"at": row.added_at, "event": "deputy_alerted", "deputy": row.name})
-    roles = _roles(session, {row.person_id for row in rows}, language)
-    options = {
-        alert_id: options_in(finnish, translations, language)
-        for alert_id, finnish, translations in session.execute(
-            select(Alert.id, Alert.response_options, Alert.translations).where(Alert.id.in_(list(alert_ids)))
-        )
-    }
+    roles = _roles(session, {row.person_id for row in rows if row.person_id is not None}, language)
+    drill = session.get(Drill, measured.drill_id)
+    assert drill is not None
+    options = poll_options(session, drill, measured, language)
     result = []
     for row in rows:
-        timeline = list(events.get(row.id, []))
+        timeline = events.get(row.recipient_id, [])
         if row.acknowledged_at is not None:
             timeline.append(
-                {
-                    "at": row.acknowledged_at,
-                    "event": "acknowledged",
-                    "method": row.ack_method.value,
-                    "late": row.ack_late,
-                }
+                {"at": row.acknowledged_at, "event": "acknowledged", "method": row.ack_method, "late": row.ack_late}
             )
         timeline.sort(key=lambda event: event["at"])
         entry = {
-            "organisation": row.short_name,
-            "roles": roles.get(row.person_id, []),
+            "organisation": row.organisation,
+            "roles": roles.get(row.person_id, []) if row.person_id is not None else [],
+            "on_roster": row.person_id is not None,
             "deputy": row.deputy_for_id is not None,
             "acknowledged_at": row.acknowledged_at,
-            "ack_seconds": _seconds(row.acknowledged_at, row.created_at),
+            "ack_seconds": None if row.ack_seconds is None else round(float(row.ack_seconds), 1),
             "late": row.ack_late,
             "response": row.response,
-            "answer": options[row.alert_id][row.response - 1] if row.response else None,
+            "answer": options[row.response - 1] if row.response and row.response <= len(options) else None,
             "timeline": [_without_names(event) for event in timeline] if redact else timeline,
         }
         if not redact:
@@ -140,10 +121,6 @@ def people(
             }
         result.append(entry)
     return result
-
-
-def _seconds(later: datetime | None, earlier: datetime) -> float | None:
-    return None if later is None else round((later - earlier).total_seconds(), 1)
 
 
 def _without_names(event: dict[str, Any]) -> dict[str, Any]:

@@ -22,10 +22,12 @@ from drills.report import charts
 from drills.report.texts import FOLLOWUP, REPORT
 from situation.config import BASE_LEVEL, readiness_config
 
+# The channels a drill's messages went through: this service's own, and in an imported log also calls and the
+# other systems (Erica, VIRVE: their own names in every language).
 CHANNELS = {
-    "fi": {"sms": "tekstiviesti", "email": "sähköposti"},
-    "sv": {"sms": "textmeddelande", "email": "e-post"},
-    "en": {"sms": "SMS", "email": "email"},
+    "fi": {"sms": "tekstiviesti", "email": "sähköposti", "phone": "puhelu", "erica": "Erica", "virve": "VIRVE"},
+    "sv": {"sms": "textmeddelande", "email": "e-post", "phone": "samtal", "erica": "Erica", "virve": "VIRVE"},
+    "en": {"sms": "SMS", "email": "email", "phone": "call", "erica": "Erica", "virve": "VIRVE"},
 }
 
 
@@ -88,7 +90,8 @@ def clock(moment: datetime, language: str) -> str:
 
 def _event(event: dict[str, Any], language: str) -> str:
     words = REPORT[language]
-    text = words[f"event_{event['event']}"]
+    called = event["event"] == "sent" and event.get("channel") == "phone"
+    text = words["event_called" if called else f"event_{event['event']}"]
     if "channel" in event:
         text += f" ({CHANNELS[language][event['channel']]}{', ' + words['reminder'] if event.get('reminder') else ''})"
     if event["event"] == "failed" and event.get("error"):
