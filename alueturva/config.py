@@ -70,11 +70,16 @@ def load_yaml(path: Path, model: type[Model]) -> Model:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+    return parse_yaml(text, model, str(path))
+
+
+def parse_yaml(text: str, model: type[Model], source: str) -> Model:
+    """YAML ``text`` (from ``source``, as messages name it) validated by ``model``; a mistake names the line."""
     try:
         root = yaml.compose(text)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+        raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -83,5 +88,5 @@ def load_yaml(path: Path, model: type[Model]) -> Model:
             loc = tuple(error["loc"])
             line = _line_of(root, loc)
             where = ".".join(str(p) for p in loc) or "(top level)"
-            problems.append(f"{path}:{line or '?'}: {where}: {error['msg']}")
+            problems.append(f"{source}:{line or '?'}: {where}: {error['msg']}")
         raise ConfigError("invalid configuration:\n" + "\n".join(problems)) from exc

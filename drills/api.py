@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Path, Query, Response, status
+from fastapi import APIRouter, Body, File, Form, Path, Query, Response, UploadFile, status
+from pydantic import ValidationError
 
 from alueturva.api_types import MAX_ID, PathId
 from alueturva.auth.dependencies import DbSession, Operator, Viewer
 from alueturva.db import get_database, utcnow
-from alueturva.errors import API_ERRORS
+from alueturva.errors import API_ERRORS, Invalid
 from alueturva.i18n import Language
 from drills import findings, flows, outbox, plans, service, views
 from drills.followup import followup
+from drills.imports.export import event_log
+from drills.imports.flows import import_log as import_log_flow
+from drills.imports.mapping import read_mapping
 from drills.models import DrillKind, DrillState, ItemStatus
 from drills.report import render
 from drills.report.assemble import build_report
@@ -29,17 +33,91 @@ from drills.schemas import (
     ImprovementItemList,
     ImprovementItemRead,
     ImprovementItemUpdate,
+    LogImportRead,
+    ObjectivesAdapter,
     RatingIn,
     StartIn,
 )
 
 router = APIRouter(prefix="/api/v1/drills", tags=["drills"], responses=API_ERRORS)
 Number = Annotated[int, Path(ge=1, le=30)]
+MAX_LOG_BYTES = 20 * 1024 * 1024  # an exercise log (also the cap on the request: alueturva.app.wiring.body_limits)
+MAX_MAPPING_BYTES = 64 * 1024
 
 
 def _read(drill_id: int) -> DrillRead:
     with get_database().session() as session:
         return views.drill_read(session, service.get_drill(session, drill_id=drill_id), now=utcnow())
+
+
+@router.post(
+    "/import",
+    response_model=LogImportRead,
+    responses={201: {"description": "Imported into a new drill, or added to the one given"}},
+)
+def import_log(
+    principal: Operator,
+    response: Response,
+    file: Annotated[UploadFile, File(description="The log: CSV (UTF-8 or Windows-1252, ; or ,) or .xlsx")],
+    name: Annotated[str | None, Form(max_length=200, description="The drill it becomes")] = None,
+    kind: Annotated[DrillKind, Form()] = DrillKind.exercise,
+    description: Annotated[str, Form(max_length=4000)] = "",
+    drill_id: Annotated[int | None, Form(ge=1, le=MAX_ID, description="An imported drill to add the log to")] = None,
+    mapping: Annotated[UploadFile | None, File(description="A mapping (YAML); default: a built-in one")] = None,
+    objectives: Annotated[
+        str | None, Form(max_length=20_000, description="The objectives, as JSON: the list POST /drills takes")
+    ] = None,
+    dry_run: Annotated[bool, Form()] = False,
+) -> LogImportRead:
+    """An exercise run elsewhere, from its log: all or nothing (every wrong row reported, nothing stored), the same
+    file never twice. 201 when a drill was made or changed; 200 for a dry run or a file imported before. (A plain
+    function: FastAPI runs it in a worker thread, so that reading a large file holds up no other request.)"""
+    data = file.file.read(MAX_LOG_BYTES + 1)
+    if len(data) > MAX_LOG_BYTES:
+        raise Invalid(f"the log is larger than {MAX_LOG_BYTES // (1024 * 1024)} MB; split it")
+    goals = None
+    if objectives is not None:
+        try:
+            goals = ObjectivesAdapter.validate_json(objectives)
+        except ValidationError as exc:
+            raise Invalid(f"objectives: {exc.errors()[0]['msg']} (at {exc.errors()[0]['loc']})") from exc
+    given = None
+    if mapping is not None:
+        text = mapping.file.read(MAX_MAPPING_BYTES + 1).decode("utf-8", errors="replace")
+        given = read_mapping(text[:MAX_MAPPING_BYTES], mapping.filename or "mapping")
+    with get_database().session() as session:
+        result = import_log_flow(
+            session,
+            data=data,
+            filename=file.filename or "log",
+            mapping=given,
+            name=name,
+            kind=kind,
+            description=description,
+            drill_id=drill_id,
+            objectives=goals,
+            dry_run=dry_run,
+            actor=principal.actor,
+        )
+    if not result.dry_run and not result.already_imported:
+        response.status_code = status.HTTP_201_CREATED
+    return result
+
+
+@router.get(
+    "/{drill_id}/events.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "The drill's event log (names and numbers)"}},
+)
+def drill_event_log(drill_id: PathId, _: Operator) -> Response:
+    """Every message, delivery, failure and acknowledgement of the drill, in the columns `drill import` reads back
+    (the built-in ``alueturva`` mapping). For operators and admins: it names people and their numbers."""
+    with get_database().session() as session:
+        body = event_log(session, service.get_drill(session, drill_id=drill_id))
+    disposition = f'attachment; filename="drill-{drill_id}-events.csv"'
+    return Response(
+        body.encode("utf-8"), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": disposition}
+    )
 
 
 @router.post("", response_model=DrillRead, status_code=status.HTTP_201_CREATED)

@@ -10,33 +10,10 @@ import typer
 from rich.table import Table
 
 from alueturva.errors import Invalid
-from drills import report_cli
-from drills.cli_support import Language, console, validated
+from drills import import_cli, report_cli
+from drills.cli_support import OBJECTIVE_HELP, Language, console, objective_option, validated
 
 drill_app = typer.Typer(help="Drills and exercises: plan, start, watch, observe, end.", no_args_is_help=True)
-
-OBJECTIVE_HELP = (
-    "An objective (repeatable): ack_share_within:PERCENT:MINUTES, every_organisation_within:MINUTES, "
-    "every_area_within:MINUTES, max_unreachable:COUNT or manual:TEXT"
-)
-OBJECTIVE_FIELDS = {
-    "ack_share_within": ("percent", "minutes"),
-    "every_organisation_within": ("minutes",),
-    "every_area_within": ("minutes",),
-    "max_unreachable": ("count",),
-    "manual": ("text",),
-}
-
-
-def _objective(text: str) -> dict[str, Any]:
-    kind, _, rest = text.partition(":")
-    fields = OBJECTIVE_FIELDS.get(kind.strip())
-    if fields is None:
-        raise Invalid(f"--objective {text!r}: the kind is one of {', '.join(OBJECTIVE_FIELDS)}")
-    values = [rest] if fields == ("text",) else rest.split(":")
-    if len(values) != len(fields) or not all(value.strip() for value in values):
-        raise Invalid(f"--objective {text!r}: give {kind}:{':'.join(field.upper() for field in fields)}")
-    return {"kind": kind.strip(), **dict(zip(fields, (value.strip() for value in values), strict=True))}
 
 
 def _localized(fi: str | None, sv: str | None, en: str | None) -> dict[str, str] | None:
@@ -199,7 +176,7 @@ def plan(
         "response_options": localized_options(response_option, response_option_sv or [], response_option_en or [])
         if response_option
         else None,
-        "objectives": [_objective(text) for text in objective] if objective else None,
+        "objectives": [objective_option(text) for text in objective] if objective else None,
         "description": description or None,
         "contact": contact,
         "schedule": {"at": at} if at else {"cron": cron} if cron else None,
@@ -367,3 +344,4 @@ def watch(
 
 
 report_cli.register(drill_app)
+import_cli.register(drill_app)

@@ -10,9 +10,32 @@ from rich.console import Console
 
 from alueturva.errors import Invalid
 
-console = Console()
+console = Console(soft_wrap=True)  # messages are read whole and copied: not wrapped
 
 Language = Annotated[str, typer.Option("--language", help="fi, sv or en")]
+
+OBJECTIVE_HELP = (
+    "An objective (repeatable): ack_share_within:PERCENT:MINUTES, every_organisation_within:MINUTES, "
+    "every_area_within:MINUTES, max_unreachable:COUNT or manual:TEXT"
+)
+OBJECTIVE_FIELDS = {
+    "ack_share_within": ("percent", "minutes"),
+    "every_organisation_within": ("minutes",),
+    "every_area_within": ("minutes",),
+    "max_unreachable": ("count",),
+    "manual": ("text",),
+}
+
+
+def objective_option(text: str) -> dict[str, Any]:
+    kind, _, rest = text.partition(":")
+    fields = OBJECTIVE_FIELDS.get(kind.strip())
+    if fields is None:
+        raise Invalid(f"--objective {text!r}: the kind is one of {', '.join(OBJECTIVE_FIELDS)}")
+    values = [rest] if fields == ("text",) else rest.split(":")
+    if len(values) != len(fields) or not all(value.strip() for value in values):
+        raise Invalid(f"--objective {text!r}: give {kind}:{':'.join(field.upper() for field in fields)}")
+    return {"kind": kind.strip(), **dict(zip(fields, (value.strip() for value in values), strict=True))}
 
 
 def validated(model: Any, data: dict[str, Any]) -> Any:

@@ -4,9 +4,10 @@ A drill run here measures the recipients and deliveries of its alerts (the alert
 elsewhere and imported from its log measures the recipients and messages derived from the log
 (``drills.models.ImportedRecipient``, ``ImportedMessage``). Both give:
 
-- ``recipients``: one row per recipient, deputies flagged (``deputy``): organisation and area, when their alert
-  came (``alert_at``), the acknowledgement and its seconds, the first message through and its seconds, how many of
-  their messages were delivered, reached the provider (or were made, for calls) and are still on their way;
+- ``recipients``: one row per recipient, deputies flagged (``deputy``): organisation and area, the phase, when
+  their alert came (``alert_at``), the acknowledgement and its seconds, the first message through and its
+  seconds, how many of their messages were delivered, reached the provider (or were made, for calls) and are still
+  on their way;
 - ``messages``: one row per message: channel, ``alert`` or ``reminder``, state (``sent``, ``delivered``, ``failed``,
   or still ``queued``), its times and error code, and its seconds from the recipient's alert;
 - ``contacts``: each recipient's person (when on the roster), name, mobile number and email address.
@@ -30,7 +31,7 @@ from alerting.models import Alert, Delivery, DeliveryKind, DeliveryState, Recipi
 from alueturva.db import seconds_between
 from contacts.models import Organisation, Person
 from drills import service
-from drills.models import Drill, ImportedMessage, ImportedRecipient
+from drills.models import Drill, DrillAlert, ImportedMessage, ImportedRecipient
 
 REACHED = ("sent", "delivered")
 OPEN = ("queued", "sending")
@@ -91,6 +92,7 @@ def _alerted(drill_id: int, alert_ids: tuple[int, ...]) -> Measures:
             _state(Recipient.ack_method).label("ack_method"),
             Recipient.ack_late,
             Recipient.response,
+            DrillAlert.phase,
             seconds_between(Recipient.acknowledged_at, Alert.created_at).label("ack_seconds"),
             func.min(case((state.in_(REACHED), first_through))).label("delivery_seconds"),
             func.count(Delivery.id).filter(state == DeliveryState.delivered.value).label("delivered"),
@@ -99,6 +101,7 @@ def _alerted(drill_id: int, alert_ids: tuple[int, ...]) -> Measures:
         )
         .join(Alert, Alert.id == Recipient.alert_id)
         .join(Organisation, Organisation.id == Recipient.organisation_id)
+        .join(DrillAlert, DrillAlert.alert_id == Recipient.alert_id)
         .outerjoin(Delivery, and_(Delivery.recipient_id == Recipient.id, Delivery.kind != DeliveryKind.cancel))
         .where(Recipient.alert_id.in_(alert_ids))
         .group_by(
@@ -114,6 +117,7 @@ def _alerted(drill_id: int, alert_ids: tuple[int, ...]) -> Measures:
             Recipient.ack_method,
             Recipient.ack_late,
             Recipient.response,
+            DrillAlert.phase,
         )
     )
     messages = (
@@ -166,6 +170,7 @@ def _imported(drill: Drill) -> Measures:
             ImportedRecipient.ack_channel.label("ack_method"),
             false().label("ack_late"),
             ImportedRecipient.response,
+            ImportedRecipient.phase,
             seconds_between(ImportedRecipient.acknowledged_at, ImportedRecipient.alert_at).label("ack_seconds"),
             func.min(case((reached, first_through))).label("delivery_seconds"),
             func.count(ImportedMessage.id).filter(ImportedMessage.state == "delivered").label("delivered"),
@@ -186,6 +191,7 @@ def _imported(drill: Drill) -> Measures:
             ImportedRecipient.acknowledged_at,
             ImportedRecipient.ack_channel,
             ImportedRecipient.response,
+            ImportedRecipient.phase,
         )
     )
     messages = (

@@ -249,6 +249,8 @@ class ImportedRecipient(Base):
     ack_channel: Mapped[str | None] = mapped_column(String(10))
     response: Mapped[int | None] = mapped_column(Integer)  # 1-based, into the drill's response options
 
+    messages: Mapped[list[ImportedMessage]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+
 
 class ImportedMessage(Base):
     """A message or call of the log: sent (or called), then delivered or failed when the log says so."""
@@ -278,7 +280,7 @@ class ImportedEvent(Base):
     row_key: Mapped[str] = mapped_column(String(64))  # SHA-256 of the row's identity
     at: Mapped[datetime]
     name: Mapped[str | None] = mapped_column(String(200))
-    mobile: Mapped[str | None] = mapped_column(String(40))
+    number: Mapped[str | None] = mapped_column(String(40))  # E.164
     email: Mapped[str | None] = mapped_column(String(254))
     organisation: Mapped[str | None] = mapped_column(String(200))
     channel: Mapped[str] = mapped_column(String(10))

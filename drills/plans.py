@@ -19,6 +19,8 @@ from drills.models import Drill, DrillKind, DrillObjective, DrillPhase, DrillSta
 from drills.schemas import DrillCreate, DrillUpdate, ObjectiveIn, PhaseIn, ScheduleAt
 
 ALWAYS_EDITABLE = frozenset({"name", "description", "contact"})
+# An exercise run elsewhere gets its objectives after the fact, measured against its log.
+IMPORTED_EDITABLE = ALWAYS_EDITABLE | {"objectives"}
 
 
 def _check_targets(session: Session, targets: Targets, field: str = "targets") -> None:
@@ -43,7 +45,7 @@ def _check_schedule(drill: Drill, now: datetime) -> None:
             raise Invalid(f"schedule.cron: '{drill.cron}' never fires")
 
 
-def _objective_rows(objectives: list[ObjectiveIn]) -> list[DrillObjective]:
+def objective_rows(objectives: list[ObjectiveIn]) -> list[DrillObjective]:
     return [
         DrillObjective(position=position, kind=objective.kind, params=objective.model_dump(exclude={"kind"}))
         for position, objective in enumerate(objectives, 1)
@@ -83,7 +85,7 @@ def _apply_fields(drill: Drill, request: DrillCreate | DrillUpdate) -> None:
     if "escalation" in given:
         drill.escalation = request.escalation.model_dump(exclude_unset=True) if request.escalation else None
     if "objectives" in given:
-        drill.objectives = _objective_rows(list(request.objectives or []))
+        drill.objectives = objective_rows(list(request.objectives or []))
     if "phases" in given:
         drill.phases = _phase_rows(list(request.phases or []))
     if "schedule" in given:
@@ -139,11 +141,18 @@ def update(session: Session, *, drill_id: int, request: DrillUpdate, actor: str,
     now = now or utcnow()
     drill = service.get_drill(session, drill_id=drill_id)
     changing = set(request.model_fields_set)
-    if drill.state is not DrillState.planned and changing - ALWAYS_EDITABLE:
-        fields = ", ".join(sorted(changing - ALWAYS_EDITABLE))
+    imported = drill.origin == "import"
+    editable = IMPORTED_EDITABLE if imported else ALWAYS_EDITABLE
+    if drill.state is not DrillState.planned and changing - editable:
+        fields = ", ".join(sorted(changing - editable))
+        if imported:
+            raise Conflict(f"drill {drill_id} was imported: its {fields} come from its log and cannot change")
         raise Conflict(f"drill {drill_id} is {drill.state.value}: only a planned drill's {fields} can change")
+    for replaced in {"objectives", "phases"} & changing:
+        getattr(drill, replaced).clear()  # the old rows go first: positions and numbers are unique per drill
+    session.flush()
     _apply_fields(drill, request)
-    if changing - ALWAYS_EDITABLE:
+    if changing - ALWAYS_EDITABLE and not imported:
         _fill_kind_defaults(drill)
         check_contents(session, drill)
         _check_schedule(drill, now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
 from alerting.schemas import AlertMessage, AlertTitle, ChannelName, EscalationOverride, ResponseOption, Targets
 from alueturva.api_types import ApiInput
@@ -60,6 +60,7 @@ ObjectiveIn = Annotated[
     AckShareWithin | EveryOrganisationWithin | EveryAreaWithin | MaxUnreachable | ManualObjective,
     Field(discriminator="kind"),
 ]
+ObjectivesAdapter: TypeAdapter[list[ObjectiveIn]] = TypeAdapter(list[ObjectiveIn])
 
 
 # Schedule and phases ---------------------------------------------------------------------------------------------
@@ -338,3 +339,32 @@ class ImprovementItemRead(BaseModel):
 class ImprovementItemList(BaseModel):
     items: list[ImprovementItemRead]
     total: int
+
+
+# An exercise run elsewhere, imported from its log ----------------------------------------------------------------
+
+
+class UnmatchedRead(BaseModel):
+    row: int = Field(description="The first row about them")
+    name: str | None
+    organisation: str | None
+
+
+class LogImportRead(BaseModel):
+    drill_id: int | None = Field(description="The drill the log is in (none for a dry run of a new drill)")
+    dry_run: bool
+    already_imported: bool = Field(description="This very file was imported before: nothing changed")
+    source: str
+    sha256: str
+    mapping: str
+    encoding: str | None = None
+    rows: int
+    events: int = Field(0, description="Events added (a row already in the drill, or repeated, is one event)")
+    repeated_rows: int = 0
+    already_in_drill: int = 0
+    recipients: int = Field(0, description="People alerted, per phase")
+    matched: dict[str, int] = Field({}, description="People matched to the roster, by number, email or name")
+    unmatched: list[UnmatchedRead] = Field([], description="People the roster does not know, kept by name")
+    phases: list[str] = []
+    started_at: datetime | None = None
+    ended_at: datetime | None = None

@@ -104,15 +104,17 @@ def test_a_planned_drill_can_change_and_a_started_one_only_its_words(
     client: TestClient, keys: dict[Role, str], roster: Roster, database: Database, queue: InProcessQueue
 ) -> None:
     operator = auth(keys[Role.operator])
-    drill = plan(client, keys, **_body(roster))
+    drill = plan(client, keys, **_body(roster, objectives=[{"kind": "manual", "text": "Viesti ymmärrettiin"}]))
     at = (utcnow() + timedelta(days=2)).replace(microsecond=0)
+    objectives = [{"kind": "max_unreachable", "count": 1}, {"kind": "manual", "text": "Viesti ymmärrettiin"}]
     changed = client.patch(
         f"/api/v1/drills/{drill['id']}",
-        json={"schedule": {"at": at.isoformat()}, "objectives": [{"kind": "max_unreachable", "count": 1}]},
+        json={"schedule": {"at": at.isoformat()}, "objectives": objectives},
         headers=operator,
     )
-    assert changed.status_code == 200, changed.text
-    assert changed.json()["objectives"][0]["kind"] == "max_unreachable" and changed.json()["schedule"]["at"]
+    assert changed.status_code == 200, changed.text  # the objectives replaced, positions reused
+    assert [o["kind"] for o in changed.json()["objectives"]] == ["max_unreachable", "manual"]
+    assert changed.json()["schedule"]["at"]
     act(client, keys, f"{drill['id']}/start")
     refused = client.patch(f"/api/v1/drills/{drill['id']}", json={"targets": {"areas": ["Kokkola"]}}, headers=operator)
     assert refused.status_code == 409 and "targets" in refused.json()["detail"]

@@ -79,6 +79,7 @@ def body_limits() -> list[tuple[str, int]]:
         ("/api/v1/rosters/import", 5 * 1024 * 1024),  # a roster CSV
         ("/rosters/import", 5 * 1024 * 1024),  # the same, uploaded in the web console
         ("/api/v1/observations/cap", MAX_CAP_BYTES),  # a CAP 1.2 file
+        ("/api/v1/drills/import", 21 * 1024 * 1024),  # an exercise log (20 MB) and its mapping, as a form
         ("/webhooks/", 64 * 1024),  # a provider's form post (an SMS is at most 1,600 characters)
         ("/ack/", 4 * 1024),  # the link page's form: one answer
     ]

@@ -111,4 +111,4 @@ def roster_fixes(
             role = result.role_name.get(language, result.role_name["fi"])
             scope = result.scope_names.get(language) or result.scope
             fixes.append(_fix("role_unnamed", scope, None, language, role=role))
-    return fixes
+    return list({tuple(sorted(fix.items())): fix for fix in fixes}.values())  # one person alerted in two phases

@@ -75,6 +75,7 @@ def people(
             recipients.c.response,
             recipients.c.ack_seconds,
             recipients.c.organisation,
+            recipients.c.phase,
             contacts.c.name,
             contacts.c.mobile,
             contacts.c.email,
@@ -101,6 +102,7 @@ def people(
         timeline.sort(key=lambda event: event["at"])
         entry = {
             "organisation": row.organisation,
+            "phase": row.phase,
             "roles": roles.get(row.person_id, []) if row.person_id is not None else [],
             "on_roster": row.person_id is not None,
             "deputy": row.deputy_for_id is not None,

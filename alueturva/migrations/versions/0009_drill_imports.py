@@ -46,7 +46,7 @@ def upgrade() -> None:
         sa.Column("row_key", sa.String(length=64), nullable=False),
         sa.Column("at", alueturva.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=True),
-        sa.Column("mobile", sa.String(length=40), nullable=True),
+        sa.Column("number", sa.String(length=40), nullable=True),
         sa.Column("email", sa.String(length=254), nullable=True),
         sa.Column("organisation", sa.String(length=200), nullable=True),
         sa.Column("channel", sa.String(length=10), nullable=False),
