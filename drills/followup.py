@@ -81,8 +81,9 @@ def _costs(session: Session, year: int) -> dict[str, Any]:
 
 
 def _drill_row(session: Session, drill: Drill, language: str) -> dict[str, Any]:
-    read = views.drill_read(session, drill, now=utcnow())
-    with figures.measured_recipients(session, measures(session, drill)) as rows:
+    with figures.recipients_table(session, measures(session, drill)) as recipients:
+        read = views.drill_read(session, drill, now=utcnow(), recipients=recipients)
+        rows = figures.measured_only(recipients)
         counts = figures.counts_by(session, rows).get(0, dict.fromkeys(figures.COUNT_KEYS, 0))
         by_municipality = figures.counts_by(session, rows, "organisation")
         ack_seconds = figures.times_by(session, figures.as_seconds(rows, "ack_seconds")).get(0, figures.NO_TIMES)

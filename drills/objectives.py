@@ -15,11 +15,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Subquery
+from sqlalchemy.sql import FromClause
 
 from alueturva.i18n import format_number
 from contacts.models import Organisation
-from drills.measures import Measures
 from drills.models import Drill, DrillObjective, DrillState
 
 MET_RATINGS = frozenset({"P", "S"})  # HSEEP: performed without or with some challenges
@@ -80,11 +79,11 @@ def _is_final(drill: Drill, objective: DrillObjective, now: datetime) -> bool:
     return closes is not None and now >= closes
 
 
-def _within(rows: Subquery, minutes: float) -> ColumnElement[bool]:
+def _within(rows: FromClause, minutes: float) -> ColumnElement[bool]:
     return and_(rows.c.acknowledged_at.is_not(None), rows.c.ack_seconds <= minutes * 60)
 
 
-def _ack_share(session: Session, rows: Subquery, params: dict[str, Any], final: bool) -> Evaluation:
+def _ack_share(session: Session, rows: FromClause, params: dict[str, Any], final: bool) -> Evaluation:
     minutes, percent = float(params["minutes"]), float(params["percent"])
     targeted, within = session.execute(
         select(func.count(), func.count().filter(_within(rows, minutes))).where(rows.c.deputy.is_(False))
@@ -95,7 +94,7 @@ def _ack_share(session: Session, rows: Subquery, params: dict[str, Any], final: 
     return Evaluation(True if reached else (False if final else None), value, final)
 
 
-def _first_ack_by(session: Session, rows: Subquery, minutes: float, key: str) -> dict[Any, bool]:
+def _first_ack_by(session: Session, rows: FromClause, minutes: float, key: str) -> dict[Any, bool]:
     """For each ``key`` (organisation or area) of the measured recipients: whether anyone of it (a deputy too)
     acknowledged within the window."""
     group = rows.c[key]
@@ -116,19 +115,19 @@ def _coverage(reached: dict[Any, bool], final: bool) -> Evaluation:
     return Evaluation(True if met else (False if final else None), value, final)
 
 
-def _every_organisation(session: Session, rows: Subquery, params: dict[str, Any], final: bool) -> Evaluation:
+def _every_organisation(session: Session, rows: FromClause, params: dict[str, Any], final: bool) -> Evaluation:
     """Every organisation of ours that was targeted (someone only named in an imported log's text is not one)."""
     reached = _first_ack_by(session, rows, float(params["minutes"]), "organisation_id")
     names = dict(session.execute(select(Organisation.id, Organisation.short_name)).all())
     return _coverage({names[key]: ok for key, ok in reached.items()}, final)
 
 
-def _every_area(session: Session, rows: Subquery, params: dict[str, Any], final: bool) -> Evaluation:
+def _every_area(session: Session, rows: FromClause, params: dict[str, Any], final: bool) -> Evaluation:
     """Every management area targeted (the county and the council are in no area)."""
     return _coverage(_first_ack_by(session, rows, float(params["minutes"]), "area"), final)
 
 
-def _max_unreachable(session: Session, rows: Subquery, params: dict[str, Any], final: bool) -> Evaluation:
+def _max_unreachable(session: Session, rows: FromClause, params: dict[str, Any], final: bool) -> Evaluation:
     """Unreachable: not acknowledged, and no message reached the provider nor is still on its way."""
     unreachable = (
         session.scalar(
@@ -161,12 +160,12 @@ _EVALUATORS = {
 
 
 def evaluate(
-    session: Session, *, drill: Drill, objective: DrillObjective, measured: Measures, now: datetime
+    session: Session, *, drill: Drill, objective: DrillObjective, recipients: FromClause, now: datetime
 ) -> Evaluation:
-    """The objective's state now: met or not (None while it can still be reached, or before a person rated it)."""
+    """The objective's state now: met or not (None while it can still be reached, or before a person rated it).
+    ``recipients``: the drill's recipients as ``drills.measures`` gives them (a subquery, or a report's table)."""
     if objective.kind == "manual":
         return _manual(objective)
     if drill.started_at is None:
         return Evaluation(None, None, drill.state is not DrillState.planned)
-    rows = measured.recipients.subquery()
-    return _EVALUATORS[objective.kind](session, rows, objective.params, _is_final(drill, objective, now))
+    return _EVALUATORS[objective.kind](session, recipients, objective.params, _is_final(drill, objective, now))

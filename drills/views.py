@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import FromClause
 
 from drills import objectives, service
 from drills.cron import schedule_view
-from drills.measures import Measures, measures
+from drills.measures import measures
 from drills.models import Drill, DrillObjective
 from drills.schemas import (
     DrillAlertRead,
@@ -36,9 +37,9 @@ def summary(drill: Drill, *, now: datetime) -> DrillSummary:
 
 
 def _objective(
-    session: Session, drill: Drill, objective: DrillObjective, measured: Measures, now: datetime
+    session: Session, drill: Drill, objective: DrillObjective, recipients: FromClause, now: datetime
 ) -> ObjectiveRead:
-    evaluation = objectives.evaluate(session, drill=drill, objective=objective, measured=measured, now=now)
+    evaluation = objectives.evaluate(session, drill=drill, objective=objective, recipients=recipients, now=now)
     return ObjectiveRead(
         position=objective.position,
         kind=objective.kind,
@@ -52,9 +53,11 @@ def _objective(
     )
 
 
-def drill_read(session: Session, drill: Drill, *, now: datetime) -> DrillRead:
+def drill_read(session: Session, drill: Drill, *, now: datetime, recipients: FromClause | None = None) -> DrillRead:
+    """The drill as the API shows it, its objectives evaluated on ``recipients`` (a report's table of them) or on
+    what ``drills.measures`` gives."""
     rows = service.drill_alerts(session, drill_id=drill.id)
-    measured = measures(session, drill)
+    measured = recipients if recipients is not None else measures(session, drill).recipients.subquery()
     phase_alerts = {row.phase: row.alert_id for row in rows if row.phase is not None}
     return DrillRead(
         **summary(drill, now=now).model_dump(),

@@ -33,12 +33,8 @@ def _year_of(moment: datetime) -> tuple[datetime, datetime]:
     return start, start.replace(year=start.year + 1)
 
 
-def _figures(session: Session, measured: Measures) -> dict[str, Any]:
-    with figures.measured_recipients(session, measured) as rows:
-        return _figures_of(session, rows, measured)
-
-
-def _figures_of(session: Session, rows: FromClause, measured: Measures) -> dict[str, Any]:
+def _figures(session: Session, recipients: FromClause, measured: Measures) -> dict[str, Any]:
+    rows = figures.measured_only(recipients)
     ack = figures.as_seconds(rows, "ack_seconds")
     delivery = figures.as_seconds(rows, "delivery_seconds")
     counts = figures.counts_by(session, rows).get(0, dict.fromkeys(figures.COUNT_KEYS, 0))
@@ -151,8 +147,10 @@ def _comparison(
     previous = _previous(session, drill)
     if previous is None:
         return None, []
-    read = views.drill_read(session, previous, now=utcnow())
-    earlier = _comparable(_figures(session, measures(session, previous)), _objectives(read, language))
+    measured = measures(session, previous)
+    with figures.recipients_table(session, measured) as recipients:
+        read = views.drill_read(session, previous, now=utcnow(), recipients=recipients)
+        earlier = _comparable(_figures(session, recipients, measured), _objectives(read, language))
     rows = []
     for key, label in FIGURES[language].items():
         now_value, then_value, higher = this[key], earlier[key], HIGHER_IS_BETTER[key]
@@ -183,13 +181,38 @@ def build_report(
     if drill.started_at is None:
         raise Conflict(f"drill {drill_id} is {drill.state.value}; a report is made of a drill that has been held")
     now = utcnow()
-    read = views.drill_read(session, drill, now=now)
     measured = measures(session, drill)
-    report_figures = _figures(session, measured)
+    with figures.recipients_table(session, measured) as recipients:
+        return _report(
+            session,
+            drill,
+            measured,
+            recipients,
+            now=now,
+            language=language,
+            redact=redact,
+            contact_details=contact_details,
+        )
+
+
+def _report(
+    session: Session,
+    drill: Drill,
+    measured: Measures,
+    recipients: FromClause,
+    *,
+    now: datetime,
+    language: str,
+    redact: bool,
+    contact_details: bool,
+) -> dict[str, Any]:
+    assert drill.started_at is not None
+    read = views.drill_read(session, drill, now=now, recipients=recipients)
+    report_figures = _figures(session, recipients, measured)
     objectives = _objectives(read, language)
     previous, comparison = _comparison(session, drill, _comparable(report_figures, objectives), language)
     options = poll_options(session, drill, measured, language)
-    drill_findings = findings.findings_of(session, drill_id=drill_id)
+    drill_findings = findings.findings_of(session, drill_id=drill.id)
     return {
         "language": language,
         "redacted": redact,
@@ -215,9 +238,11 @@ def build_report(
             {"option": number, "answer": options[number - 1] if number <= len(options) else str(number), "count": count}
             for number, count in sorted(report_figures["poll"].items())
         ],
-        "people": people(session, measured, language=language, redact=redact, contact_details=contact_details),
+        "people": people(
+            session, measured, recipients, language=language, redact=redact, contact_details=contact_details
+        ),
         "roster_fixes": roster_fixes(
-            session, measured, year=_year_of(drill.started_at), language=language, redact=redact
+            session, measured, recipients, year=_year_of(drill.started_at), language=language, redact=redact
         ),
         "observations": [
             {"at": o.at, "author": None if redact else o.author, "text": o.text, "phase": o.phase}
@@ -225,9 +250,9 @@ def build_report(
         ],
         "strengths": [f.text for f in drill_findings if f.kind.value == "strength"],
         "areas_for_improvement": [f.text for f in drill_findings if f.kind.value == "area_for_improvement"],
-        "improvement_items": [item.model_dump() for item in findings.items(session, drill_id=drill_id)],
+        "improvement_items": [item.model_dump() for item in findings.items(session, drill_id=drill.id)],
         "open_items_from_earlier": [
-            item.model_dump() for item in findings.still_open_from_earlier(session, drill_id=drill_id)
+            item.model_dump() for item in findings.still_open_from_earlier(session, drill_id=drill.id)
         ],
         "previous": previous,
         "comparison": comparison,

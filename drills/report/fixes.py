@@ -8,11 +8,13 @@ from typing import Any
 
 from sqlalchemy import select, union
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import FromClause
 
 from alerting.models import Recipient
 from contacts.compliance import check_compliance
 from drills.measures import Measures
 from drills.models import Drill, DrillAlert, DrillAlertPurpose, ImportedRecipient
+from drills.report.figures import measured_only
 from drills.report.texts import FIXES
 
 
@@ -25,8 +27,8 @@ def _fix(kind: str, organisation: str, person: str | None, language: str, **valu
     }
 
 
-def _measured_people(session: Session, measured: Measures) -> list[Any]:
-    recipients = measured.recipients.where(measured.recipients.selected_columns.deputy.is_(False)).subquery()
+def _measured_people(session: Session, measured: Measures, recipients: FromClause) -> list[Any]:
+    recipients = measured_only(recipients)
     contacts = measured.contacts.subquery()
     return list(
         session.execute(
@@ -86,7 +88,13 @@ SYSTEM_NAMES = {"erica": "Erica", "virve": "VIRVE"}  # the other systems' own na
 
 
 def roster_fixes(
-    session: Session, measured: Measures, *, year: tuple[datetime, datetime], language: str, redact: bool
+    session: Session,
+    measured: Measures,
+    recipients: FromClause,
+    *,
+    year: tuple[datetime, datetime],
+    language: str,
+    redact: bool,
 ) -> list[dict[str, Any]]:
     """Each problem with the organisation that should fix it: no mobile number, a message that failed (the
     provider's code), nobody answering any drill this year, someone alerted who is not on the roster, and a role
@@ -94,7 +102,7 @@ def roster_fixes(
     fixes: list[dict[str, Any]] = []
     undelivered = _undelivered(session, measured)
     answered = _answered_a_drill_in(session, *year)
-    for row in _measured_people(session, measured):
+    for row in _measured_people(session, measured, recipients):
         person, organisation = None if redact else row.name, row.organisation or ""
         if row.person_id is None:
             fixes.append(_fix("not_on_roster", organisation, person, language))

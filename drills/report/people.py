@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import FromClause
 
 from contacts.catalogue import roles_by_key
 from contacts.models import Membership
@@ -57,11 +58,16 @@ def _message_events(session: Session, measured: Measures) -> dict[int, list[dict
 
 
 def people(
-    session: Session, measured: Measures, *, language: str, redact: bool, contact_details: bool = True
+    session: Session,
+    measured: Measures,
+    recipients: FromClause,
+    *,
+    language: str,
+    redact: bool,
+    contact_details: bool = True,
 ) -> list[dict[str, Any]]:
     """Each person the drill's alerts (or its log) reached out to, with their timeline (oldest event first).
     Redacted: no names; without ``contact_details``: names, but no mobile numbers or email addresses."""
-    recipients = measured.recipients.subquery()
     contacts = measured.contacts.subquery()
     rows = session.execute(
         select(
