@@ -306,3 +306,39 @@ def test_the_situation_page_shows_a_running_drill_s_exercise_levels_apart_from_t
         flows.end(session, drill_id=deciding, actor="test")
         flows.end(session, drill_id=quiet, actor="test")
     assert 'class="exercise-picture"' not in client.get("/").text
+
+
+def test_an_exercise_s_phases_start_from_its_page(
+    client: TestClient, database: Database, accounts: dict[Role, int], roster: Roster
+) -> None:
+    phases = [
+        {"name": "Myrsky", "title": "Vaihe 1: myrsky", "message": "Kokoontukaa.", "snapshot": True},
+        {"name": "Muodostelmat", "description": "Väestönsuojelumuodostelmat perustetaan."},
+    ]
+    request = DrillCreate.model_validate(
+        {"name": "Paikallispuolustusharjoitus", "kind": "exercise", "targets": {"groups": [roster.group_id]},
+         "phases": phases}
+    )  # fmt: skip
+    with database.session() as session:
+        drill_id = plans.plan(session, request=request, actor="test").id
+    token = sign_in(client, Role.operator)
+    confirm = client.get(f"/drills/{drill_id}/start").text
+    assert "Harjoituksella ei ole aloitushälytystä" in confirm
+    client.post(f"/drills/{drill_id}/start", data={"csrf_token": token})
+    page = client.get(f"/drills/{drill_id}").text
+    assert "Käynnistä vaihe 1" in page and "Käynnistä vaihe 2" in page
+    started = client.post(f"/drills/{drill_id}/phases/1/start", data={"csrf_token": token}, follow_redirects=False)
+    assert started.status_code == 303 and started.headers["location"].endswith("#phases")
+    again = client.post(f"/drills/{drill_id}/phases/1/start", data={"csrf_token": token})
+    assert again.status_code == 409 and "Vaihetta ei käynnistetty" in again.text
+    assert client.post(f"/drills/{drill_id}/phases/9/start", data={"csrf_token": token}).status_code == 404
+    observation = {"csrf_token": token, "text": "Koolla", "phase": "1"}
+    assert client.post(f"/drills/{drill_id}/observations", data=observation).status_code == 200  # back on the page
+    page = client.get(f"/drills/{drill_id}").text
+    assert "Käynnistä vaihe 1" not in page and "vaiheen hälytys" in page and "Vaihe 1" in page
+    with database.session() as session:
+        drill = session.get(Drill, drill_id)
+        assert drill is not None and drill.phases[0].started_at and drill.phases[0].snapshot_id
+        assert session.scalars(select(DrillObservation.phase)).one() == 1
+        (alert,) = session.scalars(select(Alert)).all()
+        assert alert.exercise and alert.title == "Vaihe 1: myrsky"

@@ -10,7 +10,15 @@ import httpx
 from playwright.sync_api import Browser, Page, Request, Route, ViewportSize, expect
 
 from alueturva.auth.models import Role
-from tests.browser.conftest import ACCOUNTS, LiveService, check_accessibility, check_page, screenshot, sign_in
+from tests.browser.conftest import (
+    ACCOUNTS,
+    SCREENSHOTS,
+    LiveService,
+    check_accessibility,
+    check_page,
+    screenshot,
+    sign_in,
+)
 
 PHONE: ViewportSize = {"width": 390, "height": 844}
 OPERATIONS_ROOM: ViewportSize = {"width": 1920, "height": 1080}
@@ -245,6 +253,8 @@ def test_a_drill_is_planned_started_watched_and_ended(page: Page, base_url: str,
     page.get_by_role("button", name="Tallenna suunnitelma").click()
     page.wait_for_url(re.compile(r"/drills/\d+$"))
     drill_id = int(page.url.rsplit("/", 1)[1])
+    expect(page.locator("#live .state")).to_contain_text("suunniteltu")
+    check_page(page, "drill-planned")
 
     page.get_by_role("link", name="Käynnistä harjoitus…").click()
     expect(page.get_by_role("heading", name="Harjoitushälytys lähtee nyt 3 vastaanottajalle")).to_be_visible()
@@ -282,8 +292,10 @@ def test_a_drill_is_planned_started_watched_and_ended(page: Page, base_url: str,
     real_kokkola = page.locator("article[aria-labelledby=tile-kokkola] .levels")
     expect(real_kokkola).not_to_contain_text("täysvalmius")  # the real level stays as it was
     _each_width(page, "situation-exercise")
+    exercise.screenshot(path=str(SCREENSHOTS / "situation-exercise-section-1920.png"))
 
     page.goto(f"{base_url}/drills/{drill_id}")
+    page.get_by_text("Päätä harjoitus…").click()  # a confirmation first: ending cannot be undone
     page.get_by_role("button", name="Päätä harjoitus nyt").click()
     expect(page.locator("#live .state")).to_contain_text("päättynyt")
     page.get_by_role("link", name="Tilannekuva").click()

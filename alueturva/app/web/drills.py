@@ -33,9 +33,9 @@ from alueturva.errors import DomainError, NotFound
 from contacts import catalogue
 from contacts import service as contacts
 from drills import findings, flows, outbox, service, texts, views
-from drills.models import Drill, DrillKind, DrillState
+from drills.models import Drill, DrillKind, DrillState, ItemStatus
 from drills.progress import drill_progress
-from drills.schemas import DrillRead
+from drills.schemas import HSEEP_RATINGS, DrillRead
 from situation.areas import load_area_tree
 from situation.config import readiness_config
 
@@ -43,8 +43,6 @@ router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 50
 POLL_SECONDS = 3
-ITEM_STATUSES = ("open", "in_progress", "done", "dropped")
-RATINGS = ("P", "S", "M", "U")
 
 
 def sentence(text: str) -> str:
@@ -108,7 +106,6 @@ def _target_names(session: Session, targets: dict[str, list[Any]], language: str
 
 
 def _objective_rows(read: DrillRead, language: str) -> list[dict[str, Any]]:
-    ratings = texts.RATINGS[language]
     return [
         {
             "position": objective.position,
@@ -117,9 +114,7 @@ def _objective_rows(read: DrillRead, language: str) -> list[dict[str, Any]]:
             "met": objective.met,
             "met_word": texts.MET_WORDS[language][objective.met],
             "figure": texts.objective_value(objective.kind, objective.value, language),
-            "final": objective.final,
             "rating": objective.rating,
-            "rating_word": ratings[objective.rating] if objective.rating else "",
             "rating_note": objective.rating_note,
         }
         for objective in read.objectives
@@ -170,13 +165,12 @@ def page_state(drill_id: int, user: SignedIn, language: str) -> dict[str, Any]:
         "strengths": [f for f in drill_findings if f.kind.value == "strength"],
         "improvements": [f for f in drill_findings if f.kind.value == "area_for_improvement"],
         "items": items,
-        "item_statuses": ITEM_STATUSES,
-        "ratings": [(letter, texts.RATINGS[language][letter]) for letter in RATINGS],
+        "item_statuses": [status.value for status in ItemStatus],
+        "ratings": [(letter, texts.RATINGS[language][letter]) for letter in HSEEP_RATINGS],
         "manual_objectives": [row for row in state["objective_rows"] if row["kind"] == "manual"],
         "organisations": organisations,
         "place_names": places,
         "level_names": levels,
-        "phase_names": {phase.number: phase.name for phase in read.phases},
     }
 
 
@@ -202,10 +196,18 @@ def drill_page(
     )
 
 
-def refused(request: Request, drill_id: int, user: SignedIn, exc: DomainError, form: str = "action") -> HTMLResponse:
+def refused(
+    request: Request,
+    drill_id: int,
+    user: SignedIn,
+    exc: DomainError,
+    *,
+    form: str = "action",
+    key: str = "action_refused",
+) -> HTMLResponse:
     """An action the drill's state does not allow now (started already, not running, …): its page again, saying
-    so in the page's language."""
-    return drill_page(request, drill_id, user, status_code=exc.status_code, problems={form: "action_refused"})
+    so in the page's language at the form (``problems``) that was refused."""
+    return drill_page(request, drill_id, user, status_code=exc.status_code, problems={form: key})
 
 
 @router.get("/drills/{drill_id}", response_class=HTMLResponse)
@@ -265,7 +267,7 @@ def start_phase(request: Request, drill_id: PathId, number: PathId, user: Operat
         with existing_drill() as session:
             flows.start_phase(session, drill_id=drill_id, number=number, actor=user.principal.actor)
     except DomainError as exc:
-        return refused(request, drill_id, user, exc, "phases")
+        return refused(request, drill_id, user, exc, form="phases", key="phase_refused")
     outbox.send_pending_alerts(drill_id=drill_id)
     return RedirectResponse(f"/drills/{drill_id}#phases", status_code=303)
 
