@@ -17,51 +17,15 @@ from alerting.targets import add_targeted_recipients, preview_recipients
 from alueturva.app.web.texts import TEXTS_FILE, all_texts
 from alueturva.audit.models import AuditEvent
 from alueturva.auth.models import Role
-from alueturva.auth.service import SYSTEM
-from alueturva.auth.users import create_user
 from alueturva.db import Database, utcnow
 from alueturva.i18n import format_time
 from alueturva.settings import get_settings
 from contacts.models import Group, Person
 from tests.support.roster import Roster, make_roster
+from tests.support.web import PASSWORD, sign_in
+from tests.support.web import csrf_token as _token
 
-PASSWORD = "a password for the tests"
 TEMPLATES = Path(TEXTS_FILE).with_name("templates")
-
-
-@pytest.fixture
-def accounts(database: Database) -> dict[Role, int]:
-    ids = {}
-    with database.session() as session:
-        for role in Role:
-            user = create_user(
-                session,
-                email=f"{role.value}@example.fi",
-                name=f"{role.value.title()} Person",
-                role=role,
-                password=PASSWORD,
-                actor=SYSTEM,
-            )
-            ids[role] = user.id
-    return ids
-
-
-def _token(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "the page has no CSRF token"
-    return match.group(1)
-
-
-def sign_in(client: TestClient, role: Role) -> str:
-    """Sign in as ``role``; the session's CSRF token for forms."""
-    page = client.get("/login")
-    answer = client.post(
-        "/login",
-        data={"email": f"{role.value}@example.fi", "password": PASSWORD, "next": "/", "csrf_token": _token(page.text)},
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303, answer.text
-    return _token(client.get("/").text)
 
 
 def test_pages_ask_for_sign_in_and_cookies_are_http_only_and_same_site(

@@ -1,7 +1,7 @@
 """Browser tests: Playwright drives Debian's Chromium against the service started once per test session on
 loopback (`alueturva up`, the embedded default: API, worker and scheduler in one process) on a database of its own
-(SQLite or PostgreSQL, as ALUETURVA_TEST_DB says), with the demo roster, a situation posted through the API and
-three accounts. Screenshots go to ``build/screenshots`` (override with ALUETURVA_SCREENSHOT_DIR)."""
+(SQLite or PostgreSQL, as ALUETURVA_TEST_DB says), with the demo roster and its past drill, a situation posted
+through the API and three accounts. Screenshots go to ``build/screenshots`` (override with ALUETURVA_SCREENSHOT_DIR)."""
 
 from __future__ import annotations
 
@@ -89,12 +89,13 @@ def live_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def _prepare(database_url: str) -> str:
-    """Migrate, load the demo roster and make the accounts; an admin API key."""
+    """Migrate, load the demo roster and its past drill, and make the accounts; an admin API key."""
     from alueturva.app.wiring import prepare_database
     from alueturva.auth.service import SYSTEM, create_api_key
     from alueturva.auth.users import create_user
-    from alueturva.db import Database
+    from alueturva.db import Database, set_database
     from contacts.demo import load_demo_roster
+    from drills.demo import load_demo_drill
 
     prepare_database(database_url)
     database = Database(database_url)
@@ -107,7 +108,10 @@ def _prepare(database_url: str) -> str:
                     session, email=account.email, name=account.name, role=role, password=account.password, actor=SYSTEM
                 )
             _, key = create_api_key(session, name="browser tests", role=Role.admin, created_by=SYSTEM)
+        set_database(database)
+        load_demo_drill()
     finally:
+        set_database(None)
         database.dispose()
     return key
 

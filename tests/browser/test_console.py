@@ -10,7 +10,15 @@ import httpx
 from playwright.sync_api import Browser, Page, Request, Route, ViewportSize, expect
 
 from alueturva.auth.models import Role
-from tests.browser.conftest import ACCOUNTS, LiveService, check_accessibility, check_page, sign_in
+from tests.browser.conftest import (
+    ACCOUNTS,
+    SCREENSHOTS,
+    LiveService,
+    check_accessibility,
+    check_page,
+    screenshot,
+    sign_in,
+)
 
 PHONE: ViewportSize = {"width": 390, "height": 844}
 OPERATIONS_ROOM: ViewportSize = {"width": 1920, "height": 1080}
@@ -184,3 +192,111 @@ def test_the_api_documentation_works_on_a_closed_network(page: Page, base_url: s
     page.goto(f"{base_url}/docs")
     expect(page.get_by_text("POST/api/v1/alerts").first).to_be_visible(timeout=15_000)
     assert outside == []
+
+
+def _each_width(page: Page, name: str) -> None:
+    for size in (OPERATIONS_ROOM, PHONE):
+        page.set_viewport_size(size)
+        check_page(page, name)
+    page.set_viewport_size(OPERATIONS_ROOM)
+
+
+def test_the_demo_drill_its_page_and_its_report(page: Page, base_url: str) -> None:
+    page.set_viewport_size(OPERATIONS_ROOM)
+    sign_in(page, base_url, Role.viewer)
+    page.get_by_role("link", name="Harjoitukset", exact=True).click()
+    expect(page.get_by_role("heading", name=re.compile("Harjoitukset ja hälytyskokeet"))).to_be_visible()
+    expect(page.get_by_role("link", name="Suunnittele harjoitus")).to_have_count(0)  # a viewer plans nothing
+    _each_width(page, "drills")
+
+    page.get_by_role("link", name="Johtoryhmien hälytyskoe (demo)").click()
+    expect(page.get_by_text("HARJOITUS", exact=True).first).to_be_visible()
+    objectives = page.locator("#objectives-heading + table")
+    expect(objectives.get_by_text("täyttyi").first).to_be_visible()
+    expect(page.locator("form[action$='/observations']")).to_have_count(0)
+    _each_width(page, "drill-demo")
+
+    report_pdf = page.get_by_role("link", name="Raportti PDF-tiedostona", exact=True).get_attribute("href")
+    assert page.request.get(f"{base_url}{report_pdf}").body().startswith(b"%PDF")
+    page.get_by_role("link", name="Avaa raportti", exact=True).click()
+    expect(page.locator("html")).to_have_attribute("lang", "fi")
+    expect(page.locator("header")).to_contain_text("Johtoryhmien hälytyskoe (demo)")
+    assert "+358" not in page.content()  # a viewer's report has no numbers
+    screenshot(page, "drill-report")
+
+
+def test_a_drill_is_planned_started_watched_and_ended(page: Page, base_url: str, live_service: LiveService) -> None:
+    page.set_viewport_size(OPERATIONS_ROOM)
+    sign_in(page, base_url, Role.operator)
+    page.goto(f"{base_url}/drills")
+    page.get_by_role("link", name="Suunnittele harjoitus").click()
+    _each_width(page, "drill-plan")
+
+    name = page.get_by_label("Nimi", exact=True)
+    name.focus()
+    page.keyboard.type("Viestiliikennekoe selaimesta")
+    page.keyboard.press("Enter")  # sent without targets or text: refused, field by field
+    expect(page.get_by_role("alert")).to_contain_text("Valitse vähintään yksi vastaanottaja")
+    expect(page.locator("#title_fi-error")).to_have_text("Suomenkielinen otsikko puuttuu.")
+    expect(page.get_by_label("Nimi", exact=True)).to_have_value("Viestiliikennekoe selaimesta")
+    page.set_viewport_size(PHONE)
+    check_page(page, "drill-plan-refused")
+    page.set_viewport_size(OPERATIONS_ROOM)
+
+    page.get_by_label(re.compile("Viestiliikennekoe")).check()
+    page.check(f"input[name=groups][value='{_group_id(live_service, 'alueturva_steering')}']")
+    page.fill("#title_fi", "Viestiliikennekoe")
+    page.fill("#message_fi", "Kuittaa tämä harjoitusviesti, kiitos.")
+    page.fill("#title_sv", "Sambandsprov")
+    page.fill("#message_sv", "Kvittera detta övningsmeddelande, tack.")
+    page.get_by_label("Arvioitavat tavoitteet (yksi riville)").fill("Päivystäjä tarkisti tavoittamattomat")
+    page.get_by_role("button", name="Tallenna suunnitelma").click()
+    page.wait_for_url(re.compile(r"/drills/\d+$"))
+    drill_id = int(page.url.rsplit("/", 1)[1])
+    expect(page.locator("#live .state")).to_contain_text("suunniteltu")
+    check_page(page, "drill-planned")
+
+    page.get_by_role("link", name="Käynnistä harjoitus…").click()
+    expect(page.get_by_role("heading", name="Harjoitushälytys lähtee nyt 3 vastaanottajalle")).to_be_visible()
+    _each_width(page, "drill-start")
+    page.get_by_role("button", name="Käynnistä harjoitus nyt").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base_url}/drills/{drill_id}")
+    counter = page.locator("[data-count=acknowledged]")
+    expect(counter).to_have_text("0")
+    page.evaluate("window.notReloaded = true")
+
+    drill = httpx.get(
+        f"{live_service.url}/api/v1/drills/{drill_id}", headers={"Authorization": f"Bearer {live_service.api_key}"}
+    ).json()
+    (alert_id,) = drill["alerts"]
+    recipient = _api(live_service, f"/alerts/{alert_id}/recipients")["items"][0]
+    live_service.cli("alert", "ack", str(alert_id), str(recipient["id"]))
+    expect(counter).to_have_text("1", timeout=15_000)
+    assert page.evaluate("window.notReloaded") is True, "the page was reloaded"
+
+    decision = {"area": "kokkola", "level": "taysvalmius", "reason": "Harjoitus: myrsky", "drill_id": drill_id}
+    httpx.post(
+        f"{live_service.url}/api/v1/readiness/decisions",
+        json=decision,
+        headers={"Authorization": f"Bearer {live_service.api_key}"},
+    ).raise_for_status()
+    page.get_by_label("Havainto", exact=True).fill("Kokkolan päivystäjä kuittasi ensimmäisenä.")
+    page.get_by_role("button", name="Kirjaa havainto").click()
+    expect(page.get_by_text("Kokkolan päivystäjä kuittasi ensimmäisenä.")).to_be_visible()
+    _each_width(page, "drill-running")
+
+    page.get_by_role("link", name="Tilannekuva").click()
+    exercise = page.get_by_role("region", name=re.compile("Harjoitus: Viestiliikennekoe selaimesta"))
+    expect(exercise.get_by_role("row", name=re.compile("^Kokkola")).last).to_contain_text("täysvalmius")
+    real_kokkola = page.locator("article[aria-labelledby=tile-kokkola] .levels")
+    expect(real_kokkola).not_to_contain_text("täysvalmius")  # the real level stays as it was
+    _each_width(page, "situation-exercise")
+    exercise.screenshot(path=str(SCREENSHOTS / "situation-exercise-section-1920.png"))
+
+    page.goto(f"{base_url}/drills/{drill_id}")
+    page.get_by_text("Päätä harjoitus…").click()  # a confirmation first: ending cannot be undone
+    page.get_by_role("button", name="Päätä harjoitus nyt").click()
+    expect(page.locator("#live .state")).to_contain_text("päättynyt")
+    page.get_by_role("link", name="Tilannekuva").click()
+    expect(page.get_by_role("region", name=re.compile("Harjoitus:"))).to_have_count(0)

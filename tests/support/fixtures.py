@@ -10,6 +10,7 @@
 - ``rq_workers``: a factory, ``rq_workers(n)`` starts ``n`` real ``alueturva worker`` processes on that queue.
 - ``scheduler_process``: a factory starting ``alueturva scheduler``;
 - ``sweep``: runs every periodic task once, in this process.
+- ``accounts``: a web console account per role (``tests.support.web``), their ids.
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from alueturva.auth.models import Role
 from alueturva.db import Database
 from alueturva.queue import RQQueue, set_queue
 from alueturva.settings import get_settings
 from tests.support.processes import RedisServer, SchedulerProcess, WorkerProcess, service_env
 from tests.support.smtp_server import SmtpServer
 from tests.support.twilio_server import FakeTwilio
+from tests.support.web import make_accounts
 
 TWILIO_FROM = "+358401234567"
 
@@ -177,3 +180,8 @@ def run_periodic_tasks() -> None:
 def sweep(database: Database) -> Callable[[], None]:
     """Runs every periodic task once in this process (the sweeper, escalation) against the test's database."""
     return run_periodic_tasks
+
+
+@pytest.fixture
+def accounts(database: Database) -> dict[Role, int]:
+    return make_accounts(database)

@@ -21,6 +21,10 @@ PAGES = (
     "alueturva.app.web.situation",
     "alueturva.app.web.send",
     "alueturva.app.web.alerts",
+    "alueturva.app.web.drill_plan",  # /drills/new before /drills/{id}
+    "alueturva.app.web.drills",
+    "alueturva.app.web.drill_evaluation",
+    "alueturva.app.web.drill_report",
     "alueturva.app.web.rosters",
     "alueturva.app.web.roster_import",
     "alueturva.app.web.audit",

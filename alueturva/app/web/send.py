@@ -19,7 +19,8 @@ from alerting.config import alerting_config
 from alerting.flows import create_alert, sms_segments
 from alerting.messages import MessageContent
 from alerting.schemas import AlertCreate
-from alerting.targets import Targeted, preview_recipients
+from alerting.targets import preview_recipients
+from alueturva.app.web import alert_form
 from alueturva.app.web.layout import page_language, render
 from alueturva.app.web.security import OperatorUser
 from alueturva.auth.sessions import SignedIn
@@ -28,60 +29,18 @@ from alueturva.errors import DomainError
 from alueturva.i18n import LANGUAGES
 from alueturva.localized import Version, versions_for
 from alueturva.settings import get_settings
-from contacts import catalogue, service
-from contacts.areas import AREAS
 from situation.config import BASE_LEVEL
 from situation.service import current_decisions
 
 router = APIRouter(include_in_schema=False)
 
-TARGET_KINDS = ("groups", "roles", "organisations", "areas", "people")
-TEXT_FIELDS = tuple(f"{part}_{language}" for language in LANGUAGES for part in ("title", "message", "response_options"))
-MAX_PEOPLE_LISTED = 3000
-
 
 def _form_values(form: FormData) -> dict[str, Any]:
     """What the sender chose and wrote, as the form posts it (and the confirmation step posts it back)."""
-    values: dict[str, Any] = {kind: [str(v) for v in form.getlist(kind)] for kind in TARGET_KINDS}
-    values.update({field: str(form.get(field, "")).strip() for field in TEXT_FIELDS})
-    values["channels"] = [str(v) for v in form.getlist("channels")]
+    values = alert_form.alert_values(form)
     values["exercise"] = form.get("exercise") == "on"
     values["idempotency_key"] = str(form.get("idempotency_key", "")) or secrets.token_urlsafe(16)
     return values
-
-
-def _ids(items: list[str]) -> list[int]:
-    return [int(item) for item in items if item.isdigit()]
-
-
-def _lines(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip()]
-
-
-def _version_problems(values: dict[str, Any], language: str) -> list[str]:
-    """A Swedish or English version is a whole one: its title, its message and as many response options as the
-    Finnish text (so that no reader gets a mix of languages)."""
-    title, message = values[f"title_{language}"], values[f"message_{language}"]
-    options = _lines(values[f"response_options_{language}"])
-    if not (title or message or options):
-        return []
-    problems = [] if title and message else [f"version_incomplete_{language}"]
-    if len(options) != len(_lines(values["response_options_fi"])):
-        problems.append(f"options_mismatch_{language}")
-    return problems
-
-
-def _localized(values: dict[str, Any], part: str) -> dict[str, str]:
-    return {language: values[f"{part}_{language}"] for language in LANGUAGES if values[f"{part}_{language}"]}
-
-
-def _options(values: dict[str, Any]) -> list[dict[str, str]]:
-    """Each response option in every language the alert is written in (the lines pair up by position)."""
-    languages = [language for language in LANGUAGES if values[f"title_{language}"]]
-    columns = {language: _lines(values[f"response_options_{language}"]) for language in languages}
-    return [
-        {language: columns[language][index] for language in languages} for index in range(len(columns.get("fi", [])))
-    ]
 
 
 def alert_request(values: dict[str, Any]) -> AlertCreate:
@@ -89,62 +48,38 @@ def alert_request(values: dict[str, Any]) -> AlertCreate:
     problems = [
         key
         for key, missing in (
-            ("choose_target", not any(values[kind] for kind in TARGET_KINDS)),
+            ("choose_target", not alert_form.any_target(values)),
             ("title_required", not values["title_fi"]),
             ("message_required", not values["message_fi"]),
         )
         if missing
     ]
-    problems += [problem for language in LANGUAGES[1:] for problem in _version_problems(values, language)]
+    problems += [problem for language in LANGUAGES[1:] for problem in alert_form.version_problems(values, language)]
     if problems:
         raise DomainError(problems)
     return AlertCreate.model_validate(
         {
-            "title": _localized(values, "title"),
-            "message": _localized(values, "message"),
-            "targets": {
-                "groups": _ids(values["groups"]),
-                "roles": values["roles"],
-                "organisations": _ids(values["organisations"]),
-                "areas": values["areas"],
-                "people": _ids(values["people"]),
-            },
+            "title": alert_form.localized(values, "title"),
+            "message": alert_form.localized(values, "message"),
+            "targets": alert_form.targets(values),
             "channels": values["channels"] or None,
             "exercise": values["exercise"],
-            "response_options": _options(values),
+            "response_options": alert_form.options(values),
             "idempotency_key": values["idempotency_key"],
         }
     )
 
 
 def _choices(language: str) -> dict[str, Any]:
-    """Everything that can be targeted, with names in the page's language."""
-    suffix = "" if language == "fi" else f"_{language}"
+    """Everything that can be targeted, and whether a real incident is on (an area above the basic level)."""
     with get_database().session() as session:
-        groups = [(g.id, getattr(g, f"name{suffix}", None) or g.name, n) for g, n in service.list_groups(session)]
-        organisations = [(o.id, o.short_name) for o in service.list_organisations(session)]
-        people, _ = service.list_people(session, active=True, limit=MAX_PEOPLE_LISTED)
-        names = {o.id: o.short_name for o in service.list_organisations(session)}
-        by_organisation: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
-        for person in people:
-            by_organisation[names[person.organisation_id]].append((person.id, person.name, person.title or ""))
         real_incident = any(d.level != BASE_LEVEL for d in current_decisions(session).values())
-    area_names = catalogue.area_names()
-    return {
-        "groups": groups,
-        "roles": [(r.key, getattr(r.names, language)) for r in catalogue.catalogue().roles],
-        "organisations": organisations,
-        "areas": [(key, area_names[key][language]) for key in AREAS],
-        "people": sorted(by_organisation.items()),
-        "channels": ("sms", "email"),
-        "real_incident": real_incident,
-    }
+    return {**alert_form.target_choices(language), "real_incident": real_incident}
 
 
 def _blank_values(exercise: bool) -> dict[str, Any]:
-    values: dict[str, Any] = {kind: [] for kind in TARGET_KINDS}
-    values.update(dict.fromkeys(TEXT_FIELDS, ""))
-    values.update(channels=list(alerting_config().default_channels), exercise=exercise)
+    values = alert_form.blank_alert_values(list(alerting_config().default_channels))
+    values["exercise"] = exercise
     values["idempotency_key"] = secrets.token_urlsafe(16)
     return values
 
@@ -202,7 +137,7 @@ def _preview(request_body: AlertCreate) -> dict[str, Any]:
     segments = sms_segments(content, readers)
     return {
         "people": people,
-        "organisations": _per_organisation(people),
+        "organisations": alert_form.per_organisation(people),
         "no_mobile": [p for p in people if not p.has_mobile],
         "no_email": [p for p in people if not p.has_email],
         "channels": channels,
@@ -217,18 +152,6 @@ def _preview(request_body: AlertCreate) -> dict[str, Any]:
         ],
         "segment_limit": get_settings().sms_max_segments,
     }
-
-
-def _per_organisation(people: list[Targeted]) -> list[dict[str, Any]]:
-    rows: dict[str, dict[str, Any]] = {}
-    for person in people:
-        row = rows.setdefault(
-            person.organisation, {"name": person.organisation, "count": 0, "no_mobile": 0, "no_email": 0}
-        )
-        row["count"] += 1
-        row["no_mobile"] += not person.has_mobile
-        row["no_email"] += not person.has_email
-    return list(rows.values())
 
 
 @router.post("/alerts/new/preview", response_class=HTMLResponse)

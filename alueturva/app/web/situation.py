@@ -1,5 +1,9 @@
 """The start page: the situational picture of the region, its three management areas and eight municipalities
-(``situation.flows.current_picture``, as ``GET /api/v1/situation``), laid out roughly as they lie on the map."""
+(``situation.flows.current_picture``, as ``GET /api/v1/situation``), laid out roughly as they lie on the map.
+
+A running drill that has made exercise decisions has its exercise picture (``GET /api/v1/situation?drill_id=``)
+below the real one, in a section of its own labelled with the drill: its levels are never shown among the real ones.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,19 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
 
 from alueturva.app.web.layout import page_language, render
 from alueturva.app.web.security import ViewerUser
 from alueturva.db import get_database
+from drills import service as drills
+from drills.models import DrillState
 from situation.flows import current_picture
+from situation.service import decisions_of_drill
 
 router = APIRouter(include_in_schema=False)
+
+MAX_EXERCISES = 10  # running drills shown with their exercise pictures
 
 # Where each management area sits on the page: Kokkola on the coast, Lestijokilaakso to its east, Perhonjokilaakso
 # to the south; a municipality's tiles keep their order from the coast inland.
@@ -67,8 +77,30 @@ def picture_layout(picture: dict[str, Any], language: str) -> dict[str, Any]:
     }
 
 
+def _exercise_rows(layout: dict[str, Any], drill_id: int) -> list[dict[str, Any]]:
+    """The exercise picture as rows, region first, each area followed by its municipalities; ``exercise`` marks a
+    level the drill decided (the others are the real decisions it starts from)."""
+    tiles = [(layout["region"], 0)]
+    for area in layout["areas"]:
+        tiles += [(area, 1)] + [(member, 2) for member in area["members"]]
+    return [{**tile, "depth": depth, "exercise": tile["decided"]["drill_id"] == drill_id} for tile, depth in tiles]
+
+
+def exercise_pictures(session: Session, language: str) -> list[dict[str, Any]]:
+    """The exercise picture of each running drill that has made exercise decisions."""
+    running, _ = drills.list_drills(session, limit=MAX_EXERCISES, offset=0, state=DrillState.running)
+    pictures = []
+    for drill in running:
+        if decisions_of_drill(session, drill_id=drill.id):
+            layout = picture_layout(current_picture(session, drill_id=drill.id), language)
+            pictures.append({"drill_id": drill.id, "name": drill.name, "rows": _exercise_rows(layout, drill.id)})
+    return pictures
+
+
 @router.get("/", response_class=HTMLResponse)
 def situation_page(request: Request, user: ViewerUser) -> HTMLResponse:
+    language = page_language(request)
     with get_database().session() as session:
-        picture = current_picture(session)
-    return render(request, "situation.html.j2", user=user, picture=picture_layout(picture, page_language(request)))
+        picture = picture_layout(current_picture(session), language)
+        exercises = exercise_pictures(session, language)
+    return render(request, "situation.html.j2", user=user, picture=picture, exercises=exercises)

@@ -1,0 +1,94 @@
+"""A drill's after-action report from the console, as ``GET /api/v1/drills/{id}/report`` makes it (the same
+``drills.report.assemble.build_report`` and ``drills.report.render``) but for a signed-in person instead of an API
+key: HTML to read in the browser, PDF, and CSV for the councils. The same role rules: viewers read it without mobile
+numbers or email addresses; ``redact=true`` leaves organisations and roles only; the CSV is always redacted. The
+language is the page's unless ``language`` says otherwise."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from alueturva.api_types import PathId
+from alueturva.app.web.drills import existing_drill
+from alueturva.app.web.layout import HEADERS, page_language
+from alueturva.app.web.security import PageMissing, ViewerUser
+from alueturva.auth.sessions import SignedIn
+from alueturva.errors import Conflict
+from alueturva.i18n import Language
+from drills.report import render
+from drills.report.assemble import build_report
+
+router = APIRouter(include_in_schema=False)
+
+# The report is one self-contained file: its styles and charts are inline, and it runs no script.
+REPORT_HEADERS = {
+    **HEADERS,
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; frame-ancestors 'none'; "
+        "base-uri 'none'"
+    ),
+}
+Redact = Annotated[bool, Query(description="Organisations and roles only: no names, numbers or emails")]
+ReportLanguage = Annotated[Language | None, Query()]
+
+
+def _report(request: Request, drill_id: int, user: SignedIn, language: str | None, redact: bool) -> dict[str, Any]:
+    try:
+        with existing_drill() as session:
+            return build_report(
+                session,
+                drill_id=drill_id,
+                language=language or page_language(request),
+                redact=redact,
+                contact_details=user.principal.sees_contact_details,
+            )
+    except Conflict as exc:  # not held yet: there is no report of it
+        raise PageMissing() from exc
+
+
+def _file_name(report: dict[str, Any], suffix: str) -> str:
+    redacted = "-redacted" if report["redacted"] else ""
+    return f"drill-{report['drill']['id']}-report-{report['language']}{redacted}{suffix}"
+
+
+@router.get("/drills/{drill_id}/report.html")
+def report_html(
+    request: Request, drill_id: PathId, user: ViewerUser, language: ReportLanguage = None, redact: Redact = False
+) -> Response:
+    report = _report(request, drill_id, user, language, redact)
+    return Response(render.report_html(report), media_type="text/html; charset=utf-8", headers=REPORT_HEADERS)
+
+
+@router.get("/drills/{drill_id}/report.pdf")
+def report_pdf(
+    request: Request, drill_id: PathId, user: ViewerUser, language: ReportLanguage = None, redact: Redact = False
+) -> Response:
+    report = _report(request, drill_id, user, language, redact)
+    disposition = f'inline; filename="{_file_name(report, ".pdf")}"'
+    return Response(
+        render.pdf(render.report_html(report)),
+        media_type="application/pdf",
+        headers={**REPORT_HEADERS, "Content-Disposition": disposition},
+    )
+
+
+@router.get("/drills/{drill_id}/report.csv")
+def report_csv(
+    request: Request,
+    drill_id: PathId,
+    user: ViewerUser,
+    language: ReportLanguage = None,
+    table: Annotated[Literal["people", "organisations"], Query()] = "people",
+) -> Response:
+    """Always redacted, as the API's CSV: for the councils, organisations and roles only."""
+    report = _report(request, drill_id, user, language, redact=True)
+    body = render.people_csv(report) if table == "people" else render.organisations_csv(report)
+    disposition = f'attachment; filename="{_file_name(report, f"-{table}.csv")}"'
+    return Response(
+        body.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={**REPORT_HEADERS, "Content-Disposition": disposition},
+    )
