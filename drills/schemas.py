@@ -249,6 +249,8 @@ class DrillSummary(BaseModel):
 
 
 class DrillRead(DrillSummary):
+    origin: str = Field(description="service: run here; import: run elsewhere, imported from its log")
+    imported: dict[str, Any] | None = Field(None, description="Its log files (name, SHA-256, mapping), if imported")
     description: str
     contact: str | None
     targets: dict[str, Any]

@@ -61,6 +61,8 @@ def drill_read(session: Session, drill: Drill, *, now: datetime, recipients: Fro
     phase_alerts = {row.phase: row.alert_id for row in rows if row.phase is not None}
     return DrillRead(
         **summary(drill, now=now).model_dump(),
+        origin=drill.origin,
+        imported=service.imported_from(session, drill_id=drill.id),
         description=drill.description,
         contact=drill.contact,
         targets=drill.targets,

@@ -24,6 +24,7 @@ from drills.demo import load_demo_drill
 from drills.models import Drill, DrillImport, ImportedEvent
 from tests.conftest import auth
 from tests.support.exercise_log import MAPPING, STRANGERS, RosterPerson, Sample, Truth, make_sample
+from tests.support.web import sign_in
 
 IMPORT = "/api/v1/drills/import"
 
@@ -287,3 +288,16 @@ def test_the_command_line_imports_with_a_mapping_file_and_writes_an_event_log(
     assert header == "time;name;mobile;email;organisation;channel;event;answer;phase;error"
     wrong = runner.invoke(drill_app, [*arguments, "--name", "x", "--objective", "ack_share_within:120:15"])
     assert wrong.exit_code != 0
+
+
+def test_the_web_console_shows_an_imported_drill_with_its_log_and_report(
+    client: TestClient, keys: dict[Role, str], database: Database, sample: Sample, accounts: dict[Role, int]
+) -> None:
+    drill_id = _import_2025(client, keys, sample)
+    sign_in(client, Role.viewer)
+    page = client.get(f"/drills/{drill_id}")
+    assert page.status_code == 200
+    assert "Tuotu lokista" in page.text and "tekstiviestipalvelu.csv, puhelut.xlsx" in page.text
+    assert f'href="/drills/{drill_id}/report.html' in page.text
+    report = client.get(f"/drills/{drill_id}/report.html")
+    assert report.status_code == 200 and "Tuotu lokista" in report.text and "+4670174" not in report.text

@@ -129,7 +129,8 @@ def live_state(drill_id: int, language: str) -> dict[str, Any]:
     return {
         "drill": read,
         "state_name": texts.STATE_NAMES[read.state][language],
-        "progress": drill_progress(drill_id) if read.started_at else None,
+        # a drill imported from its log sent nothing here: its figures are in its report
+        "progress": drill_progress(drill_id) if read.started_at and read.origin == "service" else None,
         "objective_rows": _objective_rows(read, language),
         "poll_seconds": POLL_SECONDS,
     }
