@@ -196,11 +196,13 @@ def time_figures(drill_id: int) -> float:
     from alueturva.db import get_database
     from drills import service
     from drills.measures import measures
-    from drills.report import assemble
+    from drills.report import assemble, figures
 
     started = time.perf_counter()
     with get_database().session() as session:
-        assemble._figures(session, measures(session, service.get_drill(session, drill_id=drill_id)))
+        measured = measures(session, service.get_drill(session, drill_id=drill_id))
+        with figures.recipients_table(session, measured) as recipients:
+            assemble._figures(session, recipients, measured)
     return time.perf_counter() - started
 
 
