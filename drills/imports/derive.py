@@ -34,26 +34,25 @@ class Derived:
     phases: list[str] = field(default_factory=list)
 
 
-def _phases(events: Sequence[ImportedEvent]) -> list[str]:
+def _phase_starts(events: Sequence[ImportedEvent]) -> dict[str, datetime]:
+    """Each phase the log names and when it began (its first event), in the order they began. ``events`` are in
+    time order."""
     first: dict[str, datetime] = {}
     for event in events:
         if event.phase is not None and event.phase not in first:
             first[event.phase] = event.at
-    return sorted(first, key=lambda name: (first[name], name))
+    return dict(sorted(first.items(), key=lambda item: (item[1], item[0])))
 
 
-def _renumber_phases(drill: Drill, names: list[str], events: Sequence[ImportedEvent]) -> None:
-    """The drill's phases as the log names them, in the order they began (kept rows are updated in place: their
-    numbers are unique within the drill)."""
-    existing = {phase.number: phase for phase in drill.phases}
-    for number, name in enumerate(names, start=1):
-        phase = existing.get(number) or DrillPhase(number=number)
-        phase.name, phase.started_at = name, min(event.at for event in events if event.phase == name)
-        if number not in existing:
-            drill.phases.append(phase)
-    for number, phase in existing.items():
-        if number > len(names):
-            drill.phases.remove(phase)
+def _replace_phases(session: Session, drill: Drill, starts: dict[str, datetime]) -> None:
+    """The drill's phases as the log names them, numbered in the order they began. The old rows go first (as when
+    a plan's phases are replaced, ``drills.plans.update``): numbers are unique per drill."""
+    drill.phases.clear()
+    session.flush()
+    drill.phases.extend(
+        DrillPhase(number=number, name=name, started_at=started)
+        for number, (name, started) in enumerate(starts.items(), start=1)
+    )
 
 
 def _messages(events: list[ImportedEvent]) -> list[ImportedMessage]:
@@ -105,16 +104,17 @@ def derive(session: Session, *, drill: Drill, roster: Roster) -> Derived:
         select(ImportedEvent).where(ImportedEvent.drill_id == drill.id).order_by(ImportedEvent.at, ImportedEvent.id)
     ).all()
     session.execute(delete(ImportedRecipient).where(ImportedRecipient.drill_id == drill.id))
-    phases = _phases(events)
-    _renumber_phases(drill, phases, events)
+    starts = _phase_starts(events)
+    _replace_phases(session, drill, starts)
+    numbers = {name: number for number, name in enumerate(starts, start=1)}
     answers = list(dict.fromkeys(event.answer for event in events if event.answer))
     drill.response_options = [{"fi": answer} for answer in answers]
     grouped: dict[tuple[str, int | None], list[ImportedEvent]] = defaultdict(list)
     matches: dict[tuple[str, int | None], Match] = {}
-    derived = Derived(phases=phases)
+    derived = Derived(phases=list(starts))
     for event in events:
         match = roster.match(event)
-        phase = phases.index(event.phase) + 1 if event.phase is not None else None
+        phase = numbers.get(event.phase) if event.phase is not None else None
         key = (identity(event, match), phase)
         grouped[key].append(event)
         matches.setdefault(key, match)

@@ -239,7 +239,13 @@ def _report(
             for number, count in sorted(report_figures["poll"].items())
         ],
         "people": people(
-            session, measured, recipients, language=language, redact=redact, contact_details=contact_details
+            session,
+            measured,
+            recipients,
+            options=options,
+            language=language,
+            redact=redact,
+            contact_details=contact_details,
         ),
         "roster_fixes": roster_fixes(
             session, measured, recipients, year=_year_of(drill.started_at), language=language, redact=redact

@@ -13,8 +13,7 @@ from sqlalchemy.sql import FromClause
 
 from contacts.catalogue import roles_by_key
 from contacts.models import Membership
-from drills.measures import Measures, poll_options
-from drills.models import Drill
+from drills.measures import Measures
 
 
 def _roles(session: Session, person_ids: set[int], language: str) -> dict[int, list[str]]:
@@ -62,12 +61,14 @@ def people(
     measured: Measures,
     recipients: FromClause,
     *,
+    options: list[str],
     language: str,
     redact: bool,
     contact_details: bool = True,
 ) -> list[dict[str, Any]]:
     """Each person the drill's alerts (or its log) reached out to, with their timeline (oldest event first).
-    Redacted: no names; without ``contact_details``: names, but no mobile numbers or email addresses."""
+    Redacted: no names; without ``contact_details``: names, but no mobile numbers or email addresses. ``options``:
+    the poll's answers in the report's language (``drills.measures.poll_options``)."""
     contacts = measured.contacts.subquery()
     rows = session.execute(
         select(
@@ -95,9 +96,6 @@ def people(
         if row.deputy_for_id is not None:
             events[row.deputy_for_id].append({"at": row.added_at, "event": "deputy_alerted", "deputy": row.name})
     roles = _roles(session, {row.person_id for row in rows if row.person_id is not None}, language)
-    drill = session.get(Drill, measured.drill_id)
-    assert drill is not None
-    options = poll_options(session, drill, measured, language)
     result = []
     for row in rows:
         timeline = events.get(row.recipient_id, [])
