@@ -19,11 +19,10 @@ from typer.testing import CliRunner
 from alueturva.auth.models import Role
 from alueturva.db import Database
 from contacts.demo import load_demo_roster
-from contacts.models import Organisation, Person
 from drills.demo import load_demo_drill
 from drills.models import Drill, DrillImport, ImportedEvent
 from tests.conftest import auth
-from tests.support.exercise_log import MAPPING, STRANGERS, RosterPerson, Sample, Truth, make_sample
+from tests.support.exercise_log import MAPPING, STRANGERS, Sample, Truth, make_sample, roster_people
 from tests.support.web import sign_in
 
 IMPORT = "/api/v1/drills/import"
@@ -33,12 +32,7 @@ IMPORT = "/api/v1/drills/import"
 def sample(database: Database) -> Sample:
     with database.session() as session:
         load_demo_roster(session)
-        rows = session.execute(
-            select(Person.name, Person.mobile, Person.email, Organisation.short_name)
-            .join(Organisation, Organisation.id == Person.organisation_id)
-            .order_by(Person.id)
-        ).all()
-    return make_sample([RosterPerson(*row) for row in rows])
+        return make_sample(roster_people(session))
 
 
 def _import(
@@ -66,7 +60,7 @@ def _import_2025(client: TestClient, keys: dict[Role, str], sample: Sample, **fo
     assert (result["mapping"], result["encoding"], result["rows"]) == (
         "tekstiviestipalvelu", "windows-1252", len(sample.gateway_rows),
     )  # fmt: skip
-    calls = _import(client, operator, "puhelut.xlsx", sample.calls_xlsx(), drill_id=result["drill_id"])
+    calls = _import(client, operator, "puhelut.xlsx", sample.calls_xlsx, drill_id=result["drill_id"])
     assert calls.status_code == 201, calls.text
     assert (calls.json()["mapping"], calls.json()["events"]) == ("plain", len(sample.call_rows))
     return int(result["drill_id"])
@@ -80,7 +74,7 @@ def test_the_2025_exercise_is_reported_figure_by_figure_from_its_two_logs(
     client: TestClient, keys: dict[Role, str], database: Database, sample: Sample
 ) -> None:
     drill_id = _import_2025(client, keys, sample)
-    again = _import(client, keys[Role.operator], "puhelut.xlsx", sample.calls_xlsx(), drill_id=drill_id)
+    again = _import(client, keys[Role.operator], "puhelut.xlsx", sample.calls_xlsx, drill_id=drill_id)
     assert again.status_code == 200 and again.json()["already_imported"]  # never twice
     report = client.get(f"/api/v1/drills/{drill_id}/report", headers=auth(keys[Role.operator])).json()
     truths = list(sample.truth.values())
@@ -128,7 +122,7 @@ def test_the_2025_exercise_is_reported_figure_by_figure_from_its_two_logs(
     files = report["imported"]["files"]
     assert [(f["source"], f["sha256"]) for f in files] == [
         ("tekstiviestipalvelu.csv", hashlib.sha256(sample.gateway_csv()).hexdigest()),
-        ("puhelut.xlsx", hashlib.sha256(sample.calls_xlsx()).hexdigest()),
+        ("puhelut.xlsx", hashlib.sha256(sample.calls_xlsx).hexdigest()),
     ]
     assert report["imported"]["mapping"] == "tekstiviestipalvelu"
     page = client.get(f"/api/v1/drills/{drill_id}/report?format=html", headers=auth(keys[Role.viewer])).text

@@ -18,7 +18,11 @@ import random
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from alueturva.i18n import HELSINKI
 
@@ -110,7 +114,10 @@ class Sample:
         writer.writerows(self.gateway_rows)
         return out.getvalue().encode("cp1252")
 
+    @cached_property
     def calls_xlsx(self) -> bytes:
+        """The workbook, made once: a workbook records when it was written, so each writing differs (and so
+        does its SHA-256, by which a file is imported only once)."""
         from openpyxl import Workbook
 
         book = Workbook()
@@ -221,11 +228,10 @@ def make_sample(people: list[RosterPerson]) -> Sample:
         for index, person in enumerate(alerted):
             at = start + timedelta(seconds=index * 2)
             fails = number == 1 and person.name in failing
-            if person.name in by_email:
-                who = (person.name, person.organisation, None, person.email)
-            else:
-                who = (person.name, person.organisation, person.mobile, None)
-            writer.alert_by_gateway(who, phase, at, fails=fails, on_roster=True)
+            reached_by = (None, person.email) if person.name in by_email else (person.mobile, None)
+            writer.alert_by_gateway(
+                (person.name, person.organisation, *reached_by), phase, at, fails=fails, on_roster=True
+            )
         for index, (name, organisation, mobile, email, source) in enumerate(STRANGERS):
             if source == "gateway" and number != 2:
                 at = start + timedelta(seconds=len(alerted) * 2 + index)
@@ -234,9 +240,10 @@ def make_sample(people: list[RosterPerson]) -> Sample:
             callers = people[1::6][:5]
             for index, person in enumerate(callers):
                 at = start + timedelta(minutes=15 + index * 3)
-                number = None if index % 2 == 1 else person.mobile  # some written down by name only
-                who = (person.name, person.organisation, number)
-                writer.call(who, phase, at, on_roster=True, missed_first=index == 0)
+                written = None if index % 2 == 1 else person.mobile  # some written down by name only
+                writer.call(
+                    (person.name, person.organisation, written), phase, at, on_roster=True, missed_first=index == 0
+                )
             name, organisation = STRANGERS[3][:2]
             at = start + timedelta(minutes=35)
             writer.call((name, organisation, None), phase, at, on_roster=False, missed_first=False)
@@ -244,16 +251,25 @@ def make_sample(people: list[RosterPerson]) -> Sample:
     return sample
 
 
+def roster_people(session: Session) -> list[RosterPerson]:
+    """The roster's people, in id order (those the sample alerts)."""
+    from contacts.models import Organisation, Person
+
+    rows = session.execute(
+        select(Person.name, Person.mobile, Person.email, Organisation.short_name)
+        .join(Organisation, Organisation.id == Person.organisation_id)
+        .order_by(Person.id)
+    ).all()
+    return [RosterPerson(*row) for row in rows]
+
+
 def demo_people() -> list[RosterPerson]:
     """The demo roster's people, from a database of its own."""
     import tempfile
 
-    from sqlalchemy import select
-
     from alueturva.app.wiring import prepare_database
     from alueturva.db import Database
     from contacts.demo import load_demo_roster
-    from contacts.models import Organisation, Person
 
     with tempfile.TemporaryDirectory() as directory:
         url = f"sqlite:///{directory}/sample.db"
@@ -261,13 +277,9 @@ def demo_people() -> list[RosterPerson]:
         database = Database(url)
         with database.session() as session:
             load_demo_roster(session)
-            rows = session.execute(
-                select(Person.name, Person.mobile, Person.email, Organisation.short_name)
-                .join(Organisation, Organisation.id == Person.organisation_id)
-                .order_by(Person.id)
-            ).all()
+            people = roster_people(session)
         database.dispose()
-    return [RosterPerson(*row) for row in rows]
+    return people
 
 
 def main() -> None:
@@ -276,7 +288,7 @@ def main() -> None:
     sample = make_sample(demo_people())
     (target / "tekstiviestipalvelu.csv").write_bytes(sample.gateway_csv())
     (target / "tekstiviestipalvelu.yaml").write_text(MAPPING, encoding="utf-8")
-    (target / "puhelut.xlsx").write_bytes(sample.calls_xlsx())
+    (target / "puhelut.xlsx").write_bytes(sample.calls_xlsx)
     print(f"wrote {len(sample.gateway_rows)} gateway rows and {len(sample.call_rows)} calls to {target}")
 
 
