@@ -43,6 +43,12 @@ router = APIRouter(prefix="/api/v1/drills", tags=["drills"], responses=API_ERROR
 Number = Annotated[int, Path(ge=1, le=30)]
 MAX_LOG_BYTES = 20 * 1024 * 1024  # an exercise log (also the cap on the request: alueturva.app.wiring.body_limits)
 MAX_MAPPING_BYTES = 64 * 1024
+CSV = "text/csv; charset=utf-8"
+
+
+def _attachment(body: bytes, media_type: str, filename: str) -> Response:
+    """A file to save (a report's PDF or CSV, an event log)."""
+    return Response(body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 def _read(drill_id: int) -> DrillRead:
@@ -114,10 +120,7 @@ def drill_event_log(drill_id: PathId, _: Operator) -> Response:
     (the built-in ``alueturva`` mapping). For operators and admins: it names people and their numbers."""
     with get_database().session() as session:
         body = event_log(session, service.get_drill(session, drill_id=drill_id))
-    disposition = f'attachment; filename="drill-{drill_id}-events.csv"'
-    return Response(
-        body.encode("utf-8"), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": disposition}
-    )
+    return _attachment(body.encode("utf-8"), CSV, f"drill-{drill_id}-events.csv")
 
 
 @router.post("", response_model=DrillRead, status_code=status.HTTP_201_CREATED)
@@ -246,18 +249,9 @@ def _report_response(report: dict[str, Any], *, format: str, table: str, name: s
     if format == "html":
         return Response(render.report_html(report), media_type="text/html; charset=utf-8")
     if format == "pdf":
-        disposition = f'attachment; filename="{name}.pdf"'
-        return Response(
-            render.pdf(render.report_html(report)),
-            media_type="application/pdf",
-            headers={"Content-Disposition": disposition},
-        )
+        return _attachment(render.pdf(render.report_html(report)), "application/pdf", f"{name}.pdf")
     if format == "csv":
-        body = render.people_csv(report) if table == "people" else render.organisations_csv(report)
-        disposition = f'attachment; filename="{name}-{table}.csv"'
-        return Response(
-            body.encode("utf-8"), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": disposition}
-        )
+        return _attachment(render.table_csv(report, table).encode("utf-8"), CSV, f"{name}-{table}.csv")
     return Response(render.as_json(report), media_type="application/json")
 
 
@@ -321,10 +315,5 @@ def yearly_followup(
     if format == "html":
         return Response(render.followup_html(data), media_type="text/html; charset=utf-8")
     if format == "pdf":
-        disposition = f'attachment; filename="followup-{year}-{language}.pdf"'
-        return Response(
-            render.pdf(render.followup_html(data)),
-            media_type="application/pdf",
-            headers={"Content-Disposition": disposition},
-        )
+        return _attachment(render.pdf(render.followup_html(data)), "application/pdf", f"followup-{year}-{language}.pdf")
     return Response(render.as_json(data), media_type="application/json")

@@ -41,7 +41,7 @@ def report(
     elif format == "pdf":
         content = render.pdf(render.report_html(data))
     else:
-        content = render.people_csv(data) if table == "people" else render.organisations_csv(data)
+        content = render.table_csv(data, table)
     write_output(content, output)
 
 

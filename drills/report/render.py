@@ -219,3 +219,8 @@ def organisations_csv(report: dict[str, Any]) -> str:
         for row in report["by_organisation"]
     ]
     return _csv(header, rows)
+
+
+def table_csv(report: dict[str, Any], table: str) -> str:
+    """The report's ``people`` or ``organisations`` table as CSV."""
+    return people_csv(report) if table == "people" else organisations_csv(report)

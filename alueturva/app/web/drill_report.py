@@ -85,7 +85,7 @@ def report_csv(
 ) -> Response:
     """Always redacted, as the API's CSV: for the councils, organisations and roles only."""
     report = _report(request, drill_id, user, language, redact=True)
-    body = render.people_csv(report) if table == "people" else render.organisations_csv(report)
+    body = render.table_csv(report, table)
     disposition = f'attachment; filename="{_file_name(report, f"-{table}.csv")}"'
     return Response(
         body.encode("utf-8"),
