@@ -1,4 +1,5 @@
-"""Acknowledgements: the first one of a recipient is recorded and audited, however many arrive at once."""
+"""Acknowledgements: the first one of a recipient is recorded and audited, however many arrive at once, and stops
+the calls still waiting to be placed to them (an SMS, a link, an operator or a key press: whichever came first)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import cast
 from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
 
-from alerting.models import AckMethod, Alert, AlertStatus, Recipient
+from alerting.models import AckMethod, Alert, AlertStatus, Channel, Delivery, DeliveryState, Recipient
 from alueturva.audit import service as audit
 from alueturva.db import utcnow
 from alueturva.errors import Invalid
@@ -32,6 +33,22 @@ _FIRST_ACKNOWLEDGEMENT = (
         ack_by=bindparam("b_actor"),
         ack_late=bindparam("b_late"),
         response=bindparam("b_response"),
+    )
+)
+_deliveries = cast(Table, Delivery.__table__)
+# A recipient's calls not placed yet; those already ringing are stopped by the sweeper (``calls.calls_to_stop``).
+_PENDING_CALLS_NOT_NEEDED = (
+    update(_deliveries)
+    .where(
+        _deliveries.c.recipient_id == bindparam("b_id"),
+        _deliveries.c.channel == Channel.voice.name,
+        _deliveries.c.state == DeliveryState.queued.name,
+    )
+    .values(
+        state=DeliveryState.cancelled.name,
+        next_attempt_at=None,
+        error_code="acknowledged",
+        error_message="not called: acknowledged before the call",
     )
 )
 _FIRST_RESPONSE = (
@@ -68,6 +85,7 @@ def record_acknowledgement(
         },
     )
     if first.rowcount:
+        connection.execute(_PENDING_CALLS_NOT_NEEDED, {"b_id": recipient_id})
         audit.record(
             session,
             actor=actor,

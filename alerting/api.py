@@ -90,6 +90,8 @@ def _recipient_read(alert: Alert, recipient: Recipient, name: str, deliveries: l
                 next_attempt_at=d.next_attempt_at,
                 error_code=d.error_code,
                 error_message=d.error_message,
+                answered_by=d.answered_by,
+                duration_seconds=d.duration_seconds,
             )
             for d in deliveries
         ],

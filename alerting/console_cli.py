@@ -1,6 +1,7 @@
-"""`alueturva outbox` and `alueturva sms reply`: the embedded default's stand-ins for a phone. The outbox shows what
-the console backends "sent"; a reply goes through the same inbound path as a Twilio webhook (the reply parser,
-recording and audit), its signature check passed by construction."""
+"""`alueturva outbox`, `alueturva sms reply` and `alueturva call answer|unanswered`: the embedded default's stand-ins
+for a phone. The outbox shows what the console backends "sent" (and what each call says); a reply or an answered
+call goes through the same path as a Twilio webhook (the reply parser, the call's states, recording and audit), its
+signature check passed by construction."""
 
 from __future__ import annotations
 
@@ -10,11 +11,17 @@ import typer
 
 outbox_app = typer.Typer(help="The demo outbox: what the console backends sent (SMS and email).")
 sms_app = typer.Typer(no_args_is_help=True)
+call_app = typer.Typer(no_args_is_help=True)
 
 
 @sms_app.callback()
 def sms() -> None:
     """SMS in the embedded default: answer an alert as a phone would."""
+
+
+@call_app.callback()
+def call() -> None:
+    """Calls in the embedded default: answer one as a phone would, or let it ring unanswered."""
 
 
 @outbox_app.callback(invoke_without_command=True)
@@ -80,3 +87,98 @@ def reply(
     result = handle_inbound_sms(message=message)
     kept.keep(channel=Channel.sms, to=_number(sender), body=result.reply, reference=f"reply:{result.outcome}")
     print(f"{result.outcome}: {result.reply}")
+
+
+def _console_only(command: str) -> None:
+    from alueturva.errors import Invalid
+    from alueturva.settings import get_settings
+
+    if get_settings().voice_backend != "console":
+        raise Invalid(
+            f"`call {command}` stands in for a phone in the embedded default (ALUETURVA_VOICE_BACKEND=console); "
+            "with Twilio, calls are answered on real phones"
+        )
+
+
+def _ringing_call(number: str) -> tuple[int, str]:
+    """The newest call placed to ``number`` that nobody has answered yet: its delivery and call ids."""
+    from sqlalchemy import select
+
+    from alerting.models import Channel, Delivery, DeliveryState
+    from alueturva.db import get_database
+    from alueturva.errors import NotFound
+
+    with get_database().session() as session:
+        row = session.execute(
+            select(Delivery.id, Delivery.provider_id)
+            .where(
+                Delivery.channel == Channel.voice,
+                Delivery.address == _number(number),
+                Delivery.state == DeliveryState.sent,
+                Delivery.provider_id.is_not(None),
+            )
+            .order_by(Delivery.id.desc())
+            .limit(1)
+        ).first()
+    if row is None:
+        raise NotFound(f"no call is ringing at {number}: see `alueturva outbox --to {number}`")
+    return row.id, row.provider_id
+
+
+@call_app.command("answer")
+def answer(
+    number: Annotated[str, typer.Option("--to", metavar="NUMBER", help="The number the call rings at")],
+    digits: Annotated[
+        str, typer.Option("--digits", metavar="KEYS", help="Keys pressed, one per prompt, e.g. 1 (none: just listen)")
+    ] = "",
+    machine: Annotated[bool, typer.Option("--machine", help="An answering machine answers instead")] = False,
+    seconds: Annotated[
+        int | None, typer.Option("--seconds", min=0, max=3600, help="How long the call lasted (unset: not known)")
+    ] = None,
+) -> None:
+    """Answer the newest call ringing at NUMBER (embedded default only), as a phone would: prints what the call
+    says, presses the keys (1 acknowledges; with a poll, the answer's number) and hangs up. Recorded and audited
+    like a Twilio call (`voice:person:<id>`)."""
+    from alerting import calls
+    from alerting.channels import CallEvent
+    from alerting.models import DeliveryState
+
+    _console_only("answer")
+    delivery_id, call_id = _ringing_call(number)
+    answered_by = "machine_end_beep" if machine else "human"
+
+    def event(status: str, *, key: str | None = None, duration: int | None = None) -> CallEvent:
+        return CallEvent(
+            call_id,
+            delivery_id,
+            status,
+            DeliveryState.delivered,
+            answered_by=answered_by,
+            machine=machine,
+            duration_seconds=duration,
+            digits=key,
+        )
+
+    print(calls.answered(event=event("in-progress")).spoken())
+    for earlier, key in enumerate(digits if not machine else ""):
+        print(f"[{key}]")
+        print(calls.key_pressed(event=event("in-progress", key=key), wrong_keys=earlier).spoken())
+    calls.apply_call_status(event=event("completed", duration=seconds))
+
+
+@call_app.command("unanswered")
+def unanswered(
+    number: Annotated[str, typer.Option("--to", metavar="NUMBER", help="The number the call rings at")],
+    busy: Annotated[bool, typer.Option("--busy", help="The line is busy instead")] = False,
+) -> None:
+    """Let the newest call ringing at NUMBER go unanswered (embedded default only): recorded as Twilio reports it,
+    "no-answer" (or "busy"); the person stays silent and escalation goes on."""
+    from alerting import calls
+    from alerting.channels import CallEvent
+    from alerting.models import DeliveryState
+
+    _console_only("unanswered")
+    delivery_id, call_id = _ringing_call(number)
+    status = "busy" if busy else "no-answer"
+    calls.apply_call_status(event=CallEvent(call_id, delivery_id, status, DeliveryState.undelivered))
+    print(f"{status}: delivery {delivery_id}")

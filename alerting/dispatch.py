@@ -21,7 +21,15 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from alerting.channels import SendError, SmsSender, TransientSendError, email_sender, open_sms_sender
+from alerting.channels import (
+    SendError,
+    SmsSender,
+    TransientSendError,
+    VoiceCaller,
+    email_sender,
+    open_sms_sender,
+    open_voice_caller,
+)
 from alerting.claims import ClaimKeeper, claim
 from alerting.models import Channel
 from alerting.outcomes import (
@@ -36,7 +44,7 @@ from alerting.outcomes import (
     write_outcomes,
 )
 from alerting.outgoing import Outgoing, prepare
-from alerting.ratelimit import RateLimiter, open_sms_rate_limiter
+from alerting.ratelimit import RateLimiter, open_call_rate_limiter, open_sms_rate_limiter
 from alueturva.db import get_database, utcnow
 from alueturva.queue import JobQueue, get_queue
 from alueturva.settings import get_settings
@@ -93,21 +101,25 @@ class Senders:
 
     sms: SmsSender | None
     limiter: RateLimiter | None
+    voice: VoiceCaller | None
+    call_limiter: RateLimiter | None
     slots: asyncio.Semaphore
     started: set[int]  # deliveries handed to a provider (or on their way): never released for another try
     first_request_at: float | None = None  # time.perf_counter() of the job's first provider request
 
     async def close(self) -> None:
-        if self.sms is not None:
-            await self.sms.close()
-        if self.limiter is not None:
-            await self.limiter.close()
+        for channel in (self.sms, self.limiter, self.voice, self.call_limiter):
+            if channel is not None:
+                await channel.close()
 
 
 async def _call_provider(item: Outgoing, senders: Senders, recorder: Recorder) -> str:
     if item.channel is Channel.sms:
         assert item.sms_body is not None and senders.sms is not None and senders.limiter is not None
         await senders.limiter.wait_turn()
+    if item.channel is Channel.voice:
+        assert senders.call_limiter is not None
+        await senders.call_limiter.wait_turn()
     # right before the request: a message sent while its outcome cannot be recorded could go out twice
     await recorder.ready()
     senders.started.add(item.delivery_id)
@@ -115,6 +127,9 @@ async def _call_provider(item: Outgoing, senders: Senders, recorder: Recorder) -
         assert item.sms_body is not None and senders.sms is not None
         senders.first_request_at = senders.first_request_at or time.perf_counter()
         return await senders.sms.send_sms(to=item.to, body=item.sms_body, delivery_id=item.delivery_id)
+    if item.channel is Channel.voice:
+        assert item.script is not None and senders.voice is not None
+        return await senders.voice.place_call(to=item.to, delivery_id=item.delivery_id, script=item.script)
     assert item.email is not None
     return await asyncio.to_thread(
         email_sender().send_email, message=item.email, reference=f"delivery:{item.delivery_id}"
@@ -143,9 +158,12 @@ async def deliver(item: Outgoing, senders: Senders, recorder: Recorder, keeper: 
 async def _send_all(outgoing: Sequence[Outgoing], started: set[int]) -> tuple[list[Retry | None], float | None]:
     settings = get_settings()
     needs_sms = any(item.channel is Channel.sms for item in outgoing)
+    needs_voice = any(item.channel is Channel.voice for item in outgoing)
     senders = Senders(
         sms=open_sms_sender(connections=settings.send_concurrency) if needs_sms else None,
         limiter=open_sms_rate_limiter() if needs_sms else None,
+        voice=open_voice_caller(connections=settings.send_concurrency) if needs_voice else None,
+        call_limiter=open_call_rate_limiter() if needs_voice else None,
         slots=asyncio.Semaphore(settings.send_concurrency),
         started=started,
     )

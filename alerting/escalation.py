@@ -1,7 +1,10 @@
 """Escalation: timers are rows with a due time that the sweeper runs exactly once each.
 
 Each step acts on whoever is still silent when it runs, so it stops by itself for a person who acknowledged and
-for everyone once the alert is cancelled or closed.
+for everyone once the alert is cancelled or closed. A call step calls each silent recipient once (its deliveries
+are one per recipient of that step's ``round``: 100 and up, apart from the reminders' 1 to 10), the deputies
+alerted before it too; the alert's own ``call_after_minutes``, or each targeted group's (``Group.call_after_minutes``:
+that group's members only).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import ColumnElement, and_, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from alerting.config import EscalationPolicy
@@ -24,21 +27,37 @@ from contacts.models import Membership, Person
 log = logging.getLogger(__name__)
 
 
+CALL_ROUND = 100  # the round of the first call step's calls; each further call step one more
+
+
 def schedule_timers(
-    session: Session, *, alert_id: int, policy: EscalationPolicy, created_at: datetime, closes_at: datetime
+    session: Session,
+    *,
+    alert_id: int,
+    policy: EscalationPolicy,
+    created_at: datetime,
+    closes_at: datetime,
+    group_calls: dict[int, float] | None = None,
 ) -> None:
-    """One row per step of the policy; steps that would fall after the alert closes are left out."""
-    steps = [(TimerKind.resend, n, policy.resend_after_minutes * n) for n in range(1, policy.resend_times + 1)]
+    """One row per step of the policy; steps that would fall after the alert closes are left out. Calls: one step
+    for everyone after the policy's ``call_after_minutes``, or else one per group in ``group_calls`` (group id ->
+    minutes) for its members."""
+    steps: list[tuple[TimerKind, int, float, int | None]] = [
+        (TimerKind.resend, n, policy.resend_after_minutes * n, None) for n in range(1, policy.resend_times + 1)
+    ]
     if policy.deputy_after_minutes is not None:
-        steps.append((TimerKind.deputy, 0, policy.deputy_after_minutes))
+        steps.append((TimerKind.deputy, 0, policy.deputy_after_minutes, None))
     if policy.notify_operator_after_minutes is not None:
-        steps.append((TimerKind.notify_operator, 0, policy.notify_operator_after_minutes))
+        steps.append((TimerKind.notify_operator, 0, policy.notify_operator_after_minutes, None))
+    calls = {None: policy.call_after_minutes} if policy.call_after_minutes is not None else dict(group_calls or {})
+    for n, (group_id, minutes) in enumerate(sorted(calls.items(), key=lambda item: (item[1], item[0] or 0))):
+        steps.append((TimerKind.call, CALL_ROUND + n, minutes, group_id))
     rows = [
-        {"alert_id": alert_id, "kind": kind, "round": round_, "due_at": due_at}
-        for kind, round_, minutes in steps
+        {"alert_id": alert_id, "kind": kind, "round": round_, "due_at": due_at, "group_id": group_id}
+        for kind, round_, minutes, group_id in steps
         if (due_at := created_at + timedelta(minutes=minutes)) < closes_at
     ]
-    rows.append({"alert_id": alert_id, "kind": TimerKind.close, "round": 0, "due_at": closes_at})
+    rows.append({"alert_id": alert_id, "kind": TimerKind.close, "round": 0, "due_at": closes_at, "group_id": None})
     session.execute(insert(EscalationTimer), rows)
 
 
@@ -59,10 +78,13 @@ def _contacts(session: Session, person_ids: set[int]) -> dict[int, Contact]:
     return {row.id: Contact(row.id, row.organisation_id, row.language, row.mobile, row.email) for row in rows}
 
 
+OTHER_CHANNELS = (Channel.sms, Channel.email)  # a reminder's other channel; calls come from call steps
+
+
 def _channels(alert: Alert, *, other_channel: bool) -> list[Channel]:
     channels = [Channel(name) for name in alert.channels]
     if other_channel:
-        channels += [channel for channel in Channel if channel not in channels]
+        channels += [channel for channel in OTHER_CHANNELS if channel not in channels]
     return channels
 
 
@@ -136,6 +158,25 @@ def _alert_deputies(session: Session, alert: Alert) -> list[int]:
     return ids
 
 
+def _call_silent(session: Session, alert: Alert, timer: EscalationTimer) -> list[int]:
+    """Call each silent recipient once (of the timer's group only, when it has one), deputies alerted before too."""
+    silent: ColumnElement[bool] = Recipient.acknowledged_at.is_(None)
+    if timer.group_id is not None:
+        members = select(Membership.person_id).where(Membership.group_id == timer.group_id)
+        silent = and_(silent, Recipient.person_id.in_(members))
+    ids = add_deliveries(
+        session,
+        alert_id=alert.id,
+        recipients=silent,
+        channels=[Channel.voice],
+        kind=DeliveryKind.reminder,
+        round_=timer.round,
+        now=utcnow(),
+    )
+    add_event(session, alert_id=alert.id, kind="calls_started", details={"calls": len(ids), "group_id": timer.group_id})
+    return ids
+
+
 def _notify_operator(session: Session, alert: Alert) -> None:
     silent_ids = [recipient.id for recipient in _silent(session, alert_id=alert.id)]
     add_event(
@@ -164,6 +205,8 @@ def _run(session: Session, timer: EscalationTimer, now: datetime) -> list[int]:
         return _resend(session, alert, timer)
     if timer.kind is TimerKind.deputy:
         return _alert_deputies(session, alert)
+    if timer.kind is TimerKind.call:
+        return _call_silent(session, alert, timer)
     if timer.kind is TimerKind.notify_operator:
         _notify_operator(session, alert)
     elif timer.kind is TimerKind.close:

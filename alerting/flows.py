@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import configure_mappers
 
 from alerting import acknowledgements, counts, service, targets
+from alerting.call_scripts import alert_call
 from alerting.config import EscalationPolicy, alerting_config
 from alerting.dispatch import enqueue_deliveries, prime_send_path
 from alerting.escalation import schedule_timers
@@ -58,18 +59,26 @@ class CreatedAlert:
 
 
 SMS_KINDS = ("alert", "reminder")
-NULL_MEANS_NEVER = frozenset({"deputy_after_minutes", "notify_operator_after_minutes"})
+NULL_MEANS_NEVER = frozenset({"deputy_after_minutes", "notify_operator_after_minutes", "call_after_minutes"})
 
 
-def _policy(request: AlertCreate) -> tuple[EscalationPolicy, float]:
-    """The configured policy with the request's overrides. ``null`` turns the deputy and operator steps off and
-    keeps the default for everything else."""
+@dataclass(frozen=True)
+class Policy:
+    escalation: EscalationPolicy
+    close_after: float
+    groups_may_call: bool  # neither the request nor the configuration says when to call: each group's own setting
+
+
+def _policy(request: AlertCreate) -> Policy:
+    """The configured policy with the request's overrides. ``null`` turns the deputy, operator and call steps off
+    and keeps the default for everything else."""
     config = alerting_config()
     given = request.escalation.model_dump(exclude_unset=True) if request.escalation else {}
     overrides = {key: value for key, value in given.items() if value is not None or key in NULL_MEANS_NEVER}
     close_after = overrides.pop("close_after_minutes", None) or config.close_after_minutes
     policy = EscalationPolicy.model_validate({**config.escalation.model_dump(), **overrides})
-    return policy, close_after
+    groups_may_call = "call_after_minutes" not in overrides and policy.call_after_minutes is None
+    return Policy(policy, close_after, groups_may_call)
 
 
 VERSION_NAMES = {
@@ -123,6 +132,8 @@ def check_renderable(content: MessageContent) -> None:
                 try:
                     if channel is Channel.sms:
                         render_sms(content, kind=kind.value, version=version)
+                    elif channel is Channel.voice:
+                        alert_call(content, kind=kind.value, version=version)
                     else:
                         render_email(
                             content, kind=kind.value, version=version, to=RENDER_CHECK_ADDRESS, ack_url=ack_link
@@ -153,7 +164,8 @@ def create_alert(
     if request.idempotency_key and (existing := _existing(request.idempotency_key)):
         return existing
     now = now or utcnow()
-    policy, close_after = _policy(request)
+    policy = _policy(request)
+    close_after = policy.close_after
     channels = [Channel(name) for name in (request.channels or alerting_config().default_channels)]
     content = MessageContent(
         title=request.title,
@@ -177,7 +189,7 @@ def create_alert(
                 channels=[channel.value for channel in channels],
                 targets=resolved.model_dump(),
                 response_options=[option.fi for option in request.response_options],
-                escalation={**policy.model_dump(), "close_after_minutes": close_after},
+                escalation={**policy.escalation.model_dump(), "close_after_minutes": close_after},
                 notify_email=request.notify_email,
                 idempotency_key=request.idempotency_key,
                 created_by=actor,
@@ -200,7 +212,17 @@ def create_alert(
                 round_=0,
                 now=now,
             )
-            schedule_timers(session, alert_id=alert.id, policy=policy, created_at=now, closes_at=alert.closes_at)
+            group_calls = targets.group_calls(session, resolved) if policy.groups_may_call else {}
+            if group_calls:
+                alert.escalation = {**alert.escalation, "group_calls": {str(k): v for k, v in group_calls.items()}}
+            schedule_timers(
+                session,
+                alert_id=alert.id,
+                policy=policy.escalation,
+                created_at=now,
+                closes_at=alert.closes_at,
+                group_calls=group_calls,
+            )
             audit.record(
                 session,
                 actor=actor,
@@ -224,6 +246,12 @@ def create_alert(
     if dispatch:
         enqueue_deliveries(delivery_ids)
     return CreatedAlert(alert_id, created=True, deliveries=len(delivery_ids))
+
+
+def _notice(recipient_id: int, channel: Channel, address: str) -> tuple[int, Channel, str]:
+    """How a cancellation reaches someone a message or call reached: on the same channel, but by SMS for a call
+    (nobody is woken again to hear that nothing is needed)."""
+    return recipient_id, Channel.sms if channel is Channel.voice else channel, address
 
 
 def cancel_alert(*, alert_id: int, actor: str, reason: str | None = None, now: datetime | None = None) -> int:
@@ -262,7 +290,7 @@ def cancel_alert(*, alert_id: int, actor: str, reason: str | None = None, now: d
             )
             .distinct()
         ).all()
-        items = sorted({(row.recipient_id, Channel(row.channel), row.address) for row in reached})
+        items = sorted({_notice(row.recipient_id, Channel(row.channel), row.address) for row in reached})
         notice_ids = service.insert_deliveries(
             session, alert_id=alert_id, items=items, kind=DeliveryKind.cancel, round_=-1
         )

@@ -1,4 +1,5 @@
-"""What the SMS provider tells us: delivery status reports and SMS replies (acknowledgements and poll answers)."""
+"""What the SMS provider tells us: delivery status reports and SMS replies (acknowledgements and poll answers).
+A call's reports are ``alerting.calls``'."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ LATE_REPLY_WINDOW = timedelta(hours=24)
 
 def states_before(state: DeliveryState) -> list[DeliveryState]:
     """The states a callback reporting ``state`` may move a delivery out of: only forward, never out of a final one."""
-    if state in (DeliveryState.undelivered, DeliveryState.failed):
+    if state in (DeliveryState.undelivered, DeliveryState.failed, DeliveryState.cancelled):
         return [DeliveryState.queued, DeliveryState.sending, DeliveryState.sent]
     return _PROGRESS[: _PROGRESS.index(state)]
 

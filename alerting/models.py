@@ -20,6 +20,7 @@ class AlertStatus(enum.StrEnum):
 class Channel(enum.StrEnum):
     sms = "sms"
     email = "email"
+    voice = "voice"  # a phone call to the mobile number that speaks the alert; a key press acknowledges
 
 
 class DeliveryKind(enum.StrEnum):
@@ -44,12 +45,14 @@ class AckMethod(enum.StrEnum):
     sms = "sms"
     link = "link"
     operator = "operator"
+    voice = "voice"  # a key pressed during a call
 
 
 class TimerKind(enum.StrEnum):
     resend = "resend"
     deputy = "deputy"
     notify_operator = "notify_operator"
+    call = "call"  # call the silent (all of them, or the members of ``group_id``)
     close = "close"
 
 
@@ -143,6 +146,10 @@ class Delivery(Base):
     failed_at: Mapped[datetime | None]
     error_code: Mapped[str | None] = mapped_column(String(40))
     error_message: Mapped[str | None] = mapped_column(String(500))
+    # Calls only: who or what answered (the provider's answering-machine detection: human, machine_start, fax,
+    # unknown ...) and how long the call lasted, as the provider reported them.
+    answered_by: Mapped[str | None] = mapped_column(String(30))
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
 
     recipient: Mapped[Recipient] = relationship(back_populates="deliveries")
 
@@ -159,6 +166,8 @@ class EscalationTimer(Base):
     round: Mapped[int] = mapped_column(Integer, default=0)
     due_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
+    # A call step of one targeted group's policy (``Group.call_after_minutes``): it calls that group's members only.
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id", ondelete="SET NULL"))
 
 
 class AlertEvent(Base):

@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alerting.call_scripts import alert_call
+from alerting.channels import CallScript
 from alerting.messages import MessageContent, alert_content, render_email, render_sms
 from alerting.models import Alert, Channel, DeliveryKind, Recipient
 from alerting.tokens import ack_url
@@ -28,6 +30,7 @@ class Outgoing:
     to: str
     sms_body: str | None = None
     email: EmailMessage | None = None
+    script: CallScript | None = None  # what a call says (the provider may ask for it again when it is answered)
 
 
 def reader_versions(
@@ -55,20 +58,24 @@ class Unpreparable:
     reason: str
 
 
-SmsKey = tuple[int, Version, str]  # alert id, version, kind
+TextKey = tuple[Channel, int, Version, str]  # channel, alert id, version, kind
 
 
-def _sms_text(cache: dict[SmsKey, str | Exception], key: SmsKey, content: MessageContent) -> str:
-    """The SMS text of (alert, version, kind), rendered once per job; a failure is remembered too."""
+def _rendered(cache: dict[TextKey, Any], key: TextKey, content: MessageContent) -> Any:
+    """The SMS text or call script of (alert, version, kind), made once per job; a failure is remembered too."""
+    channel, _, version, kind = key
     if key not in cache:
         try:
-            cache[key] = render_sms(content, kind=key[2], version=key[1])
+            if channel is Channel.voice:
+                cache[key] = alert_call(content, kind=kind, version=version)
+            else:
+                cache[key] = render_sms(content, kind=kind, version=version)
         except Exception as exc:
             cache[key] = exc
-    text = cache[key]
-    if isinstance(text, Exception):
-        raise text
-    return text
+    made = cache[key]
+    if isinstance(made, Exception):
+        raise made
+    return made
 
 
 def link_holders(session: Session, recipient_ids: set[int]) -> dict[int, Any]:
@@ -80,7 +87,7 @@ def link_holders(session: Session, recipient_ids: set[int]) -> dict[int, Any]:
 
 
 def prepare(session: Session, claimed: Sequence[Any]) -> tuple[list[Outgoing], list[Unpreparable]]:
-    """Render each claimed delivery's message (SMS texts are shared per alert, version and kind).
+    """Render each claimed delivery's message (SMS texts and call scripts are shared per alert, version and kind).
 
     A delivery that cannot be prepared is set aside with its reason and the others go on (docs/alerting.md §7).
     """
@@ -90,15 +97,20 @@ def prepare(session: Session, claimed: Sequence[Any]) -> tuple[list[Outgoing], l
     }
     versions = reader_versions(session, contents, {row.recipient_id for row in claimed})
     holders = link_holders(session, {row.recipient_id for row in claimed if Channel(row.channel) is Channel.email})
-    sms_texts: dict[SmsKey, str | Exception] = {}
+    rendered: dict[TextKey, Any] = {}
     outgoing: list[Outgoing] = []
     unpreparable: list[Unpreparable] = []
     for row in claimed:
         content, version, kind = contents[row.alert_id], versions[row.recipient_id], DeliveryKind(row.kind).value
+        channel = Channel(row.channel)
         try:
-            if Channel(row.channel) is Channel.sms:
-                body = _sms_text(sms_texts, (row.alert_id, version, kind), content)
+            if channel is Channel.sms:
+                body = _rendered(rendered, (channel, row.alert_id, version, kind), content)
                 outgoing.append(Outgoing(row.id, Channel.sms, row.attempts, row.address, sms_body=body))
+                continue
+            if channel is Channel.voice:
+                script = _rendered(rendered, (channel, row.alert_id, version, kind), content)
+                outgoing.append(Outgoing(row.id, Channel.voice, row.attempts, row.address, script=script))
                 continue
             message = render_email(
                 content,

@@ -1,4 +1,5 @@
-"""One SMS send rate for all workers together (``ALUETURVA_SMS_RATE_PER_SECOND``).
+"""One SMS send rate for all workers together (``ALUETURVA_SMS_RATE_PER_SECOND``), and one rate of calls started
+(``ALUETURVA_VOICE_CALLS_PER_SECOND``: Twilio's calls-per-second limit of the account).
 
 A GCRA (generic cell rate algorithm) in reservation form: each sender reserves the next free send slot and sleeps
 until it. With Redis configured the slot counter lives in Redis (one Lua script, Redis' own clock), so every worker
@@ -108,21 +109,29 @@ class RedisRateLimiter:
         await self._redis.aclose()
 
 
-_local: tuple[float, LocalRateLimiter] | None = None
+_local: dict[str, tuple[float, LocalRateLimiter]] = {}
 _local_lock = threading.Lock()
 
 
-def _local_limiter(rate_per_second: float) -> LocalRateLimiter:
-    global _local
+def _local_limiter(kind: str, rate_per_second: float) -> LocalRateLimiter:
     with _local_lock:
-        if _local is None or _local[0] != rate_per_second:
-            _local = (rate_per_second, LocalRateLimiter(rate_per_second))
-        return _local[1]
+        if kind not in _local or _local[kind][0] != rate_per_second:
+            _local[kind] = (rate_per_second, LocalRateLimiter(rate_per_second))
+        return _local[kind][1]
+
+
+def _open_rate_limiter(kind: str, rate_per_second: float) -> RateLimiter:
+    settings = get_settings()
+    if settings.redis_url:
+        return RedisRateLimiter(settings.redis_url, f"{settings.queue_name}:{kind}-rate", rate_per_second)
+    return _local_limiter(kind, rate_per_second)
 
 
 def open_sms_rate_limiter() -> RateLimiter:
     """The SMS limiter for the running event loop: Redis-backed when ``ALUETURVA_REDIS_URL`` is set."""
-    settings = get_settings()
-    if settings.redis_url:
-        return RedisRateLimiter(settings.redis_url, f"{settings.queue_name}:sms-rate", settings.sms_rate_per_second)
-    return _local_limiter(settings.sms_rate_per_second)
+    return _open_rate_limiter("sms", get_settings().sms_rate_per_second)
+
+
+def open_call_rate_limiter() -> RateLimiter:
+    """The limiter of calls started, for the running event loop: Redis-backed when ``ALUETURVA_REDIS_URL`` is set."""
+    return _open_rate_limiter("voice", get_settings().voice_calls_per_second)

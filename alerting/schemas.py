@@ -13,7 +13,7 @@ from alueturva.localized import LocalizedText
 from contacts.areas import AreaKey
 from contacts.validation import normalise_email
 
-ChannelName = Literal["sms", "email"]
+ChannelName = Literal["sms", "email", "voice"]
 
 
 def _at_most(limit: int) -> Callable[[LocalizedText], LocalizedText]:
@@ -75,6 +75,12 @@ class EscalationOverride(_Input):
     other_channel: bool | None = None
     deputy_after_minutes: float | None = Field(None, ge=0, le=24 * 60)
     notify_operator_after_minutes: float | None = Field(None, ge=0, le=24 * 60)
+    call_after_minutes: float | None = Field(
+        None,
+        ge=0,
+        le=24 * 60,
+        description="Call those still silent after this many minutes (null: never, not even the groups' own calls)",
+    )
     close_after_minutes: float | None = Field(None, gt=0, le=7 * 24 * 60)
 
 
@@ -85,7 +91,9 @@ class AlertCreate(_Input):
     title: AlertTitle
     message: AlertMessage
     targets: Targets
-    channels: list[ChannelName] | None = Field(None, min_length=1, max_length=2)
+    channels: list[ChannelName] | None = Field(
+        None, min_length=1, max_length=3, description="sms, email and/or voice (a call to the mobile number)"
+    )
     exercise: bool = False
     response_options: list[ResponseOption] = Field([], max_length=9)
     escalation: EscalationOverride | None = None
@@ -212,6 +220,8 @@ class DeliveryRead(BaseModel):
     next_attempt_at: datetime | None
     error_code: str | None
     error_message: str | None
+    answered_by: str | None = Field(None, description="Calls: who or what answered (human, machine_…, fax, unknown)")
+    duration_seconds: int | None = Field(None, description="Calls: how long the call lasted, as the provider said")
 
 
 class RecipientRead(BaseModel):

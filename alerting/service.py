@@ -39,7 +39,8 @@ class Contact:
 
 
 def _address(channel: Channel) -> InstrumentedAttribute[str | None]:
-    return Person.mobile if channel is Channel.sms else Person.email
+    """SMS and calls go to the mobile number, email to the email address."""
+    return Person.email if channel is Channel.email else Person.mobile
 
 
 def add_deliveries(

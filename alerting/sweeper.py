@@ -1,5 +1,6 @@
 """The sweeper, a periodic task: it loses nothing. Deliveries a lost job or a dead worker left behind are enqueued
-again, and the escalation steps whose time has come are run."""
+again, the escalation steps whose time has come are run, and calls still ringing for someone who has acknowledged
+(or for an alert that ended) are stopped."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from alerting.calls import calls_to_stop, stop_calls
 from alerting.dispatch import batches_of, enqueue_deliveries
 from alerting.escalation import run_due_timers
 from alerting.models import Delivery, DeliveryState
 from alueturva.db import get_database, utcnow
+from alueturva.queue import get_queue
 from alueturva.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -78,8 +81,22 @@ def requeue_stranded(*, now: datetime | None = None) -> int:
     return len(ids)
 
 
+def stop_unneeded_calls(*, now: datetime | None = None) -> int:
+    """Queue a job that stops the calls nobody needs any more; a job lost with Redis is queued again next time."""
+    with get_database().session() as session:
+        ids = calls_to_stop(session, now=now or utcnow())
+    if ids:
+        try:
+            get_queue().enqueue(stop_calls, ids)
+        except Exception as exc:
+            log.warning("queue unavailable; calls are stopped at the next sweep", extra={"error": type(exc).__name__})
+    return len(ids)
+
+
 def sweep(*, now: datetime | None = None) -> dict[str, int]:
-    """The periodic task: re-enqueue stranded deliveries, then run the escalation steps that are due."""
+    """The periodic task: re-enqueue stranded deliveries, run the escalation steps that are due, stop calls that
+    are no longer needed."""
     requeued = requeue_stranded(now=now)
     steps = run_due_timers(now=now)
-    return {"requeued": requeued, "escalation_steps": steps}
+    stopping = stop_unneeded_calls(now=now)
+    return {"requeued": requeued, "escalation_steps": steps, "calls_stopping": stopping}

@@ -17,7 +17,7 @@ from alueturva.errors import Invalid
 from alueturva.localized import Version, versions_for
 from contacts import service as contacts
 from contacts.catalogue import roles_by_key
-from contacts.models import Membership, Organisation, Person
+from contacts.models import Group, Membership, Organisation, Person
 
 
 def _missing(requested: Sequence[Any], found: set[Any]) -> list[Any]:
@@ -188,3 +188,15 @@ def sms_versions(session: Session, *, alert_id: int, languages: Version) -> set[
         versions_for(languages, reader=reader.language, organisation_languages=official[reader.organisation_id] or [])
         for reader in readers
     }
+
+
+def group_calls(session: Session, targets: Targets) -> dict[int, float]:
+    """The targeted groups that call their silent members, and after how many minutes (``Group.call_after_minutes``)."""
+    if not targets.groups:
+        return {}
+    rows = session.execute(
+        select(Group.id, Group.call_after_minutes).where(
+            Group.id.in_([int(group) for group in targets.groups]), Group.call_after_minutes.is_not(None)
+        )
+    ).all()
+    return {row.id: float(row.call_after_minutes) for row in rows}

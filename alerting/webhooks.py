@@ -1,19 +1,29 @@
-"""SMS provider webhooks: delivery status callbacks and inbound SMS, at ``/webhooks/{provider}/status`` and
-``/webhooks/{provider}/sms``. The provider (``alerting.channels``) checks that the request is its own, signed over
-``PUBLIC_BASE_URL`` + path (+ query), and reads its fields; otherwise 403 and nothing is recorded."""
+"""Provider webhooks: SMS delivery status callbacks and inbound SMS at ``/webhooks/{provider}/status`` and
+``/webhooks/{provider}/sms``; during a call, the request for what it says when answered
+(``/webhooks/{provider}/voice``), the key pressed (``…/voice/gather``) and its status callbacks (``…/voice/status``).
+The provider (``alerting.channels``) checks that the request is its own, signed over ``PUBLIC_BASE_URL`` + path
+(+ query), and reads its fields; otherwise 403 and nothing is recorded."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import anyio
 from fastapi import APIRouter, HTTPException, Request, Response, status
 
-from alerting import inbound
-from alerting.channels import SmsWebhooks, WebhookRefused, sms_webhooks
+from alerting import calls, inbound
+from alerting.channels import (
+    CallEvent,
+    CallScript,
+    SmsWebhooks,
+    VoiceWebhooks,
+    WebhookRefused,
+    sms_webhooks,
+    voice_webhooks,
+)
 from alerting.texts import texts
 from alueturva.errors import Conflict, error_responses
 from alueturva.settings import get_settings
@@ -52,7 +62,7 @@ def _refused(exc: WebhookRefused, request: Request) -> HTTPException:
     return HTTPException(exc.status_code, detail=exc.detail)
 
 
-async def _verified_form(provider: SmsWebhooks, request: Request) -> dict[str, str]:
+async def _verified_form(provider: SmsWebhooks | VoiceWebhooks, request: Request) -> dict[str, str]:
     """The provider's fields, once its signature holds. Bad signatures are counted per client address
     (``ALUETURVA_WEBHOOK_FAILURES_PER_MINUTE``); past the limit they are answered 429. A good signature always goes
     through: Twilio's addresses carry every Twilio customer's webhooks, an attacker's too."""
@@ -112,5 +122,69 @@ def provider_router(provider: SmsWebhooks) -> APIRouter:
     return router
 
 
+async def _call_event(provider: VoiceWebhooks, request: Request) -> CallEvent:
+    params = await _verified_form(provider, request)
+    try:
+        return provider.call_event(params, query=request.query_params)
+    except WebhookRefused as exc:
+        raise _refused(exc, request) from exc
+
+
+MAX_WRONG_KEYS = 9
+
+
+def _wrong_keys(raw: str | None) -> int:
+    """Our own count of keys that were not a choice, carried in the gather URL (signed with it by the provider)."""
+    if raw is None:
+        return 0
+    if not raw.isdigit() or int(raw) > MAX_WRONG_KEYS:
+        raise HTTPException(400, detail="'wrong' must be a small count")
+    return int(raw)
+
+
+def _script(provider: VoiceWebhooks, script: CallScript, event: CallEvent, *, wrong_keys: int) -> Response:
+    """The provider's answer that runs ``script``; a key pressed goes to our gather webhook for the same delivery."""
+    base = f"{get_settings().public_base_url.rstrip('/')}/webhooks/{provider.name}/voice/gather"
+    query = f"delivery={event.delivery_id}" + (f"&wrong={wrong_keys}" if wrong_keys else "")
+    content, media_type = provider.render(script, gather_url=f"{base}?{query}")
+    return Response(content=content, media_type=media_type)
+
+
+VOICE_ERRORS = error_responses(400, 403, 404)
+SCRIPT: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/xml": {}}, "description": "What the call says next"}
+}
+
+
+def voice_router(provider: VoiceWebhooks) -> APIRouter:
+    router = APIRouter(prefix=f"/webhooks/{provider.name}/voice", tags=["webhooks"], responses=VOICE_ERRORS)
+
+    @router.post("", response_class=Response, responses=SCRIPT)
+    async def call_answered(request: Request) -> Response:
+        """A call was answered: what it says (the alert for a person, a short message for an answering machine)."""
+        event = await _call_event(provider, request)
+        script = await in_database_slot(calls.answered, event=event)
+        return _script(provider, script, event, wrong_keys=0)
+
+    @router.post("/gather", response_class=Response, responses=SCRIPT)
+    async def key_pressed(request: Request) -> Response:
+        """A key pressed during a call: a choice acknowledges (and answers the poll); another is told apart."""
+        wrong_keys = _wrong_keys(request.query_params.get("wrong"))
+        event = await _call_event(provider, request)
+        script = await in_database_slot(calls.key_pressed, event=event, wrong_keys=wrong_keys)
+        return _script(provider, script, event, wrong_keys=wrong_keys + 1)
+
+    @router.post("/status", status_code=status.HTTP_204_NO_CONTENT)
+    async def call_status(request: Request) -> Response:
+        """A call's progress and end (answered, busy, not answered, failed) and duration: only ever forward."""
+        event = await _call_event(provider, request)
+        await in_database_slot(calls.apply_call_status, event=event)
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    return router
+
+
 def routers() -> list[APIRouter]:
-    return [provider_router(provider) for provider in sms_webhooks()]
+    return [provider_router(provider) for provider in sms_webhooks()] + [
+        voice_router(provider) for provider in voice_webhooks()
+    ]

@@ -39,7 +39,8 @@ def is_loopback_host(host: str | None) -> bool:
 def is_local_demo(settings: Settings) -> bool:
     """Served to this machine only, and nothing leaves it: a loopback public address, console SMS and email."""
     loopback = is_loopback_host(urlsplit(settings.public_base_url).hostname)
-    return loopback and settings.sms_backend == "console" and settings.email_backend == "console"
+    consoles = settings.sms_backend == settings.email_backend == settings.voice_backend == "console"
+    return loopback and consoles
 
 
 def _secret_key_problems(settings: Settings) -> list[str]:
@@ -49,7 +50,7 @@ def _secret_key_problems(settings: Settings) -> list[str]:
     if key == DEVELOPMENT_SECRET_KEY:
         return [
             "ALUETURVA_SECRET_KEY: the built-in development key is allowed only for the local demo (loopback "
-            "address, console SMS and email); with it anyone can sign acknowledgement links. Set at least "
+            "address, console SMS, email and voice); with it anyone can sign acknowledgement links. Set at least "
             f"{MIN_SECRET_KEY_LENGTH} random characters, e.g. $(openssl rand -hex 32)"
         ]
     if len(key) < MIN_SECRET_KEY_LENGTH:
@@ -87,6 +88,22 @@ def _twilio_problems(settings: Settings) -> list[str]:
     return problems
 
 
+def _voice_problems(settings: Settings) -> list[str]:
+    if settings.voice_backend != "twilio":
+        return []
+    problems = []
+    if not settings.twilio_account_sid:
+        problems.append("ALUETURVA_TWILIO_ACCOUNT_SID: needed by VOICE_BACKEND=twilio")
+    if settings.twilio_auth_token is None:
+        problems.append("ALUETURVA_TWILIO_AUTH_TOKEN: needed by VOICE_BACKEND=twilio")
+    if not (settings.twilio_voice_from or settings.twilio_from):
+        problems.append(
+            "ALUETURVA_TWILIO_VOICE_FROM or ALUETURVA_TWILIO_FROM: VOICE_BACKEND=twilio needs the number calls "
+            "come from"
+        )
+    return problems
+
+
 def _address_problems(settings: Settings) -> list[str]:
     problems = []
     try:
@@ -110,6 +127,7 @@ def settings_problems(settings: Settings) -> list[str]:
         *_secret_key_problems(settings),
         *_public_url_problems(settings),
         *_twilio_problems(settings),
+        *_voice_problems(settings),
         *_address_problems(settings),
     ]
 

@@ -34,6 +34,18 @@ class Settings(BaseSettings):
     twilio_messaging_service_sid: str | None = Field(None, description="Messaging Service (MG…) instead of FROM")
     twilio_base_url: str | None = Field(None, description="Overrides https://api.twilio.com (tests, benchmarks)")
     sms_rate_per_second: float = Field(50.0, gt=0, description="One send rate for all workers together")
+    voice_backend: Literal["twilio", "console"] = Field(
+        "console", description="Voice calls: twilio (Programmable Voice, the same account), or console (demo outbox)"
+    )
+    twilio_voice_from: str | None = Field(
+        None, description="The number calls come from (a Twilio number); unset: TWILIO_FROM"
+    )
+    voice_calls_per_second: float = Field(
+        1.0, gt=0, le=100, description="Calls started per second, all workers together (Twilio's CPS: 1 by default)"
+    )
+    voice_ring_seconds: int = Field(
+        30, ge=5, le=600, description="How long a call rings before it counts as unanswered"
+    )
     email_backend: Literal["smtp", "console"] = Field("console", description="smtp, or console (log only)")
     smtp_host: str = Field("localhost", description="SMTP server")
     smtp_port: int = Field(25, ge=1, le=65535, description="SMTP port (587 with STARTTLS)")

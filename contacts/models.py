@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Enum, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from alueturva.db import Base, utcnow
@@ -66,6 +66,9 @@ class Group(Base):
     description: Mapped[str | None] = mapped_column(String(1000))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"))
     builtin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Alerts to this group call its members who have not acknowledged after this many minutes (none: never),
+    # unless the alert sets its own ``call_after_minutes``.
+    call_after_minutes: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     organisation: Mapped[Organisation | None] = relationship()

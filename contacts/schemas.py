@@ -143,6 +143,12 @@ class PersonList(BaseModel):
 # Groups ------------------------------------------------------------------------------------------------------------
 
 
+CALL_AFTER = (
+    "Alerts to the group call its members who have not acknowledged after this many minutes (null: never), unless "
+    "the alert sets its own call_after_minutes"
+)
+
+
 class GroupCreate(ApiInput):
     key: Key
     name: str = Field(min_length=1, max_length=200)
@@ -150,6 +156,7 @@ class GroupCreate(ApiInput):
     name_en: str | None = Field(None, max_length=200)
     description: str | None = Field(None, max_length=1000)
     organisation_id: IdField | None = None
+    call_after_minutes: float | None = Field(None, ge=0, le=24 * 60, description=CALL_AFTER)
 
 
 class GroupUpdate(_Patch):
@@ -159,6 +166,7 @@ class GroupUpdate(_Patch):
     name_sv: str | None = Field(None, max_length=200)
     name_en: str | None = Field(None, max_length=200)
     description: str | None = Field(None, max_length=1000)
+    call_after_minutes: float | None = Field(None, ge=0, le=24 * 60, description=CALL_AFTER)
 
 
 class GroupRead(BaseModel):
@@ -172,6 +180,7 @@ class GroupRead(BaseModel):
     description: str | None
     organisation_id: int | None
     builtin: bool
+    call_after_minutes: float | None = Field(None, description=CALL_AFTER)
     member_count: int = 0
 
 

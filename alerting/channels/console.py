@@ -1,6 +1,6 @@
-"""Console backends (the embedded default): nothing leaves the machine. Each message is kept in the demo outbox
-(``alerting.outbox``: the text, to whom, when) for the operator to read; the log says only that a message went out,
-by id, never its number, address or text."""
+"""Console backends (the embedded default): nothing leaves the machine. Each message, and what each call says, is
+kept in the demo outbox (``alerting.outbox``: the text, to whom, when) for the operator to read; the log says only
+that a message went out, by id, never its number, address or text."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import uuid
 from email.message import EmailMessage
 
 from alerting import outbox
+from alerting.channels.base import CallScript
 from alerting.models import Channel
 
 log = logging.getLogger("alerting.console")
@@ -25,6 +26,27 @@ class ConsoleSmsSender:
             extra={"reference": reference, "provider_id": provider_id, "outbox_id": outbox_id, "chars": len(body)},
         )
         return provider_id
+
+    async def close(self) -> None:
+        return None
+
+
+class ConsoleVoiceCaller:
+    """Keeps what the call will say in the outbox; nothing rings. ``alueturva call answer`` then answers it as a
+    phone would, through the same path as the provider's webhooks."""
+
+    async def place_call(self, *, to: str, delivery_id: int, script: CallScript) -> str:
+        call_id = f"console-{uuid.uuid4().hex}"
+        reference = f"delivery:{delivery_id}"
+        text = script.spoken()
+        outbox_id = await asyncio.to_thread(outbox.keep, channel=Channel.voice, to=to, body=text, reference=reference)
+        log.info(
+            "call placed (console)", extra={"reference": reference, "provider_id": call_id, "outbox_id": outbox_id}
+        )
+        return call_id
+
+    async def cancel_call(self, *, call_id: str) -> None:
+        log.info("call cancelled (console)", extra={"provider_id": call_id})
 
     async def close(self) -> None:
         return None

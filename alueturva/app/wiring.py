@@ -139,7 +139,7 @@ def cli_apps() -> list[tuple[str, typer.Typer]]:
     """Each domain's command group, as `alueturva <name> …` (their modules import only typer at the top, so that
     `--help` answers at once)."""
     from alerting.cli import alert_app
-    from alerting.console_cli import outbox_app, sms_app
+    from alerting.console_cli import call_app, outbox_app, sms_app
     from contacts.cli import people_app, roster_app
     from drills.cli import drill_app
     from drills.report_cli import followup_app
@@ -152,6 +152,7 @@ def cli_apps() -> list[tuple[str, typer.Typer]]:
         ("alert", alert_app),
         ("outbox", outbox_app),
         ("sms", sms_app),
+        ("call", call_app),
         ("drill", drill_app),
         ("followup", followup_app),
     ]
