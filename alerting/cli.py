@@ -107,7 +107,12 @@ def send(
     area: Annotated[list[str] | None, typer.Option("--area", help=", ".join(AREAS) + " (repeatable)")] = None,
     person: Annotated[list[int] | None, typer.Option("--person", help="Person id (repeatable)")] = None,
     channel: Annotated[
-        list[str] | None, typer.Option("--channel", help="sms or email (repeatable; default from config)")
+        list[str] | None,
+        typer.Option("--channel", help="sms, email or voice (a call; repeatable; default from config)"),
+    ] = None,
+    call_after: Annotated[
+        float | None,
+        typer.Option("--call-after", metavar="MINUTES", help="Call those still silent after this many minutes"),
     ] = None,
     exercise: Annotated[bool, typer.Option("--exercise", help="A drill: every message says so")] = False,
     response_option: Annotated[
@@ -159,6 +164,7 @@ def send(
                 ),
                 "idempotency_key": idempotency_key,
                 "notify_email": notify_email,
+                **({"escalation": {"call_after_minutes": call_after}} if call_after is not None else {}),
             }
         )
     except ValidationError as exc:
