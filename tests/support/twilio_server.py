@@ -1,4 +1,4 @@
-"""A loopback HTTP server speaking the Twilio Messages API, for tests and benchmarks.
+"""A loopback HTTP server speaking the Twilio Messages and Calls APIs, for tests and benchmarks.
 
 It answers what the ``twilio`` SDK (v9) sends for ``client.messages.create(...)``:
 ``POST /2010-04-01/Accounts/{AccountSid}/Messages.json`` with an ``application/x-www-form-urlencoded`` body
@@ -6,6 +6,15 @@ It answers what the ``twilio`` SDK (v9) sends for ``client.messages.create(...)`
 (account sid : auth token). Success is HTTP 201 with the message resource JSON; errors use Twilio's legacy
 JSON error shape (``code``, ``message``, ``more_info``, ``status``), which the SDK turns into
 ``TwilioRestException``.
+
+Calls (``POST /2010-04-01/Accounts/{AccountSid}/Calls.json``, and ``…/Calls/{CallSid}.json`` with ``Status=canceled``
+to stop one) then go on like Twilio's: the phone at the number behaves as ``phones`` says (``Phone``: answered by a
+person, a machine or a fax, busy, not answered, failed; the keys it presses), and the fake fetches the call's TwiML
+from its ``Url`` (with ``AnsweredBy`` when answering-machine detection was asked for), says its ``<Say>``s, posts a
+key to a ``<Gather>``'s action and follows what that answers, and posts the status callbacks asked for, every
+request signed with ``X-Twilio-Signature``. ``webhook_http`` lets a test deliver them through a FastAPI
+``TestClient`` instead of the network. Every API request's form is kept (``api_requests``) for checking against
+Twilio's OpenAPI description.
 
 It runs on aiohttp in a background thread (``FakeTwilio``), or as its own process for benchmarks
 (``python -m tests.support.twilio_server --port P --latency 0.05``, driven by ``FakeTwilioProcess``), so that
@@ -24,7 +33,10 @@ import sys
 import threading
 import time
 import uuid
+import xml.etree.ElementTree as ElementTree
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
@@ -60,6 +72,23 @@ _ERRORS = {
     500: (20500, "Internal Server Error"),
     503: (20503, "Service Unavailable"),
 }
+
+
+@dataclass(frozen=True)
+class Phone:
+    """How the phone at a number behaves when called. ``answer``: ``human``, ``unknown``, ``machine_end_beep`` (or
+    another ``machine_…``) or ``fax`` pick up; ``busy``, ``no-answer`` and ``failed`` do not. ``keys``: pressed one
+    per ``<Gather>``, in order. ``ring``: seconds before it answers (or gives up); ``duration``: the call's length
+    in the final status callback."""
+
+    answer: str = "human"
+    keys: str = ""
+    ring: float = 0.05
+    duration: int = 42
+
+
+ANSWERED = ("human", "unknown", "fax", "machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other")
+SIP_CODES = {"busy": "486", "no-answer": "487", "failed": "404"}
 
 
 def count_segments(body: str) -> int:
@@ -114,6 +143,11 @@ class FakeTwilio:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.messages: list[dict[str, Any]] = []
         self.requests: list[dict[str, Any]] = []
+        self.calls: list[dict[str, Any]] = []
+        self.phones: dict[str, Phone] = {}
+        self.api_requests: list[dict[str, Any]] = []  # every API request: method, path, form pairs
+        self.webhook_http: httpx.Client | None = None
+        self._call_threads = ThreadPoolExecutor(max_workers=8, thread_name_prefix="fake-twilio-call")
         self.request_count = 0
         self.in_flight = 0
         self._random = random.Random(seed)
@@ -143,6 +177,7 @@ class FakeTwilio:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
         self._loop = self._thread = None
+        self._call_threads.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> FakeTwilio:
         return self.start()
@@ -182,6 +217,8 @@ class FakeTwilio:
     def make_app(self) -> web.Application:
         app = web.Application(client_max_size=1024 * 1024)
         app.router.add_post(f"/{API_VERSION}/Accounts/{{account_sid}}/Messages.json", self._create_message)
+        app.router.add_post(f"/{API_VERSION}/Accounts/{{account_sid}}/Calls.json", self._create_call)
+        app.router.add_post(f"/{API_VERSION}/Accounts/{{account_sid}}/Calls/{{call_sid}}.json", self._update_call)
         app.router.add_get("/_fake/state", self._state)
         app.router.add_get("/_fake/stats", self._stats)
         app.router.add_post("/_fake/config", self._configure)
@@ -198,10 +235,17 @@ class FakeTwilio:
             return False
         return user == self.account_sid and password == self.auth_token
 
+    async def _form(self, request: web.Request) -> dict[str, str]:
+        """The request's form (kept whole, repeated keys too, in ``api_requests``), its last value per key."""
+        form = await request.post()
+        pairs = [(key, str(value)) for key, value in form.items()]
+        with self._lock:
+            self.api_requests.append({"method": request.method, "path": request.path, "pairs": pairs})
+        return dict(pairs)
+
     async def _create_message(self, request: web.Request) -> web.Response:
         received_at = time.time()
-        form = await request.post()
-        fields = {key: str(value) for key, value in form.items()}
+        fields = await self._form(request)
         record: dict[str, Any] = {
             "to": fields.get("To"),
             "body": fields.get("Body"),
@@ -294,6 +338,180 @@ class FakeTwilio:
             "uri": uri,
         }
 
+    # --- calls ------------------------------------------------------------------------------------------------
+
+    async def _create_call(self, request: web.Request) -> web.Response:
+        fields = await self._form(request)
+        with self._lock:
+            self.request_count += 1
+        if not self._authorised(request):
+            return web.json_response(error_body(401, *_ERRORS[401]), status=401)
+        if request.match_info["account_sid"] != self.account_sid:
+            return web.json_response(error_body(404, *_ERRORS[404]), status=404)
+        for field, code in (("To", 21201), ("From", 21213), ("Url", 21205)):
+            if not fields.get(field):
+                return web.json_response(error_body(400, code, f"No '{field}' was given."), status=400)
+        if self.latency > 0:
+            await asyncio.sleep(self.latency)
+        if self.fail_ratio > 0 and self._random.random() < self.fail_ratio:
+            status = self._random.choice(self.fail_statuses)
+            code, message = _ERRORS.get(status, (status, "Error"))
+            return web.json_response(error_body(status, code, message.format(to=fields["To"])), status=status)
+        if fields["To"] in self.invalid_numbers:
+            code, message = _ERRORS[400]
+            return web.json_response(error_body(400, code, message.format(to=fields["To"])), status=400)
+        call = self._place(fields, (await request.post()).getall("StatusCallbackEvent", []))
+        asyncio.get_running_loop().run_in_executor(self._call_threads, self._run_call, call)
+        return web.json_response(self._call_resource(call), status=201)
+
+    def _place(self, fields: dict[str, str], events: list[Any]) -> dict[str, Any]:
+        call = {
+            "sid": "CA" + uuid.uuid4().hex,
+            "to": fields["To"],
+            "from": fields["From"],
+            "url": fields["Url"],
+            "status_callback": fields.get("StatusCallback"),
+            "events": [str(event) for event in events],
+            "machine_detection": fields.get("MachineDetection"),
+            "timeout": fields.get("Timeout"),
+            "status": "queued",
+            "cancel_requested": False,
+            "twiml": [],
+            "spoken": [],
+            "keys": [],
+            "webhooks": [],  # (url, HTTP status) of every request the fake made to the application
+            "done": False,
+        }
+        with self._lock:
+            self.calls.append(call)
+        return call
+
+    def _call_resource(self, call: dict[str, Any]) -> dict[str, Any]:
+        now = _rfc2822(datetime.now(UTC))
+        uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Calls/{call['sid']}.json"
+        return {
+            "account_sid": self.account_sid,
+            "answered_by": None,
+            "api_version": API_VERSION,
+            "date_created": now,
+            "date_updated": now,
+            "direction": "outbound-api",
+            "duration": None,
+            "from": call["from"],
+            "sid": call["sid"],
+            "status": call["status"],
+            "to": call["to"],
+            "uri": uri,
+        }
+
+    async def _update_call(self, request: web.Request) -> web.Response:
+        fields = await self._form(request)
+        if not self._authorised(request):
+            return web.json_response(error_body(401, *_ERRORS[401]), status=401)
+        try:
+            call = self.call(request.match_info["call_sid"])
+        except KeyError:
+            return web.json_response(error_body(404, *_ERRORS[404]), status=404)
+        if fields.get("Status") == "canceled":
+            with self._lock:
+                call["cancel_requested"] = True
+        return web.json_response(self._call_resource(call), status=200)
+
+    def _call_params(self, call: dict[str, Any], status: str) -> dict[str, str]:
+        params = {
+            "AccountSid": self.account_sid,
+            "ApiVersion": API_VERSION,
+            "CallSid": call["sid"],
+            "CallStatus": status,
+            "Called": call["to"],
+            "Caller": call["from"],
+            "Direction": "outbound-api",
+            "From": call["from"],
+            "To": call["to"],
+        }
+        if call.get("answered_by"):
+            params["AnsweredBy"] = call["answered_by"]
+        return params
+
+    def _post(self, call: dict[str, Any], url: str, params: dict[str, str]) -> httpx.Response:
+        """A signed POST to the application, as Twilio makes it."""
+        headers = self.signed(url, params)
+        if self.webhook_http is not None:
+            response = self.webhook_http.post(url, data=params, headers=headers)
+        else:
+            response = httpx.post(url, data=params, headers=headers, timeout=15)
+        with self._lock:
+            call["webhooks"].append((url, response.status_code))
+        return response
+
+    def _callback(self, call: dict[str, Any], status: str, **extra: str) -> None:
+        with self._lock:
+            call["status"] = status
+        event = {"in-progress": "answered"}.get(status, status)
+        final = status in ("completed", "busy", "no-answer", "failed", "canceled")
+        if call["status_callback"] and (final or event in call["events"]):
+            self._post(call, call["status_callback"], {**self._call_params(call, status), **extra})
+
+    def _run_call(self, call: dict[str, Any]) -> None:
+        """The call as Twilio runs it: ring, then not answered, or answered and its TwiML run, then completed."""
+        try:
+            phone = self.phones.get(call["to"], Phone())
+            self._callback(call, "ringing")
+            time.sleep(phone.ring)
+            if call["cancel_requested"]:
+                self._callback(call, "canceled")
+                return
+            if phone.answer not in ANSWERED:
+                sip = SIP_CODES.get(phone.answer, "")
+                self._callback(call, phone.answer, **({"SipResponseCode": sip} if sip else {}))
+                return
+            if call["machine_detection"]:
+                call["answered_by"] = phone.answer
+            self._callback(call, "in-progress")
+            document: httpx.Response | None = self._post(call, call["url"], self._call_params(call, "in-progress"))
+            keys = list(phone.keys)
+            while document is not None:
+                document = self._run_twiml(call, document, keys)
+            self._callback(call, "completed", CallDuration=str(phone.duration))
+        finally:
+            call["done"] = True
+
+    def _run_twiml(self, call: dict[str, Any], response: httpx.Response, keys: list[str]) -> httpx.Response | None:
+        """Say, gather (pressing the phone's next key, if any: then what the action answers comes next), hang up."""
+        if response.status_code != 200:
+            return None
+        with self._lock:
+            call["twiml"].append(response.text)
+        for verb in ElementTree.fromstring(response.text):
+            if verb.tag == "Say":
+                call["spoken"].append(verb.text or "")
+            elif verb.tag == "Gather":
+                call["spoken"].extend(say.text or "" for say in verb.iter("Say"))
+                if keys:
+                    key = keys.pop(0)
+                    call["keys"].append(key)
+                    params = {**self._call_params(call, "in-progress"), "Digits": key, "FinishedOnKey": ""}
+                    return self._post(call, verb.attrib["action"], params)
+            elif verb.tag == "Hangup":
+                return None
+        return None
+
+    def call(self, sid: str) -> dict[str, Any]:
+        with self._lock:
+            for call in self.calls:
+                if call["sid"] == sid:
+                    return call
+        raise KeyError(f"no call {sid}")
+
+    def calls_to(self, number: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [call for call in self.calls if call["to"] == number]
+
+    def calls_done(self) -> bool:
+        """Every call has run its course (rung out, or answered, spoken and completed)."""
+        with self._lock:
+            return all(call["done"] for call in self.calls)
+
     async def _state(self, request: web.Request) -> web.Response:
         return web.json_response(self.snapshot())
 
@@ -353,6 +571,8 @@ class FakeTwilio:
         with self._lock:
             self.messages.clear()
             self.requests.clear()
+            self.calls.clear()
+            self.api_requests.clear()
             self.request_count = 0
 
     # --- callbacks Twilio makes ------------------------------------------------------------------------
