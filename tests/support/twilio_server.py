@@ -148,6 +148,7 @@ class FakeTwilio:
         self.api_requests: list[dict[str, Any]] = []  # every API request: method, path, form pairs
         self.webhook_http: httpx.Client | None = None
         self._call_threads = ThreadPoolExecutor(max_workers=8, thread_name_prefix="fake-twilio-call")
+        self._stopping = False
         self.request_count = 0
         self.in_flight = 0
         self._random = random.Random(seed)
@@ -174,6 +175,7 @@ class FakeTwilio:
         loop, thread = self._loop, self._thread
         if loop is None or thread is None:
             return
+        self._stopping = True
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
         self._loop = self._thread = None
@@ -457,8 +459,10 @@ class FakeTwilio:
         try:
             phone = self.phones.get(call["to"], Phone())
             self._callback(call, "ringing")
-            time.sleep(phone.ring)
-            if call["cancel_requested"]:
+            rings_until = time.monotonic() + phone.ring
+            while time.monotonic() < rings_until and not call["cancel_requested"] and not self._stopping:
+                time.sleep(0.01)
+            if call["cancel_requested"] or self._stopping:
                 self._callback(call, "canceled")
                 return
             if phone.answer not in ANSWERED:

@@ -1,0 +1,393 @@
+"""Voice calls (issue 22): the real ``twilio`` SDK places calls on the loopback Twilio, which runs them like Twilio
+does: it fetches the call's TwiML from our signed webhook, says it, presses the phone's keys into ``<Gather>`` and
+posts status callbacks, each signed with ``X-Twilio-Signature``. Nothing of ours is mocked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from alerting import flows
+from alerting.models import Alert, AlertEvent, Delivery, Recipient
+from alerting.schemas import AlertCreate
+from alerting.sweeper import sweep
+from alueturva.audit.models import AuditEvent
+from alueturva.db import Database
+from alueturva.queue import InProcessQueue, set_queue
+from alueturva.settings import get_settings
+from tests.support.roster import Roster, make_roster, settled, wait_until
+from tests.support.twilio_server import FakeTwilio, Phone
+from tests.support.twilio_spec import problems
+
+QUIET = {"resend_times": 0, "deputy_after_minutes": None, "notify_operator_after_minutes": None}
+
+
+@pytest.fixture
+def voice(twilio_settings: FakeTwilio, client: TestClient, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTwilio]:
+    """Calls (and SMS) through the loopback Twilio, which posts its webhooks to the application."""
+    monkeypatch.setenv("ALUETURVA_VOICE_BACKEND", "twilio")
+    monkeypatch.setenv("ALUETURVA_VOICE_CALLS_PER_SECOND", "50")
+    get_settings.cache_clear()
+    twilio_settings.webhook_http = client
+    yield twilio_settings
+    assert wait_until(twilio_settings.calls_done)
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def roster(database: Database) -> Roster:
+    return make_roster(database)
+
+
+def send(roster: Roster, people: list[str], **fields: Any) -> int:
+    body: dict[str, Any] = {
+        "title": "Myrsky",
+        "message": "Kokoontuminen klo 14.30.",
+        "targets": {"people": [roster.people[key] for key in people]},
+        "channels": ["voice"],
+        "escalation": QUIET,
+    }
+    body.update(fields)
+    return flows.create_alert(AlertCreate.model_validate(body), actor="operator:test").alert_id
+
+
+def calls_settled(database: Database, fake: FakeTwilio, alert_id: int) -> bool:
+    return settled(database, alert_id) and fake.calls_done()
+
+
+def call_deliveries(database: Database, alert_id: int) -> list[Delivery]:
+    with database.session() as session:
+        return list(
+            session.scalars(
+                select(Delivery).where(Delivery.alert_id == alert_id, Delivery.channel == "voice").order_by(Delivery.id)
+            )
+        )
+
+
+def recipient(database: Database, alert_id: int, person_id: int) -> Recipient:
+    with database.session() as session:
+        return session.scalars(
+            select(Recipient).where(Recipient.alert_id == alert_id, Recipient.person_id == person_id)
+        ).one()
+
+
+def wait_for_call_end(database: Database, fake: FakeTwilio, alert_id: int) -> None:
+    """Every call placed, run and its final status recorded."""
+
+    def ended() -> bool:
+        rows = call_deliveries(database, alert_id)
+        final = all(d.state.value not in ("queued", "sending", "sent") for d in rows)
+        return bool(rows) and final and fake.calls_done() and all(c["status"] != "in-progress" for c in fake.calls)
+
+    assert wait_until(ended), [(d.state, d.error_code) for d in call_deliveries(database, alert_id)]
+
+
+def webhook_statuses(fake: FakeTwilio) -> set[int]:
+    return {status for call in fake.calls for _, status in call["webhooks"]}
+
+
+def test_a_call_acknowledged_by_keypad_speaks_the_exercise_first(
+    voice: FakeTwilio, roster: Roster, database: Database
+) -> None:
+    aino = roster.mobiles["aino"]
+    voice.phones[aino] = Phone(answer="human", keys="1", duration=37)
+    alert_id = send(roster, ["aino"], exercise=True)
+    wait_for_call_end(database, voice, alert_id)
+    [call] = voice.calls_to(aino)
+    assert call["spoken"][0].startswith("Tämä on harjoitus. Alueturvan hälytys: Myrsky.")
+    assert "Kokoontuminen kello neljätoista kolmekymmentä." in call["spoken"][0]
+    assert call["spoken"][0].endswith("Kuittaa hälytys painamalla numeroa yksi.")
+    assert call["spoken"][-1] == "Kiitos, kuittaus kirjattu: Myrsky. Tämä oli harjoitus."
+    first = call["twiml"][0]
+    assert re.search(r'<Gather action="[^"]+/webhooks/twilio/voice/gather\?delivery=\d+"', first)
+    assert 'numDigits="1"' in first and 'voice="Polly.Suvi-Neural"' in first and 'language="fi-FI"' in first
+    assert first.count("<Gather") == 2, "the message is repeated once"
+    assert webhook_statuses(voice) <= {200, 204}
+    person = recipient(database, alert_id, roster.people["aino"])
+    assert person.ack_method is not None and person.ack_method.value == "voice"
+    assert person.ack_by == f"voice:person:{roster.people['aino']}"
+    [delivery] = call_deliveries(database, alert_id)
+    assert (delivery.state.value, delivery.answered_by, delivery.duration_seconds) == ("delivered", "human", 37)
+    assert delivery.provider_id == call["sid"]
+    with database.session() as session:
+        audit = session.scalars(select(AuditEvent).where(AuditEvent.action == "alert.acknowledge")).one()
+    assert audit.actor == f"voice:person:{roster.people['aino']}" and audit.details["method"] == "voice"
+
+
+def test_a_poll_is_answered_with_one_digit_per_answer(voice: FakeTwilio, roster: Roster, database: Database) -> None:
+    aino = roster.mobiles["aino"]
+    voice.phones[aino] = Phone(keys="2")
+    alert_id = send(roster, ["aino"], response_options=["Tulen paikalle", "En pääse"])
+    wait_for_call_end(database, voice, alert_id)
+    [call] = voice.calls_to(aino)
+    assert call["spoken"][0].endswith("Vastaa painamalla vaihtoehdon numeroa. Yksi: Tulen paikalle. Kaksi: En pääse.")
+    assert not call["spoken"][0].startswith("Tämä on harjoitus"), "a real alert says nothing of an exercise"
+    assert call["spoken"][-1] == "Kiitos, vastauksesi En pääse kirjattu: Myrsky."
+    assert recipient(database, alert_id, roster.people["aino"]).response == 2
+
+
+def test_a_key_that_is_no_choice_is_told_and_the_choices_said_once_more(
+    voice: FakeTwilio, roster: Roster, database: Database
+) -> None:
+    aino = roster.mobiles["aino"]
+    voice.phones[aino] = Phone(keys="71")
+    alert_id = send(roster, ["aino"], response_options=["Tulen paikalle", "En pääse"])
+    wait_for_call_end(database, voice, alert_id)
+    [call] = voice.calls_to(aino)
+    assert "Numeroa seitsemän ei voi valita." in call["spoken"]
+    assert call["keys"] == ["7", "1"]
+    assert recipient(database, alert_id, roster.people["aino"]).response == 1
+
+
+def test_a_swedish_reader_is_called_in_swedish(voice: FakeTwilio, roster: Roster, database: Database) -> None:
+    bertil = roster.mobiles["bertil"]
+    voice.phones[bertil] = Phone(keys="1")
+    alert_id = send(
+        roster,
+        ["bertil"],
+        exercise=True,
+        title={"fi": "Myrsky", "sv": "Storm"},
+        message={"fi": "Kokous 28.11. klo 9.05.", "sv": "Möte den 28.11. kl. 9.05."},
+    )
+    wait_for_call_end(database, voice, alert_id)
+    [call] = voice.calls_to(bertil)
+    assert call["spoken"][0] == (
+        "Detta är en övning. Larm från Alueturva: Storm. Möte den tjugoåttonde november klockan nio noll fem. "
+        "Kvittera larmet genom att trycka på siffran ett."
+    )
+    assert 'voice="Polly.Elin-Neural"' in call["twiml"][0] and 'language="sv-SE"' in call["twiml"][0]
+    assert "Suvi" not in call["twiml"][0], "no word of another language"
+    assert call["spoken"][-1] == "Tack, kvitteringen har registrerats: Storm. Detta var en övning."
+
+
+def test_an_answering_machine_gets_where_to_acknowledge_and_nobody_counts_as_reached(
+    voice: FakeTwilio, roster: Roster, database: Database, client: TestClient, keys: dict[Any, str]
+) -> None:
+    from alueturva.auth.models import Role
+    from tests.conftest import auth
+
+    aino = roster.mobiles["aino"]
+    voice.phones[aino] = Phone(answer="machine_end_beep", keys="1")
+    alert_id = send(roster, ["aino"], exercise=True)
+    wait_for_call_end(database, voice, alert_id)
+    [call] = voice.calls_to(aino)
+    with database.session() as session:
+        code = session.get(Alert, alert_id).short_code  # type: ignore[union-attr]
+    spoken_code = " ".join(["nolla", "yksi", "kaksi", "kolme", "neljä", "viisi", "kuusi", "seitsemän", "kahdeksan",
+                            "yhdeksän"][int(digit)] for digit in code)  # fmt: skip
+    assert call["spoken"] == [
+        f"Tämä on harjoitus. Alueturvan hälytys: Myrsky. Kuittaa hälytys tekstiviestillä OK {spoken_code} tai "
+        "hälytyksen linkistä. Tämä oli harjoitus."
+    ]
+    assert call["keys"] == [], "a machine is not asked for a key"
+    [delivery] = call_deliveries(database, alert_id)
+    assert (delivery.state.value, delivery.error_code, delivery.answered_by) == (
+        "undelivered",
+        "machine",
+        "machine_end_beep",
+    )
+    assert delivery.duration_seconds == 42
+    assert recipient(database, alert_id, roster.people["aino"]).acknowledged_at is None
+    counts = client.get(f"/api/v1/alerts/{alert_id}", headers=auth(keys[Role.viewer])).json()["counts"]
+    assert (counts["sent"], counts["delivered"], counts["acknowledged"]) == (1, 0, 0)
+
+
+@pytest.mark.parametrize("answer", ["no-answer", "busy", "failed"])
+def test_an_unanswered_call_is_recorded_with_twilios_status(
+    voice: FakeTwilio, roster: Roster, database: Database, answer: str
+) -> None:
+    voice.phones[roster.mobiles["aino"]] = Phone(answer=answer)
+    alert_id = send(roster, ["aino"])
+    wait_for_call_end(database, voice, alert_id)
+    [delivery] = call_deliveries(database, alert_id)
+    state = "failed" if answer == "failed" else "undelivered"
+    assert (delivery.state.value, delivery.error_code) == (state, answer)
+    assert answer in (delivery.error_message or "")
+    assert recipient(database, alert_id, roster.people["aino"]).acknowledged_at is None
+
+
+def _sweep_at(database: Database, fake: FakeTwilio, alert_id: int, when: datetime) -> None:
+    sweep(now=when)
+    assert wait_until(lambda: calls_settled(database, fake, alert_id))
+
+
+def _created(database: Database, alert_id: int) -> datetime:
+    with database.session() as session:
+        alert = session.get(Alert, alert_id)
+        assert alert is not None
+        return alert.created_at
+
+
+def test_no_answer_then_the_deputy_is_alerted_and_a_later_call_step_calls_the_deputy_too(
+    voice: FakeTwilio, roster: Roster, database: Database, queue: InProcessQueue
+) -> None:
+    aino, deputy = roster.mobiles["aino"], roster.mobiles["deputy"]
+    voice.phones[aino] = Phone(answer="no-answer")
+    voice.phones[deputy] = Phone(keys="1")
+    escalation = {**QUIET, "call_after_minutes": 5, "deputy_after_minutes": 15}
+    alert_id = send(roster, ["aino"], channels=["sms"], escalation=escalation)
+    assert wait_until(lambda: settled(database, alert_id))
+    created = _created(database, alert_id)
+    _sweep_at(database, voice, alert_id, created + timedelta(minutes=4))
+    assert voice.calls == []
+    _sweep_at(database, voice, alert_id, created + timedelta(minutes=6))
+    wait_for_call_end(database, voice, alert_id)
+    [call] = voice.calls_to(aino)
+    assert call["spoken"] == [], "nobody answered"
+    assert [(d.state.value, d.error_code) for d in call_deliveries(database, alert_id)] == [
+        ("undelivered", "no-answer")
+    ]
+    _sweep_at(database, voice, alert_id, created + timedelta(minutes=16))  # the deputy step
+    deputy_recipient = recipient(database, alert_id, roster.people["deputy"])
+    assert deputy_recipient.deputy_for_id == recipient(database, alert_id, roster.people["aino"]).id
+    assert [m["to"] for m in voice.messages].count(deputy) == 1
+    assert voice.calls_to(deputy) == [], "the call step came before the deputy step"
+
+    later = send(roster, ["aino"], channels=["sms"], escalation={**escalation, "call_after_minutes": 20})
+    assert wait_until(lambda: settled(database, later))
+    created = _created(database, later)
+    _sweep_at(database, voice, later, created + timedelta(minutes=16))
+    _sweep_at(database, voice, later, created + timedelta(minutes=21))
+    wait_for_call_end(database, voice, later)
+    assert len(voice.calls_to(deputy)) == 1, "a call step after the deputy step calls the deputy too"
+    assert recipient(database, later, roster.people["deputy"]).ack_method.value == "voice"  # type: ignore[union-attr]
+    with database.session() as session:
+        events = [e.kind for e in session.scalars(select(AlertEvent).where(AlertEvent.alert_id == later))]
+    assert events.count("calls_started") == 1
+
+
+def test_an_sms_acknowledgement_stops_a_pending_call_and_one_that_rings(
+    voice: FakeTwilio, roster: Roster, database: Database, client: TestClient
+) -> None:
+    """A call not placed yet is cancelled with the acknowledgement; one already ringing is stopped at Twilio."""
+    set_queue(InProcessQueue(workers=0))  # the call's job waits while the person answers the SMS
+    alert_id = send(roster, ["aino"], channels=["sms", "voice"])
+    [pending] = call_deliveries(database, alert_id)
+    assert pending.state.value == "queued"
+    with database.session() as session:
+        code = session.get(Alert, alert_id).short_code  # type: ignore[union-attr]
+    reply = voice.send_inbound_sms(f"{get_settings().public_base_url}/webhooks/twilio/sms", from_=roster.mobiles["aino"],
+                                   body=f"ok {code}", http=client)  # fmt: skip
+    assert reply == 200
+    [cancelled] = call_deliveries(database, alert_id)
+    assert (cancelled.state.value, cancelled.error_code) == ("cancelled", "acknowledged")
+    working = InProcessQueue(workers=2)
+    set_queue(working)
+    sweep(now=datetime.now().astimezone() + timedelta(minutes=1))
+    assert working.join()
+    assert voice.calls == [], "no call is placed to someone who acknowledged"
+
+    bertil = roster.mobiles["bertil"]
+    voice.phones[bertil] = Phone(ring=30)  # rings until stopped
+    ringing = send(roster, ["bertil"], channels=["voice"])
+    assert wait_until(lambda: [d.state.value for d in call_deliveries(database, ringing)] == ["sent"])
+    flows.acknowledge_on_behalf(
+        alert_id=ringing, recipient_id=recipient(database, ringing, roster.people["bertil"]).id, actor="test",
+        response=None, note="soitti itse",
+    )  # fmt: skip
+    sweep()
+    assert working.join()
+    [call] = voice.calls_to(bertil)
+    assert call["cancel_requested"]
+    [stopped] = call_deliveries(database, ringing)
+    assert (stopped.state.value, stopped.error_code) == ("cancelled", "stopped")
+    set_queue(None)
+
+
+def test_every_request_the_channels_send_passes_twilios_openapi_description(
+    voice: FakeTwilio, roster: Roster, database: Database
+) -> None:
+    voice.phones[roster.mobiles["aino"]] = Phone(ring=30)
+    alert_id = send(roster, ["aino", "bertil"], channels=["sms", "voice"], response_options=["Kyllä", "Ei"])
+    assert wait_until(lambda: settled(database, alert_id) and len(voice.calls) == 2)
+    flows.cancel_alert(alert_id=alert_id, actor="test", reason="testi")
+    sweep()  # stops the call still ringing
+    assert wait_until(lambda: any(r["path"].endswith(f"{voice.calls_to(roster.mobiles['aino'])[0]['sid']}.json")
+                                  for r in voice.api_requests))  # fmt: skip
+    kinds = {re.sub(r"/(AC|CA)\w+", "/…", r["path"]) for r in voice.api_requests}
+    assert kinds == {
+        "/2010-04-01/Accounts/…/Messages.json",
+        "/2010-04-01/Accounts/…/Calls.json",
+        "/2010-04-01/Accounts/…/Calls/….json",
+    }
+    for request in voice.api_requests:
+        assert problems(request["method"], request["path"], request["pairs"]) == [], request
+
+
+def test_the_openapi_check_finds_what_twilio_would_ignore_or_refuse() -> None:
+    call = "/2010-04-01/Accounts/AC0/Calls.json"
+    good = [("To", "+358401110001"), ("From", "+358401234567"), ("Url", "https://a.example/webhooks/twilio/voice")]
+    assert problems("POST", call, good) == []
+    assert problems("POST", call, [*good, ("MachineDetecton", "Enable")]) == [
+        "MachineDetecton is no parameter of this operation"
+    ]
+    assert problems("POST", call, [*good[:2], ("Url", "/relative")]) == ["Url: '/relative' is not a 'uri'"]
+    assert problems("POST", call, [*good, ("Timeout", "soon")]) == ["Timeout: 'soon' is not of type 'integer'"]
+    assert problems("POST", "/2010-04-01/Accounts/AC0/Messages.json", [("Body", "x")]) == [
+        "body: 'To' is a required property"
+    ]
+
+
+def test_forged_unknown_or_incomplete_call_webhooks_are_refused_and_change_nothing(
+    voice: FakeTwilio, roster: Roster, database: Database, client: TestClient
+) -> None:
+    voice.phones[roster.mobiles["aino"]] = Phone(answer="no-answer")
+    alert_id = send(roster, ["aino"])
+    wait_for_call_end(database, voice, alert_id)
+    [delivery] = call_deliveries(database, alert_id)
+    base = get_settings().public_base_url
+    for path in ("voice", "voice/gather", "voice/status"):
+        url = f"{base}/webhooks/twilio/{path}?delivery={delivery.id}"
+        params = {
+            "CallSid": delivery.provider_id or "",
+            "CallStatus": "completed",
+            "Digits": "1",
+            "AnsweredBy": "human",
+        }
+        assert client.post(url, data=params).status_code == 403
+        assert client.post(url, data=params, headers={"X-Twilio-Signature": "forged"}).status_code == 403
+        assert (
+            client.post(
+                url, data={"CallStatus": "completed"}, headers=voice.signed(url, {"CallStatus": "completed"})
+            ).status_code
+            == 400
+        )
+        other = {**params, "CallSid": "CA" + "f" * 32}
+        expected = 204 if path == "voice/status" else 404
+        assert client.post(url, data=other, headers=voice.signed(url, other)).status_code == expected
+    after = call_deliveries(database, alert_id)[0]
+    assert (after.state.value, after.error_code, after.answered_by) == ("undelivered", "no-answer", None)
+    assert recipient(database, alert_id, roster.people["aino"]).acknowledged_at is None
+
+
+def test_call_status_callbacks_only_move_forward(
+    voice: FakeTwilio, roster: Roster, database: Database, client: TestClient
+) -> None:
+    voice.phones[roster.mobiles["aino"]] = Phone(keys="1", duration=12)
+    alert_id = send(roster, ["aino"])
+    wait_for_call_end(database, voice, alert_id)
+    [delivery] = call_deliveries(database, alert_id)
+    url = f"{get_settings().public_base_url}/webhooks/twilio/voice/status?delivery={delivery.id}"
+    for status in ("ringing", "no-answer", "completed", "busy"):
+        params = {"CallSid": delivery.provider_id or "", "CallStatus": status}
+        assert client.post(url, data=params, headers=voice.signed(url, params)).status_code == 204
+    after = call_deliveries(database, alert_id)[0]
+    assert (after.state.value, after.duration_seconds, after.error_code) == ("delivered", 12, None)
+
+
+def test_a_cancelled_alert_tells_those_it_called_by_sms(voice: FakeTwilio, roster: Roster, database: Database) -> None:
+    voice.phones[roster.mobiles["aino"]] = Phone()
+    alert_id = send(roster, ["aino"], exercise=True)
+    wait_for_call_end(database, voice, alert_id)
+    flows.cancel_alert(alert_id=alert_id, actor="test", reason="väärä ryhmä")
+    assert wait_until(lambda: settled(database, alert_id))
+    assert len(voice.calls) == 1, "nobody is called again to hear that nothing is needed"
+    [notice] = voice.messages
+    assert notice["to"] == roster.mobiles["aino"] and notice["body"].startswith("HARJOITUS: PERUTTU: Myrsky")
