@@ -273,8 +273,8 @@ def test_an_sms_acknowledgement_stops_a_pending_call_and_one_that_rings(
     assert pending.state.value == "queued"
     with database.session() as session:
         code = session.get(Alert, alert_id).short_code  # type: ignore[union-attr]
-    reply = voice.send_inbound_sms(f"{get_settings().public_base_url}/webhooks/twilio/sms", from_=roster.mobiles["aino"],
-                                   body=f"ok {code}", http=client)  # fmt: skip
+    sms_url = f"{get_settings().public_base_url}/webhooks/twilio/sms"
+    reply = voice.send_inbound_sms(sms_url, from_=roster.mobiles["aino"], body=f"ok {code}", http=client)
     assert reply == 200
     [cancelled] = call_deliveries(database, alert_id)
     assert (cancelled.state.value, cancelled.error_code) == ("cancelled", "acknowledged")
