@@ -6,8 +6,10 @@ posts status callbacks, each signed with ``X-Twilio-Signature``. Nothing of ours
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,9 +24,13 @@ from alueturva.audit.models import AuditEvent
 from alueturva.db import Database
 from alueturva.queue import InProcessQueue, set_queue
 from alueturva.settings import get_settings
+from tests.support.fixtures import WorkerPool
+from tests.support.ports import free_port
+from tests.support.processes import ApiServer, SchedulerProcess, service_env
 from tests.support.roster import Roster, make_roster, settled, wait_until
 from tests.support.twilio_server import FakeTwilio, Phone
 from tests.support.twilio_spec import problems
+from tests.test_alerting_reliability import FAST_RECOVERY, needs_postgresql
 
 QUIET = {"resend_times": 0, "deputy_after_minutes": None, "notify_operator_after_minutes": None}
 
@@ -391,3 +397,93 @@ def test_a_cancelled_alert_tells_those_it_called_by_sms(voice: FakeTwilio, roste
     assert len(voice.calls) == 1, "nobody is called again to hear that nothing is needed"
     [notice] = voice.messages
     assert notice["to"] == roster.mobiles["aino"] and notice["body"].startswith("HARJOITUS: PERUTTU: Myrsky")
+
+
+# --- restarts during escalation ----------------------------------------------------------------------------------
+
+
+def test_a_restart_during_escalation_loses_no_call_and_calls_nobody_twice(
+    voice: FakeTwilio, roster: Roster, database: Database
+) -> None:
+    """The call step runs while the queue loses its job (a restart of the embedded process, a flushed Redis): the
+    step is not run again, and the sweeper of the restarted process places each call once."""
+    voice.phones.update({roster.mobiles["aino"]: Phone(answer="no-answer"), roster.mobiles["bertil"]: Phone(keys="1")})
+    set_queue(InProcessQueue(workers=0))  # jobs enqueued from now on are lost with this queue
+    alert_id = send(roster, ["aino", "bertil"], channels=["email"], escalation={**QUIET, "call_after_minutes": 5})
+    created = _created(database, alert_id)
+    sweep(now=created + timedelta(minutes=6))  # the call step runs; its send job is lost
+    sweep(now=created + timedelta(minutes=6))
+    assert [d.state.value for d in call_deliveries(database, alert_id)] == ["queued", "queued"]
+    restarted = InProcessQueue(workers=2)
+    set_queue(restarted)
+    sweep(now=created + timedelta(minutes=7))  # the restarted process's sweeper finds them
+    wait_for_call_end(database, voice, alert_id)
+    assert sorted(call["to"] for call in voice.calls) == sorted([roster.mobiles["aino"], roster.mobiles["bertil"]])
+    sweep(now=created + timedelta(minutes=30))
+    assert restarted.join()
+    assert len(voice.calls) == 2 and len(call_deliveries(database, alert_id)) == 2
+    assert recipient(database, alert_id, roster.people["bertil"]).ack_method.value == "voice"  # type: ignore[union-attr]
+    set_queue(None)
+
+
+@pytest.mark.slow
+@needs_postgresql
+def test_killed_scheduler_and_worker_during_escalation_lose_no_call(
+    database: Database,
+    twilio_settings: FakeTwilio,
+    rq_queue: Any,
+    rq_workers: WorkerPool,
+    scheduler_process: Callable[..., SchedulerProcess],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """Real processes: the API (Twilio's webhooks), an RQ worker and the scheduler. The scheduler is killed before
+    the call step is due and started again after; the worker is killed after the calls were placed. Each silent
+    person is called once, the keypad acknowledges, and the deputy step still follows."""
+    fake = twilio_settings
+    port = free_port()
+    settings = {
+        **FAST_RECOVERY,
+        "ALUETURVA_VOICE_BACKEND": "twilio",
+        "ALUETURVA_VOICE_CALLS_PER_SECOND": "20",
+        "ALUETURVA_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    roster = make_roster(database)
+    fake.phones.update({roster.mobiles["aino"]: Phone(answer="no-answer"), roster.mobiles["bertil"]: Phone(keys="1")})
+    api = ApiServer(service_env(), tmp_path / "api.log", port=port).start()
+    try:
+        [worker] = rq_workers(1)
+        scheduler = scheduler_process()
+        escalation = {**QUIET, "call_after_minutes": 0.05, "deputy_after_minutes": 0.15}
+        alert_id = send(roster, ["aino", "bertil"], channels=["sms"], escalation=escalation)
+        assert wait_until(lambda: settled(database, alert_id), timeout=60), rq_workers.logs()
+        scheduler.kill9()
+        time.sleep(4)  # the call step falls due while no scheduler runs
+        assert fake.calls == []
+        scheduler_process()
+
+        def placed() -> bool:
+            rows = call_deliveries(database, alert_id)
+            return len(rows) == 2 and all(d.provider_id for d in rows)
+
+        assert wait_until(placed, timeout=60), rq_workers.logs()
+        worker.kill9()
+        rq_workers(1)
+        assert wait_until(lambda: fake.calls_done() and len(fake.calls) == 2, timeout=60)
+
+        def escalated() -> bool:
+            bertil = recipient(database, alert_id, roster.people["bertil"])
+            deputy_sms = [m for m in fake.messages if m["to"] == roster.mobiles["deputy"]]
+            return bertil.acknowledged_at is not None and len(deputy_sms) == 1 and settled(database, alert_id)
+
+        assert wait_until(escalated, timeout=60), rq_workers.logs() + api.log_tail()
+        assert sorted(call["to"] for call in fake.calls) == sorted([roster.mobiles["aino"], roster.mobiles["bertil"]])
+        states = sorted((d.state.value, d.error_code or "") for d in call_deliveries(database, alert_id))
+        assert states == [("delivered", ""), ("undelivered", "no-answer")]
+        assert webhook_statuses(fake) <= {200, 204}
+        assert fake.calls_to(roster.mobiles["deputy"]) == []
+    finally:
+        api.terminate()
