@@ -223,9 +223,14 @@ def _clock(hour: str, minute: str | None, language: str) -> str:
     return f"{words} {minute_words}"
 
 
+def _same_case(written: str, spoken: str) -> str:
+    """ "Klo 14" at the start of a sentence becomes "Kello neljätoista"."""
+    return spoken[:1].upper() + spoken[1:] if written[:1].isupper() else spoken
+
+
 def _times(text: str, language: str) -> str:
     prefixed = re.compile(rf"\b(?:{TIME_WORDS[language]})\s*([01]?\d|2[0-3])(?:[.:]([0-5]\d))?(?![\d])", re.IGNORECASE)
-    text = prefixed.sub(lambda m: f"{CLOCK_WORD[language]} {_clock(m[1], m[2], language)}", text)
+    text = prefixed.sub(lambda m: _same_case(m[0], f"{CLOCK_WORD[language]} {_clock(m[1], m[2], language)}"), text)
     return COLON_TIME.sub(lambda m: _clock(m[1], m[2], language), text)
 
 

@@ -487,3 +487,65 @@ def test_killed_scheduler_and_worker_during_escalation_lose_no_call(
         assert fake.calls_to(roster.mobiles["deputy"]) == []
     finally:
         api.terminate()
+
+
+# --- per group, the demo --------------------------------------------------------------------------------------------
+
+
+def test_a_group_calls_its_own_silent_members_unless_the_alert_says_otherwise(
+    voice: FakeTwilio, roster: Roster, database: Database, client: TestClient, keys: dict[Any, str]
+) -> None:
+    from alueturva.auth.models import Role
+    from tests.conftest import auth
+
+    admin = auth(keys[Role.admin])
+    changed = client.patch(f"/api/v1/groups/{roster.group_id}", json={"call_after_minutes": 3}, headers=admin)
+    assert changed.status_code == 200 and changed.json()["call_after_minutes"] == 3
+    negative = client.patch(f"/api/v1/groups/{roster.group_id}", json={"call_after_minutes": -1}, headers=admin)
+    assert negative.status_code == 422
+    voice.phones[roster.mobiles["aino"]] = Phone(keys="1")
+    by_group = {"groups": [roster.group_id]}
+    alert_id = send(roster, [], targets=by_group, channels=["email"], escalation=QUIET)
+    with database.session() as session:
+        alert = session.get(Alert, alert_id)
+        assert alert is not None and alert.escalation["group_calls"] == {str(roster.group_id): 3.0}
+    created = _created(database, alert_id)
+    _sweep_at(database, voice, alert_id, created + timedelta(minutes=4))
+    wait_for_call_end(database, voice, alert_id)
+    called = sorted(call["to"] for call in voice.calls)
+    members = [roster.mobiles[key] for key in ("aino", "bertil", "deputy")]
+    assert called == sorted(members), "every member with a mobile (cecilia has none)"
+    assert recipient(database, alert_id, roster.people["aino"]).ack_method.value == "voice"  # type: ignore[union-attr]
+
+    never = send(roster, [], targets=by_group, channels=["email"], escalation={**QUIET, "call_after_minutes": None})
+    _sweep_at(database, voice, never, _created(database, never) + timedelta(minutes=10))
+    assert call_deliveries(database, never) == [], "null: no calls, not even the group's"
+
+
+def test_the_demo_shows_a_call_from_alert_to_keypad_acknowledgement(
+    roster: Roster, database: Database, queue: InProcessQueue
+) -> None:
+    """Console backends: what the call says is in the outbox; `alueturva call answer` answers like a phone."""
+    from typer.testing import CliRunner
+
+    from alerting.console_cli import call_app, outbox_app
+
+    runner = CliRunner()
+    alert_id = send(roster, ["aino", "bertil"], exercise=True, response_options=["Tulen", "En pääse"])
+    assert wait_until(lambda: settled(database, alert_id))
+    shown = runner.invoke(outbox_app, ["--to", roster.mobiles["aino"]])
+    assert shown.exit_code == 0 and "voice" in shown.output and "Tämä on harjoitus." in shown.output
+    answered = runner.invoke(call_app, ["answer", "--to", "040 111 0001", "--digits", "1", "--seconds", "25"])
+    assert answered.exit_code == 0, answered.output
+    assert "Yksi: Tulen." in answered.output and "Kiitos, vastauksesi Tulen kirjattu: Myrsky." in answered.output
+    person = recipient(database, alert_id, roster.people["aino"])
+    assert (person.response, person.ack_by) == (1, f"voice:person:{roster.people['aino']}")
+    missed = runner.invoke(call_app, ["unanswered", "--to", roster.mobiles["bertil"], "--busy"])
+    assert missed.exit_code == 0, missed.output
+    states = {(d.address, d.state.value, d.error_code, d.duration_seconds) for d in call_deliveries(database, alert_id)}
+    assert states == {
+        (roster.mobiles["aino"], "delivered", None, 25),
+        (roster.mobiles["bertil"], "undelivered", "busy", None),
+    }
+    again = runner.invoke(call_app, ["answer", "--to", roster.mobiles["aino"]])
+    assert again.exit_code != 0 and "no call is ringing" in str(again.exception)
