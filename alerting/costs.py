@@ -1,11 +1,12 @@
-"""What the SMS the provider accepted cost, in segments: counted from the same texts the sender renders."""
+"""What the SMS the provider accepted cost, in segments (counted from the same texts the sender renders), and what
+the calls cost, in started minutes of the answered ones (the provider bills those; unanswered calls are free)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from alerting.messages import alert_content, render_sms
@@ -46,3 +47,43 @@ def sms_segments(session: Session, *, start: datetime, end: datetime) -> dict[st
         text = render_sms(content, kind=kind.value, version=version)
         segments["exercise" if alerts[alert_id].exercise else "real"] += count_segments(text).segments * count
     return dict(segments)
+
+
+def _answered() -> ColumnElement[bool]:
+    """A call that someone or something answered (a machine too): the provider bills its minutes."""
+    return or_(Delivery.state == DeliveryState.delivered, Delivery.error_code == "machine")
+
+
+def calls(session: Session, *, start: datetime, end: datetime) -> dict[str, dict[str, int]]:
+    """The calls of alerts created in [start, end), ``{"exercise": {…}, "real": {…}}``: ``calls`` placed,
+    ``answered``, the billed ``minutes`` (each answered call's duration rounded up to whole minutes) and
+    ``without_duration``: answered calls whose duration the provider has not reported (not in the minutes)."""
+    answered = _answered()
+    seconds = Delivery.duration_seconds
+    rows = session.execute(
+        select(
+            Alert.exercise,
+            func.count(Delivery.id),
+            func.count(Delivery.id).filter(answered),
+            func.coalesce(func.sum((seconds + 59) // 60).filter(answered), 0),
+            func.count(Delivery.id).filter(answered, seconds.is_(None)),
+        )
+        .join(Alert, Alert.id == Delivery.alert_id)
+        .where(
+            Delivery.channel == Channel.voice,
+            Delivery.provider_id.is_not(None),
+            Alert.created_at >= start,
+            Alert.created_at < end,
+        )
+        .group_by(Alert.exercise)
+    ).all()
+    empty = {"calls": 0, "answered": 0, "minutes": 0, "without_duration": 0}
+    result = {"exercise": dict(empty), "real": dict(empty)}
+    for exercise, placed, answered_calls, minutes, unknown in rows:
+        result["exercise" if exercise else "real"] = {
+            "calls": int(placed),
+            "answered": int(answered_calls),
+            "minutes": int(minutes or 0),
+            "without_duration": int(unknown),
+        }
+    return result

@@ -1,6 +1,6 @@
 """The councils' yearly follow-up of the agreement: drills held by kind and month, objectives met, acknowledgement
 figures per municipality, the roster compliance at each drill, improvement items opened and closed, and the year's
-SMS cost split between the wellbeing services county and the municipalities."""
+cost of SMS and calls split between the wellbeing services county and the municipalities."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerting.costs import sms_segments
+from alerting.costs import calls, sms_segments
 from alueturva.db import utcnow
 from alueturva.i18n import HELSINKI
 from contacts.catalogue import organisations
@@ -58,22 +58,35 @@ def split_cost(total: Decimal) -> list[dict[str, Any]]:
 
 
 def _costs(session: Session, year: int) -> dict[str, Any]:
-    price = costs_config().sms_price_per_segment
-    segments = sms_segments(session, start=year_bounds(year)[0], end=year_bounds(year)[1])
+    price, minute = costs_config().sms_price_per_segment, costs_config().voice_price_per_minute
+    start, end = year_bounds(year)
+    segments = sms_segments(session, start=start, end=end)
+    placed = calls(session, start=start, end=end)
     parts: dict[str, dict[str, Any]] = {}
     for part in ("exercise", "real"):
-        total = (price * segments[part]).quantize(CENT, ROUND_HALF_UP)
-        parts[part] = {"segments": segments[part], "euros": total, "split": split_cost(total)}
+        sms_euros = (price * segments[part]).quantize(CENT, ROUND_HALF_UP)
+        call_euros = (minute * placed[part]["minutes"]).quantize(CENT, ROUND_HALF_UP)
+        total = sms_euros + call_euros
+        parts[part] = {
+            "segments": segments[part],
+            "sms_euros": sms_euros,
+            "calls": placed[part],
+            "call_euros": call_euros,
+            "euros": total,
+            "split": split_cost(total),
+        }
     combined = [
         {**row, "cents": row["cents"] + real["cents"], "euros": row["euros"] + real["euros"]}
         for row, real in zip(parts["exercise"]["split"], parts["real"]["split"], strict=True)
     ]
     return {
         "price_per_segment": price,
+        "price_per_call_minute": minute,
         "county_share_percent": costs_config().county_share_percent,
         **parts,
         "total": {
             "segments": segments["exercise"] + segments["real"],
+            "calls": {key: placed["exercise"][key] + placed["real"][key] for key in placed["exercise"]},
             "euros": parts["exercise"]["euros"] + parts["real"]["euros"],
             "split": combined,
         },

@@ -9,7 +9,7 @@ elsewhere and imported from its log measures the recipients and messages derived
   seconds, how many of their messages were delivered, reached the provider (or were made, for calls) and are still
   on their way;
 - ``messages``: one row per message: channel, ``alert`` or ``reminder``, state (``sent``, ``delivered``, ``failed``,
-  or still ``queued``), its times and error code, and its seconds from the recipient's alert;
+  or still ``queued``), its times and error code, its seconds from the recipient's alert, and a call's duration;
 - ``contacts``: each recipient's person (when on the roster), name, mobile number and email address.
 
 The deliveries are joined to the recipients row by row and grouped per recipient, never joined as an aggregate:
@@ -131,6 +131,7 @@ def _alerted(drill_id: int, alert_ids: tuple[int, ...]) -> Measures:
             Delivery.failed_at,
             Delivery.error_code,
             first_through.label("seconds"),
+            Delivery.duration_seconds,
         )
         .join(Alert, Alert.id == Delivery.alert_id)
         .where(Delivery.alert_id.in_(alert_ids), Delivery.kind != DeliveryKind.cancel)
@@ -205,6 +206,7 @@ def _imported(drill: Drill) -> Measures:
             ImportedMessage.failed_at,
             ImportedMessage.error.label("error_code"),
             first_through.label("seconds"),
+            cast(literal(None), Integer).label("duration_seconds"),  # a log holds no call durations
         )
         .join(ImportedRecipient, ImportedRecipient.id == ImportedMessage.recipient_id)
         .where(ImportedRecipient.drill_id == drill.id)

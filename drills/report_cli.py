@@ -157,7 +157,7 @@ def item_list(
     _print_items(rows, language)
 
 
-followup_app = typer.Typer(help="The councils' yearly follow-up, with the SMS cost split.")
+followup_app = typer.Typer(help="The councils' yearly follow-up, with the split of the SMS and call costs.")
 
 
 @followup_app.callback(invoke_without_command=True)

@@ -19,8 +19,8 @@ from drills.measures import measures, poll_options
 from drills.models import Drill
 
 # How an acknowledgement came, as a log's channel: an SMS reply, a link (in an email or an SMS: written as email), an
-# operator who entered it (after a phone call).
-ACK_CHANNELS = {"sms": "sms", "link": "email", "operator": "phone"}
+# operator who entered it (after a phone call), a key pressed during a call.
+ACK_CHANNELS = {"sms": "sms", "link": "email", "operator": "phone", "voice": "phone"}
 
 
 def _time(moment: datetime) -> str:
@@ -59,7 +59,7 @@ def event_log(session: Session, drill: Drill) -> str:
     events: list[tuple[datetime, int, str, str, str, str | None]] = []
     for message in session.execute(select(messages)):
         for event, at, error in (
-            ("called" if message.channel == "phone" else "sent", message.sent_at, None),
+            ("called" if message.channel in ("phone", "voice") else "sent", message.sent_at, None),
             ("delivered", message.delivered_at, None),
             ("failed", message.failed_at, message.error_code),
         ):

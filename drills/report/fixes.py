@@ -15,7 +15,7 @@ from contacts.compliance import check_compliance
 from drills.measures import Measures
 from drills.models import Drill, DrillAlert, DrillAlertPurpose, ImportedRecipient
 from drills.report.figures import measured_only
-from drills.report.texts import FIXES
+from drills.report.texts import FIXES, REPORT
 
 
 def _fix(kind: str, organisation: str, person: str | None, language: str, **values: Any) -> dict[str, Any]:
@@ -83,7 +83,16 @@ def _answered_a_drill_in(session: Session, start: datetime, end: datetime) -> se
     return set(session.scalars(union(here, elsewhere)))
 
 
-FAILED_FIX = {"sms": "sms_refused", "email": "email_bounced", "phone": "call_failed"}
+FAILED_FIX = {"sms": "sms_refused", "email": "email_bounced", "phone": "call_failed", "voice": "call_failed"}
+FAILED_CALLS = ("phone", "voice")
+CALL_OUTCOMES = ("no-answer", "busy", "machine", "failed")
+
+
+def _call_outcome(code: str | None, language: str) -> str | None:
+    """A call's outcome in words ("ei vastattu"); a provider's numeric code as it is."""
+    return REPORT[language][f"call_{code.replace('-', '_')}"] if code in CALL_OUTCOMES and code else code
+
+
 SYSTEM_NAMES = {"erica": "Erica", "virve": "VIRVE"}  # the other systems' own names, the same in every language
 
 
@@ -111,6 +120,7 @@ def roster_fixes(
         for channel, code in undelivered.get(row.recipient_id, []):
             kind = FAILED_FIX.get(channel, "not_delivered")
             name = SYSTEM_NAMES.get(channel, channel)
+            code = _call_outcome(code, language) if channel in FAILED_CALLS else code
             fixes.append(_fix(kind, organisation, person, language, code=code or "-", channel=name))
         if row.person_id is not None and row.person_id not in answered:
             fixes.append(_fix("never_answered", organisation, person, language))

@@ -1,4 +1,5 @@
-"""Per person: what reached them, when, and what they did; deputies alerted for them. Names, numbers and email
+"""Per person: what reached them, when, and what they did (the calls: placed, answered, how long); deputies alerted
+for them. Names, numbers and email
 addresses only in the full report; a redacted one keeps organisations and roles."""
 
 from __future__ import annotations
@@ -29,8 +30,16 @@ def _roles(session: Session, person_ids: set[int], language: str) -> dict[int, l
     return roles
 
 
-def _message_events(session: Session, measured: Measures) -> dict[int, list[dict[str, Any]]]:
+CALL_CHANNELS = ("voice", "phone")  # our calls, and those of an exercise log
+
+
+def _message_events(
+    session: Session, measured: Measures
+) -> tuple[dict[int, list[dict[str, Any]]], dict[int, dict[str, Any]]]:
+    """Each recipient's message events, and their calls: ``attempts`` placed, ``answered``, ``seconds`` in all
+    (None while no duration is known)."""
     events: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    calls: dict[int, dict[str, Any]] = {}
     messages = measured.messages.subquery()
     rows: Sequence[Any] = session.execute(
         select(
@@ -41,19 +50,27 @@ def _message_events(session: Session, measured: Measures) -> dict[int, list[dict
             messages.c.delivered_at,
             messages.c.failed_at,
             messages.c.error_code,
+            messages.c.duration_seconds,
         )
     ).all()
-    for recipient_id, channel, kind, sent_at, delivered_at, failed_at, error_code in rows:
+    for recipient_id, channel, kind, sent_at, delivered_at, failed_at, error_code, seconds in rows:
         timeline, reminder = events[recipient_id], kind == "reminder"
+        if channel in CALL_CHANNELS and sent_at is not None:
+            call = calls.setdefault(recipient_id, {"attempts": 0, "answered": 0, "seconds": None})
+            call["attempts"] += 1
+            call["answered"] += delivered_at is not None
+            if seconds is not None:
+                call["seconds"] = (call["seconds"] or 0) + seconds
         if sent_at is not None:
             timeline.append({"at": sent_at, "event": "sent", "channel": channel, "reminder": reminder})
         if delivered_at is not None:
-            timeline.append({"at": delivered_at, "event": "delivered", "channel": channel, "reminder": reminder})
+            delivered = {"at": delivered_at, "event": "delivered", "channel": channel, "reminder": reminder}
+            timeline.append(delivered | ({"seconds": seconds} if seconds is not None else {}))
         if failed_at is not None:
             timeline.append(
                 {"at": failed_at, "event": "failed", "channel": channel, "reminder": reminder, "error": error_code}
             )
-    return events
+    return events, calls
 
 
 def people(
@@ -90,7 +107,7 @@ def people(
         .join(contacts, contacts.c.recipient_id == recipients.c.recipient_id)
         .order_by(recipients.c.organisation, contacts.c.name, recipients.c.recipient_id)
     ).all()
-    events = _message_events(session, measured)
+    events, calls = _message_events(session, measured)
     names = {row.recipient_id: row.name for row in rows}
     for row in rows:
         if row.deputy_for_id is not None:
@@ -115,6 +132,7 @@ def people(
             "late": row.ack_late,
             "response": row.response,
             "answer": options[row.response - 1] if row.response and row.response <= len(options) else None,
+            "calls": calls.get(row.recipient_id),
             "timeline": [_without_names(event) for event in timeline] if redact else timeline,
         }
         if not redact:

@@ -29,6 +29,10 @@ CHANNELS = {
     "sv": {"sms": "textmeddelande", "email": "e-post", "phone": "samtal", "erica": "Erica", "virve": "VIRVE"},
     "en": {"sms": "SMS", "email": "email", "phone": "call", "erica": "Erica", "virve": "VIRVE"},
 }
+for _names in CHANNELS.values():
+    _names["voice"] = _names["phone"]  # our calls read as an exercise log's
+CALL_CHANNELS = ("phone", "voice")
+CALL_ERRORS = ("no-answer", "busy", "machine", "failed")
 
 
 def _json_value(value: object) -> object:
@@ -90,12 +94,16 @@ def clock(moment: datetime, language: str) -> str:
 
 def _event(event: dict[str, Any], language: str) -> str:
     words = REPORT[language]
-    called = event["event"] == "sent" and event.get("channel") == "phone"
-    text = words["event_called" if called else f"event_{event['event']}"]
+    call = event.get("channel") in CALL_CHANNELS
+    name = {"sent": "event_called", "delivered": "event_answered"}.get(event["event"]) if call else None
+    text = words[name or f"event_{event['event']}"]
     if "channel" in event:
         text += f" ({CHANNELS[language][event['channel']]}{', ' + words['reminder'] if event.get('reminder') else ''})"
+    if event.get("seconds") is not None:
+        text += f" {duration(event['seconds'])}"
     if event["event"] == "failed" and event.get("error"):
-        text += f" {event['error']}"
+        error = event["error"]
+        text += f": {words['call_' + error.replace('-', '_')]}" if call and error in CALL_ERRORS else f" {error}"
     if event["event"] == "acknowledged" and event.get("late"):
         text += f", {words['late'].lower()}"
     if event.get("deputy"):
@@ -184,11 +192,18 @@ def _csv(header: list[str], rows: list[list[Any]]) -> str:
     return out.getvalue()
 
 
+def _calls_cells(calls: dict[str, Any] | None) -> list[Any]:
+    if calls is None:
+        return ["", "", ""]
+    return [calls["attempts"], calls["answered"], "" if calls["seconds"] is None else calls["seconds"]]
+
+
 def people_csv(report: dict[str, Any]) -> str:
     """One row per person: acknowledgement, answer, first delivery; names and numbers only in a full report."""
     language, redact = report["language"], report["redacted"]
     header = [] if redact else ["name", "mobile", "email"]
     header += ["organisation", "roles", "deputy", "acknowledged_at", "ack_seconds", "late", "response", "answer"]
+    header += ["calls", "calls_answered", "call_seconds"]
     rows = []
     for person in report["people"]:
         row = [] if redact else [person["name"], person["mobile"] or "", person["email"] or ""]
@@ -201,6 +216,7 @@ def people_csv(report: dict[str, Any]) -> str:
             "1" if person["late"] else "0",
             person["response"] or "",
             person["answer"] or "",
+            *_calls_cells(person["calls"]),
         ]
         rows.append(row)
     return _csv(header, rows)
