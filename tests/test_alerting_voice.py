@@ -549,3 +549,55 @@ def test_the_demo_shows_a_call_from_alert_to_keypad_acknowledgement(
     }
     again = runner.invoke(call_app, ["answer", "--to", roster.mobiles["aino"]])
     assert again.exit_code != 0 and "no call is ringing" in str(again.exception)
+
+
+# --- what calls cost, and the report ------------------------------------------------------------------------------
+
+
+def test_a_drills_calls_are_in_its_report_and_their_minutes_in_the_follow_up(
+    voice: FakeTwilio, roster: Roster, database: Database, client: TestClient, keys: dict[Any, str]
+) -> None:
+    from alueturva.auth.models import Role
+    from alueturva.i18n import helsinki
+    from tests.conftest import auth
+    from tests.support.drills import act, plan
+
+    voice.phones.update(
+        {
+            roster.mobiles["aino"]: Phone(keys="1", duration=61),  # two started minutes
+            roster.mobiles["bertil"]: Phone(answer="machine_end_beep", duration=20),  # one
+            roster.mobiles["deputy"]: Phone(answer="no-answer"),  # free
+        }
+    )
+    drill = plan(
+        client, keys, name="Puheluharjoitus", kind="management_group_test", targets={"groups": [roster.group_id]},
+        channels=["voice"], title="Puheluharjoitus", message="Kokoontuminen klo 10.", escalation=QUIET,
+    )  # fmt: skip
+    started = act(client, keys, f"{drill['id']}/start")
+    (alert_id,) = started["alerts"]
+    wait_for_call_end(database, voice, alert_id)
+    viewer = auth(keys[Role.viewer])
+    report = client.get(f"/api/v1/drills/{drill['id']}/report", params={"format": "json"}, headers=viewer).json()
+    calls = {person["name"]: person["calls"] for person in report["people"]}
+    assert calls == {
+        "Aino Aaltonen": {"attempts": 1, "answered": 1, "seconds": 61},
+        "Bertil Backman": {"attempts": 1, "answered": 0, "seconds": 20},
+        "Cecilia Carlsson": None,  # no mobile
+        "Daniel Dahl": {"attempts": 1, "answered": 0, "seconds": None},
+    }
+    html = client.get(f"/api/v1/drills/{drill['id']}/report", params={"format": "html"}, headers=viewer).text
+    assert "Puhelut: 1, vastattu 1, kesto 1 min 01 s" in html and "vastaaja vastasi" in html
+    csv = client.get(
+        f"/api/v1/drills/{drill['id']}/report", params={"format": "csv", "language": "en"}, headers=viewer
+    ).text
+    assert "calls;calls_answered;call_seconds" in csv.splitlines()[0]
+
+    year = helsinki(_created(database, alert_id)).year
+    costs = client.get("/api/v1/followup", params={"year": year}, headers=viewer).json()["costs"]
+    assert costs["exercise"]["calls"] == {"calls": 3, "answered": 2, "minutes": 3, "without_duration": 0}
+    assert costs["exercise"]["call_euros"] == 0.9 and costs["price_per_call_minute"] == 0.3
+    assert costs["real"]["calls"]["calls"] == 0
+    shares = sum(float(row["euros"]) for row in costs["total"]["split"])
+    assert round(shares, 2) == float(costs["total"]["euros"])
+    followup = client.get("/api/v1/followup", params={"year": year, "format": "html"}, headers=viewer).text
+    assert "Puheluita: 3, vastattuja 2, laskutettavia minuutteja 3" in followup
