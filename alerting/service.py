@@ -286,3 +286,50 @@ def silent_recipients(session: Session, *, alert_id: int, limit: int) -> tuple[l
         .limit(limit)
     ).all()
     return [SilentRecipient(*row) for row in rows], total
+
+
+@dataclass(frozen=True)
+class CallRow:
+    """One recipient's calls of an alert: how many were placed, answered by a person, how long they lasted in all
+    (None while no duration is known), and the last call's state and outcome code."""
+
+    recipient_id: int
+    name: str
+    organisation: str
+    attempts: int
+    answered: int
+    seconds: int | None
+    last_state: str
+    last_error: str | None
+
+
+def call_rows(session: Session, *, alert_id: int, limit: int) -> list[CallRow]:
+    """The alert's recipients who were called (or have a call waiting), by organisation and name; at most ``limit``."""
+    rows = session.execute(
+        select(
+            Delivery.recipient_id,
+            Person.name,
+            Organisation.short_name,
+            Delivery.state,
+            Delivery.provider_id,
+            Delivery.error_code,
+            Delivery.duration_seconds,
+        )
+        .join(Recipient, Recipient.id == Delivery.recipient_id)
+        .join(Person, Person.id == Recipient.person_id)
+        .join(Organisation, Organisation.id == Recipient.organisation_id)
+        .where(Delivery.alert_id == alert_id, Delivery.channel == Channel.voice)
+        .order_by(Organisation.short_name, Person.name, Delivery.recipient_id, Delivery.id)
+    ).all()
+    calls: dict[int, CallRow] = {}
+    for recipient_id, name, organisation, state, provider_id, error, seconds in rows:
+        before = calls.get(recipient_id)
+        if before is None and len(calls) >= limit:
+            break
+        attempts = (before.attempts if before else 0) + (provider_id is not None)
+        answered = (before.answered if before else 0) + (state is DeliveryState.delivered)
+        total = before.seconds if before else None
+        if seconds is not None:
+            total = (total or 0) + seconds
+        calls[recipient_id] = CallRow(recipient_id, name, organisation, attempts, answered, total, state.value, error)
+    return list(calls.values())

@@ -601,3 +601,24 @@ def test_a_drills_calls_are_in_its_report_and_their_minutes_in_the_follow_up(
     assert round(shares, 2) == float(costs["total"]["euros"])
     followup = client.get("/api/v1/followup", params={"year": year, "format": "html"}, headers=viewer).text
     assert "Puheluita: 3, vastattuja 2, laskutettavia minuutteja 3" in followup
+
+
+def test_the_alert_page_shows_each_persons_calls_with_attempts_and_duration(
+    voice: FakeTwilio, roster: Roster, database: Database, client: TestClient, accounts: dict[Any, int]
+) -> None:
+    from alueturva.auth.models import Role
+    from tests.support.web import sign_in
+
+    voice.phones.update(
+        {roster.mobiles["aino"]: Phone(keys="1", duration=75), roster.mobiles["bertil"]: Phone(answer="busy")}
+    )
+    alert_id = send(roster, ["aino", "bertil"])
+    wait_for_call_end(database, voice, alert_id)
+    sign_in(client, Role.viewer)
+    page = client.get(f"/alerts/{alert_id}/live").text
+    cells = r'<td class="n">(\d+)</td><td class="n">(\d+)</td>\s*<td class="n">([^<]+)</td><td>([^<]+)</td></tr>'
+    rows = re.findall(r'<tr><th scope="row">([^<]+)</th><td>[^<]*</td>' + cells, page)
+    assert rows == [
+        ("Aino Aaltonen", "1", "1", "1 min 15 s", "vastattu"),
+        ("Bertil Backman", "1", "0", "–", "varattu"),
+    ]

@@ -17,7 +17,7 @@ from contacts.areas import AREAS
 
 TARGET_KINDS = ("groups", "roles", "organisations", "areas", "people")
 TEXT_FIELDS = tuple(f"{part}_{language}" for language in LANGUAGES for part in ("title", "message", "response_options"))
-CHANNELS = ("sms", "email")
+CHANNELS = ("sms", "email", "voice")
 MAX_PEOPLE_LISTED = 3000
 
 

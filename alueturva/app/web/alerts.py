@@ -1,5 +1,6 @@
 """The alerts: a list, and each alert's page with its acknowledgements arriving live (the page asks for its live
-part every few seconds), who is still silent with the numbers to phone, the poll's answers, acknowledging on
+part every few seconds), who is still silent with the numbers to phone, the calls per person (placed, answered,
+how long, the last outcome), the poll's answers, acknowledging on
 someone's behalf and cancelling with a reason, through the same ``alerting.flows`` as the API."""
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 50
 SILENT_SHOWN = 500
+CALLS_SHOWN = 500
 POLL_SECONDS = 3
 
 
@@ -52,6 +54,7 @@ def live_state(alert_id: int, user: SignedIn, language: str) -> dict[str, Any]:
         raise PageMissing() from exc
     with get_database().session() as session:
         silent, silent_total = service.silent_recipients(session, alert_id=alert_id, limit=SILENT_SHOWN)
+        calls = service.call_rows(session, alert_id=alert_id, limit=CALLS_SHOWN)
     text = status.texts.get(language) or status.texts["fi"]
     operator = user.principal.may(Role.operator)
     return {
@@ -59,6 +62,7 @@ def live_state(alert_id: int, user: SignedIn, language: str) -> dict[str, Any]:
         "text": text,
         "silent": silent,
         "silent_total": silent_total,
+        "calls": calls,
         "answers": [(a.option, text.response_options[a.option - 1], a.count) for a in status.answers],
         "show_numbers": operator,
         "can_act": operator and status.status == "open",
