@@ -89,7 +89,7 @@ def link_holders(session: Session, recipient_ids: set[int]) -> dict[int, Any]:
 def prepare(session: Session, claimed: Sequence[Any]) -> tuple[list[Outgoing], list[Unpreparable]]:
     """Render each claimed delivery's message (SMS texts and call scripts are shared per alert, version and kind).
 
-    A delivery that cannot be prepared is set aside with its reason and the others go on (docs/alerting.md §7).
+    A delivery that cannot be prepared is set aside with its reason and the others go on (docs/alerting.md §8).
     """
     contents = {
         alert.id: alert_content(alert)
