@@ -622,3 +622,22 @@ def test_the_alert_page_shows_each_persons_calls_with_attempts_and_duration(
         ("Aino Aaltonen", "1", "1", "1 min 15 s", "vastattu"),
         ("Bertil Backman", "1", "0", "–", "varattu"),
     ]
+
+
+def test_calls_are_started_at_most_at_the_calls_per_second_rate(
+    voice: FakeTwilio, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support.roster import make_people
+
+    monkeypatch.setenv("ALUETURVA_VOICE_CALLS_PER_SECOND", "10")
+    get_settings.cache_clear()
+    people = make_people(database, 6)
+    alert_id = flows.create_alert(
+        AlertCreate(title="T", message="M", targets={"people": people}, channels=["voice"], escalation=QUIET),
+        actor="test",
+    ).alert_id
+    assert wait_until(lambda: calls_settled(database, voice, alert_id) and len(voice.calls) == 6)
+    times = sorted(call["received_at"] for call in voice.calls)
+    # 6 calls at 10 per second: the 2nd to the 6th at least 4 intervals of 100 ms apart (the first one's request
+    # also opens the connection, so it may arrive late)
+    assert times[-1] - times[1] >= 4 / 10 - 0.02

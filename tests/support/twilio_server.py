@@ -369,6 +369,7 @@ class FakeTwilio:
     def _place(self, fields: dict[str, str], events: list[Any]) -> dict[str, Any]:
         call = {
             "sid": "CA" + uuid.uuid4().hex,
+            "received_at": time.time(),
             "to": fields["To"],
             "from": fields["From"],
             "url": fields["Url"],
