@@ -300,3 +300,29 @@ def test_a_drill_is_planned_started_watched_and_ended(page: Page, base_url: str,
     expect(page.locator("#live .state")).to_contain_text("päättynyt")
     page.get_by_role("link", name="Tilannekuva").click()
     expect(page.get_by_role("region", name=re.compile("Harjoitus:"))).to_have_count(0)
+
+
+def test_an_exercise_call_answered_by_keypad_shows_on_the_alert_page(
+    page: Page, base_url: str, live_service: LiveService
+) -> None:
+    """The demo's calls: sent by the command line, answered with `alueturva call`, read on the alert's page."""
+    live_service.cli(
+        "alert", "send", "Puheluharjoitus", "Kokoontuminen klo 14.30.", "--group", "alueturva_steering",
+        "--channel", "voice", "--exercise",
+    )  # fmt: skip
+    alert_id = _api(live_service, "/alerts?limit=1")["items"][0]["id"]
+    numbers = sorted({m["to"] for m in _api(live_service, "/outbox?limit=50")["items"] if m["channel"] == "voice"})
+    assert len(numbers) >= 2
+    heard = live_service.cli("call", "answer", "--to", numbers[0], "--digits", "1", "--seconds", "48")
+    assert heard.startswith("Tämä on harjoitus.") or "Detta är en övning." in heard
+    live_service.cli("call", "unanswered", "--to", numbers[1])
+    page.set_viewport_size(OPERATIONS_ROOM)
+    sign_in(page, base_url, Role.viewer)
+    page.goto(f"{base_url}/alerts/{alert_id}")
+    calls = page.locator("#calls")
+    expect(calls.get_by_role("heading", name="Puhelut")).to_be_visible()
+    expect(calls.get_by_role("cell", name="0 min 48 s")).to_be_visible()
+    expect(calls.get_by_role("cell", name="ei vastattu")).to_be_visible()
+    check_page(page, "alert-calls")
+    page.set_viewport_size(PHONE)
+    check_page(page, "alert-calls")
