@@ -29,7 +29,7 @@ from tests.support.ports import free_port
 from tests.support.processes import ApiServer, SchedulerProcess, service_env
 from tests.support.roster import Roster, make_roster, settled, wait_until
 from tests.support.twilio_server import FakeTwilio, Phone
-from tests.support.twilio_spec import problems
+from tests.support.twilio_spec import SPEC, description, problems
 from tests.test_alerting_reliability import FAST_RECOVERY, needs_postgresql
 
 QUIET = {"resend_times": 0, "deputy_after_minutes": None, "notify_operator_after_minutes": None}
@@ -100,8 +100,11 @@ def webhook_statuses(fake: FakeTwilio) -> set[int]:
 
 
 def test_a_call_acknowledged_by_keypad_speaks_the_exercise_first(
-    voice: FakeTwilio, roster: Roster, database: Database
+    voice: FakeTwilio, roster: Roster, database: Database, client: TestClient, keys: dict[Any, str]
 ) -> None:
+    from alueturva.auth.models import Role
+    from tests.conftest import auth
+
     aino = roster.mobiles["aino"]
     voice.phones[aino] = Phone(answer="human", keys="1", duration=37)
     alert_id = send(roster, ["aino"], exercise=True)
@@ -125,6 +128,10 @@ def test_a_call_acknowledged_by_keypad_speaks_the_exercise_first(
     with database.session() as session:
         audit = session.scalars(select(AuditEvent).where(AuditEvent.action == "alert.acknowledge")).one()
     assert audit.actor == f"voice:person:{roster.people['aino']}" and audit.details["method"] == "voice"
+    shown = client.get(f"/api/v1/alerts/{alert_id}/recipients", headers=auth(keys[Role.viewer])).json()
+    [call_shown] = shown["items"][0]["deliveries"]
+    assert (call_shown["channel"], call_shown["answered_by"], call_shown["duration_seconds"]) == ("voice", "human", 37)
+    assert shown["items"][0]["ack_method"] == "voice"
 
 
 def test_a_poll_is_answered_with_one_digit_per_answer(voice: FakeTwilio, roster: Roster, database: Database) -> None:
@@ -325,6 +332,13 @@ def test_every_request_the_channels_send_passes_twilios_openapi_description(
     }
     for request in voice.api_requests:
         assert problems(request["method"], request["path"], request["pairs"]) == [], request
+
+
+def test_the_shipped_openapi_description_is_twilios() -> None:
+    shared = Path(__file__).resolve().parents[2] / "shared" / "schemas" / "twilio_api_v2010.json"
+    if shared.exists():
+        assert SPEC.read_bytes() == shared.read_bytes()
+    assert description()["info"]["title"] == "Twilio - Api"
 
 
 def test_the_openapi_check_finds_what_twilio_would_ignore_or_refuse() -> None:

@@ -71,8 +71,9 @@ def test_the_local_demo_may_use_the_development_key(clean_env: pytest.MonkeyPatc
         {"public_base_url": PUBLIC, "secret_key": "lyhyt-avain-1234"},
         {"email_backend": "smtp"},
         {"sms_backend": "twilio", "twilio_account_sid": "AC1", "twilio_auth_token": "t" * 32, "twilio_from": "+3584"},
+        {"voice_backend": "twilio", "twilio_account_sid": "AC1", "twilio_auth_token": "t" * 32, "twilio_from": "+3584"},
     ],
-    ids=["public address", "short key", "real email", "real sms"],
+    ids=["public address", "short key", "real email", "real sms", "real calls"],
 )
 def test_outside_the_local_demo_a_development_or_short_key_is_refused(
     clean_env: pytest.MonkeyPatch, settings: dict[str, str]
@@ -81,6 +82,15 @@ def test_outside_the_local_demo_a_development_or_short_key_is_refused(
     assert status == 2, output
     assert "ALUETURVA_SECRET_KEY" in output
     assert _check(clean_env, secret_key="k" * 48)[0] == 0
+
+
+def test_twilio_calls_need_the_account_and_a_number_to_call_from(clean_env: pytest.MonkeyPatch) -> None:
+    status, output = _check(clean_env, voice_backend="twilio", secret_key="k" * 48)
+    assert status == 2, output
+    for named in ("ALUETURVA_TWILIO_ACCOUNT_SID", "ALUETURVA_TWILIO_AUTH_TOKEN", "ALUETURVA_TWILIO_VOICE_FROM"):
+        assert named in output, named
+    ready = {"twilio_account_sid": "AC1", "twilio_auth_token": "t" * 32, "twilio_voice_from": "+358401234567"}
+    assert _check(clean_env, **ready)[0] == 0
 
 
 def test_an_empty_twilio_auth_token_is_named(clean_env: pytest.MonkeyPatch) -> None:
