@@ -59,10 +59,7 @@ class Call:
 def _call_delivery(event: CallEvent) -> Any:
     """The delivery the event is about: by our id in the webhook URL, and never one that another call placed."""
     same_call = or_(Delivery.provider_id.is_(None), Delivery.provider_id == event.call_id)
-    target = (
-        Delivery.id == event.delivery_id if event.delivery_id is not None else Delivery.provider_id == event.call_id
-    )
-    return and_(target, Delivery.channel == Channel.voice, same_call)
+    return and_(Delivery.id == event.delivery_id, Delivery.channel == Channel.voice, same_call)
 
 
 def _call(session: Session, event: CallEvent) -> Call:

@@ -382,6 +382,9 @@ def test_forged_unknown_or_incomplete_call_webhooks_are_refused_and_change_nothi
         other = {**params, "CallSid": "CA" + "f" * 32}
         expected = 204 if path == "voice/status" else 404
         assert client.post(url, data=other, headers=voice.signed(url, other)).status_code == expected
+    nameless = f"{base}/webhooks/twilio/voice/status"
+    params = {"CallSid": delivery.provider_id or "", "CallStatus": "completed"}
+    assert client.post(nameless, data=params, headers=voice.signed(nameless, params)).status_code == 400
     after = call_deliveries(database, alert_id)[0]
     assert (after.state.value, after.error_code, after.answered_by) == ("undelivered", "no-answer", None)
     assert recipient(database, alert_id, roster.people["aino"]).acknowledged_at is None

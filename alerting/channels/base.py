@@ -124,7 +124,7 @@ class CallEvent:
     change). ``duration_seconds`` once it ended."""
 
     call_id: str
-    delivery_id: int | None
+    delivery_id: int
     status: str
     state: DeliveryState | None
     answered_by: str | None = None

@@ -72,6 +72,13 @@ class TwilioVoiceCaller:
         await self._http.close()
 
 
+def _delivery(query: Mapping[str, str]) -> int:
+    found = delivery_id(query.get("delivery"))
+    if found is None:
+        raise WebhookRefused(400, "'delivery' is required: every call's URLs name its delivery")
+    return found
+
+
 def _seconds(raw: str | None) -> int | None:
     return int(raw) if raw and raw.isdigit() and len(raw) < 9 else None
 
@@ -92,7 +99,7 @@ class TwilioVoiceWebhooks:
         digits = params.get("Digits")
         return CallEvent(
             call_id=call_sid,
-            delivery_id=delivery_id(query.get("delivery")),
+            delivery_id=_delivery(query),
             status=status,
             state=TWILIO_CALL_STATUSES.get(status),
             answered_by=answered_by[:30] if answered_by else None,
