@@ -12,7 +12,7 @@ from alueturva.auth.dependencies import DbSession, Operator, Viewer
 from alueturva.db import get_database, utcnow
 from alueturva.errors import API_ERRORS, Invalid
 from alueturva.i18n import Language
-from drills import findings, flows, outbox, plans, service, views
+from drills import findings, flows, outbox, plans, read, service
 from drills.followup import followup
 from drills.imports.export import event_log
 from drills.imports.flows import import_log as import_log_flow
@@ -53,7 +53,7 @@ def _attachment(body: bytes, media_type: str, filename: str) -> Response:
 
 def _read(drill_id: int) -> DrillRead:
     with get_database().session() as session:
-        return views.drill_read(session, service.get_drill(session, drill_id=drill_id), now=utcnow())
+        return read.drill_read(session, service.get_drill(session, drill_id=drill_id), now=utcnow())
 
 
 @router.post(
@@ -142,7 +142,7 @@ def list_drills(
 ) -> DrillList:
     rows, total = service.list_drills(session, limit=limit, offset=offset, state=state, kind=kind)
     now = utcnow()
-    return DrillList(items=[views.summary(drill, now=now) for drill in rows], total=total)
+    return DrillList(items=[read.summary(drill, now=now) for drill in rows], total=total)
 
 
 @router.get("/{drill_id}", response_model=DrillRead)
@@ -269,8 +269,8 @@ def add_improvement_item(drill_id: PathId, body: ImprovementItemIn, principal: O
     """An item of the improvement plan: the area for improvement, the corrective action, who and by when."""
     with get_database().session() as session:
         item = findings.add_item(session, drill_id=drill_id, payload=body, actor=principal.actor)
-        (read,) = [row for row in findings.items(session, drill_id=drill_id) if row.id == item.id]
-        return read
+        (shown,) = [row for row in findings.items(session, drill_id=drill_id) if row.id == item.id]
+        return shown
 
 
 items_router = APIRouter(prefix="/api/v1/improvement-items", tags=["drills"], responses=API_ERRORS)
@@ -290,8 +290,8 @@ def update_improvement_item(item_id: PathId, body: ImprovementItemUpdate, princi
     """Move an item on (in progress, done, dropped) or change its action, owner or due date."""
     with get_database().session() as session:
         item = findings.update_item(session, item_id=item_id, payload=body, actor=principal.actor)
-        (read,) = [row for row in findings.items(session, drill_id=item.drill_id) if row.id == item.id]
-        return read
+        (shown,) = [row for row in findings.items(session, drill_id=item.drill_id) if row.id == item.id]
+        return shown
 
 
 followup_router = APIRouter(prefix="/api/v1/followup", tags=["drills"], responses=API_ERRORS)

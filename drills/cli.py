@@ -53,11 +53,11 @@ def _read_plan_file(path: Path) -> dict[str, Any]:
 def _print(drill_id: int, language: str = "fi") -> None:
     from alueturva.db import get_database, utcnow
     from alueturva.i18n import format_time
-    from drills import service, texts, views
+    from drills import read, service, texts
 
     words = texts.LABELS.get(language, texts.LABELS["fi"])
     with get_database().session() as session:
-        drill = views.drill_read(session, service.get_drill(session, drill_id=drill_id), now=utcnow())
+        drill = read.drill_read(session, service.get_drill(session, drill_id=drill_id), now=utcnow())
 
     def when(moment: Any) -> str:
         return format_time(moment, language) if moment else "-"
@@ -198,14 +198,14 @@ def list_drills(
     """Drills, newest first."""
     from alueturva.db import get_database, utcnow
     from alueturva.i18n import format_time
-    from drills import service, texts, views
+    from drills import read, service, texts
 
     words = texts.LABELS.get(language, texts.LABELS["fi"])
     table = Table("id", words["name"], words["kind"], words["state"], words["schedule"], words["started"])
     with get_database().session() as session:
         drills, _ = service.list_drills(session, limit=200, offset=0, state=state)
         for drill in drills:
-            row = views.summary(drill, now=utcnow())
+            row = read.summary(drill, now=utcnow())
             schedule = row.schedule or {}
             plan = str(schedule.get("cron") or (format_time(schedule["at"], language) if "at" in schedule else "-"))
             started = format_time(row.started_at, language) if row.started_at else "-"

@@ -16,7 +16,7 @@ from alerting.costs import sms_segments
 from alueturva.db import utcnow
 from alueturva.i18n import HELSINKI
 from contacts.catalogue import organisations
-from drills import findings, texts, views
+from drills import findings, read, texts
 from drills.config import costs_config
 from drills.measures import measures
 from drills.models import Drill, DrillState, ImprovementItem
@@ -82,7 +82,7 @@ def _costs(session: Session, year: int) -> dict[str, Any]:
 
 def _drill_row(session: Session, drill: Drill, language: str) -> dict[str, Any]:
     with figures.recipients_table(session, measures(session, drill)) as recipients:
-        read = views.drill_read(session, drill, now=utcnow(), recipients=recipients)
+        shown = read.drill_read(session, drill, now=utcnow(), recipients=recipients)
         rows = figures.measured_only(recipients)
         counts = figures.counts_by(session, rows).get(0, dict.fromkeys(figures.COUNT_KEYS, 0))
         by_municipality = figures.counts_by(session, rows, "organisation")
@@ -96,8 +96,8 @@ def _drill_row(session: Session, drill: Drill, language: str) -> dict[str, Any]:
         "state": drill.state.value,
         "started_at": drill.started_at,
         "month": drill.started_at.astimezone(HELSINKI).month,
-        "objectives_met": sum(1 for o in read.objectives if o.met is True),
-        "objectives": len(read.objectives),
+        "objectives_met": sum(1 for o in shown.objectives if o.met is True),
+        "objectives": len(shown.objectives),
         "targeted": counts["targeted"],
         "acknowledged": counts["acknowledged"],
         "ack_seconds": ack_seconds.as_dict(),

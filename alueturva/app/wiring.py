@@ -115,7 +115,7 @@ def connect_domains() -> None:
 
 def seed_reference_data(session: Session) -> None:
     """Reference data every installation starts with (idempotent; run by `db upgrade` and `up`)."""
-    from contacts.flows import seed_reference_data as seed_contacts
+    from contacts.seed import seed_reference_data as seed_contacts
 
     seed_contacts(session)
 

@@ -15,7 +15,7 @@ from alueturva.db import utcnow
 from alueturva.errors import Conflict
 from alueturva.i18n import HELSINKI
 from contacts.catalogue import area_names
-from drills import findings, service, texts, views
+from drills import findings, read, service, texts
 from drills.measures import Measures, measures, poll_options
 from drills.models import Drill, DrillState
 from drills.report import figures
@@ -149,8 +149,8 @@ def _comparison(
         return None, []
     measured = measures(session, previous)
     with figures.recipients_table(session, measured) as recipients:
-        read = views.drill_read(session, previous, now=utcnow(), recipients=recipients)
-        earlier = _comparable(_figures(session, recipients, measured), _objectives(read, language))
+        shown = read.drill_read(session, previous, now=utcnow(), recipients=recipients)
+        earlier = _comparable(_figures(session, recipients, measured), _objectives(shown, language))
     rows = []
     for key, label in FIGURES[language].items():
         now_value, then_value, higher = this[key], earlier[key], HIGHER_IS_BETTER[key]
@@ -207,9 +207,9 @@ def _report(
     contact_details: bool,
 ) -> dict[str, Any]:
     assert drill.started_at is not None
-    read = views.drill_read(session, drill, now=now, recipients=recipients)
+    shown = read.drill_read(session, drill, now=now, recipients=recipients)
     report_figures = _figures(session, recipients, measured)
-    objectives = _objectives(read, language)
+    objectives = _objectives(shown, language)
     previous, comparison = _comparison(session, drill, _comparable(report_figures, objectives), language)
     options = poll_options(session, drill, measured, language)
     drill_findings = findings.findings_of(session, drill_id=drill.id)
@@ -230,7 +230,7 @@ def _report(
             "external_system": drill.external_system,
             "external_sent_at": drill.external_sent_at,
             "participants": [row["organisation"] for row in report_figures["by_organisation"]],
-            "alerts": read.alerts,
+            "alerts": shown.alerts,
         },
         "objectives": objectives,
         **report_figures,
@@ -252,7 +252,7 @@ def _report(
         ),
         "observations": [
             {"at": o.at, "author": None if redact else o.author, "text": o.text, "phase": o.phase}
-            for o in read.observations
+            for o in shown.observations
         ],
         "strengths": [f.text for f in drill_findings if f.kind.value == "strength"],
         "areas_for_improvement": [f.text for f in drill_findings if f.kind.value == "area_for_improvement"],
@@ -262,7 +262,7 @@ def _report(
         ],
         "previous": previous,
         "comparison": comparison,
-        "phases": _phases(session, read),
-        "exercise_levels": [level.model_dump() for level in read.exercise_levels],
+        "phases": _phases(session, shown),
+        "exercise_levels": [level.model_dump() for level in shown.exercise_levels],
         "imported": service.imported_from(session, drill_id=drill.id),
     }

@@ -1,4 +1,5 @@
-"""Multi-step workflows of the contacts domain."""
+"""Reference data every installation starts with: the organisations, the role catalogue and the built-in groups
+(idempotent; run by `db upgrade` and `up`)."""
 
 from __future__ import annotations
 
