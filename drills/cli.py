@@ -94,7 +94,7 @@ def _print(drill_id: int, language: str = "fi") -> None:
 
 
 def _progress_table(progress: Any) -> Table:
-    from alerting.counts import COUNT_KEYS
+    from alerting.public import COUNT_KEYS
 
     table = Table("organisation", *COUNT_KEYS, title=f"drill {progress.drill_id}: {progress.name} — {progress.state}")
     for organisation, counts in progress.by_organisation.items():
@@ -160,7 +160,7 @@ def plan(
     ] = None,
 ) -> None:
     """Plan a drill, from options or a file (the options override the file's fields)."""
-    from alerting.cli import localized_options
+    from alerting.public import localized_options
     from alueturva.auth.service import cli_principal
     from alueturva.db import get_database
     from drills import plans

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from alerting import service as alerting_service
+from alerting.public import close_alert
 from alueturva.audit import service as audit
 from alueturva.db import utcnow
 from alueturva.errors import Conflict, Invalid, NotFound
@@ -255,7 +255,7 @@ def end(session: Session, *, drill_id: int, actor: str, now: datetime | None = N
         return 0
     for row in service.drill_alerts(session, drill_id=drill_id):
         if row.alert_id is not None:
-            alerting_service.close_alert(session, alert_id=row.alert_id, now=now, reason=f"drill {drill_id} ended")
+            close_alert(session, alert_id=row.alert_id, now=now, reason=f"drill {drill_id} ended")
     audit.record(session, actor=actor, action="drill.end", entity_type="drill", entity_id=drill_id, details={})
     return 1
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerting.costs import sms_segments
+from alerting.public import charged_sms_segments
 from alueturva.db import utcnow
 from alueturva.i18n import HELSINKI
 from contacts.catalogue import organisations
@@ -59,7 +59,7 @@ def split_cost(total: Decimal) -> list[dict[str, Any]]:
 
 def _costs(session: Session, year: int) -> dict[str, Any]:
     price = costs_config().sms_price_per_segment
-    segments = sms_segments(session, start=year_bounds(year)[0], end=year_bounds(year)[1])
+    segments = charged_sms_segments(session, start=year_bounds(year)[0], end=year_bounds(year)[1])
     parts: dict[str, dict[str, Any]] = {}
     for part in ("exercise", "real"):
         total = (price * segments[part]).quantize(CENT, ROUND_HALF_UP)

@@ -11,8 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from alerting import flows as alerting_flows
-from alerting.schemas import AlertCreate
+from alerting.public import AlertCreate, create_alert
 from alueturva.db import get_database
 from alueturva.errors import DomainError, Invalid
 from alueturva.i18n import LANGUAGES
@@ -100,9 +99,7 @@ def _send_one(row_id: int, now: datetime | None = None, dispatch: bool = True) -
         drill = service.get_drill(session, drill_id=row.drill_id)
         request, actor = row.request, drill.started_by or "scheduler"
     try:
-        created = alerting_flows.create_alert(
-            AlertCreate.model_validate(request), actor=actor, now=now, dispatch=dispatch
-        )
+        created = create_alert(AlertCreate.model_validate(request), actor=actor, now=now, dispatch=dispatch)
     except Exception as exc:
         permanent = isinstance(exc, DomainError)
         log.warning("drill alert not sent", extra={"drill_alert_id": row_id, "error": type(exc).__name__})

@@ -7,8 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from alerting.schemas import Targets
-from alerting.targets import count_targeted
+from alerting.public import Targets, count_targeted
 from alueturva.audit import service as audit
 from alueturva.db import utcnow
 from alueturva.errors import Conflict, Invalid

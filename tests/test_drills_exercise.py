@@ -26,8 +26,7 @@ EXERCISE_WORDS = ("HARJOITUS", "ÖVNING", "EXERCISE")
 
 @pytest.fixture
 def roster(database: Database) -> Roster:
-    with database.session() as session:
-        load_demo_roster(session)  # the real groups a real decision about Kokkola would alert
+    load_demo_roster()  # the real groups a real decision about Kokkola would alert
     return make_roster(database)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from alerting.texts import EXERCISE_WORD
+from alerting.public import EXERCISE_WORD
 from alueturva.i18n import format_date, format_number, format_time, helsinki
 from drills import texts
 from drills.report import charts
