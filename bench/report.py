@@ -79,7 +79,7 @@ def start_drill(started: datetime) -> int:
     """Plan and start a management-group test of everyone; its alert is created, not sent."""
     from alueturva.db import get_database
     from contacts.models import Organisation
-    from drills import flows, outbox, plans
+    from drills import flows, plans
     from drills.schemas import DrillCreate
 
     with get_database().session() as session:
@@ -99,10 +99,8 @@ def start_drill(started: datetime) -> int:
                 ],
             }
         )
-        drill = plans.plan(session, request=request, actor="bench", now=started - timedelta(days=1))
-        flows.start_if_planned(session, drill_id=drill.id, actor="bench", now=started)
-        drill_id = drill.id
-    outbox.send_pending_alerts(drill_id=drill_id, now=started, dispatch=False)
+    drill_id = plans.plan(request=request, actor="bench", now=started - timedelta(days=1)).id
+    flows.start(drill_id=drill_id, actor="bench", now=started, dispatch=False)  # its alert made, nothing sent
     return drill_id
 
 
@@ -174,8 +172,7 @@ def settle(drill_id: int, started: datetime) -> None:
             )
         session.execute(insert(Delivery), reminders)
         session.execute(update(Recipient), acknowledgements)
-    with get_database().session() as session:
-        flows.end(session, drill_id=drill_id, actor="bench", now=started + timedelta(minutes=DURATION_MINUTES))
+    flows.end_by_hand(drill_id=drill_id, actor="bench", now=started + timedelta(minutes=DURATION_MINUTES))
 
 
 def time_json(drill_id: int) -> float:

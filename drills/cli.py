@@ -162,7 +162,6 @@ def plan(
     """Plan a drill, from options or a file (the options override the file's fields)."""
     from alerting.public import localized_options
     from alueturva.auth.service import cli_principal
-    from alueturva.db import get_database
     from drills import plans
     from drills.schemas import DrillCreate
 
@@ -185,9 +184,7 @@ def plan(
     if group or organisation or role or area or person:
         data["targets"] = _targets(group or [], organisation or [], role or [], area or [], person or [])
     request = validated(DrillCreate, data)
-    with get_database().session() as session:
-        drill_id = plans.plan(session, request=request, actor=cli_principal().actor).id
-    _print(drill_id)
+    _print(plans.plan(request=request, actor=cli_principal().actor).id)
 
 
 @drill_app.command("list")
@@ -229,13 +226,10 @@ def start(
 ) -> None:
     """Start a planned drill now (once); its alerts go out, marked as an exercise."""
     from alueturva.auth.service import cli_principal
-    from alueturva.db import get_database
-    from drills import flows, outbox
+    from drills import flows
 
     sent_at = _finnish_time(external_sent_at, "--external-sent-at") if external_sent_at else None
-    with get_database().session() as session:
-        started = flows.start(session, drill_id=drill_id, actor=cli_principal().actor, external_sent_at=sent_at).id
-    outbox.send_pending_alerts(drill_id=started)
+    started = flows.start(drill_id=drill_id, actor=cli_principal().actor, external_sent_at=sent_at).id
     _wait_for_in_process_sends()
     _print(started)
 
@@ -247,12 +241,9 @@ def phase(
 ) -> None:
     """Start an exercise's phase: its alert goes out and its snapshot is frozen."""
     from alueturva.auth.service import cli_principal
-    from alueturva.db import get_database
-    from drills import flows, outbox
+    from drills import flows
 
-    with get_database().session() as session:
-        flows.start_phase(session, drill_id=drill_id, number=number, actor=cli_principal().actor)
-    outbox.send_pending_alerts(drill_id=drill_id)
+    flows.start_phase(drill_id=drill_id, number=number, actor=cli_principal().actor)
     _wait_for_in_process_sends()
     _print(drill_id)
 
@@ -261,11 +252,9 @@ def phase(
 def end(drill_id: Annotated[int, typer.Argument(help="Drill id")]) -> None:
     """End a running drill now: its alerts close and their escalation stops."""
     from alueturva.auth.service import cli_principal
-    from alueturva.db import get_database
     from drills import flows
 
-    with get_database().session() as session:
-        flows.end_by_hand(session, drill_id=drill_id, actor=cli_principal().actor)
+    flows.end_by_hand(drill_id=drill_id, actor=cli_principal().actor)
     _print(drill_id)
 
 
@@ -273,11 +262,9 @@ def end(drill_id: Annotated[int, typer.Argument(help="Drill id")]) -> None:
 def cancel(drill_id: Annotated[int, typer.Argument(help="Drill id")]) -> None:
     """Cancel a planned drill; a recurring plan runs no more."""
     from alueturva.auth.service import cli_principal
-    from alueturva.db import get_database
     from drills import flows
 
-    with get_database().session() as session:
-        flows.cancel(session, drill_id=drill_id, actor=cli_principal().actor)
+    flows.cancel(drill_id=drill_id, actor=cli_principal().actor)
     _print(drill_id)
 
 
@@ -291,14 +278,12 @@ def observe(
 ) -> None:
     """Record an evaluator's observation."""
     from alueturva.auth.service import cli_principal
-    from alueturva.db import get_database
     from drills import flows
     from drills.schemas import DrillObservationIn
 
     payload = validated(DrillObservationIn, {"text": text, "phase": phase, "author": author, "at": at})
     principal = cli_principal()
-    with get_database().session() as session:
-        flows.observe(session, drill_id=drill_id, payload=payload, actor=principal.actor, name=principal.name)
+    flows.observe(drill_id=drill_id, payload=payload, actor=principal.actor, name=principal.name)
     console.print("observation recorded")
 
 
@@ -311,13 +296,11 @@ def rate(
 ) -> None:
     """Rate a free-text objective: P without challenges, S some, M major challenges, U unable to perform."""
     from alueturva.auth.service import cli_principal
-    from alueturva.db import get_database
     from drills import flows
     from drills.schemas import RatingIn
 
     payload = validated(RatingIn, {"rating": rating.upper(), "note": note})
-    with get_database().session() as session:
-        flows.rate(session, drill_id=drill_id, position=position, payload=payload, actor=cli_principal().actor)
+    flows.rate(drill_id=drill_id, position=position, payload=payload, actor=cli_principal().actor)
     _print(drill_id)
 
 

@@ -16,7 +16,7 @@ from alerting import public as alerting
 from alueturva.db import get_database, utcnow
 from alueturva.i18n import HELSINKI
 from contacts.models import Group
-from drills import flows, outbox, plans, service
+from drills import flows, plans, service
 from drills.models import Drill
 from drills.schemas import DrillCreate
 
@@ -43,24 +43,24 @@ def _held_three_weeks_ago(now: datetime) -> datetime:
 def _plan(started: datetime) -> int:
     with get_database().session() as session:
         groups = list(session.scalars(select(Group.id).where(Group.key.like("johtoryhma_%")).order_by(Group.id)))
-        request = DrillCreate.model_validate(
-            {
-                "name": DEMO_NAME,
-                "kind": "management_group_test",
-                "description": "Kuntien johtoryhmien hälyttäminen yhteisellä järjestelmällä (kuvitteellinen demo).",
-                "contact": "Pelastuslaitoksen valmiuspäällikkö",
-                "targets": {"groups": groups},
-                "title": {"fi": "Johtoryhmien hälytyskoe", "sv": "Larmtest för ledningsgrupperna"},
-                "message": {
-                    "fi": "Kokoontuminen Teams-kokoukseen klo 9.30.",
-                    "sv": "Samling till Teams-möte kl. 9.30.",
-                },
-                "objectives": DEMO_OBJECTIVES,
-            }
-        )
-        drill = plans.plan(session, request=request, actor=DEMO_ACTOR, now=started - timedelta(days=7))
-        flows.start_if_planned(session, drill_id=drill.id, actor=DEMO_ACTOR, now=started)
-        return drill.id
+    request = DrillCreate.model_validate(
+        {
+            "name": DEMO_NAME,
+            "kind": "management_group_test",
+            "description": "Kuntien johtoryhmien hälyttäminen yhteisellä järjestelmällä (kuvitteellinen demo).",
+            "contact": "Pelastuslaitoksen valmiuspäällikkö",
+            "targets": {"groups": groups},
+            "title": {"fi": "Johtoryhmien hälytyskoe", "sv": "Larmtest för ledningsgrupperna"},
+            "message": {
+                "fi": "Kokoontuminen Teams-kokoukseen klo 9.30.",
+                "sv": "Samling till Teams-möte kl. 9.30.",
+            },
+            "objectives": DEMO_OBJECTIVES,
+        }
+    )
+    drill_id = plans.plan(request=request, actor=DEMO_ACTOR, now=started - timedelta(days=7)).id
+    flows.start(drill_id=drill_id, actor=DEMO_ACTOR, now=started, dispatch=False)  # its alert is history, not sent
+    return drill_id
 
 
 def _settle(drill_id: int, started: datetime) -> None:
@@ -109,8 +109,6 @@ def load_demo_drill() -> str:
             return "demo drill already loaded"
     started = _held_three_weeks_ago(utcnow())
     drill_id = _plan(started)
-    outbox.send_pending_alerts(drill_id=drill_id, now=started, dispatch=False)
     _settle(drill_id, started)
-    with get_database().session() as session:
-        flows.end(session, drill_id=drill_id, actor=DEMO_ACTOR, now=started + timedelta(minutes=DEMO_MINUTES))
+    flows.end_by_hand(drill_id=drill_id, actor=DEMO_ACTOR, now=started + timedelta(minutes=DEMO_MINUTES))
     return f"past drill {drill_id} loaded"

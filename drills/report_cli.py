@@ -53,7 +53,6 @@ def finding(
 ) -> None:
     """Write a strength or an area for improvement into the drill's after-action report."""
     from alueturva.auth.service import cli_principal
-    from alueturva.db import get_database
     from drills import findings
     from drills.schemas import FindingIn
 
@@ -61,8 +60,7 @@ def finding(
     if kind not in kinds:
         raise Invalid("the kind is strength or improvement")
     payload = validated(FindingIn, {"kind": kinds[kind], "text": text, "objective": objective})
-    with get_database().session() as session:
-        findings.add_finding(session, drill_id=drill_id, payload=payload, actor=cli_principal().actor)
+    findings.add_finding(drill_id=drill_id, payload=payload, actor=cli_principal().actor)
     console.print("recorded")
 
 
@@ -105,7 +103,6 @@ def item_add(
 ) -> None:
     """Add an item to the improvement plan."""
     from alueturva.auth.service import cli_principal
-    from alueturva.db import get_database
     from drills import findings
     from drills.schemas import ImprovementItemIn
 
@@ -113,9 +110,8 @@ def item_add(
         ImprovementItemIn,
         {"text": text, "action": action, "organisation_id": _organisation_id(organisation), "due": due},
     )
-    with get_database().session() as session:
-        item = findings.add_item(session, drill_id=drill_id, payload=payload, actor=cli_principal().actor)
-        console.print(f"item {item.id} added")
+    item = findings.add_item(drill_id=drill_id, payload=payload, actor=cli_principal().actor)
+    console.print(f"item {item.id} added")
 
 
 @item_app.command("update")
@@ -127,14 +123,12 @@ def item_update(
 ) -> None:
     """Move an item on, or change its due date."""
     from alueturva.auth.service import cli_principal
-    from alueturva.db import get_database
     from drills import findings
     from drills.schemas import ImprovementItemUpdate
 
     given = {key: value for key, value in {"status": status, "due": due, "note": note}.items() if value is not None}
     payload = validated(ImprovementItemUpdate, given)
-    with get_database().session() as session:
-        findings.update_item(session, item_id=item_id, payload=payload, actor=cli_principal().actor)
+    findings.update_item(item_id=item_id, payload=payload, actor=cli_principal().actor)
     console.print(f"item {item_id} updated")
 
 

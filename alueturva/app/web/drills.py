@@ -32,7 +32,7 @@ from alueturva.db import get_database, utcnow
 from alueturva.errors import DomainError, NotFound
 from contacts import catalogue
 from contacts import service as contacts
-from drills import findings, flows, outbox, read, service, texts
+from drills import findings, flows, read, service, texts
 from drills.models import Drill, DrillKind, DrillState, ItemStatus
 from drills.progress import drill_progress
 from drills.schemas import HSEEP_RATINGS, DrillRead
@@ -51,13 +51,19 @@ def sentence(text: str) -> str:
 
 
 @contextmanager
-def existing_drill() -> Iterator[Session]:
-    """A session in which a missing drill is the 404 page."""
+def missing_is_404() -> Iterator[None]:
+    """A missing drill (or item of it) is the 404 page."""
     try:
-        with get_database().session() as session:
-            yield session
+        yield
     except NotFound as exc:
         raise PageMissing() from exc
+
+
+@contextmanager
+def existing_drill() -> Iterator[Session]:
+    """A session to read a drill in, in which a missing drill is the 404 page."""
+    with missing_is_404(), get_database().session() as session:
+        yield session
 
 
 def _next_start(drill: Drill, schedule: dict[str, Any] | None) -> Any:
@@ -254,30 +260,28 @@ def confirm_start(request: Request, drill_id: PathId, user: OperatorUser) -> Res
 def start(request: Request, drill_id: PathId, user: OperatorUser) -> Response:
     """Start it now, as ``POST /api/v1/drills/{id}/start`` does; a recurring plan runs one extra occurrence."""
     try:
-        with existing_drill() as session:
-            started_id = flows.start(session, drill_id=drill_id, actor=user.principal.actor).id
+        with missing_is_404():
+            started_id = flows.start(drill_id=drill_id, actor=user.principal.actor).id
     except DomainError as exc:
         return refused(request, drill_id, user, exc)
-    outbox.send_pending_alerts(drill_id=started_id)
     return RedirectResponse(f"/drills/{started_id}", status_code=303)
 
 
 @router.post("/drills/{drill_id}/phases/{number}/start")
 def start_phase(request: Request, drill_id: PathId, number: PathId, user: OperatorUser) -> Response:
     try:
-        with existing_drill() as session:
-            flows.start_phase(session, drill_id=drill_id, number=number, actor=user.principal.actor)
+        with missing_is_404():
+            flows.start_phase(drill_id=drill_id, number=number, actor=user.principal.actor)
     except DomainError as exc:
         return refused(request, drill_id, user, exc, form="phases", key="phase_refused")
-    outbox.send_pending_alerts(drill_id=drill_id)
     return RedirectResponse(f"/drills/{drill_id}#phases", status_code=303)
 
 
 @router.post("/drills/{drill_id}/end")
 def end(request: Request, drill_id: PathId, user: OperatorUser) -> Response:
     try:
-        with existing_drill() as session:
-            flows.end_by_hand(session, drill_id=drill_id, actor=user.principal.actor)
+        with missing_is_404():
+            flows.end_by_hand(drill_id=drill_id, actor=user.principal.actor)
     except DomainError as exc:
         return refused(request, drill_id, user, exc)
     return RedirectResponse(f"/drills/{drill_id}", status_code=303)
@@ -286,8 +290,8 @@ def end(request: Request, drill_id: PathId, user: OperatorUser) -> Response:
 @router.post("/drills/{drill_id}/cancel")
 def cancel(request: Request, drill_id: PathId, user: OperatorUser) -> Response:
     try:
-        with existing_drill() as session:
-            flows.cancel(session, drill_id=drill_id, actor=user.principal.actor)
+        with missing_is_404():
+            flows.cancel(drill_id=drill_id, actor=user.principal.actor)
     except DomainError as exc:
         return refused(request, drill_id, user, exc)
     return RedirectResponse(f"/drills/{drill_id}", status_code=303)
