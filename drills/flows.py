@@ -25,7 +25,7 @@ from contacts.compliance import check_compliance
 from drills import outbox, plans, service, texts
 from drills.models import Drill, DrillAlertPurpose, DrillKind, DrillObjective, DrillObservation, DrillPhase, DrillState
 from drills.schemas import DrillObservationIn, DrillObservationRead, RatingIn
-from situation.history import take_snapshot
+from situation.history import freeze_picture
 
 log = logging.getLogger(__name__)
 
@@ -246,7 +246,7 @@ def _start_phase(session: Session, *, drill_id: int, number: int, actor: str, no
         )
     if phase.snapshot:
         label = f"{drill.name}: {phase.number}. {phase.name}"[:200]
-        phase.snapshot_id = take_snapshot(session, label=label, actor=actor, now=now, drill_id=drill.id).id
+        phase.snapshot_id = freeze_picture(session, label=label, actor=actor, now=now, drill_id=drill.id).id
     session.flush()
     audit.record(
         session,

@@ -96,7 +96,13 @@ def record_recommendations_job() -> int:
         return record_recommendation_changes(session)
 
 
-def report_status(session: Session, *, payload: StatusReportIn, actor: str) -> StatusReportOut:
+def report_status(*, payload: StatusReportIn, actor: str) -> StatusReportOut:
+    """A municipality's own status report, in a transaction of its own."""
+    with get_database().session() as session:
+        return _report_status(session, payload=payload, actor=actor)
+
+
+def _report_status(session: Session, *, payload: StatusReportIn, actor: str) -> StatusReportOut:
     area = load_area_tree(session).get(payload.municipality)
     if area.kind != "municipality":
         raise Invalid(f"'{payload.municipality}' is a {area.kind}; a status report is made by a municipality")

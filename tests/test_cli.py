@@ -119,9 +119,8 @@ def test_situation_show_names_areas_and_levels_in_the_chosen_language(
     from situation.cli import situation_app
     from situation.schemas import DecisionIn
 
-    with database.session() as session:
-        payload = DecisionIn(area="kokkola", level="tehostettu_valmius", reason="Sähkökatko")
-        decisions.decide(session, payload=payload, actor="test")
+    payload = DecisionIn(area="kokkola", level="tehostettu_valmius", reason="Sähkökatko")
+    decisions.decide(payload=payload, actor="test")
     shown = runner.invoke(situation_app, ["show", "--language", language], env={"COLUMNS": "250"})
     assert shown.exit_code == 0, shown.output
     for word in words:
