@@ -18,9 +18,9 @@ from playwright.sync_api import Page
 from sqlalchemy import create_engine, text
 
 from alueturva.auth.models import Role
+from loopback.ports import free_port
+from loopback.processes import REPO_ROOT, EmbeddedServer, alueturva_command, service_env
 from tests.conftest import BACKEND, PG_ADMIN_URL
-from tests.support.ports import free_port
-from tests.support.processes import REPO_ROOT, EmbeddedServer, alueturva_command, service_env
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
