@@ -183,7 +183,7 @@ def time_json(drill_id: int) -> float:
     started = time.perf_counter()
     with get_database().session() as session:
         report = build_report(session, drill_id=drill_id)
-    render.as_json(report).encode()  # the body the API sends
+    render.export(report, "json")  # the body the API sends
     return time.perf_counter() - started
 
 
@@ -199,7 +199,7 @@ def time_figures(drill_id: int) -> float:
     with get_database().session() as session:
         measured = measures(session, service.get_drill(session, drill_id=drill_id))
         with figures.recipients_table(session, measured) as recipients:
-            assemble._figures(session, recipients, measured)
+            assemble.report_figures(session, recipients, measured)
     return time.perf_counter() - started
 
 
@@ -211,7 +211,7 @@ def time_html(drill_id: int) -> float:
     started = time.perf_counter()
     with get_database().session() as session:
         report = build_report(session, drill_id=drill_id)
-    render.report_html(report)
+    render.export(report, "html")
     return time.perf_counter() - started
 
 
@@ -223,7 +223,7 @@ def time_pdf(drill_id: int) -> tuple[float, int]:
     started = time.perf_counter()
     with get_database().session() as session:
         report = build_report(session, drill_id=drill_id)
-    document = render.pdf(render.report_html(report))
+    document = render.export(report, "pdf").body
     return time.perf_counter() - started, len(document)
 
 
@@ -293,14 +293,14 @@ def report_figures(drill_id: int) -> dict[str, Any]:
 
     with get_database().session() as session:
         report = build_report(session, drill_id=drill_id)
-    counts, ack = report["counts"], report["ack_seconds"]
+    counts, ack = report.counts, report.ack_seconds
     return {
-        "targeted": counts["targeted"],
-        "delivered": counts["delivered"],
-        "acknowledged": counts["acknowledged"],
-        "ack_median": ack["median"],
-        "ack_p90": ack["p90"],
-        "organisations": len(report["by_organisation"]),
+        "targeted": counts.targeted,
+        "delivered": counts.delivered,
+        "acknowledged": counts.acknowledged,
+        "ack_median": ack.median,
+        "ack_p90": ack.p90,
+        "organisations": len(report.by_organisation),
     }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, File, Form, Path, Query, Response, UploadFile, status
 from pydantic import ValidationError
@@ -43,7 +43,6 @@ router = APIRouter(prefix="/api/v1/drills", tags=["drills"], responses=API_ERROR
 Number = Annotated[int, Path(ge=1, le=30)]
 MAX_LOG_BYTES = 20 * 1024 * 1024  # an exercise log (also the cap on the request: alueturva.app.wiring.body_limits)
 MAX_MAPPING_BYTES = 64 * 1024
-CSV = "text/csv; charset=utf-8"
 
 
 def _attachment(body: bytes, media_type: str, filename: str) -> Response:
@@ -118,7 +117,7 @@ def drill_event_log(drill_id: PathId, _: Operator) -> Response:
     (the built-in ``alueturva`` mapping). For operators and admins: it names people and their numbers."""
     with get_database().session() as session:
         body = event_log(session, service.get_drill(session, drill_id=drill_id))
-    return _attachment(body.encode("utf-8"), CSV, f"drill-{drill_id}-events.csv")
+    return _attachment(body.encode("utf-8"), render.CSV, f"drill-{drill_id}-events.csv")
 
 
 @router.post("", response_model=DrillRead, status_code=status.HTTP_201_CREATED)
@@ -225,17 +224,14 @@ def drill_report(
             redact=redact or format == "csv",
             contact_details=principal.sees_contact_details,
         )
-    return _report_response(report, format=format, table=table, name=f"drill-{drill_id}-report-{language}")
+    return _answer(render.export(report, format, table=table), f"drill-{drill_id}-report-{language}")
 
 
-def _report_response(report: dict[str, Any], *, format: str, table: str, name: str) -> Response:
-    if format == "html":
-        return Response(render.report_html(report), media_type="text/html; charset=utf-8")
-    if format == "pdf":
-        return _attachment(render.pdf(render.report_html(report)), "application/pdf", f"{name}.pdf")
-    if format == "csv":
-        return _attachment(render.table_csv(report, table).encode("utf-8"), CSV, f"{name}-{table}.csv")
-    return Response(render.as_json(report), media_type="application/json")
+def _answer(exported: render.Exported, name: str) -> Response:
+    """A page to read (JSON, HTML) in place; a file to save (PDF, CSV) as an attachment named ``name`` + suffix."""
+    if exported.to_save:
+        return _attachment(exported.body, exported.media_type, f"{name}{exported.suffix}")
+    return Response(exported.body, media_type=exported.media_type)
 
 
 @router.post("/{drill_id}/findings", response_model=FindingRead, status_code=status.HTTP_201_CREATED)
@@ -286,8 +282,4 @@ def yearly_followup(
     each drill, improvement items, and the year's SMS cost split."""
     with get_database().session() as session:
         data = followup(session, year=year, language=language)
-    if format == "html":
-        return Response(render.followup_html(data), media_type="text/html; charset=utf-8")
-    if format == "pdf":
-        return _attachment(render.pdf(render.followup_html(data)), "application/pdf", f"followup-{year}-{language}.pdf")
-    return Response(render.as_json(data), media_type="application/json")
+    return _answer(render.export(data, format), f"followup-{year}-{language}")

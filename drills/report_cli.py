@@ -4,13 +4,16 @@ improvement plan, and the councils' yearly follow-up."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.table import Table
 
 from alueturva.errors import Invalid
 from drills.cli_support import Language, console, validated, write_output
+
+if TYPE_CHECKING:
+    from drills.report.schemas import CsvTable, Format
 
 
 def report(
@@ -33,16 +36,7 @@ def report(
         raise Invalid("--format is json, html, pdf or csv; --table is people or organisations")
     with get_database().session() as session:
         data = build_report(session, drill_id=drill_id, language=language, redact=redact or format == "csv")
-    content: str | bytes
-    if format == "json":
-        content = render.as_json(data, indent=2)
-    elif format == "html":
-        content = render.report_html(data)
-    elif format == "pdf":
-        content = render.pdf(render.report_html(data))
-    else:
-        content = render.table_csv(data, table)
-    write_output(content, output)
+    write_output(render.export(data, cast("Format", format), table=cast("CsvTable", table), pretty=True), output)
 
 
 def finding(
@@ -173,14 +167,7 @@ def followup(
         raise Invalid("--format is json, html or pdf")
     with get_database().session() as session:
         data = yearly(session, year=year, language=language)
-    content: str | bytes
-    if format == "json":
-        content = render.as_json(data, indent=2)
-    elif format == "html":
-        content = render.followup_html(data)
-    else:
-        content = render.pdf(render.followup_html(data))
-    write_output(content, output)
+    write_output(render.export(data, cast("Format", format), pretty=True), output)
 
 
 def register(drill_app: typer.Typer) -> None:

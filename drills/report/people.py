@@ -14,6 +14,16 @@ from sqlalchemy.sql import FromClause
 from contacts.catalogue import roles_by_key
 from contacts.models import Membership
 from drills.measures import Measures
+from drills.report.schemas import (
+    Acknowledged,
+    DeputyAlerted,
+    Event,
+    FailedEvent,
+    MessageEvent,
+    NamedPerson,
+    ReportPerson,
+    TimelineEvent,
+)
 
 
 def _roles(session: Session, person_ids: set[int], language: str) -> dict[int, list[str]]:
@@ -29,8 +39,8 @@ def _roles(session: Session, person_ids: set[int], language: str) -> dict[int, l
     return roles
 
 
-def _message_events(session: Session, measured: Measures) -> dict[int, list[dict[str, Any]]]:
-    events: dict[int, list[dict[str, Any]]] = defaultdict(list)
+def _message_events(session: Session, measured: Measures) -> dict[int, list[TimelineEvent]]:
+    events: dict[int, list[TimelineEvent]] = defaultdict(list)
     messages = measured.messages.subquery()
     rows: Sequence[Any] = session.execute(
         select(
@@ -46,12 +56,16 @@ def _message_events(session: Session, measured: Measures) -> dict[int, list[dict
     for recipient_id, channel, kind, sent_at, delivered_at, failed_at, error_code in rows:
         timeline, reminder = events[recipient_id], kind == "reminder"
         if sent_at is not None:
-            timeline.append({"at": sent_at, "event": "sent", "channel": channel, "reminder": reminder})
+            timeline.append(MessageEvent.model_construct(at=sent_at, event="sent", channel=channel, reminder=reminder))
         if delivered_at is not None:
-            timeline.append({"at": delivered_at, "event": "delivered", "channel": channel, "reminder": reminder})
+            timeline.append(
+                MessageEvent.model_construct(at=delivered_at, event="delivered", channel=channel, reminder=reminder)
+            )
         if failed_at is not None:
             timeline.append(
-                {"at": failed_at, "event": "failed", "channel": channel, "reminder": reminder, "error": error_code}
+                FailedEvent.model_construct(
+                    at=failed_at, event="failed", channel=channel, reminder=reminder, error=error_code
+                )
             )
     return events
 
@@ -65,7 +79,7 @@ def people(
     language: str,
     redact: bool,
     contact_details: bool = True,
-) -> list[dict[str, Any]]:
+) -> list[NamedPerson | ReportPerson]:
     """Each person the drill's alerts (or its log) reached out to, with their timeline (oldest event first).
     Redacted: no names; without ``contact_details``: names, but no mobile numbers or email addresses. ``options``:
     the poll's answers in the report's language (``drills.measures.poll_options``)."""
@@ -93,18 +107,25 @@ def people(
     events = _message_events(session, measured)
     names = {row.recipient_id: row.name for row in rows}
     for row in rows:
-        if row.deputy_for_id is not None:
-            events[row.deputy_for_id].append({"at": row.added_at, "event": "deputy_alerted", "deputy": row.name})
+        if row.deputy_for_id is not None:  # the deputy's name only in a full report
+            alerted = {"at": row.added_at, "event": "deputy_alerted"}
+            events[row.deputy_for_id].append(
+                Event.model_construct(**alerted)
+                if redact
+                else DeputyAlerted.model_construct(**alerted, deputy=row.name)
+            )
     roles = _roles(session, {row.person_id for row in rows if row.person_id is not None}, language)
-    result = []
+    result: list[NamedPerson | ReportPerson] = []
     for row in rows:
         timeline = events.get(row.recipient_id, [])
         if row.acknowledged_at is not None:
             timeline.append(
-                {"at": row.acknowledged_at, "event": "acknowledged", "method": row.ack_method, "late": row.ack_late}
+                Acknowledged.model_construct(
+                    at=row.acknowledged_at, event="acknowledged", method=row.ack_method, late=row.ack_late
+                )
             )
-        timeline.sort(key=lambda event: event["at"])
-        entry = {
+        timeline.sort(key=lambda event: event.at)
+        shown = {
             "organisation": row.organisation,
             "phase": row.phase,
             "roles": roles.get(row.person_id, []) if row.person_id is not None else [],
@@ -115,19 +136,18 @@ def people(
             "late": row.ack_late,
             "response": row.response,
             "answer": options[row.response - 1] if row.response and row.response <= len(options) else None,
-            "timeline": [_without_names(event) for event in timeline] if redact else timeline,
+            "timeline": timeline,
         }
-        if not redact:
-            entry |= {
-                "person_id": row.person_id,
-                "name": row.name,
-                "mobile": row.mobile if contact_details else None,
-                "email": row.email if contact_details else None,
-                "deputy_for": names.get(row.deputy_for_id) if row.deputy_for_id else None,
-            }
-        result.append(entry)
+        if redact:
+            result.append(ReportPerson.model_construct(**shown))
+            continue
+        named = NamedPerson.model_construct(
+            **shown,
+            person_id=row.person_id,
+            name=row.name,
+            mobile=row.mobile if contact_details else None,
+            email=row.email if contact_details else None,
+            deputy_for=names.get(row.deputy_for_id) if row.deputy_for_id else None,
+        )
+        result.append(named)
     return result
-
-
-def _without_names(event: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in event.items() if key != "deputy"}
