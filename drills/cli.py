@@ -79,10 +79,9 @@ def _print(drill_id: int, language: str = "fi") -> None:
         if sent.last_error:
             console.print(f"[red]{words['not_sent']} ({sent.purpose}): {sent.last_error}[/red]")
     table = Table("#", words["objective"], words["result"], words["figure"])
-    for objective in drill.objectives:
+    for objective in (read.objective_shown(objective, language) for objective in drill.objectives):
         met = texts.MET_WORDS[language][objective.met]
-        figure = texts.objective_value(objective.kind, objective.value, language)
-        table.add_row(str(objective.position), objective.description[language], met, figure)
+        table.add_row(str(objective.position), objective.text, met, objective.value_text)
     if drill.objectives:
         console.print(table)
     for phase in drill.phases:

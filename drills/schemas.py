@@ -207,7 +207,7 @@ class PhaseRead(BaseModel):
     started_at: datetime | None
     started_by: str | None
     snapshot_id: int | None
-    alert_id: int | None
+    alert_id: int | None = None  # the alert the phase sent (``drills.read.phase_read``)
 
 
 class DrillObservationRead(BaseModel):

@@ -14,6 +14,7 @@ from situation.areas import Area, load_area_tree
 from situation.config import BASE_LEVEL, ReactionSpec, ReadinessConfig, change_between, rank, readiness_config
 from situation.flows import compute_pictures
 from situation.models import Reaction, ReadinessDecision
+from situation.read import decision_read
 from situation.schemas import DecisionIn, DecisionOut, DecisionPreview, ReactionOut
 
 
@@ -139,19 +140,8 @@ def record_decision(session: Session, *, payload: DecisionIn, actor: str, now: d
 
 
 def decision_out(session: Session, decision: ReadinessDecision) -> DecisionOut:
-    return DecisionOut(
-        id=decision.id,
-        area=decision.area_key,
-        level=decision.level,
-        previous_level=decision.previous_level,
-        recommended_level=decision.recommended_level,
-        change=change_between(decision.previous_level, decision.level),
-        reason=decision.reason,
-        decided_by=decision.decided_by,
-        decided_at=decision.decided_at,
-        drill_id=decision.drill_id,
-        reactions=[_reaction_out(r) for r in service.reactions_of(session, decision_id=decision.id)],
-    )
+    reactions = [_reaction_out(r) for r in service.reactions_of(session, decision_id=decision.id)]
+    return DecisionOut(**decision_read(decision).model_dump(), reactions=reactions)
 
 
 def _reaction_out(reaction: Reaction) -> ReactionOut:

@@ -15,6 +15,7 @@ from situation.areas import load_area_tree
 from situation.config import readiness_config
 from situation.flows import current_picture
 from situation.models import Snapshot
+from situation.read import decision_read
 from situation.schemas import SnapshotOut
 
 HISTORY_MAX_DAYS = 366
@@ -97,17 +98,8 @@ def history(
     return {
         "from": start.isoformat(),
         "to": end.isoformat(),
-        "decisions": [
-            {
-                "id": d.id,
-                "area": d.area_key,
-                "level": d.level,
-                "previous_level": d.previous_level,
-                "recommended_level": d.recommended_level,
-                "reason": d.reason,
-                "decided_by": d.decided_by,
-                "decided_at": d.decided_at.isoformat(),
-            }
+        "decisions": [  # as HistoryDecision shows them
+            decision_read(d).model_dump()
             for d in service.decisions_between(session, start=start, end=end, area_keys=level_areas)
         ],
         "recommendations": [

@@ -32,17 +32,17 @@ from drills.report.schemas import (
     Counts,
     Curve,
     ImportedFrom,
+    ObjectiveShown,
     OrganisationFigures,
     PollAnswer,
     PreviousDrill,
     Report,
     ReportDrill,
-    ReportObjective,
     ReportObservation,
     ReportPhase,
     Times,
 )
-from drills.report.texts import FIGURES, HIGHER_IS_BETTER, HOW
+from drills.report.texts import FIGURES, HIGHER_IS_BETTER
 from drills.schemas import DrillRead
 from situation.service import get_snapshot
 
@@ -130,27 +130,11 @@ def _curve(buckets: dict[str | None, dict[int, int]], by_area: dict[Any, Counts]
     return Curve(minutes=minutes, overall=cumulative(overall, targeted), by_area=areas)
 
 
-def _objectives(drill: DrillRead, language: str) -> list[ReportObjective]:
-    return [
-        ReportObjective(
-            position=objective.position,
-            kind=objective.kind,
-            text=objective.description[language],
-            met=objective.met,
-            final=objective.final,
-            value=objective.value,
-            value_text=texts.objective_value(objective.kind, objective.value, language),
-            how=HOW[language][objective.kind],
-            rating=objective.rating,
-            rating_note=objective.rating_note,
-            minutes=getattr(objective, "minutes", None),
-            percent=getattr(objective, "percent", None),
-        )
-        for objective in drill.objectives
-    ]
+def _objectives(drill: DrillRead, language: str) -> list[ObjectiveShown]:
+    return [read.objective_shown(objective, language) for objective in drill.objectives]
 
 
-def _comparable(measured: Figures, objectives: list[ReportObjective]) -> Comparable:
+def _comparable(measured: Figures, objectives: list[ObjectiveShown]) -> Comparable:
     counts, targeted = measured.counts, measured.counts.targeted
     return Comparable(
         targeted=targeted,

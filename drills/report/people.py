@@ -14,16 +14,7 @@ from sqlalchemy.sql import FromClause
 from contacts.catalogue import roles_by_key
 from contacts.models import Membership
 from drills.measures import Measures
-from drills.report.schemas import (
-    Acknowledged,
-    DeputyAlerted,
-    Event,
-    FailedEvent,
-    MessageEvent,
-    NamedPerson,
-    ReportPerson,
-    TimelineEvent,
-)
+from drills.report.schemas import NamedPerson, ReportPerson, TimelineEvent
 
 
 def _roles(session: Session, person_ids: set[int], language: str) -> dict[int, list[str]]:
@@ -56,16 +47,12 @@ def _message_events(session: Session, measured: Measures) -> dict[int, list[Time
     for recipient_id, channel, kind, sent_at, delivered_at, failed_at, error_code in rows:
         timeline, reminder = events[recipient_id], kind == "reminder"
         if sent_at is not None:
-            timeline.append(MessageEvent.model_construct(at=sent_at, event="sent", channel=channel, reminder=reminder))
+            timeline.append({"at": sent_at, "event": "sent", "channel": channel, "reminder": reminder})
         if delivered_at is not None:
-            timeline.append(
-                MessageEvent.model_construct(at=delivered_at, event="delivered", channel=channel, reminder=reminder)
-            )
+            timeline.append({"at": delivered_at, "event": "delivered", "channel": channel, "reminder": reminder})
         if failed_at is not None:
             timeline.append(
-                FailedEvent.model_construct(
-                    at=failed_at, event="failed", channel=channel, reminder=reminder, error=error_code
-                )
+                {"at": failed_at, "event": "failed", "channel": channel, "reminder": reminder, "error": error_code}
             )
     return events
 
@@ -108,24 +95,18 @@ def people(
     names = {row.recipient_id: row.name for row in rows}
     for row in rows:
         if row.deputy_for_id is not None:  # the deputy's name only in a full report
-            alerted = {"at": row.added_at, "event": "deputy_alerted"}
-            events[row.deputy_for_id].append(
-                Event.model_construct(**alerted)
-                if redact
-                else DeputyAlerted.model_construct(**alerted, deputy=row.name)
-            )
+            alerted: TimelineEvent = {"at": row.added_at, "event": "deputy_alerted"}
+            events[row.deputy_for_id].append(alerted if redact else {**alerted, "deputy": row.name})
     roles = _roles(session, {row.person_id for row in rows if row.person_id is not None}, language)
     result: list[NamedPerson | ReportPerson] = []
     for row in rows:
         timeline = events.get(row.recipient_id, [])
         if row.acknowledged_at is not None:
             timeline.append(
-                Acknowledged.model_construct(
-                    at=row.acknowledged_at, event="acknowledged", method=row.ack_method, late=row.ack_late
-                )
+                {"at": row.acknowledged_at, "event": "acknowledged", "method": row.ack_method, "late": row.ack_late}
             )
-        timeline.sort(key=lambda event: event.at)
-        shown = {
+        timeline.sort(key=lambda event: event["at"])
+        shown: ReportPerson = {
             "organisation": row.organisation,
             "phase": row.phase,
             "roles": roles.get(row.person_id, []) if row.person_id is not None else [],
@@ -139,15 +120,15 @@ def people(
             "timeline": timeline,
         }
         if redact:
-            result.append(ReportPerson.model_construct(**shown))
+            result.append(shown)
             continue
-        named = NamedPerson.model_construct(
+        named: NamedPerson = {
             **shown,
-            person_id=row.person_id,
-            name=row.name,
-            mobile=row.mobile if contact_details else None,
-            email=row.email if contact_details else None,
-            deputy_for=names.get(row.deputy_for_id) if row.deputy_for_id else None,
-        )
+            "person_id": row.person_id,
+            "name": row.name,
+            "mobile": row.mobile if contact_details else None,
+            "email": row.email if contact_details else None,
+            "deputy_for": names.get(row.deputy_for_id) if row.deputy_for_id else None,
+        }
         result.append(named)
     return result

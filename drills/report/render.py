@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import Enum
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -21,19 +21,7 @@ from alueturva.errors import Invalid
 from alueturva.i18n import format_date, format_number, format_time, helsinki
 from drills import texts
 from drills.report import charts
-from drills.report.schemas import (
-    Acknowledged,
-    CsvTable,
-    DeputyAlerted,
-    Event,
-    FailedEvent,
-    Followup,
-    Format,
-    MessageEvent,
-    NamedPerson,
-    Report,
-    TimelineEvent,
-)
+from drills.report.schemas import CsvTable, Followup, Format, NamedPerson, Report, TimelineEvent
 from drills.report.texts import FOLLOWUP, REPORT
 from situation.config import BASE_LEVEL, readiness_config
 
@@ -108,25 +96,25 @@ def clock(moment: datetime, language: str) -> str:
     )
 
 
-def _event(event: Event, language: str) -> str:
+def _event(event: TimelineEvent, language: str) -> str:
     words = REPORT[language]
-    called = isinstance(event, MessageEvent) and event.event == "sent" and event.channel == "phone"
-    text = words["event_called" if called else f"event_{event.event}"]
-    if isinstance(event, MessageEvent):
-        text += f" ({CHANNELS[language][event.channel]}{', ' + words['reminder'] if event.reminder else ''})"
-    if isinstance(event, FailedEvent) and event.error:
-        text += f" {event.error}"
-    if isinstance(event, Acknowledged) and event.late:
+    called = event["event"] == "sent" and event.get("channel") == "phone"
+    text = words["event_called" if called else f"event_{event['event']}"]
+    if "channel" in event:
+        text += f" ({CHANNELS[language][event['channel']]}{', ' + words['reminder'] if event.get('reminder') else ''})"
+    if event["event"] == "failed" and event.get("error"):
+        text += f" {event.get('error')}"
+    if event["event"] == "acknowledged" and event.get("late"):
         text += f", {words['late'].lower()}"
-    if isinstance(event, DeputyAlerted) and event.deputy:
-        text += f": {event.deputy}"
+    if event.get("deputy"):
+        text += f": {event.get('deputy')}"
     return text
 
 
 def timeline(events: list[TimelineEvent], language: str) -> str:
     """A person's events in one line: ``9.00.05 lähetetty (tekstiviesti); 9.00.31 toimitettu (tekstiviesti)``. Made
     here rather than in the template: a report of 10,000 people has some 50,000 events."""
-    return "; ".join(f"{clock(event.at, language)} {_event(event, language)}" for event in events)
+    return "; ".join(f"{clock(event['at'], language)} {_event(event, language)}" for event in events)
 
 
 @lru_cache(maxsize=3)
@@ -211,20 +199,19 @@ def people_csv(report: Report) -> str:
     header += ["organisation", "roles", "deputy", "acknowledged_at", "ack_seconds", "late", "response", "answer"]
     rows = []
     for person in report.people:
-        row = (
-            []
-            if redact or not isinstance(person, NamedPerson)
-            else [person.name, person.mobile or "", person.email or ""]
-        )
+        row: list[Any] = []
+        if not redact:  # a full report's people have names
+            named = cast(NamedPerson, person)
+            row = [named["name"], named["mobile"] or "", named["email"] or ""]
         row += [
-            person.organisation,
-            ", ".join(person.roles),
-            "1" if person.deputy else "0",
-            format_time(person.acknowledged_at, language) if person.acknowledged_at else "",
-            "" if person.ack_seconds is None else format_number(person.ack_seconds, language),
-            "1" if person.late else "0",
-            str(person.response or ""),
-            person.answer or "",
+            person["organisation"],
+            ", ".join(person["roles"]),
+            "1" if person["deputy"] else "0",
+            format_time(person["acknowledged_at"], language) if person["acknowledged_at"] else "",
+            "" if person["ack_seconds"] is None else format_number(person["ack_seconds"], language),
+            "1" if person["late"] else "0",
+            person["response"] or "",
+            person["answer"] or "",
         ]
         rows.append(row)
     return _csv(header, rows)

@@ -111,22 +111,6 @@ def _target_names(session: Session, targets: dict[str, list[Any]], language: str
     return names
 
 
-def _objective_rows(shown: DrillRead, language: str) -> list[dict[str, Any]]:
-    return [
-        {
-            "position": objective.position,
-            "kind": objective.kind,
-            "text": objective.description[language],
-            "met": objective.met,
-            "met_word": texts.MET_WORDS[language][objective.met],
-            "figure": texts.objective_value(objective.kind, objective.value, language),
-            "rating": objective.rating,
-            "rating_note": objective.rating_note,
-        }
-        for objective in shown.objectives
-    ]
-
-
 def live_state(drill_id: int, language: str) -> dict[str, Any]:
     """What changes while the drill runs: its state, the acknowledgements of all its alerts per organisation, and
     its objectives evaluated now."""
@@ -137,7 +121,8 @@ def live_state(drill_id: int, language: str) -> dict[str, Any]:
         "state_name": texts.STATE_NAMES[shown.state][language],
         # a drill imported from its log sent nothing here: its figures are in its report
         "progress": drill_progress(drill_id) if shown.started_at and shown.origin == "service" else None,
-        "objective_rows": _objective_rows(shown, language),
+        "objective_rows": [read.objective_shown(objective, language) for objective in shown.objectives],
+        "met_words": texts.MET_WORDS[language],
         "poll_seconds": POLL_SECONDS,
     }
 
@@ -174,7 +159,7 @@ def page_state(drill_id: int, user: SignedIn, language: str) -> dict[str, Any]:
         "items": items,
         "item_statuses": [status.value for status in ItemStatus],
         "ratings": [(letter, texts.RATINGS[language][letter]) for letter in HSEEP_RATINGS],
-        "manual_objectives": [row for row in state["objective_rows"] if row["kind"] == "manual"],
+        "manual_objectives": [row for row in state["objective_rows"] if row.kind == "manual"],
         "organisations": organisations,
         "place_names": places,
         "level_names": levels,
