@@ -50,11 +50,20 @@ def _json_value(value: object) -> object:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
+def _plain(document: Report | Followup) -> dict[str, Any]:
+    """The document as plain values (``model_dump``). A report's people are plain dictionaries already (typed ones):
+    they are passed on as they are, in their place, instead of being walked and copied once more."""
+    if not isinstance(document, Report):
+        return document.model_dump()
+    dumped = document.model_dump(exclude={"people"})
+    return {name: document.people if name == "people" else dumped[name] for name in Report.model_fields}
+
+
 def as_json(document: Report | Followup, *, indent: int | None = None) -> str:
-    """A report or follow-up as JSON: its parts as plain values (``model_dump``, made in pydantic's compiled core), then
-    the standard library's encoder with ``_json_value`` for times, decimals and enums (times as ISO 8601 with their
-    ``+00:00``, decimals as numbers, as the API has always answered)."""
-    return json.dumps(document.model_dump(), default=_json_value, ensure_ascii=False, indent=indent)
+    """A report or follow-up as JSON: its parts as plain values, then the standard library's encoder with
+    ``_json_value`` for times, decimals and enums (times as ISO 8601 with their ``+00:00``, decimals as numbers, as
+    the API has always answered)."""
+    return json.dumps(_plain(document), default=_json_value, ensure_ascii=False, indent=indent)
 
 
 def duration(seconds: float | None) -> str:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal, NotRequired
+from typing import Annotated, Any, Literal, NotRequired
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SkipValidation
 from typing_extensions import TypedDict
 
 from drills.schemas import ExerciseLevel, ImprovementItemRead, PhaseRead
@@ -246,9 +246,9 @@ class Report(_Part):
     by_area: list[AreaFigures]
     poll: list[PollAnswer]
     curve: Curve
-    # A report of 10,000 people has some 50,000 events: these two parts are typed dictionaries, made and read as
-    # quickly as plain ones.
-    people: list[NamedPerson | ReportPerson]
+    # A report of 10,000 people has some 50,000 events: they are typed dictionaries, made, read and written out as
+    # quickly as plain ones (not validated again here: ``drills.report.people`` makes them from the database).
+    people: Annotated[list[NamedPerson | ReportPerson], SkipValidation]
     roster_fixes: list[RosterFix]
     observations: list[ReportObservation]
     strengths: list[str]
