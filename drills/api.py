@@ -51,6 +51,7 @@ def _attachment(body: bytes, media_type: str, filename: str) -> Response:
 
 
 def _read(drill_id: int) -> DrillRead:
+    """The drill as it is after a change (a session of its own, begun after the change's commit)."""
     with get_database().session() as session:
         return read.drill_read(session, service.get_drill(session, drill_id=drill_id), now=utcnow())
 
@@ -112,11 +113,10 @@ def import_log(
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}, "description": "The drill's event log (names and numbers)"}},
 )
-def drill_event_log(drill_id: PathId, _: Operator) -> Response:
+def drill_event_log(drill_id: PathId, session: DbSession, _: Operator) -> Response:
     """Every message, delivery, failure and acknowledgement of the drill, in the columns `drill import` reads back
     (the built-in ``alueturva`` mapping). For operators and admins: it names people and their numbers."""
-    with get_database().session() as session:
-        body = event_log(session, service.get_drill(session, drill_id=drill_id))
+    body = event_log(session, service.get_drill(session, drill_id=drill_id))
     return _attachment(body.encode("utf-8"), render.CSV, f"drill-{drill_id}-events.csv")
 
 
@@ -141,9 +141,9 @@ def list_drills(
 
 
 @router.get("/{drill_id}", response_model=DrillRead)
-def get_drill(drill_id: PathId, _: Viewer) -> DrillRead:
+def get_drill(drill_id: PathId, session: DbSession, _: Viewer) -> DrillRead:
     """The drill with its alerts, phases, observations, exercise decisions and objectives evaluated now."""
-    return _read(drill_id)
+    return read.drill_read(session, service.get_drill(session, drill_id=drill_id), now=utcnow())
 
 
 @router.patch("/{drill_id}", response_model=DrillRead)
