@@ -19,7 +19,7 @@ from contacts.models import Organisation
 CHARGED = (DeliveryState.sent, DeliveryState.delivered, DeliveryState.undelivered)
 
 
-def sms_segments(session: Session, *, start: datetime, end: datetime) -> dict[str, int]:
+def charged_sms_segments(session: Session, *, start: datetime, end: datetime) -> dict[str, int]:
     """SMS segments charged for alerts created in [start, end): ``{"exercise": n, "real": m}``. Deliveries are
     counted in the database per alert, kind and reader (language and organisation, which decide the version); each
     group's text is rendered once."""
@@ -54,7 +54,7 @@ def _answered() -> ColumnElement[bool]:
     return or_(Delivery.state == DeliveryState.delivered, Delivery.error_code == "machine")
 
 
-def calls(session: Session, *, start: datetime, end: datetime) -> dict[str, dict[str, int]]:
+def calls_placed(session: Session, *, start: datetime, end: datetime) -> dict[str, dict[str, int]]:
     """The calls of alerts created in [start, end), ``{"exercise": {…}, "real": {…}}``: ``calls`` placed,
     ``answered``, the billed ``minutes`` (each answered call's duration rounded up to whole minutes) and
     ``without_duration``: answered calls whose duration the provider has not reported (not in the minutes)."""

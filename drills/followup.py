@@ -7,20 +7,31 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerting.costs import calls, sms_segments
+from alerting.public import calls_placed, charged_sms_segments
 from alueturva.db import utcnow
 from alueturva.i18n import HELSINKI
 from contacts.catalogue import organisations
-from drills import findings, texts, views
+from drills import findings, read, texts
 from drills.config import costs_config
 from drills.measures import measures
 from drills.models import Drill, DrillState, ImprovementItem
 from drills.report import figures
+from drills.report.schemas import (
+    NO_COUNTS,
+    NO_TIMES,
+    CallFigures,
+    CostPart,
+    Costs,
+    CostShare,
+    Followup,
+    FollowupDrill,
+    ObjectivesMet,
+    YearsItems,
+)
 
 HELD = (DrillState.running, DrillState.ended)
 CENT = Decimal("0.01")
@@ -32,7 +43,7 @@ def year_bounds(year: int) -> tuple[datetime, datetime]:
     return start, datetime(year + 1, 1, 1, tzinfo=HELSINKI).astimezone(UTC)
 
 
-def split_cost(total: Decimal) -> list[dict[str, Any]]:
+def split_cost(total: Decimal) -> list[CostShare]:
     """``total`` (euros) split to the cent: the county's share, the rest by municipal population (largest remainder),
     so that the shares add up to the total exactly."""
     config = costs_config()
@@ -52,74 +63,78 @@ def split_cost(total: Decimal) -> list[dict[str, Any]]:
         for o in sorted(municipalities, key=lambda o: -(o.population or 0))
     ]
     return [
-        {"organisation": names[key], "key": key, "cents": party_cents, "euros": party_cents * CENT, "share": share}
+        CostShare(organisation=names[key], key=key, cents=party_cents, euros=party_cents * CENT, share=share)
         for key, party_cents, share in parties
     ]
 
 
-def _costs(session: Session, year: int) -> dict[str, Any]:
+def _costs(session: Session, year: int) -> Costs:
     price, minute = costs_config().sms_price_per_segment, costs_config().voice_price_per_minute
     start, end = year_bounds(year)
-    segments = sms_segments(session, start=start, end=end)
-    placed = calls(session, start=start, end=end)
-    parts: dict[str, dict[str, Any]] = {}
+    segments = charged_sms_segments(session, start=start, end=end)
+    placed = calls_placed(session, start=start, end=end)
+    parts: dict[str, CostPart] = {}
     for part in ("exercise", "real"):
         sms_euros = (price * segments[part]).quantize(CENT, ROUND_HALF_UP)
         call_euros = (minute * placed[part]["minutes"]).quantize(CENT, ROUND_HALF_UP)
         total = sms_euros + call_euros
-        parts[part] = {
-            "segments": segments[part],
-            "sms_euros": sms_euros,
-            "calls": placed[part],
-            "call_euros": call_euros,
-            "euros": total,
-            "split": split_cost(total),
-        }
+        parts[part] = CostPart(
+            segments=segments[part],
+            sms_euros=sms_euros,
+            calls=CallFigures(**placed[part]),
+            call_euros=call_euros,
+            euros=total,
+            split=split_cost(total),
+        )
+    exercise, real = parts["exercise"], parts["real"]
     combined = [
-        {**row, "cents": row["cents"] + real["cents"], "euros": row["euros"] + real["euros"]}
-        for row, real in zip(parts["exercise"]["split"], parts["real"]["split"], strict=True)
+        row.model_copy(update={"cents": row.cents + other.cents, "euros": row.euros + other.euros})
+        for row, other in zip(exercise.split, real.split, strict=True)
     ]
-    return {
-        "price_per_segment": price,
-        "price_per_call_minute": minute,
-        "county_share_percent": costs_config().county_share_percent,
-        **parts,
-        "total": {
-            "segments": segments["exercise"] + segments["real"],
-            "calls": {key: placed["exercise"][key] + placed["real"][key] for key in placed["exercise"]},
-            "euros": parts["exercise"]["euros"] + parts["real"]["euros"],
-            "split": combined,
-        },
-    }
+    return Costs(
+        price_per_segment=price,
+        price_per_call_minute=minute,
+        county_share_percent=costs_config().county_share_percent,
+        exercise=exercise,
+        real=real,
+        total=CostPart(
+            segments=exercise.segments + real.segments,
+            sms_euros=exercise.sms_euros + real.sms_euros,
+            calls=CallFigures(**{key: placed["exercise"][key] + placed["real"][key] for key in placed["exercise"]}),
+            call_euros=exercise.call_euros + real.call_euros,
+            euros=exercise.euros + real.euros,
+            split=combined,
+        ),
+    )
 
 
-def _drill_row(session: Session, drill: Drill, language: str) -> dict[str, Any]:
+def _drill_row(session: Session, drill: Drill, language: str) -> FollowupDrill:
     with figures.recipients_table(session, measures(session, drill)) as recipients:
-        read = views.drill_read(session, drill, now=utcnow(), recipients=recipients)
+        shown = read.drill_read(session, drill, now=utcnow(), recipients=recipients)
         rows = figures.measured_only(recipients)
-        counts = figures.counts_by(session, rows).get(0, dict.fromkeys(figures.COUNT_KEYS, 0))
+        counts = figures.counts_by(session, rows).get(0, NO_COUNTS)
         by_municipality = figures.counts_by(session, rows, "organisation")
-        ack_seconds = figures.times_by(session, figures.as_seconds(rows, "ack_seconds")).get(0, figures.NO_TIMES)
+        ack_seconds = figures.times_by(session, figures.as_seconds(rows, "ack_seconds")).get(0, NO_TIMES)
     assert drill.started_at is not None
-    return {
-        "id": drill.id,
-        "name": drill.name,
-        "kind": drill.kind.value,
-        "kind_name": texts.KIND_NAMES[drill.kind.value][language],
-        "state": drill.state.value,
-        "started_at": drill.started_at,
-        "month": drill.started_at.astimezone(HELSINKI).month,
-        "objectives_met": sum(1 for o in read.objectives if o.met is True),
-        "objectives": len(read.objectives),
-        "targeted": counts["targeted"],
-        "acknowledged": counts["acknowledged"],
-        "ack_seconds": ack_seconds.as_dict(),
-        "by_municipality": {name: values for name, values in by_municipality.items()},
-        "compliance": drill.compliance,
-    }
+    return FollowupDrill(
+        id=drill.id,
+        name=drill.name,
+        kind=drill.kind.value,
+        kind_name=texts.KIND_NAMES[drill.kind.value][language],
+        state=drill.state.value,
+        started_at=drill.started_at,
+        month=drill.started_at.astimezone(HELSINKI).month,
+        objectives_met=sum(1 for o in shown.objectives if o.met is True),
+        objectives=len(shown.objectives),
+        targeted=counts.targeted,
+        acknowledged=counts.acknowledged,
+        ack_seconds=ack_seconds,
+        by_municipality=dict(by_municipality.items()),
+        compliance=drill.compliance,
+    )
 
 
-def followup(session: Session, *, year: int, language: str = "fi") -> dict[str, Any]:
+def followup(session: Session, *, year: int, language: str = "fi") -> Followup:
     start, end = year_bounds(year)
     held = session.scalars(
         select(Drill)
@@ -132,26 +147,26 @@ def followup(session: Session, *, year: int, language: str = "fi") -> dict[str, 
     rows = [_drill_row(session, drill, language) for drill in held]
     by_kind: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for row in rows:
-        by_kind[row["kind"]][row["month"]] += 1
+        by_kind[row.kind][row.month] += 1
     opened = session.scalars(
         select(ImprovementItem.id).where(ImprovementItem.created_at >= start, ImprovementItem.created_at < end)
     ).all()
     closed = session.scalars(
         select(ImprovementItem.id).where(ImprovementItem.closed_at >= start, ImprovementItem.closed_at < end)
     ).all()
-    items = {item.id: item.model_dump() for item in findings.items(session)}
-    return {
-        "year": year,
-        "language": language,
-        "generated_at": utcnow(),
-        "drills": rows,
-        "missed": len(missed),
-        "by_kind_and_month": {kind: dict(sorted(months.items())) for kind, months in by_kind.items()},
-        "objectives": {"met": sum(r["objectives_met"] for r in rows), "total": sum(r["objectives"] for r in rows)},
-        "improvement_items": {
-            "opened": [items[i] for i in opened],
-            "closed": [items[i] for i in closed],
-            "open_now": sum(1 for item in items.values() if item["status"] in ("open", "in_progress")),
-        },
-        "costs": _costs(session, year),
-    }
+    items = {item.id: item for item in findings.items(session)}
+    return Followup(
+        year=year,
+        language=language,
+        generated_at=utcnow(),
+        drills=rows,
+        missed=len(missed),
+        by_kind_and_month={kind: dict(sorted(months.items())) for kind, months in by_kind.items()},
+        objectives=ObjectivesMet(met=sum(r.objectives_met for r in rows), total=sum(r.objectives for r in rows)),
+        improvement_items=YearsItems(
+            opened=[items[i] for i in opened],
+            closed=[items[i] for i in closed],
+            open_now=sum(1 for item in items.values() if item.status in ("open", "in_progress")),
+        ),
+        costs=_costs(session, year),
+    )

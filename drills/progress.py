@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from alerting.counts import COUNT_KEYS, alert_counts
+from alerting.public import COUNT_KEYS, alert_counts
 from alueturva.db import get_database
 from drills import service
 

@@ -24,11 +24,11 @@ from alueturva.audit.models import AuditEvent
 from alueturva.db import Database
 from alueturva.queue import InProcessQueue, set_queue
 from alueturva.settings import get_settings
+from loopback.ports import free_port
+from loopback.processes import ApiServer, SchedulerProcess, service_env
+from loopback.twilio_server import FakeTwilio, Phone
 from tests.support.fixtures import WorkerPool
-from tests.support.ports import free_port
-from tests.support.processes import ApiServer, SchedulerProcess, service_env
 from tests.support.roster import Roster, make_roster, settled, wait_until
-from tests.support.twilio_server import FakeTwilio, Phone
 from tests.support.twilio_spec import SPEC, description, problems
 from tests.test_alerting_reliability import FAST_RECOVERY, needs_postgresql
 

@@ -1,5 +1,5 @@
 """Console backends (the embedded default): nothing leaves the machine. Each message, and what each call says, is
-kept in the demo outbox (``alerting.outbox``: the text, to whom, when) for the operator to read; the log says only
+kept in the demo outbox (``alerting.demo_outbox``: the text, to whom, when) for the operator to read; the log says only
 that a message went out, by id, never its number, address or text."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import logging
 import uuid
 from email.message import EmailMessage
 
-from alerting import outbox
+from alerting import demo_outbox
 from alerting.channels.base import CallScript
 from alerting.models import Channel
 
@@ -20,7 +20,9 @@ class ConsoleSmsSender:
     async def send_sms(self, *, to: str, body: str, delivery_id: int) -> str:
         provider_id = f"console-{uuid.uuid4().hex}"
         reference = f"delivery:{delivery_id}"
-        outbox_id = await asyncio.to_thread(outbox.keep, channel=Channel.sms, to=to, body=body, reference=reference)
+        outbox_id = await asyncio.to_thread(
+            demo_outbox.keep, channel=Channel.sms, to=to, body=body, reference=reference
+        )
         log.info(
             "sms sent (console)",
             extra={"reference": reference, "provider_id": provider_id, "outbox_id": outbox_id, "chars": len(body)},
@@ -39,7 +41,9 @@ class ConsoleVoiceCaller:
         call_id = f"console-{uuid.uuid4().hex}"
         reference = f"delivery:{delivery_id}"
         text = script.spoken()
-        outbox_id = await asyncio.to_thread(outbox.keep, channel=Channel.voice, to=to, body=text, reference=reference)
+        outbox_id = await asyncio.to_thread(
+            demo_outbox.keep, channel=Channel.voice, to=to, body=text, reference=reference
+        )
         log.info(
             "call placed (console)", extra={"reference": reference, "provider_id": call_id, "outbox_id": outbox_id}
         )
@@ -55,7 +59,7 @@ class ConsoleVoiceCaller:
 class ConsoleEmailSender:
     def send_email(self, *, message: EmailMessage, reference: str) -> str:
         message_id = str(message["Message-ID"])
-        outbox_id = outbox.keep_email(message, reference=reference)
+        outbox_id = demo_outbox.keep_email(message, reference=reference)
         log.info(
             "email sent (console)", extra={"reference": reference, "message_id": message_id, "outbox_id": outbox_id}
         )

@@ -115,7 +115,7 @@ def connect_domains() -> None:
 
 def seed_reference_data(session: Session) -> None:
     """Reference data every installation starts with (idempotent; run by `db upgrade` and `up`)."""
-    from contacts.flows import seed_reference_data as seed_contacts
+    from contacts.seed import seed_reference_data as seed_contacts
 
     seed_contacts(session)
 
@@ -159,12 +159,13 @@ def cli_apps() -> list[tuple[str, typer.Typer]]:
 
 
 def validate_configuration() -> None:
-    """Load every configuration file; a broken one raises ``ConfigError`` naming the file, line and key."""
-    from alerting.flows import warm_up as warm_up_alerting
+    """Load every configuration file and render the message templates once; a broken file raises ``ConfigError``
+    naming the file, line and key."""
+    from alerting.messages import check_templates
     from contacts import catalogue
     from situation.config import load_readiness_config
 
     catalogue.organisations()
     catalogue.catalogue()
     load_readiness_config()
-    warm_up_alerting()
+    check_templates()

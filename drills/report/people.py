@@ -1,6 +1,5 @@
 """Per person: what reached them, when, and what they did (the calls: placed, answered, how long); deputies alerted
-for them. Names, numbers and email
-addresses only in the full report; a redacted one keeps organisations and roles."""
+for them. Names, numbers and email addresses only in the full report; a redacted one keeps organisations and roles."""
 
 from __future__ import annotations
 
@@ -15,6 +14,7 @@ from sqlalchemy.sql import FromClause
 from contacts.catalogue import roles_by_key
 from contacts.models import Membership
 from drills.measures import Measures
+from drills.report.schemas import NamedPerson, PersonCalls, ReportPerson, TimelineEvent
 
 
 def _roles(session: Session, person_ids: set[int], language: str) -> dict[int, list[str]]:
@@ -35,11 +35,11 @@ CALL_CHANNELS = ("voice", "phone")  # our calls, and those of an exercise log
 
 def _message_events(
     session: Session, measured: Measures
-) -> tuple[dict[int, list[dict[str, Any]]], dict[int, dict[str, Any]]]:
+) -> tuple[dict[int, list[TimelineEvent]], dict[int, PersonCalls]]:
     """Each recipient's message events, and their calls: ``attempts`` placed, ``answered``, ``seconds`` in all
     (None while no duration is known)."""
-    events: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    calls: dict[int, dict[str, Any]] = {}
+    events: dict[int, list[TimelineEvent]] = defaultdict(list)
+    calls: dict[int, PersonCalls] = {}
     messages = measured.messages.subquery()
     rows: Sequence[Any] = session.execute(
         select(
@@ -64,8 +64,13 @@ def _message_events(
         if sent_at is not None:
             timeline.append({"at": sent_at, "event": "sent", "channel": channel, "reminder": reminder})
         if delivered_at is not None:
-            delivered = {"at": delivered_at, "event": "delivered", "channel": channel, "reminder": reminder}
-            timeline.append(delivered | ({"seconds": seconds} if seconds is not None else {}))
+            delivered: TimelineEvent = {
+                "at": delivered_at,
+                "event": "delivered",
+                "channel": channel,
+                "reminder": reminder,
+            }
+            timeline.append(delivered if seconds is None else {**delivered, "seconds": seconds})
         if failed_at is not None:
             timeline.append(
                 {"at": failed_at, "event": "failed", "channel": channel, "reminder": reminder, "error": error_code}
@@ -82,7 +87,7 @@ def people(
     language: str,
     redact: bool,
     contact_details: bool = True,
-) -> list[dict[str, Any]]:
+) -> list[NamedPerson | ReportPerson]:
     """Each person the drill's alerts (or its log) reached out to, with their timeline (oldest event first).
     Redacted: no names; without ``contact_details``: names, but no mobile numbers or email addresses. ``options``:
     the poll's answers in the report's language (``drills.measures.poll_options``)."""
@@ -110,10 +115,11 @@ def people(
     events, calls = _message_events(session, measured)
     names = {row.recipient_id: row.name for row in rows}
     for row in rows:
-        if row.deputy_for_id is not None:
-            events[row.deputy_for_id].append({"at": row.added_at, "event": "deputy_alerted", "deputy": row.name})
+        if row.deputy_for_id is not None:  # the deputy's name only in a full report
+            alerted: TimelineEvent = {"at": row.added_at, "event": "deputy_alerted"}
+            events[row.deputy_for_id].append(alerted if redact else {**alerted, "deputy": row.name})
     roles = _roles(session, {row.person_id for row in rows if row.person_id is not None}, language)
-    result = []
+    result: list[NamedPerson | ReportPerson] = []
     for row in rows:
         timeline = events.get(row.recipient_id, [])
         if row.acknowledged_at is not None:
@@ -121,7 +127,7 @@ def people(
                 {"at": row.acknowledged_at, "event": "acknowledged", "method": row.ack_method, "late": row.ack_late}
             )
         timeline.sort(key=lambda event: event["at"])
-        entry = {
+        shown: ReportPerson = {
             "organisation": row.organisation,
             "phase": row.phase,
             "roles": roles.get(row.person_id, []) if row.person_id is not None else [],
@@ -133,19 +139,18 @@ def people(
             "response": row.response,
             "answer": options[row.response - 1] if row.response and row.response <= len(options) else None,
             "calls": calls.get(row.recipient_id),
-            "timeline": [_without_names(event) for event in timeline] if redact else timeline,
+            "timeline": timeline,
         }
-        if not redact:
-            entry |= {
-                "person_id": row.person_id,
-                "name": row.name,
-                "mobile": row.mobile if contact_details else None,
-                "email": row.email if contact_details else None,
-                "deputy_for": names.get(row.deputy_for_id) if row.deputy_for_id else None,
-            }
-        result.append(entry)
+        if redact:
+            result.append(shown)
+            continue
+        named: NamedPerson = {
+            **shown,
+            "person_id": row.person_id,
+            "name": row.name,
+            "mobile": row.mobile if contact_details else None,
+            "email": row.email if contact_details else None,
+            "deputy_for": names.get(row.deputy_for_id) if row.deputy_for_id else None,
+        }
+        result.append(named)
     return result
-
-
-def _without_names(event: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in event.items() if key != "deputy"}
