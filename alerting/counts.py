@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
-from alerting.models import Delivery, DeliveryKind, DeliveryState, Recipient
+from alerting.models import RECEIPT_CHANNELS, Delivery, DeliveryKind, DeliveryState, Recipient
 from contacts.models import Organisation
 
 SENT_STATES = (DeliveryState.sent.value, DeliveryState.delivered.value, DeliveryState.undelivered.value)
@@ -27,6 +27,9 @@ def _per_recipient(alert_id: int) -> Subquery:
             func.count(delivery.c.id)
             .filter(counted, delivery.c.state == DeliveryState.delivered.value)
             .label("delivered"),
+            func.count(delivery.c.id)
+            .filter(counted, delivery.c.state.in_(SENT_STATES), delivery.c.channel.in_(RECEIPT_CHANNELS))
+            .label("receipt_sent"),
             func.count(delivery.c.id).filter(counted, delivery.c.state.in_(OPEN_STATES)).label("open"),
         )
         .select_from(Recipient)
@@ -37,7 +40,7 @@ def _per_recipient(alert_id: int) -> Subquery:
     )
 
 
-COUNT_KEYS = ("targeted", "sent", "delivered", "failed", "acknowledged")
+COUNT_KEYS = ("targeted", "sent", "delivered", "no_receipt", "failed", "acknowledged")
 
 
 def alert_counts(session: Session, *, alert_id: int) -> tuple[dict[str, int], list[dict[str, Any]]]:
@@ -45,7 +48,8 @@ def alert_counts(session: Session, *, alert_id: int) -> tuple[dict[str, int], li
     organisation comes back, however many recipients there are: ``alert watch`` asks every second).
 
     ``sent``: reached the provider at least once; ``delivered``: the provider confirmed at least one message;
-    ``failed``: nothing could be sent (no address on the chosen channels, or every attempt failed).
+    ``no_receipt``: sent only through channels that give no delivery receipt (email), so neither delivered nor
+    not; ``failed``: nothing could be sent (no address on the chosen channels, or every attempt failed).
     """
     recipient = _per_recipient(alert_id)
     rows = session.execute(
@@ -54,6 +58,9 @@ def alert_counts(session: Session, *, alert_id: int) -> tuple[dict[str, int], li
             func.count().label("targeted"),
             func.count().filter(recipient.c.sent > 0).label("sent"),
             func.count().filter(recipient.c.delivered > 0).label("delivered"),
+            func.count()
+            .filter(recipient.c.sent > 0, recipient.c.delivered == 0, recipient.c.receipt_sent == 0)
+            .label("no_receipt"),
             func.count().filter(recipient.c.sent == 0, recipient.c.open == 0).label("failed"),
             func.count().filter(recipient.c.acknowledged).label("acknowledged"),
         ).group_by(recipient.c.organisation_id)

@@ -22,6 +22,12 @@ class Channel(enum.StrEnum):
     email = "email"
 
 
+# The channels whose provider reports whether a message was delivered (an SMS provider's status callbacks, the demo
+# outbox's receipts). Email through SMTP gives no receipt: a message handed to the mail server is "sent", never
+# "delivered", and figures say "no receipt" for it rather than 0 % or 100 %.
+RECEIPT_CHANNELS = frozenset({Channel.sms.value})
+
+
 class DeliveryKind(enum.StrEnum):
     alert = "alert"
     reminder = "reminder"

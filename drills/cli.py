@@ -55,40 +55,42 @@ def _print(drill_id: int, language: str = "fi") -> None:
     from alueturva.i18n import format_time
     from drills import service, texts, views
 
-    words = texts.LABELS.get(language, texts.LABELS["fi"])
+    def words(key: str) -> str:
+        return texts.label(key, language)
+
     with get_database().session() as session:
         drill = views.drill_read(session, service.get_drill(session, drill_id=drill_id), now=utcnow())
 
     def when(moment: Any) -> str:
         return format_time(moment, language) if moment else "-"
 
-    kind, state = texts.KIND_NAMES[drill.kind][language], texts.STATE_NAMES[drill.state][language]
-    console.print(f"[bold]{words['drill']} {drill.id}[/bold]: {drill.name} ({kind}) — {state}")
+    kind, state = texts.kind_name(drill.kind, language), texts.state_name(drill.state, language)
+    console.print(f"[bold]{words('drill')} {drill.id}[/bold]: {drill.name} ({kind}) — {state}")
     if drill.schedule:
         plan = drill.schedule.get("cron") or when(drill.schedule.get("at"))
         upcoming = drill.schedule.get("next_at")
-        console.print(f"{words['schedule']}: {plan}" + (f", {words['next']} {when(upcoming)}" if upcoming else ""))
+        console.print(f"{words('schedule')}: {plan}" + (f", {words('next')} {when(upcoming)}" if upcoming else ""))
     console.print(
-        f"{words['started']} {when(drill.started_at)}, {words['ends']} {when(drill.ends_at)}, "
-        f"{words['ended']} {when(drill.ended_at)}"
+        f"{words('started')} {when(drill.started_at)}, {words('ends')} {when(drill.ends_at)}, "
+        f"{words('ended')} {when(drill.ended_at)}"
     )
     if drill.runs:
-        console.print(f"{words['runs']}: {', '.join(map(str, drill.runs))}")
-    console.print(f"{words['alerts']}: {', '.join(map(str, drill.alerts)) or '-'}")
+        console.print(f"{words('runs')}: {', '.join(map(str, drill.runs))}")
+    console.print(f"{words('alerts')}: {', '.join(map(str, drill.alerts)) or '-'}")
     for sent in drill.sent:
         if sent.last_error:
-            console.print(f"[red]{words['not_sent']} ({sent.purpose}): {sent.last_error}[/red]")
-    table = Table("#", words["objective"], words["result"], words["figure"])
+            console.print(f"[red]{words('not_sent')} ({sent.purpose}): {sent.last_error}[/red]")
+    table = Table("#", words("objective"), words("result"), words("figure"))
     for objective in drill.objectives:
-        met = texts.MET_WORDS[language][objective.met]
+        met = texts.met_word(objective.met, objective.final, language)
         figure = texts.objective_value(objective.kind, objective.value, language)
         table.add_row(str(objective.position), objective.description[language], met, figure)
     if drill.objectives:
         console.print(table)
     for phase in drill.phases:
-        console.print(f"{words['phase']} {phase.number}: {phase.name} — {words['started']} {when(phase.started_at)}")
+        console.print(f"{words('phase')} {phase.number}: {phase.name} — {words('started')} {when(phase.started_at)}")
     for level in drill.exercise_levels:
-        console.print(f"{words['decision']} {level.decision_id}: {level.area} {level.previous_level} → {level.level}")
+        console.print(f"{words('decision')} {level.decision_id}: {level.area} {level.previous_level} → {level.level}")
     for observation in drill.observations:
         console.print(f"{when(observation.at)} {observation.author}: {observation.text}")
 
@@ -200,8 +202,7 @@ def list_drills(
     from alueturva.i18n import format_time
     from drills import service, texts, views
 
-    words = texts.LABELS.get(language, texts.LABELS["fi"])
-    table = Table("id", words["name"], words["kind"], words["state"], words["schedule"], words["started"])
+    table = Table("id", *(texts.label(key, language) for key in ("name", "kind", "state", "schedule", "started")))
     with get_database().session() as session:
         drills, _ = service.list_drills(session, limit=200, offset=0, state=state)
         for drill in drills:
@@ -209,7 +210,7 @@ def list_drills(
             schedule = row.schedule or {}
             plan = str(schedule.get("cron") or (format_time(schedule["at"], language) if "at" in schedule else "-"))
             started = format_time(row.started_at, language) if row.started_at else "-"
-            kind, state_name = texts.KIND_NAMES[row.kind][language], texts.STATE_NAMES[row.state][language]
+            kind, state_name = texts.kind_name(row.kind, language), texts.state_name(row.state, language)
             table.add_row(str(row.id), row.name, kind, state_name, plan, started)
     console.print(table)
 

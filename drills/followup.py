@@ -1,6 +1,8 @@
 """The councils' yearly follow-up of the agreement: drills held by kind and month, objectives met, acknowledgement
-figures per municipality, the roster compliance at each drill, improvement items opened and closed, and the year's
-SMS cost split between the wellbeing services county and the municipalities."""
+figures per municipality (the report's figures, with the same meanings), the roster compliance at each drill,
+improvement items opened and closed, and the year's SMS costs with a split between the wellbeing services county
+and the municipalities: the agreement's example (3.2), shown as a calculation and not an agreement (its general
+rule, 6.2, is that each party pays its own costs), unless ``config/costs.yaml`` says the parties agreed one."""
 
 from __future__ import annotations
 
@@ -15,12 +17,13 @@ from sqlalchemy.orm import Session
 from alerting.costs import sms_segments
 from alueturva.db import utcnow
 from alueturva.i18n import HELSINKI
-from contacts.catalogue import organisations
+from contacts.catalogue import display_names, organisations
 from drills import findings, texts, views
 from drills.config import costs_config
 from drills.measures import measures
 from drills.models import Drill, DrillState, ImprovementItem
 from drills.report import figures
+from drills.report.assemble import organisation_labels
 
 HELD = (DrillState.running, DrillState.ended)
 CENT = Decimal("0.01")
@@ -35,7 +38,7 @@ def year_bounds(year: int) -> tuple[datetime, datetime]:
 def split_cost(total: Decimal) -> list[dict[str, Any]]:
     """``total`` (euros) split to the cent: the county's share, the rest by municipal population (largest remainder),
     so that the shares add up to the total exactly."""
-    config = costs_config()
+    config = costs_config().split
     cents = int((total / CENT).to_integral_value(ROUND_HALF_UP))
     county_cents = int((cents * config.county_share_percent / 100).to_integral_value(ROUND_HALF_UP))
     municipalities = [o for o in organisations().organisations if o.kind == "municipality" and o.population]
@@ -45,20 +48,24 @@ def split_cost(total: Decimal) -> list[dict[str, Any]]:
     shares = {key: int(value) for key, value in exact.items()}  # floor: the values are not negative
     for key in sorted(exact, key=lambda k: (exact[k] - shares[k], k), reverse=True)[: rest - sum(shares.values())]:
         shares[key] += 1
-    names = {o.key: o.short_name for o in organisations().organisations}
+    names = {
+        o.key: display_names(short_name=o.short_name, name_sv=o.name_sv, name_en=o.name_en, kind=o.kind)
+        for o in organisations().organisations
+    }
     parties: list[tuple[str, int, float | None]] = [(config.county, county_cents, None)]
     parties += [
         (o.key, shares[o.key], round(100.0 * (o.population or 0) / population, 2))
         for o in sorted(municipalities, key=lambda o: -(o.population or 0))
     ]
     return [
-        {"organisation": names[key], "key": key, "cents": party_cents, "euros": party_cents * CENT, "share": share}
+        {"names": names[key], "key": key, "cents": party_cents, "euros": party_cents * CENT, "share": share}
         for key, party_cents, share in parties
     ]
 
 
-def _costs(session: Session, year: int) -> dict[str, Any]:
-    price = costs_config().sms_price_per_segment
+def _costs(session: Session, year: int, language: str) -> dict[str, Any]:
+    config = costs_config()
+    price = config.sms_price_per_segment
     segments = sms_segments(session, start=year_bounds(year)[0], end=year_bounds(year)[1])
     parts: dict[str, dict[str, Any]] = {}
     for part in ("exercise", "real"):
@@ -68,9 +75,16 @@ def _costs(session: Session, year: int) -> dict[str, Any]:
         {**row, "cents": row["cents"] + real["cents"], "euros": row["euros"] + real["euros"]}
         for row, real in zip(parts["exercise"]["split"], parts["real"]["split"], strict=True)
     ]
+    for row in (row for part in parts.values() for row in part["split"]):
+        row["organisation"] = row["names"][language]
+    combined = [{**row, "organisation": row["names"][language]} for row in combined]
     return {
         "price_per_segment": price,
-        "county_share_percent": costs_config().county_share_percent,
+        "vat_percent": 0,
+        "basis": config.split.basis,
+        "applies_to": getattr(config.split.applies_to, language),
+        "population_date": organisations().population_date,
+        "county_share_percent": config.split.county_share_percent,
         **parts,
         "total": {
             "segments": segments["exercise"] + segments["real"],
@@ -81,6 +95,8 @@ def _costs(session: Session, year: int) -> dict[str, Any]:
 
 
 def _drill_row(session: Session, drill: Drill, language: str) -> dict[str, Any]:
+    """A drill held in the year, with the report's figures (each person once; the same meanings)."""
+    label = organisation_labels(session, language)
     with figures.recipients_table(session, measures(session, drill)) as recipients:
         read = views.drill_read(session, drill, now=utcnow(), recipients=recipients)
         rows = figures.measured_only(recipients)
@@ -90,9 +106,9 @@ def _drill_row(session: Session, drill: Drill, language: str) -> dict[str, Any]:
     assert drill.started_at is not None
     return {
         "id": drill.id,
-        "name": drill.name,
+        "name": texts.drill_text(drill, "name", language),
         "kind": drill.kind.value,
-        "kind_name": texts.KIND_NAMES[drill.kind.value][language],
+        "kind_name": texts.kind_name(drill.kind.value, language),
         "state": drill.state.value,
         "started_at": drill.started_at,
         "month": drill.started_at.astimezone(HELSINKI).month,
@@ -100,8 +116,13 @@ def _drill_row(session: Session, drill: Drill, language: str) -> dict[str, Any]:
         "objectives": len(read.objectives),
         "targeted": counts["targeted"],
         "acknowledged": counts["acknowledged"],
+        "counts": counts,
+        "shares": {
+            "delivered": figures.delivered_share(counts),
+            "acknowledged": figures.acknowledged_share(counts),
+        },
         "ack_seconds": ack_seconds.as_dict(),
-        "by_municipality": {name: values for name, values in by_municipality.items()},
+        "by_municipality": {label(name): values for name, values in by_municipality.items()},
         "compliance": drill.compliance,
     }
 
@@ -140,5 +161,5 @@ def followup(session: Session, *, year: int, language: str = "fi") -> dict[str, 
             "closed": [items[i] for i in closed],
             "open_now": sum(1 for item in items.values() if item["status"] in ("open", "in_progress")),
         },
-        "costs": _costs(session, year),
+        "costs": _costs(session, year, language),
     }

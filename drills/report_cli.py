@@ -71,9 +71,9 @@ item_app = typer.Typer(help="The improvement plan: items stay open across drills
 
 def _print_items(rows: list[Any], language: str) -> None:
     from alueturva.i18n import format_date
-    from drills.report.texts import REPORT
+    from drills.report.texts import words as report_words
 
-    words = REPORT.get(language, REPORT["fi"])
+    words = report_words("report", language)
     table = Table("id", words["areas_for_improvement"], words["action"], words["owner"], words["due"], words["status"])
     for item in rows:
         due = format_date(item.due, language) if item.due else "-"

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import FromClause
 
+from alueturva.i18n import LANGUAGES
 from drills import objectives, service
 from drills.cron import schedule_view
 from drills.measures import measures
@@ -20,13 +21,19 @@ from drills.schemas import (
     ObjectiveRead,
     PhaseRead,
 )
+from drills.texts import DRILL_TEXT_FIELDS, drill_text, drill_texts
 from situation.service import decisions_of_drill
+
+
+def _in_each_language(drill: Drill, field: str) -> dict[str, str]:
+    return {language: drill_text(drill, field, language) for language in LANGUAGES}
 
 
 def summary(drill: Drill, *, now: datetime) -> DrillSummary:
     return DrillSummary(
         id=drill.id,
         name=drill.name,
+        names=_in_each_language(drill, "name"),
         kind=drill.kind.value,
         state=drill.state.value,
         schedule=schedule_view(drill, now=now),
@@ -65,6 +72,8 @@ def drill_read(session: Session, drill: Drill, *, now: datetime, recipients: Fro
         imported=service.imported_from(session, drill_id=drill.id),
         description=drill.description,
         contact=drill.contact,
+        versions={field: _in_each_language(drill, field) for field in DRILL_TEXT_FIELDS},
+        written=drill_texts(drill),
         targets=drill.targets,
         channels=drill.channels,
         title=drill.title,

@@ -4,6 +4,7 @@ the previous drill of the same kind."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -15,13 +16,14 @@ from alueturva.db import utcnow
 from alueturva.errors import Conflict
 from alueturva.i18n import HELSINKI
 from contacts.catalogue import area_names
+from contacts.service import organisation_names
 from drills import findings, service, texts, views
 from drills.measures import Measures, measures, poll_options
 from drills.models import Drill, DrillState
 from drills.report import figures
 from drills.report.fixes import roster_fixes
 from drills.report.people import people
-from drills.report.texts import FIGURES, HIGHER_IS_BETTER, HOW
+from drills.report.texts import HIGHER_IS_BETTER, text, words
 from drills.schemas import DrillRead
 from situation.service import get_snapshot
 
@@ -33,7 +35,20 @@ def _year_of(moment: datetime) -> tuple[datetime, datetime]:
     return start, start.replace(year=start.year + 1)
 
 
-def _figures(session: Session, recipients: FromClause, measured: Measures) -> dict[str, Any]:
+def organisation_labels(session: Session, language: str) -> Callable[[str | None], str]:
+    """An organisation as the report's language names it (Kokkola, Karleby, Kokkola: ``contacts.catalogue``, the one
+    source of names); one the roster does not know (named only in an imported log) as the log wrote it."""
+    by_finnish = {names["fi"]: names for names in organisation_names(session).values()}
+
+    def label(organisation: str | None) -> str:
+        return by_finnish.get(organisation or "", {}).get(language) or organisation or ""
+
+    return label
+
+
+def _figures(session: Session, recipients: FromClause, measured: Measures, language: str) -> dict[str, Any]:
+    """Every figure of the report, each with the one meaning ``drills.report.figures`` gives it: people counted
+    once (their first alert), each phase's figures per phase."""
     rows = figures.measured_only(recipients)
     ack = figures.as_seconds(rows, "ack_seconds")
     delivery = figures.as_seconds(rows, "delivery_seconds")
@@ -41,20 +56,27 @@ def _figures(session: Session, recipients: FromClause, measured: Measures) -> di
     counts_by_org = figures.counts_by(session, rows, "organisation")
     counts_by_area = figures.counts_by(session, rows, "area")
     ack_by_org, ack_by_area = figures.times_by(session, ack, "organisation"), figures.times_by(session, ack, "area")
-    names = area_names()
+    names, label = area_names(), organisation_labels(session, language)
     return {
         "counts": counts,
+        "shares": {
+            "delivered": figures.delivered_share(counts),
+            "acknowledged": figures.acknowledged_share(counts),
+        },
         "ack_seconds": figures.times_by(session, ack).get(0, figures.NO_TIMES).as_dict(),
         "delivery_seconds": figures.times_by(session, delivery).get(0, figures.NO_TIMES).as_dict(),
         "by_channel": figures.by_channel(session, measured),
-        "by_organisation": [
-            {
-                "organisation": organisation,
-                **values,
-                "ack_seconds": ack_by_org.get(organisation, figures.NO_TIMES).as_dict(),
-            }
-            for organisation, values in sorted(counts_by_org.items(), key=lambda item: str(item[0] or ""))
-        ],
+        "by_organisation": sorted(
+            (
+                {
+                    "organisation": label(organisation),
+                    **values,
+                    "ack_seconds": ack_by_org.get(organisation, figures.NO_TIMES).as_dict(),
+                }
+                for organisation, values in counts_by_org.items()
+            ),
+            key=lambda row: row["organisation"],
+        ),
         "by_area": [
             {
                 "area": area,
@@ -65,9 +87,22 @@ def _figures(session: Session, recipients: FromClause, measured: Measures) -> di
             for area, values in sorted(counts_by_area.items(), key=lambda item: str(item[0]))
             if area is not None
         ],
+        "by_phase": _by_phase(session, recipients),
         "poll": figures.poll(session, rows),
         "curve": _curve(figures.curve(session, rows), counts_by_area, counts["targeted"]),
     }
+
+
+def _by_phase(session: Session, recipients: FromClause) -> list[dict[str, Any]]:
+    """Each phase's figures: everyone alerted in that phase (a drill without phases has none)."""
+    rows = figures.measured_alerts(recipients)
+    counts = figures.counts_by(session, rows, "phase")
+    times = figures.times_by(session, select(rows.c.phase, rows.c.ack_seconds.label("seconds")).subquery(), "phase")
+    return [
+        {"phase": phase, **values, "ack_seconds": times.get(phase, figures.NO_TIMES).as_dict()}
+        for phase, values in sorted(counts.items(), key=lambda item: item[0])
+        if phase is not None
+    ]
 
 
 def _curve(
@@ -103,10 +138,11 @@ def _objectives(drill: DrillRead, language: str) -> list[dict[str, Any]]:
             "kind": objective.kind,
             "text": objective.description[language],
             "met": objective.met,
+            "met_word": texts.met_word(objective.met, objective.final, language),
             "final": objective.final,
             "value": objective.value,
             "value_text": texts.objective_value(objective.kind, objective.value, language),
-            "how": HOW[language][objective.kind],
+            "how": text("how", objective.kind, language),
             "rating": objective.rating,
             "rating_note": objective.rating_note,
             "minutes": getattr(objective, "minutes", None),
@@ -117,11 +153,11 @@ def _objectives(drill: DrillRead, language: str) -> list[dict[str, Any]]:
 
 
 def _comparable(report_figures: dict[str, Any], objectives: list[dict[str, Any]]) -> dict[str, float | None]:
-    counts, targeted = report_figures["counts"], report_figures["counts"]["targeted"]
+    """The figures compared with the previous drill: the report's own, with the same meanings."""
     return {
-        "targeted": targeted,
-        "acknowledged_share": round(100.0 * counts["acknowledged"] / targeted, 1) if targeted else None,
-        "delivered_share": round(100.0 * counts["sent"] / targeted, 1) if targeted else None,
+        "targeted": report_figures["counts"]["targeted"],
+        "acknowledged_share": report_figures["shares"]["acknowledged"],
+        "delivered_share": report_figures["shares"]["delivered"],
         "ack_median": report_figures["ack_seconds"]["median"],
         "ack_p90": report_figures["ack_seconds"]["p90"],
         "objectives_met": sum(1 for objective in objectives if objective["met"] is True),
@@ -150,15 +186,16 @@ def _comparison(
     measured = measures(session, previous)
     with figures.recipients_table(session, measured) as recipients:
         read = views.drill_read(session, previous, now=utcnow(), recipients=recipients)
-        earlier = _comparable(_figures(session, recipients, measured), _objectives(read, language))
+        earlier = _comparable(_figures(session, recipients, measured, language), _objectives(read, language))
     rows = []
-    for key, label in FIGURES[language].items():
+    for key, label in words("figures", language).items():
         now_value, then_value, higher = this[key], earlier[key], HIGHER_IS_BETTER[key]
         better = None
         if higher is not None and now_value is not None and then_value is not None and now_value != then_value:
             better = (now_value > then_value) == higher
         rows.append({"figure": key, "label": label, "this": now_value, "previous": then_value, "better": better})
-    summary = {"id": previous.id, "name": previous.name, "started_at": previous.started_at, "figures": earlier}
+    name = texts.drill_text(previous, "name", language)
+    summary = {"id": previous.id, "name": name, "started_at": previous.started_at, "figures": earlier}
     return summary, rows
 
 
@@ -208,7 +245,7 @@ def _report(
 ) -> dict[str, Any]:
     assert drill.started_at is not None
     read = views.drill_read(session, drill, now=now, recipients=recipients)
-    report_figures = _figures(session, recipients, measured)
+    report_figures = _figures(session, recipients, measured, language)
     objectives = _objectives(read, language)
     previous, comparison = _comparison(session, drill, _comparable(report_figures, objectives), language)
     options = poll_options(session, drill, measured, language)
@@ -219,12 +256,12 @@ def _report(
         "generated_at": now,
         "drill": {
             "id": drill.id,
-            "name": drill.name,
+            "name": texts.drill_text(drill, "name", language),
             "kind": drill.kind.value,
-            "kind_name": texts.KIND_NAMES[drill.kind.value][language],
+            "kind_name": texts.kind_name(drill.kind.value, language),
             "state": drill.state.value,
-            "description": drill.description,
-            "contact": drill.contact,
+            "description": texts.drill_text(drill, "description", language),
+            "contact": texts.drill_text(drill, "contact", language) or None,
             "started_at": drill.started_at,
             "ended_at": drill.ended_at,
             "external_system": drill.external_system,
@@ -246,9 +283,16 @@ def _report(
             language=language,
             redact=redact,
             contact_details=contact_details,
+            label=organisation_labels(session, language),
         ),
         "roster_fixes": roster_fixes(
-            session, measured, recipients, year=_year_of(drill.started_at), language=language, redact=redact
+            session,
+            measured,
+            recipients,
+            year=_year_of(drill.started_at),
+            language=language,
+            redact=redact,
+            label=organisation_labels(session, language),
         ),
         "observations": [
             {"at": o.at, "author": None if redact else o.author, "text": o.text, "phase": o.phase}

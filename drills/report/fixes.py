@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +15,7 @@ from contacts.compliance import check_compliance
 from drills.measures import Measures
 from drills.models import Drill, DrillAlert, DrillAlertPurpose, ImportedRecipient
 from drills.report.figures import measured_only
-from drills.report.texts import FIXES
+from drills.report.texts import text
 
 
 def _fix(kind: str, organisation: str, person: str | None, language: str, **values: Any) -> dict[str, Any]:
@@ -23,7 +23,7 @@ def _fix(kind: str, organisation: str, person: str | None, language: str, **valu
         "code": kind,
         "organisation": organisation,
         "person": person,
-        "problem": FIXES[language][kind].format(**values),
+        "problem": text("fixes", kind, language, **values),
     }
 
 
@@ -95,6 +95,7 @@ def roster_fixes(
     year: tuple[datetime, datetime],
     language: str,
     redact: bool,
+    label: Callable[[str | None], str] = lambda organisation: organisation or "",
 ) -> list[dict[str, Any]]:
     """Each problem with the organisation that should fix it: no mobile number, a message that failed (the
     provider's code), nobody answering any drill this year, someone alerted who is not on the roster, and a role
@@ -103,7 +104,7 @@ def roster_fixes(
     undelivered = _undelivered(session, measured)
     answered = _answered_a_drill_in(session, *year)
     for row in _measured_people(session, measured, recipients):
-        person, organisation = None if redact else row.name, row.organisation or ""
+        person, organisation = None if redact else row.name, label(row.organisation)
         if row.person_id is None:
             fixes.append(_fix("not_on_roster", organisation, person, language))
         elif row.mobile is None:

@@ -16,19 +16,20 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from alerting.texts import EXERCISE_WORD
-from alueturva.i18n import format_date, format_number, format_time, helsinki
+from alueturva.i18n import format_date, format_money, format_number, format_percent, format_time, helsinki
+from contacts.catalogue import place_names
 from drills import texts
 from drills.report import charts
-from drills.report.texts import FOLLOWUP, REPORT
+from drills.report.texts import text, words
 from situation.config import BASE_LEVEL, readiness_config
 
-# The channels a drill's messages went through: this service's own, and in an imported log also calls and the
-# other systems (Erica, VIRVE: their own names in every language).
-CHANNELS = {
-    "fi": {"sms": "tekstiviesti", "email": "sähköposti", "phone": "puhelu", "erica": "Erica", "virve": "VIRVE"},
-    "sv": {"sms": "textmeddelande", "email": "e-post", "phone": "samtal", "erica": "Erica", "virve": "VIRVE"},
-    "en": {"sms": "SMS", "email": "email", "phone": "call", "erica": "Erica", "virve": "VIRVE"},
-}
+# The other systems a log's messages may have gone through: their own names, the same in every language.
+SYSTEM_NAMES = {"erica": "Erica", "virve": "VIRVE"}
+
+
+def channel_name(channel: str, language: str) -> str:
+    """A channel as the report's language names it (sms, email, phone; Erica and VIRVE by their own names)."""
+    return words("channels", language).get(channel) or SYSTEM_NAMES.get(channel, channel)
 
 
 def _json_value(value: object) -> object:
@@ -50,7 +51,8 @@ def as_json(data: dict[str, Any], *, indent: int | None = None) -> str:
 
 
 def duration(seconds: float | None) -> str:
-    """``3 min 20 s``; ``45 s``; ``1 h 05 min``; a dash when there is no time."""
+    """``3 min 20 s``; ``45 s``; ``1 h 05 min``; a dash when there is no time (the SI symbols, the same in fi, sv
+    and en)."""
     if seconds is None:
         return "–"
     whole = round(seconds)
@@ -64,9 +66,10 @@ def duration(seconds: float | None) -> str:
 
 
 def euros(value: Decimal, places: int = 2, *, language: str) -> str:
-    """``1,98 €`` (fi, sv) or ``1.98 €`` (en), with exactly ``places`` decimals."""
-    text = f"{value:.{places}f}"
-    return f"{text if language == 'en' else text.replace('.', ',')} €"
+    """``1,98 €`` (fi, sv) or ``€1.98`` (en), with exactly ``places`` decimals (Babel)."""
+    if places == 2:
+        return format_money(value, language)
+    return f"{format_number(value, language, decimals=places)} €" if language != "en" else f"€{value:.{places}f}"
 
 
 @lru_cache(maxsize=4096)
@@ -89,18 +92,19 @@ def clock(moment: datetime, language: str) -> str:
 
 
 def _event(event: dict[str, Any], language: str) -> str:
-    words = REPORT[language]
+    shown = words("report", language)
     called = event["event"] == "sent" and event.get("channel") == "phone"
-    text = words["event_called" if called else f"event_{event['event']}"]
+    said = shown["event_called" if called else f"event_{event['event']}"]
     if "channel" in event:
-        text += f" ({CHANNELS[language][event['channel']]}{', ' + words['reminder'] if event.get('reminder') else ''})"
+        reminder = f", {shown['reminder']}" if event.get("reminder") else ""
+        said += f" ({channel_name(event['channel'], language)}{reminder})"
     if event["event"] == "failed" and event.get("error"):
-        text += f" {event['error']}"
+        said += f" {event['error']}"
     if event["event"] == "acknowledged" and event.get("late"):
-        text += f", {words['late'].lower()}"
+        said += f", {shown['late'].lower()}"
     if event.get("deputy"):
-        text += f": {event['deputy']}"
-    return text
+        said += f": {event['deputy']}"
+    return said
 
 
 def timeline(events: list[dict[str, Any]], language: str) -> str:
@@ -118,22 +122,25 @@ def _environment(language: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    met = texts.MET_WORDS[language]
     levels = {key: getattr(names, language) for key, names in readiness_config().level_names().items()}
+    areas = {key: names.get(language, key) for key, names in place_names().items()}
+    report_words = words("report", language)
     environment.filters |= {
         "when": lambda moment: format_time(moment, language) if moment else "–",
         "day": lambda day: format_date(day, language) if isinstance(day, date) else "–",
         "timeline": lambda events: timeline(events, language),
         "duration": duration,
         "num": lambda value: "–" if value is None else format_number(value, language),
-        "met_word": lambda value: met[value],
+        "percent": lambda value: format_percent(value, language),
         "met_class": lambda value: {True: "met", False: "notmet", None: "open"}[value],
-        "channel": lambda name: CHANNELS[language].get(name, name),
-        "item_status": lambda status: REPORT[language][f"status_{status}"],
+        "channel": lambda name: channel_name(name, language),
+        "item_status": lambda status: report_words[f"status_{status}"],
         "level_name": lambda key: levels.get(key, key),
-        "kind_name": lambda kind: texts.KIND_NAMES[kind][language],
+        "area_name": lambda key: areas.get(key, key),
+        "kind_name": lambda kind: texts.kind_name(kind, language),
         "euros": partial(euros, language=language),
     }
+    environment.globals |= {"say": lambda section, key, **values: text(section, key, language, **values)}
     return environment
 
 
@@ -144,7 +151,7 @@ def report_html(report: dict[str, Any]) -> str:
         .get_template("report.html.j2")
         .render(
             r=report,
-            w=REPORT[language],
+            w=words("report", language),
             lang=language,
             exercise_word=EXERCISE_WORD[language],
             base_level=BASE_LEVEL,
@@ -161,7 +168,7 @@ def followup_html(followup: dict[str, Any]) -> str:
         .get_template("followup.html.j2")
         .render(
             f=followup,
-            w=FOLLOWUP[language],
+            w=words("followup", language),
             lang=language,
             municipalities_svg=charts.municipalities_chart(followup, language),
         )
@@ -208,10 +215,10 @@ def people_csv(report: dict[str, Any]) -> str:
 
 def organisations_csv(report: dict[str, Any]) -> str:
     language = report["language"]
-    header = ["organisation", "targeted", "sent", "delivered", "failed", "acknowledged", "late"]
+    header = ["organisation", "targeted", "sent", "delivered", "no_receipt", "failed", "acknowledged", "late"]
     header += ["ack_median_s", "ack_p90_s", "ack_max_s"]
     rows = [
-        [row[key] for key in header[:7]]
+        [row[key] for key in header[:8]]
         + [
             "" if row["ack_seconds"][key] is None else format_number(row["ack_seconds"][key], language)
             for key in ("median", "p90", "max")

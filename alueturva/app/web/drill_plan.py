@@ -244,7 +244,7 @@ def _form_page(
     request: Request, user: SignedIn, values: dict[str, Any], problems: Problems, status_code: int = 200
 ) -> HTMLResponse:
     language = page_language(request)
-    kinds = [(kind.value, sentence(texts.KIND_NAMES[kind.value][language])) for kind in DrillKind]
+    kinds = [(kind.value, sentence(texts.kind_name(kind.value, language))) for kind in DrillKind]
     return render(
         request,
         "drill_plan.html.j2",

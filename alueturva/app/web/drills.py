@@ -80,8 +80,8 @@ def drill_list(request: Request, user: ViewerUser, page: Annotated[int, Query(ge
             rows.append(
                 {
                     "drill": summary,
-                    "kind": sentence(texts.KIND_NAMES[summary.kind][language]),
-                    "state": texts.STATE_NAMES[summary.state][language],
+                    "kind": sentence(texts.kind_name(summary.kind, language)),
+                    "state": texts.state_name(summary.state, language),
                     "recurring": drill.recurring,
                     "next": _next_start(drill, summary.schedule),
                     "last": last,
@@ -112,7 +112,7 @@ def _objective_rows(read: DrillRead, language: str) -> list[dict[str, Any]]:
             "kind": objective.kind,
             "text": objective.description[language],
             "met": objective.met,
-            "met_word": texts.MET_WORDS[language][objective.met],
+            "met_word": texts.met_word(objective.met, objective.final, language),
             "figure": texts.objective_value(objective.kind, objective.value, language),
             "rating": objective.rating,
             "rating_note": objective.rating_note,
@@ -128,9 +128,9 @@ def live_state(drill_id: int, language: str) -> dict[str, Any]:
         read = views.drill_read(session, service.get_drill(session, drill_id=drill_id), now=utcnow())
     return {
         "drill": read,
-        "state_name": texts.STATE_NAMES[read.state][language],
+        "state_name": texts.state_name(read.state, language),
         # a drill imported from its log sent nothing here: its figures are in its report
-        "progress": drill_progress(drill_id) if read.started_at and read.origin == "service" else None,
+        "progress": drill_progress(drill_id, language) if read.started_at and read.origin == "service" else None,
         "objective_rows": _objective_rows(read, language),
         "poll_seconds": POLL_SECONDS,
     }
@@ -155,7 +155,7 @@ def page_state(drill_id: int, user: SignedIn, language: str) -> dict[str, Any]:
     levels = {key: getattr(names, language) for key, names in readiness_config().level_names().items()}
     return {
         **state,
-        "kind_name": sentence(texts.KIND_NAMES[read.kind][language]),
+        "kind_name": sentence(texts.kind_name(read.kind, language)),
         "title": _text_in(read.title, language),
         "message": _text_in(read.message, language),
         "options": [_text_in(option, language) for option in read.response_options],
@@ -167,7 +167,7 @@ def page_state(drill_id: int, user: SignedIn, language: str) -> dict[str, Any]:
         "improvements": [f for f in drill_findings if f.kind.value == "area_for_improvement"],
         "items": items,
         "item_statuses": [status.value for status in ItemStatus],
-        "ratings": [(letter, texts.RATINGS[language][letter]) for letter in HSEEP_RATINGS],
+        "ratings": [(letter, texts.rating_name(letter, language)) for letter in HSEEP_RATINGS],
         "manual_objectives": [row for row in state["objective_rows"] if row["kind"] == "manual"],
         "organisations": organisations,
         "place_names": places,
@@ -233,7 +233,7 @@ def confirm_start(request: Request, drill_id: PathId, user: OperatorUser) -> Res
         facts = {
             "drill_id": drill.id,
             "name": drill.name,
-            "kind_name": sentence(texts.KIND_NAMES[drill.kind.value][language]),
+            "kind_name": sentence(texts.kind_name(drill.kind.value, language)),
             "recurring": drill.recurring,
             "external_system": drill.external_system if drill.kind is DrillKind.external_system_test else None,
             "sends_alert": bool(drill.title) or drill.kind is DrillKind.external_system_test,
