@@ -157,12 +157,14 @@ class TextFile:
         return version.format(**values)
 
     def section(self, section: str, language: str) -> dict[str, str]:
-        """Every plain (not plural) text of a section in ``language``, by key (for templates)."""
+        """Every plain (not plural) text of a section in ``language``, by key, placeholders unfilled (templates fill
+        them)."""
         prefix = f"{section}." if section else ""
+        language = language if language in LANGUAGES else "fi"
         return {
-            key.removeprefix(prefix): self.text(key, language)
+            key.removeprefix(prefix): str(entry[language])
             for key, entry in self.entries.items()
-            if key.startswith(prefix) and isinstance(entry["fi"], str)
+            if key.startswith(prefix) and isinstance(entry[language], str)
         }
 
     def words(self, language: str) -> dict[str, str]:

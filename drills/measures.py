@@ -79,7 +79,7 @@ def _state(column: Any) -> Any:
 
 def _first_of_person(person_key: Any, *order: Any) -> Any:
     """1 on a person's first alert of the drill (a deputy's alert comes after any of their own)."""
-    return func.row_number().over(partition_by=person_key, order_by=order).label("first_of_person")
+    return func.row_number(type_=Integer).over(partition_by=person_key, order_by=order).label("first_of_person")
 
 
 def _alerted(drill_id: int, alert_ids: tuple[int, ...]) -> Measures:

@@ -129,7 +129,7 @@ def test_an_operator_plans_a_drill_with_the_form(
         assert [(o.kind, o.params) for o in drill.objectives] == [
             ("ack_share_within", {"percent": 87.5, "minutes": 15.0}),
             ("every_area_within", {"minutes": 30.0}),
-            ("manual", {"text": "Päivystäjä soitti tavoittamattomille"}),
+            ("manual", {"text": {"fi": "Päivystäjä soitti tavoittamattomille"}}),
         ]
         assert drill.start_at == datetime(2030, 12, 2, 7, 0, tzinfo=UTC)  # 09:00 Finnish time
         repeating = session.get(Drill, recurring)

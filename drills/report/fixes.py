@@ -14,7 +14,7 @@ from alerting.models import Recipient
 from contacts.compliance import check_compliance
 from drills.measures import Measures
 from drills.models import Drill, DrillAlert, DrillAlertPurpose, ImportedRecipient
-from drills.report.figures import measured_only
+from drills.report.figures import measured_alerts
 from drills.report.texts import text
 
 
@@ -28,7 +28,8 @@ def _fix(kind: str, organisation: str, person: str | None, language: str, **valu
 
 
 def _measured_people(session: Session, measured: Measures, recipients: FromClause) -> list[Any]:
-    recipients = measured_only(recipients)
+    """Every alert of the measured people (a message can fail in any phase); a fix is listed once."""
+    recipients = measured_alerts(recipients)
     contacts = measured.contacts.subquery()
     return list(
         session.execute(

@@ -11,10 +11,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
 from alerting import counts, flows, service
+from alerting.schemas import AlertEventRead
 from alueturva.api_types import PathId
 from alueturva.app.web.layout import page_language, render
+from alueturva.app.web.texts import text, text_file
 from alueturva.app.web.security import OperatorUser, PageMissing, ViewerUser
 from alueturva.auth.roles import Role
+from alueturva.auth.service import actor_names
 from alueturva.auth.sessions import SignedIn
 from alueturva.db import get_database
 from alueturva.errors import DomainError, NotFound
@@ -52,6 +55,7 @@ def live_state(alert_id: int, user: SignedIn, language: str) -> dict[str, Any]:
         raise PageMissing() from exc
     with get_database().session() as session:
         silent, silent_total = service.silent_recipients(session, alert_id=alert_id, limit=SILENT_SHOWN)
+        actors = actor_names(session, (str(e.details.get("by")) for e in status.events if e.kind == "cancelled"))
     text = status.texts.get(language) or status.texts["fi"]
     operator = user.principal.may(Role.operator)
     return {
@@ -63,7 +67,22 @@ def live_state(alert_id: int, user: SignedIn, language: str) -> dict[str, Any]:
         "show_numbers": operator,
         "can_act": operator and status.status == "open",
         "poll_seconds": POLL_SECONDS,
+        "event_text": lambda event: event_text(event, language, actors),
     }
+
+
+# An escalation event's count, by the detail that holds it.
+_COUNTED = {"reminders_sent": "recipients", "deputies_alerted": "deputies", "silent_recipients": "count"}
+
+
+def event_text(event: AlertEventRead, language: str, actors: dict[str, str]) -> str:
+    """An alert's event in the page's language: counts with their plural forms, a person by name."""
+    if event.kind in _COUNTED:
+        return text(f"event_{event.kind}", language, count=int(event.details.get(_COUNTED[event.kind], 0)))
+    if event.kind == "cancelled":
+        by = str(event.details.get("by"))
+        return text("event_cancelled", language, by=actors.get(by, by))
+    return text(f"event_{event.kind}", language) if f"event_{event.kind}" in text_file().entries else event.kind
 
 
 @router.get("/alerts/{alert_id}", response_class=HTMLResponse)
