@@ -64,7 +64,8 @@ class Settings(BaseSettings):
         2.0,
         ge=0,
         le=3600,
-        description="The console SMS backend's delivery receipt comes this long after sending, as a provider's would",
+        description="The console SMS backend's delivery receipt comes this long after sending (at the scheduler's next "
+        "sweep), as a provider's would",
     )
     drill_start_grace_seconds: float = Field(
         900.0, ge=0, description="A scheduled drill start missed by less than this runs late; beyond it, is 'missed'"

@@ -9,6 +9,7 @@ from alueturva.i18n import format_time
 from alueturva.texts import load_texts
 from contacts.compliance import ComplianceReport, Finding, RequirementResult, RuleResult
 
+
 def _text(key: str, language: str, /, **values: object) -> str:
     return load_texts(Path(__file__).with_name("texts.yaml")).text(key, language, **values)
 

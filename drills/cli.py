@@ -50,13 +50,18 @@ def _read_plan_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def _print(drill_id: int, language: str = "fi") -> None:
+def _print(drill_id: int, language: str = "en") -> None:
     from alueturva.db import get_database, utcnow
     from alueturva.i18n import format_time
+    from contacts.catalogue import place_names
     from drills import service, texts, views
+    from situation.config import readiness_config
 
     def words(key: str) -> str:
         return texts.label(key, language)
+
+    places = place_names()
+    levels = {key: getattr(names, language) for key, names in readiness_config().level_names().items()}
 
     with get_database().session() as session:
         drill = views.drill_read(session, service.get_drill(session, drill_id=drill_id), now=utcnow())
@@ -65,7 +70,7 @@ def _print(drill_id: int, language: str = "fi") -> None:
         return format_time(moment, language) if moment else "-"
 
     kind, state = texts.kind_name(drill.kind, language), texts.state_name(drill.state, language)
-    console.print(f"[bold]{words('drill')} {drill.id}[/bold]: {drill.name} ({kind}) — {state}")
+    console.print(f"[bold]{words('drill')} {drill.id}[/bold]: {drill.names[language]} ({kind}) — {state}")
     if drill.schedule:
         plan = drill.schedule.get("cron") or when(drill.schedule.get("at"))
         upcoming = drill.schedule.get("next_at")
@@ -90,7 +95,10 @@ def _print(drill_id: int, language: str = "fi") -> None:
     for phase in drill.phases:
         console.print(f"{words('phase')} {phase.number}: {phase.name} — {words('started')} {when(phase.started_at)}")
     for level in drill.exercise_levels:
-        console.print(f"{words('decision')} {level.decision_id}: {level.area} {level.previous_level} → {level.level}")
+        console.print(
+            f"{words('decision')} {level.decision_id}: {places.get(level.area, {}).get(language, level.area)} "
+            f"{levels.get(level.previous_level, level.previous_level)} → {levels.get(level.level, level.level)}"
+        )
     for observation in drill.observations:
         console.print(f"{when(observation.at)} {observation.author}: {observation.text}")
 
@@ -195,9 +203,9 @@ def plan(
 @drill_app.command("list")
 def list_drills(
     state: Annotated[str | None, typer.Option(help="planned, running, ended, cancelled or missed")] = None,
-    language: Language = "fi",
+    language: Language = "en",
 ) -> None:
-    """Drills, newest first."""
+    """Drills, newest first; wholly in the chosen language (the command line's own, English, unless told)."""
     from alueturva.db import get_database, utcnow
     from alueturva.i18n import format_time
     from drills import service, texts, views
@@ -211,13 +219,13 @@ def list_drills(
             plan = str(schedule.get("cron") or (format_time(schedule["at"], language) if "at" in schedule else "-"))
             started = format_time(row.started_at, language) if row.started_at else "-"
             kind, state_name = texts.kind_name(row.kind, language), texts.state_name(row.state, language)
-            table.add_row(str(row.id), row.name, kind, state_name, plan, started)
+            table.add_row(str(row.id), row.names[language], kind, state_name, plan, started)
     console.print(table)
 
 
 @drill_app.command("show")
-def show(drill_id: Annotated[int, typer.Argument(help="Drill id")], language: Language = "fi") -> None:
-    """The drill, its alerts, phases, observations and objectives evaluated now."""
+def show(drill_id: Annotated[int, typer.Argument(help="Drill id")], language: Language = "en") -> None:
+    """The drill, its alerts, phases, observations and objectives evaluated now, wholly in the chosen language."""
     _print(drill_id, language)
 
 

@@ -141,7 +141,7 @@ def item_update(
 @item_app.command("list")
 def item_list(
     status: Annotated[list[str] | None, typer.Option("--status", help="open, in_progress, done, dropped")] = None,
-    language: Language = "fi",
+    language: Language = "en",
 ) -> None:
     """The improvement plan across drills, soonest due first."""
     from alueturva.db import get_database

@@ -112,9 +112,7 @@ def test_the_2025_exercise_is_reported_figure_by_figure_from_its_two_logs(
     }  # fmt: skip
     names = {phase["name"]: phase["number"] for phase in report["phases"]}
     by_phase = {row["phase"]: {key: row[key] for key in counts_of([])} for row in report["by_phase"]}
-    assert by_phase == {
-        names[name]: counts_of([t for t in sample.truth.values() if t.phase == name]) for name in names
-    }
+    assert by_phase == {names[name]: counts_of([t for t in sample.truth.values() if t.phase == name]) for name in names}
     by_organisation = {o["organisation"]: (o["targeted"], o["acknowledged"]) for o in report["by_organisation"]}
     expected = Counter(t.organisation for t in truths)
     acked = Counter(t.organisation for t in truths if t.acknowledged_at)

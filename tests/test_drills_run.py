@@ -70,10 +70,26 @@ def test_a_communication_test_is_measured_against_its_objectives(
     running = read(client, keys, drill["id"])
     assert objectives(running) == [
         ("ack_share_within", False, {"targeted": 4, "acknowledged_within": 1, "percent": 25.0}),  # window over
-        ("every_organisation_within", None, {"targeted": 3, "reached": 2, "missing": ["Kaustinen"], "missing_names": {
-            "fi": ["Kaustinen"], "sv": ["Kaustby"], "en": ["Kaustinen"]}}),
-        ("every_area_within", None, {"targeted": 3, "reached": 2, "missing": ["Perhonjokilaakso"], "missing_names": {
-            "fi": ["Perhonjokilaakso"], "sv": ["Perho ådal"], "en": ["Perhonjoki valley"]}}),
+        (
+            "every_organisation_within",
+            None,
+            {
+                "targeted": 3,
+                "reached": 2,
+                "missing": ["Kaustinen"],
+                "missing_names": {"fi": ["Kaustinen"], "sv": ["Kaustby"], "en": ["Kaustinen"]},
+            },
+        ),
+        (
+            "every_area_within",
+            None,
+            {
+                "targeted": 3,
+                "reached": 2,
+                "missing": ["Perhonjokilaakso"],
+                "missing_names": {"fi": ["Perhonjokilaakso"], "sv": ["Perho ådal"], "en": ["Perhonjoki valley"]},
+            },
+        ),
         ("max_unreachable", None, {"unreachable": 1}),  # Cecilia: judged when the drill ends
         ("manual", None, None),
     ]

@@ -138,7 +138,7 @@ def test_an_operator_plans_a_drill_with_the_form(
         assert set(audit) == {actor}
     page = client.get(f"/drills/{once}")
     assert "kerran 2.12.2030 klo 9.00" in page.text and "HARJOITUS" in page.text
-    assert "Vähintään 87,5 % vastaanottajista kuittaa 15 minuutissa" in page.text
+    assert "Vähintään 87,5\xa0% hälytetyistä kuittaa 15 minuutin kuluessa" in page.text
     listing = client.get("/drills").text
     assert "Kuukausittainen viestiliikennekoe" in listing and "2.12.2030 klo 9.00" in listing
     assert "Toistuva koe" in listing and "suunniteltu" in listing

@@ -85,7 +85,9 @@ def body_limits() -> list[tuple[str, int]]:
     ]
 
 
-def periodic_tasks() -> list[PeriodicTask]:
+def periodic_tasks(*, demo: bool = False) -> list[PeriodicTask]:
+    """The scheduler's tasks; ``demo`` (`up --demo`) adds the feed that keeps the demo's picture alive."""
+    from alerting.channels.console import deliver_due_receipts
     from alerting.sweeper import sweep as alerting_sweep
     from alueturva.scheduler import PeriodicTask
     from alueturva.settings import get_settings
@@ -99,7 +101,22 @@ def periodic_tasks() -> list[PeriodicTask]:
         PeriodicTask("drills.tick", drills_tick, settings.drill_tick_seconds),
         PeriodicTask("situation.dispatch_reactions", dispatch_reactions_job, 60),
         PeriodicTask("situation.record_recommendations", record_recommendations_job, 60),
+        *([PeriodicTask("situation.demo_feed", feed_demo_picture_job, 60)] if demo else []),
+        *(
+            [PeriodicTask("alerting.console_receipts", deliver_due_receipts, settings.alert_sweep_interval_seconds)]
+            if settings.sms_backend == "console"
+            else []
+        ),
     ]
+
+
+def feed_demo_picture_job() -> int:
+    """The demo's observations that have come due (`up --demo` only)."""
+    from alueturva.db import get_database
+    from situation.demo import feed_demo_picture
+
+    with get_database().session() as session:
+        return feed_demo_picture(session)
 
 
 def connect_domains() -> None:

@@ -14,8 +14,8 @@ from alerting import counts, flows, service
 from alerting.schemas import AlertEventRead
 from alueturva.api_types import PathId
 from alueturva.app.web.layout import page_language, render
-from alueturva.app.web.texts import text, text_file
 from alueturva.app.web.security import OperatorUser, PageMissing, ViewerUser
+from alueturva.app.web.texts import text, text_file
 from alueturva.auth.roles import Role
 from alueturva.auth.service import actor_names
 from alueturva.auth.sessions import SignedIn
@@ -130,7 +130,7 @@ def cancel(
             "alert.html.j2",
             user=user,
             status_code=exc.status_code,
-            cancel_error=str(exc.detail),
+            cancel_error="cancel_refused",
             **live_state(alert_id, user, page_language(request)),
         )
     return RedirectResponse(f"/alerts/{alert_id}", status_code=303)

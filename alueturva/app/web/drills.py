@@ -155,6 +155,7 @@ def page_state(drill_id: int, user: SignedIn, language: str) -> dict[str, Any]:
     levels = {key: getattr(names, language) for key, names in readiness_config().level_names().items()}
     return {
         **state,
+        "own": {field: versions[language] for field, versions in read.versions.items()},
         "kind_name": sentence(texts.kind_name(read.kind, language)),
         "title": _text_in(read.title, language),
         "message": _text_in(read.message, language),
@@ -232,7 +233,7 @@ def confirm_start(request: Request, drill_id: PathId, user: OperatorUser) -> Res
         people = preview_recipients(session, targets=Targets.model_validate(drill.targets))
         facts = {
             "drill_id": drill.id,
-            "name": drill.name,
+            "name": texts.drill_text(drill, "name", language),
             "kind_name": sentence(texts.kind_name(drill.kind.value, language)),
             "recurring": drill.recurring,
             "external_system": drill.external_system if drill.kind is DrillKind.external_system_test else None,

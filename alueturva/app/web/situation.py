@@ -22,6 +22,7 @@ from alueturva.app.web.texts import text
 from alueturva.db import get_database
 from drills import service as drills
 from drills.models import DrillState
+from drills.texts import drill_text
 from situation.flows import current_picture
 from situation.service import decisions_of_drill
 
@@ -99,7 +100,8 @@ def exercise_pictures(session: Session, language: str) -> list[dict[str, Any]]:
     for drill in running:
         if decisions_of_drill(session, drill_id=drill.id):
             layout = picture_layout(current_picture(session, drill_id=drill.id), language)
-            pictures.append({"drill_id": drill.id, "name": drill.name, "rows": _exercise_rows(layout, drill.id)})
+            name = drill_text(drill, "name", language)
+            pictures.append({"drill_id": drill.id, "name": name, "rows": _exercise_rows(layout, drill.id)})
     return pictures
 
 

@@ -1,0 +1,164 @@
+"""The demo's situational picture (`alueturva demo`, `up --demo`): a fictional autumn storm in Perhonjokilaakso, so
+that a newcomer sees a living picture rather than an empty one.
+
+- Observations for most indicators, every 20 minutes over the last six hours and on while `up --demo` runs (the
+  scheduler's ``feed_demo_picture``): the region's hospital, intensive care, staff, fuel, cyber and rescue figures;
+  an orange weather warning and power cuts in Perhonjokilaakso; Kokkola's power cuts rising towards their
+  threshold (a projected threshold crossing); mobile networks, water and staff absence in the municipalities.
+- One stale value: Toholampi's water supply was last reported nine hours ago, beyond its six-hour window.
+- A decision with its reason: Perhonjokilaakso raised to enhanced readiness two hours ago. The region stays at
+  basic readiness while its recommendation is enhanced (a recommendation above the decided level).
+- Municipal status reports from Perho and Kaustinen.
+
+Every value is invented (source ``demo``). Loading again changes nothing; feeding writes each 20-minute point once.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from alueturva.db import utcnow
+from situation import service
+from situation.models import Observation, ReadinessDecision, StatusReport
+from situation.observations import ingest_observations
+from situation.schemas import ObservationIn
+
+SOURCE = "demo"
+STEP = timedelta(minutes=20)
+HISTORY = timedelta(hours=6)
+DECIDED_BY = "cli:Päivystävä palomestari"
+
+# (indicator, area): the value at ``hours`` from the demo's load, a gentle wave over a base (or a trend).
+PERHO_VALLEY = ("halsua", "kaustinen", "perho", "veteli")
+LESTI_VALLEY = ("kannus", "toholampi", "lestijarvi")
+
+
+def _wave(base: float, amplitude: float, period_hours: float = 5.0) -> tuple[float, float, float]:
+    return base, amplitude, period_hours
+
+
+# Each series: (base, amplitude, period in hours) around which its value moves; a rising one has a slope instead.
+WAVES: dict[tuple[str, str], tuple[float, float, float]] = {
+    ("hospital_bed_occupancy", "region"): _wave(88, 2),
+    ("icu_occupancy", "region"): _wave(71, 4),
+    ("healthcare_staff_absence", "region"): _wave(9, 1, 12),
+    ("cyber_incident_severity", "region"): _wave(1, 0),
+    ("fuel_supply_days", "region"): _wave(12, 0.5, 24),
+    ("respiratory_infection_incidence", "region"): _wave(180, 10, 24),
+    ("rescue_units_available", "region"): _wave(78, 5),
+    **{("weather_warning", area): _wave(2, 0) for area in PERHO_VALLEY},
+    **{
+        ("power_outage_customers", area): _wave(share, 2)
+        for area, share in zip(PERHO_VALLEY, (16, 12, 21, 13), strict=True)
+    },
+    **{("mobile_network_availability", area): _wave(96, 2) for area in ("kokkola", *LESTI_VALLEY)},
+    **{("mobile_network_availability", area): _wave(95, 2) for area in PERHO_VALLEY},
+    **{("municipal_staff_absence", area): _wave(7, 1, 12) for area in ("kokkola", "kannus", "kaustinen", "perho")},
+    **{("water_supply_disruption", area): _wave(0.5, 0.3) for area in ("kokkola", "kannus", "lestijarvi")},
+    ("water_supply_disruption", "perho"): _wave(3, 0.5),
+    ("evacuated_residents", "perho"): _wave(12, 0),
+}
+# Kokkola's power cuts rise 0.9 points an hour from 1 % to at most 14 %: at the load (6.4 %) the 10 % threshold of
+# enhanced readiness is some four hours away (a projected threshold crossing), and the demo then crosses it.
+RISING = {("power_outage_customers", "kokkola"): (1.0, 0.9, 14.0)}
+# Toholampi's water supply, reported once nine hours before the load: stale beyond its six-hour window.
+STALE = ("water_supply_disruption", "toholampi", 1.0, timedelta(hours=9))
+
+
+def _value(series: tuple[str, str], hours: float) -> float:
+    if series in RISING:
+        start, per_hour, highest = RISING[series]
+        return round(min(start + per_hour * max(hours, 0.0), highest), 1)
+    base, amplitude, period = WAVES[series]
+    return round(base + amplitude * math.sin(2 * math.pi * hours / period), 1)
+
+
+def _points(loaded_at: datetime, start: datetime, end: datetime) -> list[ObservationIn]:
+    """Every series' 20-minute points in [start, end], counted from the demo's load."""
+    first = loaded_at - HISTORY
+    slot = first + STEP * max(0, math.ceil((start - first) / STEP))
+    items = []
+    while slot <= end:
+        hours = (slot - loaded_at).total_seconds() / 3600 + HISTORY.total_seconds() / 3600
+        for series in [*WAVES, *RISING]:
+            items.append(
+                ObservationIn(
+                    indicator=series[0],
+                    area=series[1],
+                    value=_value(series, hours),
+                    observed_at=slot,
+                    source=SOURCE,
+                    source_id=f"{series[0]}/{series[1]}/{slot.isoformat()}",
+                )
+            )
+        slot += STEP
+    return items
+
+
+def _loaded_at(session: Session) -> datetime | None:
+    """When the demo picture was loaded (its first decision, two hours after the history began)."""
+    decided = session.scalar(
+        select(ReadinessDecision.decided_at).where(ReadinessDecision.decided_by == DECIDED_BY).limit(1)
+    )
+    return None if decided is None else decided + timedelta(hours=2)
+
+
+def load_demo_picture(session: Session, *, now: datetime | None = None) -> str:
+    """The demo's picture, once: six hours of observations, a stale one, a decision and two status reports."""
+    now = now or utcnow()
+    if _loaded_at(session) is not None:
+        return "demo picture already loaded"
+    indicator, area, value, age = STALE
+    stale = ObservationIn(indicator=indicator, area=area, value=value, observed_at=now - age, source=SOURCE)
+    items = [stale, *_points(now, now - HISTORY, now)]
+    ingest_observations(session, items=items, actor=f"reporter:{SOURCE}", now=now)
+    service.add_decision(
+        session,
+        area_key="Perhonjokilaakso",
+        level="tehostettu_valmius",
+        previous_level="perusvalmius",
+        recommended_level="tehostettu_valmius",
+        reason="Oranssi tuulivaroitus ja laajat sähkökatkot Perhonjokilaaksossa; kuntien johtoryhmät koolla.",
+        decided_by=DECIDED_BY,
+        decided_at=now - timedelta(hours=2),
+    )
+    session.add_all(
+        [
+            StatusReport(
+                area_key="perho",
+                management_group_convened=True,
+                staff_availability_percent=85,
+                key_services_running=False,
+                services_note="Vedenjakelu katkolla kahdella kylällä; varavesi järjestetty koululle.",
+                reporter_name="Perhon kunnan valmiuspäällikkö (demo)",
+                reported_by=f"reporter:{SOURCE}",
+                reported_at=now - timedelta(minutes=50),
+            ),
+            StatusReport(
+                area_key="kaustinen",
+                management_group_convened=True,
+                staff_availability_percent=92,
+                key_services_running=True,
+                reporter_name="Kaustisen kunnan valmiuspäällikkö (demo)",
+                reported_by=f"reporter:{SOURCE}",
+                reported_at=now - timedelta(minutes=35),
+            ),
+        ]
+    )
+    return f"demo picture loaded ({len(items)} observations)"
+
+
+def feed_demo_picture(session: Session, *, now: datetime | None = None) -> int:
+    """While the demo runs: the 20-minute points that have come due since the last (none before the demo picture
+    was loaded). Returns how many observations were stored."""
+    now = now or utcnow()
+    loaded_at = _loaded_at(session)
+    if loaded_at is None:
+        return 0
+    latest = session.scalar(select(func.max(Observation.observed_at)).where(Observation.source == SOURCE))
+    items = _points(loaded_at, (latest or loaded_at) + timedelta(seconds=1), now)
+    return ingest_observations(session, items=items, actor=f"reporter:{SOURCE}", now=now).stored if items else 0
