@@ -11,7 +11,8 @@ from sqlalchemy.sql import Subquery
 from alerting.models import RECEIPT_CHANNELS, Delivery, DeliveryKind, DeliveryState, Recipient
 from contacts.models import Organisation
 
-SENT_STATES = (DeliveryState.sent.value, DeliveryState.delivered.value, DeliveryState.undelivered.value)
+# Reached the provider and not reported undelivered: the same meaning as the drills' figures (drills.measures).
+SENT_STATES = (DeliveryState.sent.value, DeliveryState.delivered.value)
 OPEN_STATES = (DeliveryState.queued.value, DeliveryState.sending.value)
 
 
@@ -47,9 +48,11 @@ def alert_counts(session: Session, *, alert_id: int) -> tuple[dict[str, int], li
     """Recipient counts for the whole alert and per organisation, added up in the database (one row per
     organisation comes back, however many recipients there are: ``alert watch`` asks every second).
 
-    ``sent``: reached the provider at least once; ``delivered``: the provider confirmed at least one message;
+    ``sent``: a message reached the provider and was not reported undelivered; ``delivered``: the provider
+    confirmed at least one message;
     ``no_receipt``: sent only through channels that give no delivery receipt (email), so neither delivered nor
-    not; ``failed``: nothing could be sent (no address on the chosen channels, or every attempt failed).
+    not; ``failed``: nothing could be sent, or everything sent was reported undelivered (no address on the chosen
+    channels, every attempt failed, a number that does not take messages).
     """
     recipient = _per_recipient(alert_id)
     rows = session.execute(

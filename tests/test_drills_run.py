@@ -142,7 +142,9 @@ def test_a_management_group_alerting_test_polls_who_is_coming(
     assert wait_until(lambda: settled(database, alert_id))
     code = short_code(database, alert_id)
     assert all("1 = Tulen paikalle" in m["body"] or "1=Tulen paikalle" in m["body"] for m in twilio_settings.messages)
-    assert all(str(m["Subject"]).startswith(("[HARJOITUS]", "[ÖVNING]", "[EXERCISE]")) for m in smtp_settings.messages)
+    assert all(
+        str(m["Subject"]).startswith(("HARJOITUS – ", "ÖVNING – ", "EXERCISE – ")) for m in smtp_settings.messages
+    )
 
     assert "Tulen paikalle" in reply(twilio_settings, client, roster.mobiles["aino"], f"1 {code}")
     assert "En pääse" in reply(twilio_settings, client, roster.mobiles["bertil"], f"2 {code}")

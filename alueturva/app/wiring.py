@@ -87,7 +87,7 @@ def body_limits() -> list[tuple[str, int]]:
 
 def periodic_tasks(*, demo: bool = False) -> list[PeriodicTask]:
     """The scheduler's tasks; ``demo`` (`up --demo`) adds the feed that keeps the demo's picture alive."""
-    from alerting.channels.console import deliver_due_receipts
+    from alerting.console_receipts import deliver_due_receipts
     from alerting.sweeper import sweep as alerting_sweep
     from alueturva.scheduler import PeriodicTask
     from alueturva.settings import get_settings

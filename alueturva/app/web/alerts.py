@@ -21,6 +21,7 @@ from alueturva.auth.service import actor_names
 from alueturva.auth.sessions import SignedIn
 from alueturva.db import get_database
 from alueturva.errors import DomainError, NotFound
+from contacts.service import organisation_names
 
 router = APIRouter(include_in_schema=False)
 
@@ -56,6 +57,7 @@ def live_state(alert_id: int, user: SignedIn, language: str) -> dict[str, Any]:
     with get_database().session() as session:
         silent, silent_total = service.silent_recipients(session, alert_id=alert_id, limit=SILENT_SHOWN)
         actors = actor_names(session, (str(e.details.get("by")) for e in status.events if e.kind == "cancelled"))
+        names = organisation_names(session)
     text = status.texts.get(language) or status.texts["fi"]
     operator = user.principal.may(Role.operator)
     return {
@@ -68,6 +70,7 @@ def live_state(alert_id: int, user: SignedIn, language: str) -> dict[str, Any]:
         "can_act": operator and status.status == "open",
         "poll_seconds": POLL_SECONDS,
         "event_text": lambda event: event_text(event, language, actors),
+        "organisation_names": names,
     }
 
 
@@ -78,7 +81,7 @@ _COUNTED = {"reminders_sent": "recipients", "deputies_alerted": "deputies", "sil
 def event_text(event: AlertEventRead, language: str, actors: dict[str, str]) -> str:
     """An alert's event in the page's language: counts with their plural forms, a person by name."""
     if event.kind in _COUNTED:
-        return text(f"event_{event.kind}", language, count=int(event.details.get(_COUNTED[event.kind], 0)))
+        return text(f"event_{event.kind}", language, count=int(str(event.details.get(_COUNTED[event.kind], 0))))
     if event.kind == "cancelled":
         by = str(event.details.get("by"))
         return text("event_cancelled", language, by=actors.get(by, by))
