@@ -124,7 +124,7 @@ def test_an_operator_previews_and_sends_through_the_alert_flow(
     assert preview.status_code == 200
     assert "4 vastaanottajaa" in preview.text
     assert "Cecilia Carlsson" in preview.text.split("Ei matkapuhelinnumeroa (1)")[1]  # the email-only person
-    assert "1 osaa (UCS-2" in preview.text  # the exercise prefix's en dash is not in GSM-7
+    assert "2 viestiosaa (UCS-2, 77 merkkiä)" in preview.text  # the exercise prefix's en dash is not in GSM-7
     for _ in range(2):  # sent twice (a double click): the idempotency key keeps it one alert
         sent = client.post("/alerts/new/send", data=_send_form(token, roster.group_id), follow_redirects=False)
         assert sent.status_code == 303
