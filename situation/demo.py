@@ -16,6 +16,7 @@ Every value is invented (source ``demo``). Loading again changes nothing; feedin
 from __future__ import annotations
 
 import math
+import zlib
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -37,30 +38,31 @@ PERHO_VALLEY = ("halsua", "kaustinen", "perho", "veteli")
 LESTI_VALLEY = ("kannus", "toholampi", "lestijarvi")
 
 
-def _wave(base: float, amplitude: float, period_hours: float = 5.0) -> tuple[float, float, float]:
-    return base, amplitude, period_hours
+def _steady(level: float, jitter: float) -> tuple[float, float]:
+    return level, jitter
 
 
-# Each series: (base, amplitude, period in hours) around which its value moves; a rising one has a slope instead.
-WAVES: dict[tuple[str, str], tuple[float, float, float]] = {
-    ("hospital_bed_occupancy", "region"): _wave(88, 2),
-    ("icu_occupancy", "region"): _wave(71, 4),
-    ("healthcare_staff_absence", "region"): _wave(9, 1, 12),
-    ("cyber_incident_severity", "region"): _wave(1, 0),
-    ("fuel_supply_days", "region"): _wave(12, 0.5, 24),
-    ("respiratory_infection_incidence", "region"): _wave(180, 10, 24),
-    ("rescue_units_available", "region"): _wave(78, 5),
-    **{("weather_warning", area): _wave(2, 0) for area in PERHO_VALLEY},
+# Each series: (level, jitter): its value stays near the level, a little different at each point but with no trend
+# (so that only Kokkola's rising power cuts project a threshold crossing); a rising one has a slope instead.
+STEADY: dict[tuple[str, str], tuple[float, float]] = {
+    ("hospital_bed_occupancy", "region"): _steady(88, 1),
+    ("icu_occupancy", "region"): _steady(71, 2),
+    ("healthcare_staff_absence", "region"): _steady(9, 0.5),
+    ("cyber_incident_severity", "region"): _steady(1, 0),
+    ("fuel_supply_days", "region"): _steady(12, 0),
+    ("respiratory_infection_incidence", "region"): _steady(180, 4),
+    ("rescue_units_available", "region"): _steady(78, 3),
+    **{("weather_warning", area): _steady(2, 0) for area in PERHO_VALLEY},
     **{
-        ("power_outage_customers", area): _wave(share, 2)
+        ("power_outage_customers", area): _steady(share, 1)
         for area, share in zip(PERHO_VALLEY, (16, 12, 21, 13), strict=True)
     },
-    **{("mobile_network_availability", area): _wave(96, 2) for area in ("kokkola", *LESTI_VALLEY)},
-    **{("mobile_network_availability", area): _wave(95, 2) for area in PERHO_VALLEY},
-    **{("municipal_staff_absence", area): _wave(7, 1, 12) for area in ("kokkola", "kannus", "kaustinen", "perho")},
-    **{("water_supply_disruption", area): _wave(0.5, 0.3) for area in ("kokkola", "kannus", "lestijarvi")},
-    ("water_supply_disruption", "perho"): _wave(3, 0.5),
-    ("evacuated_residents", "perho"): _wave(12, 0),
+    **{("mobile_network_availability", area): _steady(97, 1) for area in ("kokkola", *LESTI_VALLEY)},
+    **{("mobile_network_availability", area): _steady(96, 1) for area in PERHO_VALLEY},
+    **{("municipal_staff_absence", area): _steady(7, 0.5) for area in ("kokkola", "kannus", "kaustinen", "perho")},
+    **{("water_supply_disruption", area): _steady(0.5, 0.2) for area in ("kokkola", "kannus", "lestijarvi")},
+    ("water_supply_disruption", "perho"): _steady(3, 0.3),
+    ("evacuated_residents", "perho"): _steady(12, 0),
 }
 # Kokkola's power cuts rise 0.9 points an hour from 1 % to at most 14 %: at the load (6.4 %) the 10 % threshold of
 # enhanced readiness is some four hours away (a projected threshold crossing), and the demo then crosses it.
@@ -73,8 +75,10 @@ def _value(series: tuple[str, str], hours: float) -> float:
     if series in RISING:
         start, per_hour, highest = RISING[series]
         return round(min(start + per_hour * max(hours, 0.0), highest), 1)
-    base, amplitude, period = WAVES[series]
-    return round(base + amplitude * math.sin(2 * math.pi * hours / period), 1)
+    level, jitter = STEADY[series]
+    # a fixed pseudo-random wobble per series and 20-minute point, the same every time it is computed
+    seed = zlib.crc32(f"{series}/{round(hours * 3)}".encode()) / 0xFFFFFFFF
+    return round(level + jitter * (2 * seed - 1), 1)
 
 
 def _points(loaded_at: datetime, start: datetime, end: datetime) -> list[ObservationIn]:
@@ -84,7 +88,7 @@ def _points(loaded_at: datetime, start: datetime, end: datetime) -> list[Observa
     items = []
     while slot <= end:
         hours = (slot - loaded_at).total_seconds() / 3600 + HISTORY.total_seconds() / 3600
-        for series in [*WAVES, *RISING]:
+        for series in [*STEADY, *RISING]:
             items.append(
                 ObservationIn(
                     indicator=series[0],

@@ -196,7 +196,7 @@ def test_a_drill_is_started_watched_evaluated_and_reported_on_its_page(
     assert started.status_code == 303
     again = client.post(f"/drills/{drill_id}/start", data={"csrf_token": token})
     assert again.status_code == 409 and "nykyisessä tilassa (käynnissä)" in again.text
-    assert "/ 4 kuitannut" in client.get(f"/drills/{drill_id}/live").text
+    assert "/ 4 kuittasi" in client.get(f"/drills/{drill_id}/live").text
 
     def post(path: str, **form: str) -> Any:
         return client.post(f"/drills/{drill_id}/{path}", data={"csrf_token": token, **form}, follow_redirects=False)
