@@ -324,9 +324,9 @@ def test_a_roster_file_is_imported_all_or_nothing_with_its_row_errors(
         "/rosters/import", data={"csrf_token": token}, files={"file": ("roster.csv", bad.encode(), "text/csv")}
     )
     assert rejected.status_code == 422
-    assert re.search(r"<td>2</td><td>mobile</td>", rejected.text) and re.search(
-        r"<td>3</td><td>organisation", rejected.text
-    )
+    assert re.search(r"<td>2</td><td>mobile</td><td>Matkapuhelinnumero ei kelpaa", rejected.text) and re.search(
+        r"<td>3</td><td>organisation</td><td>Organisaatiota ei tunneta", rejected.text
+    )  # what was wrong in the page's language
     good = header + "Kannus;Uusi Henkilö;;040 555 0199;;fi;;;;\n"
     checked = client.post(
         "/rosters/import",
