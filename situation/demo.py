@@ -126,7 +126,10 @@ def load_demo_picture(session: Session, *, now: datetime | None = None) -> str:
         level="tehostettu_valmius",
         previous_level="perusvalmius",
         recommended_level="tehostettu_valmius",
-        reason="Oranssi tuulivaroitus ja laajat sähkökatkot Perhonjokilaaksossa; kuntien johtoryhmät koolla.",
+        reason=(
+            "Oranssi tuulivaroitus ja laajat sähkökatkot Perhonjokilaaksossa; kuntien johtoryhmät koolla. / "
+            "Orange vindvarning och omfattande elavbrott i Perho ådal; kommunernas ledningsgrupper sammankallade."
+        ),
         decided_by=DECIDED_BY,
         decided_at=now - timedelta(hours=2),
     )
@@ -137,8 +140,11 @@ def load_demo_picture(session: Session, *, now: datetime | None = None) -> str:
                 management_group_convened=True,
                 staff_availability_percent=85,
                 key_services_running=False,
-                services_note="Vedenjakelu katkolla kahdella kylällä; varavesi järjestetty koululle.",
-                reporter_name="Perhon kunnan valmiuspäällikkö (demo)",
+                services_note=(
+                    "Vedenjakelu katkolla kahdella kylällä; varavesi järjestetty koululle. / "
+                    "Vattendistributionen avbruten i två byar; reservvatten ordnat vid skolan."
+                ),
+                reporter_name="Perhon kunnan valmiuspäällikkö / Perho kommuns beredskapschef",
                 reported_by=f"reporter:{SOURCE}",
                 reported_at=now - timedelta(minutes=50),
             ),
@@ -147,7 +153,7 @@ def load_demo_picture(session: Session, *, now: datetime | None = None) -> str:
                 management_group_convened=True,
                 staff_availability_percent=92,
                 key_services_running=True,
-                reporter_name="Kaustisen kunnan valmiuspäällikkö (demo)",
+                reporter_name="Kaustisen kunnan valmiuspäällikkö / Kaustby kommuns beredskapschef",
                 reported_by=f"reporter:{SOURCE}",
                 reported_at=now - timedelta(minutes=35),
             ),
