@@ -85,7 +85,7 @@ def _first_of_person(person_key: Any, *order: Any) -> Any:
 def _alerted(drill_id: int, alert_ids: tuple[int, ...]) -> Measures:
     first_through = seconds_between(func.coalesce(Delivery.delivered_at, Delivery.sent_at), Alert.created_at)
     state = _state(Delivery.state)
-    person_key = "p" + cast(Recipient.person_id, String(20))
+    person_key = "p" + cast(Recipient.person_id, String)
     recipients = (
         select(
             Recipient.id.label("recipient_id"),
@@ -171,7 +171,7 @@ def _imported(drill: Drill) -> Measures:
     organisation = func.coalesce(Organisation.short_name, ImportedRecipient.organisation_name)
     # Someone the roster knows by their id; anyone else by what the log says of them.
     person_key = func.coalesce(
-        "p" + cast(ImportedRecipient.person_id, String(20)),
+        "p" + cast(ImportedRecipient.person_id, String),
         "n"
         + ImportedRecipient.name
         + "|"
