@@ -121,6 +121,7 @@ def test_an_operator_decides_a_level_on_the_page_after_seeing_whom_it_alerts(
     token = operator_page
     form = client.get("/situation/Kokkola/decide")
     assert form.status_code == 200 and "Valmiustasopäätös: Kokkola" in form.text
+    assert client.get("/situation/nowhere/decide").status_code == 404
 
     no_reason = client.post(
         "/situation/Kokkola/decide", data={"csrf_token": token, "level": "tehostettu_valmius", "reason": " "}

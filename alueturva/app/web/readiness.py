@@ -19,7 +19,7 @@ from starlette.responses import Response
 from alerting.schemas import Targets
 from alerting.targets import preview_recipients
 from alueturva.app.web.layout import page_language, render
-from alueturva.app.web.security import OperatorUser
+from alueturva.app.web.security import OperatorUser, PageMissing
 from alueturva.auth.sessions import SignedIn
 from alueturva.db import get_database
 from alueturva.errors import Conflict, DomainError, Invalid, NotFound
@@ -44,7 +44,7 @@ def _area_view(session: Session, area_key: str, drill_id: int | None) -> dict[st
     try:
         area = load_area_tree(session).get(area_key)
     except (Invalid, NotFound) as exc:
-        raise NotFound(f"no area {area_key}") from exc
+        raise PageMissing() from exc
     picture = current_picture(session, drill_id=drill_id)
     return next(view for view in picture["areas"] if view["key"] == area.key)
 
