@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from alerting import flows, outbox, service
+from alerting import demo_outbox, flows, service
 from alerting.cap import alert_as_cap
 from alerting.models import Alert, Delivery, Recipient
 from alerting.schemas import (
@@ -153,5 +153,5 @@ def list_outbox(
 ) -> OutboxList:
     """What the console backends of the embedded default "sent" (SMS and email), newest first: the text, to whom
     and when. Operators and admins only: it holds phone numbers and addresses. Empty with Twilio and SMTP."""
-    rows, total = outbox.list_messages(session, to=to, limit=limit, offset=offset)
+    rows, total = demo_outbox.list_messages(session, to=to, limit=limit, offset=offset)
     return OutboxList(items=[OutboxMessageRead.model_validate(row) for row in rows], total=total)

@@ -28,23 +28,6 @@ def _console() -> Console:
     return Console()
 
 
-def _localized(finnish: str, swedish: str | None, english: str | None) -> dict[str, str | None]:
-    return {"fi": finnish, "sv": swedish, "en": english}
-
-
-def localized_options(finnish: list[str], swedish: list[str], english: list[str]) -> list[dict[str, str | None]]:
-    """Each response option in the languages given; the --response-option-sv/-en lists follow the Finnish one."""
-    from alueturva.errors import Invalid
-
-    for flag, other in (("--response-option-sv", swedish), ("--response-option-en", english)):
-        if other and len(other) != len(finnish):
-            raise Invalid(f"give {flag} as many times as --response-option ({len(finnish)}), in the same order")
-    return [
-        _localized(option, swedish[n] if swedish else None, english[n] if english else None)
-        for n, option in enumerate(finnish)
-    ]
-
-
 def _time(moment: object) -> str:
     from datetime import datetime
 
@@ -135,7 +118,7 @@ def send(
     from pydantic import ValidationError
 
     from alerting import flows
-    from alerting.schemas import AlertCreate
+    from alerting.schemas import AlertCreate, localized, localized_options
     from alueturva.auth.service import cli_principal
     from alueturva.errors import Invalid
     from alueturva.queue import InProcessQueue, get_queue
@@ -143,8 +126,8 @@ def send(
     try:
         request = AlertCreate.model_validate(
             {
-                "title": _localized(title, title_sv, title_en),
-                "message": _localized(message, message_sv, message_en),
+                "title": localized(title, title_sv, title_en),
+                "message": localized(message, message_sv, message_en),
                 "targets": {
                     "groups": group or [],
                     "roles": role or [],

@@ -28,7 +28,7 @@ def outbox(
     from rich.console import Console
     from rich.table import Table
 
-    from alerting import outbox as kept
+    from alerting import demo_outbox as kept
     from alueturva.db import get_database
     from alueturva.i18n import format_time
 
@@ -64,7 +64,7 @@ def reply(
     only): acknowledges or answers the poll, is recorded and audited, and prints the answer the phone gets."""
     import uuid
 
-    from alerting import outbox as kept
+    from alerting import demo_outbox as kept
     from alerting.channels import InboundSms
     from alerting.inbound import handle_inbound_sms
     from alerting.models import Channel

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from alerting.channels.base import StatusReport
+from alerting.demo_outbox import PROVIDER_PREFIX
 from alerting.inbound import apply_status_report
 from alerting.models import Channel, Delivery, DeliveryState
-from alerting.outbox import PROVIDER_PREFIX
 from alueturva.db import get_database, utcnow
 from alueturva.settings import get_settings
 

@@ -18,7 +18,7 @@ from contacts.models import Organisation
 CHARGED = (DeliveryState.sent, DeliveryState.delivered, DeliveryState.undelivered)
 
 
-def sms_segments(session: Session, *, start: datetime, end: datetime) -> dict[str, int]:
+def charged_sms_segments(session: Session, *, start: datetime, end: datetime) -> dict[str, int]:
     """SMS segments charged for alerts created in [start, end): ``{"exercise": n, "real": m}``. Deliveries are
     counted in the database per alert, kind and reader (language and organisation, which decide the version); each
     group's text is rendered once."""

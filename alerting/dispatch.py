@@ -253,3 +253,20 @@ def prime_send_path() -> None:
         log.info("send path not primed", extra={"error": type(exc).__name__})
     finally:
         database.engine.dispose()
+
+
+def warm_up() -> None:
+    """Import the channel modules, map the tables and prime the send path now.
+
+    A worker calls this at start (``alueturva.app.bootstrap.boot(worker=True)``) before RQ starts forking a work horse
+    per job, so that every job starts with all of it already in memory.
+    """
+    from sqlalchemy.orm import configure_mappers
+
+    from alerting.channels import preload
+
+    preload()
+    if get_settings().redis_url:
+        import redis.asyncio  # noqa: F401  (the shared SMS rate limit)
+    configure_mappers()  # otherwise done again by each forked job on its first query
+    prime_send_path()

@@ -8,20 +8,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, true, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import configure_mappers
 
 from alerting import acknowledgements, counts, service, targets
 from alerting.config import EscalationPolicy, alerting_config
-from alerting.dispatch import enqueue_deliveries, prime_send_path
+from alerting.dispatch import enqueue_deliveries
 from alerting.escalation import schedule_timers
-from alerting.messages import (
-    MessageContent,
-    alert_content,
-    environment,
-    render_email,
-    render_sms,
-    translations_of,
-)
+from alerting.messages import MessageContent, alert_content, render_email, render_sms, translations_of
 from alerting.models import (
     AckMethod,
     Alert,
@@ -46,7 +38,7 @@ from alerting.segments import SegmentCount, count_segments
 from alueturva.audit import service as audit
 from alueturva.db import get_database, utcnow
 from alueturva.errors import Conflict, Invalid
-from alueturva.localized import LocalizedText, Version, version_label
+from alueturva.localized import Version, version_label
 from alueturva.settings import get_settings
 
 
@@ -90,13 +82,18 @@ def sms_segments(content: MessageContent, versions: Iterable[Version]) -> dict[t
     }
 
 
+class SmsTooLong(Invalid):
+    """An SMS version of the alert would take more segments than ``ALUETURVA_SMS_MAX_SEGMENTS`` allows (a 422 that
+    names the version); nothing was written or sent."""
+
+
 def check_sms_length(content: MessageContent, versions: Iterable[Version]) -> None:
     """Refuse an alert one of whose SMS versions would exceed the segment limit, naming the version. Called inside
     the alert's transaction: raising rolls it back, so nothing is committed or sent."""
     limit = get_settings().sms_max_segments
     for (version, kind), count in sms_segments(content, versions).items():
         if count.segments > limit:
-            raise Invalid(
+            raise SmsTooLong(
                 f"the {VERSION_NAMES.get(version, version_label(version))} {kind} SMS ({version_label(version)}) "
                 f"would take {count.segments} segments ({count.encoding}, {count.units} units); the limit is "
                 f"{limit} (ALUETURVA_SMS_MAX_SEGMENTS): shorten its title, message or response options"
@@ -336,26 +333,3 @@ def alert_status(alert_id: int) -> AlertRead:
 
 def _answers(options: list[str], chosen: dict[int, int]) -> list[PollAnswer]:
     return [PollAnswer(option=n, text=text, count=chosen.get(n, 0)) for n, text in enumerate(options, 1)]
-
-
-def warm_up() -> None:
-    """Load configuration, compile templates and import the channel modules now.
-
-    ``alueturva worker`` calls this (through ``wiring.validate_configuration``) before RQ starts forking a work
-    horse per job, so every job starts with all of it already in memory.
-    """
-    from alerting.channels import preload
-
-    alerting_config()
-    sample_text = LocalizedText(fi="t", sv="t", en="t")
-    sample = MessageContent(
-        title=sample_text, message=sample_text, exercise=True, code="1000", options=(sample_text, sample_text)
-    )
-    for language in sample_text.languages:
-        render_sms(sample, kind="alert", version=(language,))
-    environment().get_template("email.html.j2")
-    preload()
-    if get_settings().redis_url:
-        import redis.asyncio  # noqa: F401  (the shared SMS rate limit)
-    configure_mappers()  # otherwise done again by each forked job on its first query
-    prime_send_path()

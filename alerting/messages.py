@@ -12,6 +12,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from alerting.config import alerting_config
 from alerting.models import Alert
 from alerting.texts import texts
 from alueturva.config import config_path
@@ -149,3 +150,16 @@ def render_plain_email(*, subject: str, text: str, to: str, languages: Version) 
     message.set_content(text)
     message["Content-Language"] = ", ".join(languages)
     return message
+
+
+def check_templates() -> None:
+    """Load the alerting configuration and render a sample SMS in every language and the email page, so that a broken
+    template or file stops the service at start (``alueturva check-config``) rather than at the first alert."""
+    alerting_config()
+    sample_text = LocalizedText(fi="t", sv="t", en="t")
+    sample = MessageContent(
+        title=sample_text, message=sample_text, exercise=True, code="1000", options=(sample_text, sample_text)
+    )
+    for language in sample_text.languages:
+        render_sms(sample, kind="alert", version=(language,))
+    environment().get_template("email.html.j2")

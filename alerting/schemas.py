@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from alueturva.api_types import ApiInput, IdField
+from alueturva.errors import Invalid
 from alueturva.localized import LocalizedText
 from contacts.areas import AreaKey
 from contacts.validation import normalise_email
@@ -253,3 +254,22 @@ class OutboxMessageRead(BaseModel):
 class OutboxList(BaseModel):
     items: list[OutboxMessageRead]
     total: int
+
+
+# Texts given on a command line ------------------------------------------------------------------------------------
+
+
+def localized(finnish: str, swedish: str | None, english: str | None) -> dict[str, str | None]:
+    """A text given as ``--title``, ``--title-sv`` and ``--title-en`` (the missing languages as None)."""
+    return {"fi": finnish, "sv": swedish, "en": english}
+
+
+def localized_options(finnish: list[str], swedish: list[str], english: list[str]) -> list[dict[str, str | None]]:
+    """Each response option in the languages given; the --response-option-sv/-en lists follow the Finnish one."""
+    for flag, other in (("--response-option-sv", swedish), ("--response-option-en", english)):
+        if other and len(other) != len(finnish):
+            raise Invalid(f"give {flag} as many times as --response-option ({len(finnish)}), in the same order")
+    return [
+        localized(option, swedish[n] if swedish else None, english[n] if english else None)
+        for n, option in enumerate(finnish)
+    ]

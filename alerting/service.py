@@ -285,3 +285,68 @@ def silent_recipients(session: Session, *, alert_id: int, limit: int) -> tuple[l
         .limit(limit)
     ).all()
     return [SilentRecipient(*row) for row in rows], total
+
+
+# An alert of the past (the demo's history: written with ``create_alert(..., dispatch=False)``) -------------------
+
+
+@dataclass(frozen=True)
+class PastDelivery:
+    id: int
+    recipient_id: int
+    channel: Channel
+
+
+def past_deliveries(session: Session, *, alert_ids: Sequence[int]) -> list[PastDelivery]:
+    rows = session.execute(
+        select(Delivery.id, Delivery.recipient_id, Delivery.channel)
+        .where(Delivery.alert_id.in_(alert_ids))
+        .order_by(Delivery.id)
+    )
+    return [PastDelivery(*row) for row in rows]
+
+
+def record_past_outcome(
+    session: Session,
+    *,
+    delivery_id: int,
+    sent_at: datetime,
+    delivered_at: datetime | None = None,
+    failed_at: datetime | None = None,
+    error_code: str | None = None,
+    error_message: str | None = None,
+) -> None:
+    """What happened to a delivery of an alert of the past: delivered (with its receipt), undelivered with the
+    provider's code, or only sent (a channel without receipts, as email)."""
+    state = DeliveryState.undelivered if failed_at else DeliveryState.delivered if delivered_at else DeliveryState.sent
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id)
+        .values(
+            state=state,
+            sent_at=sent_at,
+            delivered_at=delivered_at,
+            failed_at=failed_at,
+            error_code=error_code,
+            error_message=error_message,
+            attempts=1,
+            provider_id=f"demo-{delivery_id}",
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+@dataclass(frozen=True)
+class PastRecipient:
+    id: int
+    alert_id: int
+    person_id: int | None
+
+
+def past_recipients(session: Session, *, alert_ids: Sequence[int]) -> list[PastRecipient]:
+    rows = session.execute(
+        select(Recipient.id, Recipient.alert_id, Recipient.person_id)
+        .where(Recipient.alert_id.in_(alert_ids))
+        .order_by(Recipient.id)
+    )
+    return [PastRecipient(*row) for row in rows]

@@ -6,7 +6,6 @@ A mistake is reported with the file, the line and the path of keys, and stops th
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
@@ -47,9 +46,15 @@ def check_in_order(keys: Sequence[str], expected: Sequence[str], what: str) -> N
         raise ValueError(f"list the {what} {', '.join(expected)} once each, in this order")
 
 
+# The configuration folder of the checkout, beside the packages: data read by path, never imported (a top-level
+# package named ``config`` would collide with any library of that name). The project is installed editable
+# (`pip install -e .`), so the folder stays where the layout has it (README, "How it is installed").
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+
+
 def config_path(name: str) -> Path:
     """The shipped default file ``config/<name>``."""
-    return Path(str(resources.files("config").joinpath(name)))
+    return CONFIG_DIR / name
 
 
 def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:

@@ -43,7 +43,7 @@ from bench.stack import (
     running_stack,
     wait_until,
 )
-from tests.support.twilio_server import FakeTwilio
+from loopback.twilio_server import FakeTwilio
 
 RESULTS_DIR = Path(__file__).parent / "results"
 

@@ -37,8 +37,8 @@ from bench.stack import (
     running_stack,
     wait_until,
 )
-from tests.support.processes import PeakMemory
-from tests.support.twilio_server import loopback_client
+from loopback.processes import PeakMemory
+from loopback.twilio_server import loopback_client
 
 RESULTS_DIR = Path(__file__).parent / "results"
 SETTLED_TIMEOUT = 180.0

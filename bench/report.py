@@ -79,7 +79,7 @@ def start_drill(started: datetime) -> int:
     """Plan and start a management-group test of everyone; its alert is created, not sent."""
     from alueturva.db import get_database
     from contacts.models import Organisation
-    from drills import flows, outbox, plans
+    from drills import flows, plans
     from drills.schemas import DrillCreate
 
     with get_database().session() as session:
@@ -99,10 +99,8 @@ def start_drill(started: datetime) -> int:
                 ],
             }
         )
-        drill = plans.plan(session, request=request, actor="bench", now=started - timedelta(days=1))
-        flows.start_if_planned(session, drill_id=drill.id, actor="bench", now=started)
-        drill_id = drill.id
-    outbox.send_pending_alerts(drill_id=drill_id, now=started, dispatch=False)
+    drill_id = plans.plan(request=request, actor="bench", now=started - timedelta(days=1)).id
+    flows.start(drill_id=drill_id, actor="bench", now=started, dispatch=False)  # its alert made, nothing sent
     return drill_id
 
 
@@ -174,8 +172,7 @@ def settle(drill_id: int, started: datetime) -> None:
             )
         session.execute(insert(Delivery), reminders)
         session.execute(update(Recipient), acknowledgements)
-    with get_database().session() as session:
-        flows.end(session, drill_id=drill_id, actor="bench", now=started + timedelta(minutes=DURATION_MINUTES))
+    flows.end_by_hand(drill_id=drill_id, actor="bench", now=started + timedelta(minutes=DURATION_MINUTES))
 
 
 def time_json(drill_id: int) -> float:
@@ -186,7 +183,7 @@ def time_json(drill_id: int) -> float:
     started = time.perf_counter()
     with get_database().session() as session:
         report = build_report(session, drill_id=drill_id)
-    render.as_json(report).encode()  # the body the API sends
+    render.export(report, "json")  # the body the API sends
     return time.perf_counter() - started
 
 
@@ -202,7 +199,7 @@ def time_figures(drill_id: int) -> float:
     with get_database().session() as session:
         measured = measures(session, service.get_drill(session, drill_id=drill_id))
         with figures.recipients_table(session, measured) as recipients:
-            assemble._figures(session, recipients, measured)
+            assemble.report_figures(session, recipients, measured, language="fi")
     return time.perf_counter() - started
 
 
@@ -214,7 +211,7 @@ def time_html(drill_id: int) -> float:
     started = time.perf_counter()
     with get_database().session() as session:
         report = build_report(session, drill_id=drill_id)
-    render.report_html(report)
+    render.export(report, "html")
     return time.perf_counter() - started
 
 
@@ -226,7 +223,7 @@ def time_pdf(drill_id: int) -> tuple[float, int]:
     started = time.perf_counter()
     with get_database().session() as session:
         report = build_report(session, drill_id=drill_id)
-    document = render.pdf(render.report_html(report))
+    document = render.export(report, "pdf").body
     return time.perf_counter() - started, len(document)
 
 
@@ -296,14 +293,14 @@ def report_figures(drill_id: int) -> dict[str, Any]:
 
     with get_database().session() as session:
         report = build_report(session, drill_id=drill_id)
-    counts, ack = report["counts"], report["ack_seconds"]
+    counts, ack = report.counts, report.ack_seconds
     return {
-        "targeted": counts["targeted"],
-        "delivered": counts["delivered"],
-        "acknowledged": counts["acknowledged"],
-        "ack_median": ack["median"],
-        "ack_p90": ack["p90"],
-        "organisations": len(report["by_organisation"]),
+        "targeted": counts.targeted,
+        "delivered": counts.delivered,
+        "acknowledged": counts.acknowledged,
+        "ack_median": ack.median,
+        "ack_p90": ack.p90,
+        "organisations": len(report.by_organisation),
     }
 
 

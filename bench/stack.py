@@ -15,9 +15,9 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, insert, select, text
 
-from tests.support.ports import free_port
-from tests.support.processes import ApiServer, RedisServer, SchedulerProcess, WorkerProcess, service_env
-from tests.support.twilio_server import FakeTwilioProcess
+from loopback.ports import free_port
+from loopback.processes import ApiServer, RedisServer, SchedulerProcess, WorkerProcess, service_env
+from loopback.twilio_server import FakeTwilioProcess
 
 PG_ADMIN_URL = os.environ.get("ALUETURVA_BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TWILIO_FROM = "+358401234567"

@@ -8,11 +8,9 @@ from fastapi import APIRouter, Body, Query, Response, status
 
 from alueturva.api_types import MAX_ID, PathId, SafeQueryText
 from alueturva.auth.dependencies import Admin, DbSession, Viewer
-from alueturva.auth.service import Principal
 from alueturva.errors import API_ERRORS
 from alueturva.i18n import Language
-from contacts import catalogue, compliance, compliance_text, roster, roster_csv, service
-from contacts.models import Group, Person
+from contacts import catalogue, compliance, compliance_text, flows, read, roster, roster_csv, service
 from contacts.schemas import (
     ComplianceRead,
     GroupCreate,
@@ -22,7 +20,6 @@ from contacts.schemas import (
     GroupUpdate,
     ImportReportRead,
     MemberCreate,
-    MemberRead,
     MemberUpdate,
     OrganisationCreate,
     OrganisationList,
@@ -59,36 +56,23 @@ def get_organisation(organisation_id: PathId, session: DbSession, _: Viewer) -> 
 
 
 @router.post("/organisations", response_model=OrganisationRead, status_code=status.HTTP_201_CREATED)
-def create_organisation(body: OrganisationCreate, session: DbSession, principal: Admin) -> OrganisationRead:
-    organisation = service.create_organisation(session, values=body.model_dump(), actor=principal)
-    return OrganisationRead.model_validate(organisation)
+def create_organisation(body: OrganisationCreate, principal: Admin) -> OrganisationRead:
+    return flows.create_organisation(values=body.model_dump(), actor=principal)
 
 
 @router.patch("/organisations/{organisation_id}", response_model=OrganisationRead)
-def update_organisation(
-    organisation_id: PathId, body: OrganisationUpdate, session: DbSession, principal: Admin
-) -> OrganisationRead:
-    organisation = service.get_organisation(session, organisation_id=organisation_id)
-    service.update_organisation(
-        session, organisation=organisation, values=body.model_dump(exclude_unset=True), actor=principal
-    )
-    return OrganisationRead.model_validate(organisation)
+def update_organisation(organisation_id: PathId, body: OrganisationUpdate, principal: Admin) -> OrganisationRead:
+    values = body.model_dump(exclude_unset=True)
+    return flows.update_organisation(organisation_id=organisation_id, values=values, actor=principal)
 
 
 @router.delete("/organisations/{organisation_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_organisation(organisation_id: PathId, session: DbSession, principal: Admin) -> Response:
-    organisation = service.get_organisation(session, organisation_id=organisation_id)
-    service.delete_organisation(session, organisation=organisation, actor=principal)
+def delete_organisation(organisation_id: PathId, principal: Admin) -> Response:
+    flows.delete_organisation(organisation_id=organisation_id, actor=principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 # People ------------------------------------------------------------------------------------------------------------
-
-
-def _person(person: Person, principal: Principal) -> PersonRead:
-    """A person as this caller may see them: without mobile number and email unless an operator or admin."""
-    read = PersonRead.model_validate(person)
-    return read if principal.sees_contact_details else read.model_copy(update={"mobile": None, "email": None})
 
 
 @router.get("/people", response_model=PersonList)
@@ -104,55 +88,33 @@ def list_people(
     rows, total = service.list_people(
         session, organisation_id=organisation_id, active=active, query=q, limit=limit, offset=offset
     )
-    return PersonList(items=[_person(p, principal) for p in rows], total=total)
+    details = principal.sees_contact_details
+    return PersonList(items=[read.person_read(p, contact_details=details) for p in rows], total=total)
 
 
 @router.get("/people/{person_id}", response_model=PersonRead)
 def get_person(person_id: PathId, session: DbSession, principal: Viewer) -> PersonRead:
-    return _person(service.get_person(session, person_id=person_id), principal)
+    person = service.get_person(session, person_id=person_id)
+    return read.person_read(person, contact_details=principal.sees_contact_details)
 
 
 @router.post("/people", response_model=PersonRead, status_code=status.HTTP_201_CREATED)
-def create_person(body: PersonCreate, session: DbSession, principal: Admin) -> PersonRead:
-    return PersonRead.model_validate(service.create_person(session, values=body.model_dump(), actor=principal))
+def create_person(body: PersonCreate, principal: Admin) -> PersonRead:
+    return flows.create_person(values=body.model_dump(), actor=principal)
 
 
 @router.patch("/people/{person_id}", response_model=PersonRead)
-def update_person(person_id: PathId, body: PersonUpdate, session: DbSession, principal: Admin) -> PersonRead:
-    person = service.get_person(session, person_id=person_id)
-    service.update_person(session, person=person, values=body.model_dump(exclude_unset=True), actor=principal)
-    return PersonRead.model_validate(person)
+def update_person(person_id: PathId, body: PersonUpdate, principal: Admin) -> PersonRead:
+    return flows.update_person(person_id=person_id, values=body.model_dump(exclude_unset=True), actor=principal)
 
 
 @router.delete("/people/{person_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_person(person_id: PathId, session: DbSession, principal: Admin) -> Response:
-    service.delete_person(session, person=service.get_person(session, person_id=person_id), actor=principal)
+def delete_person(person_id: PathId, principal: Admin) -> Response:
+    flows.delete_person(person_id=person_id, actor=principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 # Groups ------------------------------------------------------------------------------------------------------------
-
-
-def _group_detail(group: Group) -> GroupDetail:
-    members = [
-        MemberRead(
-            id=m.id,
-            person_id=m.person_id,
-            name=m.person.name,
-            organisation_id=m.person.organisation_id,
-            title=m.person.title,
-            role=m.role_key,
-            order=m.order,
-            deputy_of=m.deputy_of_id,
-            active=m.person.active,
-        )
-        for m in group.members
-    ]
-    return GroupDetail(
-        **GroupRead.model_validate(group).model_dump(exclude={"member_count"}),
-        member_count=len(members),
-        members=members,
-    )
 
 
 @router.get("/groups", response_model=GroupList)
@@ -164,68 +126,39 @@ def list_groups(session: DbSession, _: Viewer) -> GroupList:
 
 @router.get("/groups/{group_id}", response_model=GroupDetail)
 def get_group(group_id: PathId, session: DbSession, _: Viewer) -> GroupDetail:
-    return _group_detail(service.get_group(session, group_id=group_id))
+    return read.group_detail(service.get_group(session, group_id=group_id))
 
 
 @router.post("/groups", response_model=GroupDetail, status_code=status.HTTP_201_CREATED)
-def create_group(body: GroupCreate, session: DbSession, principal: Admin) -> GroupDetail:
-    group = service.create_group(session, values=body.model_dump(), actor=principal)
-    return _group_detail(service.get_group(session, group_id=group.id))
+def create_group(body: GroupCreate, principal: Admin) -> GroupDetail:
+    return flows.create_group(values=body.model_dump(), actor=principal)
 
 
 @router.patch("/groups/{group_id}", response_model=GroupDetail)
-def update_group(group_id: PathId, body: GroupUpdate, session: DbSession, principal: Admin) -> GroupDetail:
-    group = service.get_group(session, group_id=group_id)
-    service.update_group(session, group=group, values=body.model_dump(exclude_unset=True), actor=principal)
-    return _group_detail(group)
+def update_group(group_id: PathId, body: GroupUpdate, principal: Admin) -> GroupDetail:
+    return flows.update_group(group_id=group_id, values=body.model_dump(exclude_unset=True), actor=principal)
 
 
 @router.delete("/groups/{group_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_group(group_id: PathId, session: DbSession, principal: Admin) -> Response:
-    service.delete_group(session, group=service.get_group(session, group_id=group_id), actor=principal)
+def delete_group(group_id: PathId, principal: Admin) -> Response:
+    flows.delete_group(group_id=group_id, actor=principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/groups/{group_id}/members", response_model=GroupDetail, status_code=status.HTTP_201_CREATED)
-def add_member(group_id: PathId, body: MemberCreate, session: DbSession, principal: Admin) -> GroupDetail:
-    group = service.get_group(session, group_id=group_id)
-    person = service.get_person(session, person_id=body.person_id)
-    service.add_member(
-        session,
-        group=group,
-        person=person,
-        role_key=body.role,
-        order=body.order,
-        deputy_of=body.deputy_of,
-        actor=principal,
-    )
-    return _group_detail(group)
+def add_member(group_id: PathId, body: MemberCreate, principal: Admin) -> GroupDetail:
+    return flows.add_member(group_id=group_id, member=body, actor=principal)
 
 
 @router.patch("/groups/{group_id}/members/{membership_id}", response_model=GroupDetail)
-def update_member(
-    group_id: PathId, membership_id: PathId, body: MemberUpdate, session: DbSession, principal: Admin
-) -> GroupDetail:
-    group = service.get_group(session, group_id=group_id)
-    membership = service.get_membership(group, membership_id=membership_id)
+def update_member(group_id: PathId, membership_id: PathId, body: MemberUpdate, principal: Admin) -> GroupDetail:
     values = body.model_dump(exclude_unset=True)
-    renamed = {"role": "role_key", "deputy_of": "deputy_of_id"}
-    service.update_member(
-        session,
-        group=group,
-        membership=membership,
-        values={renamed.get(k, k): v for k, v in values.items()},
-        actor=principal,
-    )
-    return _group_detail(group)
+    return flows.update_member(group_id=group_id, membership_id=membership_id, values=values, actor=principal)
 
 
 @router.delete("/groups/{group_id}/members/{membership_id}", response_model=GroupDetail)
-def remove_member(group_id: PathId, membership_id: PathId, session: DbSession, principal: Admin) -> GroupDetail:
-    group = service.get_group(session, group_id=group_id)
-    membership = service.get_membership(group, membership_id=membership_id)
-    service.remove_member(session, group=group, membership=membership, actor=principal)
-    return _group_detail(group)
+def remove_member(group_id: PathId, membership_id: PathId, principal: Admin) -> GroupDetail:
+    return flows.remove_member(group_id=group_id, membership_id=membership_id, actor=principal)
 
 
 # Roles, import, export, compliance ---------------------------------------------------------------------------------
@@ -250,7 +183,6 @@ def list_roles(_: Viewer) -> RoleList:
 
 @router.post("/rosters/import", response_model=ImportReportRead)
 def import_roster(
-    session: DbSession,
     principal: Admin,
     body: Annotated[bytes, CSV_BODY] = b"",
     dry_run: Annotated[bool, Query(description="Validate and list the changes, change nothing")] = False,
@@ -261,7 +193,7 @@ def import_roster(
     """Import a roster CSV, all or nothing. The file's people and memberships are added and updated; members absent
     from the file stay unless ``replace=true``. The answer names every person added, changed and removed, per
     group."""
-    report = roster.import_roster(session, data=body, dry_run=dry_run, actor=principal, replace=replace)
+    report = roster.import_roster(data=body, dry_run=dry_run, actor=principal, replace=replace)
     return ImportReportRead.model_validate(report.as_dict())
 
 

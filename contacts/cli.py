@@ -70,14 +70,10 @@ def import_file(
     from rich.console import Console
 
     from alueturva.auth.service import cli_principal
-    from alueturva.db import get_database
     from contacts import roster
 
     try:
-        with get_database().session() as session:
-            report = roster.import_roster(
-                session, data=file.read_bytes(), dry_run=dry_run, actor=cli_principal(), replace=replace
-            )
+        report = roster.import_roster(data=file.read_bytes(), dry_run=dry_run, actor=cli_principal(), replace=replace)
     except roster.RosterRejected as exc:
         _print_errors(exc.report)
         raise typer.Exit(1) from exc

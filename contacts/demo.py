@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alueturva.auth.service import Principal
+from alueturva.db import get_database
 from contacts.models import Organisation, OrganisationKind
 from contacts.roster import import_roster
 from contacts.roster_csv import write_rows
@@ -159,6 +160,9 @@ def demo_roster_csv(session: Session) -> bytes:
     return write_rows(roster.rows).encode("utf-8")
 
 
-def load_demo_roster(session: Session) -> str:
-    report = import_roster(session, data=demo_roster_csv(session), dry_run=False, actor=DEMO_ACTOR)
+def load_demo_roster() -> str:
+    """The demo roster, through the ordinary CSV import (its own transaction)."""
+    with get_database().session() as session:
+        data = demo_roster_csv(session)
+    report = import_roster(data=data, dry_run=False, actor=DEMO_ACTOR)
     return f"{report.people_created} people created, {report.memberships_added} memberships added ({report.rows} rows)"

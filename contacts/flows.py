@@ -1,68 +1,111 @@
-"""Multi-step workflows of the contacts domain."""
+"""Roster changes, each in a transaction of its own (docs/architecture.md §2): the API, the web console and the
+command line change organisations, people, groups and memberships only through these. Every change is audited with
+its actor in the same transaction (``contacts.service``)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import Any
 
-from contacts import catalogue
-from contacts.models import Group, Organisation
+from alueturva.auth.service import Principal
+from alueturva.db import get_database
+from contacts import read, service
+from contacts.schemas import GroupDetail, MemberCreate, OrganisationRead, PersonRead
 
-
-def _group_name(template: str, organisation: Organisation | None) -> str:
-    if organisation is None:
-        return template
-    return template.format(
-        name_fi=organisation.short_name,
-        name_sv=organisation.name_sv or organisation.short_name,
-        name_en=organisation.short_name,
-    )
+# Organisations ---------------------------------------------------------------------------------------------------
 
 
-def seed_reference_data(session: Session) -> None:
-    """Create the agreement's organisations and the built-in groups that are missing; never overwrite edits."""
-    existing = {o.key: o for o in session.scalars(select(Organisation))}
-    for spec in catalogue.organisations().organisations:
-        if spec.key in existing:
-            continue
-        organisation = Organisation(
-            key=spec.key,
-            short_name=spec.short_name,
-            name=spec.name,
-            name_sv=spec.name_sv,
-            name_en=spec.name_en,
-            business_id=spec.business_id,
-            kind=spec.kind,
-            area=spec.area,
-            population=spec.population,
-            languages=list(spec.languages),
-            parent=existing.get(spec.parent) if spec.parent else None,
+def create_organisation(*, values: dict[str, Any], actor: Principal) -> OrganisationRead:
+    with get_database().session() as session:
+        return OrganisationRead.model_validate(service.create_organisation(session, values=values, actor=actor))
+
+
+def update_organisation(*, organisation_id: int, values: dict[str, Any], actor: Principal) -> OrganisationRead:
+    with get_database().session() as session:
+        organisation = service.get_organisation(session, organisation_id=organisation_id)
+        service.update_organisation(session, organisation=organisation, values=values, actor=actor)
+        return OrganisationRead.model_validate(organisation)
+
+
+def delete_organisation(*, organisation_id: int, actor: Principal) -> None:
+    with get_database().session() as session:
+        organisation = service.get_organisation(session, organisation_id=organisation_id)
+        service.delete_organisation(session, organisation=organisation, actor=actor)
+
+
+# People ------------------------------------------------------------------------------------------------------------
+
+
+def create_person(*, values: dict[str, Any], actor: Principal) -> PersonRead:
+    with get_database().session() as session:
+        return PersonRead.model_validate(service.create_person(session, values=values, actor=actor))
+
+
+def update_person(*, person_id: int, values: dict[str, Any], actor: Principal) -> PersonRead:
+    with get_database().session() as session:
+        person = service.get_person(session, person_id=person_id)
+        service.update_person(session, person=person, values=values, actor=actor)
+        return PersonRead.model_validate(person)
+
+
+def delete_person(*, person_id: int, actor: Principal) -> None:
+    with get_database().session() as session:
+        service.delete_person(session, person=service.get_person(session, person_id=person_id), actor=actor)
+
+
+# Groups and memberships --------------------------------------------------------------------------------------------
+
+
+def create_group(*, values: dict[str, Any], actor: Principal) -> GroupDetail:
+    with get_database().session() as session:
+        group = service.create_group(session, values=values, actor=actor)
+        return read.group_detail(service.get_group(session, group_id=group.id))
+
+
+def update_group(*, group_id: int, values: dict[str, Any], actor: Principal) -> GroupDetail:
+    with get_database().session() as session:
+        group = service.get_group(session, group_id=group_id)
+        service.update_group(session, group=group, values=values, actor=actor)
+        return read.group_detail(group)
+
+
+def delete_group(*, group_id: int, actor: Principal) -> None:
+    with get_database().session() as session:
+        service.delete_group(session, group=service.get_group(session, group_id=group_id), actor=actor)
+
+
+def add_member(*, group_id: int, member: MemberCreate, actor: Principal) -> GroupDetail:
+    """Add a person to a group in a role (the API's and the console's one way)."""
+    with get_database().session() as session:
+        group = service.get_group(session, group_id=group_id)
+        person = service.get_person(session, person_id=member.person_id)
+        service.add_member(
+            session,
+            group=group,
+            person=person,
+            role_key=member.role,
+            order=member.order,
+            deputy_of=member.deputy_of,
+            actor=actor,
         )
-        session.add(organisation)
-        existing[spec.key] = organisation
-    session.flush()
+        return read.group_detail(group)
 
-    group_keys = set(session.scalars(select(Group.key)))
-    for group_spec in catalogue.catalogue().groups:
-        owners: list[Organisation | None] = (
-            [o for o in existing.values() if o.kind in group_spec.per_organisation]
-            if group_spec.per_organisation
-            else [None]
-        )
-        for owner in owners:
-            key = group_spec.key.format(organisation=owner.key) if owner else group_spec.key
-            if key in group_keys:
-                continue
-            session.add(
-                Group(
-                    key=key,
-                    name=_group_name(group_spec.names.fi, owner),
-                    name_sv=_group_name(group_spec.names.sv, owner),
-                    name_en=_group_name(group_spec.names.en, owner),
-                    description=group_spec.description,
-                    organisation=owner,
-                    builtin=True,
-                )
-            )
-            group_keys.add(key)
-    session.flush()
+
+MEMBER_COLUMNS = {"role": "role_key", "deputy_of": "deputy_of_id"}  # the API's names of a membership's columns
+
+
+def update_member(*, group_id: int, membership_id: int, values: dict[str, Any], actor: Principal) -> GroupDetail:
+    """Change a membership; ``values`` use the API's names (``role``, ``order``, ``deputy_of``)."""
+    with get_database().session() as session:
+        group = service.get_group(session, group_id=group_id)
+        membership = service.get_membership(group, membership_id=membership_id)
+        columns = {MEMBER_COLUMNS.get(key, key): value for key, value in values.items()}
+        service.update_member(session, group=group, membership=membership, values=columns, actor=actor)
+        return read.group_detail(group)
+
+
+def remove_member(*, group_id: int, membership_id: int, actor: Principal) -> GroupDetail:
+    with get_database().session() as session:
+        group = service.get_group(session, group_id=group_id)
+        membership = service.get_membership(group, membership_id=membership_id)
+        service.remove_member(session, group=group, membership=membership, actor=actor)
+        return read.group_detail(group)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from alueturva.audit import service as audit
 from alueturva.auth.service import Principal
+from alueturva.db import get_database
 from alueturva.errors import Invalid
 from contacts import service
 from contacts.models import Group, Membership, Person
@@ -200,31 +201,30 @@ def _sync_group(
     return changes
 
 
-def import_roster(
-    session: Session, *, data: bytes, dry_run: bool, actor: Principal, replace: bool = False
-) -> ImportReport:
-    """Validate every row, then apply all of it or nothing. The file's memberships are added and updated; with
-    ``replace`` each group in the file also loses the members the file does not name. A dry run applies inside a
-    savepoint and rolls back, so its report is exactly what the real import would do."""
+def import_roster(*, data: bytes, dry_run: bool, actor: Principal, replace: bool = False) -> ImportReport:
+    """Validate every row, then apply all of it or nothing, in a transaction of its own. The file's memberships are
+    added and updated; with ``replace`` each group in the file also loses the members the file does not name. A dry
+    run applies inside a savepoint and rolls back, so its report is exactly what the real import would do."""
     report = ImportReport(dry_run=dry_run, replace=replace)
     raw_rows = read_rows(data)
     report.rows = len(raw_rows)
-    validator = RowValidator(session, report.errors)
-    rows = [row for line, values in raw_rows if (row := validator.row(line, values)) is not None]
-    if not report.errors:
-        validator.consistency(rows)
-    people = validator.existing_people(rows) if not report.errors else {}
-    if report.errors:
-        report.errors.sort(key=lambda e: (e.row, e.column or ""))
-        raise RosterRejected(f"{len(report.errors)} error(s); nothing was imported", report)
-    savepoint = session.begin_nested()
-    created_ids = {person.id for person in _apply(session, rows, people, report, actor)}
-    if dry_run:
-        savepoint.rollback()
-        session.expire_all()
-        _forget_ids(report, created_ids)
-    else:
-        savepoint.commit()
+    with get_database().session() as session:
+        validator = RowValidator(session, report.errors)
+        rows = [row for line, values in raw_rows if (row := validator.row(line, values)) is not None]
+        if not report.errors:
+            validator.consistency(rows)
+        people = validator.existing_people(rows) if not report.errors else {}
+        if report.errors:
+            report.errors.sort(key=lambda e: (e.row, e.column or ""))
+            raise RosterRejected(f"{len(report.errors)} error(s); nothing was imported", report)
+        savepoint = session.begin_nested()
+        created_ids = {person.id for person in _apply(session, rows, people, report, actor)}
+        if dry_run:
+            savepoint.rollback()
+            session.expire_all()
+            _forget_ids(report, created_ids)
+        else:
+            savepoint.commit()
     return report
 
 

@@ -254,6 +254,11 @@ def group_lookup(session: Session) -> dict[str, Group]:
     return lookup
 
 
+def group_ids_by_key(session: Session, *, keys: Sequence[str]) -> list[int]:
+    """The ids of the groups with these keys that exist, in id order (a key naming no group is left out)."""
+    return list(session.scalars(select(Group.id).where(Group.key.in_(keys)).order_by(Group.id)))
+
+
 def find_group(session: Session, *, reference: str) -> Group | None:
     """A group by its key or any of its names (case-insensitive), or its id."""
     found = group_lookup(session).get(reference.strip().casefold())

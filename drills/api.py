@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, File, Form, Path, Query, Response, UploadFile, status
 from pydantic import ValidationError
@@ -12,7 +12,7 @@ from alueturva.auth.dependencies import DbSession, Operator, Viewer
 from alueturva.db import get_database, utcnow
 from alueturva.errors import API_ERRORS, Invalid
 from alueturva.i18n import Language
-from drills import findings, flows, outbox, plans, service, views
+from drills import findings, flows, plans, read, service
 from drills.followup import followup
 from drills.imports.export import event_log
 from drills.imports.flows import import_log as import_log_flow
@@ -43,7 +43,6 @@ router = APIRouter(prefix="/api/v1/drills", tags=["drills"], responses=API_ERROR
 Number = Annotated[int, Path(ge=1, le=30)]
 MAX_LOG_BYTES = 20 * 1024 * 1024  # an exercise log (also the cap on the request: alueturva.app.wiring.body_limits)
 MAX_MAPPING_BYTES = 64 * 1024
-CSV = "text/csv; charset=utf-8"
 
 
 def _attachment(body: bytes, media_type: str, filename: str) -> Response:
@@ -52,8 +51,9 @@ def _attachment(body: bytes, media_type: str, filename: str) -> Response:
 
 
 def _read(drill_id: int) -> DrillRead:
+    """The drill as it is after a change (a session of its own, begun after the change's commit)."""
     with get_database().session() as session:
-        return views.drill_read(session, service.get_drill(session, drill_id=drill_id), now=utcnow())
+        return read.drill_read(session, service.get_drill(session, drill_id=drill_id), now=utcnow())
 
 
 @router.post(
@@ -91,20 +91,18 @@ def import_log(
     if mapping is not None:
         text = mapping.file.read(MAX_MAPPING_BYTES + 1).decode("utf-8", errors="replace")
         given = read_mapping(text[:MAX_MAPPING_BYTES], mapping.filename or "mapping")
-    with get_database().session() as session:
-        result = import_log_flow(
-            session,
-            data=data,
-            filename=file.filename or "log",
-            mapping=given,
-            name=name,
-            kind=kind,
-            description=description,
-            drill_id=drill_id,
-            objectives=goals,
-            dry_run=dry_run,
-            actor=principal.actor,
-        )
+    result = import_log_flow(
+        data=data,
+        filename=file.filename or "log",
+        mapping=given,
+        name=name,
+        kind=kind,
+        description=description,
+        drill_id=drill_id,
+        objectives=goals,
+        dry_run=dry_run,
+        actor=principal.actor,
+    )
     if not result.dry_run and not result.already_imported:
         response.status_code = status.HTTP_201_CREATED
     return result
@@ -115,20 +113,17 @@ def import_log(
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}, "description": "The drill's event log (names and numbers)"}},
 )
-def drill_event_log(drill_id: PathId, _: Operator) -> Response:
+def drill_event_log(drill_id: PathId, session: DbSession, _: Operator) -> Response:
     """Every message, delivery, failure and acknowledgement of the drill, in the columns `drill import` reads back
     (the built-in ``alueturva`` mapping). For operators and admins: it names people and their numbers."""
-    with get_database().session() as session:
-        body = event_log(session, service.get_drill(session, drill_id=drill_id))
-    return _attachment(body.encode("utf-8"), CSV, f"drill-{drill_id}-events.csv")
+    body = event_log(session, service.get_drill(session, drill_id=drill_id))
+    return _attachment(body.encode("utf-8"), render.CSV, f"drill-{drill_id}-events.csv")
 
 
 @router.post("", response_model=DrillRead, status_code=status.HTTP_201_CREATED)
 def plan_drill(body: DrillCreate, principal: Operator) -> DrillRead:
     """Plan a drill: started by hand, once at ``schedule.at`` or recurring on ``schedule.cron`` (Finnish time)."""
-    with get_database().session() as session:
-        drill_id = plans.plan(session, request=body, actor=principal.actor).id
-    return _read(drill_id)
+    return _read(plans.plan(request=body, actor=principal.actor).id)
 
 
 @router.get("", response_model=DrillList)
@@ -142,74 +137,61 @@ def list_drills(
 ) -> DrillList:
     rows, total = service.list_drills(session, limit=limit, offset=offset, state=state, kind=kind)
     now = utcnow()
-    return DrillList(items=[views.summary(drill, now=now) for drill in rows], total=total)
+    return DrillList(items=[read.summary(drill, now=now) for drill in rows], total=total)
 
 
 @router.get("/{drill_id}", response_model=DrillRead)
-def get_drill(drill_id: PathId, _: Viewer) -> DrillRead:
+def get_drill(drill_id: PathId, session: DbSession, _: Viewer) -> DrillRead:
     """The drill with its alerts, phases, observations, exercise decisions and objectives evaluated now."""
-    return _read(drill_id)
+    return read.drill_read(session, service.get_drill(session, drill_id=drill_id), now=utcnow())
 
 
 @router.patch("/{drill_id}", response_model=DrillRead)
 def update_drill(drill_id: PathId, body: DrillUpdate, principal: Operator) -> DrillRead:
     """Change a planned drill (name, description and contact can always be corrected)."""
-    with get_database().session() as session:
-        plans.update(session, drill_id=drill_id, request=body, actor=principal.actor)
+    plans.update(drill_id=drill_id, request=body, actor=principal.actor)
     return _read(drill_id)
 
 
 @router.post("/{drill_id}/start", response_model=DrillRead)
 def start_drill(drill_id: PathId, principal: Operator, body: Annotated[StartIn | None, Body()] = None) -> DrillRead:
     """Start a planned drill now (once). Its alerts go out right away, all marked as an exercise."""
-    with get_database().session() as session:
-        external_sent_at = body.external_sent_at if body else None
-        started = flows.start(session, drill_id=drill_id, actor=principal.actor, external_sent_at=external_sent_at)
-        started_id = started.id
-    outbox.send_pending_alerts(drill_id=started_id)
-    return _read(started_id)
+    external_sent_at = body.external_sent_at if body else None
+    started = flows.start(drill_id=drill_id, actor=principal.actor, external_sent_at=external_sent_at)
+    return _read(started.id)
 
 
 @router.post("/{drill_id}/phases/{number}/start", response_model=DrillRead)
 def start_phase(drill_id: PathId, number: Number, principal: Operator) -> DrillRead:
     """Start an exercise's phase: its alert goes out and its snapshot of the exercise picture is frozen (once)."""
-    with get_database().session() as session:
-        flows.start_phase(session, drill_id=drill_id, number=number, actor=principal.actor)
-    outbox.send_pending_alerts(drill_id=drill_id)
+    flows.start_phase(drill_id=drill_id, number=number, actor=principal.actor)
     return _read(drill_id)
 
 
 @router.post("/{drill_id}/end", response_model=DrillRead)
 def end_drill(drill_id: PathId, principal: Operator) -> DrillRead:
     """End a running drill now: its alerts close and their escalation stops."""
-    with get_database().session() as session:
-        flows.end_by_hand(session, drill_id=drill_id, actor=principal.actor)
+    flows.end_by_hand(drill_id=drill_id, actor=principal.actor)
     return _read(drill_id)
 
 
 @router.post("/{drill_id}/cancel", response_model=DrillRead)
 def cancel_drill(drill_id: PathId, principal: Operator) -> DrillRead:
     """Cancel a planned drill; a recurring plan runs no more."""
-    with get_database().session() as session:
-        flows.cancel(session, drill_id=drill_id, actor=principal.actor)
+    flows.cancel(drill_id=drill_id, actor=principal.actor)
     return _read(drill_id)
 
 
 @router.post("/{drill_id}/observations", response_model=DrillObservationRead, status_code=status.HTTP_201_CREATED)
 def observe(drill_id: PathId, body: DrillObservationIn, principal: Operator) -> DrillObservationRead:
     """An evaluator's observation: time (default now), author (default who records it), text, optional phase."""
-    with get_database().session() as session:
-        observation = flows.observe(
-            session, drill_id=drill_id, payload=body, actor=principal.actor, name=principal.name
-        )
-        return DrillObservationRead.model_validate(observation, from_attributes=True)
+    return flows.observe(drill_id=drill_id, payload=body, actor=principal.actor, name=principal.name)
 
 
 @router.post("/{drill_id}/objectives/{position}/rating", response_model=DrillRead)
 def rate_objective(drill_id: PathId, position: Number, body: RatingIn, principal: Operator) -> DrillRead:
     """Rate a free-text objective afterwards (HSEEP: P, S, M, U)."""
-    with get_database().session() as session:
-        flows.rate(session, drill_id=drill_id, position=position, payload=body, actor=principal.actor)
+    flows.rate(drill_id=drill_id, position=position, payload=body, actor=principal.actor)
     return _read(drill_id)
 
 
@@ -242,35 +224,26 @@ def drill_report(
             redact=redact or format == "csv",
             contact_details=principal.sees_contact_details,
         )
-    return _report_response(report, format=format, table=table, name=f"drill-{drill_id}-report-{language}")
+    return _answer(render.export(report, format, table=table), f"drill-{drill_id}-report-{language}")
 
 
-def _report_response(report: dict[str, Any], *, format: str, table: str, name: str) -> Response:
-    if format == "html":
-        return Response(render.report_html(report), media_type="text/html; charset=utf-8")
-    if format == "pdf":
-        return _attachment(render.pdf(render.report_html(report)), "application/pdf", f"{name}.pdf")
-    if format == "csv":
-        return _attachment(render.table_csv(report, table).encode("utf-8"), CSV, f"{name}-{table}.csv")
-    return Response(render.as_json(report), media_type="application/json")
+def _answer(exported: render.Exported, name: str) -> Response:
+    """A page to read (JSON, HTML) in place; a file to save (PDF, CSV) as an attachment named ``name`` + suffix."""
+    if exported.to_save:
+        return _attachment(exported.body, exported.media_type, f"{name}{exported.suffix}")
+    return Response(exported.body, media_type=exported.media_type)
 
 
 @router.post("/{drill_id}/findings", response_model=FindingRead, status_code=status.HTTP_201_CREATED)
 def add_finding(drill_id: PathId, body: FindingIn, principal: Operator) -> FindingRead:
     """A strength or an area for improvement, written after the drill."""
-    with get_database().session() as session:
-        return FindingRead.model_validate(
-            findings.add_finding(session, drill_id=drill_id, payload=body, actor=principal.actor)
-        )
+    return findings.add_finding(drill_id=drill_id, payload=body, actor=principal.actor)
 
 
 @router.post("/{drill_id}/improvement-items", response_model=ImprovementItemRead, status_code=status.HTTP_201_CREATED)
 def add_improvement_item(drill_id: PathId, body: ImprovementItemIn, principal: Operator) -> ImprovementItemRead:
     """An item of the improvement plan: the area for improvement, the corrective action, who and by when."""
-    with get_database().session() as session:
-        item = findings.add_item(session, drill_id=drill_id, payload=body, actor=principal.actor)
-        (read,) = [row for row in findings.items(session, drill_id=drill_id) if row.id == item.id]
-        return read
+    return findings.add_item(drill_id=drill_id, payload=body, actor=principal.actor)
 
 
 items_router = APIRouter(prefix="/api/v1/improvement-items", tags=["drills"], responses=API_ERRORS)
@@ -288,10 +261,7 @@ def list_improvement_items(
 @items_router.patch("/{item_id}", response_model=ImprovementItemRead)
 def update_improvement_item(item_id: PathId, body: ImprovementItemUpdate, principal: Operator) -> ImprovementItemRead:
     """Move an item on (in progress, done, dropped) or change its action, owner or due date."""
-    with get_database().session() as session:
-        item = findings.update_item(session, item_id=item_id, payload=body, actor=principal.actor)
-        (read,) = [row for row in findings.items(session, drill_id=item.drill_id) if row.id == item.id]
-        return read
+    return findings.update_item(item_id=item_id, payload=body, actor=principal.actor)
 
 
 followup_router = APIRouter(prefix="/api/v1/followup", tags=["drills"], responses=API_ERRORS)
@@ -312,8 +282,4 @@ def yearly_followup(
     each drill, improvement items, and the year's SMS cost split."""
     with get_database().session() as session:
         data = followup(session, year=year, language=language)
-    if format == "html":
-        return Response(render.followup_html(data), media_type="text/html; charset=utf-8")
-    if format == "pdf":
-        return _attachment(render.pdf(render.followup_html(data)), "application/pdf", f"followup-{year}-{language}.pdf")
-    return Response(render.as_json(data), media_type="application/json")
+    return _answer(render.export(data, format), f"followup-{year}-{language}")

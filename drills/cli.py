@@ -54,7 +54,7 @@ def _print(drill_id: int, language: str = "en") -> None:
     from alueturva.db import get_database, utcnow
     from alueturva.i18n import format_time
     from contacts.catalogue import place_names
-    from drills import service, texts, views
+    from drills import read, service, texts
     from situation.config import readiness_config
 
     def words(key: str) -> str:
@@ -64,7 +64,7 @@ def _print(drill_id: int, language: str = "en") -> None:
     levels = {key: getattr(names, language) for key, names in readiness_config().level_names().items()}
 
     with get_database().session() as session:
-        drill = views.drill_read(session, service.get_drill(session, drill_id=drill_id), now=utcnow())
+        drill = read.drill_read(session, service.get_drill(session, drill_id=drill_id), now=utcnow())
 
     def when(moment: Any) -> str:
         return format_time(moment, language) if moment else "-"
@@ -86,10 +86,8 @@ def _print(drill_id: int, language: str = "en") -> None:
         if sent.last_error:
             console.print(f"[red]{words('not_sent')} ({sent.purpose}): {sent.last_error}[/red]")
     table = Table("#", words("objective"), words("result"), words("figure"))
-    for objective in drill.objectives:
-        met = texts.met_word(objective.met, objective.final, language)
-        figure = texts.objective_value(objective.kind, objective.value, language)
-        table.add_row(str(objective.position), objective.description[language], met, figure)
+    for objective in (read.objective_shown(objective, language) for objective in drill.objectives):
+        table.add_row(str(objective.position), objective.text, objective.met_word, objective.value_text)
     if drill.objectives:
         console.print(table)
     for phase in drill.phases:
@@ -104,7 +102,7 @@ def _print(drill_id: int, language: str = "en") -> None:
 
 
 def _progress_table(progress: Any) -> Table:
-    from alerting.counts import COUNT_KEYS
+    from alerting.public import COUNT_KEYS
 
     table = Table("organisation", *COUNT_KEYS, title=f"drill {progress.drill_id}: {progress.name} — {progress.state}")
     for organisation, counts in progress.by_organisation.items():
@@ -170,9 +168,8 @@ def plan(
     ] = None,
 ) -> None:
     """Plan a drill, from options or a file (the options override the file's fields)."""
-    from alerting.cli import localized_options
+    from alerting.public import localized_options
     from alueturva.auth.service import cli_principal
-    from alueturva.db import get_database
     from drills import plans
     from drills.schemas import DrillCreate
 
@@ -195,9 +192,7 @@ def plan(
     if group or organisation or role or area or person:
         data["targets"] = _targets(group or [], organisation or [], role or [], area or [], person or [])
     request = validated(DrillCreate, data)
-    with get_database().session() as session:
-        drill_id = plans.plan(session, request=request, actor=cli_principal().actor).id
-    _print(drill_id)
+    _print(plans.plan(request=request, actor=cli_principal().actor).id)
 
 
 @drill_app.command("list")
@@ -208,13 +203,13 @@ def list_drills(
     """Drills, newest first; wholly in the chosen language (the command line's own, English, unless told)."""
     from alueturva.db import get_database, utcnow
     from alueturva.i18n import format_time
-    from drills import service, texts, views
+    from drills import read, service, texts
 
     table = Table("id", *(texts.label(key, language) for key in ("name", "kind", "state", "schedule", "started")))
     with get_database().session() as session:
         drills, _ = service.list_drills(session, limit=200, offset=0, state=state)
         for drill in drills:
-            row = views.summary(drill, now=utcnow())
+            row = read.summary(drill, now=utcnow())
             schedule = row.schedule or {}
             plan = str(schedule.get("cron") or (format_time(schedule["at"], language) if "at" in schedule else "-"))
             started = format_time(row.started_at, language) if row.started_at else "-"
@@ -238,13 +233,10 @@ def start(
 ) -> None:
     """Start a planned drill now (once); its alerts go out, marked as an exercise."""
     from alueturva.auth.service import cli_principal
-    from alueturva.db import get_database
-    from drills import flows, outbox
+    from drills import flows
 
     sent_at = _finnish_time(external_sent_at, "--external-sent-at") if external_sent_at else None
-    with get_database().session() as session:
-        started = flows.start(session, drill_id=drill_id, actor=cli_principal().actor, external_sent_at=sent_at).id
-    outbox.send_pending_alerts(drill_id=started)
+    started = flows.start(drill_id=drill_id, actor=cli_principal().actor, external_sent_at=sent_at).id
     _wait_for_in_process_sends()
     _print(started)
 
@@ -256,12 +248,9 @@ def phase(
 ) -> None:
     """Start an exercise's phase: its alert goes out and its snapshot is frozen."""
     from alueturva.auth.service import cli_principal
-    from alueturva.db import get_database
-    from drills import flows, outbox
+    from drills import flows
 
-    with get_database().session() as session:
-        flows.start_phase(session, drill_id=drill_id, number=number, actor=cli_principal().actor)
-    outbox.send_pending_alerts(drill_id=drill_id)
+    flows.start_phase(drill_id=drill_id, number=number, actor=cli_principal().actor)
     _wait_for_in_process_sends()
     _print(drill_id)
 
@@ -270,11 +259,9 @@ def phase(
 def end(drill_id: Annotated[int, typer.Argument(help="Drill id")]) -> None:
     """End a running drill now: its alerts close and their escalation stops."""
     from alueturva.auth.service import cli_principal
-    from alueturva.db import get_database
     from drills import flows
 
-    with get_database().session() as session:
-        flows.end_by_hand(session, drill_id=drill_id, actor=cli_principal().actor)
+    flows.end_by_hand(drill_id=drill_id, actor=cli_principal().actor)
     _print(drill_id)
 
 
@@ -282,11 +269,9 @@ def end(drill_id: Annotated[int, typer.Argument(help="Drill id")]) -> None:
 def cancel(drill_id: Annotated[int, typer.Argument(help="Drill id")]) -> None:
     """Cancel a planned drill; a recurring plan runs no more."""
     from alueturva.auth.service import cli_principal
-    from alueturva.db import get_database
     from drills import flows
 
-    with get_database().session() as session:
-        flows.cancel(session, drill_id=drill_id, actor=cli_principal().actor)
+    flows.cancel(drill_id=drill_id, actor=cli_principal().actor)
     _print(drill_id)
 
 
@@ -300,14 +285,12 @@ def observe(
 ) -> None:
     """Record an evaluator's observation."""
     from alueturva.auth.service import cli_principal
-    from alueturva.db import get_database
     from drills import flows
     from drills.schemas import DrillObservationIn
 
     payload = validated(DrillObservationIn, {"text": text, "phase": phase, "author": author, "at": at})
     principal = cli_principal()
-    with get_database().session() as session:
-        flows.observe(session, drill_id=drill_id, payload=payload, actor=principal.actor, name=principal.name)
+    flows.observe(drill_id=drill_id, payload=payload, actor=principal.actor, name=principal.name)
     console.print("observation recorded")
 
 
@@ -320,13 +303,11 @@ def rate(
 ) -> None:
     """Rate a free-text objective: P without challenges, S some, M major challenges, U unable to perform."""
     from alueturva.auth.service import cli_principal
-    from alueturva.db import get_database
     from drills import flows
     from drills.schemas import RatingIn
 
     payload = validated(RatingIn, {"rating": rating.upper(), "note": note})
-    with get_database().session() as session:
-        flows.rate(session, drill_id=drill_id, position=position, payload=payload, actor=cli_principal().actor)
+    flows.rate(drill_id=drill_id, position=position, payload=payload, actor=cli_principal().actor)
     _print(drill_id)
 
 

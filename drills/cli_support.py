@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from alueturva.errors import Invalid
+
+if TYPE_CHECKING:
+    from drills.report.render import Exported
 
 console = Console(soft_wrap=True)  # messages are read whole and copied: not wrapped
 
@@ -47,11 +50,14 @@ def validated(model: Any, data: dict[str, Any]) -> Any:
         raise Invalid("; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())) from exc
 
 
-def write_output(content: str | bytes, output: Path | None) -> None:
+def write_output(content: Exported | str, output: Path | None) -> None:
+    """A report, a follow-up or a text to ``output``, or to standard output unless it is a PDF."""
+    binary = not isinstance(content, str) and content.binary
+    body = content.encode("utf-8") if isinstance(content, str) else content.body
     if output is None:
-        if isinstance(content, bytes):
+        if binary:
             raise Invalid("a PDF is written to a file: give --output FILE")
-        typer.echo(content, nl=False)
+        typer.echo(body.decode("utf-8"), nl=False)
         return
-    output.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    output.write_bytes(body)
     console.print(f"wrote {output}")

@@ -14,12 +14,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from alerting.acknowledgements import record_acknowledgement
-from alerting.models import AckMethod, Channel, Delivery, DeliveryState, Recipient
+from alerting import public as alerting
 from alueturva.db import get_database, utcnow
 from alueturva.i18n import HELSINKI
 from contacts.models import Group
-from drills import flows, outbox, plans, service
+from drills import flows, plans, service
 from drills.models import Drill
 from drills.schemas import DrillCreate
 
@@ -57,37 +56,37 @@ def _held_three_weeks_ago(now: datetime) -> datetime:
 def _plan(started: datetime) -> int:
     with get_database().session() as session:
         groups = list(session.scalars(select(Group.id).where(Group.key.like("johtoryhma_%")).order_by(Group.id)))
-        request = DrillCreate.model_validate(
-            {
-                "name": DEMO_NAME,
-                "kind": "management_group_test",
-                "description": {
-                    "fi": "Kuntien johtoryhmien hälyttäminen yhteisellä järjestelmällä (kuvitteellinen demo).",
-                    "sv": "Larmning av kommunernas ledningsgrupper med det gemensamma systemet (fiktiv demo).",
-                    "en": "Alerting the municipal management groups with the common system (a fictional demo).",
-                },
-                "contact": {
-                    "fi": "Pelastuslaitoksen valmiuspäällikkö",
-                    "sv": "Räddningsverkets beredskapschef",
-                    "en": "The rescue department's head of preparedness",
-                },
-                "targets": {"groups": groups},
-                "title": {
-                    "fi": "Johtoryhmien hälytysharjoitus",
-                    "sv": "Larmövning för ledningsgrupperna",
-                    "en": "Management group alerting exercise",
-                },
-                "message": {
-                    "fi": "Kokoontuminen Teams-kokoukseen klo 9.30.",
-                    "sv": "Samling till Teams-möte kl. 9.30.",
-                    "en": "Meeting on Teams at 9.30.",
-                },
-                "objectives": DEMO_OBJECTIVES,
-            }
-        )
-        drill = plans.plan(session, request=request, actor=DEMO_ACTOR, now=started - timedelta(days=7))
-        flows.start_if_planned(session, drill_id=drill.id, actor=DEMO_ACTOR, now=started)
-        return drill.id
+    request = DrillCreate.model_validate(
+        {
+            "name": DEMO_NAME,
+            "kind": "management_group_test",
+            "description": {
+                "fi": "Kuntien johtoryhmien hälyttäminen yhteisellä järjestelmällä (kuvitteellinen demo).",
+                "sv": "Larmning av kommunernas ledningsgrupper med det gemensamma systemet (fiktiv demo).",
+                "en": "Alerting the municipal management groups with the common system (a fictional demo).",
+            },
+            "contact": {
+                "fi": "Pelastuslaitoksen valmiuspäällikkö",
+                "sv": "Räddningsverkets beredskapschef",
+                "en": "The rescue department's head of preparedness",
+            },
+            "targets": {"groups": groups},
+            "title": {
+                "fi": "Johtoryhmien hälytysharjoitus",
+                "sv": "Larmövning för ledningsgrupperna",
+                "en": "Management group alerting exercise",
+            },
+            "message": {
+                "fi": "Kokoontuminen Teams-kokoukseen klo 9.30.",
+                "sv": "Samling till Teams-möte kl. 9.30.",
+                "en": "Meeting on Teams at 9.30.",
+            },
+            "objectives": DEMO_OBJECTIVES,
+        }
+    )
+    drill_id = plans.plan(request=request, actor=DEMO_ACTOR, now=started - timedelta(days=7)).id
+    flows.start(drill_id=drill_id, actor=DEMO_ACTOR, now=started, dispatch=False)  # its alert is history, not sent
+    return drill_id
 
 
 def _settle(drill_id: int, started: datetime) -> None:
@@ -96,30 +95,35 @@ def _settle(drill_id: int, started: datetime) -> None:
     chance = random.Random(2025)
     with get_database().session() as session:
         alert_ids = service.measured_alert_ids(session, drill_id=drill_id)
-        deliveries = session.scalars(select(Delivery).where(Delivery.alert_id.in_(alert_ids)).order_by(Delivery.id))
         refused = None
-        for delivery in deliveries:
+        for delivery in alerting.past_deliveries(session, alert_ids=alert_ids):
             sent = started + timedelta(seconds=chance.uniform(1, 20))
-            if refused is None and delivery.channel is Channel.sms:
+            if refused is None and delivery.channel is alerting.Channel.sms:
                 refused = delivery.recipient_id
-                delivery.state, delivery.failed_at = DeliveryState.undelivered, sent + timedelta(seconds=30)
-                delivery.error_code, delivery.error_message = "30003", "the provider reported the message undelivered"
-            elif delivery.channel is Channel.sms:
-                delivery.state, delivery.delivered_at = DeliveryState.delivered, sent + timedelta(seconds=25)
-            else:
-                delivery.state = DeliveryState.sent
-            delivery.sent_at, delivery.attempts, delivery.provider_id = sent, 1, f"demo-{delivery.id}"
-        recipients = session.scalars(select(Recipient).where(Recipient.alert_id.in_(alert_ids)).order_by(Recipient.id))
-        for recipient in recipients:
+                alerting.record_past_outcome(
+                    session,
+                    delivery_id=delivery.id,
+                    sent_at=sent,
+                    failed_at=sent + timedelta(seconds=30),
+                    error_code="30003",
+                    error_message="the provider reported the message undelivered",
+                )
+            elif delivery.channel is alerting.Channel.sms:
+                alerting.record_past_outcome(
+                    session, delivery_id=delivery.id, sent_at=sent, delivered_at=sent + timedelta(seconds=25)
+                )
+            else:  # handed to the mail server, which reports no delivery
+                alerting.record_past_outcome(session, delivery_id=delivery.id, sent_at=sent)
+        for recipient in alerting.past_recipients(session, alert_ids=alert_ids):
             if recipient.id == refused or chance.random() < 0.12:
                 continue  # never answered
             minutes = chance.lognormvariate(1.6, 0.7)
-            record_acknowledgement(
+            alerting.record_acknowledgement(
                 session,
                 alert_id=recipient.alert_id,
                 recipient_id=recipient.id,
                 late=minutes > DEMO_MINUTES,
-                method=AckMethod.sms if chance.random() < 0.8 else AckMethod.link,
+                method=alerting.AckMethod.sms if chance.random() < 0.8 else alerting.AckMethod.link,
                 actor=f"sms:person:{recipient.person_id}",
                 response=1 if chance.random() < 0.85 else 2,
                 now=started + timedelta(minutes=minutes),
@@ -133,8 +137,6 @@ def load_demo_drill() -> str:
             return "demo drill already loaded"
     started = _held_three_weeks_ago(utcnow())
     drill_id = _plan(started)
-    outbox.send_pending_alerts(drill_id=drill_id, now=started, dispatch=False)
     _settle(drill_id, started)
-    with get_database().session() as session:
-        flows.end(session, drill_id=drill_id, actor=DEMO_ACTOR, now=started + timedelta(minutes=DEMO_MINUTES))
+    flows.end_by_hand(drill_id=drill_id, actor=DEMO_ACTOR, now=started + timedelta(minutes=DEMO_MINUTES))
     return f"past drill {drill_id} loaded"

@@ -10,12 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alueturva.audit import service as audit
-from alueturva.db import utcnow
+from alueturva.db import get_database, utcnow
 from alueturva.errors import Conflict, Invalid, NotFound
 from contacts.models import Organisation
 from drills import service
 from drills.models import Drill, DrillFinding, FindingKind, ImprovementItem, ItemStatus
-from drills.schemas import FindingIn, ImprovementItemIn, ImprovementItemRead, ImprovementItemUpdate
+from drills.schemas import FindingIn, FindingRead, ImprovementItemIn, ImprovementItemRead, ImprovementItemUpdate
 
 CLOSED = (ItemStatus.done, ItemStatus.dropped)
 
@@ -31,7 +31,13 @@ def _check_organisation(session: Session, organisation_id: int | None) -> None:
         raise Invalid(f"organisation_id: no organisation {organisation_id}")
 
 
-def add_finding(session: Session, *, drill_id: int, payload: FindingIn, actor: str) -> DrillFinding:
+def add_finding(*, drill_id: int, payload: FindingIn, actor: str) -> FindingRead:
+    """A strength or an area for improvement of a drill that has been held."""
+    with get_database().session() as session:
+        return FindingRead.model_validate(_add_finding(session, drill_id=drill_id, payload=payload, actor=actor))
+
+
+def _add_finding(session: Session, *, drill_id: int, payload: FindingIn, actor: str) -> DrillFinding:
     _after_start(session, drill_id)
     drill = service.get_drill(session, drill_id=drill_id)
     if payload.objective is not None and payload.objective not in {o.position for o in drill.objectives}:
@@ -55,7 +61,14 @@ def findings_of(session: Session, *, drill_id: int) -> Sequence[DrillFinding]:
     ).all()
 
 
-def add_item(session: Session, *, drill_id: int, payload: ImprovementItemIn, actor: str) -> ImprovementItem:
+def add_item(*, drill_id: int, payload: ImprovementItemIn, actor: str) -> ImprovementItemRead:
+    """An item of the improvement plan, found in a drill that has been held."""
+    with get_database().session() as session:
+        item = _add_item(session, drill_id=drill_id, payload=payload, actor=actor)
+        return _read_item(session, item)
+
+
+def _add_item(session: Session, *, drill_id: int, payload: ImprovementItemIn, actor: str) -> ImprovementItem:
     _after_start(session, drill_id)
     _check_organisation(session, payload.organisation_id)
     if payload.finding_id is not None:
@@ -73,11 +86,25 @@ def add_item(session: Session, *, drill_id: int, payload: ImprovementItemIn, act
 
 
 def update_item(
-    session: Session, *, item_id: int, payload: ImprovementItemUpdate, actor: str, now: datetime | None = None
-) -> ImprovementItem:
-    item = session.get(ImprovementItem, item_id)
-    if item is None:
-        raise NotFound(f"no improvement item {item_id}")
+    *, item_id: int, payload: ImprovementItemUpdate, actor: str, drill_id: int | None = None
+) -> ImprovementItemRead:
+    """Move an item on or change it; with ``drill_id``, only an item of that drill (another is not found)."""
+    with get_database().session() as session:
+        item = session.get(ImprovementItem, item_id)
+        if item is None or drill_id not in (None, item.drill_id):
+            raise NotFound(f"no improvement item {item_id}" + (f" in drill {drill_id}" if drill_id else ""))
+        _update_item(session, item=item, payload=payload, actor=actor, now=utcnow())
+        return _read_item(session, item)
+
+
+def _read_item(session: Session, item: ImprovementItem) -> ImprovementItemRead:
+    (shown,) = [row for row in items(session, drill_id=item.drill_id) if row.id == item.id]
+    return shown
+
+
+def _update_item(
+    session: Session, *, item: ImprovementItem, payload: ImprovementItemUpdate, actor: str, now: datetime
+) -> None:
     changes = payload.model_dump(exclude_unset=True)
     if "organisation_id" in changes:
         _check_organisation(session, changes["organisation_id"])
@@ -86,7 +113,7 @@ def update_item(
     for field, value in changes.items():
         setattr(item, field, ItemStatus(value) if field == "status" else value)
     if item.status in CLOSED and item.closed_at is None:
-        item.closed_at, item.closed_by = now or utcnow(), actor
+        item.closed_at, item.closed_by = now, actor
     elif item.status not in CLOSED:
         item.closed_at, item.closed_by = None, None
     session.flush()
@@ -94,7 +121,6 @@ def update_item(
         session, actor=actor, action="improvement_item.update", entity_type="improvement_item", entity_id=item.id,
         details={"fields": sorted(changes), "status": item.status.value},
     )  # fmt: skip
-    return item
 
 
 def items(

@@ -1,5 +1,10 @@
 """Running drills: start (by hand, on a schedule, a recurring plan's run, a phase), end, cancel; evaluators'
 observations and ratings during and after. Planning is ``drills.plans``; the alerts a drill sends, ``drills.outbox``.
+
+The use cases the faces call (``start``, ``start_phase``, ``end_by_hand``, ``cancel``, ``observe``, ``rate``) own
+their transaction and take no session; the steps the scheduler's tick shares with them (``start_if_planned``,
+``start_occurrence``, ``record_missed``, ``end``) take the caller's session and never commit (docs/architecture.md
+§2).
 """
 
 from __future__ import annotations
@@ -11,16 +16,16 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from alerting import service as alerting_service
+from alerting.public import close_alert
 from alueturva.audit import service as audit
-from alueturva.db import utcnow
+from alueturva.db import get_database, utcnow
 from alueturva.errors import Conflict, Invalid, NotFound
 from alueturva.i18n import format_time
 from contacts.compliance import check_compliance
 from drills import outbox, plans, service, texts
 from drills.models import Drill, DrillAlertPurpose, DrillKind, DrillObjective, DrillObservation, DrillPhase, DrillState
-from drills.schemas import DrillObservationIn, RatingIn
-from situation.history import take_snapshot
+from drills.schemas import DrillObservationIn, DrillObservationRead, RatingIn
+from situation.history import freeze_picture
 
 log = logging.getLogger(__name__)
 
@@ -71,41 +76,52 @@ def _queue_start_alert(session: Session, drill: Drill, external_sent_at: datetim
 
 
 def start(
-    session: Session,
     *,
     drill_id: int,
     actor: str,
     now: datetime | None = None,
     external_sent_at: datetime | None = None,
+    dispatch: bool = True,
 ) -> Drill:
-    """Start a planned drill by hand (once: a second start is refused). Starting a recurring plan by hand runs one
-    extra occurrence now."""
-    now = now or utcnow()
-    drill = service.get_drill(session, drill_id=drill_id)
-    if drill.recurring:
-        if drill.state is not DrillState.planned:
-            raise Conflict(f"drill {drill_id} is {drill.state.value}; a cancelled plan does not run")
-        run = start_occurrence(session, plan=drill, occurrence=now, now=now, missed=False, actor=actor)
-        if run is None:
-            raise Conflict(f"drill {drill_id} was started at this very moment already")
-        return run
-    if drill.state is DrillState.planned:
-        plans.check_contents(session, drill)
-    started = start_if_planned(session, drill_id=drill_id, actor=actor, now=now, external_sent_at=external_sent_at)
-    if started is None:
-        raise Conflict(f"drill {drill_id} is already {drill.state.value}; it starts once")
+    """Start a planned drill (once: a second start is refused); starting a recurring plan by hand runs one extra
+    occurrence now. The API, the console and the command line start a drill with this one call.
+
+    In one transaction the drill moves to running and its start alert is written to the drill's outbox; after the
+    commit the alert is created and sent (``drills.outbox``; ``dispatch=False`` writes an alert of the past, for the
+    demo's history). Returns the drill that runs (for a recurring plan, its new occurrence).
+    """
+    moment = now or utcnow()
+    with get_database().session() as session:
+        drill = service.get_drill(session, drill_id=drill_id)
+        if drill.recurring:
+            started = _start_extra_occurrence(session, plan=drill, now=moment, actor=actor)
+        else:
+            if drill.state is DrillState.planned:
+                plans.check_contents(session, drill)
+            if not start_if_planned(session, drill=drill, actor=actor, now=moment, external_sent_at=external_sent_at):
+                raise Conflict(f"drill {drill_id} is already {drill.state.value}; it starts once")
+            started = drill
+    outbox.send_pending_alerts(drill_id=started.id, now=now, dispatch=dispatch)
     return started
 
 
+def _start_extra_occurrence(session: Session, *, plan: Drill, now: datetime, actor: str) -> Drill:
+    if plan.state is not DrillState.planned:
+        raise Conflict(f"drill {plan.id} is {plan.state.value}; a cancelled plan does not run")
+    run = start_occurrence(session, plan=plan, occurrence=now, now=now, missed=False, actor=actor)
+    if run is None:
+        raise Conflict(f"drill {plan.id} was started at this very moment already")
+    return run
+
+
 def start_if_planned(
-    session: Session, *, drill_id: int, actor: str, now: datetime, external_sent_at: datetime | None = None
+    session: Session, *, drill: Drill, actor: str, now: datetime, external_sent_at: datetime | None = None
 ) -> Drill | None:
-    """Move the drill from planned to running and queue its start alert, in one transaction; None when another
-    process (a second scheduler, a person) started it first: the conditional UPDATE lets one in."""
-    drill = service.get_drill(session, drill_id=drill_id)
+    """Move the drill from planned to running and queue its start alert, in the caller's transaction; None when
+    another process (a second scheduler, a person) started it first: the conditional UPDATE lets one in."""
     moved = service.move_state(
         session,
-        drill_id=drill_id,
+        drill=drill,
         from_states=[DrillState.planned],
         state=DrillState.running,
         started_at=now,
@@ -114,7 +130,6 @@ def start_if_planned(
     )
     if not moved:
         return None
-    drill = service.get_drill(session, drill_id=drill_id)
     drill.compliance = compliance_summary(session)
     _queue_start_alert(session, drill, external_sent_at, now)
     audit.record(
@@ -122,7 +137,7 @@ def start_if_planned(
         actor=actor,
         action="drill.start",
         entity_type="drill",
-        entity_id=drill_id,
+        entity_id=drill.id,
         details={"start_at": str(drill.start_at), "occurrence_at": str(drill.occurrence_at)},
     )
     return drill
@@ -178,14 +193,14 @@ def start_occurrence(
     if missed:
         record_missed(session, drill=run, now=now)
         return run
-    return start_if_planned(session, drill_id=run.id, actor=actor, now=now)
+    return start_if_planned(session, drill=run, actor=actor, now=now)
 
 
 def record_missed(session: Session, *, drill: Drill, now: datetime) -> bool:
     """A start that passed beyond the grace time while no scheduler ran: recorded and shown, never silently lost.
     False when another scheduler recorded it first."""
     due = drill.occurrence_at or drill.start_at
-    if not service.move_state(session, drill_id=drill.id, from_states=[DrillState.planned], state=DrillState.missed):
+    if not service.move_state(session, drill=drill, from_states=[DrillState.planned], state=DrillState.missed):
         return False
     log.warning("drill start missed", extra={"drill_id": drill.id})
     audit.record(
@@ -199,9 +214,16 @@ def record_missed(session: Session, *, drill: Drill, now: datetime) -> bool:
     return True
 
 
-def start_phase(session: Session, *, drill_id: int, number: int, actor: str, now: datetime | None = None) -> Drill:
-    """Start an exercise's phase: its alert is sent, and its snapshot of the exercise picture frozen, once."""
-    now = now or utcnow()
+def start_phase(*, drill_id: int, number: int, actor: str, now: datetime | None = None) -> Drill:
+    """Start an exercise's phase, once: its snapshot of the exercise picture is frozen and its alert written to the
+    drill's outbox in one transaction; after the commit the alert is created and sent."""
+    with get_database().session() as session:
+        drill = _start_phase(session, drill_id=drill_id, number=number, actor=actor, now=now or utcnow())
+    outbox.send_pending_alerts(drill_id=drill_id)
+    return drill
+
+
+def _start_phase(session: Session, *, drill_id: int, number: int, actor: str, now: datetime) -> Drill:
     drill = service.get_drill(session, drill_id=drill_id)
     if drill.state is not DrillState.running:
         raise Conflict(f"drill {drill_id} is {drill.state.value}; phases start while it runs")
@@ -224,7 +246,7 @@ def start_phase(session: Session, *, drill_id: int, number: int, actor: str, now
         )
     if phase.snapshot:
         label = f"{drill.name}: {phase.number}. {phase.name}"[:200]
-        phase.snapshot_id = take_snapshot(session, label=label, actor=actor, now=now, drill_id=drill.id).id
+        phase.snapshot_id = freeze_picture(session, label=label, actor=actor, now=now, drill_id=drill.id).id
     session.flush()
     audit.record(
         session,
@@ -240,12 +262,13 @@ def start_phase(session: Session, *, drill_id: int, number: int, actor: str, now
 # Ending ----------------------------------------------------------------------------------------------------------
 
 
-def end(session: Session, *, drill_id: int, actor: str, now: datetime | None = None) -> int:
-    """End a running drill: its alerts close and their escalation stops. 1 if it ended now, 0 if it had already."""
+def end(session: Session, *, drill: Drill, actor: str, now: datetime | None = None) -> int:
+    """End a running drill in the caller's transaction: its alerts close and their escalation stops. 1 if it ended
+    now, 0 if it had already."""
     now = now or utcnow()
     moved = service.move_state(
         session,
-        drill_id=drill_id,
+        drill=drill,
         from_states=[DrillState.running],
         state=DrillState.ended,
         ended_at=now,
@@ -253,44 +276,54 @@ def end(session: Session, *, drill_id: int, actor: str, now: datetime | None = N
     )
     if not moved:
         return 0
-    for row in service.drill_alerts(session, drill_id=drill_id):
+    for row in service.drill_alerts(session, drill_id=drill.id):
         if row.alert_id is not None:
-            alerting_service.close_alert(session, alert_id=row.alert_id, now=now, reason=f"drill {drill_id} ended")
-    audit.record(session, actor=actor, action="drill.end", entity_type="drill", entity_id=drill_id, details={})
+            close_alert(session, alert_id=row.alert_id, now=now, reason=f"drill {drill.id} ended")
+    audit.record(session, actor=actor, action="drill.end", entity_type="drill", entity_id=drill.id, details={})
     return 1
 
 
-def end_by_hand(session: Session, *, drill_id: int, actor: str, now: datetime | None = None) -> Drill:
-    drill = service.get_drill(session, drill_id=drill_id)
-    if not end(session, drill_id=drill_id, actor=actor, now=now):
-        raise Conflict(f"drill {drill_id} is {drill.state.value}; only a running drill ends")
-    return service.get_drill(session, drill_id=drill_id)
+def end_by_hand(*, drill_id: int, actor: str, now: datetime | None = None) -> Drill:
+    """End a running drill now (a person ends it); refused when it is not running."""
+    with get_database().session() as session:
+        drill = service.get_drill(session, drill_id=drill_id)
+        if not end(session, drill=drill, actor=actor, now=now):
+            raise Conflict(f"drill {drill_id} is {drill.state.value}; only a running drill ends")
+        return drill
 
 
-def cancel(session: Session, *, drill_id: int, actor: str, now: datetime | None = None) -> Drill:
+def cancel(*, drill_id: int, actor: str, now: datetime | None = None) -> Drill:
     """Cancel a planned drill (a recurring plan stops running); a running drill is ended instead."""
-    drill = service.get_drill(session, drill_id=drill_id)
-    if not service.move_state(
-        session,
-        drill_id=drill_id,
-        from_states=[DrillState.planned],
-        state=DrillState.cancelled,
-        ended_at=now or utcnow(),
-        ended_by=actor,
-    ):
-        raise Conflict(f"drill {drill_id} is {drill.state.value}; only a planned drill can be cancelled")
-    audit.record(session, actor=actor, action="drill.cancel", entity_type="drill", entity_id=drill_id, details={})
-    return service.get_drill(session, drill_id=drill_id)
+    with get_database().session() as session:
+        drill = service.get_drill(session, drill_id=drill_id)
+        if not service.move_state(
+            session,
+            drill=drill,
+            from_states=[DrillState.planned],
+            state=DrillState.cancelled,
+            ended_at=now or utcnow(),
+            ended_by=actor,
+        ):
+            raise Conflict(f"drill {drill_id} is {drill.state.value}; only a planned drill can be cancelled")
+        audit.record(session, actor=actor, action="drill.cancel", entity_type="drill", entity_id=drill_id, details={})
+        return drill
 
 
 # During the drill ------------------------------------------------------------------------------------------------
 
 
 def observe(
-    session: Session, *, drill_id: int, payload: DrillObservationIn, actor: str, name: str, now: datetime | None = None
-) -> DrillObservation:
+    *, drill_id: int, payload: DrillObservationIn, actor: str, name: str, now: datetime | None = None
+) -> DrillObservationRead:
     """An evaluator's observation, with its time (default now), author and optional phase."""
-    now = now or utcnow()
+    with get_database().session() as session:
+        observation = _observe(session, drill_id=drill_id, payload=payload, actor=actor, name=name, now=now or utcnow())
+        return DrillObservationRead.model_validate(observation, from_attributes=True)
+
+
+def _observe(
+    session: Session, *, drill_id: int, payload: DrillObservationIn, actor: str, name: str, now: datetime
+) -> DrillObservation:
     drill = service.get_drill(session, drill_id=drill_id)
     if drill.state in (DrillState.planned, DrillState.cancelled, DrillState.missed):
         raise Conflict(f"drill {drill_id} is {drill.state.value}; observations are recorded during or after it")
@@ -318,8 +351,13 @@ def observe(
     return observation
 
 
-def rate(session: Session, *, drill_id: int, position: int, payload: RatingIn, actor: str) -> Drill:
+def rate(*, drill_id: int, position: int, payload: RatingIn, actor: str) -> Drill:
     """A person's HSEEP rating of a free-text objective."""
+    with get_database().session() as session:
+        return _rate(session, drill_id=drill_id, position=position, payload=payload, actor=actor)
+
+
+def _rate(session: Session, *, drill_id: int, position: int, payload: RatingIn, actor: str) -> Drill:
     drill = service.get_drill(session, drill_id=drill_id)
     objective = next((o for o in drill.objectives if o.position == position), None)
     if objective is None:

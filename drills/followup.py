@@ -9,21 +9,32 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerting.costs import sms_segments
+from alerting.public import charged_sms_segments
 from alueturva.db import utcnow
 from alueturva.i18n import HELSINKI
 from contacts.catalogue import display_names, organisations
-from drills import findings, texts, views
+from drills import findings, read, texts
 from drills.config import costs_config
 from drills.measures import measures
 from drills.models import Drill, DrillState, ImprovementItem
 from drills.report import figures
 from drills.report.assemble import organisation_labels
+from drills.report.schemas import (
+    NO_COUNTS,
+    NO_TIMES,
+    CostPart,
+    Costs,
+    CostShare,
+    Followup,
+    FollowupDrill,
+    ObjectivesMet,
+    Shares,
+    YearsItems,
+)
 
 HELD = (DrillState.running, DrillState.ended)
 CENT = Decimal("0.01")
@@ -35,9 +46,9 @@ def year_bounds(year: int) -> tuple[datetime, datetime]:
     return start, datetime(year + 1, 1, 1, tzinfo=HELSINKI).astimezone(UTC)
 
 
-def split_cost(total: Decimal) -> list[dict[str, Any]]:
+def split_cost(total: Decimal, language: str) -> list[CostShare]:
     """``total`` (euros) split to the cent: the county's share, the rest by municipal population (largest remainder),
-    so that the shares add up to the total exactly."""
+    so that the shares add up to the total exactly; each party named in ``language``."""
     config = costs_config().split
     cents = int((total / CENT).to_integral_value(ROUND_HALF_UP))
     county_cents = int((cents * config.county_share_percent / 100).to_integral_value(ROUND_HALF_UP))
@@ -58,76 +69,75 @@ def split_cost(total: Decimal) -> list[dict[str, Any]]:
         for o in sorted(municipalities, key=lambda o: -(o.population or 0))
     ]
     return [
-        {"names": names[key], "key": key, "cents": party_cents, "euros": party_cents * CENT, "share": share}
+        CostShare(
+            organisation=names[key][language],
+            names=names[key],
+            key=key,
+            cents=party_cents,
+            euros=party_cents * CENT,
+            share=share,
+        )
         for key, party_cents, share in parties
     ]
 
 
-def _costs(session: Session, year: int, language: str) -> dict[str, Any]:
+def _costs(session: Session, year: int, language: str) -> Costs:
     config = costs_config()
     price = config.sms_price_per_segment
-    segments = sms_segments(session, start=year_bounds(year)[0], end=year_bounds(year)[1])
-    parts: dict[str, dict[str, Any]] = {}
+    segments = charged_sms_segments(session, start=year_bounds(year)[0], end=year_bounds(year)[1])
+    parts: dict[str, CostPart] = {}
     for part in ("exercise", "real"):
         total = (price * segments[part]).quantize(CENT, ROUND_HALF_UP)
-        parts[part] = {"segments": segments[part], "euros": total, "split": split_cost(total)}
+        parts[part] = CostPart(segments=segments[part], euros=total, split=split_cost(total, language))
+    exercise, real = parts["exercise"], parts["real"]
     combined = [
-        {**row, "cents": row["cents"] + real["cents"], "euros": row["euros"] + real["euros"]}
-        for row, real in zip(parts["exercise"]["split"], parts["real"]["split"], strict=True)
+        row.model_copy(update={"cents": row.cents + other.cents, "euros": row.euros + other.euros})
+        for row, other in zip(exercise.split, real.split, strict=True)
     ]
-    for row in (row for part in parts.values() for row in part["split"]):
-        row["organisation"] = row["names"][language]
-    combined = [{**row, "organisation": row["names"][language]} for row in combined]
-    return {
-        "price_per_segment": price,
-        "vat_percent": 0,
-        "basis": config.split.basis,
-        "applies_to": getattr(config.split.applies_to, language),
-        "population_date": organisations().population_date,
-        "county_share_percent": config.split.county_share_percent,
-        **parts,
-        "total": {
-            "segments": segments["exercise"] + segments["real"],
-            "euros": parts["exercise"]["euros"] + parts["real"]["euros"],
-            "split": combined,
-        },
-    }
+    return Costs(
+        price_per_segment=price,
+        vat_percent=0,
+        basis=config.split.basis,
+        applies_to=getattr(config.split.applies_to, language),
+        population_date=organisations().population_date,
+        county_share_percent=config.split.county_share_percent,
+        exercise=exercise,
+        real=real,
+        total=CostPart(segments=exercise.segments + real.segments, euros=exercise.euros + real.euros, split=combined),
+    )
 
 
-def _drill_row(session: Session, drill: Drill, language: str) -> dict[str, Any]:
+def _drill_row(session: Session, drill: Drill, language: str) -> FollowupDrill:
     """A drill held in the year, with the report's figures (each person once; the same meanings)."""
     label = organisation_labels(session, language)
     with figures.recipients_table(session, measures(session, drill)) as recipients:
-        read = views.drill_read(session, drill, now=utcnow(), recipients=recipients)
+        shown = read.drill_read(session, drill, now=utcnow(), recipients=recipients)
         rows = figures.measured_only(recipients)
-        counts = figures.counts_by(session, rows).get(0, dict.fromkeys(figures.COUNT_KEYS, 0))
+        counts = figures.counts_by(session, rows).get(0, NO_COUNTS)
         by_municipality = figures.counts_by(session, rows, "organisation")
-        ack_seconds = figures.times_by(session, figures.as_seconds(rows, "ack_seconds")).get(0, figures.NO_TIMES)
+        ack_seconds = figures.times_by(session, figures.as_seconds(rows, "ack_seconds")).get(0, NO_TIMES)
     assert drill.started_at is not None
-    return {
-        "id": drill.id,
-        "name": texts.drill_text(drill, "name", language),
-        "kind": drill.kind.value,
-        "kind_name": texts.kind_name(drill.kind.value, language),
-        "state": drill.state.value,
-        "started_at": drill.started_at,
-        "month": drill.started_at.astimezone(HELSINKI).month,
-        "objectives_met": sum(1 for o in read.objectives if o.met is True),
-        "objectives": len(read.objectives),
-        "targeted": counts["targeted"],
-        "acknowledged": counts["acknowledged"],
-        "counts": counts,
-        "shares": {
-            "delivered": figures.delivered_share(counts),
-            "acknowledged": figures.acknowledged_share(counts),
-        },
-        "ack_seconds": ack_seconds.as_dict(),
-        "by_municipality": {label(name): values for name, values in by_municipality.items()},
-        "compliance": drill.compliance,
-    }
+    return FollowupDrill(
+        id=drill.id,
+        name=texts.drill_text(drill, "name", language),
+        kind=drill.kind.value,
+        kind_name=texts.kind_name(drill.kind.value, language),
+        state=drill.state.value,
+        started_at=drill.started_at,
+        month=drill.started_at.astimezone(HELSINKI).month,
+        objectives_met=sum(1 for o in shown.objectives if o.met is True),
+        objectives=len(shown.objectives),
+        targeted=counts.targeted,
+        acknowledged=counts.acknowledged,
+        counts=counts,
+        shares=Shares(delivered=figures.delivered_share(counts), acknowledged=figures.acknowledged_share(counts)),
+        ack_seconds=ack_seconds,
+        by_municipality={label(name): values for name, values in by_municipality.items()},
+        compliance=drill.compliance,
+    )
 
 
-def followup(session: Session, *, year: int, language: str = "fi") -> dict[str, Any]:
+def followup(session: Session, *, year: int, language: str = "fi") -> Followup:
     start, end = year_bounds(year)
     held = session.scalars(
         select(Drill)
@@ -140,26 +150,26 @@ def followup(session: Session, *, year: int, language: str = "fi") -> dict[str, 
     rows = [_drill_row(session, drill, language) for drill in held]
     by_kind: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for row in rows:
-        by_kind[row["kind"]][row["month"]] += 1
+        by_kind[row.kind][row.month] += 1
     opened = session.scalars(
         select(ImprovementItem.id).where(ImprovementItem.created_at >= start, ImprovementItem.created_at < end)
     ).all()
     closed = session.scalars(
         select(ImprovementItem.id).where(ImprovementItem.closed_at >= start, ImprovementItem.closed_at < end)
     ).all()
-    items = {item.id: item.model_dump() for item in findings.items(session)}
-    return {
-        "year": year,
-        "language": language,
-        "generated_at": utcnow(),
-        "drills": rows,
-        "missed": len(missed),
-        "by_kind_and_month": {kind: dict(sorted(months.items())) for kind, months in by_kind.items()},
-        "objectives": {"met": sum(r["objectives_met"] for r in rows), "total": sum(r["objectives"] for r in rows)},
-        "improvement_items": {
-            "opened": [items[i] for i in opened],
-            "closed": [items[i] for i in closed],
-            "open_now": sum(1 for item in items.values() if item["status"] in ("open", "in_progress")),
-        },
-        "costs": _costs(session, year, language),
-    }
+    items = {item.id: item for item in findings.items(session)}
+    return Followup(
+        year=year,
+        language=language,
+        generated_at=utcnow(),
+        drills=rows,
+        missed=len(missed),
+        by_kind_and_month={kind: dict(sorted(months.items())) for kind, months in by_kind.items()},
+        objectives=ObjectivesMet(met=sum(r.objectives_met for r in rows), total=sum(r.objectives for r in rows)),
+        improvement_items=YearsItems(
+            opened=[items[i] for i in opened],
+            closed=[items[i] for i in closed],
+            open_now=sum(1 for item in items.values() if item.status in ("open", "in_progress")),
+        ),
+        costs=_costs(session, year, language),
+    )

@@ -32,7 +32,6 @@ def import_log(
     """Import the log of an exercise run elsewhere as a drill, all or nothing; the same file is never imported
     twice. Times without a zone are Finnish time."""
     from alueturva.auth.service import cli_principal
-    from alueturva.db import get_database
     from drills.imports.flows import import_log as import_flow
     from drills.imports.mapping import mapping_from_file
     from drills.models import DrillKind
@@ -47,20 +46,18 @@ def import_log(
         raise Invalid(f"--kind is {KINDS}") from exc
     given = mapping_from_file(mapping) if mapping else None
     goals = _objectives([objective_option(text) for text in objective]) if objective else None
-    with get_database().session() as session:
-        result = import_flow(
-            session,
-            data=data,
-            filename=file.name,
-            mapping=given,
-            name=name,
-            kind=drill_kind,
-            description=description,
-            drill_id=drill,
-            objectives=goals,
-            dry_run=dry_run,
-            actor=cli_principal().actor,
-        )
+    result = import_flow(
+        data=data,
+        filename=file.name,
+        mapping=given,
+        name=name,
+        kind=drill_kind,
+        description=description,
+        drill_id=drill,
+        objectives=goals,
+        dry_run=dry_run,
+        actor=cli_principal().actor,
+    )
     _print_result(result)
 
 

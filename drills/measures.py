@@ -29,8 +29,8 @@ from sqlalchemy import Integer, String, and_, case, cast, false, func, literal, 
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
-from alerting.messages import options_in
 from alerting.models import RECEIPT_CHANNELS, Alert, Delivery, DeliveryKind, DeliveryState, Recipient
+from alerting.public import options_in
 from alueturva.db import seconds_between
 from contacts.models import Organisation, Person
 from drills import service

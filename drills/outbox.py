@@ -11,13 +11,12 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from alerting import flows as alerting_flows
-from alerting.schemas import AlertCreate
+from alerting.public import AlertCreate, create_alert
 from alueturva.db import get_database
 from alueturva.errors import DomainError, Invalid
 from alueturva.i18n import LANGUAGES
 from drills import service
-from drills.models import Drill, DrillAlert, DrillAlertPurpose
+from drills.models import Drill, DrillAlertPurpose
 
 log = logging.getLogger(__name__)
 
@@ -92,36 +91,28 @@ def send_reaction_alert(*, drill_id: int, key: str, title: dict[str, str], messa
         return row.alert_id
 
 
-def _send_one(row_id: int, now: datetime | None = None, dispatch: bool = True) -> bool:
-    with get_database().session() as session:
-        row = session.get(DrillAlert, row_id)
-        if row is None or row.alert_id is not None or row.attempts >= MAX_ALERT_ATTEMPTS:
-            return False
-        drill = service.get_drill(session, drill_id=row.drill_id)
-        request, actor = row.request, drill.started_by or "scheduler"
+def _send_one(pending: service.PendingAlert, now: datetime | None, dispatch: bool) -> bool:
+    """Create one outbox row's alert (its own transaction, under the row's idempotency key), then record it."""
     try:
-        created = alerting_flows.create_alert(
-            AlertCreate.model_validate(request), actor=actor, now=now, dispatch=dispatch
+        created = create_alert(
+            AlertCreate.model_validate(pending.request), actor=pending.actor, now=now, dispatch=dispatch
         )
     except Exception as exc:
-        permanent = isinstance(exc, DomainError)
-        log.warning("drill alert not sent", extra={"drill_alert_id": row_id, "error": type(exc).__name__})
+        log.warning("drill alert not sent", extra={"drill_alert_id": pending.id, "error": type(exc).__name__})
+        refused = isinstance(exc, DomainError)  # trying again cannot help
+        error = str(exc.detail) if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
         with get_database().session() as session:
-            row = session.get(DrillAlert, row_id)
-            assert row is not None
-            row.attempts = MAX_ALERT_ATTEMPTS if permanent else row.attempts + 1
-            row.last_error = exc.detail if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
-            row.last_error = str(row.last_error)[:1000]
+            service.record_alert_failure(
+                session, row_id=pending.id, error=error, give_up=refused, max_attempts=MAX_ALERT_ATTEMPTS
+            )
         return False
     with get_database().session() as session:
-        row = session.get(DrillAlert, row_id)
-        assert row is not None
-        row.alert_id, row.last_error = created.alert_id, None
+        service.record_alert_made(session, row_id=pending.id, alert_id=created.alert_id)
     return True
 
 
 def send_pending_alerts(*, drill_id: int | None = None, now: datetime | None = None, dispatch: bool = True) -> int:
     """Create the alerts of the outbox rows that have none yet (idempotent); how many were created."""
     with get_database().session() as session:
-        pending = service.pending_drill_alerts(session, drill_id=drill_id)
-    return sum(_send_one(row_id, now, dispatch) for row_id in pending)
+        pending = service.pending_drill_alerts(session, drill_id=drill_id, max_attempts=MAX_ALERT_ATTEMPTS)
+    return sum(_send_one(row, now, dispatch) for row in pending)

@@ -7,10 +7,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from alerting.schemas import Targets
-from alerting.targets import count_targeted
+from alerting.public import Targets, count_targeted
 from alueturva.audit import service as audit
-from alueturva.db import utcnow
+from alueturva.db import get_database, utcnow
 from alueturva.errors import Conflict, Invalid
 from alueturva.i18n import format_time
 from alueturva.localized import LocalizedText
@@ -131,9 +130,14 @@ def check_contents(session: Session, drill: Drill) -> None:
             _check_targets(session, Targets.model_validate(phase.targets), f"phases.{phase.number}.targets")
 
 
-def plan(session: Session, *, request: DrillCreate, actor: str, now: datetime | None = None) -> Drill:
-    """A planned drill (or a recurring plan); refused with a 4xx naming the field, and nothing stored, when wrong."""
-    now = now or utcnow()
+def plan(*, request: DrillCreate, actor: str, now: datetime | None = None) -> Drill:
+    """A planned drill (or a recurring plan), in a transaction of its own; refused with a 4xx naming the field, and
+    nothing stored, when wrong."""
+    with get_database().session() as session:
+        return _plan(session, request=request, actor=actor, now=now or utcnow())
+
+
+def _plan(session: Session, *, request: DrillCreate, actor: str, now: datetime) -> Drill:
     drill = Drill(kind=request.kind, state=DrillState.planned, created_by=actor, created_at=now, title={}, message={})
     _apply_fields(drill, request)
     _fill_kind_defaults(drill)
@@ -156,8 +160,13 @@ def plan(session: Session, *, request: DrillCreate, actor: str, now: datetime | 
     return drill
 
 
-def update(session: Session, *, drill_id: int, request: DrillUpdate, actor: str, now: datetime | None = None) -> Drill:
-    now = now or utcnow()
+def update(*, drill_id: int, request: DrillUpdate, actor: str, now: datetime | None = None) -> Drill:
+    """Change a drill, in a transaction of its own: a planned one wholly, a held one only in what stays editable."""
+    with get_database().session() as session:
+        return _update(session, drill_id=drill_id, request=request, actor=actor, now=now or utcnow())
+
+
+def _update(session: Session, *, drill_id: int, request: DrillUpdate, actor: str, now: datetime) -> Drill:
     drill = service.get_drill(session, drill_id=drill_id)
     changing = set(request.model_fields_set)
     imported = drill.origin == "import"

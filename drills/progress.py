@@ -10,6 +10,7 @@ from contacts.service import organisation_names
 from drills import service
 from drills.measures import measures
 from drills.report.figures import COUNT_KEYS, counts_by, measured_only
+from drills.report.schemas import NO_COUNTS
 from drills.texts import drill_text
 
 
@@ -28,9 +29,11 @@ def drill_progress(drill_id: int, language: str = "fi") -> DrillProgress:
         drill = service.get_drill(session, drill_id=drill_id)
         progress = DrillProgress(drill.id, drill_text(drill, "name", language), drill.state.value)
         rows = measured_only(measures(session, drill).recipients.subquery())
-        progress.totals = counts_by(session, rows).get(0, progress.totals)
+        progress.totals = counts_by(session, rows).get(0, NO_COUNTS).model_dump()
         names = organisation_names(session)
         per_org = counts_by(session, rows, "organisation_id")
-        shown = {names[key][language] if key in names else str(key): counts for key, counts in per_org.items()}
+        shown = {
+            names[key][language] if key in names else str(key): counts.model_dump() for key, counts in per_org.items()
+        }
         progress.by_organisation = dict(sorted(shown.items()))
     return progress

@@ -4,13 +4,16 @@ improvement plan, and the councils' yearly follow-up."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.table import Table
 
 from alueturva.errors import Invalid
 from drills.cli_support import Language, console, validated, write_output
+
+if TYPE_CHECKING:
+    from drills.report.schemas import CsvTable, Format
 
 
 def report(
@@ -33,16 +36,7 @@ def report(
         raise Invalid("--format is json, html, pdf or csv; --table is people or organisations")
     with get_database().session() as session:
         data = build_report(session, drill_id=drill_id, language=language, redact=redact or format == "csv")
-    content: str | bytes
-    if format == "json":
-        content = render.as_json(data, indent=2)
-    elif format == "html":
-        content = render.report_html(data)
-    elif format == "pdf":
-        content = render.pdf(render.report_html(data))
-    else:
-        content = render.table_csv(data, table)
-    write_output(content, output)
+    write_output(render.export(data, cast("Format", format), table=cast("CsvTable", table), pretty=True), output)
 
 
 def finding(
@@ -53,7 +47,6 @@ def finding(
 ) -> None:
     """Write a strength or an area for improvement into the drill's after-action report."""
     from alueturva.auth.service import cli_principal
-    from alueturva.db import get_database
     from drills import findings
     from drills.schemas import FindingIn
 
@@ -61,8 +54,7 @@ def finding(
     if kind not in kinds:
         raise Invalid("the kind is strength or improvement")
     payload = validated(FindingIn, {"kind": kinds[kind], "text": text, "objective": objective})
-    with get_database().session() as session:
-        findings.add_finding(session, drill_id=drill_id, payload=payload, actor=cli_principal().actor)
+    findings.add_finding(drill_id=drill_id, payload=payload, actor=cli_principal().actor)
     console.print("recorded")
 
 
@@ -105,7 +97,6 @@ def item_add(
 ) -> None:
     """Add an item to the improvement plan."""
     from alueturva.auth.service import cli_principal
-    from alueturva.db import get_database
     from drills import findings
     from drills.schemas import ImprovementItemIn
 
@@ -113,9 +104,8 @@ def item_add(
         ImprovementItemIn,
         {"text": text, "action": action, "organisation_id": _organisation_id(organisation), "due": due},
     )
-    with get_database().session() as session:
-        item = findings.add_item(session, drill_id=drill_id, payload=payload, actor=cli_principal().actor)
-        console.print(f"item {item.id} added")
+    item = findings.add_item(drill_id=drill_id, payload=payload, actor=cli_principal().actor)
+    console.print(f"item {item.id} added")
 
 
 @item_app.command("update")
@@ -127,14 +117,12 @@ def item_update(
 ) -> None:
     """Move an item on, or change its due date."""
     from alueturva.auth.service import cli_principal
-    from alueturva.db import get_database
     from drills import findings
     from drills.schemas import ImprovementItemUpdate
 
     given = {key: value for key, value in {"status": status, "due": due, "note": note}.items() if value is not None}
     payload = validated(ImprovementItemUpdate, given)
-    with get_database().session() as session:
-        findings.update_item(session, item_id=item_id, payload=payload, actor=cli_principal().actor)
+    findings.update_item(item_id=item_id, payload=payload, actor=cli_principal().actor)
     console.print(f"item {item_id} updated")
 
 
@@ -179,14 +167,7 @@ def followup(
         raise Invalid("--format is json, html or pdf")
     with get_database().session() as session:
         data = yearly(session, year=year, language=language)
-    content: str | bytes
-    if format == "json":
-        content = render.as_json(data, indent=2)
-    elif format == "html":
-        content = render.followup_html(data)
-    else:
-        content = render.pdf(render.followup_html(data))
-    write_output(content, output)
+    write_output(render.export(data, cast("Format", format), pretty=True), output)
 
 
 def register(drill_app: typer.Typer) -> None:

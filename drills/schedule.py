@@ -40,7 +40,8 @@ def tick(*, now: datetime | None = None) -> dict[str, int]:
     counts["alerts"] = outbox.send_pending_alerts()
     for drill_id in ending:
         with database.session() as session:
-            counts["ended"] += flows.end(session, drill_id=drill_id, actor=SCHEDULER, now=now)
+            drill = service.get_drill(session, drill_id=drill_id)
+            counts["ended"] += flows.end(session, drill=drill, actor=SCHEDULER, now=now)
     if any(counts.values()):
         log.info("drills tick", extra=counts)
     return counts
@@ -57,7 +58,7 @@ def _start_once(drill_id: int, now: datetime) -> str | None:
         assert drill.start_at is not None
         if now - drill.start_at > _grace():
             return "missed" if flows.record_missed(session, drill=drill, now=now) else None
-        started = flows.start_if_planned(session, drill_id=drill_id, actor=SCHEDULER, now=now)
+        started = flows.start_if_planned(session, drill=drill, actor=SCHEDULER, now=now)
     return "started" if started is not None else None
 
 

@@ -16,7 +16,7 @@ from pydantic import (
     model_validator,
 )
 
-from alerting.schemas import AlertMessage, AlertTitle, ChannelName, EscalationOverride, ResponseOption, Targets
+from alerting.public import AlertMessage, AlertTitle, ChannelName, EscalationOverride, ResponseOption, Targets
 from alueturva.api_types import ApiInput
 from alueturva.i18n import AmbiguousLocalTime, from_helsinki
 from alueturva.localized import LocalizedText
@@ -238,7 +238,7 @@ class PhaseRead(BaseModel):
     started_at: datetime | None
     started_by: str | None
     snapshot_id: int | None
-    alert_id: int | None
+    alert_id: int | None = None  # the alert the phase sent (``drills.read.phase_read``)
 
 
 class DrillObservationRead(BaseModel):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from alueturva.errors import NotFound
 from drills.models import Drill, DrillAlert, DrillAlertPurpose, DrillImport, DrillObservation, DrillState
@@ -64,12 +66,41 @@ def add_drill_alert(session: Session, **fields: Any) -> DrillAlert:
     return row
 
 
-def pending_drill_alerts(session: Session, *, drill_id: int | None = None) -> list[int]:
-    """Outbox rows whose alert is not made yet."""
-    query = select(DrillAlert.id).where(DrillAlert.alert_id.is_(None))
+@dataclass(frozen=True)
+class PendingAlert:
+    """An outbox row whose alert is not made yet, with what making it needs."""
+
+    id: int
+    request: dict[str, Any]
+    actor: str
+
+
+def pending_drill_alerts(session: Session, *, max_attempts: int, drill_id: int | None = None) -> list[PendingAlert]:
+    """Outbox rows whose alert is not made yet and that have not used up their attempts; the actor is whoever
+    started the drill (the scheduler when nobody did)."""
+    query = (
+        select(DrillAlert.id, DrillAlert.request, Drill.started_by)
+        .join(Drill, Drill.id == DrillAlert.drill_id)
+        .where(DrillAlert.alert_id.is_(None), DrillAlert.attempts < max_attempts)
+    )
     if drill_id is not None:
         query = query.where(DrillAlert.drill_id == drill_id)
-    return list(session.scalars(query.order_by(DrillAlert.id)))
+    return [
+        PendingAlert(row.id, row.request, row.started_by or "scheduler")
+        for row in session.execute(query.order_by(DrillAlert.id))
+    ]
+
+
+def record_alert_made(session: Session, *, row_id: int, alert_id: int) -> None:
+    session.execute(update(DrillAlert).where(DrillAlert.id == row_id).values(alert_id=alert_id, last_error=None))
+
+
+def record_alert_failure(session: Session, *, row_id: int, error: str, give_up: bool, max_attempts: int) -> None:
+    """A failed try: counted, or all attempts used up at once when trying again cannot help (a refused alert)."""
+    attempts = max_attempts if give_up else DrillAlert.attempts + 1
+    session.execute(
+        update(DrillAlert).where(DrillAlert.id == row_id).values(attempts=attempts, last_error=error[:1000])
+    )
 
 
 def observations_of(session: Session, *, drill_id: int) -> Sequence[DrillObservation]:
@@ -90,17 +121,19 @@ def latest_occurrence(session: Session, *, series_id: int) -> datetime | None:
     return session.scalar(select(func.max(Drill.occurrence_at)).where(Drill.series_id == series_id))
 
 
-def move_state(session: Session, *, drill_id: int, from_states: Sequence[DrillState], **values: Any) -> bool:
-    """Atomically move a drill on from one of ``from_states``; False if another process did it first."""
+def move_state(session: Session, *, drill: Drill, from_states: Sequence[DrillState], **values: Any) -> bool:
+    """Atomically move a drill on from one of ``from_states`` (a conditional UPDATE: when two processes try, one
+    moves it); False if another did it first. The loaded ``drill`` gets the new values without being read again."""
     result = session.execute(
         update(Drill)
-        .where(Drill.id == drill_id, Drill.state.in_(list(from_states)))
+        .where(Drill.id == drill.id, Drill.state.in_(list(from_states)))
         .values(**values)
         .execution_options(synchronize_session=False)
     )
     moved = bool(getattr(result, "rowcount", 0) == 1)
     if moved:
-        session.expire_all()
+        for key, value in values.items():
+            set_committed_value(drill, key, value)
     return moved
 
 

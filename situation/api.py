@@ -9,9 +9,8 @@ from pydantic import Discriminator, Tag
 
 from alueturva.api_types import PeriodEnd, PeriodStart
 from alueturva.auth.dependencies import DbSession, Operator, Reporter, Viewer
-from alueturva.db import get_database
 from alueturva.errors import API_ERRORS
-from situation import decisions, flows, history, observations, reactions, service
+from situation import decisions, flows, history, observations, service
 from situation.schemas import (
     CapImportResult,
     DecisionIn,
@@ -86,9 +85,9 @@ def get_history(
 
 
 @router.post("/situation/snapshots", status_code=status.HTTP_201_CREATED)
-def post_snapshot(body: SnapshotIn, session: DbSession, principal: Operator) -> SnapshotOut:
+def post_snapshot(body: SnapshotIn, principal: Operator) -> SnapshotOut:
     """Freeze the picture as it is now (with ``drill_id``: that running drill's exercise picture)."""
-    return history.take_snapshot(session, label=body.label, actor=principal.actor, drill_id=body.drill_id)
+    return history.take_snapshot(label=body.label, actor=principal.actor, drill_id=body.drill_id)
 
 
 @router.get("/situation/snapshots")
@@ -110,15 +109,14 @@ def get_snapshot(snapshot_id: RowId, session: DbSession, _: Viewer) -> SnapshotO
 
 
 @router.post("/situation/status-reports", status_code=status.HTTP_201_CREATED)
-def post_status_report(body: StatusReportIn, session: DbSession, principal: Reporter) -> StatusReportOut:
+def post_status_report(body: StatusReportIn, principal: Reporter) -> StatusReportOut:
     """A municipality's own status: management group convened, staff availability, key services running."""
-    return flows.report_status(session, payload=body, actor=principal.actor)
+    return flows.report_status(payload=body, actor=principal.actor)
 
 
 @router.post("/observations")
 def post_observations(
     body: ObservationsBody,
-    session: DbSession,
     principal: Reporter,
     drill_id: Annotated[
         int | None, Query(ge=1, le=2**31 - 1, description="Observations of this running drill's exercise picture")
@@ -126,7 +124,7 @@ def post_observations(
 ) -> IngestResult:
     """Store one or many observations; a re-sent (source, source_id) is counted as a duplicate, not stored."""
     items = body.observations if isinstance(body, ObservationBatch) else [body]
-    return observations.ingest_observations(session, items=items, actor=principal.actor, drill_id=drill_id)
+    return observations.ingest_observations(items=items, actor=principal.actor, drill_id=drill_id)
 
 
 async def _xml_body(request: Request) -> bytes:
@@ -138,11 +136,9 @@ async def _xml_body(request: Request) -> bytes:
     "/observations/cap",
     openapi_extra={"requestBody": {"content": {"application/xml": {"schema": {"type": "string"}}}}},
 )
-def post_cap(
-    document: Annotated[bytes, Depends(_xml_body)], session: DbSession, principal: Reporter
-) -> CapImportResult:
+def post_cap(document: Annotated[bytes, Depends(_xml_body)], principal: Reporter) -> CapImportResult:
     """Import a CAP 1.2 warning (e.g. an FMI weather warning) as observations for the matching municipalities."""
-    return observations.import_cap(session, document=document, actor=principal.actor)
+    return observations.import_cap(document=document, actor=principal.actor)
 
 
 @router.post("/readiness/decisions/preview")
@@ -156,13 +152,7 @@ def post_decision(body: DecisionIn, principal: Operator) -> DecisionOut:
     """Decide an area's readiness level with a reason (with ``drill_id``: an exercise decision in that running drill,
     which never changes the real level). The reactions it sets in motion are dispatched right after the commit, so
     the answer lists the alerts they sent; one that fails is retried by the scheduler."""
-    with get_database().session() as session:
-        decision = decisions.decide(session, payload=body, actor=principal.actor)
-    if not decision.reactions:
-        return decision
-    reactions.dispatch_reactions(decision_id=decision.id)
-    with get_database().session() as session:
-        return decisions.get_decision(session, decision_id=decision.id)
+    return decisions.decide(payload=body, actor=principal.actor)
 
 
 @router.get("/readiness/decisions/{decision_id}")

@@ -24,7 +24,6 @@ def import_cap(
     from rich.console import Console
 
     from alueturva.auth.service import cli_principal
-    from alueturva.db import get_database
     from alueturva.errors import Invalid
     from situation.observations import import_cap as import_cap_flow
 
@@ -32,8 +31,7 @@ def import_cap(
         document = file.read_bytes()
     except OSError as exc:
         raise Invalid(f"cannot read {file}: {exc.strerror}") from exc
-    with get_database().session() as session:
-        result = import_cap_flow(session, document=document, actor=cli_principal().actor)
+    result = import_cap_flow(document=document, actor=cli_principal().actor)
     console = Console()
     console.print(
         f"CAP {result.identifier}: {result.stored} stored, {result.duplicates} already stored; "
@@ -110,8 +108,7 @@ def decide(
     from alueturva.errors import Invalid
     from situation.config import readiness_config
     from situation.decisions import decide as decide_flow
-    from situation.decisions import get_decision, preview
-    from situation.reactions import dispatch_reactions
+    from situation.decisions import preview
     from situation.schemas import DecisionIn
     from situation.texts import text
 
@@ -129,11 +126,7 @@ def decide(
         )
         if not typer.confirm("Make the decision and alert them?", default=False):
             raise typer.Exit(1)
-    with get_database().session() as session:
-        decision = decide_flow(session, payload=payload, actor=cli_principal().actor)
-    dispatch_reactions(decision_id=decision.id)
-    with get_database().session() as session:
-        decision = get_decision(session, decision_id=decision.id)
+    decision = decide_flow(payload=payload, actor=cli_principal().actor)
     scope = f" (exercise, drill {decision.drill_id})" if decision.drill_id is not None else ""
     recommended = level_names[decision.recommended_level] if decision.recommended_level else text("no_data", "en")
     alerts = sorted({alert_id for reaction in decision.reactions for alert_id in reaction.alert_ids})

@@ -7,13 +7,14 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from alueturva.audit import service as audit
-from alueturva.db import utcnow
+from alueturva.db import get_database, utcnow
 from alueturva.errors import NotFound
-from situation import exercises, service
+from situation import exercises, reactions, service
 from situation.areas import Area, load_area_tree
 from situation.config import BASE_LEVEL, ReactionSpec, ReadinessConfig, change_between, rank, readiness_config
 from situation.flows import compute_pictures
 from situation.models import Reaction, ReadinessDecision
+from situation.read import decision_read
 from situation.schemas import DecisionIn, DecisionOut, DecisionPreview, ReactionOut
 
 
@@ -71,12 +72,25 @@ def preview(session: Session, *, payload: DecisionIn) -> DecisionPreview:
     )
 
 
-def decide(session: Session, *, payload: DecisionIn, actor: str, now: datetime | None = None) -> DecisionOut:
-    """Record a person's decision of an area's level, and the reactions its rules set in motion (in one transaction).
+def decide(*, payload: DecisionIn, actor: str, now: datetime | None = None) -> DecisionOut:
+    """A person decides an area's level: the API's and the command line's one call. In one transaction the decision
+    and the reactions its rules set in motion are recorded; after the commit the reactions are dispatched
+    (``situation.reactions``), so the answer lists the alerts they sent; one that fails is retried by the scheduler.
+    """
+    with get_database().session() as session:
+        decision = record_decision(session, payload=payload, actor=actor, now=now)
+    if not decision.reactions:
+        return decision
+    reactions.dispatch_reactions(decision_id=decision.id)
+    with get_database().session() as session:
+        return get_decision(session, decision_id=decision.id)
+
+
+def record_decision(session: Session, *, payload: DecisionIn, actor: str, now: datetime | None = None) -> DecisionOut:
+    """Record the decision and its reactions in the caller's transaction (nothing is dispatched).
 
     A decision in a drill (``payload.drill_id``) is an exercise decision: the drill must be running; the level it sets
-    is the drill's exercise level, never the real one. The reactions are dispatched after the commit
-    (``situation.reactions``).
+    is the drill's exercise level, never the real one.
     """
     now = now or utcnow()
     drill_id = payload.drill_id
@@ -126,19 +140,8 @@ def decide(session: Session, *, payload: DecisionIn, actor: str, now: datetime |
 
 
 def decision_out(session: Session, decision: ReadinessDecision) -> DecisionOut:
-    return DecisionOut(
-        id=decision.id,
-        area=decision.area_key,
-        level=decision.level,
-        previous_level=decision.previous_level,
-        recommended_level=decision.recommended_level,
-        change=change_between(decision.previous_level, decision.level),
-        reason=decision.reason,
-        decided_by=decision.decided_by,
-        decided_at=decision.decided_at,
-        drill_id=decision.drill_id,
-        reactions=[_reaction_out(r) for r in service.reactions_of(session, decision_id=decision.id)],
-    )
+    reactions = [_reaction_out(r) for r in service.reactions_of(session, decision_id=decision.id)]
+    return DecisionOut(**decision_read(decision).model_dump(), reactions=reactions)
 
 
 def _reaction_out(reaction: Reaction) -> ReactionOut:

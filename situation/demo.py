@@ -22,10 +22,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from alueturva.db import utcnow
+from alueturva.db import get_database, utcnow
 from situation import service
 from situation.models import Observation, ReadinessDecision, StatusReport
-from situation.observations import ingest_observations
+from situation.observations import ingest
 from situation.schemas import ObservationIn
 
 SOURCE = "demo"
@@ -111,15 +111,20 @@ def _loaded_at(session: Session) -> datetime | None:
     return None if decided is None else decided + timedelta(hours=2)
 
 
-def load_demo_picture(session: Session, *, now: datetime | None = None) -> str:
-    """The demo's picture, once: six hours of observations, a stale one, a decision and two status reports."""
-    now = now or utcnow()
+def load_demo_picture(*, now: datetime | None = None) -> str:
+    """The demo's picture, once, in one transaction: six hours of observations, a stale one, a decision and two
+    status reports."""
+    with get_database().session() as session:
+        return _load(session, now=now or utcnow())
+
+
+def _load(session: Session, *, now: datetime) -> str:
     if _loaded_at(session) is not None:
         return "demo picture already loaded"
     indicator, area, value, age = STALE
     stale = ObservationIn(indicator=indicator, area=area, value=value, observed_at=now - age, source=SOURCE)
     items = [stale, *_points(now, now - HISTORY, now)]
-    ingest_observations(session, items=items, actor=f"reporter:{SOURCE}", now=now)
+    ingest(session, items=items, actor=f"reporter:{SOURCE}", now=now)
     service.add_decision(
         session,
         area_key="Perhonjokilaakso",
@@ -162,13 +167,14 @@ def load_demo_picture(session: Session, *, now: datetime | None = None) -> str:
     return f"demo picture loaded ({len(items)} observations)"
 
 
-def feed_demo_picture(session: Session, *, now: datetime | None = None) -> int:
-    """While the demo runs: the 20-minute points that have come due since the last (none before the demo picture
-    was loaded). Returns how many observations were stored."""
+def feed_demo_picture(*, now: datetime | None = None) -> int:
+    """While the demo runs (the scheduler's job, `up --demo` only): the 20-minute points that have come due since
+    the last (none before the demo picture was loaded), in a transaction of its own. How many were stored."""
     now = now or utcnow()
-    loaded_at = _loaded_at(session)
-    if loaded_at is None:
-        return 0
-    latest = session.scalar(select(func.max(Observation.observed_at)).where(Observation.source == SOURCE))
-    items = _points(loaded_at, (latest or loaded_at) + timedelta(seconds=1), now)
-    return ingest_observations(session, items=items, actor=f"reporter:{SOURCE}", now=now).stored if items else 0
+    with get_database().session() as session:
+        loaded_at = _loaded_at(session)
+        if loaded_at is None:
+            return 0
+        latest = session.scalar(select(func.max(Observation.observed_at)).where(Observation.source == SOURCE))
+        items = _points(loaded_at, (latest or loaded_at) + timedelta(seconds=1), now)
+        return ingest(session, items=items, actor=f"reporter:{SOURCE}", now=now).stored if items else 0

@@ -15,7 +15,7 @@ from alueturva.audit import service as audit
 from alueturva.auth.service import actor_names
 from alueturva.db import get_database, utcnow
 from alueturva.errors import Invalid
-from situation import exercises, service, views
+from situation import exercises, read, service
 from situation.areas import AreaTree, load_area_tree
 from situation.config import ReadinessConfig, readiness_config
 from situation.engine import AreaPicture, compute_picture
@@ -60,7 +60,7 @@ def current_picture(session: Session, *, now: datetime | None = None, drill_id: 
     names = {key: area.names for key, area in tree.areas.items()}
     deciders = actor_names(session, (decision.decided_by for decision in decisions.values()))
     areas = [
-        views.area_view(
+        read.area_view(
             area, pictures[area.key], decisions.get(area.key), reports.get(area.key), config, names, deciders
         )
         for area in tree.top_down()
@@ -101,7 +101,13 @@ def record_recommendations_job() -> int:
         return record_recommendation_changes(session)
 
 
-def report_status(session: Session, *, payload: StatusReportIn, actor: str) -> StatusReportOut:
+def report_status(*, payload: StatusReportIn, actor: str) -> StatusReportOut:
+    """A municipality's own status report, in a transaction of its own."""
+    with get_database().session() as session:
+        return _report_status(session, payload=payload, actor=actor)
+
+
+def _report_status(session: Session, *, payload: StatusReportIn, actor: str) -> StatusReportOut:
     area = load_area_tree(session).get(payload.municipality)
     if area.kind != "municipality":
         raise Invalid(f"'{payload.municipality}' is a {area.kind}; a status report is made by a municipality")
@@ -123,4 +129,4 @@ def report_status(session: Session, *, payload: StatusReportIn, actor: str) -> S
         entity_id=report.id,
         details={"municipality": area.key, "management_group_convened": payload.management_group_convened},
     )
-    return views.status_report_out(report)
+    return read.status_report_out(report)

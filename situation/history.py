@@ -8,23 +8,30 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from alueturva.audit import service as audit
-from alueturva.db import utcnow
+from alueturva.db import get_database, utcnow
 from alueturva.errors import Invalid, NotFound
 from situation import exercises, service
 from situation.areas import load_area_tree
 from situation.config import readiness_config
 from situation.flows import current_picture
 from situation.models import Snapshot
+from situation.read import decision_read
 from situation.schemas import SnapshotOut
 
 HISTORY_MAX_DAYS = 366
 
 
-def take_snapshot(
-    session: Session, *, label: str, actor: str, now: datetime | None = None, drill_id: int | None = None
+def take_snapshot(*, label: str, actor: str, drill_id: int | None = None) -> SnapshotOut:
+    """Freeze the picture as it is now, in a transaction of its own: the real one, or a running drill's exercise
+    picture."""
+    with get_database().session() as session:
+        return freeze_picture(session, label=label, actor=actor, now=utcnow(), drill_id=drill_id)
+
+
+def freeze_picture(
+    session: Session, *, label: str, actor: str, now: datetime, drill_id: int | None = None
 ) -> SnapshotOut:
-    """Freeze the picture as it is now: the real one, or a running drill's exercise picture."""
-    now = now or utcnow()
+    """Freeze the picture in the caller's transaction (a drill's phase freezes its exercise picture as it starts)."""
     if drill_id is not None:
         exercises.running_exercise(session, drill_id)
     picture = current_picture(session, now=now, drill_id=drill_id)
@@ -91,17 +98,8 @@ def history(
     return {
         "from": start.isoformat(),
         "to": end.isoformat(),
-        "decisions": [
-            {
-                "id": d.id,
-                "area": d.area_key,
-                "level": d.level,
-                "previous_level": d.previous_level,
-                "recommended_level": d.recommended_level,
-                "reason": d.reason,
-                "decided_by": d.decided_by,
-                "decided_at": d.decided_at.isoformat(),
-            }
+        "decisions": [  # as HistoryDecision shows them
+            decision_read(d).model_dump()
             for d in service.decisions_between(session, start=start, end=end, area_keys=level_areas)
         ],
         "recommendations": [

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from alueturva.audit import service as audit
-from alueturva.db import utcnow
+from alueturva.db import get_database, utcnow
 from alueturva.errors import Invalid
 from situation import exercises, service
 from situation.areas import AreaTree, load_area_tree
@@ -48,19 +48,22 @@ def _observation_problems(
 
 
 def ingest_observations(
-    session: Session,
-    *,
-    items: list[ObservationIn],
-    actor: str,
-    now: datetime | None = None,
-    drill_id: int | None = None,
+    *, items: list[ObservationIn], actor: str, now: datetime | None = None, drill_id: int | None = None
 ) -> IngestResult:
     """Validate every observation first and store none if one is wrong; re-sent (source, source id) are skipped.
+    In a transaction of its own.
 
     With ``drill_id`` they are that running drill's exercise observations: its exercise picture shows them, the real
     picture never does.
     """
-    now = now or utcnow()
+    with get_database().session() as session:
+        return ingest(session, items=items, actor=actor, now=now or utcnow(), drill_id=drill_id)
+
+
+def ingest(
+    session: Session, *, items: list[ObservationIn], actor: str, now: datetime, drill_id: int | None = None
+) -> IngestResult:
+    """``ingest_observations`` as a step of a larger transaction (the demo's picture, stored whole or not at all)."""
     if drill_id is not None:
         exercises.running_exercise(session, drill_id)
     config = readiness_config()
@@ -110,8 +113,9 @@ def ingest_observations(
     return IngestResult(received=len(items), stored=len(rows), duplicates=len(items) - len(rows))
 
 
-def import_cap(session: Session, *, document: bytes, actor: str, now: datetime | None = None) -> CapImportResult:
-    """Store the observations a CAP 1.2 warning gives for our municipalities (idempotent per identifier)."""
+def import_cap(*, document: bytes, actor: str, now: datetime | None = None) -> CapImportResult:
+    """Store the observations a CAP 1.2 warning gives for our municipalities (idempotent per identifier), in a
+    transaction of its own."""
     now = now or utcnow()
     rules = readiness_config().cap
     if rules is None:
@@ -119,7 +123,7 @@ def import_cap(session: Session, *, document: bytes, actor: str, now: datetime |
     parsed = cap_observations(document, rules=rules, now=now)
     result = IngestResult(received=0, stored=0, duplicates=0)
     if parsed.observations:
-        result = ingest_observations(session, items=parsed.observations, actor=actor, now=now)
+        result = ingest_observations(items=parsed.observations, actor=actor, now=now)
     return CapImportResult(
         **result.model_dump(),
         identifier=parsed.identifier,

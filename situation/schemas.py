@@ -139,7 +139,9 @@ class ReactionOut(BaseModel):
     alert_ids: list[int] = Field(description="The alerts the reaction sent (once it is done)")
 
 
-class DecisionOut(BaseModel):
+class DecisionRead(BaseModel):
+    """A readiness decision as it is shown: the API, the picture's history and a drill's exercise levels."""
+
     id: int
     area: str
     level: str
@@ -150,6 +152,9 @@ class DecisionOut(BaseModel):
     decided_by: str
     decided_at: datetime
     drill_id: int | None
+
+
+class DecisionOut(DecisionRead):
     reactions: list[ReactionOut]
 
 

@@ -31,8 +31,7 @@ runner = CliRunner()
 def test_one_contact_covers_preparedness_and_civil_defence_and_a_second_is_possible(
     client: TestClient, keys: dict[Role, str], database: Database
 ) -> None:
-    with database.session() as session:
-        load_demo_roster(session)
+    load_demo_roster()
     report = client.get("/api/v1/rosters/compliance", headers=auth(keys[Role.viewer])).json()
     kannus = {r["role"]: r for r in report["organisations"]["Kannus"]}
     assert "civil_defence_contact" not in kannus  # not a requirement of its own: nothing inflates the total
@@ -46,8 +45,8 @@ def test_one_contact_covers_preparedness_and_civil_defence_and_a_second_is_possi
 def test_the_county_s_members_of_the_valmiusjohtoryhma_are_members(
     client: TestClient, keys: dict[Role, str], database: Database
 ) -> None:
+    load_demo_roster()
     with database.session() as session:
-        load_demo_roster(session)
         group = session.scalars(select(Group).where(Group.key == "valmiusjohtoryhma")).one()
         rescue = session.scalars(select(Organisation).where(Organisation.key == "pelastuslaitos")).one()
         chief = Person(name="Pelastusjohtaja Esimerkki", organisation_id=rescue.id, mobile="+46701740690")
@@ -140,8 +139,7 @@ def test_the_drill_commands_speak_one_language(database: Database) -> None:
     from drills.cli import drill_app
     from drills.demo import load_demo_drill
 
-    with database.session() as session:
-        load_demo_roster(session)
+    load_demo_roster()
     load_demo_drill()
     english = runner.invoke(drill_app, ["list"], env={"COLUMNS": "200"})
     assert english.exit_code == 0, english.output

@@ -17,11 +17,11 @@ from alerting.schemas import AlertCreate
 from alueturva.db import Database
 from alueturva.queue import InProcessQueue
 from alueturva.settings import get_settings
+from loopback.processes import RedisServer
+from loopback.smtp_server import SmtpServer
+from loopback.twilio_server import FakeTwilio
 from tests.support.fixtures import TWILIO_FROM
-from tests.support.processes import RedisServer
 from tests.support.roster import Roster, delivery_states, make_roster, settled, wait_until
-from tests.support.smtp_server import SmtpServer
-from tests.support.twilio_server import FakeTwilio
 
 
 @pytest.fixture

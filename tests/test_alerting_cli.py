@@ -16,7 +16,7 @@ from alerting.models import Alert, Recipient
 from alueturva.db import Database
 from alueturva.errors import Invalid
 from alueturva.queue import InProcessQueue
-from tests.support.processes import alueturva_command, service_env
+from loopback.processes import alueturva_command, service_env
 from tests.support.roster import Roster, delivery_states, make_roster
 
 runner = CliRunner()

@@ -16,10 +16,10 @@ from alueturva.audit.models import AuditEvent
 from alueturva.auth.models import Role
 from alueturva.db import Database
 from alueturva.queue import InProcessQueue
+from loopback.smtp_server import SmtpServer
+from loopback.twilio_server import FakeTwilio
 from tests.conftest import auth
 from tests.support.roster import Roster, make_roster, settled, wait_until
-from tests.support.smtp_server import SmtpServer
-from tests.support.twilio_server import FakeTwilio
 
 POLICY = {
     "resend_after_minutes": 10,

@@ -25,12 +25,12 @@ from alueturva.db import Database
 from alueturva.queue import InProcessQueue, set_queue
 from alueturva.settings import get_settings
 from contacts.models import Organisation, Person
+from loopback.processes import SchedulerProcess
+from loopback.smtp_server import SmtpServer
+from loopback.twilio_server import FakeTwilio
 from tests.conftest import auth
 from tests.support.fixtures import WorkerPool
-from tests.support.processes import SchedulerProcess
 from tests.support.roster import settled, wait_until
-from tests.support.smtp_server import SmtpServer
-from tests.support.twilio_server import FakeTwilio
 from tests.test_alerting_reliability import needs_postgresql, wait_settled
 
 TITLE = {"fi": "Myrsky", "sv": "Storm", "en": "Storm"}

@@ -27,11 +27,11 @@ from alerting.models import Channel, Delivery, DeliveryState
 from alueturva.auth.models import Role
 from alueturva.db import Database
 from contacts.models import Organisation, Person
+from loopback.processes import RedisServer, SchedulerProcess
+from loopback.smtp_server import SmtpServer
+from loopback.twilio_server import FakeTwilio
 from tests.conftest import auth
 from tests.support.fixtures import WorkerPool
-from tests.support.processes import RedisServer, SchedulerProcess
-from tests.support.smtp_server import SmtpServer
-from tests.support.twilio_server import FakeTwilio
 
 BACKEND = os.environ.get("ALUETURVA_TEST_DB", "postgresql")
 OPEN_STATES = {DeliveryState.queued, DeliveryState.sending}

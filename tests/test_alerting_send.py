@@ -360,7 +360,7 @@ def test_an_unreachable_queue_does_not_fail_the_request_and_the_sweeper_sends_la
     client: TestClient, keys: dict[Role, str], roster: Roster, database: Database
 ) -> None:
     from alueturva.queue import RQQueue
-    from tests.support.ports import free_port
+    from loopback.ports import free_port
 
     set_queue(RQQueue(f"redis://127.0.0.1:{free_port()}/0", "nowhere"))  # nothing listens there
     body = {"title": "T", "message": "M", "targets": {"groups": [roster.group_id]}}

@@ -7,10 +7,10 @@ from fastapi.testclient import TestClient
 
 from alueturva.auth.models import Role
 from alueturva.db import Database
+from loopback.twilio_server import FakeTwilio
 from tests.conftest import auth
 from tests.support.fixtures import WorkerPool
 from tests.support.roster import delivery_states, make_people, settled, wait_until
-from tests.support.twilio_server import FakeTwilio
 
 
 @pytest.mark.slow

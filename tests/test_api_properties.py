@@ -36,8 +36,8 @@ def test_every_route_conforms_for_operators_and_admins(
     for limit in ("AUTH_FAILURES", "LINK_ATTEMPTS", "LINK_FAILURES", "WEBHOOK_FAILURES"):
         monkeypatch.setenv(f"ALUETURVA_{limit}_PER_MINUTE", "1000000")
     get_settings.cache_clear()
+    load_demo_roster()
     with database.session() as session:
-        load_demo_roster(session)
         _, key = create_api_key(session, name=f"schemathesis {role.value}", role=role, created_by=SYSTEM)
     flows.create_alert(
         AlertCreate(title="T", message="M", targets={"groups": [1]}, response_options=["a", "b"]), actor="test"

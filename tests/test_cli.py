@@ -67,8 +67,7 @@ def test_every_command_answers_help_in_plain_words_without_loading_the_service()
 
 
 def test_people_list_and_show(database: Database) -> None:
-    with database.session() as session:
-        load_demo_roster(session)
+    load_demo_roster()
     listed = runner.invoke(people_app, ["list", "--organisation", "Karleby"], env={"COLUMNS": "200"})
     assert listed.exit_code == 0, listed.output
     assert "Valmiuspäällikkö" in listed.output and "+4670174" in listed.output and "Perho" not in listed.output
@@ -140,9 +139,8 @@ def test_situation_show_names_areas_and_levels_in_the_chosen_language(
     from situation.cli import situation_app
     from situation.schemas import DecisionIn
 
-    with database.session() as session:
-        payload = DecisionIn(area="kokkola", level="tehostettu_valmius", reason="Sähkökatko")
-        decisions.decide(session, payload=payload, actor="test")
+    payload = DecisionIn(area="kokkola", level="tehostettu_valmius", reason="Sähkökatko")
+    decisions.decide(payload=payload, actor="test")
     shown = runner.invoke(situation_app, ["show", "--language", language], env={"COLUMNS": "250"})
     assert shown.exit_code == 0, shown.output
     for word in words:

@@ -78,8 +78,7 @@ def test_an_empty_roster_is_missing_everything_the_agreement_requires(
 def test_the_demo_roster_fails_on_its_one_gap_and_advises_on_the_other(
     client: TestClient, keys: dict[Role, str], database: Database
 ) -> None:
-    with database.session() as session:
-        load_demo_roster(session)
+    load_demo_roster()
     report = _compliance(client, keys[Role.viewer])
     assert (report["met"], report["total"], report["complete"]) == (28, 29, False)
     gap = _find(report["organisations"]["Lestijärvi"], "substance_abuse_violence_contact")
@@ -152,8 +151,8 @@ def test_the_composition_rule(client: TestClient, keys: dict[Role, str]) -> None
 
 
 def test_inactive_people_do_not_count_as_named(client: TestClient, keys: dict[Role, str], database: Database) -> None:
+    load_demo_roster()
     with database.session() as session:
-        load_demo_roster(session)
         contact = session.scalars(select(Person).where(Person.title == "Valmiuspäällikkö")).all()
         kokkola_contact = next(p for p in contact if p.organisation.key == "kokkola")
         kokkola_contact.active = False
@@ -185,8 +184,7 @@ ENGLISH = re.compile(r"\b(deputy|deputies|not named|missing|members?|reachable|r
 def test_the_text_report_is_wholly_in_its_language(
     client: TestClient, keys: dict[Role, str], database: Database, language: str, summary: str, gap: str, advice: str
 ) -> None:
-    with database.session() as session:
-        load_demo_roster(session)
+    load_demo_roster()
     text = _text(client, keys[Role.viewer], language)
     assert summary in text and gap in text and advice in text
     if language != "en":

@@ -20,8 +20,8 @@ from tests.conftest import auth
 def test_raising_kokkola_alerts_its_management_group_and_the_valmiusjohtoryhma(
     client: TestClient, keys: dict[Role, str], database: Database, queue: InProcessQueue
 ) -> None:
+    load_demo_roster()
     with database.session() as session:
-        load_demo_roster(session)
         expected = set(
             session.scalars(
                 select(Membership.person_id)
@@ -70,8 +70,7 @@ def test_a_long_reason_in_another_script_still_alerts(
     """A reason in UCS-2 (here Cyrillic and emoji) makes the SMS too long; the alert goes out without it."""
     monkeypatch.setenv("ALUETURVA_SMS_MAX_SEGMENTS", "3")
     get_settings.cache_clear()
-    with database.session() as session:
-        load_demo_roster(session)
+    load_demo_roster()
     reason = "Тревога 🚨 " * 40
     response = client.post(
         "/api/v1/readiness/decisions",

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from alerting.models import Alert
-from alueturva.app.wiring import connect_domains
+from alueturva.app.bootstrap import boot
 from alueturva.db import Database
 from alueturva.errors import Invalid
 from alueturva.queue import InProcessQueue
@@ -26,9 +26,8 @@ runner = CliRunner()
 
 @pytest.fixture
 def roster(database: Database) -> Roster:
-    connect_domains()  # what `alueturva` does at start: reactions alert, the picture knows drills
-    with database.session() as session:
-        load_demo_roster(session)
+    boot()  # what every `alueturva` command does first: reactions alert, the picture knows drills
+    load_demo_roster()
     return make_roster(database)
 
 

@@ -15,19 +15,18 @@ from alueturva.db import Database, utcnow
 from alueturva.queue import InProcessQueue
 from contacts.demo import load_demo_roster
 from contacts.models import Group, Membership
+from loopback.smtp_server import SmtpServer
+from loopback.twilio_server import FakeTwilio
 from tests.conftest import auth
 from tests.support.drills import act, plan, read
 from tests.support.roster import Roster, make_roster, settled, wait_until
-from tests.support.smtp_server import SmtpServer
-from tests.support.twilio_server import FakeTwilio
 
 EXERCISE_WORDS = ("HARJOITUS", "ÖVNING", "EXERCISE")
 
 
 @pytest.fixture
 def roster(database: Database) -> Roster:
-    with database.session() as session:
-        load_demo_roster(session)  # the real groups a real decision about Kokkola would alert
+    load_demo_roster()  # the real groups a real decision about Kokkola would alert
     return make_roster(database)
 
 

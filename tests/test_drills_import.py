@@ -31,8 +31,8 @@ IMPORT = "/api/v1/drills/import"
 
 @pytest.fixture
 def sample(database: Database) -> Sample:
+    load_demo_roster()
     with database.session() as session:
-        load_demo_roster(session)
         return make_sample(roster_people(session))
 
 

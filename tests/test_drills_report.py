@@ -23,10 +23,10 @@ from alueturva.i18n import helsinki
 from alueturva.queue import InProcessQueue
 from contacts.compliance import check_compliance
 from drills.report.render import duration
+from loopback.twilio_server import FakeTwilio
 from tests.conftest import auth
 from tests.support.drills import act, age_drill, plan, reply, short_code
 from tests.support.roster import Roster, make_roster, settled, wait_until
-from tests.support.twilio_server import FakeTwilio
 
 NAMES = ("Aino Aaltonen", "Bertil Backman", "Cecilia Carlsson", "Daniel Dahl")
 

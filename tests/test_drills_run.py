@@ -12,11 +12,11 @@ from alerting.models import Alert, AlertStatus, Delivery, EscalationTimer
 from alueturva.auth.models import Role
 from alueturva.db import Database
 from alueturva.queue import InProcessQueue
+from loopback.smtp_server import SmtpServer
+from loopback.twilio_server import FakeTwilio
 from tests.conftest import auth
 from tests.support.drills import act, age_drill, objectives, plan, read, reply, short_code
 from tests.support.roster import Roster, make_roster, settled, wait_until
-from tests.support.smtp_server import SmtpServer
-from tests.support.twilio_server import FakeTwilio
 
 
 @pytest.fixture

@@ -21,9 +21,9 @@ from alueturva.queue import InProcessQueue
 from drills.cron import occurrences_between
 from drills.models import Drill, DrillState
 from drills.schedule import tick
+from loopback.processes import SchedulerProcess
 from tests.conftest import BACKEND
 from tests.support.drills import plan, read
-from tests.support.processes import SchedulerProcess
 from tests.support.roster import Roster, make_roster, wait_until
 
 GRACE = timedelta(seconds=900)

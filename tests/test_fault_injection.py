@@ -28,9 +28,9 @@ from sqlalchemy import create_engine, make_url, text
 from alerting.models import DeliveryState
 from alueturva.auth.models import Role
 from alueturva.db import Database
+from loopback.processes import ApiServer, RedisServer, SchedulerProcess, service_env
 from tests.conftest import PG_ADMIN_URL, auth
 from tests.support.fixtures import WorkerPool
-from tests.support.processes import ApiServer, RedisServer, SchedulerProcess, service_env
 from tests.test_alerting_reliability import (
     DeliveryRow,
     add_people,
@@ -101,7 +101,7 @@ def test_database_and_redis_outages_mid_fan_out_lose_nothing_and_send_nothing_tw
     tmp_path: Path,
 ) -> None:
     from alueturva.settings import get_settings
-    from tests.support.twilio_server import FakeTwilio
+    from loopback.twilio_server import FakeTwilio
 
     fake = twilio_settings
     assert isinstance(fake, FakeTwilio)

@@ -106,13 +106,8 @@ def test_the_page_shows_no_data_coverage_and_who_decided_and_refreshes_itself(
 
 @pytest.fixture
 def operator_page(client: TestClient, database: Database, accounts: dict[Role, int]) -> Iterator[str]:
-    load_demo_roster_into(database)
+    load_demo_roster()
     yield sign_in(client, Role.operator)
-
-
-def load_demo_roster_into(database: Database) -> None:
-    with database.session() as session:
-        load_demo_roster(session)
 
 
 def test_an_operator_decides_a_level_on_the_page_after_seeing_whom_it_alerts(
@@ -192,9 +187,8 @@ def test_the_demo_picture_is_alive(client: TestClient, keys: dict[Role, str], da
     from situation.demo import feed_demo_picture, load_demo_picture
 
     now = utcnow()
-    with database.session() as session:
-        assert "loaded" in load_demo_picture(session, now=now)
-        assert load_demo_picture(session, now=now) == "demo picture already loaded"
+    assert "loaded" in load_demo_picture(now=now)
+    assert load_demo_picture(now=now) == "demo picture already loaded"
     picture = areas(client, keys)
     region = picture["region"]
     assert region["coverage"]["current"] > region["coverage"]["total"] / 2  # most indicators observed
@@ -210,6 +204,7 @@ def test_the_demo_picture_is_alive(client: TestClient, keys: dict[Role, str], da
 
     with database.session() as session:
         before = session.query(Observation).count()
-        assert feed_demo_picture(session, now=now + timedelta(minutes=45)) > 0  # two more 20-minute points
-        assert feed_demo_picture(session, now=now + timedelta(minutes=45)) == 0  # each point once
+    assert feed_demo_picture(now=now + timedelta(minutes=45)) > 0  # two more 20-minute points
+    assert feed_demo_picture(now=now + timedelta(minutes=45)) == 0  # each point once
+    with database.session() as session:
         assert session.query(Observation).count() > before

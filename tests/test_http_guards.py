@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from alueturva.auth.models import Role
 from alueturva.db import Database, set_database
 from alueturva.settings import get_settings
+from loopback.processes import ApiServer, service_env
 from tests.conftest import BACKEND, auth
-from tests.support.processes import ApiServer, service_env
 
 MB = 1024 * 1024
 

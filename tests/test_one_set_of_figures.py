@@ -64,8 +64,7 @@ def _tfoot(html: str) -> list[int]:
 def test_a_drill_s_figures_are_the_same_everywhere_they_appear(
     client: TestClient, keys: dict[Role, str], database: Database, accounts: dict[Role, int]
 ) -> None:
-    with database.session() as session:
-        load_demo_roster(session)
+    load_demo_roster()
     load_demo_drill()
     with database.session() as session:
         drill = session.scalars(select(Drill)).one()
@@ -120,8 +119,7 @@ def test_a_drill_s_figures_are_the_same_everywhere_they_appear(
 def test_the_swedish_report_of_the_demo_drill_is_wholly_swedish(
     client: TestClient, keys: dict[Role, str], database: Database
 ) -> None:
-    with database.session() as session:
-        load_demo_roster(session)
+    load_demo_roster()
     load_demo_drill()
     with database.session() as session:
         drill_id = session.scalars(select(Drill.id)).one()

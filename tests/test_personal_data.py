@@ -51,8 +51,7 @@ def _path_values(database: Database, alert_id: int) -> dict[str, int]:
 
 @pytest.fixture
 def demo_alert(client: TestClient, database: Database, keys: dict[Role, str], queue: InProcessQueue) -> int:
-    with database.session() as session:
-        load_demo_roster(session)
+    load_demo_roster()
     load_demo_drill()  # a held drill, whose report names the people it reached
     with database.session() as session:
         group_id = session.scalars(select(Group.id).where(Group.key == "alueturva")).one()

@@ -20,10 +20,10 @@ from alueturva.auth.models import Role
 from alueturva.db import Database
 from alueturva.queue import InProcessQueue
 from alueturva.settings import get_settings
+from loopback.processes import RedisServer
+from loopback.twilio_server import FakeTwilio
 from tests.conftest import auth
-from tests.support.processes import RedisServer
 from tests.support.roster import make_people, settled, wait_until
-from tests.support.twilio_server import FakeTwilio
 
 SMS_URL = "http://127.0.0.1:8000/webhooks/twilio/sms"
 ATTACKER = ("198.51.100.66", 40000)

@@ -522,7 +522,7 @@ def test_a_reaction_is_handled_by_one_dispatcher_at_a_time(database: Database, h
 
     payload = DecisionIn(area="toholampi", level="tehostettu_valmius", reason="Tulva")
     with database.session() as session:  # decided without the API, so nothing has dispatched it yet
-        reaction_id = decisions.decide(session, payload=payload, actor="test").reactions[0].id
+        reaction_id = decisions.record_decision(session, payload=payload, actor="test").reactions[0].id
     now = utcnow()
     with database.session() as session:
         assert service.claim_reaction(session, reaction_id=reaction_id, now=now, lease=timedelta(minutes=5))

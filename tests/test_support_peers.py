@@ -20,10 +20,10 @@ from rq import Queue
 from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 
+from loopback.processes import ApiServer, RedisServer, service_env
+from loopback.smtp_server import SmtpServer
+from loopback.twilio_server import FakeTwilio, FakeTwilioProcess, count_segments, loopback_client
 from tests.support.fixtures import TWILIO_FROM, WorkerPool
-from tests.support.processes import ApiServer, RedisServer, service_env
-from tests.support.smtp_server import SmtpServer
-from tests.support.twilio_server import FakeTwilio, FakeTwilioProcess, count_segments, loopback_client
 
 CALLBACK_URL = "https://alueturva.example.test/webhooks/twilio/status"
 INBOUND_URL = "https://alueturva.example.test/webhooks/twilio/sms"

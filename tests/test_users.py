@@ -15,7 +15,7 @@ from alueturva.auth.models import Role, User
 from alueturva.auth.service import SYSTEM
 from alueturva.db import Database, utcnow
 from alueturva.errors import Conflict, Invalid
-from tests.support.processes import REPO_ROOT, alueturva_command, service_env
+from loopback.processes import REPO_ROOT, alueturva_command, service_env
 
 PASSWORD = "a long enough password"
 

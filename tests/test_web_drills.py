@@ -20,7 +20,7 @@ from alueturva.audit.models import AuditEvent
 from alueturva.auth.models import Role
 from alueturva.db import Database
 from contacts.models import Person
-from drills import flows, outbox, plans
+from drills import flows, plans
 from drills.models import Drill, DrillFinding, DrillObservation, DrillState, ImprovementItem
 from drills.report.assemble import build_report
 from drills.schemas import DrillCreate
@@ -93,10 +93,8 @@ def _started(database: Database, roster: Roster, *, kind: str = "communication_t
     request = DrillCreate.model_validate(
         {"name": name, "kind": kind, "targets": {"groups": [roster.group_id]}, "channels": ["sms"], **texts}
     )
-    with database.session() as session:
-        drill_id = plans.plan(session, request=request, actor="test").id
-        flows.start(session, drill_id=drill_id, actor="test")
-    outbox.send_pending_alerts(drill_id=drill_id)
+    drill_id = plans.plan(request=request, actor="test").id
+    flows.start(drill_id=drill_id, actor="test")
     return drill_id
 
 
@@ -274,11 +272,10 @@ def test_a_viewer_reads_drills_but_may_not_act_and_sees_no_contact_details(
     assert report_calls[-1]["contact_details"] is False  # built as the API builds a viewer's: no numbers
     assert not [value for value in contact if value in page]
     assert client.get("/drills/999999").status_code == 404
-    with database.session() as session:
-        request = DrillCreate.model_validate(
-            {"name": "Ei pidetty", "kind": "exercise", "targets": {"groups": [roster.group_id]}}
-        )
-        planned = plans.plan(session, request=request, actor="test").id
+    request = DrillCreate.model_validate(
+        {"name": "Ei pidetty", "kind": "exercise", "targets": {"groups": [roster.group_id]}}
+    )
+    planned = plans.plan(request=request, actor="test").id
     assert client.get(f"/drills/{planned}/report.html").status_code == 404  # not held: no report yet
     assert not [value for value in contact if value in client.get(f"/drills/{drill_id}/live").text]
 
@@ -302,9 +299,8 @@ def test_the_situation_page_shows_a_running_drill_s_exercise_levels_apart_from_t
     situation = client.get("/api/v1/situation", headers=auth(keys[Role.viewer])).json()
     assert next(a for a in situation["areas"] if a["key"] == "kokkola")["decided"]["level"] == "perusvalmius"
 
-    with database.session() as session:
-        flows.end(session, drill_id=deciding, actor="test")
-        flows.end(session, drill_id=quiet, actor="test")
+    flows.end_by_hand(drill_id=deciding, actor="test")
+    flows.end_by_hand(drill_id=quiet, actor="test")
     assert 'class="exercise-picture"' not in client.get("/").text
 
 
@@ -319,8 +315,7 @@ def test_an_exercise_s_phases_start_from_its_page(
         {"name": "Paikallispuolustusharjoitus", "kind": "exercise", "targets": {"groups": [roster.group_id]},
          "phases": phases}
     )  # fmt: skip
-    with database.session() as session:
-        drill_id = plans.plan(session, request=request, actor="test").id
+    drill_id = plans.plan(request=request, actor="test").id
     token = sign_in(client, Role.operator)
     confirm = client.get(f"/drills/{drill_id}/start").text
     assert "Harjoituksella ei ole aloitushälytystä" in confirm

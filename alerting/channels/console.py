@@ -1,6 +1,6 @@
 """Console backends (the embedded default): nothing leaves the machine. Each message is kept in the demo outbox
-(``alerting.outbox``: the text, to whom, when) for the operator to read; the log says only that a message went out,
-by id, never its number, address or text.
+(``alerting.demo_outbox``: the text, to whom, when) for the operator to read; the log says only that a message went
+out, by id, never its number, address or text.
 
 An SMS sent here gets its delivery receipt a moment later (``alerting.console_receipts``), as a provider's status
 callback would give it; email, as SMTP, gives none.
@@ -13,20 +13,22 @@ import logging
 import uuid
 from email.message import EmailMessage
 
-from alerting import outbox
+from alerting import demo_outbox
 from alerting.models import Channel
 
 log = logging.getLogger("alerting.console")
 
 
-PROVIDER_PREFIX = outbox.PROVIDER_PREFIX
+PROVIDER_PREFIX = demo_outbox.PROVIDER_PREFIX
 
 
 class ConsoleSmsSender:
     async def send_sms(self, *, to: str, body: str, delivery_id: int) -> str:
         provider_id = f"{PROVIDER_PREFIX}{uuid.uuid4().hex}"
         reference = f"delivery:{delivery_id}"
-        outbox_id = await asyncio.to_thread(outbox.keep, channel=Channel.sms, to=to, body=body, reference=reference)
+        outbox_id = await asyncio.to_thread(
+            demo_outbox.keep, channel=Channel.sms, to=to, body=body, reference=reference
+        )
         log.info(
             "sms sent (console)",
             extra={"reference": reference, "provider_id": provider_id, "outbox_id": outbox_id, "chars": len(body)},
@@ -40,7 +42,7 @@ class ConsoleSmsSender:
 class ConsoleEmailSender:
     def send_email(self, *, message: EmailMessage, reference: str) -> str:
         message_id = str(message["Message-ID"])
-        outbox_id = outbox.keep_email(message, reference=reference)
+        outbox_id = demo_outbox.keep_email(message, reference=reference)
         log.info(
             "email sent (console)", extra={"reference": reference, "message_id": message_id, "outbox_id": outbox_id}
         )

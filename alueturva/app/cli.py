@@ -1,7 +1,7 @@
 """The `alueturva` command line (docs/architecture.md §5).
 
 Only typer is imported to build the commands; everything else is imported inside the command that needs it, so that
-`alueturva --help` and every `COMMAND --help` answer at once. The domains are connected (cross-domain reactions) just
+`alueturva --help` and every `COMMAND --help` answer at once. The process is booted (``alueturva.app.bootstrap``) just
 before a command runs, never for help.
 """
 
@@ -49,27 +49,11 @@ def _database_url() -> str:
 EXIT_BAD_CONFIGURATION = 2
 
 
-def configuration_problems() -> list[str]:
-    """Every setting checked together (``alueturva.config_check``), then every configuration file."""
-    from alueturva.app.wiring import validate_configuration
-    from alueturva.config import ConfigError
-    from alueturva.config_check import load_problems
-    from alueturva.settings import get_settings
-
-    settings, problems = load_problems()
-    if settings is None:
-        return problems
-    get_settings.cache_clear()
-    try:
-        validate_configuration()
-    except ConfigError as exc:
-        problems.append(str(exc))
-    return problems
-
-
 def _check_configuration() -> None:
     """Stop before serving anything when a setting or a configuration file is wrong, listing all (exit 2)."""
     from rich.markup import escape
+
+    from alueturva.app.bootstrap import configuration_problems
 
     problems = configuration_problems()
     if problems:
@@ -217,16 +201,12 @@ def _register_domain_commands() -> None:
 def demo() -> None:
     """Load the fictional demo roster (invented names, numbers reserved for drama and testing), a living situational
     picture (observations, a decision, status reports) and a past drill."""
-    from alueturva.db import get_database
     from contacts.demo import load_demo_roster
     from drills.demo import load_demo_drill
     from situation.demo import load_demo_picture
 
-    with get_database().session() as session:
-        summary = load_demo_roster(session)
-    say(f"demo roster loaded: {summary}")
-    with get_database().session() as session:
-        say(load_demo_picture(session))
+    say(f"demo roster loaded: {load_demo_roster()}")
+    say(load_demo_picture())
     say(load_demo_drill())
 
 
@@ -299,6 +279,7 @@ def up(
     admin account."""
     import uvicorn
 
+    from alueturva.app.bootstrap import boot
     from alueturva.app.http import create_app
     from alueturva.app.wiring import periodic_tasks
     from alueturva.logging import configure_logging
@@ -314,6 +295,7 @@ def up(
         demo()
     _first_start(port)
     configure_logging()
+    boot(worker=True)  # the in-process worker's send path
     get_queue()
     scheduler = build_scheduler(periodic_tasks(demo=demo_roster), blocking=False)
     scheduler.start()
@@ -359,11 +341,13 @@ def serve(
 @app.command()
 def worker(burst: Annotated[bool, typer.Option(help="Exit when the queue is empty")] = False) -> None:
     """An RQ worker (production; needs ALUETURVA_REDIS_URL). Run as many as you like, on any hosts."""
+    from alueturva.app.bootstrap import boot
     from alueturva.logging import configure_logging
     from alueturva.queue import run_worker
 
     configure_logging()
     _check_configuration()
+    boot(worker=True)
     run_worker(burst=burst)
 
 
@@ -379,17 +363,27 @@ def scheduler() -> None:
     build_scheduler(periodic_tasks(), blocking=True).start()
 
 
-def _connected(callback: Callable[..., Any]) -> Callable[..., Any]:
-    """The command, run with the domains connected (a readiness decision's reactions reach the alerting domain)."""
+def _booted(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """The command, run in a booted process (``alueturva.app.bootstrap``: a readiness decision's reactions reach the
+    alerting domain, the picture knows drills)."""
 
     @functools.wraps(callback)
     def run(*args: Any, **kwargs: Any) -> Any:
-        from alueturva.app.wiring import connect_domains
+        from alueturva.app.bootstrap import boot
 
-        connect_domains()
+        boot()
         return callback(*args, **kwargs)
 
     return run
+
+
+def _boot_before_running(command: Any) -> None:
+    """Every command boots the process just before it runs (never for ``--help``, which stays quick)."""
+    subcommands = getattr(command, "commands", None)
+    if subcommands is None:
+        command.callback = _booted(command.callback)
+    for subcommand in (subcommands or {}).values():
+        _boot_before_running(subcommand)
 
 
 def _no_type(ctx: Any) -> None:
@@ -398,8 +392,7 @@ def _no_type(ctx: Any) -> None:
 
 def _plain(command: Any) -> None:
     """Help in plain words: every option shows a word (its metavar, e.g. GROUP) instead of a Python type such as
-    ``<list[str]>``, flags show none, and an argument shows its name (e.g. TITLE) without ``<str>``; every command
-    runs with the domains connected."""
+    ``<list[str]>``, flags show none, and an argument shows its name (e.g. TITLE) without ``<str>``."""
     help_option = command.get_help_option(typer.Context(command))
     for param in [*command.params, *([help_option] if help_option else [])]:
         kind = getattr(param, "param_type_name", "")
@@ -408,10 +401,7 @@ def _plain(command: Any) -> None:
         elif kind == "argument":
             param.metavar = param.metavar or (param.name or "").upper()
             param.display_type_rich = _no_type
-    subcommands = getattr(command, "commands", None)
-    if subcommands is None:
-        command.callback = _connected(command.callback)
-    for subcommand in (subcommands or {}).values():
+    for subcommand in getattr(command, "commands", {}).values():
         _plain(subcommand)
 
 
@@ -438,6 +428,7 @@ def main() -> None:
     _register_domain_commands()
     command = typer.main.get_command(app)
     _plain(command)
+    _boot_before_running(command)
     try:
         command(prog_name="alueturva")
     except Exception as exc:

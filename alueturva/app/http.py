@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from alueturva.app import web, wiring
+from alueturva.app.bootstrap import boot
 from alueturva.auth.gate import DATABASE_AWAY, DATABASE_RETRY_AFTER, AuthenticationGate, bearer_key
 from alueturva.bodylimits import BodyLimits
 from alueturva.config_check import is_loopback_host
@@ -171,5 +172,5 @@ def create_app() -> FastAPI:
     for router in wiring.routers():
         app.include_router(router, responses=error_responses(413, 429, 503))
     web.install(app)
-    wiring.connect_domains()
+    boot()
     return app

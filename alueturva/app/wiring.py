@@ -92,6 +92,7 @@ def periodic_tasks(*, demo: bool = False) -> list[PeriodicTask]:
     from alueturva.scheduler import PeriodicTask
     from alueturva.settings import get_settings
     from drills.schedule import tick as drills_tick
+    from situation.demo import feed_demo_picture
     from situation.flows import record_recommendations_job
     from situation.reactions import dispatch_reactions_job
 
@@ -101,22 +102,13 @@ def periodic_tasks(*, demo: bool = False) -> list[PeriodicTask]:
         PeriodicTask("drills.tick", drills_tick, settings.drill_tick_seconds),
         PeriodicTask("situation.dispatch_reactions", dispatch_reactions_job, 60),
         PeriodicTask("situation.record_recommendations", record_recommendations_job, 60),
-        *([PeriodicTask("situation.demo_feed", feed_demo_picture_job, 60)] if demo else []),
+        *([PeriodicTask("situation.demo_feed", feed_demo_picture, 60)] if demo else []),
         *(
             [PeriodicTask("alerting.console_receipts", deliver_due_receipts, settings.alert_sweep_interval_seconds)]
             if settings.sms_backend == "console"
             else []
         ),
     ]
-
-
-def feed_demo_picture_job() -> int:
-    """The demo's observations that have come due (`up --demo` only)."""
-    from alueturva.db import get_database
-    from situation.demo import feed_demo_picture
-
-    with get_database().session() as session:
-        return feed_demo_picture(session)
 
 
 def connect_domains() -> None:
@@ -132,7 +124,7 @@ def connect_domains() -> None:
 
 def seed_reference_data(session: Session) -> None:
     """Reference data every installation starts with (idempotent; run by `db upgrade` and `up`)."""
-    from contacts.flows import seed_reference_data as seed_contacts
+    from contacts.seed import seed_reference_data as seed_contacts
 
     seed_contacts(session)
 
@@ -175,12 +167,13 @@ def cli_apps() -> list[tuple[str, typer.Typer]]:
 
 
 def validate_configuration() -> None:
-    """Load every configuration file; a broken one raises ``ConfigError`` naming the file, line and key."""
-    from alerting.flows import warm_up as warm_up_alerting
+    """Load every configuration file and render the message templates once; a broken file raises ``ConfigError``
+    naming the file, line and key."""
+    from alerting.messages import check_templates
     from contacts import catalogue
     from situation.config import load_readiness_config
 
     catalogue.organisations()
     catalogue.catalogue()
     load_readiness_config()
-    warm_up_alerting()
+    check_templates()

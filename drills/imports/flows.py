@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alueturva.audit import service as audit
-from alueturva.db import utcnow
+from alueturva.db import get_database, utcnow
 from alueturva.errors import Conflict, Invalid, NotFound
 from drills.imports.derive import derive
 from drills.imports.mapping import LogMapping, choose
@@ -83,7 +83,6 @@ def _new_events(session: Session, drill: Drill, events: list[LogEvent]) -> tuple
 
 
 def import_log(
-    session: Session,
     *,
     data: bytes,
     filename: str,
@@ -96,8 +95,39 @@ def import_log(
     dry_run: bool = False,
     actor: str,
 ) -> LogImportRead:
-    """Import ``data`` (a file named ``filename``) into a new drill, or into the imported drill ``drill_id``;
-    ``objectives`` (optional) are measured against the log as for any drill (they can be set later too)."""
+    """Import ``data`` (a file named ``filename``) into a new drill, or into the imported drill ``drill_id``, all or
+    nothing and never twice, in a transaction of its own; ``objectives`` (optional) are measured against the log as
+    for any drill (they can be set later too)."""
+    with get_database().session() as session:
+        return _import_log(
+            session,
+            data=data,
+            filename=filename,
+            mapping=mapping,
+            name=name,
+            kind=kind,
+            description=description,
+            drill_id=drill_id,
+            objectives=objectives,
+            dry_run=dry_run,
+            actor=actor,
+        )
+
+
+def _import_log(
+    session: Session,
+    *,
+    data: bytes,
+    filename: str,
+    mapping: LogMapping | None,
+    name: str | None,
+    kind: DrillKind,
+    description: str,
+    drill_id: int | None,
+    objectives: list[ObjectiveIn] | None,
+    dry_run: bool,
+    actor: str,
+) -> LogImportRead:
     sha256 = hashlib.sha256(data).hexdigest()
     earlier = session.scalar(select(DrillImport).where(DrillImport.sha256 == sha256))
     if earlier is not None:

@@ -5,6 +5,7 @@ the previous drill of the same kind."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,13 +18,35 @@ from alueturva.errors import Conflict
 from alueturva.i18n import HELSINKI
 from contacts.catalogue import area_names
 from contacts.service import organisation_names
-from drills import findings, service, texts, views
+from drills import findings, read, service, texts
 from drills.measures import Measures, measures, poll_options
 from drills.models import Drill, DrillState
 from drills.report import figures
 from drills.report.fixes import roster_fixes
 from drills.report.people import people
-from drills.report.texts import HIGHER_IS_BETTER, text, words
+from drills.report.schemas import (
+    NO_COUNTS,
+    NO_TIMES,
+    AreaFigures,
+    ChannelFigures,
+    Comparable,
+    ComparisonRow,
+    Counts,
+    Curve,
+    ImportedFrom,
+    ObjectiveShown,
+    OrganisationFigures,
+    PhaseFigures,
+    PollAnswer,
+    PreviousDrill,
+    Report,
+    ReportDrill,
+    ReportObservation,
+    ReportPhase,
+    Shares,
+    Times,
+)
+from drills.report.texts import HIGHER_IS_BETTER, words
 from drills.schemas import DrillRead
 from situation.service import get_snapshot
 
@@ -46,68 +69,80 @@ def organisation_labels(session: Session, language: str) -> Callable[[str | None
     return label
 
 
-def _figures(session: Session, recipients: FromClause, measured: Measures, language: str) -> dict[str, Any]:
-    """Every figure of the report, each with the one meaning ``drills.report.figures`` gives it: people counted
-    once (their first alert), each phase's figures per phase."""
+@dataclass(frozen=True)
+class Figures:
+    """A report's figures, added up in the database (``drills.report.figures``), each with the one meaning it has
+    there: people counted once (their first alert), each phase's figures per phase."""
+
+    counts: Counts
+    shares: Shares
+    ack_seconds: Times
+    delivery_seconds: Times
+    by_channel: list[ChannelFigures]
+    by_organisation: list[OrganisationFigures]
+    by_area: list[AreaFigures]
+    by_phase: list[PhaseFigures]
+    poll: dict[int, int]  # answers chosen: option number -> how many
+    curve: Curve
+
+
+def report_figures(session: Session, recipients: FromClause, measured: Measures, *, language: str) -> Figures:
+    """The figures of a drill from its report's table of recipients (``figures.recipients_table``), organisations
+    named in ``language``."""
     rows = figures.measured_only(recipients)
     ack = figures.as_seconds(rows, "ack_seconds")
     delivery = figures.as_seconds(rows, "delivery_seconds")
-    counts = figures.counts_by(session, rows).get(0, dict.fromkeys(figures.COUNT_KEYS, 0))
+    counts = figures.counts_by(session, rows).get(0, NO_COUNTS)
     counts_by_org = figures.counts_by(session, rows, "organisation")
     counts_by_area = figures.counts_by(session, rows, "area")
     ack_by_org, ack_by_area = figures.times_by(session, ack, "organisation"), figures.times_by(session, ack, "area")
     names, label = area_names(), organisation_labels(session, language)
-    return {
-        "counts": counts,
-        "shares": {
-            "delivered": figures.delivered_share(counts),
-            "acknowledged": figures.acknowledged_share(counts),
-        },
-        "ack_seconds": figures.times_by(session, ack).get(0, figures.NO_TIMES).as_dict(),
-        "delivery_seconds": figures.times_by(session, delivery).get(0, figures.NO_TIMES).as_dict(),
-        "by_channel": figures.by_channel(session, measured),
-        "by_organisation": sorted(
+    return Figures(
+        counts=counts,
+        shares=Shares(delivered=figures.delivered_share(counts), acknowledged=figures.acknowledged_share(counts)),
+        ack_seconds=figures.times_by(session, ack).get(0, NO_TIMES),
+        delivery_seconds=figures.times_by(session, delivery).get(0, NO_TIMES),
+        by_channel=figures.by_channel(session, measured),
+        by_organisation=sorted(
             (
-                {
-                    "organisation": label(organisation),
-                    **values,
-                    "ack_seconds": ack_by_org.get(organisation, figures.NO_TIMES).as_dict(),
-                }
+                OrganisationFigures(
+                    organisation=label(organisation),
+                    **values.model_dump(),
+                    ack_seconds=ack_by_org.get(organisation, NO_TIMES),
+                )
                 for organisation, values in counts_by_org.items()
             ),
-            key=lambda row: row["organisation"],
+            key=lambda row: row.organisation,
         ),
-        "by_area": [
-            {
-                "area": area,
-                "names": names.get(area, {}),
-                **values,
-                "ack_seconds": ack_by_area.get(area, figures.NO_TIMES).as_dict(),
-            }
+        by_area=[
+            AreaFigures(
+                area=area,
+                names=names.get(area, {}),
+                **values.model_dump(),
+                ack_seconds=ack_by_area.get(area, NO_TIMES),
+            )
             for area, values in sorted(counts_by_area.items(), key=lambda item: str(item[0]))
             if area is not None
         ],
-        "by_phase": _by_phase(session, recipients),
-        "poll": figures.poll(session, rows),
-        "curve": _curve(figures.curve(session, rows), counts_by_area, counts["targeted"]),
-    }
+        by_phase=_by_phase(session, recipients),
+        poll=figures.poll(session, rows),
+        curve=_curve(figures.curve(session, rows), counts_by_area, counts.targeted),
+    )
 
 
-def _by_phase(session: Session, recipients: FromClause) -> list[dict[str, Any]]:
+def _by_phase(session: Session, recipients: FromClause) -> list[PhaseFigures]:
     """Each phase's figures: everyone alerted in that phase (a drill without phases has none)."""
     rows = figures.measured_alerts(recipients)
     counts = figures.counts_by(session, rows, "phase")
     times = figures.times_by(session, select(rows.c.phase, rows.c.ack_seconds.label("seconds")).subquery(), "phase")
     return [
-        {"phase": phase, **values, "ack_seconds": times.get(phase, figures.NO_TIMES).as_dict()}
+        PhaseFigures(phase=phase, **values.model_dump(), ack_seconds=times.get(phase, NO_TIMES))
         for phase, values in sorted(counts.items(), key=lambda item: item[0])
         if phase is not None
     ]
 
 
-def _curve(
-    buckets: dict[str | None, dict[int, int]], by_area: dict[Any, dict[str, int]], targeted: int
-) -> dict[str, Any]:
+def _curve(buckets: dict[str | None, dict[int, int]], by_area: dict[Any, Counts], targeted: int) -> Curve:
     """Cumulative share acknowledged per whole minute since the alert, overall and per area."""
     last = max((minute for per_area in buckets.values() for minute in per_area), default=0)
     minutes = list(range(last + 1))
@@ -124,44 +159,27 @@ def _curve(
         for minute, count in per_area.items():
             overall[minute] = overall.get(minute, 0) + count
     areas = {
-        str(area): cumulative(buckets.get(area, {}), values["targeted"])
+        str(area): cumulative(buckets.get(area, {}), values.targeted)
         for area, values in by_area.items()
         if area is not None
     }
-    return {"minutes": minutes, "overall": cumulative(overall, targeted), "by_area": areas}
+    return Curve(minutes=minutes, overall=cumulative(overall, targeted), by_area=areas)
 
 
-def _objectives(drill: DrillRead, language: str) -> list[dict[str, Any]]:
-    return [
-        {
-            "position": objective.position,
-            "kind": objective.kind,
-            "text": objective.description[language],
-            "met": objective.met,
-            "met_word": texts.met_word(objective.met, objective.final, language),
-            "final": objective.final,
-            "value": objective.value,
-            "value_text": texts.objective_value(objective.kind, objective.value, language),
-            "how": text("how", objective.kind, language),
-            "rating": objective.rating,
-            "rating_note": objective.rating_note,
-            "minutes": getattr(objective, "minutes", None),
-            "percent": getattr(objective, "percent", None),
-        }
-        for objective in drill.objectives
-    ]
+def _objectives(drill: DrillRead, language: str) -> list[ObjectiveShown]:
+    return [read.objective_shown(objective, language) for objective in drill.objectives]
 
 
-def _comparable(report_figures: dict[str, Any], objectives: list[dict[str, Any]]) -> dict[str, float | None]:
+def _comparable(measured: Figures, objectives: list[ObjectiveShown]) -> Comparable:
     """The figures compared with the previous drill: the report's own, with the same meanings."""
-    return {
-        "targeted": report_figures["counts"]["targeted"],
-        "acknowledged_share": report_figures["shares"]["acknowledged"],
-        "delivered_share": report_figures["shares"]["delivered"],
-        "ack_median": report_figures["ack_seconds"]["median"],
-        "ack_p90": report_figures["ack_seconds"]["p90"],
-        "objectives_met": sum(1 for objective in objectives if objective["met"] is True),
-    }
+    return Comparable(
+        targeted=measured.counts.targeted,
+        acknowledged_share=measured.shares.acknowledged,
+        delivered_share=measured.shares.delivered,
+        ack_median=measured.ack_seconds.median,
+        ack_p90=measured.ack_seconds.p90,
+        objectives_met=sum(1 for objective in objectives if objective.met is True),
+    )
 
 
 def _previous(session: Session, drill: Drill) -> Drill | None:
@@ -178,40 +196,41 @@ def _previous(session: Session, drill: Drill) -> Drill | None:
 
 
 def _comparison(
-    session: Session, drill: Drill, this: dict[str, float | None], language: str
-) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    session: Session, drill: Drill, this: Comparable, language: str
+) -> tuple[PreviousDrill | None, list[ComparisonRow]]:
     previous = _previous(session, drill)
     if previous is None:
         return None, []
     measured = measures(session, previous)
     with figures.recipients_table(session, measured) as recipients:
-        read = views.drill_read(session, previous, now=utcnow(), recipients=recipients)
-        earlier = _comparable(_figures(session, recipients, measured, language), _objectives(read, language))
+        shown = read.drill_read(session, previous, now=utcnow(), recipients=recipients)
+        counted = report_figures(session, recipients, measured, language=language)
+        earlier = _comparable(counted, _objectives(shown, language))
     rows = []
     for key, label in words("figures", language).items():
-        now_value, then_value, higher = this[key], earlier[key], HIGHER_IS_BETTER[key]
+        now_value, then_value, higher = getattr(this, key), getattr(earlier, key), HIGHER_IS_BETTER[key]
         better = None
         if higher is not None and now_value is not None and then_value is not None and now_value != then_value:
             better = (now_value > then_value) == higher
-        rows.append({"figure": key, "label": label, "this": now_value, "previous": then_value, "better": better})
+        rows.append(ComparisonRow(figure=key, label=label, this=now_value, previous=then_value, better=better))
     name = texts.drill_text(previous, "name", language)
-    summary = {"id": previous.id, "name": name, "started_at": previous.started_at, "figures": earlier}
+    summary = PreviousDrill(id=previous.id, name=name, started_at=previous.started_at, figures=earlier)
     return summary, rows
 
 
-def _phases(session: Session, drill: DrillRead) -> list[dict[str, Any]]:
+def _phases(session: Session, drill: DrillRead) -> list[ReportPhase]:
     result = []
     for phase in drill.phases:
         levels = None
         if phase.snapshot_id is not None and (snapshot := get_snapshot(session, snapshot_id=phase.snapshot_id)):
             levels = {area["key"]: area["decided"]["level"] for area in snapshot.picture["areas"]}
-        result.append({**phase.model_dump(), "levels": levels})
+        result.append(ReportPhase(**phase.model_dump(), levels=levels))
     return result
 
 
 def build_report(
     session: Session, *, drill_id: int, language: str = "fi", redact: bool = False, contact_details: bool = True
-) -> dict[str, Any]:
+) -> Report:
     """The report of a drill that has been held (running or ended). Redacted: organisations and roles only; without
     ``contact_details`` (for viewers): names, but no mobile numbers or email addresses."""
     drill = service.get_drill(session, drill_id=drill_id)
@@ -242,40 +261,51 @@ def _report(
     language: str,
     redact: bool,
     contact_details: bool,
-) -> dict[str, Any]:
+) -> Report:
     assert drill.started_at is not None
-    read = views.drill_read(session, drill, now=now, recipients=recipients)
-    report_figures = _figures(session, recipients, measured, language)
-    objectives = _objectives(read, language)
-    previous, comparison = _comparison(session, drill, _comparable(report_figures, objectives), language)
+    shown = read.drill_read(session, drill, now=now, recipients=recipients)
+    counted = report_figures(session, recipients, measured, language=language)
+    objectives = _objectives(shown, language)
+    previous, comparison = _comparison(session, drill, _comparable(counted, objectives), language)
     options = poll_options(session, drill, measured, language)
     drill_findings = findings.findings_of(session, drill_id=drill.id)
-    return {
-        "language": language,
-        "redacted": redact,
-        "generated_at": now,
-        "drill": {
-            "id": drill.id,
-            "name": texts.drill_text(drill, "name", language),
-            "kind": drill.kind.value,
-            "kind_name": texts.kind_name(drill.kind.value, language),
-            "state": drill.state.value,
-            "description": texts.drill_text(drill, "description", language),
-            "contact": texts.drill_text(drill, "contact", language) or None,
-            "started_at": drill.started_at,
-            "ended_at": drill.ended_at,
-            "external_system": drill.external_system,
-            "external_sent_at": drill.external_sent_at,
-            "participants": [row["organisation"] for row in report_figures["by_organisation"]],
-            "alerts": read.alerts,
-        },
-        "objectives": objectives,
-        **report_figures,
-        "poll": [
-            {"option": number, "answer": options[number - 1] if number <= len(options) else str(number), "count": count}
-            for number, count in sorted(report_figures["poll"].items())
+    imported = service.imported_from(session, drill_id=drill.id)
+    return Report(
+        language=language,
+        redacted=redact,
+        generated_at=now,
+        drill=ReportDrill(
+            id=drill.id,
+            name=texts.drill_text(drill, "name", language),
+            kind=drill.kind.value,
+            kind_name=texts.kind_name(drill.kind.value, language),
+            state=drill.state.value,
+            description=texts.drill_text(drill, "description", language),
+            contact=texts.drill_text(drill, "contact", language) or None,
+            started_at=drill.started_at,
+            ended_at=drill.ended_at,
+            external_system=drill.external_system,
+            external_sent_at=drill.external_sent_at,
+            participants=[row.organisation for row in counted.by_organisation],
+            alerts=shown.alerts,
+        ),
+        objectives=objectives,
+        counts=counted.counts,
+        shares=counted.shares,
+        ack_seconds=counted.ack_seconds,
+        delivery_seconds=counted.delivery_seconds,
+        by_channel=counted.by_channel,
+        by_organisation=counted.by_organisation,
+        by_area=counted.by_area,
+        by_phase=counted.by_phase,
+        poll=[
+            PollAnswer(
+                option=number, answer=options[number - 1] if number <= len(options) else str(number), count=count
+            )
+            for number, count in sorted(counted.poll.items())
         ],
-        "people": people(
+        curve=counted.curve,
+        people=people(
             session,
             measured,
             recipients,
@@ -285,7 +315,7 @@ def _report(
             contact_details=contact_details,
             label=organisation_labels(session, language),
         ),
-        "roster_fixes": roster_fixes(
+        roster_fixes=roster_fixes(
             session,
             measured,
             recipients,
@@ -294,19 +324,17 @@ def _report(
             redact=redact,
             label=organisation_labels(session, language),
         ),
-        "observations": [
-            {"at": o.at, "author": None if redact else o.author, "text": o.text, "phase": o.phase}
-            for o in read.observations
+        observations=[
+            ReportObservation(at=o.at, author=None if redact else o.author, text=o.text, phase=o.phase)
+            for o in shown.observations
         ],
-        "strengths": [f.text for f in drill_findings if f.kind.value == "strength"],
-        "areas_for_improvement": [f.text for f in drill_findings if f.kind.value == "area_for_improvement"],
-        "improvement_items": [item.model_dump() for item in findings.items(session, drill_id=drill.id)],
-        "open_items_from_earlier": [
-            item.model_dump() for item in findings.still_open_from_earlier(session, drill_id=drill.id)
-        ],
-        "previous": previous,
-        "comparison": comparison,
-        "phases": _phases(session, read),
-        "exercise_levels": [level.model_dump() for level in read.exercise_levels],
-        "imported": service.imported_from(session, drill_id=drill.id),
-    }
+        strengths=[f.text for f in drill_findings if f.kind.value == "strength"],
+        areas_for_improvement=[f.text for f in drill_findings if f.kind.value == "area_for_improvement"],
+        improvement_items=findings.items(session, drill_id=drill.id),
+        open_items_from_earlier=findings.still_open_from_earlier(session, drill_id=drill.id),
+        previous=previous,
+        comparison=comparison,
+        phases=_phases(session, shown),
+        exercise_levels=shown.exercise_levels,
+        imported=ImportedFrom.model_validate(imported) if imported else None,
+    )

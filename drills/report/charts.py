@@ -4,7 +4,6 @@ acknowledgements per organisation. Text stays text in the SVG, so the PDF keeps 
 from __future__ import annotations
 
 import io
-from typing import Any
 
 import matplotlib
 
@@ -14,6 +13,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from drills.report.schemas import Followup, Report
 from drills.report.texts import words
 
 plt.rcParams.update({"svg.fonttype": "none", "font.family": "DejaVu Sans", "font.size": 9, "axes.spines.top": False})
@@ -31,30 +31,30 @@ def _svg(figure: Figure) -> str:
     return svg[svg.index("<svg") :]  # inline: without the XML declaration and doctype
 
 
-def curve_chart(report: dict[str, Any], language: str) -> str:
+def curve_chart(report: Report, language: str) -> str:
     """Share acknowledged over minutes since the alert, overall and per area; each timed objective drawn at its
     minute, with a marker at its percentage."""
-    shown, curve = words("charts", language), report["curve"]
-    windows = [o["minutes"] for o in report["objectives"] if o.get("minutes") is not None]
-    end = max([*curve["minutes"], *windows, 1])
-    minutes = [*curve["minutes"], end]  # each line runs on, flat, to the last objective's window
+    shown, curve = words("charts", language), report.curve
+    windows = [o.minutes for o in report.objectives if o.minutes is not None]
+    end = max([*curve.minutes, *windows, 1])
+    minutes = [*curve.minutes, end]  # each line runs on, flat, to the last objective's window
 
     def extended(shares: list[float]) -> list[float]:
         return [*shares, shares[-1] if shares else 0.0]
 
     figure, axes = plt.subplots(figsize=(7.2, 3.2))
-    axes.step(minutes, extended(curve["overall"]), where="post", color=PALETTE[0], linewidth=2, label=shown["all"])
-    names = {area["area"]: area["names"].get(language, area["area"]) for area in report["by_area"]}
-    for colour, (area, shares) in zip(PALETTE[1:], sorted(curve["by_area"].items()), strict=False):
+    axes.step(minutes, extended(curve.overall), where="post", color=PALETTE[0], linewidth=2, label=shown["all"])
+    names = {area.area: area.names.get(language, area.area) for area in report.by_area}
+    for colour, (area, shares) in zip(PALETTE[1:], sorted(curve.by_area.items()), strict=False):
         axes.step(minutes, extended(shares), where="post", color=colour, linewidth=1.2, label=names.get(area, area))
     at_minute: dict[float, list[str]] = {}
-    for objective in report["objectives"]:
-        at = objective.get("minutes")
+    for objective in report.objectives:
+        at = objective.minutes
         if at is None:
             continue
-        if objective.get("percent") is not None:
-            axes.plot([at], [objective["percent"]], marker="D", color="black", markersize=5)
-        at_minute.setdefault(at, []).append(str(objective["position"]))
+        if objective.percent is not None:
+            axes.plot([at], [objective.percent], marker="D", color="black", markersize=5)
+        at_minute.setdefault(at, []).append(str(objective.position))
     for at, positions in at_minute.items():
         axes.axvline(at, color="#999999", linestyle="--", linewidth=0.8)
         label = f"{shown['objective']} {', '.join(positions)}"
@@ -68,13 +68,13 @@ def curve_chart(report: dict[str, Any], language: str) -> str:
     return _svg(figure)
 
 
-def organisation_chart(report: dict[str, Any], language: str) -> str:
+def organisation_chart(report: Report, language: str) -> str:
     """Acknowledged and silent people per organisation, as stacked bars."""
-    shown, rows = words("charts", language), report["by_organisation"]
+    shown, rows = words("charts", language), report.by_organisation
     figure, axes = plt.subplots(figsize=(7.2, 0.3 * len(rows) + 1.0))
-    names = [row["organisation"] for row in rows]
-    acknowledged = [row["acknowledged"] for row in rows]
-    silent = [row["targeted"] - row["acknowledged"] for row in rows]
+    names = [row.organisation for row in rows]
+    acknowledged = [row.acknowledged for row in rows]
+    silent = [row.targeted - row.acknowledged for row in rows]
     axes.barh(names, acknowledged, color=PALETTE[2], label=shown["acknowledged"])
     axes.barh(names, silent, left=acknowledged, color="#d0d0d0", label=shown["silent"])
     axes.invert_yaxis()
@@ -84,10 +84,10 @@ def organisation_chart(report: dict[str, Any], language: str) -> str:
     return _svg(figure)
 
 
-def municipalities_chart(followup: dict[str, Any], language: str) -> str | None:
+def municipalities_chart(followup: Followup, language: str) -> str | None:
     """Small multiples: per municipality, the share acknowledged in each drill of the year (None: no drills)."""
-    drills = followup["drills"]
-    names = sorted({name for drill in drills for name in drill["by_municipality"]})
+    drills = followup.drills
+    names = sorted({name for drill in drills for name in drill.by_municipality})
     if not names:
         return None
     columns = 4
@@ -96,8 +96,8 @@ def municipalities_chart(followup: dict[str, Any], language: str) -> str | None:
     for index, name in enumerate(names):
         axes = grid[index // columns][index % columns]
         shares = [
-            100.0 * d["by_municipality"][name]["acknowledged"] / d["by_municipality"][name]["targeted"]
-            if name in d["by_municipality"] and d["by_municipality"][name]["targeted"]
+            100.0 * d.by_municipality[name].acknowledged / d.by_municipality[name].targeted
+            if name in d.by_municipality and d.by_municipality[name].targeted
             else 0.0
             for d in drills
         ]

@@ -19,7 +19,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Column, ColumnElement, MetaData, Table, and_, case, func, insert, literal, select
@@ -29,20 +28,7 @@ from sqlalchemy.sql import FromClause, Subquery
 from alerting.models import RECEIPT_CHANNELS
 from alueturva.db import floor_divide
 from drills.measures import REACHED, Measures
-
-
-@dataclass(frozen=True)
-class Times:
-    count: int
-    median: float | None
-    p90: float | None
-    max: float | None
-
-    def as_dict(self) -> dict[str, float | int | None]:
-        return {"count": self.count, "median": self.median, "p90": self.p90, "max": self.max}
-
-
-NO_TIMES = Times(0, None, None, None)
+from drills.report.schemas import NO_TIMES, ChannelFigures, Counts, Times
 
 
 def _round(value: float | None) -> float | None:
@@ -71,7 +57,10 @@ def times_by(session: Session, rows: FromClause, key: str | None = None) -> dict
             func.max(ranked.c.s),
         ).group_by(ranked.c.g)
     ).all()
-    return {g: Times(int(n), _round(median), _round(p90), _round(slowest)) for g, n, median, p90, slowest in result}
+    return {
+        g: Times(count=int(n), median=_round(median), p90=_round(p90), max=_round(slowest))
+        for g, n, median, p90, slowest in result
+    }
 
 
 @contextmanager
@@ -122,28 +111,28 @@ def _count_columns(rows: FromClause) -> list[Any]:
 COUNT_KEYS = ("targeted", "sent", "delivered", "no_receipt", "failed", "acknowledged", "late")
 
 
-def delivered_share(counts: dict[str, int]) -> float | None:
+def delivered_share(counts: Counts) -> float | None:
     """The share delivered of those whose messages can be confirmed (reached on a channel with receipts); None
     when no one's can (email only): "no receipt", never 0 % or 100 %."""
-    confirmable = counts["sent"] - counts["no_receipt"]
-    return round(100.0 * counts["delivered"] / confirmable, 1) if confirmable > 0 else None
+    confirmable = counts.sent - counts.no_receipt
+    return round(100.0 * counts.delivered / confirmable, 1) if confirmable > 0 else None
 
 
-def acknowledged_share(counts: dict[str, int]) -> float | None:
-    return round(100.0 * counts["acknowledged"] / counts["targeted"], 1) if counts["targeted"] else None
+def acknowledged_share(counts: Counts) -> float | None:
+    return round(100.0 * counts.acknowledged / counts.targeted, 1) if counts.targeted else None
 
 
-def counts_by(session: Session, rows: FromClause, key: str | None = None) -> dict[Any, dict[str, int]]:
+def counts_by(session: Session, rows: FromClause, key: str | None = None) -> dict[Any, Counts]:
     group: ColumnElement[Any] = rows.c[key] if key else literal(0)
     result = session.execute(select(group.label("g"), *_count_columns(rows)).group_by(group)).all()
-    return {row.g: {name: int(getattr(row, name)) for name in COUNT_KEYS} for row in result}
+    return {row.g: Counts(**{name: int(getattr(row, name)) for name in COUNT_KEYS}) for row in result}
 
 
 def as_seconds(rows: FromClause, column: str) -> Subquery:
     return select(rows.c.organisation, rows.c.area, rows.c[column].label("seconds")).subquery()
 
 
-def by_channel(session: Session, measured: Measures) -> list[dict[str, Any]]:
+def by_channel(session: Session, measured: Measures) -> list[ChannelFigures]:
     """Per channel: messages of the alert round (not reminders), how many got through, failed, and their times."""
     messages = measured.messages.where(measured.messages.selected_columns.kind == "alert").subquery()
     totals = session.execute(
@@ -158,15 +147,15 @@ def by_channel(session: Session, measured: Measures) -> list[dict[str, Any]]:
     reached = select(messages.c.channel, messages.c.seconds).where(messages.c.state.in_(REACHED)).subquery()
     times = times_by(session, reached, "channel")
     return [
-        {
-            "channel": channel,
-            "messages": count,
-            "sent": sent,
-            "receipts": channel in RECEIPT_CHANNELS,
-            "delivered": delivered if channel in RECEIPT_CHANNELS else None,
-            "failed": failed,
-            "delivery_seconds": times.get(channel, NO_TIMES).as_dict(),
-        }
+        ChannelFigures(
+            channel=channel,
+            messages=count,
+            sent=sent,
+            receipts=channel in RECEIPT_CHANNELS,
+            delivered=delivered if channel in RECEIPT_CHANNELS else None,
+            failed=failed,
+            delivery_seconds=times.get(channel, NO_TIMES),
+        )
         for channel, count, sent, delivered, failed in sorted(totals, key=lambda row: str(row[0]))
     ]
 

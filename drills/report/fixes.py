@@ -15,16 +15,14 @@ from contacts.compliance import check_compliance
 from drills.measures import Measures
 from drills.models import Drill, DrillAlert, DrillAlertPurpose, ImportedRecipient
 from drills.report.figures import measured_alerts
+from drills.report.schemas import RosterFix
 from drills.report.texts import text
 
 
-def _fix(kind: str, organisation: str, person: str | None, language: str, **values: Any) -> dict[str, Any]:
-    return {
-        "code": kind,
-        "organisation": organisation,
-        "person": person,
-        "problem": text("fixes", kind, language, **values),
-    }
+def _fix(kind: str, organisation: str, person: str | None, language: str, **values: Any) -> RosterFix:
+    return RosterFix(
+        code=kind, organisation=organisation, person=person, problem=text("fixes", kind, language, **values)
+    )
 
 
 def _measured_people(session: Session, measured: Measures, recipients: FromClause) -> list[Any]:
@@ -97,11 +95,11 @@ def roster_fixes(
     language: str,
     redact: bool,
     label: Callable[[str | None], str] = lambda organisation: organisation or "",
-) -> list[dict[str, Any]]:
+) -> list[RosterFix]:
     """Each problem with the organisation that should fix it: no mobile number, a message that failed (the
     provider's code), nobody answering any drill this year, someone alerted who is not on the roster, and a role
     the agreement requires with nobody named."""
-    fixes: list[dict[str, Any]] = []
+    fixes: list[RosterFix] = []
     undelivered = _undelivered(session, measured)
     answered = _answered_a_drill_in(session, *year)
     for row in _measured_people(session, measured, recipients):
@@ -121,4 +119,4 @@ def roster_fixes(
             role = result.role_name.get(language, result.role_name["fi"])
             scope = result.scope_names.get(language) or result.scope
             fixes.append(_fix("role_unnamed", scope, None, language, role=role))
-    return list({tuple(sorted(fix.items())): fix for fix in fixes}.values())  # one person alerted in two phases
+    return list(dict.fromkeys(fixes))  # one person alerted in two phases: once (the fixes are frozen, hashable)

@@ -15,6 +15,7 @@ from sqlalchemy.sql import FromClause
 from contacts.catalogue import roles_by_key
 from contacts.models import Membership
 from drills.measures import Measures
+from drills.report.schemas import NamedPerson, ReportPerson, TimelineEvent
 
 
 def _roles(session: Session, person_ids: set[int], language: str) -> dict[int, list[str]]:
@@ -30,8 +31,8 @@ def _roles(session: Session, person_ids: set[int], language: str) -> dict[int, l
     return roles
 
 
-def _message_events(session: Session, measured: Measures) -> dict[int, list[dict[str, Any]]]:
-    events: dict[int, list[dict[str, Any]]] = defaultdict(list)
+def _message_events(session: Session, measured: Measures) -> dict[int, list[TimelineEvent]]:
+    events: dict[int, list[TimelineEvent]] = defaultdict(list)
     messages = measured.messages.subquery()
     rows: Sequence[Any] = session.execute(
         select(
@@ -67,7 +68,7 @@ def people(
     redact: bool,
     contact_details: bool = True,
     label: Callable[[str | None], str] = lambda organisation: organisation or "",
-) -> list[dict[str, Any]]:
+) -> list[NamedPerson | ReportPerson]:
     """Each person the drill's alerts (or its log) reached out to, with their timeline (oldest event first).
     Redacted: no names; without ``contact_details``: names, but no mobile numbers or email addresses. ``options``:
     the poll's answers in the report's language (``drills.measures.poll_options``); ``label`` names an organisation
@@ -97,10 +98,11 @@ def people(
     events = _message_events(session, measured)
     names = {row.recipient_id: row.name for row in rows}
     for row in rows:
-        if row.deputy_for_id is not None:
-            events[row.deputy_for_id].append({"at": row.added_at, "event": "deputy_alerted", "deputy": row.name})
+        if row.deputy_for_id is not None:  # the deputy's name only in a full report
+            alerted: TimelineEvent = {"at": row.added_at, "event": "deputy_alerted"}
+            events[row.deputy_for_id].append(alerted if redact else {**alerted, "deputy": row.name})
     roles = _roles(session, {row.person_id for row in rows if row.person_id is not None}, language)
-    result = []
+    result: list[NamedPerson | ReportPerson] = []
     for row in rows:
         timeline = events.get(row.recipient_id, [])
         if row.acknowledged_at is not None:
@@ -108,7 +110,7 @@ def people(
                 {"at": row.acknowledged_at, "event": "acknowledged", "method": row.ack_method, "late": row.ack_late}
             )
         timeline.sort(key=lambda event: event["at"])
-        entry = {
+        shown: ReportPerson = {
             "organisation": label(row.organisation),
             "phase": row.phase,
             "roles": roles.get(row.person_id, []) if row.person_id is not None else [],
@@ -119,17 +121,20 @@ def people(
             "late": row.ack_late,
             "response": row.response,
             "answer": options[row.response - 1] if row.response and row.response <= len(options) else None,
-            "timeline": [_without_names(event) for event in timeline] if redact else timeline,
+            "timeline": timeline,
         }
-        if not redact:
-            entry |= {
-                "person_id": row.person_id,
-                "name": row.name,
-                "mobile": row.mobile if contact_details else None,
-                "email": row.email if contact_details else None,
-                "deputy_for": names.get(row.deputy_for_id) if row.deputy_for_id else None,
-            }
-        result.append(entry)
+        if redact:
+            result.append(shown)
+            continue
+        named: NamedPerson = {
+            **shown,
+            "person_id": row.person_id,
+            "name": row.name,
+            "mobile": row.mobile if contact_details else None,
+            "email": row.email if contact_details else None,
+            "deputy_for": names.get(row.deputy_for_id) if row.deputy_for_id else None,
+        }
+        result.append(named)
     return result
 
 
@@ -139,7 +144,3 @@ def whole_seconds_between(start: datetime | None, end: datetime | None) -> int |
     if start is None or end is None:
         return None
     return int(end.replace(microsecond=0).timestamp() - start.replace(microsecond=0).timestamp())
-
-
-def _without_names(event: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in event.items() if key != "deputy"}

@@ -6,22 +6,30 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from alerting.texts import EXERCISE_WORD
+from alerting.public import EXERCISE_WORD
+from alueturva.errors import Invalid
 from alueturva.i18n import format_date, format_money, format_number, format_percent, format_time, helsinki
 from contacts.catalogue import place_names
 from drills import texts
 from drills.report import charts
+from drills.report.schemas import CsvTable, Followup, Format, NamedPerson, Report, TimelineEvent
 from drills.report.texts import text, words
 from situation.config import BASE_LEVEL, readiness_config
+
+JSON = "application/json"
+HTML = "text/html; charset=utf-8"
+CSV = "text/csv; charset=utf-8"
+PDF = "application/pdf"
 
 # The other systems a log's messages may have gone through: their own names, the same in every language.
 SYSTEM_NAMES = {"erica": "Erica", "virve": "VIRVE"}
@@ -43,11 +51,20 @@ def _json_value(value: object) -> object:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
-def as_json(data: dict[str, Any], *, indent: int | None = None) -> str:
-    """A report or follow-up as JSON. The standard library's encoder, with ``_json_value`` for the few other types:
-    a report of 10,000 people holds some 100,000 values, which FastAPI's generic ``jsonable_encoder`` walks several
-    times slower."""
-    return json.dumps(data, default=_json_value, ensure_ascii=False, indent=indent)
+def _plain(document: Report | Followup) -> dict[str, Any]:
+    """The document as plain values (``model_dump``). A report's people are plain dictionaries already (typed ones):
+    they are passed on as they are, in their place, instead of being walked and copied once more."""
+    if not isinstance(document, Report):
+        return document.model_dump()
+    dumped = document.model_dump(exclude={"people"})
+    return {name: document.people if name == "people" else dumped[name] for name in Report.model_fields}
+
+
+def as_json(document: Report | Followup, *, indent: int | None = None) -> str:
+    """A report or follow-up as JSON: its parts as plain values, then the standard library's encoder with
+    ``_json_value`` for times, decimals and enums (times as ISO 8601 with their ``+00:00``, decimals as numbers, as
+    the API has always answered)."""
+    return json.dumps(_plain(document), default=_json_value, ensure_ascii=False, indent=indent)
 
 
 def duration(seconds: float | None) -> str:
@@ -91,7 +108,7 @@ def clock(moment: datetime, language: str) -> str:
     )
 
 
-def _event(event: dict[str, Any], language: str) -> str:
+def _event(event: TimelineEvent, language: str) -> str:
     shown = words("report", language)
     called = event["event"] == "sent" and event.get("channel") == "phone"
     said = shown["event_called" if called else f"event_{event['event']}"]
@@ -99,15 +116,15 @@ def _event(event: dict[str, Any], language: str) -> str:
         reminder = f", {shown['reminder']}" if event.get("reminder") else ""
         said += f" ({channel_name(event['channel'], language)}{reminder})"
     if event["event"] == "failed" and event.get("error"):
-        said += f" {event['error']}"
+        said += f" {event.get('error')}"
     if event["event"] == "acknowledged" and event.get("late"):
         said += f", {shown['late'].lower()}"
     if event.get("deputy"):
-        said += f": {event['deputy']}"
+        said += f": {event.get('deputy')}"
     return said
 
 
-def timeline(events: list[dict[str, Any]], language: str) -> str:
+def timeline(events: list[TimelineEvent], language: str) -> str:
     """A person's events in one line: ``9.00.05 lähetetty (tekstiviesti); 9.00.31 toimitettu (tekstiviesti)``. Made
     here rather than in the template: a report of 10,000 people has some 50,000 events."""
     return "; ".join(f"{clock(event['at'], language)} {_event(event, language)}" for event in events)
@@ -144,8 +161,8 @@ def _environment(language: str) -> Environment:
     return environment
 
 
-def report_html(report: dict[str, Any]) -> str:
-    language = report["language"]
+def report_html(report: Report) -> str:
+    language = report.language
     return (
         _environment(language)
         .get_template("report.html.j2")
@@ -161,8 +178,8 @@ def report_html(report: dict[str, Any]) -> str:
     )
 
 
-def followup_html(followup: dict[str, Any]) -> str:
-    language = followup["language"]
+def followup_html(followup: Followup) -> str:
+    language = followup.language
     return (
         _environment(language)
         .get_template("followup.html.j2")
@@ -191,14 +208,17 @@ def _csv(header: list[str], rows: list[list[Any]]) -> str:
     return out.getvalue()
 
 
-def people_csv(report: dict[str, Any]) -> str:
+def people_csv(report: Report) -> str:
     """One row per person: acknowledgement, answer, first delivery; names and numbers only in a full report."""
-    language, redact = report["language"], report["redacted"]
+    language, redact = report.language, report.redacted
     header = [] if redact else ["name", "mobile", "email"]
     header += ["organisation", "roles", "deputy", "acknowledged_at", "ack_seconds", "late", "response", "answer"]
     rows = []
-    for person in report["people"]:
-        row = [] if redact else [person["name"], person["mobile"] or "", person["email"] or ""]
+    for person in report.people:
+        row: list[Any] = []
+        if not redact:  # a full report's people have names
+            named = cast(NamedPerson, person)
+            row = [named["name"], named["mobile"] or "", named["email"] or ""]
         row += [
             person["organisation"],
             ", ".join(person["roles"]),
@@ -213,21 +233,56 @@ def people_csv(report: dict[str, Any]) -> str:
     return _csv(header, rows)
 
 
-def organisations_csv(report: dict[str, Any]) -> str:
-    language = report["language"]
-    header = ["organisation", "targeted", "sent", "delivered", "no_receipt", "failed", "acknowledged", "late"]
-    header += ["ack_median_s", "ack_p90_s", "ack_max_s"]
+ORGANISATION_COLUMNS = ["organisation", "targeted", "sent", "delivered", "no_receipt", "failed", "acknowledged", "late"]
+
+
+def organisations_csv(report: Report) -> str:
+    language = report.language
+    header = [*ORGANISATION_COLUMNS, "ack_median_s", "ack_p90_s", "ack_max_s"]
     rows = [
-        [row[key] for key in header[:8]]
+        [getattr(row, key) for key in ORGANISATION_COLUMNS]
         + [
-            "" if row["ack_seconds"][key] is None else format_number(row["ack_seconds"][key], language)
-            for key in ("median", "p90", "max")
+            "" if seconds is None else format_number(seconds, language)
+            for seconds in (row.ack_seconds.median, row.ack_seconds.p90, row.ack_seconds.max)
         ]
-        for row in report["by_organisation"]
+        for row in report.by_organisation
     ]
     return _csv(header, rows)
 
 
-def table_csv(report: dict[str, Any], table: str) -> str:
-    """The report's ``people`` or ``organisations`` table as CSV."""
-    return people_csv(report) if table == "people" else organisations_csv(report)
+@dataclass(frozen=True)
+class Exported:
+    """A report or follow-up in one format: the bytes, their media type and the end of the file name they are saved
+    under (``.pdf``, ``-people.csv``)."""
+
+    body: bytes
+    media_type: str
+    suffix: str
+
+    @property
+    def binary(self) -> bool:
+        """A PDF: written to a file, never to a terminal."""
+        return self.media_type == PDF
+
+    @property
+    def to_save(self) -> bool:
+        """A file to save (PDF, CSV) rather than a page to read (JSON, HTML)."""
+        return self.media_type in (PDF, CSV)
+
+
+def export(
+    document: Report | Followup, format: Format, *, table: CsvTable = "people", pretty: bool = False
+) -> Exported:
+    """The one way a report or the yearly follow-up becomes a file (the API, the console and the command line use
+    it): JSON (``pretty``: indented, for people), HTML, PDF, or a report's ``table`` as CSV (a follow-up has none)."""
+    if format == "json":
+        return Exported(as_json(document, indent=2 if pretty else None).encode("utf-8"), JSON, ".json")
+    html = report_html(document) if isinstance(document, Report) else followup_html(document)
+    if format == "html":
+        return Exported(html.encode("utf-8"), HTML, ".html")
+    if format == "pdf":
+        return Exported(pdf(html), PDF, ".pdf")
+    if not isinstance(document, Report):
+        raise Invalid("the yearly follow-up is json, html or pdf")
+    body = people_csv(document) if table == "people" else organisations_csv(document)
+    return Exported(body.encode("utf-8"), CSV, f"-{table}.csv")

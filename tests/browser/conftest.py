@@ -18,9 +18,9 @@ from playwright.sync_api import Page
 from sqlalchemy import create_engine, text
 
 from alueturva.auth.models import Role
+from loopback.ports import free_port
+from loopback.processes import REPO_ROOT, EmbeddedServer, alueturva_command, service_env
 from tests.conftest import BACKEND, PG_ADMIN_URL
-from tests.support.ports import free_port
-from tests.support.processes import REPO_ROOT, EmbeddedServer, alueturva_command, service_env
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -100,15 +100,15 @@ def _prepare(database_url: str) -> str:
     prepare_database(database_url)
     database = Database(database_url)
     try:
+        set_database(database)
+        load_demo_roster()
         with database.session() as session:
-            load_demo_roster(session)
             for role in (Role.viewer, Role.admin):  # the operator is made with the command line, as people do
                 account = ACCOUNTS[role]
                 create_user(
                     session, email=account.email, name=account.name, role=role, password=account.password, actor=SYSTEM
                 )
             _, key = create_api_key(session, name="browser tests", role=Role.admin, created_by=SYSTEM)
-        set_database(database)
         load_demo_drill()
     finally:
         set_database(None)

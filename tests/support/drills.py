@@ -17,8 +17,8 @@ from alerting.models import Alert, Delivery, EscalationTimer, Recipient
 from alueturva.auth.models import Role
 from alueturva.db import Database
 from drills.models import Drill, DrillAlert
+from loopback.twilio_server import FakeTwilio
 from tests.conftest import auth
-from tests.support.twilio_server import FakeTwilio
 
 SMS_URL = "http://127.0.0.1:8000/webhooks/twilio/sms"
 

@@ -268,17 +268,18 @@ def demo_people() -> list[RosterPerson]:
     import tempfile
 
     from alueturva.app.wiring import prepare_database
-    from alueturva.db import Database
+    from alueturva.db import Database, set_database
     from contacts.demo import load_demo_roster
 
     with tempfile.TemporaryDirectory() as directory:
         url = f"sqlite:///{directory}/sample.db"
         prepare_database(url)
         database = Database(url)
+        set_database(database)
+        load_demo_roster()
         with database.session() as session:
-            load_demo_roster(session)
             people = roster_people(session)
-        database.dispose()
+        set_database(None)
     return people
 
 

@@ -26,9 +26,9 @@ from alueturva.auth.models import Role
 from alueturva.db import Database
 from alueturva.queue import RQQueue, set_queue
 from alueturva.settings import get_settings
-from tests.support.processes import RedisServer, SchedulerProcess, WorkerProcess, service_env
-from tests.support.smtp_server import SmtpServer
-from tests.support.twilio_server import FakeTwilio
+from loopback.processes import RedisServer, SchedulerProcess, WorkerProcess, service_env
+from loopback.smtp_server import SmtpServer
+from loopback.twilio_server import FakeTwilio
 from tests.support.web import make_accounts
 
 TWILIO_FROM = "+358401234567"

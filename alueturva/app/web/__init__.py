@@ -1,5 +1,5 @@
 """The web console: server-rendered pages for operators, readiness managers, admins and viewers, on the same flows
-the API uses (docs/architecture.md §7). ``install`` adds the pages, their static files and their error pages to
+the API uses (docs/architecture.md §9). ``install`` adds the pages, their static files and their error pages to
 the application."""
 
 from __future__ import annotations

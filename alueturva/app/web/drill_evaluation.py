@@ -13,8 +13,8 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from alueturva.api_types import PathId
-from alueturva.app.web.drills import drill_page, existing_drill
-from alueturva.app.web.security import OperatorUser, PageMissing
+from alueturva.app.web.drills import drill_page, missing_is_404
+from alueturva.app.web.security import OperatorUser
 from alueturva.auth.sessions import SignedIn
 from alueturva.errors import Conflict, DomainError
 from drills import findings, flows
@@ -59,10 +59,8 @@ def observe(request: Request, drill_id: PathId, user: OperatorUser, text: Text =
         )
     try:
         payload = DrillObservationIn(text=text, phase=_number(phase))
-        with existing_drill() as session:
-            flows.observe(
-                session, drill_id=drill_id, payload=payload, actor=user.principal.actor, name=user.principal.name
-            )
+        with missing_is_404():
+            flows.observe(drill_id=drill_id, payload=payload, actor=user.principal.actor, name=user.principal.name)
     except (ValidationError, DomainError) as exc:
         return _refused(request, drill_id, user, "observation", exc, typed)
     return _back(drill_id, "observations")
@@ -74,8 +72,8 @@ def rate(
 ) -> Response:
     try:
         payload = RatingIn.model_validate({"rating": rating, "note": note.strip() or None})
-        with existing_drill() as session:
-            flows.rate(session, drill_id=drill_id, position=position, payload=payload, actor=user.principal.actor)
+        with missing_is_404():
+            flows.rate(drill_id=drill_id, position=position, payload=payload, actor=user.principal.actor)
     except (ValidationError, DomainError) as exc:
         return _refused(request, drill_id, user, f"rating_{position}", exc, {f"rating_note_{position}": note})
     return _back(drill_id, "ratings")
@@ -92,8 +90,8 @@ def add_finding(
         )
     try:
         payload = FindingIn.model_validate({"kind": kind, "text": text, "objective": _number(objective)})
-        with existing_drill() as session:
-            findings.add_finding(session, drill_id=drill_id, payload=payload, actor=user.principal.actor)
+        with missing_is_404():
+            findings.add_finding(drill_id=drill_id, payload=payload, actor=user.principal.actor)
     except (ValidationError, DomainError) as exc:
         return _refused(request, drill_id, user, "finding", exc, typed)
     return _back(drill_id, "findings")
@@ -116,8 +114,8 @@ def add_item(
         payload = ImprovementItemIn.model_validate(
             {"text": text, "action": action, "organisation_id": _number(organisation_id), "due": due or None}
         )
-        with existing_drill() as session:
-            findings.add_item(session, drill_id=drill_id, payload=payload, actor=user.principal.actor)
+        with missing_is_404():
+            findings.add_item(drill_id=drill_id, payload=payload, actor=user.principal.actor)
     except (ValidationError, DomainError) as exc:
         return _refused(request, drill_id, user, "item", exc, typed)
     return _back(drill_id, "improvement-plan")
@@ -130,10 +128,8 @@ def update_item(
     """Move an item of this drill's improvement plan on (in progress, done, dropped), with a note."""
     try:
         payload = ImprovementItemUpdate.model_validate({"status": status, "note": note.strip() or None})
-        with existing_drill() as session:
-            if item_id not in {item.id for item in findings.items(session, drill_id=drill_id)}:
-                raise PageMissing()
-            findings.update_item(session, item_id=item_id, payload=payload, actor=user.principal.actor)
+        with missing_is_404():
+            findings.update_item(item_id=item_id, payload=payload, actor=user.principal.actor, drill_id=drill_id)
     except (ValidationError, DomainError) as exc:
         return _refused(request, drill_id, user, f"item_{item_id}", exc, {f"item_note_{item_id}": note})
     return _back(drill_id, "improvement-plan")

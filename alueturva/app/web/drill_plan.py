@@ -24,7 +24,6 @@ from alueturva.app.web.drills import sentence
 from alueturva.app.web.layout import page_language, render
 from alueturva.app.web.security import OperatorUser
 from alueturva.auth.sessions import SignedIn
-from alueturva.db import get_database
 from alueturva.errors import DomainError
 from alueturva.i18n import LANGUAGES, format_number
 from drills import plans, texts
@@ -294,8 +293,7 @@ async def plan(request: Request, user: OperatorUser) -> Response:
     if not isinstance(body, DrillCreate):
         return _form_page(request, user, values, body, status_code=422)
     try:
-        with get_database().session() as session:
-            drill_id = plans.plan(session, request=body, actor=user.principal.actor).id
+        drill_id = plans.plan(request=body, actor=user.principal.actor).id
     except DomainError as exc:
         return _form_page(request, user, values, _plan_problems(exc), status_code=exc.status_code)
     return RedirectResponse(f"/drills/{drill_id}", status_code=303)

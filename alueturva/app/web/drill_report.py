@@ -1,12 +1,12 @@
 """A drill's after-action report from the console, as ``GET /api/v1/drills/{id}/report`` makes it (the same
-``drills.report.assemble.build_report`` and ``drills.report.render``) but for a signed-in person instead of an API
-key: HTML to read in the browser, PDF, and CSV for the councils. The same role rules: viewers read it without mobile
+``drills.report.assemble.build_report`` and ``drills.report.render.export``) but for a signed-in person instead of an
+API key: HTML to read in the browser, PDF, and CSV for the councils. The same role rules: viewers read it without mobile
 numbers or email addresses; ``redact=true`` leaves organisations and roles only; the CSV is always redacted. The
 language is the page's unless ``language`` says otherwise."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
@@ -18,8 +18,9 @@ from alueturva.app.web.security import PageMissing, ViewerUser
 from alueturva.auth.sessions import SignedIn
 from alueturva.errors import Conflict
 from alueturva.i18n import Language
-from drills.report import render
 from drills.report.assemble import build_report
+from drills.report.render import Exported, export
+from drills.report.schemas import Report
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,7 +36,7 @@ Redact = Annotated[bool, Query(description="Organisations and roles only: no nam
 ReportLanguage = Annotated[Language | None, Query()]
 
 
-def _report(request: Request, drill_id: int, user: SignedIn, language: str | None, redact: bool) -> dict[str, Any]:
+def _report(request: Request, drill_id: int, user: SignedIn, language: str | None, redact: bool) -> Report:
     try:
         with existing_drill() as session:
             return build_report(
@@ -49,17 +50,20 @@ def _report(request: Request, drill_id: int, user: SignedIn, language: str | Non
         raise PageMissing() from exc
 
 
-def _file_name(report: dict[str, Any], suffix: str) -> str:
-    redacted = "-redacted" if report["redacted"] else ""
-    return f"drill-{report['drill']['id']}-report-{report['language']}{redacted}{suffix}"
+def _file(report: Report, exported: Exported, disposition: str) -> Response:
+    """The report as a file, named after the drill, its language and whether it is redacted."""
+    redacted = "-redacted" if report.redacted else ""
+    name = f"drill-{report.drill.id}-report-{report.language}{redacted}{exported.suffix}"
+    headers = {**REPORT_HEADERS, "Content-Disposition": f'{disposition}; filename="{name}"'}
+    return Response(exported.body, media_type=exported.media_type, headers=headers)
 
 
 @router.get("/drills/{drill_id}/report.html")
 def report_html(
     request: Request, drill_id: PathId, user: ViewerUser, language: ReportLanguage = None, redact: Redact = False
 ) -> Response:
-    report = _report(request, drill_id, user, language, redact)
-    return Response(render.report_html(report), media_type="text/html; charset=utf-8", headers=REPORT_HEADERS)
+    exported = export(_report(request, drill_id, user, language, redact), "html")
+    return Response(exported.body, media_type=exported.media_type, headers=REPORT_HEADERS)
 
 
 @router.get("/drills/{drill_id}/report.pdf")
@@ -67,12 +71,7 @@ def report_pdf(
     request: Request, drill_id: PathId, user: ViewerUser, language: ReportLanguage = None, redact: Redact = False
 ) -> Response:
     report = _report(request, drill_id, user, language, redact)
-    disposition = f'inline; filename="{_file_name(report, ".pdf")}"'
-    return Response(
-        render.pdf(render.report_html(report)),
-        media_type="application/pdf",
-        headers={**REPORT_HEADERS, "Content-Disposition": disposition},
-    )
+    return _file(report, export(report, "pdf"), "inline")
 
 
 @router.get("/drills/{drill_id}/report.csv")
@@ -85,10 +84,4 @@ def report_csv(
 ) -> Response:
     """Always redacted, as the API's CSV: for the councils, organisations and roles only."""
     report = _report(request, drill_id, user, language, redact=True)
-    body = render.table_csv(report, table)
-    disposition = f'attachment; filename="{_file_name(report, f"-{table}.csv")}"'
-    return Response(
-        body.encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
-        headers={**REPORT_HEADERS, "Content-Disposition": disposition},
-    )
+    return _file(report, export(report, "csv", table=table), "attachment")

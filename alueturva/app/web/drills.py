@@ -32,7 +32,7 @@ from alueturva.db import get_database, utcnow
 from alueturva.errors import DomainError, NotFound
 from contacts import catalogue
 from contacts import service as contacts
-from drills import findings, flows, outbox, service, texts, views
+from drills import findings, flows, read, service, texts
 from drills.models import Drill, DrillKind, DrillState, ItemStatus
 from drills.progress import drill_progress
 from drills.schemas import HSEEP_RATINGS, DrillRead
@@ -51,13 +51,19 @@ def sentence(text: str) -> str:
 
 
 @contextmanager
-def existing_drill() -> Iterator[Session]:
-    """A session in which a missing drill is the 404 page."""
+def missing_is_404() -> Iterator[None]:
+    """A missing drill (or item of it) is the 404 page."""
     try:
-        with get_database().session() as session:
-            yield session
+        yield
     except NotFound as exc:
         raise PageMissing() from exc
+
+
+@contextmanager
+def existing_drill() -> Iterator[Session]:
+    """A session to read a drill in, in which a missing drill is the 404 page."""
+    with missing_is_404(), get_database().session() as session:
+        yield session
 
 
 def _next_start(drill: Drill, schedule: dict[str, Any] | None) -> Any:
@@ -73,7 +79,7 @@ def drill_list(request: Request, user: ViewerUser, page: Annotated[int, Query(ge
         drills, total = service.list_drills(session, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
         rows = []
         for drill in drills:
-            summary = views.summary(drill, now=now)
+            summary = read.summary(drill, now=now)
             last = drill.started_at
             if drill.recurring:
                 last = service.latest_occurrence(session, series_id=drill.id)
@@ -105,33 +111,17 @@ def _target_names(session: Session, targets: dict[str, list[Any]], language: str
     return names
 
 
-def _objective_rows(read: DrillRead, language: str) -> list[dict[str, Any]]:
-    return [
-        {
-            "position": objective.position,
-            "kind": objective.kind,
-            "text": objective.description[language],
-            "met": objective.met,
-            "met_word": texts.met_word(objective.met, objective.final, language),
-            "figure": texts.objective_value(objective.kind, objective.value, language),
-            "rating": objective.rating,
-            "rating_note": objective.rating_note,
-        }
-        for objective in read.objectives
-    ]
-
-
 def live_state(drill_id: int, language: str) -> dict[str, Any]:
     """What changes while the drill runs: its state, the acknowledgements of all its alerts per organisation, and
     its objectives evaluated now."""
     with existing_drill() as session:
-        read = views.drill_read(session, service.get_drill(session, drill_id=drill_id), now=utcnow())
+        shown = read.drill_read(session, service.get_drill(session, drill_id=drill_id), now=utcnow())
     return {
-        "drill": read,
-        "state_name": texts.state_name(read.state, language),
+        "drill": shown,
+        "state_name": texts.state_name(shown.state, language),
         # a drill imported from its log sent nothing here: its figures are in its report
-        "progress": drill_progress(drill_id, language) if read.started_at and read.origin == "service" else None,
-        "objective_rows": _objective_rows(read, language),
+        "progress": drill_progress(drill_id, language) if shown.started_at and shown.origin == "service" else None,
+        "objective_rows": [read.objective_shown(objective, language) for objective in shown.objectives],
         "poll_seconds": POLL_SECONDS,
     }
 
@@ -145,31 +135,31 @@ def _text_in(texts_by_language: dict[str, str] | None, language: str) -> str:
 def page_state(drill_id: int, user: SignedIn, language: str) -> dict[str, Any]:
     """Everything the drill's page shows, in the page's language."""
     state = live_state(drill_id, language)
-    read: DrillRead = state["drill"]
+    shown: DrillRead = state["drill"]
     with get_database().session() as session:
         drill_findings = findings.findings_of(session, drill_id=drill_id)
         items = findings.items(session, drill_id=drill_id)
         organisations = [(o.id, o.short_name) for o in contacts.list_organisations(session)]
-        target_names = _target_names(session, read.targets, language)
+        target_names = _target_names(session, shown.targets, language)
         places = {key: area.names[language] for key, area in load_area_tree(session).areas.items()}
     levels = {key: getattr(names, language) for key, names in readiness_config().level_names().items()}
     return {
         **state,
-        "own": {field: versions[language] for field, versions in read.versions.items()},
-        "kind_name": sentence(texts.kind_name(read.kind, language)),
-        "title": _text_in(read.title, language),
-        "message": _text_in(read.message, language),
-        "options": [_text_in(option, language) for option in read.response_options],
+        "own": {field: versions[language] for field, versions in shown.versions.items()},
+        "kind_name": sentence(texts.kind_name(shown.kind, language)),
+        "title": _text_in(shown.title, language),
+        "message": _text_in(shown.message, language),
+        "options": [_text_in(option, language) for option in shown.response_options],
         "target_names": target_names,
-        "people_targeted": len(read.targets.get("people", [])),
-        "held": read.started_at is not None,
+        "people_targeted": len(shown.targets.get("people", [])),
+        "held": shown.started_at is not None,
         "can_act": user.principal.may(Role.operator),
         "strengths": [f for f in drill_findings if f.kind.value == "strength"],
         "improvements": [f for f in drill_findings if f.kind.value == "area_for_improvement"],
         "items": items,
         "item_statuses": [status.value for status in ItemStatus],
         "ratings": [(letter, texts.rating_name(letter, language)) for letter in HSEEP_RATINGS],
-        "manual_objectives": [row for row in state["objective_rows"] if row["kind"] == "manual"],
+        "manual_objectives": [row for row in state["objective_rows"] if row.kind == "manual"],
         "organisations": organisations,
         "place_names": places,
         "level_names": levels,
@@ -255,30 +245,28 @@ def confirm_start(request: Request, drill_id: PathId, user: OperatorUser) -> Res
 def start(request: Request, drill_id: PathId, user: OperatorUser) -> Response:
     """Start it now, as ``POST /api/v1/drills/{id}/start`` does; a recurring plan runs one extra occurrence."""
     try:
-        with existing_drill() as session:
-            started_id = flows.start(session, drill_id=drill_id, actor=user.principal.actor).id
+        with missing_is_404():
+            started_id = flows.start(drill_id=drill_id, actor=user.principal.actor).id
     except DomainError as exc:
         return refused(request, drill_id, user, exc)
-    outbox.send_pending_alerts(drill_id=started_id)
     return RedirectResponse(f"/drills/{started_id}", status_code=303)
 
 
 @router.post("/drills/{drill_id}/phases/{number}/start")
 def start_phase(request: Request, drill_id: PathId, number: PathId, user: OperatorUser) -> Response:
     try:
-        with existing_drill() as session:
-            flows.start_phase(session, drill_id=drill_id, number=number, actor=user.principal.actor)
+        with missing_is_404():
+            flows.start_phase(drill_id=drill_id, number=number, actor=user.principal.actor)
     except DomainError as exc:
         return refused(request, drill_id, user, exc, form="phases", key="phase_refused")
-    outbox.send_pending_alerts(drill_id=drill_id)
     return RedirectResponse(f"/drills/{drill_id}#phases", status_code=303)
 
 
 @router.post("/drills/{drill_id}/end")
 def end(request: Request, drill_id: PathId, user: OperatorUser) -> Response:
     try:
-        with existing_drill() as session:
-            flows.end_by_hand(session, drill_id=drill_id, actor=user.principal.actor)
+        with missing_is_404():
+            flows.end_by_hand(drill_id=drill_id, actor=user.principal.actor)
     except DomainError as exc:
         return refused(request, drill_id, user, exc)
     return RedirectResponse(f"/drills/{drill_id}", status_code=303)
@@ -287,8 +275,8 @@ def end(request: Request, drill_id: PathId, user: OperatorUser) -> Response:
 @router.post("/drills/{drill_id}/cancel")
 def cancel(request: Request, drill_id: PathId, user: OperatorUser) -> Response:
     try:
-        with existing_drill() as session:
-            flows.cancel(session, drill_id=drill_id, actor=user.principal.actor)
+        with missing_is_404():
+            flows.cancel(drill_id=drill_id, actor=user.principal.actor)
     except DomainError as exc:
         return refused(request, drill_id, user, exc)
     return RedirectResponse(f"/drills/{drill_id}", status_code=303)

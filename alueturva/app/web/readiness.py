@@ -27,7 +27,7 @@ from contacts.models import Group
 from drills import service as drills
 from drills.models import DrillState
 from drills.texts import drill_text
-from situation import decisions, reactions
+from situation import decisions
 from situation import service as situation_service
 from situation.areas import load_area_tree
 from situation.config import readiness_config
@@ -194,15 +194,13 @@ def decide_preview(
 def decide_confirm(
     request: Request, area_key: str, user: OperatorUser, level: Text = "", reason: Text = "", drill_id: Text = ""
 ) -> Response:
-    """Make the decision (as ``POST /api/v1/readiness/decisions`` makes it) and dispatch what it sets in motion."""
+    """Make the decision as ``POST /api/v1/readiness/decisions`` makes it (one flow: recorded, committed, then what it
+    sets in motion dispatched)."""
     values = _values(level, reason, drill_id)
     try:
         payload = _payload(area_key, values)
-        with get_database().session() as session:
-            decision = decisions.decide(session, payload=payload, actor=user.principal.actor)
+        decision = decisions.decide(payload=payload, actor=user.principal.actor)
     except (ValidationError, DomainError) as exc:
         return _form_page(request, user, area_key, values, errors=_problems(exc), status_code=422)
-    if decision.reactions:
-        reactions.dispatch_reactions(decision_id=decision.id)
     target = f"/drills/{payload.drill_id}" if payload.drill_id else f"/#tile-{decision.area}"
     return RedirectResponse(target, status_code=303)

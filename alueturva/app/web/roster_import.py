@@ -9,7 +9,6 @@ from starlette.datastructures import UploadFile
 
 from alueturva.app.web.layout import render
 from alueturva.app.web.security import AdminUser
-from alueturva.db import get_database
 from contacts import roster
 from contacts.roster import RosterRejected
 
@@ -32,8 +31,7 @@ async def import_file(request: Request, user: AdminUser) -> HTMLResponse:
         problem = "csv_missing" if not data else "csv_too_large"
         return render(request, "roster_import.html.j2", user=user, report=None, problem=problem, status_code=422)
     try:
-        with get_database().session() as session:
-            report = roster.import_roster(session, data=data, dry_run=dry_run, actor=user.principal)
+        report = roster.import_roster(data=data, dry_run=dry_run, actor=user.principal)
     except RosterRejected as rejected:
         return render(
             request, "roster_import.html.j2", user=user, report=rejected.report, problem="csv_rejected", status_code=422

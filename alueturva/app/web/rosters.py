@@ -1,5 +1,5 @@
 """Rosters: who is named for what in each organisation and what is missing (``contacts.compliance``), the people
-and the groups; admins edit people and memberships through ``contacts.service``, validated by the API's schemas.
+and the groups; admins edit people and memberships through ``contacts.flows``, validated by the API's schemas.
 Numbers and email addresses are shown to operators and admins only."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from alueturva.auth.models import Role
 from alueturva.auth.sessions import SignedIn
 from alueturva.db import get_database
 from alueturva.errors import DomainError, NotFound
-from contacts import catalogue, compliance, service
+from contacts import catalogue, compliance, flows, service
 from contacts.schemas import MemberCreate, PersonCreate, PersonUpdate
 
 router = APIRouter(include_in_schema=False)
@@ -150,8 +150,7 @@ async def create_person(request: Request, user: AdminUser) -> Response:
     values = _person_values({k: str(v) for k, v in (await request.form()).items()})
     try:
         body = PersonCreate.model_validate(values)
-        with get_database().session() as session:
-            person_id = service.create_person(session, values=body.model_dump(), actor=user.principal).id
+        person_id = flows.create_person(values=body.model_dump(), actor=user.principal).id
     except (ValidationError, DomainError) as exc:
         return _person_page(request, user, person_id=None, values=values, errors=_errors(exc), status_code=422)
     return RedirectResponse(f"/rosters/people/{person_id}", status_code=303)
@@ -173,11 +172,7 @@ async def update_person(request: Request, person_id: PathId, user: AdminUser) ->
     values = _person_values({k: str(v) for k, v in (await request.form()).items()})
     try:
         body = PersonUpdate.model_validate(values)
-        with get_database().session() as session:
-            person = service.get_person(session, person_id=person_id)
-            service.update_person(
-                session, person=person, values=body.model_dump(exclude_unset=True), actor=user.principal
-            )
+        flows.update_person(person_id=person_id, values=body.model_dump(exclude_unset=True), actor=user.principal)
     except (ValidationError, DomainError) as exc:
         return _person_page(request, user, person_id=person_id, values=values, errors=_errors(exc), status_code=422)
     return RedirectResponse(f"/rosters/people/{person_id}?saved=1", status_code=303)
@@ -192,19 +187,7 @@ def add_membership(
     role: Annotated[str, Form(max_length=60)],
 ) -> Response:
     try:
-        body = MemberCreate(person_id=person_id, role=role)
-        with get_database().session() as session:
-            group = service.get_group(session, group_id=group_id)
-            person = service.get_person(session, person_id=person_id)
-            service.add_member(
-                session,
-                group=group,
-                person=person,
-                role_key=body.role,
-                order=body.order,
-                deputy_of=None,
-                actor=user.principal,
-            )
+        flows.add_member(group_id=group_id, member=MemberCreate(person_id=person_id, role=role), actor=user.principal)
     except (ValidationError, DomainError) as exc:
         return _person_page(
             request, user, person_id=person_id, values=_current(person_id), errors=_errors(exc), status_code=422
@@ -253,8 +236,5 @@ def group_page(request: Request, group_id: PathId, user: ViewerUser) -> HTMLResp
 
 @router.post("/rosters/groups/{group_id}/members/{membership_id}/remove")
 def remove_member(group_id: PathId, membership_id: PathId, user: AdminUser) -> Response:
-    with get_database().session() as session:
-        group = service.get_group(session, group_id=group_id)
-        membership = service.get_membership(group, membership_id=membership_id)
-        service.remove_member(session, group=group, membership=membership, actor=user.principal)
+    flows.remove_member(group_id=group_id, membership_id=membership_id, actor=user.principal)
     return RedirectResponse(f"/rosters/groups/{group_id}", status_code=303)

@@ -21,9 +21,9 @@ from types import TracebackType
 
 import httpx
 
-from tests.support.ports import free_port, wait_for_port
+from loopback.ports import free_port, wait_for_port
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def alueturva_command(*args: str) -> list[str]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from tests.support.ports import free_port
+from loopback.ports import free_port
 
 _REPLY_TEXT = {
     421: "Service not available, closing transmission channel",

@@ -7,11 +7,11 @@ from typing import Any
 
 from alueturva.i18n import LANGUAGES
 from situation.areas import Area
-from situation.config import BASE_LEVEL, ReadinessConfig
+from situation.config import BASE_LEVEL, ReadinessConfig, change_between
 from situation.engine import AreaPicture, Reason, SeriesStatus
 from situation.explain import reason_text
 from situation.models import ReadinessDecision, StatusReport
-from situation.schemas import StatusReportOut
+from situation.schemas import DecisionRead, StatusReportOut
 
 
 def area_view(
@@ -56,6 +56,22 @@ def area_view(
         ],
         "status_report": _report_view(report) if report else None,
     }
+
+
+def decision_read(decision: ReadinessDecision) -> DecisionRead:
+    """A decision row as it is shown (``situation.decisions``, ``situation.history``, a drill's exercise levels)."""
+    return DecisionRead(
+        id=decision.id,
+        area=decision.area_key,
+        level=decision.level,
+        previous_level=decision.previous_level,
+        recommended_level=decision.recommended_level,
+        change=change_between(decision.previous_level, decision.level),
+        reason=decision.reason,
+        decided_by=decision.decided_by,
+        decided_at=decision.decided_at,
+        drill_id=decision.drill_id,
+    )
 
 
 def _decided_view(decision: ReadinessDecision | None, actor_names: dict[str, str]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ JSON error shape (``code``, ``message``, ``more_info``, ``status``), which the S
 ``TwilioRestException``.
 
 It runs on aiohttp in a background thread (``FakeTwilio``), or as its own process for benchmarks
-(``python -m tests.support.twilio_server --port P --latency 0.05``, driven by ``FakeTwilioProcess``), so that
+(``python -m loopback.twilio_server --port P --latency 0.05``, driven by ``FakeTwilioProcess``), so that
 a 50 ms answer latency costs nothing but a timer. A few ``/_fake/...`` routes expose the recorded state and
 the knobs to a process that is not the server's own.
 """
@@ -38,8 +38,8 @@ from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from tests.support.ports import free_port, wait_for_port
-from tests.support.processes import terminate
+from loopback.ports import free_port, wait_for_port
+from loopback.processes import terminate
 
 API_VERSION = "2010-04-01"
 TWILIO_API_BASE = "https://api.twilio.com"
@@ -464,9 +464,9 @@ class FakeTwilioProcess:
 
     def start(self) -> FakeTwilioProcess:
         log = open(self._log_path, "ab") if self._log_path else subprocess.DEVNULL  # noqa: SIM115
-        command = [sys.executable, "-m", "tests.support.twilio_server", "--port", str(self.port)]
+        command = [sys.executable, "-m", "loopback.twilio_server", "--port", str(self.port)]
         command += ["--latency", str(self.latency)]
-        self._process = subprocess.Popen(command, stdout=log, stderr=log, cwd=Path(__file__).parents[2])
+        self._process = subprocess.Popen(command, stdout=log, stderr=log, cwd=Path(__file__).parents[1])
         wait_for_port(self.port, timeout=15, process=self._process)
         return self
 

@@ -8,10 +8,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import FromClause
 
 from alueturva.i18n import LANGUAGES
-from drills import objectives, service
+from drills import objectives, service, texts
 from drills.cron import schedule_view
 from drills.measures import measures
-from drills.models import Drill, DrillObjective
+from drills.models import Drill, DrillObjective, DrillPhase
+from drills.report.schemas import ObjectiveShown
+from drills.report.texts import text
 from drills.schemas import (
     DrillAlertRead,
     DrillObservationRead,
@@ -22,7 +24,10 @@ from drills.schemas import (
     PhaseRead,
 )
 from drills.texts import DRILL_TEXT_FIELDS, drill_text, drill_texts
+from situation.read import decision_read
 from situation.service import decisions_of_drill
+
+EXERCISE_LEVEL_FIELDS = {"area", "level", "previous_level", "reason", "decided_by", "decided_at"}
 
 
 def _in_each_language(drill: Drill, field: str) -> dict[str, str]:
@@ -58,6 +63,30 @@ def _objective(
         rating_note=objective.rating_note,
         **objective.params,
     )
+
+
+def objective_shown(objective: ObjectiveRead, language: str) -> ObjectiveShown:
+    """An objective as people read it in ``language``: its text, result, figure in words and how it is measured."""
+    return ObjectiveShown(
+        position=objective.position,
+        kind=objective.kind,
+        text=objective.description[language],
+        met=objective.met,
+        met_word=texts.met_word(objective.met, objective.final, language),
+        final=objective.final,
+        value=objective.value,
+        value_text=texts.objective_value(objective.kind, objective.value, language),
+        how=text("how", objective.kind, language),
+        rating=objective.rating,
+        rating_note=objective.rating_note,
+        minutes=getattr(objective, "minutes", None),
+        percent=getattr(objective, "percent", None),
+    )
+
+
+def phase_read(phase: DrillPhase, *, alert_id: int | None) -> PhaseRead:
+    """A phase as it is shown (the API, the drill's page, the report), with the alert it sent."""
+    return PhaseRead.model_validate(phase, from_attributes=True).model_copy(update={"alert_id": alert_id})
 
 
 def drill_read(session: Session, drill: Drill, *, now: datetime, recipients: FromClause | None = None) -> DrillRead:
@@ -96,36 +125,13 @@ def drill_read(session: Session, drill: Drill, *, now: datetime, recipients: Fro
         started_by=drill.started_by,
         ended_by=drill.ended_by,
         objectives=[_objective(session, drill, objective, measured, now) for objective in drill.objectives],
-        phases=[
-            PhaseRead(
-                number=phase.number,
-                name=phase.name,
-                description=phase.description,
-                title=phase.title,
-                message=phase.message,
-                targets=phase.targets,
-                snapshot=phase.snapshot,
-                started_at=phase.started_at,
-                started_by=phase.started_by,
-                snapshot_id=phase.snapshot_id,
-                alert_id=phase_alerts.get(phase.number),
-            )
-            for phase in drill.phases
-        ],
+        phases=[phase_read(phase, alert_id=phase_alerts.get(phase.number)) for phase in drill.phases],
         observations=[
             DrillObservationRead.model_validate(observation, from_attributes=True)
             for observation in service.observations_of(session, drill_id=drill.id)
         ],
         exercise_levels=[
-            ExerciseLevel(
-                decision_id=decision.id,
-                area=decision.area_key,
-                level=decision.level,
-                previous_level=decision.previous_level,
-                reason=decision.reason,
-                decided_by=decision.decided_by,
-                decided_at=decision.decided_at,
-            )
-            for decision in decisions_of_drill(session, drill_id=drill.id)
+            ExerciseLevel(decision_id=decision.id, **decision.model_dump(include=EXERCISE_LEVEL_FIELDS))
+            for decision in map(decision_read, decisions_of_drill(session, drill_id=drill.id))
         ],
     )

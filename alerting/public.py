@@ -1,0 +1,68 @@
+"""The alerting domain's one door for the other domains and the application's cross-domain wiring.
+
+Another domain imports from alerting only this module, and ``alerting.models`` to read alerting's tables in its own
+queries (as ``drills.measures`` joins recipients and deliveries); it never writes those tables but through the
+functions here (``tests/test_layers.py`` checks both). What is here: creating an alert (an exercise alert is an alert
+with ``exercise=True``) and closing one; counting who an alert's targets name and how its recipients fared; the words
+and poll answers other domains show; an alert of the past for the demo's history; loading the send path in a worker.
+"""
+
+from __future__ import annotations
+
+from alerting.acknowledgements import record_acknowledgement
+from alerting.costs import charged_sms_segments
+from alerting.counts import COUNT_KEYS, alert_counts
+from alerting.dispatch import warm_up
+from alerting.flows import CreatedAlert, SmsTooLong, create_alert
+from alerting.messages import options_in
+from alerting.models import AckMethod, Channel
+from alerting.schemas import (
+    AlertCreate,
+    AlertMessage,
+    AlertTitle,
+    ChannelName,
+    EscalationOverride,
+    ResponseOption,
+    Targets,
+    localized_options,
+)
+from alerting.service import (
+    PastDelivery,
+    PastRecipient,
+    close_alert,
+    past_deliveries,
+    past_recipients,
+    record_past_outcome,
+)
+from alerting.targets import count_targeted
+from alerting.texts import EXERCISE_WORD
+
+__all__ = [
+    "COUNT_KEYS",
+    "EXERCISE_WORD",
+    "AckMethod",
+    "AlertCreate",
+    "AlertMessage",
+    "AlertTitle",
+    "Channel",
+    "ChannelName",
+    "CreatedAlert",
+    "EscalationOverride",
+    "PastDelivery",
+    "PastRecipient",
+    "ResponseOption",
+    "SmsTooLong",
+    "Targets",
+    "alert_counts",
+    "charged_sms_segments",
+    "close_alert",
+    "count_targeted",
+    "create_alert",
+    "localized_options",
+    "options_in",
+    "past_deliveries",
+    "past_recipients",
+    "record_acknowledgement",
+    "record_past_outcome",
+    "warm_up",
+]
