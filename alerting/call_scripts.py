@@ -103,11 +103,11 @@ def cancelled_call(content: MessageContent, *, version: Version) -> CallScript:
 
 
 def reply_call(content: MessageContent, *, version: Version, text_key: str, answer: int | None = None) -> CallScript:
-    """What the call says after a key press, in the SMS reply's words (``reply_ok``, ``reply_answer``,
-    ``reply_late``, ``reply_already``); then it hangs up."""
+    """What the call says after a key press, the SMS reply's words without its code (``reply_ok``, ``reply_answer``,
+    ``reply_late``, ``reply_already``: said as ``call_reply_ok`` …); then it hangs up."""
     passages = []
     for language in version:
-        words = texts(language)[text_key]
+        words = texts(language)[f"call_{text_key}"]
         option = speakable(content.options[answer - 1][language], language) if answer else ""
         passages.append(
             Say(language, _end(content, language, words.format(title=_title(content, language), answer=option)))

@@ -43,7 +43,7 @@ def _identifier(alert: Alert) -> str:
 
 
 def _info(root: etree._Element, alert: Alert, content: MessageContent, language: str, areas: list[str]) -> None:
-    exercise = f"{EXERCISE_WORD[language]}: " if alert.exercise else ""
+    exercise = f"{EXERCISE_WORD[language]} – " if alert.exercise else ""
     info = _sub(root, "info")
     _sub(info, "language", CAP_LANGUAGES[language])
     _sub(info, "category", "Safety")

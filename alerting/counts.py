@@ -8,10 +8,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
-from alerting.models import Delivery, DeliveryKind, DeliveryState, Recipient
+from alerting.models import RECEIPT_CHANNELS, Delivery, DeliveryKind, DeliveryState, Recipient
 from contacts.models import Organisation
 
-SENT_STATES = (DeliveryState.sent.value, DeliveryState.delivered.value, DeliveryState.undelivered.value)
+# Reached the provider and not reported undelivered: the same meaning as the drills' figures (drills.measures).
+SENT_STATES = (DeliveryState.sent.value, DeliveryState.delivered.value)
 OPEN_STATES = (DeliveryState.queued.value, DeliveryState.sending.value)
 
 
@@ -27,6 +28,9 @@ def _per_recipient(alert_id: int) -> Subquery:
             func.count(delivery.c.id)
             .filter(counted, delivery.c.state == DeliveryState.delivered.value)
             .label("delivered"),
+            func.count(delivery.c.id)
+            .filter(counted, delivery.c.state.in_(SENT_STATES), delivery.c.channel.in_(RECEIPT_CHANNELS))
+            .label("receipt_sent"),
             func.count(delivery.c.id).filter(counted, delivery.c.state.in_(OPEN_STATES)).label("open"),
         )
         .select_from(Recipient)
@@ -37,15 +41,18 @@ def _per_recipient(alert_id: int) -> Subquery:
     )
 
 
-COUNT_KEYS = ("targeted", "sent", "delivered", "failed", "acknowledged")
+COUNT_KEYS = ("targeted", "sent", "delivered", "no_receipt", "failed", "acknowledged")
 
 
 def alert_counts(session: Session, *, alert_id: int) -> tuple[dict[str, int], list[dict[str, Any]]]:
     """Recipient counts for the whole alert and per organisation, added up in the database (one row per
     organisation comes back, however many recipients there are: ``alert watch`` asks every second).
 
-    ``sent``: reached the provider at least once; ``delivered``: the provider confirmed at least one message;
-    ``failed``: nothing could be sent (no address on the chosen channels, or every attempt failed).
+    ``sent``: a message reached the provider and was not reported undelivered; ``delivered``: the provider
+    confirmed at least one message;
+    ``no_receipt``: sent only through channels that give no delivery receipt (email), so neither delivered nor
+    not; ``failed``: nothing could be sent, or everything sent was reported undelivered (no address on the chosen
+    channels, every attempt failed, a number that does not take messages).
     """
     recipient = _per_recipient(alert_id)
     rows = session.execute(
@@ -54,6 +61,9 @@ def alert_counts(session: Session, *, alert_id: int) -> tuple[dict[str, int], li
             func.count().label("targeted"),
             func.count().filter(recipient.c.sent > 0).label("sent"),
             func.count().filter(recipient.c.delivered > 0).label("delivered"),
+            func.count()
+            .filter(recipient.c.sent > 0, recipient.c.delivered == 0, recipient.c.receipt_sent == 0)
+            .label("no_receipt"),
             func.count().filter(recipient.c.sent == 0, recipient.c.open == 0).label("failed"),
             func.count().filter(recipient.c.acknowledged).label("acknowledged"),
         ).group_by(recipient.c.organisation_id)

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from alerting.models import Channel, OutboxMessage
 from alueturva.db import get_database, utcnow
 
+PROVIDER_PREFIX = "console-"  # the console SMS backend's message ids
+
 
 def keep(*, channel: Channel, to: str, body: str, reference: str, subject: str | None = None) -> int:
     """Store one message as sent, in its own transaction; its id."""

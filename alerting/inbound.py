@@ -20,7 +20,7 @@ from alerting.config import alerting_config
 from alerting.messages import localized_field
 from alerting.models import AckMethod, Alert, AlertStatus, Channel, Delivery, DeliveryState, InboundMessage, Recipient
 from alerting.replies import Reply, parse_reply
-from alerting.texts import texts
+from alerting.texts import text, texts
 from alueturva.db import get_database, utcnow
 from alueturva.errors import Conflict
 from alueturva.localized import LocalizedText, Version, versions_for
@@ -106,6 +106,7 @@ class Candidate:
     recipient_id: int
     alert_id: int
     open: bool
+    acknowledged: bool
     short_code: str
     title: str
     options: list[str]
@@ -123,6 +124,7 @@ _SENDER_AND_ALERTS = (
         _people.c.language,
         _organisations.c.languages.label("organisation_languages"),
         _recipients.c.id.label("recipient_id"),
+        _recipients.c.acknowledged_at,
         _alerts.c.id.label("alert_id"),
         _alerts.c.status,
         _alerts.c.short_code,
@@ -169,6 +171,7 @@ def _sender_and_alerts(session: Session, number: str) -> tuple[int, str, list[Ca
                 row.recipient_id,
                 row.alert_id,
                 row.status is AlertStatus.open,
+                row.acknowledged_at is not None,
                 row.short_code,
                 _as_read(title, version),
                 [_as_read(option, version) for option in options],
@@ -184,10 +187,13 @@ def _as_read(text: LocalizedText, version: Version) -> str:
 
 
 def _choose(candidates: list[Candidate], reply: Reply, now: datetime) -> Candidate | None:
-    """The alert the reply means: the one with the given code, else the newest open alert, else one that closed
-    in the last day (the acknowledgement is then late)."""
+    """The alert the reply means: the one with the given code, else the newest open alert not yet acknowledged,
+    else the newest open one, else one that closed in the last day (the acknowledgement is then late)."""
     if reply.code is not None:
         return next((c for c in candidates if c.short_code == reply.code), None)
+    waiting = next((c for c in candidates if c.open and not c.acknowledged), None)
+    if waiting is not None:
+        return waiting
     for candidate in candidates:
         if candidate.open:
             return candidate
@@ -221,15 +227,36 @@ def _answer(
         response=reply.option,
         now=now,
     )
-    title = chosen.title
+    named = {"title": chosen.title, "code": chosen.short_code}
     if outcome.already:
-        return "duplicate", t["reply_already"].format(title=title), chosen.recipient_id
+        return (
+            "duplicate",
+            text("reply_already", language, **named) + _others(candidates, chosen, language),
+            chosen.recipient_id,
+        )
     if outcome.late:
-        return "late", t["reply_late"].format(title=title), chosen.recipient_id
+        return "late", text("reply_late", language, **named), chosen.recipient_id
     if reply.option is not None:
         answer = chosen.options[reply.option - 1]
-        return "answered", t["reply_answer"].format(answer=answer, title=title), chosen.recipient_id
-    return "acknowledged", t["reply_ok"].format(title=title), chosen.recipient_id
+        said = text("reply_answer", language, answer=answer, **named)
+        return "answered", said + _others(candidates, chosen, language), chosen.recipient_id
+    return (
+        "acknowledged",
+        text("reply_ok", language, **named) + _others(candidates, chosen, language),
+        chosen.recipient_id,
+    )
+
+
+def _others(candidates: list[Candidate], chosen: Candidate, language: str) -> str:
+    """When the sender has other open alerts still to acknowledge: how to answer them (a bare "OK" acknowledges
+    the newest open alert only, and the reply says which one it was)."""
+    others = [c for c in candidates if c.open and not c.acknowledged and c.recipient_id != chosen.recipient_id]
+    if not others:
+        return ""
+    if len(others) == 1:
+        return " " + text("reply_other_open", language, title=others[0].title, code=others[0].short_code)
+    codes = ", ".join(f"OK {other.short_code}" for other in others[:5])
+    return " " + text("reply_others_open", language, count=len(others), codes=codes)
 
 
 @lru_cache(maxsize=1)

@@ -23,6 +23,14 @@ class Channel(enum.StrEnum):
     voice = "voice"  # a phone call to the mobile number that speaks the alert; a key press acknowledges
 
 
+# The channels whose provider reports whether a message was delivered (an SMS provider's status callbacks, the demo
+# outbox's receipts) or a call answered (Twilio's call status: "delivered" is a person answering, and nothing else;
+# a console call has only what `alueturva call answer` or `call unanswered` reports). Email through SMTP gives no
+# receipt: a message handed to the mail server is "sent", never "delivered", and figures say "no receipt" for it
+# rather than 0 % or 100 %.
+RECEIPT_CHANNELS = frozenset({Channel.sms.value, Channel.voice.value})
+
+
 class DeliveryKind(enum.StrEnum):
     alert = "alert"
     reminder = "reminder"

@@ -144,9 +144,12 @@ class AcknowledgeOnBehalf(_Input):
 
 class Counts(BaseModel):
     targeted: int = 0
-    sent: int = 0
-    delivered: int = 0
-    failed: int = 0
+    sent: int = Field(0, description="Recipients of whom at least one message reached the provider")
+    delivered: int = Field(0, description="Recipients of whom the provider confirmed at least one message")
+    no_receipt: int = Field(
+        0, description="Recipients reached only through channels that give no delivery receipt (email): not known"
+    )
+    failed: int = Field(0, description="Recipients no message could be sent to")
     acknowledged: int = 0
 
 

@@ -295,6 +295,7 @@ class CallRow:
 
     recipient_id: int
     name: str
+    organisation_id: int
     organisation: str
     attempts: int
     answered: int
@@ -309,6 +310,7 @@ def call_rows(session: Session, *, alert_id: int, limit: int) -> list[CallRow]:
         select(
             Delivery.recipient_id,
             Person.name,
+            Recipient.organisation_id,
             Organisation.short_name,
             Delivery.state,
             Delivery.provider_id,
@@ -322,7 +324,7 @@ def call_rows(session: Session, *, alert_id: int, limit: int) -> list[CallRow]:
         .order_by(Organisation.short_name, Person.name, Delivery.recipient_id, Delivery.id)
     ).all()
     calls: dict[int, CallRow] = {}
-    for recipient_id, name, organisation, state, provider_id, error, seconds in rows:
+    for recipient_id, name, organisation_id, organisation, state, provider_id, error, seconds in rows:
         before = calls.get(recipient_id)
         if before is None and len(calls) >= limit:
             break
@@ -331,7 +333,9 @@ def call_rows(session: Session, *, alert_id: int, limit: int) -> list[CallRow]:
         total = before.seconds if before else None
         if seconds is not None:
             total = (total or 0) + seconds
-        calls[recipient_id] = CallRow(recipient_id, name, organisation, attempts, answered, total, state.value, error)
+        calls[recipient_id] = CallRow(
+            recipient_id, name, organisation_id, organisation, attempts, answered, total, state.value, error
+        )
     return list(calls.values())
 
 
@@ -364,12 +368,14 @@ def record_past_outcome(
     error_code: str | None = None,
     error_message: str | None = None,
 ) -> None:
-    """What happened to a delivery of an alert of the past: delivered, or undelivered with the provider's code."""
+    """What happened to a delivery of an alert of the past: delivered (with its receipt), undelivered with the
+    provider's code, or only sent (a channel without receipts, as email)."""
+    state = DeliveryState.undelivered if failed_at else DeliveryState.delivered if delivered_at else DeliveryState.sent
     session.execute(
         update(Delivery)
         .where(Delivery.id == delivery_id)
         .values(
-            state=DeliveryState.undelivered if failed_at else DeliveryState.delivered,
+            state=state,
             sent_at=sent_at,
             delivered_at=delivered_at,
             failed_at=failed_at,

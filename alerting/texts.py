@@ -1,174 +1,36 @@
-"""Short user-facing texts in Finnish, Swedish and English (pages, SMS replies, notices); messages are Jinja2
-templates. ``{call_duty_officer}`` in a text becomes a sentence with the duty officer's number when one is configured
-(``ALUETURVA_DUTY_OFFICER_PHONE``)."""
+"""Short user-facing texts in Finnish, Swedish and English (pages, SMS replies, notices) from ``texts.yaml``,
+checked whole when loaded; messages are Jinja2 templates. ``{call_duty_officer}`` in a text becomes a sentence with
+the duty officer's number when one is configured (``ALUETURVA_DUTY_OFFICER_PHONE``)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from alueturva.settings import get_settings
+from alueturva.texts import TextFile, load_texts
 
 EXERCISE_WORD = {"fi": "HARJOITUS", "sv": "ÖVNING", "en": "EXERCISE"}
 
-TEXTS: dict[str, dict[str, str]] = {
-    "fi": {
-        "exercise": "HARJOITUS",
-        "exercise_banner": "HARJOITUS - tämä on harjoitushälytys",
-        "cancelled": "Peruttu",
-        "cancelled_text": "Hälytys on peruttu. Toimenpiteitä ei tarvita.",
-        "reminder_text": "Muistutus: et ole vielä kuitannut tätä hälytystä.",
-        "open_to_acknowledge": "Avaa ja kuittaa",
-        "sms_hint": "Voit kuitata myös vastaamalla tekstiviestiin",
-        "sms_hint_poll": "Voit vastata myös tekstiviestillä numerolla ja koodilla, esim.",
-        "footer": "Alueturva, Keski-Pohjanmaa. Tämä on automaattinen viesti.",
-        "page_heading": "Hälytyksen kuittaus",
-        "sent_at": "Lähetetty {time}",
-        "acknowledge": "Kuittaa vastaanotetuksi",
-        "acknowledged": "Kiitos, kuittauksesi on kirjattu.",
-        "already": "Olet jo kuitannut tämän hälytyksen.",
-        "late": "Hälytys on jo päättynyt; kuittauksesi on kirjattu myöhästyneenä.",
-        "closed": "Hälytys on päättynyt. Voit silti kuitata sen; kuittaus kirjataan myöhästyneenä.",
-        "cancelled_page": "Hälytys on peruttu. Toimenpiteitä ei tarvita.",
-        "bad_link": "Linkki ei kelpaa. Tarkista, että kopioit sen kokonaan, tai kuittaa tekstiviestillä.",
-        "expired_link": "Linkki on vanhentunut. Kuittaa tekstiviestillä. {call_duty_officer}",
-        "bad_response": "Valitse yksi vastausvaihtoehdoista.",
-        "too_many": "Liian monta yritystä. Odota hetki ja yritä uudelleen, tai kuittaa tekstiviestillä.",
-        "reply_ok": "Kiitos, kuittaus kirjattu: {title}",
-        "reply_answer": "Kiitos, vastauksesi {answer} kirjattu: {title}",
-        "reply_late": "Hälytys on jo päättynyt; kuittauksesi kirjattiin myöhästyneenä: {title}",
-        "reply_already": "Olet jo kuitannut hälytyksen: {title}",
-        "reply_unknown_sender": "Numeroasi ei löydy Alueturvan yhteystiedoista. {call_duty_officer}",
-        "reply_no_alert": "Sinulla ei ole avoimia hälytyksiä kuitattavaksi.",
-        "reply_unknown_code": "Koodia {code} ei löydy. Vastaa OK ja hälytyksen koodi, esim. OK 1234.",
-        "reply_unparseable": "Viestiä ei ymmärretty. Kuittaa vastaamalla OK ja hälytyksen koodi, esim. OK 1234.",
-        "reply_bad_option": "Vastausvaihtoehtoa {answer} ei ole. Vaihtoehdot: {options}",
-        "reply_error": "Viestiä ei voitu käsitellä juuri nyt. Yritä hetken päästä uudelleen. {call_duty_officer}",
-        "call_duty_officer": "Ota yhteys päivystäjään.",
-        "call_duty_officer_at": "Soita päivystäjälle, puh. {phone}.",
-        "silent_subject": "Kuittaamatta",
-        "silent_heading": "Hälytys {alert_id}: {title}",
-        "silent_count": "Eivät ole vielä kuitanneet ({count}):",
-        "silent_line": "- {name}, {organisation} (vastaanottaja {recipient_id})",
-        "silent_link": "Tilanne:",
-        "call_exercise": "Tämä on harjoitus.",
-        "call_exercise_end": "Tämä oli harjoitus.",
-        "call_alert": "Alueturvan hälytys: {title}.",
-        "call_press_one": "Kuittaa hälytys painamalla numeroa yksi.",
-        "call_press_option": "Vastaa painamalla vaihtoehdon numeroa.",
-        "call_option": "{number}: {option}.",
-        "call_repeat": "Toistan viestin.",
-        "call_no_key": "Painallusta ei kuulunut. Kuittaa hälytys tekstiviestillä tai linkillä.",
-        "call_wrong_key": "Numeroa {digit} ei voi valita.",
-        "call_machine": "Kuittaa hälytys tekstiviestillä OK {code} tai hälytyksen linkistä.",
-        "call_cancelled": "Hälytys {title} on peruttu. Toimenpiteitä ei tarvita.",
-    },
-    "sv": {
-        "exercise": "ÖVNING",
-        "exercise_banner": "ÖVNING - detta är ett övningslarm",
-        "cancelled": "Återkallat",
-        "cancelled_text": "Larmet har återkallats. Inga åtgärder behövs.",
-        "reminder_text": "Påminnelse: du har ännu inte kvitterat detta larm.",
-        "open_to_acknowledge": "Öppna och kvittera",
-        "sms_hint": "Du kan också kvittera genom att svara på textmeddelandet",
-        "sms_hint_poll": "Du kan också svara på textmeddelandet med nummer och kod, t.ex.",
-        "footer": "Alueturva, Mellersta Österbotten. Detta är ett automatiskt meddelande.",
-        "page_heading": "Kvittering av larm",
-        "sent_at": "Skickat {time}",
-        "acknowledge": "Kvittera som mottaget",
-        "acknowledged": "Tack, din kvittering har registrerats.",
-        "already": "Du har redan kvitterat detta larm.",
-        "late": "Larmet har redan avslutats; din kvittering har registrerats som försenad.",
-        "closed": "Larmet har avslutats. Du kan ändå kvittera det; kvitteringen registreras som försenad.",
-        "cancelled_page": "Larmet har återkallats. Inga åtgärder behövs.",
-        "bad_link": "Länken är ogiltig. Kontrollera att du kopierade hela länken, eller kvittera med SMS.",
-        "expired_link": "Länken har gått ut. Kvittera med SMS. {call_duty_officer}",
-        "bad_response": "Välj ett av svarsalternativen.",
-        "too_many": "För många försök. Vänta en stund och försök igen, eller kvittera med ett textmeddelande.",
-        "reply_ok": "Tack, kvitteringen har registrerats: {title}",
-        "reply_answer": "Tack, ditt svar {answer} har registrerats: {title}",
-        "reply_late": "Larmet har redan avslutats; kvitteringen registrerades som försenad: {title}",
-        "reply_already": "Du har redan kvitterat larmet: {title}",
-        "reply_unknown_sender": "Ditt nummer finns inte i Alueturvas kontaktuppgifter. {call_duty_officer}",
-        "reply_no_alert": "Du har inga öppna larm att kvittera.",
-        "reply_unknown_code": "Koden {code} hittades inte. Svara OK och larmets kod, t.ex. OK 1234.",
-        "reply_unparseable": "Meddelandet förstods inte. Kvittera genom att svara OK och larmets kod, t.ex. OK 1234.",
-        "reply_bad_option": "Svarsalternativet {answer} finns inte. Alternativ: {options}",
-        "reply_error": "Meddelandet kunde inte behandlas just nu. Försök igen om en stund. {call_duty_officer}",
-        "call_duty_officer": "Kontakta jourhavande.",
-        "call_duty_officer_at": "Ring jourhavande, tfn {phone}.",
-        "silent_subject": "Okvitterat",
-        "silent_heading": "Larm {alert_id}: {title}",
-        "silent_count": "Har inte kvitterat ännu ({count}):",
-        "silent_line": "- {name}, {organisation} (mottagare {recipient_id})",
-        "silent_link": "Läget:",
-        "call_exercise": "Detta är en övning.",
-        "call_exercise_end": "Detta var en övning.",
-        "call_alert": "Larm från Alueturva: {title}.",
-        "call_press_one": "Kvittera larmet genom att trycka på siffran ett.",
-        "call_press_option": "Svara genom att trycka på alternativets siffra.",
-        "call_option": "{number}: {option}.",
-        "call_repeat": "Jag upprepar meddelandet.",
-        "call_no_key": "Ingen knapptryckning hördes. Kvittera larmet med SMS eller via länken.",
-        "call_wrong_key": "Siffran {digit} kan inte väljas.",
-        "call_machine": "Kvittera larmet med SMS:et OK {code} eller via larmets länk.",
-        "call_cancelled": "Larmet {title} har återkallats. Inga åtgärder behövs.",
-    },
-    "en": {
-        "exercise": "EXERCISE",
-        "exercise_banner": "EXERCISE - this is an exercise alert",
-        "cancelled": "Cancelled",
-        "cancelled_text": "The alert has been cancelled. No action is needed.",
-        "reminder_text": "Reminder: you have not acknowledged this alert yet.",
-        "open_to_acknowledge": "Open and acknowledge",
-        "sms_hint": "You can also acknowledge by replying to the text message",
-        "sms_hint_poll": "You can also answer the text message with the number and the code, e.g.",
-        "footer": "Alueturva, Central Ostrobothnia. This is an automatic message.",
-        "page_heading": "Acknowledge the alert",
-        "sent_at": "Sent {time}",
-        "acknowledge": "Acknowledge receipt",
-        "acknowledged": "Thank you, your acknowledgement has been recorded.",
-        "already": "You have already acknowledged this alert.",
-        "late": "The alert had already closed; your acknowledgement was recorded as late.",
-        "closed": "The alert has closed. You can still acknowledge it; it will be recorded as late.",
-        "cancelled_page": "The alert has been cancelled. No action is needed.",
-        "bad_link": "This link is not valid. Check that you copied all of it, or acknowledge by SMS.",
-        "expired_link": "This link has expired. Acknowledge by SMS. {call_duty_officer}",
-        "bad_response": "Choose one of the response options.",
-        "too_many": "Too many attempts. Wait a moment and try again, or acknowledge by text message.",
-        "reply_ok": "Thank you, acknowledgement recorded: {title}",
-        "reply_answer": "Thank you, your answer {answer} was recorded: {title}",
-        "reply_late": "The alert had already closed; your acknowledgement was recorded as late: {title}",
-        "reply_already": "You have already acknowledged the alert: {title}",
-        "reply_unknown_sender": "Your number is not in Alueturva's contacts. {call_duty_officer}",
-        "reply_no_alert": "You have no open alerts to acknowledge.",
-        "reply_unknown_code": "Code {code} was not found. Reply OK and the alert's code, e.g. OK 1234.",
-        "reply_unparseable": "Not understood. Acknowledge by replying OK and the alert's code, e.g. OK 1234.",
-        "reply_bad_option": "There is no option {answer}. Options: {options}",
-        "reply_error": "The message could not be processed right now. Try again shortly. {call_duty_officer}",
-        "call_duty_officer": "Please contact the duty officer.",
-        "call_duty_officer_at": "Call the duty officer on {phone}.",
-        "silent_subject": "Not acknowledged",
-        "silent_heading": "Alert {alert_id}: {title}",
-        "silent_count": "Not acknowledged yet ({count}):",
-        "silent_line": "- {name}, {organisation} (recipient {recipient_id})",
-        "silent_link": "Status:",
-        "call_exercise": "This is an exercise.",
-        "call_exercise_end": "This was an exercise.",
-        "call_alert": "Alert from Alueturva: {title}.",
-        "call_press_one": "To acknowledge the alert, press one.",
-        "call_press_option": "To answer, press the number of your choice.",
-        "call_option": "{number}: {option}.",
-        "call_repeat": "I will repeat the message.",
-        "call_no_key": "No key press was heard. Please acknowledge the alert by text message or through its link.",
-        "call_wrong_key": "{digit} is not one of the choices.",
-        "call_machine": "Please acknowledge the alert by text message, OK {code}, or through its link.",
-        "call_cancelled": "The alert {title} has been cancelled. No action is needed.",
-    },
-}
+
+def _file() -> TextFile:
+    return load_texts(Path(__file__).with_name("texts.yaml"))
+
+
+def _call(language: str) -> str:
+    phone = get_settings().duty_officer_phone
+    if phone:
+        return _file().text("call_duty_officer_at", language, phone=phone)
+    return _file().text("call_duty_officer", language)
 
 
 def texts(language: str) -> dict[str, str]:
-    """The texts of ``language`` (Finnish for an unknown one), with the duty officer's number where they say to
-    call the duty officer."""
-    words = TEXTS.get(language, TEXTS["fi"])
-    phone = get_settings().duty_officer_phone
-    call = words["call_duty_officer_at"].format(phone=phone) if phone else words["call_duty_officer"]
-    return {key: text.replace("{call_duty_officer}", call) for key, text in words.items()}
+    """The plain texts of ``language`` (Finnish for an unknown one), with the duty officer's number where they say
+    to call the duty officer."""
+    call = _call(language)
+    return {key: text.replace("{call_duty_officer}", call) for key, text in _file().words(language).items()}
+
+
+def text(key: str, language: str, /, **values: Any) -> str:
+    """One text with its placeholders filled in (a plural one chooses its form by ``count``)."""
+    return _file().text(key, language, **values, call_duty_officer=_call(language))

@@ -1,12 +1,23 @@
 """What people read: the languages (Finnish first, Swedish for bilingual Kokkola and the county, English third) and
 times, which people always read and type in Finnish time (Europe/Helsinki), while the database and the API keep
-timezone-aware UTC."""
+timezone-aware UTC.
+
+Numbers, dates, times and plural forms come from Babel (the Unicode CLDR data): Finnish and Finland-Swedish
+conventions ("1 234,5", "1.12.2026 klo 9.05", "1.12.2026 kl. 9.05"), British English for the third language
+("1,234.5", "1 Dec 2026 09:05")."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date as babel_date
+from babel.dates import format_time as babel_time
+from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_percent as babel_percent
 
 Language = Literal["fi", "sv", "en"]
 LANGUAGES: tuple[Language, ...] = get_args(Language)
@@ -15,14 +26,25 @@ LANGUAGE_LABELS: tuple[tuple[Language, str], ...] = (("fi", "Suomeksi"), ("sv", 
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 
-# "1.12.2026 klo 9.05" is how Finns write a time (no leading zero in the hour); Finland-Swedes "1.12.2026 kl. 9.05".
-_TIME_FORMATS = {"fi": "{d}.{m}.{y} klo {H}.{M}", "sv": "{d}.{m}.{y} kl. {H}.{M}", "en": "{d} {mon} {y} {HH}:{M}"}
-_DATE_FORMATS = {"fi": "{d}.{m}.{y}", "sv": "{d}.{m}.{y}", "en": "{d} {mon} {y}"}
-_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# The CLDR locale of each language: Finnish, Swedish as written in Finland, British English.
+LOCALES: dict[Language, str] = {"fi": "fi_FI", "sv": "sv_FI", "en": "en_GB"}
+# CLDR's date and time patterns, joined the way each language writes a time of day after a date ("klo", "kl.").
+_DATE_STYLE = {"fi": "short", "sv": "short", "en": "medium"}
+_TIME_PATTERN = {"fi": "H.mm", "sv": "H.mm", "en": "HH:mm"}
+_AT = {"fi": " klo ", "sv": " kl. ", "en": " "}
 
 
 class AmbiguousLocalTime(ValueError):
     """A Helsinki wall-clock time that does not exist (spring forward) or happens twice (fall back)."""
+
+
+def locale_of(language: str) -> str:
+    """The CLDR locale of a language people read (Finnish for an unknown one)."""
+    return LOCALES[_language(language)]
+
+
+def _language(language: str) -> Language:
+    return language if language in LANGUAGES else "fi"
 
 
 def helsinki(moment: datetime) -> datetime:
@@ -32,33 +54,53 @@ def helsinki(moment: datetime) -> datetime:
     return moment.astimezone(HELSINKI)
 
 
-def _parts(moment: datetime | date) -> dict[str, str]:
-    return {
-        "d": str(moment.day),
-        "m": str(moment.month),
-        "y": str(moment.year),
-        "mon": _MONTHS_EN[moment.month - 1],
-        "H": str(moment.hour) if isinstance(moment, datetime) else "",
-        "HH": f"{moment.hour:02d}" if isinstance(moment, datetime) else "",
-        "M": f"{moment.minute:02d}" if isinstance(moment, datetime) else "",
-    }
-
-
 def format_time(moment: datetime, language: str) -> str:
     """``1.12.2026 klo 9.05`` (fi), ``1.12.2026 kl. 9.05`` (sv), ``1 Dec 2026 09:05`` (en), in Helsinki time."""
-    return _TIME_FORMATS.get(language, _TIME_FORMATS["fi"]).format(**_parts(helsinki(moment)))
+    language = _language(language)
+    local = helsinki(moment)
+    return format_date(local, language) + _AT[language] + format_clock(local, language)
+
+
+def format_clock(moment: datetime, language: str) -> str:
+    """The time of day only: ``9.05`` (fi, sv), ``09:05`` (en), in Helsinki time."""
+    language = _language(language)
+    return babel_time(helsinki(moment).time(), _TIME_PATTERN[language], locale=locale_of(language))
 
 
 def format_date(day: date | datetime, language: str) -> str:
     """``1.12.2026`` (fi, sv), ``1 Dec 2026`` (en); an aware datetime is taken in Helsinki time."""
-    local = helsinki(day) if isinstance(day, datetime) else day
-    return _DATE_FORMATS.get(language, _DATE_FORMATS["fi"]).format(**_parts(local))
+    language = _language(language)
+    local = helsinki(day).date() if isinstance(day, datetime) else day
+    return babel_date(local, _DATE_STYLE[language], locale=locale_of(language))
 
 
-def format_number(value: float, language: str) -> str:
-    """``87,5`` (fi, sv: a decimal comma) or ``87.5`` (en); whole numbers without decimals."""
-    text = f"{value:g}"
-    return text if language == "en" else text.replace(".", ",")
+def format_number(value: float | int | Decimal, language: str, *, decimals: int | None = None) -> str:
+    """``87,5`` and ``48 367`` (fi, sv: a decimal comma, a space between thousands) or ``87.5`` and ``48,367``
+    (en); whole numbers without decimals; ``decimals`` rounds (half up) to that many places."""
+    if decimals is not None:
+        value = Decimal(str(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return format_decimal(value, locale=locale_of(language), decimal_quantization=False)
+
+
+def format_percent(percent: float | int, language: str, *, decimals: int = 1) -> str:
+    """A share given in per cent: ``87,5 %`` (fi, sv), ``87.5%`` (en), rounded to ``decimals`` places."""
+    rounded = Decimal(str(percent)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return babel_percent(rounded / 100, locale=locale_of(language), decimal_quantization=False)
+
+
+def format_money(euros: float | Decimal, language: str) -> str:
+    """An amount in euros: ``1 234,50 €`` (fi, sv), ``€1,234.50`` (en)."""
+    return format_currency(Decimal(str(euros)), "EUR", locale=locale_of(language))
+
+
+def plural_category(count: float | int, language: str) -> str:
+    """The CLDR plural category of ``count`` in ``language`` (``one`` or ``other`` in fi, sv and en)."""
+    return Locale.parse(locale_of(language)).plural_form(count)
+
+
+def plural_categories(language: str) -> frozenset[str]:
+    """Every plural category ``language`` has (CLDR), ``other`` included."""
+    return frozenset(Locale.parse(locale_of(language)).plural_form.tags) | {"other"}
 
 
 def from_helsinki(wall_clock: datetime) -> datetime:

@@ -72,6 +72,13 @@ class Settings(BaseSettings):
     send_batch_size: int = Field(250, ge=1, le=1000, description="Deliveries handled by one send job")
     send_concurrency: int = Field(64, ge=1, le=256, description="Provider requests in flight per send job")
     sms_max_segments: int = Field(6, ge=1, le=20, description="Longest SMS allowed, in segments")
+    console_receipt_seconds: float = Field(
+        2.0,
+        ge=0,
+        le=3600,
+        description="The console SMS backend's delivery receipt comes this long after sending (at the scheduler's next "
+        "sweep), as a provider's would",
+    )
     drill_start_grace_seconds: float = Field(
         900.0, ge=0, description="A scheduled drill start missed by less than this runs late; beyond it, is 'missed'"
     )

@@ -214,7 +214,9 @@ def run(admin_url: str) -> None:
         with get_database().session() as session:
             picture = current_picture(session, now=now)
         raised = {
-            a["key"]: a["recommended"]["level"] for a in picture["areas"] if a["recommended"]["level"] != "perusvalmius"
+            a["key"]: a["recommended"]["level"]
+            for a in picture["areas"]
+            if a["recommended"]["level"] not in (None, "perusvalmius")
         }
         print(f"  recommended above perusvalmius: {raised}")
 

@@ -8,5 +8,6 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
+REGION = "region"  # the whole region's key in the situational picture
 AreaKey = Literal["Kokkola", "Perhonjokilaakso", "Lestijokilaakso"]
 AREAS: tuple[AreaKey, ...] = get_args(AreaKey)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from typing import Literal
 
@@ -9,7 +10,7 @@ from pydantic import Field, field_validator, model_validator
 
 from alueturva.config import ConfigModel, Names, check_in_order, config_path, load_yaml
 from alueturva.i18n import Language
-from contacts.areas import AREAS, AreaKey
+from contacts.areas import AREAS, REGION, AreaKey
 from contacts.models import OrganisationKind
 
 
@@ -101,6 +102,7 @@ class AreaSpec(ConfigModel):
 
 
 class OrganisationsFile(ConfigModel):
+    population_date: date = Field(description="The day the organisations' populations are of (Statistics Finland)")
     region: RegionSpec
     areas: list[AreaSpec]
     organisations: list[OrganisationSpec]
@@ -163,6 +165,21 @@ def display_names(*, short_name: str, name_sv: str | None, name_en: str | None, 
             swedish = swedish.removesuffix(suffix)
         return {"fi": short_name, "sv": swedish, "en": short_name}
     return {"fi": short_name, "sv": name_sv or short_name, "en": name_en or short_name}
+
+
+def place_names() -> dict[str, dict[str, str]]:
+    """The names of every place the situational picture has, by key and language: the region, the three
+    readiness-management areas and the municipalities (the one source of place names, from organisations.yaml)."""
+    names = {REGION: region_names(), **area_names()}
+    for organisation in organisations().organisations:
+        if organisation.kind == OrganisationKind.municipality:
+            names[organisation.key] = display_names(
+                short_name=organisation.short_name,
+                name_sv=organisation.name_sv,
+                name_en=organisation.name_en,
+                kind=organisation.kind,
+            )
+    return names
 
 
 def roles_by_key() -> dict[str, RoleSpec]:

@@ -73,13 +73,16 @@ class RequirementResult:
 
 @dataclass
 class RuleResult:
-    """The valmiusjohtoryhmä composition: one member from each management area."""
+    """The valmiusjohtoryhmä composition: of the municipalities' members, one from each management area. The group
+    is run together with the wellbeing services county: its members from the county (and the rescue department) are
+    members, not exceptions to the rule; members from elsewhere are counted, and do not break it either."""
 
     rule: str
     kind: Kind
     ok: bool
     group_names: dict[str, str]
     members_per_area: dict[str, int]
+    county_members: int
     outside_areas: int
 
 
@@ -260,21 +263,34 @@ def check_compliance(session: Session) -> ComplianceReport:
     return report
 
 
+def _of_county(organisation: Organisation) -> bool:
+    """The wellbeing services county, or one of its units (the rescue department)."""
+    parent = organisation.parent
+    return organisation.kind == OrganisationKind.county or (
+        organisation.kind == OrganisationKind.unit and parent is not None and parent.kind == OrganisationKind.county
+    )
+
+
 def _composition_rule(role: RoleSpec, kind: Kind, memberships: Sequence[Membership]) -> RuleResult:
-    """The valmiusjohtoryhmä: exactly one member from each of Kokkola, Perhonjokilaakso and Lestijokilaakso."""
+    """The valmiusjohtoryhmä: of the municipalities' members, exactly one from each of Kokkola, Perhonjokilaakso and
+    Lestijokilaakso; the county's members are members too (the group works together with the county)."""
     per_area: dict[str | None, set[int]] = defaultdict(set)
+    county: set[int] = set()
     for membership in memberships:
         organisation = membership.person.organisation
+        if _of_county(organisation):
+            county.add(membership.person_id)
+            continue
         area = organisation.area if organisation.kind == OrganisationKind.municipality else None
         per_area[area].add(membership.person_id)
     counts: dict[str, int] = {area: len(per_area.get(area, set())) for area in AREAS}
-    outside = len(per_area.get(None, set()))
     group = next(g for g in catalogue.catalogue().groups if g.key == role.group)
     return RuleResult(
         rule=f"{role.key}_composition",
         kind=kind,
-        ok=all(count == 1 for count in counts.values()) and not outside,
+        ok=all(count == 1 for count in counts.values()),
         group_names=group.names.model_dump(),
         members_per_area=counts,
-        outside_areas=outside,
+        county_members=len(county),
+        outside_areas=len(per_area.get(None, set())),
     )

@@ -124,12 +124,10 @@ def demo_roster_csv(session: Session) -> bytes:
         for order, member in enumerate((director, contact, deputy)):
             roster.member(member, group, "management_group_member", order=order)
         order = 10 + index * 10
-        # The agreement names one person as both preparedness and civil-defence contact.
+        # The agreement names one person for both preparedness and civil defence: one role with both duties.
         roster.member(contact, "alueturva", "preparedness_contact", order=order)
-        roster.member(contact, "alueturva", "civil_defence_contact", order=order)
         roster.member(director, "alueturva", "alueturva_responsible", order=order + 1)
         roster.member(deputy, "alueturva", "preparedness_contact", deputy_of=contact, order=order + 2)
-        roster.member(deputy, "alueturva", "civil_defence_contact", deputy_of=contact, order=order + 2)
         roster.member(deputy, "alueturva", "alueturva_responsible", deputy_of=director, order=order + 2)
         # Two deliberate gaps, so that the compliance report has something to show: Lestijärvi has not yet named
         # its substance-abuse and domestic-violence contact (a requirement of the agreement), and Perho's has no

@@ -98,6 +98,20 @@ def get_organisation(session: Session, *, organisation_id: int) -> Organisation:
     return organisation
 
 
+def organisation_names(session: Session) -> dict[int, dict[str, str]]:
+    """Each organisation's name as people read it in a list, per language, by id (``catalogue.display_names``:
+    Kokkola, Karleby, Kokkola)."""
+    return {
+        organisation.id: catalogue.display_names(
+            short_name=organisation.short_name,
+            name_sv=organisation.name_sv,
+            name_en=organisation.name_en,
+            kind=organisation.kind,
+        )
+        for organisation in list_organisations(session)
+    }
+
+
 def organisation_lookup(session: Session) -> dict[str, Organisation]:
     """Organisations by business id, key, short name and each of their names (also Karleby for Kokkola),
     case-folded."""

@@ -50,44 +50,53 @@ def _read_plan_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def _print(drill_id: int, language: str = "fi") -> None:
+def _print(drill_id: int, language: str = "en") -> None:
     from alueturva.db import get_database, utcnow
     from alueturva.i18n import format_time
+    from contacts.catalogue import place_names
     from drills import read, service, texts
+    from situation.config import readiness_config
 
-    words = texts.LABELS.get(language, texts.LABELS["fi"])
+    def words(key: str) -> str:
+        return texts.label(key, language)
+
+    places = place_names()
+    levels = {key: getattr(names, language) for key, names in readiness_config().level_names().items()}
+
     with get_database().session() as session:
         drill = read.drill_read(session, service.get_drill(session, drill_id=drill_id), now=utcnow())
 
     def when(moment: Any) -> str:
         return format_time(moment, language) if moment else "-"
 
-    kind, state = texts.KIND_NAMES[drill.kind][language], texts.STATE_NAMES[drill.state][language]
-    console.print(f"[bold]{words['drill']} {drill.id}[/bold]: {drill.name} ({kind}) — {state}")
+    kind, state = texts.kind_name(drill.kind, language), texts.state_name(drill.state, language)
+    console.print(f"[bold]{words('drill')} {drill.id}[/bold]: {drill.names[language]} ({kind}) — {state}")
     if drill.schedule:
         plan = drill.schedule.get("cron") or when(drill.schedule.get("at"))
         upcoming = drill.schedule.get("next_at")
-        console.print(f"{words['schedule']}: {plan}" + (f", {words['next']} {when(upcoming)}" if upcoming else ""))
+        console.print(f"{words('schedule')}: {plan}" + (f", {words('next')} {when(upcoming)}" if upcoming else ""))
     console.print(
-        f"{words['started']} {when(drill.started_at)}, {words['ends']} {when(drill.ends_at)}, "
-        f"{words['ended']} {when(drill.ended_at)}"
+        f"{words('started')} {when(drill.started_at)}, {words('ends')} {when(drill.ends_at)}, "
+        f"{words('ended')} {when(drill.ended_at)}"
     )
     if drill.runs:
-        console.print(f"{words['runs']}: {', '.join(map(str, drill.runs))}")
-    console.print(f"{words['alerts']}: {', '.join(map(str, drill.alerts)) or '-'}")
+        console.print(f"{words('runs')}: {', '.join(map(str, drill.runs))}")
+    console.print(f"{words('alerts')}: {', '.join(map(str, drill.alerts)) or '-'}")
     for sent in drill.sent:
         if sent.last_error:
-            console.print(f"[red]{words['not_sent']} ({sent.purpose}): {sent.last_error}[/red]")
-    table = Table("#", words["objective"], words["result"], words["figure"])
+            console.print(f"[red]{words('not_sent')} ({sent.purpose}): {sent.last_error}[/red]")
+    table = Table("#", words("objective"), words("result"), words("figure"))
     for objective in (read.objective_shown(objective, language) for objective in drill.objectives):
-        met = texts.MET_WORDS[language][objective.met]
-        table.add_row(str(objective.position), objective.text, met, objective.value_text)
+        table.add_row(str(objective.position), objective.text, objective.met_word, objective.value_text)
     if drill.objectives:
         console.print(table)
     for phase in drill.phases:
-        console.print(f"{words['phase']} {phase.number}: {phase.name} — {words['started']} {when(phase.started_at)}")
+        console.print(f"{words('phase')} {phase.number}: {phase.name} — {words('started')} {when(phase.started_at)}")
     for level in drill.exercise_levels:
-        console.print(f"{words['decision']} {level.decision_id}: {level.area} {level.previous_level} → {level.level}")
+        console.print(
+            f"{words('decision')} {level.decision_id}: {places.get(level.area, {}).get(language, level.area)} "
+            f"{levels.get(level.previous_level, level.previous_level)} → {levels.get(level.level, level.level)}"
+        )
     for observation in drill.observations:
         console.print(f"{when(observation.at)} {observation.author}: {observation.text}")
 
@@ -189,15 +198,14 @@ def plan(
 @drill_app.command("list")
 def list_drills(
     state: Annotated[str | None, typer.Option(help="planned, running, ended, cancelled or missed")] = None,
-    language: Language = "fi",
+    language: Language = "en",
 ) -> None:
-    """Drills, newest first."""
+    """Drills, newest first; wholly in the chosen language (the command line's own, English, unless told)."""
     from alueturva.db import get_database, utcnow
     from alueturva.i18n import format_time
     from drills import read, service, texts
 
-    words = texts.LABELS.get(language, texts.LABELS["fi"])
-    table = Table("id", words["name"], words["kind"], words["state"], words["schedule"], words["started"])
+    table = Table("id", *(texts.label(key, language) for key in ("name", "kind", "state", "schedule", "started")))
     with get_database().session() as session:
         drills, _ = service.list_drills(session, limit=200, offset=0, state=state)
         for drill in drills:
@@ -205,14 +213,14 @@ def list_drills(
             schedule = row.schedule or {}
             plan = str(schedule.get("cron") or (format_time(schedule["at"], language) if "at" in schedule else "-"))
             started = format_time(row.started_at, language) if row.started_at else "-"
-            kind, state_name = texts.KIND_NAMES[row.kind][language], texts.STATE_NAMES[row.state][language]
-            table.add_row(str(row.id), row.name, kind, state_name, plan, started)
+            kind, state_name = texts.kind_name(row.kind, language), texts.state_name(row.state, language)
+            table.add_row(str(row.id), row.names[language], kind, state_name, plan, started)
     console.print(table)
 
 
 @drill_app.command("show")
-def show(drill_id: Annotated[int, typer.Argument(help="Drill id")], language: Language = "fi") -> None:
-    """The drill, its alerts, phases, observations and objectives evaluated now."""
+def show(drill_id: Annotated[int, typer.Argument(help="Drill id")], language: Language = "en") -> None:
+    """The drill, its alerts, phases, observations and objectives evaluated now, wholly in the chosen language."""
     _print(drill_id, language)
 
 

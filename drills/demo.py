@@ -1,6 +1,8 @@
-"""A past drill for the demo (`alueturva demo`, `up --demo`): a management-group alerting test held three weeks ago,
-with deliveries, poll answers and acknowledgements spread over half an hour, so that its objectives, the report and
-the web pages have something to show. Every message of it is an exercise; nothing is sent now.
+"""A past drill for the demo (`alueturva demo`, `up --demo`): a management group alerting exercise held three weeks
+ago, with deliveries, poll answers and acknowledgements spread over half an hour, so that its objectives, the report
+and the web pages have something to show. Its own words are in Finnish, Swedish and English, so that its report is
+wholly in the reader's language. SMS messages have their delivery receipts; email, as SMTP, has none. Every message
+of it is an exercise; nothing is sent now.
 
 Loaded after the demo roster; loading it again changes nothing.
 """
@@ -22,13 +24,24 @@ from drills.schemas import DrillCreate
 
 DEMO_ACTOR = "demo"
 DEMO_MINUTES = 45  # the drill ended (and its alert closed) this long after it started
-DEMO_NAME = "Johtoryhmien hälytyskoe (demo)"
+DEMO_NAME = {
+    "fi": "Johtoryhmien hälytysharjoitus (demo)",
+    "sv": "Larmövning för ledningsgrupperna (demo)",
+    "en": "Management group alerting exercise (demo)",
+}
 DEMO_OBJECTIVES = [
     {"kind": "ack_share_within", "percent": 80, "minutes": 15},
     {"kind": "every_organisation_within", "minutes": 30},
     {"kind": "every_area_within", "minutes": 30},
     {"kind": "max_unreachable", "count": 0},
-    {"kind": "manual", "text": "Johtoryhmät kokoontuivat etäyhteydellä 30 minuutissa"},
+    {
+        "kind": "manual",
+        "text": {
+            "fi": "Johtoryhmät kokoontuivat etäyhteydellä 30 minuutin kuluessa",
+            "sv": "Ledningsgrupperna samlades på distans inom 30 minuter",
+            "en": "The management groups met remotely within 30 minutes",
+        },
+    },
 ]
 
 
@@ -47,13 +60,26 @@ def _plan(started: datetime) -> int:
         {
             "name": DEMO_NAME,
             "kind": "management_group_test",
-            "description": "Kuntien johtoryhmien hälyttäminen yhteisellä järjestelmällä (kuvitteellinen demo).",
-            "contact": "Pelastuslaitoksen valmiuspäällikkö",
+            "description": {
+                "fi": "Kuntien johtoryhmien hälyttäminen yhteisellä järjestelmällä (kuvitteellinen demo).",
+                "sv": "Larmning av kommunernas ledningsgrupper med det gemensamma systemet (fiktiv demo).",
+                "en": "Alerting the municipal management groups with the common system (a fictional demo).",
+            },
+            "contact": {
+                "fi": "Pelastuslaitoksen valmiuspäällikkö",
+                "sv": "Räddningsverkets beredskapschef",
+                "en": "The rescue department's head of preparedness",
+            },
             "targets": {"groups": groups},
-            "title": {"fi": "Johtoryhmien hälytyskoe", "sv": "Larmtest för ledningsgrupperna"},
+            "title": {
+                "fi": "Johtoryhmien hälytysharjoitus",
+                "sv": "Larmövning för ledningsgrupperna",
+                "en": "Management group alerting exercise",
+            },
             "message": {
                 "fi": "Kokoontuminen Teams-kokoukseen klo 9.30.",
                 "sv": "Samling till Teams-möte kl. 9.30.",
+                "en": "Meeting on Teams at 9.30.",
             },
             "objectives": DEMO_OBJECTIVES,
         }
@@ -64,8 +90,8 @@ def _plan(started: datetime) -> int:
 
 
 def _settle(drill_id: int, started: datetime) -> None:
-    """What happened: messages delivered within a minute (one number refused), most people answering the poll
-    within half an hour, a few never."""
+    """What happened: text messages delivered within a minute (one number refused), emails handed to the mail
+    server (which reports no delivery), most people answering the poll within half an hour, a few never."""
     chance = random.Random(2025)
     with get_database().session() as session:
         alert_ids = service.measured_alert_ids(session, drill_id=drill_id)
@@ -82,10 +108,12 @@ def _settle(drill_id: int, started: datetime) -> None:
                     error_code="30003",
                     error_message="the provider reported the message undelivered",
                 )
-            else:
+            elif delivery.channel is alerting.Channel.sms:
                 alerting.record_past_outcome(
                     session, delivery_id=delivery.id, sent_at=sent, delivered_at=sent + timedelta(seconds=25)
                 )
+            else:  # handed to the mail server, which reports no delivery
+                alerting.record_past_outcome(session, delivery_id=delivery.id, sent_at=sent)
         for recipient in alerting.past_recipients(session, alert_ids=alert_ids):
             if recipient.id == refused or chance.random() < 0.12:
                 continue  # never answered
@@ -105,7 +133,7 @@ def _settle(drill_id: int, started: datetime) -> None:
 def load_demo_drill() -> str:
     """The demo's past drill (once)."""
     with get_database().session() as session:
-        if session.scalar(select(Drill.id).where(Drill.name == DEMO_NAME, Drill.created_by == DEMO_ACTOR)):
+        if session.scalar(select(Drill.id).where(Drill.name == DEMO_NAME["fi"], Drill.created_by == DEMO_ACTOR)):
             return "demo drill already loaded"
     started = _held_three_weeks_ago(utcnow())
     drill_id = _plan(started)

@@ -1,6 +1,9 @@
 """The councils' yearly follow-up of the agreement: drills held by kind and month, objectives met, acknowledgement
-figures per municipality, the roster compliance at each drill, improvement items opened and closed, and the year's
-cost of SMS and calls split between the wellbeing services county and the municipalities."""
+figures per municipality (the report's figures, with the same meanings), the roster compliance at each drill,
+improvement items opened and closed, and the year's costs of SMS and calls with a split between the wellbeing
+services county and the municipalities: the agreement's example (3.2), shown as a calculation and not an agreement
+(its general rule, 6.2, is that each party pays its own costs), unless ``config/costs.yaml`` says the parties agreed
+one."""
 
 from __future__ import annotations
 
@@ -14,12 +17,13 @@ from sqlalchemy.orm import Session
 from alerting.public import calls_placed, charged_sms_segments
 from alueturva.db import utcnow
 from alueturva.i18n import HELSINKI
-from contacts.catalogue import organisations
+from contacts.catalogue import display_names, organisations
 from drills import findings, read, texts
 from drills.config import costs_config
 from drills.measures import measures
 from drills.models import Drill, DrillState, ImprovementItem
 from drills.report import figures
+from drills.report.assemble import organisation_labels
 from drills.report.schemas import (
     NO_COUNTS,
     NO_TIMES,
@@ -30,6 +34,7 @@ from drills.report.schemas import (
     Followup,
     FollowupDrill,
     ObjectivesMet,
+    Shares,
     YearsItems,
 )
 
@@ -43,10 +48,10 @@ def year_bounds(year: int) -> tuple[datetime, datetime]:
     return start, datetime(year + 1, 1, 1, tzinfo=HELSINKI).astimezone(UTC)
 
 
-def split_cost(total: Decimal) -> list[CostShare]:
+def split_cost(total: Decimal, language: str) -> list[CostShare]:
     """``total`` (euros) split to the cent: the county's share, the rest by municipal population (largest remainder),
-    so that the shares add up to the total exactly."""
-    config = costs_config()
+    so that the shares add up to the total exactly; each party named in ``language``."""
+    config = costs_config().split
     cents = int((total / CENT).to_integral_value(ROUND_HALF_UP))
     county_cents = int((cents * config.county_share_percent / 100).to_integral_value(ROUND_HALF_UP))
     municipalities = [o for o in organisations().organisations if o.kind == "municipality" and o.population]
@@ -56,20 +61,31 @@ def split_cost(total: Decimal) -> list[CostShare]:
     shares = {key: int(value) for key, value in exact.items()}  # floor: the values are not negative
     for key in sorted(exact, key=lambda k: (exact[k] - shares[k], k), reverse=True)[: rest - sum(shares.values())]:
         shares[key] += 1
-    names = {o.key: o.short_name for o in organisations().organisations}
+    names = {
+        o.key: display_names(short_name=o.short_name, name_sv=o.name_sv, name_en=o.name_en, kind=o.kind)
+        for o in organisations().organisations
+    }
     parties: list[tuple[str, int, float | None]] = [(config.county, county_cents, None)]
     parties += [
         (o.key, shares[o.key], round(100.0 * (o.population or 0) / population, 2))
         for o in sorted(municipalities, key=lambda o: -(o.population or 0))
     ]
     return [
-        CostShare(organisation=names[key], key=key, cents=party_cents, euros=party_cents * CENT, share=share)
+        CostShare(
+            organisation=names[key][language],
+            names=names[key],
+            key=key,
+            cents=party_cents,
+            euros=party_cents * CENT,
+            share=share,
+        )
         for key, party_cents, share in parties
     ]
 
 
-def _costs(session: Session, year: int) -> Costs:
-    price, minute = costs_config().sms_price_per_segment, costs_config().voice_price_per_minute
+def _costs(session: Session, year: int, language: str) -> Costs:
+    config = costs_config()
+    price, minute = config.sms_price_per_segment, config.voice_price_per_minute
     start, end = year_bounds(year)
     segments = charged_sms_segments(session, start=start, end=end)
     placed = calls_placed(session, start=start, end=end)
@@ -84,7 +100,7 @@ def _costs(session: Session, year: int) -> Costs:
             calls=CallFigures(**placed[part]),
             call_euros=call_euros,
             euros=total,
-            split=split_cost(total),
+            split=split_cost(total, language),
         )
     exercise, real = parts["exercise"], parts["real"]
     combined = [
@@ -94,7 +110,11 @@ def _costs(session: Session, year: int) -> Costs:
     return Costs(
         price_per_segment=price,
         price_per_call_minute=minute,
-        county_share_percent=costs_config().county_share_percent,
+        vat_percent=0,
+        basis=config.split.basis,
+        applies_to=getattr(config.split.applies_to, language),
+        population_date=organisations().population_date,
+        county_share_percent=config.split.county_share_percent,
         exercise=exercise,
         real=real,
         total=CostPart(
@@ -109,6 +129,8 @@ def _costs(session: Session, year: int) -> Costs:
 
 
 def _drill_row(session: Session, drill: Drill, language: str) -> FollowupDrill:
+    """A drill held in the year, with the report's figures (each person once; the same meanings)."""
+    label = organisation_labels(session, language)
     with figures.recipients_table(session, measures(session, drill)) as recipients:
         shown = read.drill_read(session, drill, now=utcnow(), recipients=recipients)
         rows = figures.measured_only(recipients)
@@ -118,9 +140,9 @@ def _drill_row(session: Session, drill: Drill, language: str) -> FollowupDrill:
     assert drill.started_at is not None
     return FollowupDrill(
         id=drill.id,
-        name=drill.name,
+        name=texts.drill_text(drill, "name", language),
         kind=drill.kind.value,
-        kind_name=texts.KIND_NAMES[drill.kind.value][language],
+        kind_name=texts.kind_name(drill.kind.value, language),
         state=drill.state.value,
         started_at=drill.started_at,
         month=drill.started_at.astimezone(HELSINKI).month,
@@ -128,8 +150,10 @@ def _drill_row(session: Session, drill: Drill, language: str) -> FollowupDrill:
         objectives=len(shown.objectives),
         targeted=counts.targeted,
         acknowledged=counts.acknowledged,
+        counts=counts,
+        shares=Shares(delivered=figures.delivered_share(counts), acknowledged=figures.acknowledged_share(counts)),
         ack_seconds=ack_seconds,
-        by_municipality=dict(by_municipality.items()),
+        by_municipality={label(name): values for name, values in by_municipality.items()},
         compliance=drill.compliance,
     )
 
@@ -168,5 +192,5 @@ def followup(session: Session, *, year: int, language: str = "fi") -> Followup:
             closed=[items[i] for i in closed],
             open_now=sum(1 for item in items.values() if item.status in ("open", "in_progress")),
         ),
-        costs=_costs(session, year),
+        costs=_costs(session, year, language),
     )

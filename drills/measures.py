@@ -4,10 +4,13 @@ A drill run here measures the recipients and deliveries of its alerts (the alert
 elsewhere and imported from its log measures the recipients and messages derived from the log
 (``drills.models.ImportedRecipient``, ``ImportedMessage``). Both give:
 
-- ``recipients``: one row per recipient, deputies flagged (``deputy``): organisation and area, the phase, when
-  their alert came (``alert_at``), the acknowledgement and its seconds, the first message through and its
-  seconds, how many of their messages were delivered, reached the provider (or were made, for calls) and are still
-  on their way;
+- ``recipients``: one row per recipient (a person in one alert, or in one phase of a log), deputies flagged
+  (``deputy``): organisation and area, the phase, when their alert came (``alert_at``), the acknowledgement and
+  its seconds, the first message through and its seconds, how many of their messages were delivered, reached the
+  provider (or were made, for calls), reached it on a channel that gives delivery receipts, and are still on their
+  way; ``person_key`` names the person (a roster person, or who the log names), and ``first_of_person`` is 1 on
+  their first alert of the drill: a drill's figures count each person once, from their first alert, and give
+  each phase's figures per phase;
 - ``messages``: one row per message: channel, ``alert`` or ``reminder``, state (``sent``, ``delivered``, ``failed``,
   or still ``queued``), its times and error code, its seconds from the recipient's alert, and a call's duration;
 - ``contacts``: each recipient's person (when on the roster), name, mobile number and email address.
@@ -26,7 +29,7 @@ from sqlalchemy import Integer, String, and_, case, cast, false, func, literal, 
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
-from alerting.models import Alert, Delivery, DeliveryKind, DeliveryState, Recipient
+from alerting.models import RECEIPT_CHANNELS, Alert, Delivery, DeliveryKind, DeliveryState, Recipient
 from alerting.public import options_in
 from alueturva.db import seconds_between
 from contacts.models import Organisation, Person
@@ -74,9 +77,15 @@ def _state(column: Any) -> Any:
     return cast(column, String(20))
 
 
+def _first_of_person(person_key: Any, *order: Any) -> Any:
+    """1 on a person's first alert of the drill (a deputy's alert comes after any of their own)."""
+    return func.row_number(type_=Integer).over(partition_by=person_key, order_by=order).label("first_of_person")
+
+
 def _alerted(drill_id: int, alert_ids: tuple[int, ...]) -> Measures:
     first_through = seconds_between(func.coalesce(Delivery.delivered_at, Delivery.sent_at), Alert.created_at)
     state = _state(Delivery.state)
+    person_key = "p" + cast(Recipient.person_id, String)
     recipients = (
         select(
             Recipient.id.label("recipient_id"),
@@ -97,7 +106,12 @@ def _alerted(drill_id: int, alert_ids: tuple[int, ...]) -> Measures:
             func.min(case((state.in_(REACHED), first_through))).label("delivery_seconds"),
             func.count(Delivery.id).filter(state == DeliveryState.delivered.value).label("delivered"),
             func.count(Delivery.id).filter(state.in_(REACHED)).label("reached"),
+            func.count(Delivery.id)
+            .filter(state.in_(REACHED), _state(Delivery.channel).in_(RECEIPT_CHANNELS))
+            .label("receipt_reached"),
             func.count(Delivery.id).filter(state.in_(OPEN)).label("pending"),
+            person_key.label("person_key"),
+            _first_of_person(person_key, Recipient.deputy_for_id.is_not(None), Alert.created_at, Recipient.id),
         )
         .join(Alert, Alert.id == Recipient.alert_id)
         .join(Organisation, Organisation.id == Recipient.organisation_id)
@@ -156,6 +170,16 @@ def _imported(drill: Drill) -> Measures:
     )
     reached = ImportedMessage.state.in_(REACHED)
     organisation = func.coalesce(Organisation.short_name, ImportedRecipient.organisation_name)
+    # Someone the roster knows by their id; anyone else by what the log says of them.
+    person_key = func.coalesce(
+        "p" + cast(ImportedRecipient.person_id, String),
+        "n"
+        + ImportedRecipient.name
+        + "|"
+        + func.coalesce(ImportedRecipient.mobile, "")
+        + "|"
+        + func.coalesce(ImportedRecipient.email, ""),
+    )
     recipients = (
         select(
             ImportedRecipient.id.label("recipient_id"),
@@ -176,7 +200,12 @@ def _imported(drill: Drill) -> Measures:
             func.min(case((reached, first_through))).label("delivery_seconds"),
             func.count(ImportedMessage.id).filter(ImportedMessage.state == "delivered").label("delivered"),
             func.count(ImportedMessage.id).filter(reached).label("reached"),
+            func.count(ImportedMessage.id)
+            .filter(reached, ImportedMessage.channel.in_(RECEIPT_CHANNELS))
+            .label("receipt_reached"),
             func.count(ImportedMessage.id).filter(false()).label("pending"),  # a log holds nothing on its way
+            person_key.label("person_key"),
+            _first_of_person(person_key, ImportedRecipient.alert_at, ImportedRecipient.id),
         )
         .outerjoin(Organisation, Organisation.id == ImportedRecipient.organisation_id)
         .outerjoin(ImportedMessage, ImportedMessage.recipient_id == ImportedRecipient.id)
@@ -189,6 +218,9 @@ def _imported(drill: Drill) -> Measures:
             ImportedRecipient.organisation_name,
             Organisation.area,
             ImportedRecipient.alert_at,
+            ImportedRecipient.name,
+            ImportedRecipient.mobile,
+            ImportedRecipient.email,
             ImportedRecipient.acknowledged_at,
             ImportedRecipient.ack_channel,
             ImportedRecipient.response,

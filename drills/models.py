@@ -23,8 +23,8 @@ from alueturva.db import Base, utcnow
 
 
 class DrillKind(enum.StrEnum):
-    communication_test = "communication_test"  # viestiliikennekoe
-    management_group_test = "management_group_test"  # johtoryhmien hälytyskoe
+    communication_test = "communication_test"  # yhteyskoe
+    management_group_test = "management_group_test"  # johtoryhmien hälytysharjoitus
     external_system_test = "external_system_test"  # e.g. the emergency centres' Erica
     exercise = "exercise"  # valmiusharjoitus, in phases
 
@@ -55,6 +55,9 @@ class Drill(Base):
     kind: Mapped[DrillKind] = mapped_column(Enum(DrillKind, native_enum=False, length=30))
     description: Mapped[str] = mapped_column(String(4000), default="")
     contact: Mapped[str | None] = mapped_column(String(200))  # the drill's point of contact, as people read it
+    # name, description (the scenario) and contact above are Finnish; their Swedish and English versions, by field:
+    # {"name": {"sv": …, "en": …}, …} (drills.service.drill_text picks a reader's version)
+    translations: Mapped[dict[str, dict[str, str]] | None] = mapped_column(JSON)
     state: Mapped[DrillState] = mapped_column(Enum(DrillState, native_enum=False, length=20))
     # What its alerts say and to whom (the alert request's shapes): targets, channels, texts per language, poll.
     targets: Mapped[dict[str, list[Any]]] = mapped_column(JSON)

@@ -2,7 +2,8 @@
 
 The measured people are the recipients the drill's alerts targeted (its alert and reach question; not the deputies
 escalation added, nor the alerts of exercise decisions), or for a drill imported from a log the people it shows
-being alerted (``drills.measures``). Each one's time is counted from their own alert.
+being alerted (``drills.measures``), each person once, from their first alert, as the report counts them. Each
+one's time is counted from their own alert.
 An objective is ``final`` once its window has passed (or the drill has ended): until then a criterion that can still
 be reached is ``met: null``.
 """
@@ -17,34 +18,13 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import FromClause
 
-from alueturva.i18n import format_number
-from contacts.models import Organisation
+from alueturva.i18n import LANGUAGES
+from contacts.catalogue import area_names
+from contacts.service import organisation_names
 from drills.models import Drill, DrillObjective, DrillState
+from drills.texts import objective_description
 
 MET_RATINGS = frozenset({"P", "S"})  # HSEEP: performed without or with some challenges
-
-DESCRIPTIONS = {
-    "ack_share_within": {
-        "fi": "Vähintään {percent} % vastaanottajista kuittaa {minutes} minuutissa",
-        "sv": "Minst {percent} % av mottagarna kvitterar inom {minutes} minuter",
-        "en": "At least {percent} % of recipients acknowledge within {minutes} minutes",
-    },
-    "every_organisation_within": {
-        "fi": "Jokaisesta kohdeorganisaatiosta vähintään yksi kuittaus {minutes} minuutissa",
-        "sv": "Minst en kvittering från varje målorganisation inom {minutes} minuter",
-        "en": "At least one acknowledgement from every targeted organisation within {minutes} minutes",
-    },
-    "every_area_within": {
-        "fi": "Jokainen valmiusjohtoryhmän alue tavoitetaan {minutes} minuutissa",
-        "sv": "Varje område i beredskapsledningsgruppen nås inom {minutes} minuter",
-        "en": "Every valmiusjohtoryhmä area reached within {minutes} minutes",
-    },
-    "max_unreachable": {
-        "fi": "Enintään {count} vastaanottajaa tavoittamatta",
-        "sv": "Högst {count} mottagare onåbara",
-        "en": "At most {count} recipients unreachable",
-    },
-}
 
 
 @dataclass(frozen=True)
@@ -55,14 +35,13 @@ class Evaluation:
 
 
 def describe(objective: DrillObjective) -> dict[str, str]:
-    """The objective in words, per language (a manual objective is its own text)."""
+    """The objective in words, per language (a manual objective is its own text, in each language it was written
+    in; Finnish where it has no version of that language)."""
     if objective.kind == "manual":
-        text = str(objective.params["text"])
-        return {"fi": text, "sv": text, "en": text}
-    return {
-        language: template.format(**{key: format_number(value, language) for key, value in objective.params.items()})
-        for language, template in DESCRIPTIONS[objective.kind].items()
-    }
+        written = objective.params["text"]
+        versions = written if isinstance(written, dict) else {"fi": str(written)}
+        return {language: versions.get(language) or versions["fi"] for language in LANGUAGES}
+    return {language: objective_description(objective.kind, objective.params, language) for language in LANGUAGES}
 
 
 def window_closes_at(drill: Drill, objective: DrillObjective) -> datetime | None:
@@ -79,6 +58,11 @@ def _is_final(drill: Drill, objective: DrillObjective, now: datetime) -> bool:
     return closes is not None and now >= closes
 
 
+def _measured_person(rows: FromClause) -> ColumnElement[bool]:
+    """A measured person's first alert (the figures count each person once, deputies not)."""
+    return and_(rows.c.deputy.is_(False), rows.c.first_of_person == 1)
+
+
 def _within(rows: FromClause, minutes: float) -> ColumnElement[bool]:
     return and_(rows.c.acknowledged_at.is_not(None), rows.c.ack_seconds <= minutes * 60)
 
@@ -86,7 +70,7 @@ def _within(rows: FromClause, minutes: float) -> ColumnElement[bool]:
 def _ack_share(session: Session, rows: FromClause, params: dict[str, Any], final: bool) -> Evaluation:
     minutes, percent = float(params["minutes"]), float(params["percent"])
     targeted, within = session.execute(
-        select(func.count(), func.count().filter(_within(rows, minutes))).where(rows.c.deputy.is_(False))
+        select(func.count(), func.count().filter(_within(rows, minutes))).where(_measured_person(rows))
     ).one()
     share = round(100.0 * within / targeted, 1) if targeted else 0.0
     reached = targeted > 0 and share >= percent
@@ -108,23 +92,31 @@ def _first_ack_by(session: Session, rows: FromClause, minutes: float, key: str) 
     return {value: bool(acks) for value, measured, acks in result if measured and value is not None}
 
 
-def _coverage(reached: dict[Any, bool], final: bool) -> Evaluation:
-    missing = sorted(str(key) for key, ok in reached.items() if not ok)
-    value = {"targeted": len(reached), "reached": len(reached) - len(missing), "missing": missing}
-    met = bool(reached) and not missing
+def _coverage(reached: dict[Any, bool], names: dict[Any, dict[str, str]], final: bool) -> Evaluation:
+    """Whether everyone of each group acknowledged in time; who did not, named in each language (Finnish first, as
+    ``missing``; ``missing_names`` per language, from the one source of names)."""
+    missing_keys = sorted((key for key, ok in reached.items() if not ok), key=lambda key: names[key]["fi"])
+    missing_names = {language: [names[key][language] for key in missing_keys] for language in LANGUAGES}
+    value = {
+        "targeted": len(reached),
+        "reached": len(reached) - len(missing_keys),
+        "missing": missing_names["fi"],
+        "missing_names": missing_names,
+    }
+    met = bool(reached) and not missing_keys
     return Evaluation(True if met else (False if final else None), value, final)
 
 
 def _every_organisation(session: Session, rows: FromClause, params: dict[str, Any], final: bool) -> Evaluation:
     """Every organisation of ours that was targeted (someone only named in an imported log's text is not one)."""
     reached = _first_ack_by(session, rows, float(params["minutes"]), "organisation_id")
-    names = dict(session.execute(select(Organisation.id, Organisation.short_name)).all())
-    return _coverage({names[key]: ok for key, ok in reached.items()}, final)
+    return _coverage(reached, organisation_names(session), final)
 
 
 def _every_area(session: Session, rows: FromClause, params: dict[str, Any], final: bool) -> Evaluation:
     """Every management area targeted (the county and the council are in no area)."""
-    return _coverage(_first_ack_by(session, rows, float(params["minutes"]), "area"), final)
+    reached = _first_ack_by(session, rows, float(params["minutes"]), "area")
+    return _coverage(reached, area_names(), final)
 
 
 def _max_unreachable(session: Session, rows: FromClause, params: dict[str, Any], final: bool) -> Evaluation:
@@ -132,7 +124,7 @@ def _max_unreachable(session: Session, rows: FromClause, params: dict[str, Any],
     unreachable = (
         session.scalar(
             select(func.count()).where(
-                rows.c.deputy.is_(False),
+                _measured_person(rows),
                 rows.c.acknowledged_at.is_(None),
                 rows.c.reached == 0,
                 rows.c.pending == 0,
@@ -145,9 +137,10 @@ def _max_unreachable(session: Session, rows: FromClause, params: dict[str, Any],
     return Evaluation(met, {"unreachable": unreachable}, final)
 
 
-def _manual(objective: DrillObjective) -> Evaluation:
+def _manual(drill: Drill, objective: DrillObjective) -> Evaluation:
+    """A person's rating; unrated, it stays open while the drill runs and is final (not rated) once it has ended."""
     if objective.rating is None:
-        return Evaluation(None, None, False)
+        return Evaluation(None, None, drill.state in (DrillState.ended, DrillState.cancelled, DrillState.missed))
     return Evaluation(objective.rating in MET_RATINGS, objective.rating, True)
 
 
@@ -165,7 +158,7 @@ def evaluate(
     """The objective's state now: met or not (None while it can still be reached, or before a person rated it).
     ``recipients``: the drill's recipients as ``drills.measures`` gives them (a subquery, or a report's table)."""
     if objective.kind == "manual":
-        return _manual(objective)
+        return _manual(drill, objective)
     if drill.started_at is None:
         return Evaluation(None, None, drill.state is not DrillState.planned)
     return _EVALUATORS[objective.kind](session, recipients, objective.params, _is_final(drill, objective, now))

@@ -12,10 +12,12 @@ from alueturva.audit import service as audit
 from alueturva.db import get_database, utcnow
 from alueturva.errors import Conflict, Invalid
 from alueturva.i18n import format_time
+from alueturva.localized import LocalizedText
 from drills import outbox, service, texts
 from drills.cron import next_occurrence
 from drills.models import Drill, DrillKind, DrillObjective, DrillPhase, DrillState
 from drills.schemas import DrillCreate, DrillUpdate, ObjectiveIn, PhaseIn, ScheduleAt
+from drills.texts import DRILL_TEXT_FIELDS
 
 ALWAYS_EDITABLE = frozenset({"name", "description", "contact"})
 # An exercise run elsewhere gets its objectives after the fact, measured against its log.
@@ -45,8 +47,11 @@ def _check_schedule(drill: Drill, now: datetime) -> None:
 
 
 def objective_rows(objectives: list[ObjectiveIn]) -> list[DrillObjective]:
+    """A manual objective's text is kept per language (``{"fi": …, "sv": …}``)."""
     return [
-        DrillObjective(position=position, kind=objective.kind, params=objective.model_dump(exclude={"kind"}))
+        DrillObjective(
+            position=position, kind=objective.kind, params=objective.model_dump(exclude={"kind"}, exclude_none=True)
+        )
         for position, objective in enumerate(objectives, 1)
     ]
 
@@ -66,11 +71,25 @@ def _phase_rows(phases: list[PhaseIn]) -> list[DrillPhase]:
     ]
 
 
+def _apply_words(drill: Drill, field: str, text: LocalizedText | None) -> None:
+    """A drill's own word: the Finnish version in its column, the Swedish and English ones in ``translations``."""
+    setattr(drill, field, text.fi if text is not None else ("" if field == "description" else None))
+    translations = {key: value for key, value in (drill.translations or {}).items() if key != field}
+    others: dict[str, str] = (
+        {language: text[language] for language in text.languages if language != "fi"} if text else {}
+    )
+    if others:
+        translations[field] = others
+    drill.translations = translations or None
+
+
 def _apply_fields(drill: Drill, request: DrillCreate | DrillUpdate) -> None:
     """Copy the request's fields that were given onto the drill (a create gives all)."""
     given = request.model_fields_set
-    simple = ("name", "description", "contact", "channels", "external_system", "duration_minutes")
-    for field in simple:
+    for field in DRILL_TEXT_FIELDS:
+        if field in given or isinstance(request, DrillCreate):
+            _apply_words(drill, field, getattr(request, field))
+    for field in ("channels", "external_system", "duration_minutes"):
         if field in given:
             setattr(drill, field, getattr(request, field))
     if "targets" in given and request.targets is not None:
@@ -96,11 +115,11 @@ def _apply_fields(drill: Drill, request: DrillCreate | DrillUpdate) -> None:
 def _fill_kind_defaults(drill: Drill) -> None:
     """A management-group test polls who is coming; an external-system test asks whether its message arrived."""
     if drill.kind is DrillKind.management_group_test and not drill.response_options:
-        drill.response_options = [dict(option) for option in texts.COMING_OPTIONS]
+        drill.response_options = texts.coming_options()
     if drill.kind is DrillKind.external_system_test:
         drill.external_system = drill.external_system or texts.DEFAULT_EXTERNAL_SYSTEM
         if not drill.response_options:
-            drill.response_options = [dict(option) for option in texts.RECEIVED_OPTIONS]
+            drill.response_options = texts.received_options()
 
 
 def check_contents(session: Session, drill: Drill) -> None:

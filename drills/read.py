@@ -7,12 +7,13 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import FromClause
 
+from alueturva.i18n import LANGUAGES
 from drills import objectives, service, texts
 from drills.cron import schedule_view
 from drills.measures import measures
 from drills.models import Drill, DrillObjective, DrillPhase
 from drills.report.schemas import ObjectiveShown
-from drills.report.texts import HOW
+from drills.report.texts import text
 from drills.schemas import (
     DrillAlertRead,
     DrillObservationRead,
@@ -22,16 +23,22 @@ from drills.schemas import (
     ObjectiveRead,
     PhaseRead,
 )
+from drills.texts import DRILL_TEXT_FIELDS, drill_text, drill_texts
 from situation.read import decision_read
 from situation.service import decisions_of_drill
 
 EXERCISE_LEVEL_FIELDS = {"area", "level", "previous_level", "reason", "decided_by", "decided_at"}
 
 
+def _in_each_language(drill: Drill, field: str) -> dict[str, str]:
+    return {language: drill_text(drill, field, language) for language in LANGUAGES}
+
+
 def summary(drill: Drill, *, now: datetime) -> DrillSummary:
     return DrillSummary(
         id=drill.id,
         name=drill.name,
+        names=_in_each_language(drill, "name"),
         kind=drill.kind.value,
         state=drill.state.value,
         schedule=schedule_view(drill, now=now),
@@ -65,10 +72,11 @@ def objective_shown(objective: ObjectiveRead, language: str) -> ObjectiveShown:
         kind=objective.kind,
         text=objective.description[language],
         met=objective.met,
+        met_word=texts.met_word(objective.met, objective.final, language),
         final=objective.final,
         value=objective.value,
         value_text=texts.objective_value(objective.kind, objective.value, language),
-        how=HOW[language][objective.kind],
+        how=text("how", objective.kind, language),
         rating=objective.rating,
         rating_note=objective.rating_note,
         minutes=getattr(objective, "minutes", None),
@@ -93,6 +101,8 @@ def drill_read(session: Session, drill: Drill, *, now: datetime, recipients: Fro
         imported=service.imported_from(session, drill_id=drill.id),
         description=drill.description,
         contact=drill.contact,
+        versions={field: _in_each_language(drill, field) for field in DRILL_TEXT_FIELDS},
+        written=drill_texts(drill),
         targets=drill.targets,
         channels=drill.channels,
         title=drill.title,

@@ -63,9 +63,9 @@ item_app = typer.Typer(help="The improvement plan: items stay open across drills
 
 def _print_items(rows: list[Any], language: str) -> None:
     from alueturva.i18n import format_date
-    from drills.report.texts import REPORT
+    from drills.report.texts import words as report_words
 
-    words = REPORT.get(language, REPORT["fi"])
+    words = report_words("report", language)
     table = Table("id", words["areas_for_improvement"], words["action"], words["owner"], words["due"], words["status"])
     for item in rows:
         due = format_date(item.due, language) if item.due else "-"
@@ -129,7 +129,7 @@ def item_update(
 @item_app.command("list")
 def item_list(
     status: Annotated[list[str] | None, typer.Option("--status", help="open, in_progress, done, dropped")] = None,
-    language: Language = "fi",
+    language: Language = "en",
 ) -> None:
     """The improvement plan across drills, soonest due first."""
     from alueturva.db import get_database

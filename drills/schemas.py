@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    field_validator,
+    model_validator,
+)
 
 from alerting.public import AlertMessage, AlertTitle, ChannelName, EscalationOverride, ResponseOption, Targets
 from alueturva.api_types import ApiInput
@@ -25,6 +34,23 @@ MAX_WINDOW_MINUTES = 7 * 24 * 60
 
 class _Input(ApiInput):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _at_most(limit: int) -> AfterValidator:
+    def check(text: LocalizedText) -> LocalizedText:
+        for language in text.languages:
+            if len(text[language]) > limit:
+                raise ValueError(f"the {language} version is longer than {limit} characters")
+        return text
+
+    return AfterValidator(check)
+
+
+# A drill's own words, like an alert's text: a string is Finnish, or {"fi": …, "sv": …, "en": …} with fi required.
+DrillName = Annotated[LocalizedText, _at_most(200)]
+Scenario = Annotated[LocalizedText, _at_most(4000)]
+Contact = Annotated[LocalizedText, _at_most(200)]
+ManualText = Annotated[LocalizedText, _at_most(500)]
 
 
 # Objectives ------------------------------------------------------------------------------------------------------
@@ -53,7 +79,7 @@ class MaxUnreachable(_Input):
 
 class ManualObjective(_Input):
     kind: Literal["manual"]
-    text: str = Field(min_length=1, max_length=500, description="Rated by a person afterwards (HSEEP: P, S, M, U)")
+    text: ManualText = Field(description="Rated by a person afterwards (HSEEP: P, S, M, U); per language")
 
 
 ObjectiveIn = Annotated[
@@ -106,8 +132,8 @@ class PhaseIn(_Input):
 
 
 class _DrillFields(_Input):
-    description: str = Field("", max_length=4000, description="The scenario")
-    contact: str | None = Field(None, max_length=200, description="The drill's point of contact")
+    description: Scenario | None = Field(None, description="The scenario, per language")
+    contact: Contact | None = Field(None, description="The drill's point of contact, per language")
     targets: Targets | None = None
     channels: list[ChannelName] | None = Field(None, min_length=1, max_length=2)
     title: AlertTitle | None = None
@@ -120,6 +146,11 @@ class _DrillFields(_Input):
     phases: list[PhaseIn] | None = Field(None, max_length=30)
     schedule: Schedule | None = None
 
+    @field_validator("description", "contact", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("response_options")
     @classmethod
     def _options(cls, value: list[LocalizedText] | None) -> list[LocalizedText] | None:
@@ -129,7 +160,7 @@ class _DrillFields(_Input):
 
 
 class DrillCreate(_DrillFields):
-    name: str = Field(min_length=1, max_length=200)
+    name: DrillName = Field(description="Per language, like an alert's title")
     kind: DrillKind
     targets: Targets
 
@@ -151,7 +182,7 @@ class DrillUpdate(_DrillFields):
     """A partial update: fields left out stay. Only a planned drill's contents and schedule can change; name,
     description and contact can always be corrected."""
 
-    name: str | None = Field(None, min_length=1, max_length=200)
+    name: DrillName | None = None
 
 
 class StartIn(_Input):
@@ -239,7 +270,8 @@ class DrillAlertRead(BaseModel):
 
 class DrillSummary(BaseModel):
     id: int
-    name: str
+    name: str = Field(description="In Finnish")
+    names: dict[str, str] = Field(description="The name in each language (Finnish where no version was written)")
     kind: str
     state: str
     schedule: dict[str, Any] | None
@@ -251,8 +283,13 @@ class DrillSummary(BaseModel):
 class DrillRead(DrillSummary):
     origin: str = Field(description="service: run here; import: run elsewhere, imported from its log")
     imported: dict[str, Any] | None = Field(None, description="Its log files (name, SHA-256, mapping), if imported")
-    description: str
-    contact: str | None
+    description: str = Field(description="The scenario, in Finnish")
+    contact: str | None = Field(description="In Finnish")
+    versions: dict[str, dict[str, str]] = Field(
+        description="name, description and contact in each language, as a reader of it gets them (Finnish where no "
+        "version was written)"
+    )
+    written: dict[str, dict[str, str]] = Field(description="name, description and contact as written, per language")
     targets: dict[str, Any]
     channels: list[str] | None
     title: dict[str, str]

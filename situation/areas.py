@@ -12,12 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alueturva.errors import Invalid
-from contacts.areas import AREAS
+from contacts.areas import AREAS, REGION
 from contacts.catalogue import area_names, display_names, region_names
 from contacts.models import Organisation, OrganisationKind
 from situation.config import Scope
-
-REGION = "region"
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ Heavy imports happen inside the commands, so that `--help` answers at once.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -13,12 +14,6 @@ import typer
 from situation.levels import LEVEL_ORDER
 
 situation_app = typer.Typer(help="Situational picture and readiness levels.", no_args_is_help=True)
-
-HEADINGS = {
-    "fi": ("alue", "päätetty", "suositus", "perusteet", "ei tietoa", "(!) päätös ja suositus eroavat"),
-    "sv": ("område", "beslutad", "rekommenderad", "skäl", "okänt", "(!) beslut och rekommendation skiljer sig"),
-    "en": ("area", "decided", "recommended", "why", "unknown", "(!) the decision and the recommendation differ"),
-}
 
 
 @situation_app.command("import-cap")
@@ -48,40 +43,46 @@ def import_cap(
 
 @situation_app.command("show")
 def show(
-    language: Annotated[str, typer.Option(metavar="fi|sv|en", help="The language of the names and reasons")] = "fi",
+    language: Annotated[str, typer.Option(metavar="fi|sv|en", help="The language of the whole table")] = "en",
 ) -> None:
-    """Each area's decided and recommended level, and why, in Finnish, Swedish or English (times in Finnish
-    time)."""
+    """Each area's decided level (with its reason, who decided and when), its recommendation and why, and how much
+    of its picture is current; wholly in English, Finnish or Swedish (times in Finnish time)."""
     from rich.console import Console
     from rich.table import Table
 
     from alueturva.db import get_database
     from alueturva.errors import Invalid
-    from alueturva.i18n import LANGUAGES
+    from alueturva.i18n import LANGUAGES, format_time
     from situation.config import readiness_config
     from situation.flows import current_picture
+    from situation.texts import text
 
     if language not in LANGUAGES:
         raise Invalid(f"--language {language!r}: use fi, sv or en")
     with get_database().session() as session:
         picture = current_picture(session)
     levels = {key: getattr(names, language) for key, names in readiness_config().level_names().items()}
-    area, decided, recommended, why, unknown, differs = HEADINGS[language]
-    table = Table(area, decided, recommended, why, unknown)
+    headings = ("area", "decided", "decision", "recommended", "coverage", "reasons")
+    table = Table(*(text(f"heading_{heading}", language) for heading in headings))
     for row in picture["areas"]:
-        reasons = "; ".join(reason["text"][language] for reason in row["recommended"]["reasons"])
-        flag = " (!)" if row["differs"] else ""
+        decided, recommended, coverage = row["decided"], row["recommended"], row["coverage"]
+        decision = "-"
+        if decided["decision_id"] is not None:
+            when = format_time(datetime.fromisoformat(decided["decided_at"]), language)
+            decision = text("decided_by", language, reason=decided["reason"], who=decided["decided_by_name"], time=when)
         table.add_row(
             row["names"].get(language, row["key"]),
-            levels[row["decided"]["level"]],
-            levels[row["recommended"]["level"]] + flag,
-            reasons or "-",
-            str(len(row["unknown_indicators"])),
+            levels[decided["level"]],
+            decision,
+            (levels[recommended["level"]] if recommended["level"] else text("no_data", language))
+            + (" (!)" if row["differs"] else ""),
+            f"{coverage['current']}/{coverage['total']}",
+            "; ".join(reason["text"][language] for reason in recommended["reasons"]) or "-",
         )
     console = Console()
     console.print(table)
     if picture["differs"]:
-        console.print(differs)
+        console.print(text("differs_note", language))
 
 
 @situation_app.command("decide")
@@ -109,6 +110,7 @@ def decide(
     from situation.decisions import decide as decide_flow
     from situation.decisions import preview
     from situation.schemas import DecisionIn
+    from situation.texts import text
 
     try:
         payload = DecisionIn.model_validate({"area": area, "level": level, "reason": reason, "drill_id": drill})
@@ -126,9 +128,10 @@ def decide(
             raise typer.Exit(1)
     decision = decide_flow(payload=payload, actor=cli_principal().actor)
     scope = f" (exercise, drill {decision.drill_id})" if decision.drill_id is not None else ""
+    recommended = level_names[decision.recommended_level] if decision.recommended_level else text("no_data", "en")
     alerts = sorted({alert_id for reaction in decision.reactions for alert_id in reaction.alert_ids})
     Console().print(
         f"decision {decision.id}{scope}: {decision.area} {level_names[decision.previous_level]} -> "
-        f"{level_names[decision.level]} (recommended {level_names[decision.recommended_level]}); "
+        f"{level_names[decision.level]} (recommended {recommended}); "
         f"reactions: {len(decision.reactions)}" + (f"; alerts sent: {', '.join(map(str, alerts))}" if alerts else "")
     )

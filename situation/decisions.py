@@ -26,7 +26,7 @@ def _rule_matches(rule: ReactionSpec, area: Area, change: str, level: str) -> bo
     return rule.level_at_least is None or rank(level) >= rank(rule.level_at_least)
 
 
-def _expand_groups(groups: list[str], area: Area) -> list[str]:
+def expand_groups(groups: list[str], area: Area) -> list[str]:
     expanded: list[str] = []
     for group in groups:
         keys = (
@@ -39,7 +39,7 @@ def _expand_groups(groups: list[str], area: Area) -> list[str]:
 def _planned_reactions(config: ReadinessConfig, area: Area, change: str, level: str) -> list[tuple[str, list[str]]]:
     """(rule key, group keys) of each reaction rule the decision matches."""
     return [
-        (rule.key, _expand_groups(rule.groups, area))
+        (rule.key, expand_groups(rule.groups, area))
         for rule in config.reactions
         if _rule_matches(rule, area, change, level)
     ]

@@ -8,6 +8,8 @@ Pure functions over plain data (no database), so that the rules can be tested ex
 3. Staleness: a value older than the indicator's freshness window makes it unknown (never fine).
 4. Combination: ``indicators_to_raise`` indicators at one raised level raise the area one level further.
 5. Sub-areas: a parent is recommended at least the level ``sub_areas_to_raise_parent`` of its sub-areas are.
+6. No data, no recommendation: an area none of whose indicators (its own, or its sub-areas') has a fresh value has
+   no recommended level (``None``), never a reassuring basic level; its coverage says how much of it is known.
 """
 
 from __future__ import annotations
@@ -81,8 +83,16 @@ class Reason:
 
 @dataclass(frozen=True)
 class Recommendation:
-    level: LevelKey
+    level: LevelKey | None  # None: no indicator of the area has a fresh value
     reasons: list[Reason] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of an area's picture is known: series with a fresh value, of the series that describe it."""
+
+    current: int
+    total: int
 
 
 def level_of(indicator: IndicatorSpec, value: float, *, margin_percent: float = 0.0) -> LevelKey:
@@ -290,7 +300,9 @@ def _apply_sub_areas(
     for level in reversed(RAISED_LEVELS):
         if rank(level) <= rank(base):
             break
-        reached = sorted(key for key, rec in sub_area_levels.items() if rank(rec.level) >= rank(level))
+        reached = sorted(
+            key for key, rec in sub_area_levels.items() if rec.level is not None and rank(rec.level) >= rank(level)
+        )
         if len(reached) >= config.combination.sub_areas_to_raise_parent:
             reasons.insert(0, Reason("sub_areas", level, sources=tuple(reached)))
             return level
@@ -302,7 +314,8 @@ class AreaPicture:
     area_key: str
     statuses: list[SeriesStatus]
     recommendation: Recommendation
-    anticipation: list[tuple[SeriesStatus, LevelKey]]
+    anticipation: list[tuple[SeriesStatus, LevelKey | None]]
+    coverage: Coverage
 
 
 def compute_picture(
@@ -328,11 +341,18 @@ def compute_picture(
         if status.level not in (None, BASE_LEVEL) and status.threshold is not None:
             statuses[key] = replace(status, since=since_lookup(indicators[key[0]], key[1], status.threshold))
     pictures: dict[str, AreaPicture] = {}
+    covering: dict[str, set[SeriesKey]] = {}
     for area in tree.bottom_up():
         own = [statuses[(ind.key, sa)] for ind, sa in expected_series(tree, config, area.key)]
-        subs = {child.key: pictures[child.key].recommendation for child in tree.children(area.key)}
-        recommendation = recommend_area(own, subs, config=config)
-        pictures[area.key] = AreaPicture(area.key, own, recommendation, [])
+        children = tree.children(area.key)
+        covering[area.key] = {s.key for s in own}.union(*(covering[child.key] for child in children))
+        coverage = Coverage(
+            current=sum(statuses[key].status != "unknown" for key in covering[area.key]),
+            total=len(covering[area.key]),
+        )
+        subs = {child.key: pictures[child.key].recommendation for child in children}
+        recommendation = recommend_area(own, subs, config=config) if coverage.current else Recommendation(None, [])
+        pictures[area.key] = AreaPicture(area.key, own, recommendation, [], coverage)
     for area in tree.bottom_up():
         picture = pictures[area.key]
         subs = {child.key: pictures[child.key].recommendation for child in tree.children(area.key)}

@@ -12,11 +12,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from alueturva.audit import service as audit
+from alueturva.auth.service import actor_names
 from alueturva.db import get_database, utcnow
 from alueturva.errors import Invalid
 from situation import exercises, read, service
 from situation.areas import AreaTree, load_area_tree
-from situation.config import BASE_LEVEL, ReadinessConfig, readiness_config
+from situation.config import ReadinessConfig, readiness_config
 from situation.engine import AreaPicture, compute_picture
 from situation.schemas import StatusReportIn, StatusReportOut
 
@@ -57,8 +58,11 @@ def current_picture(session: Session, *, now: datetime | None = None, drill_id: 
     decisions = service.current_decisions(session, drill_id=drill_id)
     reports = service.latest_status_reports(session)
     names = {key: area.names for key, area in tree.areas.items()}
+    deciders = actor_names(session, (decision.decided_by for decision in decisions.values()))
     areas = [
-        read.area_view(area, pictures[area.key], decisions.get(area.key), reports.get(area.key), config, names)
+        read.area_view(
+            area, pictures[area.key], decisions.get(area.key), reports.get(area.key), config, names, deciders
+        )
         for area in tree.top_down()
     ]
     return {
@@ -71,7 +75,8 @@ def current_picture(session: Session, *, now: datetime | None = None, drill_id: 
 
 
 def record_recommendation_changes(session: Session, *, now: datetime | None = None) -> int:
-    """Store a history row for every area whose recommended level differs from the last one stored."""
+    """Store a history row for every area whose recommended level differs from the last one stored (a level that
+    becomes unknown, for want of fresh data, is a change too; an area never known is not recorded)."""
     now = now or utcnow()
     _, _, pictures = compute_pictures(session, now=now)
     previous = service.latest_recommendations(session)
@@ -84,7 +89,7 @@ def record_recommendation_changes(session: Session, *, now: datetime | None = No
             "reasons": [reason.as_dict() for reason in picture.recommendation.reasons],
         }
         for key, picture in pictures.items()
-        if previous.get(key, BASE_LEVEL) != picture.recommendation.level
+        if (previous[key] != picture.recommendation.level if key in previous else picture.recommendation.level)
     ]
     service.add_recommendation_changes(session, rows=rows)
     return len(rows)

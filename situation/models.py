@@ -72,7 +72,7 @@ class ReadinessDecision(Base):
     area_key: Mapped[str] = mapped_column(String(40))
     level: Mapped[str] = mapped_column(String(30))
     previous_level: Mapped[str] = mapped_column(String(30))
-    recommended_level: Mapped[str] = mapped_column(String(30))
+    recommended_level: Mapped[str | None] = mapped_column(String(30))  # None: no data to recommend from
     reason: Mapped[str] = mapped_column(String(2000))
     decided_by: Mapped[str] = mapped_column(String(120))
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -128,7 +128,7 @@ class RecommendationChange(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     area_key: Mapped[str] = mapped_column(String(40))
-    level: Mapped[str] = mapped_column(String(30))
+    level: Mapped[str | None] = mapped_column(String(30))  # None: no indicator of the area has a fresh value
     previous_level: Mapped[str | None] = mapped_column(String(30))
     changed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON)

@@ -57,12 +57,13 @@ def ingest_observations(
     picture never does.
     """
     with get_database().session() as session:
-        return _ingest(session, items=items, actor=actor, now=now or utcnow(), drill_id=drill_id)
+        return ingest(session, items=items, actor=actor, now=now or utcnow(), drill_id=drill_id)
 
 
-def _ingest(
+def ingest(
     session: Session, *, items: list[ObservationIn], actor: str, now: datetime, drill_id: int | None = None
 ) -> IngestResult:
+    """``ingest_observations`` as a step of a larger transaction (the demo's picture, stored whole or not at all)."""
     if drill_id is not None:
         exercises.running_exercise(session, drill_id)
     config = readiness_config()

@@ -21,8 +21,9 @@ def area_view(
     report: StatusReport | None,
     config: ReadinessConfig,
     names: dict[str, dict[str, str]],
+    actor_names: dict[str, str],
 ) -> dict[str, Any]:
-    decided = _decided_view(decision)
+    decided = _decided_view(decision, actor_names)
     recommended = picture.recommendation.level
     return {
         "key": area.key,
@@ -35,7 +36,8 @@ def area_view(
             "level": recommended,
             "reasons": [_reason_view(reason, config, names) for reason in picture.recommendation.reasons],
         },
-        "differs": decided["level"] != recommended,
+        "coverage": {"current": picture.coverage.current, "total": picture.coverage.total},
+        "differs": recommended is not None and decided["level"] != recommended,
         "indicators": [_status_view(status) for status in picture.statuses],
         "unknown_indicators": [s.indicator.key for s in picture.statuses if s.status == "unknown"],
         "anticipation": [
@@ -72,13 +74,14 @@ def decision_read(decision: ReadinessDecision) -> DecisionRead:
     )
 
 
-def _decided_view(decision: ReadinessDecision | None) -> dict[str, Any]:
+def _decided_view(decision: ReadinessDecision | None, actor_names: dict[str, str]) -> dict[str, Any]:
     if decision is None:
         return {
             "level": BASE_LEVEL,
             "decision_id": None,
             "decided_at": None,
             "decided_by": None,
+            "decided_by_name": None,
             "reason": None,
             "drill_id": None,
         }
@@ -87,6 +90,7 @@ def _decided_view(decision: ReadinessDecision | None) -> dict[str, Any]:
         "decision_id": decision.id,
         "decided_at": decision.decided_at.isoformat(),
         "decided_by": decision.decided_by,
+        "decided_by_name": actor_names.get(decision.decided_by, decision.decided_by),
         "reason": decision.reason,
         "drill_id": decision.drill_id,
     }

@@ -146,7 +146,7 @@ class DecisionRead(BaseModel):
     area: str
     level: str
     previous_level: str
-    recommended_level: str
+    recommended_level: str | None = Field(description="What was recommended when it was decided (None: no data)")
     change: str
     reason: str
     decided_by: str
@@ -201,6 +201,7 @@ class DecidedOut(BaseModel):
     decision_id: int | None
     decided_at: datetime | None
     decided_by: str | None
+    decided_by_name: str | None = Field(description="Who decided, as people read it (an account's or a key's name)")
     reason: str | None
     drill_id: int | None = Field(description="Set when the level is a drill's exercise decision")
 
@@ -218,8 +219,13 @@ class ReasonOut(BaseModel):
 
 
 class RecommendedOut(BaseModel):
-    level: str
+    level: str | None = Field(description="None when no indicator of the area has a fresh value: no data, no level")
     reasons: list[ReasonOut]
+
+
+class CoverageOut(BaseModel):
+    current: int = Field(description="Indicators of the area (its own and its sub-areas') with a fresh value")
+    total: int = Field(description="Indicators that cover the area")
 
 
 class IndicatorStatusOut(BaseModel):
@@ -251,7 +257,7 @@ class AnticipationOut(BaseModel):
     threshold: float
     slope_per_hour: float
     crosses_at: datetime
-    recommended_if_crossed: str
+    recommended_if_crossed: str | None
 
 
 class AreaOut(BaseModel):
@@ -262,7 +268,8 @@ class AreaOut(BaseModel):
     municipalities: list[str]
     decided: DecidedOut
     recommended: RecommendedOut
-    differs: bool
+    coverage: CoverageOut
+    differs: bool = Field(description="The recommended level is known and is not the decided one")
     indicators: list[IndicatorStatusOut]
     unknown_indicators: list[str]
     anticipation: list[AnticipationOut]
@@ -287,7 +294,7 @@ class HistoryDecision(BaseModel):
     area: str
     level: str
     previous_level: str
-    recommended_level: str
+    recommended_level: str | None
     reason: str
     decided_by: str
     decided_at: datetime
@@ -295,7 +302,7 @@ class HistoryDecision(BaseModel):
 
 class HistoryRecommendation(BaseModel):
     area: str
-    level: str
+    level: str | None = Field(description="None: from then on no indicator of the area had a fresh value")
     previous_level: str | None
     changed_at: datetime
     reasons: list[dict[str, Any]]

@@ -336,7 +336,7 @@ def latest_status_reports(session: Session) -> dict[str, StatusReport]:
     return {row.area_key: row for row in rows}
 
 
-def latest_recommendations(session: Session) -> dict[str, str]:
+def latest_recommendations(session: Session) -> dict[str, str | None]:
     newest = (
         select(RecommendationChange.area_key, func.max(RecommendationChange.id).label("id"))
         .group_by(RecommendationChange.area_key)

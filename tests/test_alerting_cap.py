@@ -59,7 +59,7 @@ def test_an_exercise_alert_is_valid_cap_with_status_exercise_and_one_info_per_la
     infos = root.findall("cap:info", namespaces=NS)
     assert [info.findtext("cap:language", namespaces=NS) for info in infos] == ["fi-FI", "sv-FI", "en-GB"]
     headlines = [info.findtext("cap:headline", namespaces=NS) for info in infos]
-    assert headlines == ["HARJOITUS: Myrsky & tulva <varoitus>", "ÖVNING: Storm & flod", "EXERCISE: Storm & flood"]
+    assert headlines == ["HARJOITUS – Myrsky & tulva <varoitus>", "ÖVNING – Storm & flod", "EXERCISE – Storm & flood"]
     assert [info.findtext("cap:description", namespaces=NS) for info in infos] == [
         "Kokoontuminen.",
         "Samling.",

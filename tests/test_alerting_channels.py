@@ -213,7 +213,7 @@ def test_email_has_text_and_html_parts_the_ack_link_and_proper_headers(
     assert len(smtp_settings.messages) == 4
     by_to = {str(message["To"]): message for message in smtp_settings.messages}
     swedish: EmailMessage = by_to["bertil@example.fi"]
-    assert swedish["Subject"].startswith("[ÖVNING]")
+    assert swedish["Subject"].startswith("ÖVNING – ")
     assert swedish["Content-Language"] == "sv"
     assert swedish["Auto-Submitted"] == "auto-generated"
     assert swedish["Message-ID"] and swedish["Date"] and swedish["From"] == "alueturva@example.test"
@@ -224,7 +224,7 @@ def test_email_has_text_and_html_parts_the_ack_link_and_proper_headers(
     assert "http://127.0.0.1:8000/ack/" in plain and "ÖVNING" in plain
     assert 'href="http://127.0.0.1:8000/ack/' in markup and "Jag kommer" in markup and "En pääse" not in markup
     english = by_to["cecilia@example.fi"]
-    assert english["Subject"].startswith("[EXERCISE]")
+    assert english["Subject"].startswith("EXERCISE – ")
     deliveries = _deliveries(database, alert_id)
     assert {d.provider_id for d in deliveries} == {str(m["Message-ID"]) for m in smtp_settings.messages}
 

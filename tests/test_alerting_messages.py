@@ -61,8 +61,9 @@ POLL = MessageContent(
 def test_exercise_sms_say_so_at_both_ends_in_every_language(language: str, word: str, title: str) -> None:
     sms = render_sms(CONTENT, kind="alert", version=(language,))
     lines = sms.splitlines()
-    assert lines[0] == f"{word}: {title}" and lines[-1] == word and "OK 4821" in sms
-    assert count_segments(sms).encoding == "GSM-7"
+    assert lines[0] == f"{word} – {title}" and lines[-1] == word and "OK 4821" in sms
+    # The exercise prefix takes an en dash, which GSM-7 lacks: an exercise SMS is UCS-2 (70 characters a segment)
+    assert count_segments(sms).encoding == "UCS-2"
 
 
 def test_the_poll_line_gives_the_instruction_first_then_the_options() -> None:
@@ -97,7 +98,7 @@ def test_a_version_the_text_does_not_have_is_never_filled_with_another_language(
 
 def test_email_subject_and_bodies_mark_exercises_and_carry_the_link() -> None:
     message = render_email(CONTENT, kind="alert", version=("sv",), to="a@example.fi", ack_url="https://x/ack/t")
-    assert message["Subject"] == "[ÖVNING] Stormvarning"
+    assert message["Subject"] == "ÖVNING – Stormvarning"
     assert message["Content-Language"] == "sv" and message["Auto-Submitted"] == "auto-generated"
     plain = message.get_body(preferencelist=("plain",))
     html = message.get_body(preferencelist=("html",))

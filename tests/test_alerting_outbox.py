@@ -61,10 +61,10 @@ def test_the_console_backends_keep_what_they_sent_for_operators_to_read(
     outbox = response.json()
     assert outbox["total"] == 7  # aino, bertil, deputy: SMS and email; cecilia: email
     sms = {item["to"]: item for item in outbox["items"] if item["channel"] == "sms"}
-    assert sms[roster.mobiles["bertil"]]["body"].startswith("ÖVNING: Övning\nSamling kl. 14.")
-    assert sms[roster.mobiles["aino"]]["body"].startswith("HARJOITUS: Harjoitus\nKokoontuminen klo 14.")
+    assert sms[roster.mobiles["bertil"]]["body"].startswith("ÖVNING – Övning\nSamling kl. 14.")
+    assert sms[roster.mobiles["aino"]]["body"].startswith("HARJOITUS – Harjoitus\nKokoontuminen klo 14.")
     emails = {item["to"]: item for item in outbox["items"] if item["channel"] == "email"}
-    assert emails["bertil@example.fi"]["subject"] == "[ÖVNING] Övning"
+    assert emails["bertil@example.fi"]["subject"] == "ÖVNING – Övning"
     assert "/ack/" in emails["bertil@example.fi"]["body"] and alert.short_code in emails["bertil@example.fi"]["body"]
     only_bertil = client.get(
         "/api/v1/outbox", params={"to": roster.mobiles["bertil"]}, headers=auth(keys[Role.admin])
@@ -85,7 +85,7 @@ def test_alueturva_outbox_prints_the_messages(roster: Roster, queue: InProcessQu
     _send(roster, queue)
     shown = runner.invoke(outbox_app, ["--to", "040 1110002", "--limit", "5"])
     assert shown.exit_code == 0, shown.output
-    assert "ÖVNING: Övning" in shown.output and "+358401110002" in shown.output and "1 of 1" in shown.output
+    assert "ÖVNING – Övning" in shown.output and "+358401110002" in shown.output and "1 of 1" in shown.output
 
 
 def test_an_sms_reply_goes_through_the_inbound_path_recorded_and_audited(

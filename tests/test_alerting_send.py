@@ -55,7 +55,9 @@ def test_alert_reaches_every_person_once_on_each_channel(
     status = client.get(f"/api/v1/alerts/{alert['id']}", headers=auth(keys[Role.viewer])).json()
     # aino, bertil, deputy: sms+email; cecilia: email only
     assert status["deliveries"] == {"sent": 7}
-    assert status["counts"] == {"targeted": 4, "sent": 4, "delivered": 0, "failed": 0, "acknowledged": 0}
+    # No receipt yet for the SMS (one comes a moment later); Cecilia's email will never have one
+    counts = {"targeted": 4, "sent": 4, "delivered": 0, "no_receipt": 1, "failed": 0, "acknowledged": 0}
+    assert status["counts"] == counts
     assert {row["organisation"] for row in status["by_organisation"]} == {"Kannus", "Kokkola", "Kaustinen"}
     recipients = client.get(f"/api/v1/alerts/{alert['id']}/recipients", headers=auth(keys[Role.viewer])).json()
     assert recipients["total"] == 4

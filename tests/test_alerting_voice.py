@@ -209,7 +209,8 @@ def test_an_answering_machine_gets_where_to_acknowledge_and_nobody_counts_as_rea
     assert delivery.duration_seconds == 42
     assert recipient(database, alert_id, roster.people["aino"]).acknowledged_at is None
     counts = client.get(f"/api/v1/alerts/{alert_id}", headers=auth(keys[Role.viewer])).json()["counts"]
-    assert (counts["sent"], counts["delivered"], counts["acknowledged"]) == (1, 0, 0)
+    # reported not reached (a machine), as an undelivered SMS: not sent, failed (one meaning everywhere)
+    assert (counts["sent"], counts["delivered"], counts["failed"], counts["acknowledged"]) == (0, 0, 1, 0)
 
 
 @pytest.mark.parametrize("answer", ["no-answer", "busy", "failed"])
@@ -413,7 +414,7 @@ def test_a_cancelled_alert_tells_those_it_called_by_sms(voice: FakeTwilio, roste
     assert wait_until(lambda: settled(database, alert_id))
     assert len(voice.calls) == 1, "nobody is called again to hear that nothing is needed"
     [notice] = voice.messages
-    assert notice["to"] == roster.mobiles["aino"] and notice["body"].startswith("HARJOITUS: PERUTTU: Myrsky")
+    assert notice["to"] == roster.mobiles["aino"] and notice["body"].startswith("HARJOITUS – PERUTTU: Myrsky")
 
 
 # --- restarts during escalation ----------------------------------------------------------------------------------
@@ -602,6 +603,11 @@ def test_a_drills_calls_are_in_its_report_and_their_minutes_in_the_follow_up(
         "Cecilia Carlsson": None,  # no mobile
         "Daniel Dahl": {"attempts": 1, "answered": 0, "seconds": None},
     }
+    # a call is delivered when Twilio reports a person answered it; a machine or no answer is not reaching them
+    figures = {key: report["counts"][key] for key in ("targeted", "sent", "delivered", "no_receipt", "failed")}
+    assert figures == {"targeted": 4, "sent": 1, "delivered": 1, "no_receipt": 0, "failed": 3}
+    (voice_figures,) = [row for row in report["by_channel"] if row["channel"] == "voice"]
+    assert (voice_figures["receipts"], voice_figures["messages"], voice_figures["delivered"]) == (True, 3, 1)
     html = client.get(f"/api/v1/drills/{drill['id']}/report", params={"format": "html"}, headers=viewer).text
     assert "Puhelut: 1, vastattu 1, kesto 1 min 01 s" in html and "vastaaja vastasi" in html
     csv = client.get(
@@ -617,7 +623,7 @@ def test_a_drills_calls_are_in_its_report_and_their_minutes_in_the_follow_up(
     shares = sum(float(row["euros"]) for row in costs["total"]["split"])
     assert round(shares, 2) == float(costs["total"]["euros"])
     followup = client.get("/api/v1/followup", params={"year": year, "format": "html"}, headers=viewer).text
-    assert "Puheluita: 3, vastattuja 2, laskutettavia minuutteja 3" in followup
+    assert "Harjoitukset: puheluita 3, vastattuja 2, laskutettavia minuutteja 3" in followup
 
 
 def test_the_alert_page_shows_each_persons_calls_with_attempts_and_duration(

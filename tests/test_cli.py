@@ -75,22 +75,42 @@ def test_people_list_and_show(database: Database) -> None:
     shown = runner.invoke(people_app, ["show", person_id], env={"COLUMNS": "200"})
     assert shown.exit_code == 0, shown.output
     assert "preparedness_contact" not in shown.output  # role names, not keys
-    assert "Preparedness contact" in shown.output and "valmiusjohtoryhma" in shown.output
+    assert "Preparedness and civil defence contact" in shown.output and "valmiusjohtoryhma" in shown.output
     missing = runner.invoke(people_app, ["show", "999999"])
     assert "no person with id 999999" in str(missing.exception)
 
 
-def test_the_port_is_the_links_base_unless_a_public_address_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_port_is_the_links_base_and_later_commands_know_it_unless_an_address_is_set(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     from alueturva.app.cli import _public_base_url_from
+    from alueturva.settings import Settings
 
+    env_file = tmp_path / ".env"
+    env_file.write_text("ALUETURVA_SECRET_KEY=kept\n", encoding="utf-8")
     monkeypatch.setattr(os, "environ", dict(os.environ))  # the function writes os.environ: on a copy, not leaked
     monkeypatch.delenv("ALUETURVA_PUBLIC_BASE_URL", raising=False)
     get_settings.cache_clear()
-    _public_base_url_from("0.0.0.0", 8123)
+    _public_base_url_from("0.0.0.0", 8123, env_file=env_file)
     assert get_settings().public_base_url == "http://127.0.0.1:8123"
+    # a later command in the directory (`alert link` in another shell) reads the same address from .env
+    later = Settings(_env_file=env_file)  # type: ignore[call-arg]
+    monkeypatch.delenv("ALUETURVA_PUBLIC_BASE_URL")
+    assert Settings(_env_file=env_file).public_base_url == "http://127.0.0.1:8123"  # type: ignore[call-arg]
+    _public_base_url_from("127.0.0.1", 9000, env_file=env_file)  # `up` on another port: its own line rewritten
+    monkeypatch.delenv("ALUETURVA_PUBLIC_BASE_URL")
+    assert Settings(_env_file=env_file).public_base_url == "http://127.0.0.1:9000"  # type: ignore[call-arg]
+    assert env_file.read_text(encoding="utf-8").count("ALUETURVA_PUBLIC_BASE_URL=") == 1
+    assert "ALUETURVA_SECRET_KEY=kept" in env_file.read_text(encoding="utf-8")
+    assert later.public_base_url == "http://127.0.0.1:8123"
+
+    mine = tmp_path / "own.env"
+    mine.write_text("ALUETURVA_PUBLIC_BASE_URL=https://alueturva.example.fi\n", encoding="utf-8")
+    _public_base_url_from("127.0.0.1", 8124, env_file=mine)  # someone's own setting is never touched
+    assert mine.read_text(encoding="utf-8") == "ALUETURVA_PUBLIC_BASE_URL=https://alueturva.example.fi\n"
     monkeypatch.setenv("ALUETURVA_PUBLIC_BASE_URL", "https://alueturva.example.fi")
     get_settings.cache_clear()
-    _public_base_url_from("127.0.0.1", 8124)
+    _public_base_url_from("127.0.0.1", 8124, env_file=env_file)
     assert get_settings().public_base_url == "https://alueturva.example.fi"
     get_settings.cache_clear()
 

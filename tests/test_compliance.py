@@ -60,15 +60,15 @@ def test_an_empty_roster_is_missing_everything_the_agreement_requires(
         ("alueturva_lead", "recommended")
     ]
     kokkola = {r["role"]: r["kind"] for r in report["organisations"]["Kokkola"]}
+    # one contact covers both preparedness (308/2023) and civil defence (379/2011), as the agreement asks
     assert kokkola == {
         "preparedness_contact": "required",
-        "civil_defence_contact": "required",
         "alueturva_responsible": "required",
         "substance_abuse_violence_contact": "required",
         "management_group_member": "recommended",
     }
-    # 8 municipalities x 4 + the county + 3 areas + the region
-    assert report["total"] == 8 * 4 + 1 + 3 + 1
+    # 8 municipalities x 3 + the county + 3 areas + the region
+    assert report["total"] == 8 * 3 + 1 + 3 + 1
     assert [a["scope"] for a in report["areas"]] == ["Kokkola", "Perhonjokilaakso", "Lestijokilaakso"]
     assert report["areas"][1]["scope_names"]["sv"] == "Perho ådal"
     assert [r["role"] for r in report["region"]] == ["environmental_health_representative"]
@@ -80,7 +80,7 @@ def test_the_demo_roster_fails_on_its_one_gap_and_advises_on_the_other(
 ) -> None:
     load_demo_roster()
     report = _compliance(client, keys[Role.viewer])
-    assert (report["met"], report["total"], report["complete"]) == (36, 37, False)
+    assert (report["met"], report["total"], report["complete"]) == (28, 29, False)
     gap = _find(report["organisations"]["Lestijärvi"], "substance_abuse_violence_contact")
     assert gap["status"] == "missing" and gap["problems"] == [
         {"code": "not_named", "person": None, "deputy": False, "missing": 1, "of": 1}
@@ -166,9 +166,19 @@ ENGLISH = re.compile(r"\b(deputy|deputies|not named|missing|members?|reachable|r
 @pytest.mark.parametrize(
     ("language", "summary", "gap", "advice"),
     [
-        ("fi", "Sopimuksen vaatimukset: 36/37 täytetty", "[puuttuu] Ehkäisevän päihdetyön", "ei sähköpostiosoitetta"),
-        ("sv", "Avtalets krav: 36/37 uppfyllda", "[saknas] Kontaktperson för förebyggande", "ingen e-postadress"),
-        ("en", "Required by the agreement: 36/37 met", "[missing] Preventive", "no email address"),
+        (
+            "fi",
+            "Yhteistyösopimuksen vaatimukset: 28/29 täytetty",
+            "[puuttuu] Ehkäisevän päihdetyön",
+            "ei sähköpostiosoitetta",
+        ),
+        (
+            "sv",
+            "Samarbetsavtalets krav: 28/29 uppfyllda",
+            "[saknas] Kontaktperson för förebyggande",
+            "ingen e-postadress",
+        ),
+        ("en", "Required by the cooperation agreement: 28/29 met", "[missing] Preventive", "no email address"),
     ],
 )
 def test_the_text_report_is_wholly_in_its_language(
@@ -193,7 +203,7 @@ def test_cli_check_exits_2_only_for_the_agreements_requirements(client: TestClie
     assert demo.exit_code == 0, demo.output
     assert "people created" in demo.output
     check = runner.invoke(app, ["roster", "check", "--language", "en"])
-    assert check.exit_code == 2 and "Required by the agreement: 36/37 met" in check.output
+    assert check.exit_code == 2 and "Required by the cooperation agreement: 28/29 met" in check.output
     as_json = runner.invoke(app, ["roster", "check", "--json"])
     assert '"status": "missing"' in as_json.output
     # Lestijärvi names its contact: the agreement is met; a recommendation (Perho's email) is still open
@@ -204,4 +214,4 @@ def test_cli_check_exits_2_only_for_the_agreements_requirements(client: TestClie
         session.add(Membership(group=group, person=person, role_key="substance_abuse_violence_contact"))
     assert runner.invoke(app, ["roster", "check"]).exit_code == 0
     strict = runner.invoke(app, ["roster", "check", "--strict", "--language", "sv"])
-    assert strict.exit_code == 2 and "Avtalets krav: 37/37 uppfyllda" in strict.output
+    assert strict.exit_code == 2 and "Samarbetsavtalets krav: 29/29 uppfyllda" in strict.output

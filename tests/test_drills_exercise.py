@@ -153,7 +153,7 @@ def test_an_exercise_in_phases_never_leaks_into_real_life(
     for body in [message["body"] for message in twilio_settings.messages]:
         assert body.startswith(EXERCISE_WORDS) and body.rstrip().endswith(EXERCISE_WORDS), body
     for email in smtp_settings.messages:
-        assert str(email["Subject"]).startswith(tuple(f"[{word}]" for word in EXERCISE_WORDS))
+        assert str(email["Subject"]).startswith(tuple(f"{word} – " for word in EXERCISE_WORDS))
     cap = client.get(f"/api/v1/alerts/{alerts[0].id}/cap", headers=operator).text
     assert "<status>Exercise</status>" in cap
 

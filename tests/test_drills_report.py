@@ -145,7 +145,10 @@ def test_every_figure_of_the_report_is_what_happened(
     acks, deliveries = _rows(database, held["alert_id"])
     assert [120 <= acks[0] < 160, 300 <= acks[1] < 340, 720 <= acks[2] < 760] == [True, True, True], acks
 
-    assert report["counts"] == {"targeted": 4, "sent": 2, "delivered": 1, "failed": 2, "acknowledged": 3, "late": 0}
+    assert report["counts"] == {
+        "targeted": 4, "sent": 2, "delivered": 1, "no_receipt": 0, "failed": 2, "acknowledged": 3, "late": 0
+    }  # fmt: skip
+    assert report["shares"] == {"delivered": 50.0, "acknowledged": 75.0}  # delivered of the 2 sent by SMS
     assert report["ack_seconds"] == {
         "count": 3, "median": _nearest_rank(acks, 50), "p90": _nearest_rank(acks, 90), "max": round(acks[-1], 1)
     }  # fmt: skip
@@ -164,7 +167,7 @@ def test_every_figure_of_the_report_is_what_happened(
     assert [(o["kind"], o["met"]) for o in report["objectives"]] == [
         ("ack_share_within", True), ("every_organisation_within", False), ("max_unreachable", False), ("manual", True),
     ]  # fmt: skip
-    assert report["objectives"][0]["value_text"] == "2/4 kuittasi ajoissa (50 %)"
+    assert report["objectives"][0]["value_text"] == "2/4 kuittasi ajoissa (50\xa0%)"
     curve = dict(zip(report["curve"]["minutes"], report["curve"]["overall"], strict=True))
     assert (curve[1], curve[2], curve[5], curve[12]) == (0.0, 25.0, 50.0, 75.0)
 
@@ -246,7 +249,7 @@ def test_redacted_reports_hold_no_name_number_or_email(
     texts.append(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages))
     for text in texts:
         assert not [value for value in personal if value in text]
-    assert "Varautumisen yhteyshenkilö" in texts[2]  # roles instead of names
+    assert "Varautumisen ja väestönsuojelun yhteyshenkilö" in texts[2]  # roles instead of names
     full = str(_report(client, keys, held["id"]))
     assert all(name in full for name in NAMES)
 

@@ -80,7 +80,8 @@ def test_the_empty_picture_has_every_area_and_every_indicator_unknown(client: Te
     assert areas["Perhonjokilaakso"]["municipalities"] == ["halsua", "kaustinen", "perho", "veteli"]
     assert areas["kokkola"]["names"]["sv"] == "Karleby"
     for area in areas.values():
-        assert area["recommended"]["level"] == "perusvalmius"
+        assert area["recommended"] == {"level": None, "reasons": []}  # no data, no recommendation
+        assert area["coverage"]["current"] == 0 and area["coverage"]["total"] > 0
         assert area["decided"]["level"] == "perusvalmius"
         assert area["indicators"], area["key"]
         assert all(item["status"] == "unknown" for item in area["indicators"])
@@ -139,7 +140,7 @@ def test_a_crossed_threshold_raises_the_recommendation_and_says_why(client: Test
     assert areas["Kokkola"]["recommended"]["reasons"][0]["rule"] == "sub_areas"
     assert areas["region"]["recommended"]["level"] == "taysvalmius"
     assert areas["region"]["recommended"]["reasons"][0]["sources"] == ["Kokkola"]
-    assert areas["halsua"]["recommended"]["level"] == "perusvalmius"
+    assert areas["halsua"]["recommended"]["level"] is None  # nothing known of Halsua
 
 
 def test_a_stale_indicator_is_unknown_not_fine(client: TestClient, keys: Keys) -> None:
@@ -152,7 +153,7 @@ def test_a_stale_indicator_is_unknown_not_fine(client: TestClient, keys: Keys) -
     assert status["stale"] is True
     assert status["value"] == 50.0
     assert "power_outage_customers" in perho["unknown_indicators"]
-    assert perho["recommended"]["level"] == "perusvalmius"
+    assert perho["recommended"]["level"] is None  # a stale value is no data: no recommendation
 
 
 def test_indicators_at_one_level_combine_to_raise_one_level(client: TestClient, keys: Keys) -> None:
@@ -348,7 +349,7 @@ def test_raising_kokkola_alerts_its_management_group_and_the_valmiusjohtoryhma_t
     assert response.status_code == 201, response.text
     decision = response.json()
     assert decision["previous_level"] == "perusvalmius"
-    assert decision["recommended_level"] == "perusvalmius"
+    assert decision["recommended_level"] is None  # nothing was known when it was decided
     assert decision["change"] == "raised"
     (reaction,) = decision["reactions"]
     assert reaction["rule"] == "alert_management_groups_on_raise"
@@ -370,7 +371,8 @@ def test_raising_kokkola_alerts_its_management_group_and_the_valmiusjohtoryhma_t
     kokkola = picture(client, keys)["Kokkola"]
     assert kokkola["decided"]["level"] == "tehostettu_valmius"
     assert kokkola["decided"]["reason"] == "Myrsky ja laajat sähkökatkot"
-    assert kokkola["differs"] is True
+    assert kokkola["decided"]["decided_by_name"] == "test operator"
+    assert kokkola["differs"] is False  # without data there is no recommendation to differ from
 
     # raising a management area of several municipalities alerts each municipality's group
     decision = decide(client, keys, "Perhonjokilaakso", "taysvalmius").json()
@@ -462,7 +464,7 @@ def test_a_snapshot_freezes_the_picture(client: TestClient, keys: Keys) -> None:
 
     frozen = client.get(f"/api/v1/situation/snapshots/{snapshot_id}", headers=auth(keys[Role.viewer])).json()
     toholampi = next(a for a in frozen["picture"]["areas"] if a["key"] == "toholampi")
-    assert toholampi["recommended"]["level"] == "perusvalmius"
+    assert toholampi["recommended"]["level"] is None  # nothing was known of Toholampi then
     assert picture(client, keys)["toholampi"]["recommended"]["level"] == "taysvalmius"
     listing = client.get("/api/v1/situation/snapshots", headers=auth(keys[Role.viewer])).json()
     assert listing["total"] == 1 and listing["items"][0]["label"] == "Harjoitus 2025, tilanne 10:00"
@@ -550,5 +552,5 @@ def test_the_recommendation_history_follows_time_as_values_go_stale(
         ).all()
     assert [(row.previous_level, row.level) for row in rows] == [
         (None, "tehostettu_valmius"),
-        ("tehostettu_valmius", "perusvalmius"),
+        ("tehostettu_valmius", None),  # the value went stale: no data, no recommendation
     ]

@@ -127,7 +127,7 @@ def test_an_operator_plans_a_drill_with_the_form(
         assert [(o.kind, o.params) for o in drill.objectives] == [
             ("ack_share_within", {"percent": 87.5, "minutes": 15.0}),
             ("every_area_within", {"minutes": 30.0}),
-            ("manual", {"text": "Päivystäjä soitti tavoittamattomille"}),
+            ("manual", {"text": {"fi": "Päivystäjä soitti tavoittamattomille"}}),
         ]
         assert drill.start_at == datetime(2030, 12, 2, 7, 0, tzinfo=UTC)  # 09:00 Finnish time
         repeating = session.get(Drill, recurring)
@@ -136,7 +136,7 @@ def test_an_operator_plans_a_drill_with_the_form(
         assert set(audit) == {actor}
     page = client.get(f"/drills/{once}")
     assert "kerran 2.12.2030 klo 9.00" in page.text and "HARJOITUS" in page.text
-    assert "Vähintään 87,5 % vastaanottajista kuittaa 15 minuutissa" in page.text
+    assert "Vähintään 87,5\xa0% hälytetyistä kuittaa 15 minuutin kuluessa" in page.text
     listing = client.get("/drills").text
     assert "Kuukausittainen viestiliikennekoe" in listing and "2.12.2030 klo 9.00" in listing
     assert "Toistuva koe" in listing and "suunniteltu" in listing
@@ -194,7 +194,7 @@ def test_a_drill_is_started_watched_evaluated_and_reported_on_its_page(
     assert started.status_code == 303
     again = client.post(f"/drills/{drill_id}/start", data={"csrf_token": token})
     assert again.status_code == 409 and "nykyisessä tilassa (käynnissä)" in again.text
-    assert "/ 4 kuitannut" in client.get(f"/drills/{drill_id}/live").text
+    assert "/ 4 kuittasi" in client.get(f"/drills/{drill_id}/live").text
 
     def post(path: str, **form: str) -> Any:
         return client.post(f"/drills/{drill_id}/{path}", data={"csrf_token": token, **form}, follow_redirects=False)

@@ -1,6 +1,11 @@
 """Console backends (the embedded default): nothing leaves the machine. Each message, and what each call says, is
 kept in the demo outbox (``alerting.demo_outbox``: the text, to whom, when) for the operator to read; the log says only
-that a message went out, by id, never its number, address or text."""
+that a message went out, by id, never its number, address or text.
+
+An SMS sent here gets its delivery receipt a moment later (``alerting.console_receipts``), as a provider's status
+callback would give it; email, as SMTP, gives none. A call rings until ``alueturva call answer`` (or ``call
+unanswered``) says what the phone did: its outcome is only what the phone reports, as with Twilio.
+"""
 
 from __future__ import annotations
 
@@ -16,9 +21,12 @@ from alerting.models import Channel
 log = logging.getLogger("alerting.console")
 
 
+PROVIDER_PREFIX = demo_outbox.PROVIDER_PREFIX
+
+
 class ConsoleSmsSender:
     async def send_sms(self, *, to: str, body: str, delivery_id: int) -> str:
-        provider_id = f"console-{uuid.uuid4().hex}"
+        provider_id = f"{PROVIDER_PREFIX}{uuid.uuid4().hex}"
         reference = f"delivery:{delivery_id}"
         outbox_id = await asyncio.to_thread(
             demo_outbox.keep, channel=Channel.sms, to=to, body=body, reference=reference

@@ -88,15 +88,30 @@ def keep_demo_secret_key(env_file: Path = Path(".env")) -> None:
     say(f"made a secret key for this demo and kept it in {env_file}", err=True)
 
 
-def _public_base_url_from(host: str, port: int) -> None:
-    """Without ALUETURVA_PUBLIC_BASE_URL, acknowledgement links point at the address this process serves on
-    (set in the environment, so that API worker processes see it too)."""
+AUTO_URL_MARK = "# ALUETURVA_PUBLIC_BASE_URL below: written by `alueturva up` for the port it serves on"
+URL_SETTING = "ALUETURVA_PUBLIC_BASE_URL="
+
+
+def _public_base_url_from(host: str, port: int, env_file: Path = Path(".env")) -> None:
+    """Without ALUETURVA_PUBLIC_BASE_URL, acknowledgement links point at the address this process serves on: set in
+    the environment (API worker processes see it) and kept in ``.env`` with a mark, so that later commands in the
+    same directory (`alert link`) print links to this port too; `up` on another port rewrites its own line. A value
+    someone set (in the environment, or in ``.env`` without the mark) is never touched."""
     from alueturva.settings import get_settings
 
-    if "public_base_url" in get_settings().model_fields_set:
+    if os.environ.get(URL_SETTING[:-1]):
+        return
+    lines = env_file.read_text(encoding="utf-8").splitlines() if env_file.exists() else []
+    ours = {index for index, line in enumerate(lines) if line == AUTO_URL_MARK}
+    ours |= {index + 1 for index in ours}
+    if any(line.startswith(URL_SETTING) for index, line in enumerate(lines) if index not in ours):
         return
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-    os.environ["ALUETURVA_PUBLIC_BASE_URL"] = f"http://{shown}:{port}"
+    url = f"http://{shown}:{port}"
+    kept = [line for index, line in enumerate(lines) if index not in ours]
+    env_file.touch(mode=0o600)
+    env_file.write_text("\n".join([*kept, AUTO_URL_MARK, URL_SETTING + url]) + "\n", encoding="utf-8")
+    os.environ[URL_SETTING[:-1]] = url
     get_settings.cache_clear()
 
 
@@ -184,11 +199,14 @@ def _register_domain_commands() -> None:
 
 @app.command()
 def demo() -> None:
-    """Load the fictional demo roster (invented names, numbers reserved for drama and testing) and a past drill."""
+    """Load the fictional demo roster (invented names, numbers reserved for drama and testing), a living situational
+    picture (observations, a decision, status reports) and a past drill."""
     from contacts.demo import load_demo_roster
     from drills.demo import load_demo_drill
+    from situation.demo import load_demo_picture
 
     say(f"demo roster loaded: {load_demo_roster()}")
+    say(load_demo_picture())
     say(load_demo_drill())
 
 
@@ -210,14 +228,14 @@ def _first_start(port: int) -> None:
     from alueturva.db import get_database
 
     lines: list[str] = []
+    copyable: list[str] = []  # printed below the box, unwrapped, so that they can be copied whole
     with get_database().session() as session:
         if not session.scalar(select(func.count(ApiKey.id))):
             _, plain = create_api_key(session, name="first admin (alueturva up)", role=Role.admin, created_by=SYSTEM)
-            lines += [
-                f"Admin API key: [bold]{plain}[/bold]",
+            lines += [f"Admin API key: [bold]{plain}[/bold]", ""]
+            copyable += [
                 f"export KEY={plain}",
                 f'curl -s -H "Authorization: Bearer $KEY" "http://127.0.0.1:{port}/api/v1/outbox"',
-                "",
             ]
         if not session.scalar(select(func.count(User.id))):
             password = secrets.token_urlsafe(12)
@@ -236,7 +254,10 @@ def _first_start(port: int) -> None:
         )
         return
     lines.append("Shown only now: keep them. More: alueturva apikey create, alueturva user create")
-    Console(stderr=True).print(Panel("\n".join(lines), title="first start: admin access", border_style="yellow"))
+    console = Console(stderr=True)
+    console.print(Panel("\n".join(lines), title="first start: admin access", border_style="yellow"))
+    for line in copyable:
+        print(line, file=sys.stderr)
 
 
 def _trusted_proxies() -> str:
@@ -276,7 +297,7 @@ def up(
     configure_logging()
     boot(worker=True)  # the in-process worker's send path
     get_queue()
-    scheduler = build_scheduler(periodic_tasks(), blocking=False)
+    scheduler = build_scheduler(periodic_tasks(demo=demo_roster), blocking=False)
     scheduler.start()
     try:
         uvicorn.run(

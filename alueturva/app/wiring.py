@@ -85,11 +85,14 @@ def body_limits() -> list[tuple[str, int]]:
     ]
 
 
-def periodic_tasks() -> list[PeriodicTask]:
+def periodic_tasks(*, demo: bool = False) -> list[PeriodicTask]:
+    """The scheduler's tasks; ``demo`` (`up --demo`) adds the feed that keeps the demo's picture alive."""
+    from alerting.console_receipts import deliver_due_receipts
     from alerting.sweeper import sweep as alerting_sweep
     from alueturva.scheduler import PeriodicTask
     from alueturva.settings import get_settings
     from drills.schedule import tick as drills_tick
+    from situation.demo import feed_demo_picture
     from situation.flows import record_recommendations_job
     from situation.reactions import dispatch_reactions_job
 
@@ -99,6 +102,12 @@ def periodic_tasks() -> list[PeriodicTask]:
         PeriodicTask("drills.tick", drills_tick, settings.drill_tick_seconds),
         PeriodicTask("situation.dispatch_reactions", dispatch_reactions_job, 60),
         PeriodicTask("situation.record_recommendations", record_recommendations_job, 60),
+        *([PeriodicTask("situation.demo_feed", feed_demo_picture, 60)] if demo else []),
+        *(
+            [PeriodicTask("alerting.console_receipts", deliver_due_receipts, settings.alert_sweep_interval_seconds)]
+            if settings.sms_backend == "console"
+            else []
+        ),
     ]
 
 

@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alueturva.audit import service as audit
-from alueturva.auth.models import ApiKey
+from alueturva.auth.models import ApiKey, User
 from alueturva.auth.roles import GRANTS, Role
 from alueturva.db import utcnow
 
@@ -94,3 +94,21 @@ def list_api_keys(session: Session) -> Sequence[ApiKey]:
 
 def get_api_key(session: Session, *, key_id: int) -> ApiKey | None:
     return session.get(ApiKey, key_id)
+
+
+def actor_names(session: Session, actors: Iterable[str]) -> dict[str, str]:
+    """The name people read for each actor recorded with a change: a console account's or an API key's name, the
+    command line's user; any other actor as recorded."""
+    wanted = set(actors)
+    ids = {
+        kind: {int(a.rsplit(":", 1)[1]) for a in wanted if a.startswith(prefix) and a.rsplit(":", 1)[1].isdigit()}
+        for kind, prefix in (("user", "web:user:"), ("key", "apikey:"))
+    }
+    names = {actor: actor.removeprefix("cli:") for actor in wanted}
+    if ids["user"]:
+        for user_id, name in session.execute(select(User.id, User.name).where(User.id.in_(ids["user"]))):
+            names[f"web:user:{user_id}"] = name
+    if ids["key"]:
+        for key_id, name in session.execute(select(ApiKey.id, ApiKey.name).where(ApiKey.id.in_(ids["key"]))):
+            names[f"apikey:{key_id}"] = name
+    return names

@@ -4,6 +4,7 @@ the previous drill of the same kind."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,7 @@ from alueturva.db import utcnow
 from alueturva.errors import Conflict
 from alueturva.i18n import HELSINKI
 from contacts.catalogue import area_names
+from contacts.service import organisation_names
 from drills import findings, read, service, texts
 from drills.measures import Measures, measures, poll_options
 from drills.models import Drill, DrillState
@@ -34,15 +36,17 @@ from drills.report.schemas import (
     ImportedFrom,
     ObjectiveShown,
     OrganisationFigures,
+    PhaseFigures,
     PollAnswer,
     PreviousDrill,
     Report,
     ReportDrill,
     ReportObservation,
     ReportPhase,
+    Shares,
     Times,
 )
-from drills.report.texts import FIGURES, HIGHER_IS_BETTER
+from drills.report.texts import HIGHER_IS_BETTER, words
 from drills.schemas import DrillRead
 from situation.service import get_snapshot
 
@@ -54,22 +58,37 @@ def _year_of(moment: datetime) -> tuple[datetime, datetime]:
     return start, start.replace(year=start.year + 1)
 
 
+def organisation_labels(session: Session, language: str) -> Callable[[str | None], str]:
+    """An organisation as the report's language names it (Kokkola, Karleby, Kokkola: ``contacts.catalogue``, the one
+    source of names); one the roster does not know (named only in an imported log) as the log wrote it."""
+    by_finnish = {names["fi"]: names for names in organisation_names(session).values()}
+
+    def label(organisation: str | None) -> str:
+        return by_finnish.get(organisation or "", {}).get(language) or organisation or ""
+
+    return label
+
+
 @dataclass(frozen=True)
 class Figures:
-    """A report's figures, added up in the database (``drills.report.figures``)."""
+    """A report's figures, added up in the database (``drills.report.figures``), each with the one meaning it has
+    there: people counted once (their first alert), each phase's figures per phase."""
 
     counts: Counts
+    shares: Shares
     ack_seconds: Times
     delivery_seconds: Times
     by_channel: list[ChannelFigures]
     by_organisation: list[OrganisationFigures]
     by_area: list[AreaFigures]
+    by_phase: list[PhaseFigures]
     poll: dict[int, int]  # answers chosen: option number -> how many
     curve: Curve
 
 
-def report_figures(session: Session, recipients: FromClause, measured: Measures) -> Figures:
-    """The figures of a drill from its report's table of recipients (``figures.recipients_table``)."""
+def report_figures(session: Session, recipients: FromClause, measured: Measures, *, language: str) -> Figures:
+    """The figures of a drill from its report's table of recipients (``figures.recipients_table``), organisations
+    named in ``language``."""
     rows = figures.measured_only(recipients)
     ack = figures.as_seconds(rows, "ack_seconds")
     delivery = figures.as_seconds(rows, "delivery_seconds")
@@ -77,20 +96,24 @@ def report_figures(session: Session, recipients: FromClause, measured: Measures)
     counts_by_org = figures.counts_by(session, rows, "organisation")
     counts_by_area = figures.counts_by(session, rows, "area")
     ack_by_org, ack_by_area = figures.times_by(session, ack, "organisation"), figures.times_by(session, ack, "area")
-    names = area_names()
+    names, label = area_names(), organisation_labels(session, language)
     return Figures(
         counts=counts,
+        shares=Shares(delivered=figures.delivered_share(counts), acknowledged=figures.acknowledged_share(counts)),
         ack_seconds=figures.times_by(session, ack).get(0, NO_TIMES),
         delivery_seconds=figures.times_by(session, delivery).get(0, NO_TIMES),
         by_channel=figures.by_channel(session, measured),
-        by_organisation=[
-            OrganisationFigures(
-                organisation=organisation,
-                **values.model_dump(),
-                ack_seconds=ack_by_org.get(organisation, NO_TIMES),
-            )
-            for organisation, values in sorted(counts_by_org.items(), key=lambda item: str(item[0] or ""))
-        ],
+        by_organisation=sorted(
+            (
+                OrganisationFigures(
+                    organisation=label(organisation),
+                    **values.model_dump(),
+                    ack_seconds=ack_by_org.get(organisation, NO_TIMES),
+                )
+                for organisation, values in counts_by_org.items()
+            ),
+            key=lambda row: row.organisation,
+        ),
         by_area=[
             AreaFigures(
                 area=area,
@@ -101,9 +124,22 @@ def report_figures(session: Session, recipients: FromClause, measured: Measures)
             for area, values in sorted(counts_by_area.items(), key=lambda item: str(item[0]))
             if area is not None
         ],
+        by_phase=_by_phase(session, recipients),
         poll=figures.poll(session, rows),
         curve=_curve(figures.curve(session, rows), counts_by_area, counts.targeted),
     )
+
+
+def _by_phase(session: Session, recipients: FromClause) -> list[PhaseFigures]:
+    """Each phase's figures: everyone alerted in that phase (a drill without phases has none)."""
+    rows = figures.measured_alerts(recipients)
+    counts = figures.counts_by(session, rows, "phase")
+    times = figures.times_by(session, select(rows.c.phase, rows.c.ack_seconds.label("seconds")).subquery(), "phase")
+    return [
+        PhaseFigures(phase=phase, **values.model_dump(), ack_seconds=times.get(phase, NO_TIMES))
+        for phase, values in sorted(counts.items(), key=lambda item: item[0])
+        if phase is not None
+    ]
 
 
 def _curve(buckets: dict[str | None, dict[int, int]], by_area: dict[Any, Counts], targeted: int) -> Curve:
@@ -135,11 +171,11 @@ def _objectives(drill: DrillRead, language: str) -> list[ObjectiveShown]:
 
 
 def _comparable(measured: Figures, objectives: list[ObjectiveShown]) -> Comparable:
-    counts, targeted = measured.counts, measured.counts.targeted
+    """The figures compared with the previous drill: the report's own, with the same meanings."""
     return Comparable(
-        targeted=targeted,
-        acknowledged_share=round(100.0 * counts.acknowledged / targeted, 1) if targeted else None,
-        delivered_share=round(100.0 * counts.sent / targeted, 1) if targeted else None,
+        targeted=measured.counts.targeted,
+        acknowledged_share=measured.shares.acknowledged,
+        delivered_share=measured.shares.delivered,
         ack_median=measured.ack_seconds.median,
         ack_p90=measured.ack_seconds.p90,
         objectives_met=sum(1 for objective in objectives if objective.met is True),
@@ -168,15 +204,17 @@ def _comparison(
     measured = measures(session, previous)
     with figures.recipients_table(session, measured) as recipients:
         shown = read.drill_read(session, previous, now=utcnow(), recipients=recipients)
-        earlier = _comparable(report_figures(session, recipients, measured), _objectives(shown, language))
+        counted = report_figures(session, recipients, measured, language=language)
+        earlier = _comparable(counted, _objectives(shown, language))
     rows = []
-    for key, label in FIGURES[language].items():
+    for key, label in words("figures", language).items():
         now_value, then_value, higher = getattr(this, key), getattr(earlier, key), HIGHER_IS_BETTER[key]
         better = None
         if higher is not None and now_value is not None and then_value is not None and now_value != then_value:
             better = (now_value > then_value) == higher
         rows.append(ComparisonRow(figure=key, label=label, this=now_value, previous=then_value, better=better))
-    summary = PreviousDrill(id=previous.id, name=previous.name, started_at=previous.started_at, figures=earlier)
+    name = texts.drill_text(previous, "name", language)
+    summary = PreviousDrill(id=previous.id, name=name, started_at=previous.started_at, figures=earlier)
     return summary, rows
 
 
@@ -226,7 +264,7 @@ def _report(
 ) -> Report:
     assert drill.started_at is not None
     shown = read.drill_read(session, drill, now=now, recipients=recipients)
-    counted = report_figures(session, recipients, measured)
+    counted = report_figures(session, recipients, measured, language=language)
     objectives = _objectives(shown, language)
     previous, comparison = _comparison(session, drill, _comparable(counted, objectives), language)
     options = poll_options(session, drill, measured, language)
@@ -238,12 +276,12 @@ def _report(
         generated_at=now,
         drill=ReportDrill(
             id=drill.id,
-            name=drill.name,
+            name=texts.drill_text(drill, "name", language),
             kind=drill.kind.value,
-            kind_name=texts.KIND_NAMES[drill.kind.value][language],
+            kind_name=texts.kind_name(drill.kind.value, language),
             state=drill.state.value,
-            description=drill.description,
-            contact=drill.contact,
+            description=texts.drill_text(drill, "description", language),
+            contact=texts.drill_text(drill, "contact", language) or None,
             started_at=drill.started_at,
             ended_at=drill.ended_at,
             external_system=drill.external_system,
@@ -253,11 +291,13 @@ def _report(
         ),
         objectives=objectives,
         counts=counted.counts,
+        shares=counted.shares,
         ack_seconds=counted.ack_seconds,
         delivery_seconds=counted.delivery_seconds,
         by_channel=counted.by_channel,
         by_organisation=counted.by_organisation,
         by_area=counted.by_area,
+        by_phase=counted.by_phase,
         poll=[
             PollAnswer(
                 option=number, answer=options[number - 1] if number <= len(options) else str(number), count=count
@@ -273,9 +313,16 @@ def _report(
             language=language,
             redact=redact,
             contact_details=contact_details,
+            label=organisation_labels(session, language),
         ),
         roster_fixes=roster_fixes(
-            session, measured, recipients, year=_year_of(drill.started_at), language=language, redact=redact
+            session,
+            measured,
+            recipients,
+            year=_year_of(drill.started_at),
+            language=language,
+            redact=redact,
+            label=organisation_labels(session, language),
         ),
         observations=[
             ReportObservation(at=o.at, author=None if redact else o.author, text=o.text, phase=o.phase)

@@ -14,36 +14,10 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from drills.report.schemas import Followup, Report
+from drills.report.texts import words
 
 plt.rcParams.update({"svg.fonttype": "none", "font.family": "DejaVu Sans", "font.size": 9, "axes.spines.top": False})
 PALETTE = ("#1a56db", "#b3261e", "#188038", "#b06000", "#5f6368")
-
-WORDS = {
-    "fi": {
-        "minutes": "minuuttia hälytyksestä",
-        "share": "kuitanneita, %",
-        "all": "kaikki",
-        "acknowledged": "kuittasi",
-        "silent": "ei kuitannut",
-        "objective": "tavoite",
-    },
-    "sv": {
-        "minutes": "minuter efter larmet",
-        "share": "kvitterade, %",
-        "all": "alla",
-        "acknowledged": "kvitterade",
-        "silent": "kvitterade inte",
-        "objective": "mål",
-    },
-    "en": {
-        "minutes": "minutes after the alert",
-        "share": "acknowledged, %",
-        "all": "all",
-        "acknowledged": "acknowledged",
-        "silent": "did not acknowledge",
-        "objective": "objective",
-    },
-}
 
 
 def _svg(figure: Figure) -> str:
@@ -60,7 +34,7 @@ def _svg(figure: Figure) -> str:
 def curve_chart(report: Report, language: str) -> str:
     """Share acknowledged over minutes since the alert, overall and per area; each timed objective drawn at its
     minute, with a marker at its percentage."""
-    words, curve = WORDS[language], report.curve
+    shown, curve = words("charts", language), report.curve
     windows = [o.minutes for o in report.objectives if o.minutes is not None]
     end = max([*curve.minutes, *windows, 1])
     minutes = [*curve.minutes, end]  # each line runs on, flat, to the last objective's window
@@ -69,7 +43,7 @@ def curve_chart(report: Report, language: str) -> str:
         return [*shares, shares[-1] if shares else 0.0]
 
     figure, axes = plt.subplots(figsize=(7.2, 3.2))
-    axes.step(minutes, extended(curve.overall), where="post", color=PALETTE[0], linewidth=2, label=words["all"])
+    axes.step(minutes, extended(curve.overall), where="post", color=PALETTE[0], linewidth=2, label=shown["all"])
     names = {area.area: area.names.get(language, area.area) for area in report.by_area}
     for colour, (area, shares) in zip(PALETTE[1:], sorted(curve.by_area.items()), strict=False):
         axes.step(minutes, extended(shares), where="post", color=colour, linewidth=1.2, label=names.get(area, area))
@@ -83,10 +57,10 @@ def curve_chart(report: Report, language: str) -> str:
         at_minute.setdefault(at, []).append(str(objective.position))
     for at, positions in at_minute.items():
         axes.axvline(at, color="#999999", linestyle="--", linewidth=0.8)
-        label = f"{words['objective']} {', '.join(positions)}"
+        label = f"{shown['objective']} {', '.join(positions)}"
         axes.annotate(label, (at, 102), fontsize=7, color="#555555", ha="center", annotation_clip=False)
-    axes.set_xlabel(words["minutes"])
-    axes.set_ylabel(words["share"])
+    axes.set_xlabel(shown["minutes"])
+    axes.set_ylabel(shown["share"])
     axes.set_ylim(0, 100)
     axes.set_xlim(0, end * 1.03)
     axes.legend(loc="lower right", fontsize=7, frameon=True, framealpha=0.9)
@@ -96,13 +70,13 @@ def curve_chart(report: Report, language: str) -> str:
 
 def organisation_chart(report: Report, language: str) -> str:
     """Acknowledged and silent people per organisation, as stacked bars."""
-    words, rows = WORDS[language], report.by_organisation
+    shown, rows = words("charts", language), report.by_organisation
     figure, axes = plt.subplots(figsize=(7.2, 0.3 * len(rows) + 1.0))
-    names = [row.organisation or "" for row in rows]
+    names = [row.organisation for row in rows]
     acknowledged = [row.acknowledged for row in rows]
     silent = [row.targeted - row.acknowledged for row in rows]
-    axes.barh(names, acknowledged, color=PALETTE[2], label=words["acknowledged"])
-    axes.barh(names, silent, left=acknowledged, color="#d0d0d0", label=words["silent"])
+    axes.barh(names, acknowledged, color=PALETTE[2], label=shown["acknowledged"])
+    axes.barh(names, silent, left=acknowledged, color="#d0d0d0", label=shown["silent"])
     axes.invert_yaxis()
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, fontsize=7, frameon=False)
@@ -135,6 +109,6 @@ def municipalities_chart(followup: Followup, language: str) -> str | None:
         axes.tick_params(labelsize=7)
     for index in range(len(names), rows * columns):
         grid[index // columns][index % columns].set_visible(False)
-    figure.supylabel(WORDS[language]["share"], fontsize=8)
+    figure.supylabel(words("charts", language)["share"], fontsize=8)
     figure.tight_layout()
     return _svg(figure)

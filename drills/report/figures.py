@@ -2,9 +2,16 @@
 organisation, per area, per channel, poll answers and the acknowledgement curve.
 
 The measured people are the recipients the drill's alerts targeted (not the deputies escalation added), as for the
-objectives, whatever ran the drill (``drills.measures``). Times count from each one's own alert. Percentiles are
-nearest-rank: the 90th percentile is the time by which 90 % of those with a time had it (the ceil(0.9 n)-th
-smallest), the median the ceil(n / 2)-th.
+objectives, whatever ran the drill (``drills.measures``), each person once, from their first alert; a drill in
+phases also has each phase's figures. Times count from each one's own alert. Percentiles are nearest-rank: the
+90th percentile is the time by which 90 % of those with a time had it (the ceil(0.9 n)-th smallest), the median the
+ceil(n / 2)-th.
+
+One meaning for each figure, everywhere it appears (the API, the console, the report in every form, the
+follow-up): ``targeted`` people alerted; ``sent`` a message reached the provider; ``delivered`` the provider
+confirmed one; ``no_receipt`` reached only through channels without delivery receipts (email), so not known;
+``failed`` nothing could be sent; ``acknowledged``; ``late`` acknowledged after the alert closed. The delivered
+share is of those whose messages can be confirmed (``delivered_share``), never of everyone.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from sqlalchemy import Column, ColumnElement, MetaData, Table, and_, case, func,
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import FromClause, Subquery
 
+from alerting.models import RECEIPT_CHANNELS
 from alueturva.db import floor_divide
 from drills.measures import REACHED, Measures
 from drills.report.schemas import NO_TIMES, ChannelFigures, Counts, Times
@@ -78,7 +86,12 @@ def recipients_table(session: Session, measured: Measures) -> Iterator[Table]:
 
 
 def measured_only(recipients: FromClause) -> Subquery:
-    """The measured recipients: the deputies escalation added are left out of the figures."""
+    """The measured people, each once (their first alert): the deputies escalation added are left out."""
+    return select(recipients).where(recipients.c.deputy.is_(False), recipients.c.first_of_person == 1).subquery()
+
+
+def measured_alerts(recipients: FromClause) -> Subquery:
+    """Every alert of the measured people (a person once per phase): for each phase's figures."""
     return select(recipients).where(recipients.c.deputy.is_(False)).subquery()
 
 
@@ -88,13 +101,25 @@ def _count_columns(rows: FromClause) -> list[Any]:
         func.count().label("targeted"),
         func.count().filter(rows.c.reached > 0).label("sent"),
         func.count().filter(rows.c.delivered > 0).label("delivered"),
+        func.count().filter(rows.c.reached > 0, rows.c.delivered == 0, rows.c.receipt_reached == 0).label("no_receipt"),
         func.count().filter(failed).label("failed"),
         func.count().filter(rows.c.acknowledged_at.is_not(None)).label("acknowledged"),
         func.count().filter(rows.c.ack_late.is_(True)).label("late"),
     ]
 
 
-COUNT_KEYS = ("targeted", "sent", "delivered", "failed", "acknowledged", "late")
+COUNT_KEYS = ("targeted", "sent", "delivered", "no_receipt", "failed", "acknowledged", "late")
+
+
+def delivered_share(counts: Counts) -> float | None:
+    """The share delivered of those whose messages can be confirmed (reached on a channel with receipts); None
+    when no one's can (email only): "no receipt", never 0 % or 100 %."""
+    confirmable = counts.sent - counts.no_receipt
+    return round(100.0 * counts.delivered / confirmable, 1) if confirmable > 0 else None
+
+
+def acknowledged_share(counts: Counts) -> float | None:
+    return round(100.0 * counts.acknowledged / counts.targeted, 1) if counts.targeted else None
 
 
 def counts_by(session: Session, rows: FromClause, key: str | None = None) -> dict[Any, Counts]:
@@ -126,7 +151,8 @@ def by_channel(session: Session, measured: Measures) -> list[ChannelFigures]:
             channel=channel,
             messages=count,
             sent=sent,
-            delivered=delivered,
+            receipts=channel in RECEIPT_CHANNELS,
+            delivered=delivered if channel in RECEIPT_CHANNELS else None,
             failed=failed,
             delivery_seconds=times.get(channel, NO_TIMES),
         )

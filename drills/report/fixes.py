@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,19 +14,21 @@ from alerting.models import Recipient
 from contacts.compliance import check_compliance
 from drills.measures import Measures
 from drills.models import Drill, DrillAlert, DrillAlertPurpose, ImportedRecipient
-from drills.report.figures import measured_only
+from drills.report.figures import measured_alerts
+from drills.report.people import CALL_CHANNELS
 from drills.report.schemas import RosterFix
-from drills.report.texts import FIXES, REPORT
+from drills.report.texts import call_outcome, text
 
 
 def _fix(kind: str, organisation: str, person: str | None, language: str, **values: Any) -> RosterFix:
     return RosterFix(
-        code=kind, organisation=organisation, person=person, problem=FIXES[language][kind].format(**values)
+        code=kind, organisation=organisation, person=person, problem=text("fixes", kind, language, **values)
     )
 
 
 def _measured_people(session: Session, measured: Measures, recipients: FromClause) -> list[Any]:
-    recipients = measured_only(recipients)
+    """Every alert of the measured people (a message can fail in any phase); a fix is listed once."""
+    recipients = measured_alerts(recipients)
     contacts = measured.contacts.subquery()
     return list(
         session.execute(
@@ -82,13 +84,6 @@ def _answered_a_drill_in(session: Session, start: datetime, end: datetime) -> se
 
 
 FAILED_FIX = {"sms": "sms_refused", "email": "email_bounced", "phone": "call_failed", "voice": "call_failed"}
-FAILED_CALLS = ("phone", "voice")
-CALL_OUTCOMES = ("no-answer", "busy", "machine", "failed")
-
-
-def _call_outcome(code: str | None, language: str) -> str | None:
-    """A call's outcome in words ("ei vastattu"); a provider's numeric code as it is."""
-    return REPORT[language][f"call_{code.replace('-', '_')}"] if code in CALL_OUTCOMES and code else code
 
 
 SYSTEM_NAMES = {"erica": "Erica", "virve": "VIRVE"}  # the other systems' own names, the same in every language
@@ -102,6 +97,7 @@ def roster_fixes(
     year: tuple[datetime, datetime],
     language: str,
     redact: bool,
+    label: Callable[[str | None], str] = lambda organisation: organisation or "",
 ) -> list[RosterFix]:
     """Each problem with the organisation that should fix it: no mobile number, a message that failed (the
     provider's code), nobody answering any drill this year, someone alerted who is not on the roster, and a role
@@ -110,7 +106,7 @@ def roster_fixes(
     undelivered = _undelivered(session, measured)
     answered = _answered_a_drill_in(session, *year)
     for row in _measured_people(session, measured, recipients):
-        person, organisation = None if redact else row.name, row.organisation or ""
+        person, organisation = None if redact else row.name, label(row.organisation)
         if row.person_id is None:
             fixes.append(_fix("not_on_roster", organisation, person, language))
         elif row.mobile is None:
@@ -118,7 +114,8 @@ def roster_fixes(
         for channel, code in undelivered.get(row.recipient_id, []):
             kind = FAILED_FIX.get(channel, "not_delivered")
             name = SYSTEM_NAMES.get(channel, channel)
-            code = _call_outcome(code, language) if channel in FAILED_CALLS else code
+            if channel in CALL_CHANNELS:  # an outcome in words, or the provider's own code
+                code = call_outcome(code, language) or text("fixes", "provider_code", language, code=code or "-")
             fixes.append(_fix(kind, organisation, person, language, code=code or "-", channel=name))
         if row.person_id is not None and row.person_id not in answered:
             fixes.append(_fix("never_answered", organisation, person, language))

@@ -18,11 +18,13 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from alerting.public import EXERCISE_WORD
 from alueturva.errors import Invalid
-from alueturva.i18n import format_date, format_number, format_time, helsinki
+from alueturva.i18n import format_date, format_money, format_number, format_percent, format_time, helsinki
+from contacts.catalogue import place_names
 from drills import texts
 from drills.report import charts
+from drills.report.people import CALL_CHANNELS
 from drills.report.schemas import CsvTable, Followup, Format, NamedPerson, PersonCalls, Report, TimelineEvent
-from drills.report.texts import FOLLOWUP, REPORT
+from drills.report.texts import call_outcome, text, words
 from situation.config import BASE_LEVEL, readiness_config
 
 JSON = "application/json"
@@ -30,17 +32,14 @@ HTML = "text/html; charset=utf-8"
 CSV = "text/csv; charset=utf-8"
 PDF = "application/pdf"
 
-# The channels a drill's messages went through: this service's own, and in an imported log also calls and the
-# other systems (Erica, VIRVE: their own names in every language).
-CHANNELS = {
-    "fi": {"sms": "tekstiviesti", "email": "sähköposti", "phone": "puhelu", "erica": "Erica", "virve": "VIRVE"},
-    "sv": {"sms": "textmeddelande", "email": "e-post", "phone": "samtal", "erica": "Erica", "virve": "VIRVE"},
-    "en": {"sms": "SMS", "email": "email", "phone": "call", "erica": "Erica", "virve": "VIRVE"},
-}
-for _names in CHANNELS.values():
-    _names["voice"] = _names["phone"]  # our calls read as an exercise log's
-CALL_CHANNELS = ("phone", "voice")
-CALL_ERRORS = ("no-answer", "busy", "machine", "failed")
+# The other systems a log's messages may have gone through: their own names, the same in every language.
+SYSTEM_NAMES = {"erica": "Erica", "virve": "VIRVE"}
+
+
+def channel_name(channel: str, language: str) -> str:
+    """A channel as the report's language names it (sms, email, a call: ours or a log's; Erica and VIRVE by their
+    own names)."""
+    return words("channels", language).get(channel) or SYSTEM_NAMES.get(channel, channel)
 
 
 def _json_value(value: object) -> object:
@@ -71,7 +70,8 @@ def as_json(document: Report | Followup, *, indent: int | None = None) -> str:
 
 
 def duration(seconds: float | None) -> str:
-    """``3 min 20 s``; ``45 s``; ``1 h 05 min``; a dash when there is no time."""
+    """``3 min 20 s``; ``45 s``; ``1 h 05 min``; a dash when there is no time (the SI symbols, the same in fi, sv
+    and en)."""
     if seconds is None:
         return "–"
     whole = round(seconds)
@@ -85,9 +85,10 @@ def duration(seconds: float | None) -> str:
 
 
 def euros(value: Decimal, places: int = 2, *, language: str) -> str:
-    """``1,98 €`` (fi, sv) or ``1.98 €`` (en), with exactly ``places`` decimals."""
-    text = f"{value:.{places}f}"
-    return f"{text if language == 'en' else text.replace('.', ',')} €"
+    """``1,98 €`` (fi, sv) or ``€1.98`` (en), with exactly ``places`` decimals (Babel)."""
+    if places == 2:
+        return format_money(value, language)
+    return f"{format_number(value, language, decimals=places)} €" if language != "en" else f"€{value:.{places}f}"
 
 
 @lru_cache(maxsize=4096)
@@ -110,22 +111,23 @@ def clock(moment: datetime, language: str) -> str:
 
 
 def _event(event: TimelineEvent, language: str) -> str:
-    words = REPORT[language]
+    shown = words("report", language)
     call = event.get("channel") in CALL_CHANNELS
     name = {"sent": "event_called", "delivered": "event_answered"}.get(event["event"]) if call else None
-    text = words[name or f"event_{event['event']}"]
+    said = shown[name or f"event_{event['event']}"]
     if "channel" in event:
-        text += f" ({CHANNELS[language][event['channel']]}{', ' + words['reminder'] if event.get('reminder') else ''})"
+        reminder = f", {shown['reminder']}" if event.get("reminder") else ""
+        said += f" ({channel_name(event['channel'], language)}{reminder})"
     if event.get("seconds") is not None:
-        text += f" {duration(event['seconds'])}"
+        said += f" {duration(event['seconds'])}"
     if event["event"] == "failed" and event.get("error"):
-        error = event["error"]
-        text += f": {words['call_' + error.replace('-', '_')]}" if call and error in CALL_ERRORS else f" {error}"
+        outcome = call_outcome(event["error"], language) if call else None
+        said += f": {outcome}" if outcome else f" {event['error']}"
     if event["event"] == "acknowledged" and event.get("late"):
-        text += f", {words['late'].lower()}"
+        said += f", {shown['late'].lower()}"
     if event.get("deputy"):
-        text += f": {event.get('deputy')}"
-    return text
+        said += f": {event.get('deputy')}"
+    return said
 
 
 def timeline(events: list[TimelineEvent], language: str) -> str:
@@ -143,22 +145,25 @@ def _environment(language: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    met = texts.MET_WORDS[language]
     levels = {key: getattr(names, language) for key, names in readiness_config().level_names().items()}
+    areas = {key: names.get(language, key) for key, names in place_names().items()}
+    report_words = words("report", language)
     environment.filters |= {
         "when": lambda moment: format_time(moment, language) if moment else "–",
         "day": lambda day: format_date(day, language) if isinstance(day, date) else "–",
         "timeline": lambda events: timeline(events, language),
         "duration": duration,
         "num": lambda value: "–" if value is None else format_number(value, language),
-        "met_word": lambda value: met[value],
+        "percent": lambda value: format_percent(value, language),
         "met_class": lambda value: {True: "met", False: "notmet", None: "open"}[value],
-        "channel": lambda name: CHANNELS[language].get(name, name),
-        "item_status": lambda status: REPORT[language][f"status_{status}"],
+        "channel": lambda name: channel_name(name, language),
+        "item_status": lambda status: report_words[f"status_{status}"],
         "level_name": lambda key: levels.get(key, key),
-        "kind_name": lambda kind: texts.KIND_NAMES[kind][language],
+        "area_name": lambda key: areas.get(key, key),
+        "kind_name": lambda kind: texts.kind_name(kind, language),
         "euros": partial(euros, language=language),
     }
+    environment.globals |= {"say": lambda section, key, **values: text(section, key, language, **values)}
     return environment
 
 
@@ -169,7 +174,7 @@ def report_html(report: Report) -> str:
         .get_template("report.html.j2")
         .render(
             r=report,
-            w=REPORT[language],
+            w=words("report", language),
             lang=language,
             exercise_word=EXERCISE_WORD[language],
             base_level=BASE_LEVEL,
@@ -186,7 +191,7 @@ def followup_html(followup: Followup) -> str:
         .get_template("followup.html.j2")
         .render(
             f=followup,
-            w=FOLLOWUP[language],
+            w=words("followup", language),
             lang=language,
             municipalities_svg=charts.municipalities_chart(followup, language),
         )
@@ -242,7 +247,7 @@ def people_csv(report: Report) -> str:
     return _csv(header, rows)
 
 
-ORGANISATION_COLUMNS = ["organisation", "targeted", "sent", "delivered", "failed", "acknowledged", "late"]
+ORGANISATION_COLUMNS = ["organisation", "targeted", "sent", "delivered", "no_receipt", "failed", "acknowledged", "late"]
 
 
 def organisations_csv(report: Report) -> str:

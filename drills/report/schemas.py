@@ -7,7 +7,7 @@ and order are kept as they were when these were dictionaries.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, NotRequired
 
@@ -37,30 +37,34 @@ NO_TIMES = Times(count=0, median=None, p90=None, max=None)
 
 
 class Counts(_Part):
-    """People measured: targeted, reached (sent), delivered, failed, acknowledged, acknowledged late."""
+    """People measured, each with one meaning (``drills.report.figures``): targeted, reached (sent), delivered (a
+    receipt confirmed it), no receipt (reached only on channels without receipts: not known), failed, acknowledged,
+    acknowledged late."""
 
     targeted: int
     sent: int
     delivered: int
+    no_receipt: int
     failed: int
     acknowledged: int
     late: int
 
 
-NO_COUNTS = Counts(targeted=0, sent=0, delivered=0, failed=0, acknowledged=0, late=0)
+NO_COUNTS = Counts(targeted=0, sent=0, delivered=0, no_receipt=0, failed=0, acknowledged=0, late=0)
 
 
 class ChannelFigures(_Part):
     channel: str
     messages: int
     sent: int
-    delivered: int
+    receipts: bool  # the channel gives delivery receipts (SMS); email does not
+    delivered: int | None  # None: no receipts, so not known
     failed: int
     delivery_seconds: Times
 
 
 class _OfOrganisation(_Part):
-    organisation: str | None
+    organisation: str
 
 
 class OrganisationFigures(Counts, _OfOrganisation):  # fields in the order organisation, counts, ack_seconds
@@ -74,6 +78,21 @@ class _OfArea(_Part):
 
 class AreaFigures(Counts, _OfArea):  # fields in the order area, names, counts, ack_seconds
     ack_seconds: Times
+
+
+class _OfPhase(_Part):
+    phase: int
+
+
+class PhaseFigures(Counts, _OfPhase):  # fields in the order phase, counts, ack_seconds: everyone alerted in it
+    ack_seconds: Times
+
+
+class Shares(_Part):
+    """Shares (%): delivered of those whose messages can be confirmed (None: no receipts), acknowledged of all."""
+
+    delivered: float | None
+    acknowledged: float | None
 
 
 class Curve(_Part):
@@ -105,7 +124,7 @@ class ReportDrill(_Part):
     ended_at: datetime | None
     external_system: str | None
     external_sent_at: datetime | None
-    participants: list[str | None]
+    participants: list[str]
     alerts: list[int]
 
 
@@ -116,6 +135,7 @@ class ObjectiveShown(_Part):
     kind: str
     text: str
     met: bool | None
+    met_word: str  # met, not met, open ("kesken") or not rated ("arvioimatta") once it can no longer be met
     final: bool
     value: Any
     value_text: str | None
@@ -157,13 +177,13 @@ class ReportPerson(TypedDict):
     """A person the drill reached out to. A redacted report shows organisation and roles only; a full one also the
     name (and the number and address for operators and admins): the keys of ``NamedPerson``."""
 
-    organisation: str | None
+    organisation: str
     phase: int | None
     roles: list[str]
     on_roster: bool
     deputy: bool
     acknowledged_at: datetime | None
-    ack_seconds: float | None
+    ack_seconds: int | None  # whole seconds, as the timeline's times read
     late: bool | None
     response: int | None
     answer: str | None
@@ -251,11 +271,13 @@ class Report(_Part):
     drill: ReportDrill
     objectives: list[ObjectiveShown]
     counts: Counts
+    shares: Shares
     ack_seconds: Times
     delivery_seconds: Times
     by_channel: list[ChannelFigures]
     by_organisation: list[OrganisationFigures]
     by_area: list[AreaFigures]
+    by_phase: list[PhaseFigures]
     poll: list[PollAnswer]
     curve: Curve
     # A report of 10,000 people has some 50,000 events: they are typed dictionaries, made, read and written out as
@@ -289,6 +311,8 @@ class FollowupDrill(_Part):
     objectives: int
     targeted: int
     acknowledged: int
+    counts: Counts
+    shares: Shares
     ack_seconds: Times
     by_municipality: dict[str, Counts]
     compliance: dict[str, Any] | None
@@ -306,7 +330,8 @@ class YearsItems(_Part):
 
 
 class CostShare(_Part):
-    organisation: str
+    organisation: str  # in the follow-up's language
+    names: dict[str, str]  # in each language (``contacts.catalogue``, the one source of names)
     key: str
     cents: int
     euros: Decimal
@@ -334,8 +359,15 @@ class CostPart(_Part):
 
 
 class Costs(_Part):
+    """The year's costs of SMS and calls (VAT 0 %) and their split: the agreement's example unless the parties agreed
+    one."""
+
     price_per_segment: Decimal
     price_per_call_minute: Decimal
+    vat_percent: int
+    basis: Literal["example", "agreed"]
+    applies_to: str
+    population_date: date
     county_share_percent: Decimal
     exercise: CostPart
     real: CostPart

@@ -1,16 +1,13 @@
-"""The report's words in Finnish, Swedish and English (``texts.yaml``), checked when loaded: every section has the
-same keys in each language."""
+"""The report's and the follow-up's words in Finnish, Swedish and English (``texts.yaml``, by section, checked
+whole when loaded by ``alueturva.texts``)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-import yaml
+from alueturva.texts import TextFile, load_texts
 
-from alueturva.i18n import LANGUAGES
-
-Words = dict[str, dict[str, str]]
 # For each compared figure of the report: whether a higher value is better (None: neither).
 HIGHER_IS_BETTER = {
     "targeted": None,
@@ -22,19 +19,25 @@ HIGHER_IS_BETTER = {
 }
 
 
-@lru_cache(maxsize=1)
-def _sections() -> dict[str, Words]:
-    sections: dict[str, Words] = yaml.safe_load(Path(__file__).with_name("texts.yaml").read_text(encoding="utf-8"))
-    for name, section in sections.items():
-        keys = {language: set(section.get(language, {})) for language in LANGUAGES}
-        if len({frozenset(k) for k in keys.values()}) != 1:
-            raise ValueError(f"drills/report/texts.yaml: section {name} lacks words in a language: {keys}")
-    return sections
+def _file() -> TextFile:
+    return load_texts(Path(__file__).with_name("texts.yaml"), sections=True)
 
 
-def words(section: str) -> Words:
-    """A section's words: ``words("report")["sv"]["title"]``."""
-    return _sections()[section]
+def words(section: str, language: str) -> dict[str, str]:
+    """A section's plain words in ``language``: ``words("report", "sv")["title"]``."""
+    return _file().section(section, language)
 
 
-FIXES, HOW, FIGURES, REPORT, FOLLOWUP = (words(name) for name in ("fixes", "how", "figures", "report", "followup"))
+def text(section: str, key: str, language: str, /, **values: Any) -> str:
+    """One text of a section, placeholders filled in (a plural one chooses its form by ``count``)."""
+    return _file().text(f"{section}.{key}", language, **values)
+
+
+CALL_OUTCOMES = ("no-answer", "busy", "machine", "failed")  # what the provider reports of a call that reached no one
+
+
+def call_outcome(code: str | None, language: str) -> str | None:
+    """A call's outcome in words ("ei vastattu"); None for any other code (a provider's numeric error code)."""
+    if code is None or code not in CALL_OUTCOMES:
+        return None
+    return text("report", f"call_{code.replace('-', '_')}", language)

@@ -44,10 +44,10 @@ def test_an_exercise_alert_is_sent_and_its_acknowledgement_arrives_live(
     check_page(page, "send")
 
     page.check(f"input[name=groups][value='{_group_id(live_service, 'alueturva_steering')}']")
-    page.get_by_label("Otsikko").first.fill("Viestiyhteyskoe")
+    page.get_by_label("Otsikko").first.fill("Yhteyskoe")
     page.get_by_label("Viesti", exact=True).first.fill("Kuittaa tämä viesti, kiitos.")
     page.get_by_label("Vastausvaihtoehdot").first.fill("Tulen paikalle\nEn pääse")
-    page.fill("#title_sv", "Kommunikationsprov")
+    page.fill("#title_sv", "Sambandsprov")
     page.fill("#message_sv", "Kvittera detta meddelande, tack.")
     page.fill("#response_options_sv", "Jag kommer\nJag kan inte")
     page.get_by_role("button", name="Näytä vastaanottajat ennen lähetystä").click()
@@ -58,7 +58,7 @@ def test_an_exercise_alert_is_sent_and_its_acknowledgement_arrives_live(
     sms = page.locator("#sms-versions")
     versions = sms.locator("tbody th[scope=row]")  # the versions the recipients get: Finnish, Swedish, both
     expect(versions.first).to_be_visible()
-    expect(sms.get_by_role("cell", name=re.compile(r"1 osaa \(GSM-7"))).to_have_count(2 * versions.count())
+    expect(sms.get_by_role("cell", name=re.compile(r"\d viestiosaa? \(UCS-2"))).to_have_count(2 * versions.count())
     check_page(page, "confirm")
 
     page.get_by_role("button", name="Lähetä harjoitushälytys").click()
@@ -205,11 +205,11 @@ def test_the_demo_drill_its_page_and_its_report(page: Page, base_url: str) -> No
     page.set_viewport_size(OPERATIONS_ROOM)
     sign_in(page, base_url, Role.viewer)
     page.get_by_role("link", name="Harjoitukset", exact=True).click()
-    expect(page.get_by_role("heading", name=re.compile("Harjoitukset ja hälytyskokeet"))).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("Harjoitukset"))).to_be_visible()
     expect(page.get_by_role("link", name="Suunnittele harjoitus")).to_have_count(0)  # a viewer plans nothing
     _each_width(page, "drills")
 
-    page.get_by_role("link", name="Johtoryhmien hälytyskoe (demo)").click()
+    page.get_by_role("link", name="Johtoryhmien hälytysharjoitus (demo)").click()
     expect(page.get_by_text("HARJOITUS", exact=True).first).to_be_visible()
     objectives = page.locator("#objectives-heading + table")
     expect(objectives.get_by_text("täyttyi").first).to_be_visible()
@@ -220,7 +220,7 @@ def test_the_demo_drill_its_page_and_its_report(page: Page, base_url: str) -> No
     assert page.request.get(f"{base_url}{report_pdf}").body().startswith(b"%PDF")
     page.get_by_role("link", name="Avaa raportti", exact=True).click()
     expect(page.locator("html")).to_have_attribute("lang", "fi")
-    expect(page.locator("header")).to_contain_text("Johtoryhmien hälytyskoe (demo)")
+    expect(page.locator("header")).to_contain_text("Johtoryhmien hälytysharjoitus (demo)")
     assert "+358" not in page.content()  # a viewer's report has no numbers
     screenshot(page, "drill-report")
 
@@ -234,18 +234,18 @@ def test_a_drill_is_planned_started_watched_and_ended(page: Page, base_url: str,
 
     name = page.get_by_label("Nimi", exact=True)
     name.focus()
-    page.keyboard.type("Viestiliikennekoe selaimesta")
+    page.keyboard.type("Yhteyskoe selaimesta")
     page.keyboard.press("Enter")  # sent without targets or text: refused, field by field
     expect(page.get_by_role("alert")).to_contain_text("Valitse vähintään yksi vastaanottaja")
     expect(page.locator("#title_fi-error")).to_have_text("Suomenkielinen otsikko puuttuu.")
-    expect(page.get_by_label("Nimi", exact=True)).to_have_value("Viestiliikennekoe selaimesta")
+    expect(page.get_by_label("Nimi", exact=True)).to_have_value("Yhteyskoe selaimesta")
     page.set_viewport_size(PHONE)
     check_page(page, "drill-plan-refused")
     page.set_viewport_size(OPERATIONS_ROOM)
 
-    page.get_by_label(re.compile("Viestiliikennekoe")).check()
+    page.get_by_label(re.compile("Yhteyskoe")).check()
     page.check(f"input[name=groups][value='{_group_id(live_service, 'alueturva_steering')}']")
-    page.fill("#title_fi", "Viestiliikennekoe")
+    page.fill("#title_fi", "Yhteyskoe")
     page.fill("#message_fi", "Kuittaa tämä harjoitusviesti, kiitos.")
     page.fill("#title_sv", "Sambandsprov")
     page.fill("#message_sv", "Kvittera detta övningsmeddelande, tack.")
@@ -287,7 +287,7 @@ def test_a_drill_is_planned_started_watched_and_ended(page: Page, base_url: str,
     _each_width(page, "drill-running")
 
     page.get_by_role("link", name="Tilannekuva").click()
-    exercise = page.get_by_role("region", name=re.compile("Harjoitus: Viestiliikennekoe selaimesta"))
+    exercise = page.get_by_role("region", name=re.compile("Harjoitus: Yhteyskoe selaimesta"))
     expect(exercise.get_by_role("row", name=re.compile("^Kokkola")).last).to_contain_text("täysvalmius")
     real_kokkola = page.locator("article[aria-labelledby=tile-kokkola] .levels")
     expect(real_kokkola).not_to_contain_text("täysvalmius")  # the real level stays as it was

@@ -19,6 +19,7 @@ from alueturva.app.web.security import PageForbidden, SignInRequired, signed_in_
 PAGES = (
     "alueturva.app.web.login",
     "alueturva.app.web.situation",
+    "alueturva.app.web.readiness",
     "alueturva.app.web.send",
     "alueturva.app.web.alerts",
     "alueturva.app.web.drill_plan",  # /drills/new before /drills/{id}

@@ -12,13 +12,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
 from alerting import counts, flows, service
+from alerting.schemas import AlertEventRead
 from alueturva.api_types import PathId
 from alueturva.app.web.layout import page_language, render
 from alueturva.app.web.security import OperatorUser, PageMissing, ViewerUser
+from alueturva.app.web.texts import text, text_file
 from alueturva.auth.roles import Role
+from alueturva.auth.service import actor_names
 from alueturva.auth.sessions import SignedIn
 from alueturva.db import get_database
 from alueturva.errors import DomainError, NotFound
+from contacts.service import organisation_names
 
 router = APIRouter(include_in_schema=False)
 
@@ -55,6 +59,8 @@ def live_state(alert_id: int, user: SignedIn, language: str) -> dict[str, Any]:
     with get_database().session() as session:
         silent, silent_total = service.silent_recipients(session, alert_id=alert_id, limit=SILENT_SHOWN)
         calls = service.call_rows(session, alert_id=alert_id, limit=CALLS_SHOWN)
+        actors = actor_names(session, (str(e.details.get("by")) for e in status.events if e.kind == "cancelled"))
+        names = organisation_names(session)
     text = status.texts.get(language) or status.texts["fi"]
     operator = user.principal.may(Role.operator)
     return {
@@ -67,7 +73,28 @@ def live_state(alert_id: int, user: SignedIn, language: str) -> dict[str, Any]:
         "show_numbers": operator,
         "can_act": operator and status.status == "open",
         "poll_seconds": POLL_SECONDS,
+        "event_text": lambda event: event_text(event, language, actors),
+        "organisation_names": names,
     }
+
+
+# An escalation event's count, by the detail that holds it.
+_COUNTED = {
+    "reminders_sent": "recipients",
+    "deputies_alerted": "deputies",
+    "silent_recipients": "count",
+    "calls_started": "calls",
+}
+
+
+def event_text(event: AlertEventRead, language: str, actors: dict[str, str]) -> str:
+    """An alert's event in the page's language: counts with their plural forms, a person by name."""
+    if event.kind in _COUNTED:
+        return text(f"event_{event.kind}", language, count=int(str(event.details.get(_COUNTED[event.kind], 0))))
+    if event.kind == "cancelled":
+        by = str(event.details.get("by"))
+        return text("event_cancelled", language, by=actors.get(by, by))
+    return text(f"event_{event.kind}", language) if f"event_{event.kind}" in text_file().entries else event.kind
 
 
 @router.get("/alerts/{alert_id}", response_class=HTMLResponse)
@@ -115,7 +142,7 @@ def cancel(
             "alert.html.j2",
             user=user,
             status_code=exc.status_code,
-            cancel_error=str(exc.detail),
+            cancel_error="cancel_refused",
             **live_state(alert_id, user, page_language(request)),
         )
     return RedirectResponse(f"/alerts/{alert_id}", status_code=303)

@@ -34,6 +34,9 @@ router = APIRouter(include_in_schema=False)
 
 NEEDS_TEXT = (DrillKind.communication_test, DrillKind.management_group_test)
 SIMPLE_FIELDS = ("name", "kind", "description", "contact")
+# The drill's own words, written per language like the alert's text (Finnish in the plain field).
+OWN_WORDS = ("name", "description", "contact", "manual_objectives")
+TRANSLATED = tuple(f"{name}_{language}" for name in OWN_WORDS for language in LANGUAGES[1:])
 # The measured objectives the form offers: each kind once, its parameters in fields of their own.
 MEASURED = {
     "ack_share_within": {"percent": "ack_percent", "minutes": "ack_minutes"},
@@ -80,6 +83,7 @@ FIELD_LABELS = {
     "area_minutes": "area_minutes_label",
     "unreachable_count": "unreachable_count_label",
     "manual_objectives": "manual_objectives",
+    **{f"{name}_{language}": f"{name}_label_{language}" for name in OWN_WORDS for language in LANGUAGES[1:]},
     "start_at": "start_at_label",
     "cron": "cron_label",
 }
@@ -100,6 +104,7 @@ def _values(form: FormData) -> dict[str, Any]:
     values.update({name: str(form.get(name, "")).strip() for name in DEFAULTS})
     values["objectives"] = [str(kind) for kind in form.getlist("objectives") if kind in MEASURED]
     values["manual_objectives"] = str(form.get("manual_objectives", ""))
+    values.update({name: str(form.get(name, "")).strip() for name in TRANSLATED})
     values["schedule"] = str(form.get("schedule", "manual"))
     values["start_at"] = str(form.get("start_at", "")).strip()
     values["cron"] = str(form.get("cron", "")).strip()
@@ -110,7 +115,17 @@ def _blank() -> dict[str, Any]:
     values = alert_form.blank_alert_values(list(alerting_config().default_channels))
     values.update(dict.fromkeys(SIMPLE_FIELDS, ""), kind=DrillKind.communication_test.value, **DEFAULTS)
     values.update(objectives=["ack_share_within"], manual_objectives="", schedule="manual", start_at="", cron="")
+    values.update(dict.fromkeys(TRANSLATED, ""))
     return values
+
+
+def _own_words(values: dict[str, Any], name: str) -> dict[str, str] | None:
+    """A drill's own word in each language it was written in (None when the Finnish one is empty)."""
+    if not values[name]:
+        return None
+    return {"fi": values[name]} | {
+        language: values[f"{name}_{language}"] for language in LANGUAGES[1:] if values[f"{name}_{language}"]
+    }
 
 
 def _objectives(values: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
@@ -121,8 +136,13 @@ def _objectives(values: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict
         if kind in values["objectives"]:
             chosen.append({"kind": kind} | {p: values[f].replace(",", ".") for p, f in parameters.items()})
             fields.append(parameters)
-    for text in alert_form.lines(values["manual_objectives"]):
-        chosen.append({"kind": "manual", "text": text})
+    versions = {
+        language: alert_form.lines(values["manual_objectives" + ("" if language == "fi" else f"_{language}")])
+        for language in LANGUAGES
+    }
+    for position, text in enumerate(versions["fi"]):
+        written = {language: lines[position] for language, lines in versions.items() if position < len(lines)}
+        chosen.append({"kind": "manual", "text": {**written, "fi": text}})
         fields.append({"text": "manual_objectives"})
     return chosen, fields
 
@@ -152,6 +172,9 @@ def _form_problems(values: dict[str, Any]) -> Problems:
         for key in alert_form.version_problems(values, language):
             where = "title" if key.startswith("version_incomplete") else "response_options"
             problems.setdefault(f"{where}_{language}", Problem(key))
+        written = alert_form.lines(values[f"manual_objectives_{language}"])
+        if written and len(written) != len(alert_form.lines(values["manual_objectives"])):
+            problems[f"manual_objectives_{language}"] = Problem(f"manual_mismatch_{language}")
     return problems
 
 
@@ -159,7 +182,8 @@ def _loc_field(loc: tuple[Any, ...], objective_fields: list[dict[str, str]], mod
     """The form field a schema error's place (``('objectives', 0, 'ack_share_within', 'percent')``) points at."""
     head = loc[0] if loc else ""
     if head in SIMPLE_FIELDS or head in ("targets", "channels"):
-        return str(head)
+        language = loc[1] if len(loc) > 1 and loc[1] in LANGUAGES[1:] else None
+        return f"{head}_{language}" if language else str(head)
     if head in ("title", "message"):
         language = loc[1] if len(loc) > 1 and loc[1] in LANGUAGES else "fi"
         return f"{head}_{language}"
@@ -221,10 +245,10 @@ def drill_request(values: dict[str, Any], language: str) -> DrillCreate | Proble
     try:
         request = DrillCreate.model_validate(
             {
-                "name": values["name"],
+                "name": _own_words(values, "name") or "",
                 "kind": values["kind"],
-                "description": values["description"],
-                "contact": values["contact"] or None,
+                "description": _own_words(values, "description"),
+                "contact": _own_words(values, "contact"),
                 "targets": alert_form.targets(values),
                 "channels": values["channels"] or None,
                 "title": alert_form.localized(values, "title") or None,
@@ -243,7 +267,7 @@ def _form_page(
     request: Request, user: SignedIn, values: dict[str, Any], problems: Problems, status_code: int = 200
 ) -> HTMLResponse:
     language = page_language(request)
-    kinds = [(kind.value, sentence(texts.KIND_NAMES[kind.value][language])) for kind in DrillKind]
+    kinds = [(kind.value, sentence(texts.kind_name(kind.value, language))) for kind in DrillKind]
     return render(
         request,
         "drill_plan.html.j2",

@@ -86,8 +86,8 @@ def drill_list(request: Request, user: ViewerUser, page: Annotated[int, Query(ge
             rows.append(
                 {
                     "drill": summary,
-                    "kind": sentence(texts.KIND_NAMES[summary.kind][language]),
-                    "state": texts.STATE_NAMES[summary.state][language],
+                    "kind": sentence(texts.kind_name(summary.kind, language)),
+                    "state": texts.state_name(summary.state, language),
                     "recurring": drill.recurring,
                     "next": _next_start(drill, summary.schedule),
                     "last": last,
@@ -118,11 +118,10 @@ def live_state(drill_id: int, language: str) -> dict[str, Any]:
         shown = read.drill_read(session, service.get_drill(session, drill_id=drill_id), now=utcnow())
     return {
         "drill": shown,
-        "state_name": texts.STATE_NAMES[shown.state][language],
+        "state_name": texts.state_name(shown.state, language),
         # a drill imported from its log sent nothing here: its figures are in its report
-        "progress": drill_progress(drill_id) if shown.started_at and shown.origin == "service" else None,
+        "progress": drill_progress(drill_id, language) if shown.started_at and shown.origin == "service" else None,
         "objective_rows": [read.objective_shown(objective, language) for objective in shown.objectives],
-        "met_words": texts.MET_WORDS[language],
         "poll_seconds": POLL_SECONDS,
     }
 
@@ -146,7 +145,8 @@ def page_state(drill_id: int, user: SignedIn, language: str) -> dict[str, Any]:
     levels = {key: getattr(names, language) for key, names in readiness_config().level_names().items()}
     return {
         **state,
-        "kind_name": sentence(texts.KIND_NAMES[shown.kind][language]),
+        "own": {field: versions[language] for field, versions in shown.versions.items()},
+        "kind_name": sentence(texts.kind_name(shown.kind, language)),
         "title": _text_in(shown.title, language),
         "message": _text_in(shown.message, language),
         "options": [_text_in(option, language) for option in shown.response_options],
@@ -158,7 +158,7 @@ def page_state(drill_id: int, user: SignedIn, language: str) -> dict[str, Any]:
         "improvements": [f for f in drill_findings if f.kind.value == "area_for_improvement"],
         "items": items,
         "item_statuses": [status.value for status in ItemStatus],
-        "ratings": [(letter, texts.RATINGS[language][letter]) for letter in HSEEP_RATINGS],
+        "ratings": [(letter, texts.rating_name(letter, language)) for letter in HSEEP_RATINGS],
         "manual_objectives": [row for row in state["objective_rows"] if row.kind == "manual"],
         "organisations": organisations,
         "place_names": places,
@@ -223,8 +223,8 @@ def confirm_start(request: Request, drill_id: PathId, user: OperatorUser) -> Res
         people = preview_recipients(session, targets=Targets.model_validate(drill.targets))
         facts = {
             "drill_id": drill.id,
-            "name": drill.name,
-            "kind_name": sentence(texts.KIND_NAMES[drill.kind.value][language]),
+            "name": texts.drill_text(drill, "name", language),
+            "kind_name": sentence(texts.kind_name(drill.kind.value, language)),
             "recurring": drill.recurring,
             "external_system": drill.external_system if drill.kind is DrillKind.external_system_test else None,
             "sends_alert": bool(drill.title) or drill.kind is DrillKind.external_system_test,

@@ -18,7 +18,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from alueturva.app.web.texts import texts
+from alueturva.app.web.texts import text, texts
 from alueturva.auth.models import Role
 from alueturva.auth.sessions import SignedIn
 from alueturva.i18n import LANGUAGE_LABELS, LANGUAGES, format_date, format_number, format_time
@@ -128,6 +128,7 @@ def render(
             when=when,
             day=day,
             number=lambda value: format_number(value, language),
+            tr=lambda key, **values: text(key, language, **values),
             **context,
         )
     )

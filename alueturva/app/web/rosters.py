@@ -122,10 +122,21 @@ def _person_page(
     )
 
 
+# A person's field, and the page's words when its value was refused.
+_FIELD_ERRORS = {
+    "mobile": "person_mobile_invalid",
+    "email": "person_email_invalid",
+    "name": "person_name_invalid",
+    "organisation": "person_organisation_invalid",
+    "language": "person_language_invalid",
+}
+
+
 def _errors(exc: ValidationError | DomainError) -> list[str]:
-    if isinstance(exc, DomainError):
-        return [str(exc.detail)]
-    return [f"{error['loc'][-1]}: {error['msg']}" for error in exc.errors()]
+    """What was wrong, as the page's own words (text keys; the service's English messages never reach a page)."""
+    said = str(exc.detail) if isinstance(exc, DomainError) else " ".join(str(e["loc"][-1]) for e in exc.errors())
+    found = [key for field, key in _FIELD_ERRORS.items() if field in said]
+    return found or ["check_values"]
 
 
 @router.get("/rosters/people/new", response_class=HTMLResponse)

@@ -23,6 +23,7 @@ from alerting.targets import preview_recipients
 from alueturva.app.web import alert_form
 from alueturva.app.web.layout import page_language, render
 from alueturva.app.web.security import OperatorUser
+from alueturva.app.web.texts import text_file
 from alueturva.auth.sessions import SignedIn
 from alueturva.db import get_database
 from alueturva.errors import DomainError
@@ -100,9 +101,28 @@ def _form_page(
 
 
 def _problems(exc: ValidationError | DomainError) -> list[str]:
-    if isinstance(exc, DomainError):
-        return [str(item) for item in exc.detail] if isinstance(exc.detail, list) else [str(exc.detail)]
-    return [f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()]
+    """What was wrong, as text keys of the page's language: the form's own checks name their key; anything else
+    the API would say in English is shown as the page's own words (the service's message never reaches a page)."""
+    if (
+        isinstance(exc, DomainError)
+        and isinstance(exc.detail, list)
+        and all(isinstance(item, str) and item in text_file().entries for item in exc.detail)
+    ):
+        return [str(item) for item in exc.detail]
+    if isinstance(exc, DomainError) and "segments" in str(exc.detail):
+        return ["sms_too_long"]
+    return ["check_values"]
+
+
+def too_long_versions(preview: dict[str, Any]) -> list[Version]:
+    """The language versions whose alert or reminder SMS is over the segment limit: sending is refused until they
+    are shortened."""
+    limit = preview["segment_limit"]
+    return [
+        row["version"]
+        for row in preview["sms_versions"]
+        if row["alert"].segments > limit or row["reminder"].segments > limit
+    ]
 
 
 @router.get("/alerts/new", response_class=HTMLResponse)
@@ -164,7 +184,15 @@ async def preview(request: Request, user: OperatorUser) -> HTMLResponse:
         return _form_page(request, user, values, errors=_problems(exc), status_code=422)
     if not seen["people"]:
         return _form_page(request, user, values, errors=["nobody_targeted"], status_code=422)
-    return render(request, "send_confirm.html.j2", user=user, values=values, preview=seen, body=body)
+    return render(
+        request,
+        "send_confirm.html.j2",
+        user=user,
+        values=values,
+        preview=seen,
+        body=body,
+        too_long=too_long_versions(seen) if "sms" in seen["channels"] else [],
+    )
 
 
 @router.post("/alerts/new/send")

@@ -1,5 +1,8 @@
 """The start page: the situational picture of the region, its three management areas and eight municipalities
-(``situation.flows.current_picture``, as ``GET /api/v1/situation``), laid out roughly as they lie on the map.
+(``situation.flows.current_picture``, as ``GET /api/v1/situation``), laid out roughly as they lie on the map. The
+picture refreshes itself (``/situation/live``), as an alert's page does: a decision made in the CLI or the API shows
+within seconds. Each decided level shows its reason, who decided and when; an area without fresh data has no
+recommendation ("ei tietoa") and every area says how much of its picture is current.
 
 A running drill that has made exercise decisions has its exercise picture (``GET /api/v1/situation?drill_id=``)
 below the real one, in a section of its own labelled with the drill: its levels are never shown among the real ones.
@@ -15,15 +18,18 @@ from sqlalchemy.orm import Session
 
 from alueturva.app.web.layout import page_language, render
 from alueturva.app.web.security import ViewerUser
+from alueturva.app.web.texts import text
 from alueturva.db import get_database
 from drills import service as drills
 from drills.models import DrillState
+from drills.texts import drill_text
 from situation.flows import current_picture
 from situation.service import decisions_of_drill
 
 router = APIRouter(include_in_schema=False)
 
 MAX_EXERCISES = 10  # running drills shown with their exercise pictures
+POLL_SECONDS = 5
 
 # Where each management area sits on the page: Kokkola on the coast, Lestijokilaakso to its east, Perhonjokilaakso
 # to the south; a municipality's tiles keep their order from the coast inland.
@@ -42,8 +48,9 @@ def _tile(view: dict[str, Any], level_names: dict[str, str], language: str) -> d
         "name": view["names"][language],
         "decided": view["decided"],
         "decided_name": level_names[view["decided"]["level"]],
-        "recommended": view["recommended"]["level"],
-        "recommended_name": level_names[view["recommended"]["level"]],
+        "recommended": view["recommended"]["level"] or "unknown",
+        "recommended_name": level_names.get(view["recommended"]["level"] or "") or text("no_data", language),
+        "coverage": view["coverage"],
         "differs": view["differs"],
         "reasons": [reason["text"][language] for reason in view["recommended"]["reasons"]],
         "raised": [i for i in indicators if i["status"] == "raised"],
@@ -93,14 +100,25 @@ def exercise_pictures(session: Session, language: str) -> list[dict[str, Any]]:
     for drill in running:
         if decisions_of_drill(session, drill_id=drill.id):
             layout = picture_layout(current_picture(session, drill_id=drill.id), language)
-            pictures.append({"drill_id": drill.id, "name": drill.name, "rows": _exercise_rows(layout, drill.id)})
+            name = drill_text(drill, "name", language)
+            pictures.append({"drill_id": drill.id, "name": name, "rows": _exercise_rows(layout, drill.id)})
     return pictures
+
+
+def _state(language: str) -> dict[str, Any]:
+    with get_database().session() as session:
+        return {
+            "picture": picture_layout(current_picture(session), language),
+            "exercises": exercise_pictures(session, language),
+            "poll_seconds": POLL_SECONDS,
+        }
 
 
 @router.get("/", response_class=HTMLResponse)
 def situation_page(request: Request, user: ViewerUser) -> HTMLResponse:
-    language = page_language(request)
-    with get_database().session() as session:
-        picture = picture_layout(current_picture(session), language)
-        exercises = exercise_pictures(session, language)
-    return render(request, "situation.html.j2", user=user, picture=picture, exercises=exercises)
+    return render(request, "situation.html.j2", user=user, **_state(page_language(request)))
+
+
+@router.get("/situation/live", response_class=HTMLResponse)
+def situation_live(request: Request, user: ViewerUser) -> HTMLResponse:
+    return render(request, "situation_live.html.j2", user=user, **_state(page_language(request)))

@@ -1,15 +1,15 @@
 """alerting: voice calls (issue 22). A call's delivery keeps who answered it and how long it lasted; an escalation
 timer may call one targeted group's members (``groups.call_after_minutes``)
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
