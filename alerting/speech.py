@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from alueturva.i18n import plural_category
+
 FINNISH_UNITS = ["nolla", "yksi", "kaksi", "kolme", "neljä", "viisi", "kuusi", "seitsemän", "kahdeksan", "yhdeksän"]
 SWEDISH_UNITS = [
     "noll", "ett", "två", "tre", "fyra", "fem", "sex", "sju", "åtta", "nio",
@@ -260,7 +262,7 @@ def _with_unit(match: re.Match[str], language: str) -> str:
         integer, fraction = re.split(r"[,.]", number)
         spoken, one = _fraction(integer, fraction, language), False
     else:
-        spoken, one = _number(number, language), int(number) == 1
+        spoken, one = _number(number, language), plural_category(int(number), language) == "one"
         if one and language == "sv":
             spoken = "en"  # the units are common gender: "en procent", "en grad"
     index = {"fi": 0, "sv": 2, "en": 4}[language] + (0 if one else 1)
