@@ -27,6 +27,7 @@ MODEL_MODULES = (
     "situation.models",
     "alerting.models",
     "drills.models",
+    "actioncards.models",
 )
 
 
@@ -40,6 +41,7 @@ def metadata() -> MetaData:
 
 
 def routers() -> list[APIRouter]:
+    from actioncards.api import router as action_cards_router
     from alerting.ack_pages import router as ack_pages_router
     from alerting.api import outbox_router
     from alerting.api import router as alerting_router
@@ -62,6 +64,7 @@ def routers() -> list[APIRouter]:
         drills_router,
         improvement_items_router,
         followup_router,
+        action_cards_router,
         *webhook_routers(),
         ack_pages_router,
     ]
@@ -147,6 +150,7 @@ def prepare_database(url: str) -> Migrated:
 def cli_apps() -> list[tuple[str, typer.Typer]]:
     """Each domain's command group, as `alueturva <name> …` (their modules import only typer at the top, so that
     `--help` answers at once)."""
+    from actioncards.cli import cards_app
     from alerting.cli import alert_app
     from alerting.console_cli import call_app, outbox_app, sms_app
     from contacts.cli import people_app, roster_app
@@ -164,6 +168,7 @@ def cli_apps() -> list[tuple[str, typer.Typer]]:
         ("call", call_app),
         ("drill", drill_app),
         ("followup", followup_app),
+        ("cards", cards_app),
     ]
 
 
