@@ -82,3 +82,82 @@ class Review(Base):
     comment: Mapped[str] = mapped_column(String(2000), default="")
     recorded_by: Mapped[str] = mapped_column(String(120))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ActivationState(enum.StrEnum):
+    active = "active"
+    closed = "closed"
+
+
+class TaskState(enum.StrEnum):
+    open = "open"
+    done = "done"
+    cannot = "cannot"  # the holder cannot do it (a comment says why)
+    cancelled = "cancelled"  # the activation closed while the task was open
+
+
+class TaskStep(enum.StrEnum):
+    """An open task's next timer step (a row with a due time, like an alert's escalation: a restart loses none)."""
+
+    remind = "remind"  # at the due time: remind the holder once
+    hand_over = "hand_over"  # then: hand the task to the holder's deputy
+    overdue = "overdue"  # then: shown as overdue (nothing more is sent)
+
+
+class Activation(Base):
+    """A card in use for one area: by a readiness decision (real, or in a drill), or by an operator."""
+
+    __tablename__ = "action_card_activations"
+    __table_args__ = (Index("ix_action_card_activations_state_area", "state", "area"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Makes activating idempotent: "decision-{decision id}-card-{card id}", or the operator's request key.
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("action_cards.id", ondelete="RESTRICT"), index=True)
+    card_version: Mapped[int] = mapped_column(Integer)
+    area: Mapped[str] = mapped_column(String(60))
+    level: Mapped[str | None] = mapped_column(String(40))
+    drill_id: Mapped[int | None] = mapped_column(ForeignKey("drills.id", ondelete="RESTRICT"), index=True)
+    exercise: Mapped[bool] = mapped_column(Boolean, default=False)
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("readiness_decisions.id", ondelete="RESTRICT"))
+    state: Mapped[ActivationState] = mapped_column(Enum(ActivationState, native_enum=False, length=20))
+    activated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    activated_by: Mapped[str] = mapped_column(String(120))
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(120))
+    close_reason: Mapped[str | None] = mapped_column(String(500))
+
+    card: Mapped[ActionCard] = relationship()
+    tasks: Mapped[list[ActivatedTask]] = relationship(
+        back_populates="activation", order_by="(ActivatedTask.position, ActivatedTask.id)"
+    )
+
+
+class ActivatedTask(Base):
+    """One card task for one person (or, when nobody holds the role there, for the organisation: a gap to see)."""
+
+    __tablename__ = "action_card_activated_tasks"
+    __table_args__ = (Index("ix_action_card_activated_tasks_step", "next_step_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activation_id: Mapped[int] = mapped_column(ForeignKey("action_card_activations.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # the card task's number: T1, T2, …
+    text: Mapped[dict[str, str]] = mapped_column(JSON)
+    check: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    role: Mapped[str] = mapped_column(String(60))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
+    membership_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id", ondelete="SET NULL"))
+    handed_over_from_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    due_at: Mapped[datetime]
+    state: Mapped[TaskState] = mapped_column(Enum(TaskState, native_enum=False, length=20))
+    done_at: Mapped[datetime | None]
+    comment: Mapped[str | None] = mapped_column(String(1000))
+    marked_by: Mapped[str | None] = mapped_column(String(120))
+    next_step: Mapped[TaskStep | None] = mapped_column(Enum(TaskStep, native_enum=False, length=20))
+    next_step_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+    handed_over_at: Mapped[datetime | None]
+    overdue_at: Mapped[datetime | None]
+
+    activation: Mapped[Activation] = relationship(back_populates="tasks")

@@ -145,3 +145,64 @@ class ReviewStatus(BaseModel):
 class ReviewStatusList(BaseModel):
     items: list[ReviewStatus]
     total: int
+
+
+class ActivationIn(ApiInput):
+    card: CardKey = Field(description="The card's key")
+    area: str = Field(
+        min_length=1, max_length=60, description="region, a management area or a municipality: whose holders act"
+    )
+    drill_id: IdField | None = Field(default=None, description="A running drill: the activation is an exercise")
+    idempotency_key: str | None = Field(
+        default=None, min_length=1, max_length=80, description="The same key again answers with the same activation"
+    )
+
+
+class CloseIn(ApiInput):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class MarkIn(ApiInput):
+    """An operator marks a task on someone's behalf: the reason is audited."""
+
+    reason: str = Field(min_length=1, max_length=500, description="Why the operator marks it (audited)")
+    comment: str = Field(default="", max_length=1000, description="What the person said")
+
+
+class ActivatedTaskRead(BaseModel):
+    id: int
+    position: int
+    text: dict[str, str]
+    check: dict[str, str] | None
+    role: str
+    organisation: str | None
+    assignee: str | None = Field(description="The person's name (never a number); null: nobody holds the role")
+    handed_over_from: str | None
+    due_at: datetime
+    state: Literal["open", "done", "cannot", "cancelled"]
+    overdue: bool
+    done_at: datetime | None
+    comment: str | None
+    marked_by: str | None
+
+
+class ActivationRead(BaseModel):
+    id: int
+    card: str
+    title: dict[str, str]
+    area: str
+    level: str | None
+    drill_id: int | None
+    exercise: bool
+    state: Literal["active", "closed"]
+    decision_id: int | None
+    activated_at: datetime
+    activated_by: str
+    closed_at: datetime | None
+    close_reason: str | None
+    tasks: list[ActivatedTaskRead]
+
+
+class ActivationList(BaseModel):
+    items: list[ActivationRead]
+    total: int

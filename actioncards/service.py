@@ -7,7 +7,16 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from actioncards.models import ActionCard, ActionCardTask, Review, ReviewSubject, TaskTarget
+from actioncards.models import (
+    ActionCard,
+    ActionCardTask,
+    ActivatedTask,
+    Activation,
+    ActivationState,
+    Review,
+    ReviewSubject,
+    TaskTarget,
+)
 from actioncards.schemas import CardIn
 from alueturva.db import utcnow
 from alueturva.errors import NotFound
@@ -99,3 +108,30 @@ def latest_reviews(session: Session) -> dict[tuple[int, ReviewSubject], Review]:
     """Each organisation's latest review of each subject."""
     reviews = session.scalars(select(Review).order_by(Review.reviewed_at, Review.id)).all()
     return {(review.organisation_id, review.subject): review for review in reviews}
+
+
+def get_activation(session: Session, *, activation_id: int) -> Activation:
+    activation = session.get(Activation, activation_id)
+    if activation is None:
+        raise NotFound(f"no activation {activation_id}")
+    return activation
+
+
+def list_activations(
+    session: Session, *, area: str | None = None, drill_id: int | None = None, state: ActivationState | None = None
+) -> Sequence[Activation]:
+    """Activations, newest first; without ``drill_id`` the real ones only (a drill's never mix with them)."""
+    query = select(Activation).options(selectinload(Activation.tasks), selectinload(Activation.card))
+    query = query.where(Activation.drill_id.is_(None) if drill_id is None else Activation.drill_id == drill_id)
+    if area is not None:
+        query = query.where(Activation.area == area)
+    if state is not None:
+        query = query.where(Activation.state == state)
+    return session.scalars(query.order_by(Activation.id.desc())).all()
+
+
+def get_task(session: Session, *, task_id: int) -> ActivatedTask:
+    task = session.get(ActivatedTask, task_id)
+    if task is None:
+        raise NotFound(f"no task {task_id}")
+    return task

@@ -41,6 +41,7 @@ def metadata() -> MetaData:
 
 
 def routers() -> list[APIRouter]:
+    from actioncards.api import activations_router
     from actioncards.api import router as action_cards_router
     from alerting.ack_pages import router as ack_pages_router
     from alerting.api import outbox_router
@@ -65,6 +66,7 @@ def routers() -> list[APIRouter]:
         improvement_items_router,
         followup_router,
         action_cards_router,
+        activations_router,
         *webhook_routers(),
         ack_pages_router,
     ]
@@ -116,12 +118,15 @@ def periodic_tasks(*, demo: bool = False) -> list[PeriodicTask]:
 
 def connect_domains() -> None:
     """Cross-domain connections: a readiness decision alerts the groups its rule names (idempotent), or in a drill the
-    drill's targets; the picture knows drills through its exercises seam."""
+    drill's targets; a raise activates the matching action cards, a lowering closes them; the picture knows drills
+    through its exercises seam."""
+    from actioncards.activation import on_readiness_decision
     from alueturva.app.reactions import alert_groups_on_decision
     from drills.service import exercise_of
     from situation import exercises, reactions
 
     reactions.register(alert_groups_on_decision)
+    reactions.register(on_readiness_decision)
     exercises.register(exercise_of)
 
 

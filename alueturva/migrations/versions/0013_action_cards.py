@@ -80,8 +80,94 @@ def upgrade() -> None:
         unique=False,
     )
 
+    op.create_table(
+        "action_card_activations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=120), nullable=False),
+        sa.Column("card_id", sa.Integer(), nullable=False),
+        sa.Column("card_version", sa.Integer(), nullable=False),
+        sa.Column("area", sa.String(length=60), nullable=False),
+        sa.Column("level", sa.String(length=40), nullable=True),
+        sa.Column("drill_id", sa.Integer(), nullable=True),
+        sa.Column("exercise", sa.Boolean(), nullable=False),
+        sa.Column("decision_id", sa.Integer(), nullable=True),
+        sa.Column("state", sa.String(length=20), nullable=False),
+        sa.Column("activated_at", alueturva.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("activated_by", sa.String(length=120), nullable=False),
+        sa.Column("closed_at", alueturva.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("closed_by", sa.String(length=120), nullable=True),
+        sa.Column("close_reason", sa.String(length=500), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["card_id"], ["action_cards.id"], name=op.f("fk_action_card_activations_card_id_action_cards"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["drill_id"], ["drills.id"], name=op.f("fk_action_card_activations_drill_id_drills"), ondelete="RESTRICT"
+        ),
+        sa.ForeignKeyConstraint(
+            ["decision_id"], ["readiness_decisions.id"],
+            name=op.f("fk_action_card_activations_decision_id_readiness_decisions"), ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_action_card_activations")),
+        sa.UniqueConstraint("key", name=op.f("uq_action_card_activations_key")),
+    )  # fmt: skip
+    op.create_index("ix_action_card_activations_state_area", "action_card_activations", ["state", "area"])
+    op.create_index(op.f("ix_action_card_activations_card_id"), "action_card_activations", ["card_id"])
+    op.create_index(op.f("ix_action_card_activations_drill_id"), "action_card_activations", ["drill_id"])
+    op.create_table(
+        "action_card_activated_tasks",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("activation_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("text", sa.JSON(), nullable=False),
+        sa.Column("check", sa.JSON(), nullable=True),
+        sa.Column("role", sa.String(length=60), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=True),
+        sa.Column("person_id", sa.Integer(), nullable=True),
+        sa.Column("membership_id", sa.Integer(), nullable=True),
+        sa.Column("handed_over_from_id", sa.Integer(), nullable=True),
+        sa.Column("due_at", alueturva.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("state", sa.String(length=20), nullable=False),
+        sa.Column("done_at", alueturva.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("comment", sa.String(length=1000), nullable=True),
+        sa.Column("marked_by", sa.String(length=120), nullable=True),
+        sa.Column("next_step", sa.String(length=20), nullable=True),
+        sa.Column("next_step_at", alueturva.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("reminded_at", alueturva.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("handed_over_at", alueturva.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("overdue_at", alueturva.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["activation_id"], ["action_card_activations.id"],
+            name=op.f("fk_action_card_activated_tasks_activation_id_action_card_activations"), ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"], ["organisations.id"],
+            name=op.f("fk_action_card_activated_tasks_organisation_id_organisations"), ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["people.id"], name=op.f("fk_action_card_activated_tasks_person_id_people"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["membership_id"], ["memberships.id"],
+            name=op.f("fk_action_card_activated_tasks_membership_id_memberships"), ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["handed_over_from_id"], ["people.id"],
+            name=op.f("fk_action_card_activated_tasks_handed_over_from_id_people"), ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_action_card_activated_tasks")),
+    )  # fmt: skip
+    op.create_index(
+        op.f("ix_action_card_activated_tasks_activation_id"), "action_card_activated_tasks", ["activation_id"]
+    )
+    op.create_index(op.f("ix_action_card_activated_tasks_person_id"), "action_card_activated_tasks", ["person_id"])
+    op.create_index("ix_action_card_activated_tasks_step", "action_card_activated_tasks", ["next_step_at"])
+
 
 def downgrade() -> None:
+    op.drop_table("action_card_activated_tasks")
+    op.drop_table("action_card_activations")
     op.drop_index("ix_action_card_reviews_organisation", table_name="action_card_reviews")
     op.drop_table("action_card_reviews")
     op.drop_index(op.f("ix_action_card_tasks_card_id"), table_name="action_card_tasks")
