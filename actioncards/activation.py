@@ -14,12 +14,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actioncards import assignment, service
+from actioncards import assignment, messages, service
 from actioncards.models import (
     ActionCard,
     ActivatedTask,
     Activation,
     ActivationState,
+    MessageKind,
     TaskState,
     TaskStep,
 )
@@ -116,6 +117,8 @@ def activate(
                 )
             )
     session.flush()
+    session.refresh(activation)
+    messages.queue_for_people(session, activation=activation, kind=MessageKind.tasks, tasks=activation.tasks)
     audit.record(
         session, actor=actor, action="action_card.activate", entity_type="action_card_activation",
         entity_id=activation.id,
@@ -125,7 +128,8 @@ def activate(
 
 
 def close(session: Session, *, activation: Activation, actor: str, reason: str, now: datetime) -> list[int]:
-    """Close an active activation in the caller's transaction; its open tasks are cancelled. Returns their ids."""
+    """Close an active activation in the caller's transaction; its open tasks are cancelled and their holders told
+    (messages sent after the commit). Returns the cancelled tasks' ids."""
     if activation.state is not ActivationState.active:
         return []
     activation.state = ActivationState.closed
@@ -138,12 +142,13 @@ def close(session: Session, *, activation: Activation, actor: str, reason: str, 
             task.state = TaskState.cancelled
             task.next_step = None
             task.next_step_at = None
-            cancelled.append(task.id)
+            cancelled.append(task)
+    messages.queue_for_people(session, activation=activation, kind=MessageKind.cancelled, tasks=cancelled)
     audit.record(
         session, actor=actor, action="action_card.close", entity_type="action_card_activation",
         entity_id=activation.id, details={"reason": reason[:500], "cancelled_tasks": len(cancelled)},
     )  # fmt: skip
-    return cancelled
+    return [task.id for task in cancelled]
 
 
 def active_activations(
@@ -170,33 +175,52 @@ def close_for_drill(session: Session, *, drill_id: int, actor: str, now: datetim
 def on_readiness_decision(event: ReactionEvent) -> dict[str, list[int]]:
     """The reaction of a readiness decision: a raise activates the matching cards for its area, a lowering closes
     the activations of the area (and of the areas within it) whose level is above the new one. Idempotent: each
-    activation's key names the decision and the card."""
+    activation's key names the decision and the card. The messages go after the commit."""
+    if event.change == "lowered":
+        closed = _close_above(event)
+        _send_after_commit(closed)
+        return {"closed_activation_ids": closed}
+    if event.change != "raised":
+        return {}
+    made = _activate_matching(event)
+    _send_after_commit(made)
+    return {"activation_ids": made}
+
+
+def _close_above(event: ReactionEvent) -> list[int]:
     now = utcnow()
     with get_database().session() as session:
         tree = load_area_tree(session)
-        if event.change == "lowered":
-            within = [key for key in tree.areas if event.area in tree.lineage(key)]
-            closed = [
-                activation.id
-                for activation in active_activations(session, drill_id=event.drill_id, areas=within)
-                if activation.level is not None and rank(activation.level) > rank(event.level)
-            ]
-            for activation_id in closed:
-                activation = service.get_activation(session, activation_id=activation_id)
-                reason = f"readiness decision {event.decision_id}: level lowered"
-                close(session, activation=activation, actor=event.decided_by, reason=reason, now=now)
-            return {"closed_activation_ids": closed}
-        if event.change != "raised":
-            return {}
+        within = [key for key in tree.areas if event.area in tree.lineage(key)]
+        above = [
+            activation
+            for activation in active_activations(session, drill_id=event.drill_id, areas=within)
+            if activation.level is not None and rank(activation.level) > rank(event.level)
+        ]
+        reason = f"readiness decision {event.decision_id}: level lowered"
+        for activation in above:
+            close(session, activation=activation, actor=event.decided_by, reason=reason, now=now)
+        return [activation.id for activation in above]
+
+
+def _activate_matching(event: ReactionEvent) -> list[int]:
+    now = utcnow()
+    with get_database().session() as session:
+        tree = load_area_tree(session)
         raised = raised_indicators(session, tree=tree, area=event.area, now=now, drill_id=event.drill_id)
-        made = [
+        return [
             activate(
                 session, card=card, tree=tree, area=area, key=f"decision-{event.decision_id}-card-{card.id}",
                 actor=event.decided_by, now=now, drill_id=event.drill_id, decision_id=event.decision_id,
             ).id
             for card, area in matching_cards(session, tree=tree, area=event.area, level=event.level, raised=raised)
         ]  # fmt: skip
-    return {"activation_ids": made}
+
+
+def _send_after_commit(activation_ids: list[int]) -> None:
+    """The messages the committed change wrote (a failure is left to the periodic task, which sends them later)."""
+    for activation_id in activation_ids:
+        messages.send_pending_messages(activation_id=activation_id)
 
 
 def activate_by_hand(*, payload: ActivationIn, actor: str) -> ActivationRead:
@@ -218,7 +242,9 @@ def activate_by_hand(*, payload: ActivationIn, actor: str) -> ActivationRead:
             raise Conflict(f"idempotency_key: already used for activation {activation.id} of another card or area")
         session.flush()
         session.refresh(activation)
-        return activation_read(session, activation, now=now)
+        shown = activation_read(session, activation, now=now)
+    _send_after_commit([shown.id])
+    return shown
 
 
 def close_by_hand(*, activation_id: int, actor: str, reason: str) -> ActivationRead:
@@ -228,4 +254,6 @@ def close_by_hand(*, activation_id: int, actor: str, reason: str) -> ActivationR
         if activation.state is not ActivationState.active:
             raise Conflict(f"activation {activation_id} is closed already")
         close(session, activation=activation, actor=actor, reason=reason, now=now)
-        return activation_read(session, activation, now=now)
+        shown = activation_read(session, activation, now=now)
+    _send_after_commit([activation_id])
+    return shown

@@ -161,3 +161,29 @@ class ActivatedTask(Base):
     overdue_at: Mapped[datetime | None]
 
     activation: Mapped[Activation] = relationship(back_populates="tasks")
+
+
+class MessageKind(enum.StrEnum):
+    tasks = "tasks"  # the activation's tasks for one person
+    cancelled = "cancelled"  # the activation closed: their open tasks are cancelled
+    reminder = "reminder"  # a task is due and still open
+    handed_over = "handed_over"  # a task passed to the deputy
+
+
+class ActivationMessage(Base):
+    """A message to one person about an activation: written with the change (an outbox), then sent as a one-person
+    alert through the alerting domain under ``key``; the link in it is signed with ``link_nonce``."""
+
+    __tablename__ = "action_card_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    activation_id: Mapped[int] = mapped_column(ForeignKey("action_card_activations.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
+    kind: Mapped[MessageKind] = mapped_column(Enum(MessageKind, native_enum=False, length=20))
+    task_ids: Mapped[list[int]] = mapped_column(JSON)
+    link_nonce: Mapped[str] = mapped_column(String(64))
+    alert_id: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]

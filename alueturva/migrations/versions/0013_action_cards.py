@@ -164,8 +164,35 @@ def upgrade() -> None:
     op.create_index(op.f("ix_action_card_activated_tasks_person_id"), "action_card_activated_tasks", ["person_id"])
     op.create_index("ix_action_card_activated_tasks_step", "action_card_activated_tasks", ["next_step_at"])
 
+    op.create_table(
+        "action_card_messages",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=160), nullable=False),
+        sa.Column("activation_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=True),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("task_ids", sa.JSON(), nullable=False),
+        sa.Column("link_nonce", sa.String(length=64), nullable=False),
+        sa.Column("alert_id", sa.Integer(), nullable=True),
+        sa.Column("error", sa.String(length=500), nullable=True),
+        sa.Column("created_at", alueturva.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", alueturva.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["activation_id"], ["action_card_activations.id"],
+            name=op.f("fk_action_card_messages_activation_id_action_card_activations"), ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["people.id"], name=op.f("fk_action_card_messages_person_id_people"), ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_action_card_messages")),
+        sa.UniqueConstraint("key", name=op.f("uq_action_card_messages_key")),
+    )  # fmt: skip
+    op.create_index(op.f("ix_action_card_messages_activation_id"), "action_card_messages", ["activation_id"])
+    op.create_index(op.f("ix_action_card_messages_person_id"), "action_card_messages", ["person_id"])
+
 
 def downgrade() -> None:
+    op.drop_table("action_card_messages")
     op.drop_table("action_card_activated_tasks")
     op.drop_table("action_card_activations")
     op.drop_index("ix_action_card_reviews_organisation", table_name="action_card_reviews")
