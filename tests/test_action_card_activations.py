@@ -20,7 +20,7 @@ from alueturva.db import Database, utcnow
 from contacts.demo import load_demo_roster
 from contacts.models import Membership, Person
 from tests.conftest import auth
-from tests.support.drills import act, plan
+from tests.support.drills import act, plan, read
 
 STARTER = config_path("action_cards/keski-pohjanmaa.yaml")
 
@@ -151,6 +151,7 @@ def test_a_decision_in_a_drill_activates_exercise_cards_that_never_mix_with_real
         kind="exercise",
         description="Myrsky katkaisee sähköt Kokkolassa.",
         targets={"areas": ["Kokkola"]},
+        objectives=[{"kind": "tasks_done_within", "percent": 10, "minutes": 60}],
     )
     act(client, keys, f"{drill['id']}/start")
     observe(client, keys, 40.0, drill_id=drill["id"])  # only in the drill's picture
@@ -160,9 +161,21 @@ def test_a_decision_in_a_drill_activates_exercise_cards_that_never_mix_with_real
     (exercise,) = activations(client, keys, drill_id=drill["id"])
     assert exercise["exercise"] and exercise["drill_id"] == drill["id"] and exercise["card"] == "myrsky-taysvalmius"
 
+    (goal,) = read(client, keys, drill["id"])["objectives"]
+    assert goal["met"] is None and goal["value"]["done_within"] == 0  # open while the drill runs
+    total = goal["value"]["tasks"]
+    assert total == len(exercise["tasks"])
+    for task in exercise["tasks"][: -(-total // 10)]:  # a tenth of them, rounded up
+        marked = client.post(
+            f"/api/v1/tasks/{task['id']}/done", json={"reason": "Harjoitus"}, headers=auth(keys[Role.operator])
+        )
+        assert marked.status_code == 200
+    (goal,) = read(client, keys, drill["id"])["objectives"]
+    assert goal["met"] is True and goal["value"]["done_within"] == -(-total // 10)
+
     act(client, keys, f"{drill['id']}/end")
     (ended,) = activations(client, keys, drill_id=drill["id"])
-    assert ended["state"] == "closed" and {task["state"] for task in ended["tasks"]} == {"cancelled"}
+    assert ended["state"] == "closed" and {task["state"] for task in ended["tasks"]} == {"done", "cancelled"}
     assert f"drill {drill['id']} ended" in ended["close_reason"]
 
 
