@@ -75,9 +75,11 @@ def activate(
     now: datetime,
     drill_id: int | None = None,
     decision_id: int | None = None,
+    notify: bool = True,
 ) -> Activation:
     """Activate ``card`` for ``area`` in the caller's transaction: the activation and one task per holder of each task's
-    role, due its minutes from now, with its reminder timer. The same ``key`` again returns the activation made."""
+    role, due its minutes from now, with its reminder timer, and each holder's message (not for the demo's history,
+    ``notify=False``). The same ``key`` again returns the activation made."""
     existing = session.scalars(select(Activation).where(Activation.key == key)).one_or_none()
     if existing is not None:
         return existing
@@ -118,7 +120,8 @@ def activate(
             )
     session.flush()
     session.refresh(activation)
-    messages.queue_for_people(session, activation=activation, kind=MessageKind.tasks, tasks=activation.tasks)
+    if notify:
+        messages.queue_for_people(session, activation=activation, kind=MessageKind.tasks, tasks=activation.tasks)
     audit.record(
         session, actor=actor, action="action_card.activate", entity_type="action_card_activation",
         entity_id=activation.id,

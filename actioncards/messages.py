@@ -91,7 +91,8 @@ def _content(
             time = format_clock(task.due_at, language)
             lines.append(text("message_task", language, number=task.position, text=task_text, time=time))
         if message.kind is not MessageKind.cancelled:
-            lines += [text("message_link", language, link=link), text("message_reply", language)]
+            example = tasks[0].position if tasks else 1
+            lines += [text("message_link", language, link=link), text("message_reply", language, number=example)]
         titles[language] = activation.card.title[language]
         bodies[language] = "\n".join(lines)
     return titles, bodies

@@ -230,3 +230,21 @@ def test_a_viewer_sees_names_and_never_numbers(
     assert numbers and not any(number in answer.text for number in numbers)
     assert not any(email in answer.text for email in emails) and "+358" not in answer.text
     assert any(task["assignee"] for task in answer.json()["items"][0]["tasks"])
+
+
+def test_the_demo_has_a_card_in_use_partly_done(client: TestClient, keys: dict[Role, str], database: Database) -> None:
+    from actioncards.demo import load_demo_cards
+    from actioncards.models import ActivationMessage
+    from situation.demo import load_demo_picture
+
+    load_demo_roster()
+    load_demo_picture()
+    assert "1 in use" in load_demo_cards()
+    assert load_demo_cards() == "demo action cards already loaded"
+    (demo,) = activations(client, keys, state="active")
+    assert demo["area"] == "Perhonjokilaakso" and demo["card"] == "myrsky-tehostettu"
+    states = [task["state"] for task in demo["tasks"]]
+    assert 0 < states.count("done") < len(states) and "cannot" in states and "open" in states
+    assert any(task["overdue"] for task in demo["tasks"])
+    with database.session() as session:
+        assert session.scalars(select(ActivationMessage)).first() is None  # history: nobody was messaged
