@@ -178,6 +178,20 @@ def test_a_decision_in_a_drill_activates_exercise_cards_that_never_mix_with_real
     assert ended["state"] == "closed" and {task["state"] for task in ended["tasks"]} == {"done", "cancelled"}
     assert f"drill {drill['id']} ended" in ended["close_reason"]
 
+    # The after-action report: per card and organisation, done in time, late, not done, the median time.
+    viewer = auth(keys[Role.viewer])
+    report = client.get(f"/api/v1/drills/{drill['id']}/report", params={"format": "json"}, headers=viewer).json()
+    rows = report["action_cards"]
+    assert {row["card"] for row in rows} == {"Myrsky ja laaja sähkökatko – täysvalmius"}
+    assert sum(row["tasks"] for row in rows) == total
+    assert sum(row["done"] + row["late"] for row in rows) == -(-total // 10)
+    assert sum(row["not_done"] for row in rows) == total - -(-total // 10)
+    assert any(row["median_seconds"] is not None for row in rows)
+    swedish = client.get(
+        f"/api/v1/drills/{drill['id']}/report", params={"format": "html", "language": "sv"}, headers=viewer
+    )
+    assert "Åtgärdskortens uppgifter" in swedish.text and "Storm och omfattande elavbrott" in swedish.text
+
 
 def test_an_operator_activates_a_card_by_hand_and_closes_it(
     client: TestClient, keys: dict[Role, str], database: Database, cards: None

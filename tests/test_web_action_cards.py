@@ -40,6 +40,8 @@ def test_an_operator_follows_the_board_and_marks_a_task_for_someone(
     assert listed.status_code == 200 and f'href="/activations/{activation["id"]}"' in listed.text
     assert "0 / " in listed.text
 
+    picture = client.get("/")  # the situational picture: the area's cards in use and their progress
+    assert f'href="/activations/{activation["id"]}"' in picture.text and "0/" in picture.text
     board = client.get(f"/activations/{activation['id']}")
     assert board.status_code == 200
     assert "Myrsky ja laaja sähkökatko – täysvalmius" in board.text and "Perhonjokilaakso" in board.text

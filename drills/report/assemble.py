@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import FromClause
 
+from actioncards.measures import CardFigures, card_figures
 from alueturva.db import utcnow
 from alueturva.errors import Conflict
 from alueturva.i18n import HELSINKI
@@ -28,6 +29,7 @@ from drills.report.schemas import (
     NO_COUNTS,
     NO_TIMES,
     AreaFigures,
+    CardTaskFigures,
     ChannelFigures,
     Comparable,
     ComparisonRow,
@@ -337,4 +339,14 @@ def _report(
         phases=_phases(session, shown),
         exercise_levels=shown.exercise_levels,
         imported=ImportedFrom.model_validate(imported) if imported else None,
+        action_cards=[_card_figures(f, language) for f in card_figures(session, drill_id=drill.id)],
     )
+
+
+def _card_figures(figures: CardFigures, language: str) -> CardTaskFigures:
+    """A card's tasks in one organisation, the card's title in the report's language."""
+    title = figures.card_title.get(language) or figures.card_title["fi"]
+    return CardTaskFigures(
+        card=title, organisation=figures.organisation, tasks=figures.tasks, done=figures.done, late=figures.late,
+        not_done=figures.not_done, median_seconds=figures.median_seconds,
+    )  # fmt: skip

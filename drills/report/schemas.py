@@ -262,6 +262,18 @@ class ImportedFrom(_Part):
     files: list[ImportedFile]
 
 
+class CardTaskFigures(_Part):
+    """An action card's tasks in one organisation during the drill (docs/action-cards.md)."""
+
+    card: str
+    organisation: str | None
+    tasks: int
+    done: int  # in time
+    late: int
+    not_done: int  # cannot do, cancelled or still open
+    median_seconds: float | None  # from the card's activation to a task done
+
+
 class Report(_Part):
     """The after-action report of one drill, in one language."""
 
@@ -294,6 +306,7 @@ class Report(_Part):
     phases: list[ReportPhase]
     exercise_levels: list[ExerciseLevel]
     imported: ImportedFrom | None
+    action_cards: list[CardTaskFigures] = []
 
 
 # The yearly follow-up ----------------------------------------------------------------------------------------------

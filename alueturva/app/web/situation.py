@@ -16,10 +16,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
+from actioncards import read as card_read
+from actioncards.models import ActivationState
 from alueturva.app.web.layout import page_language, render
 from alueturva.app.web.security import ViewerUser
 from alueturva.app.web.texts import text
-from alueturva.db import get_database
+from alueturva.db import get_database, utcnow
 from drills import service as drills
 from drills.models import DrillState
 from drills.texts import drill_text
@@ -105,11 +107,32 @@ def exercise_pictures(session: Session, language: str) -> list[dict[str, Any]]:
     return pictures
 
 
+def cards_by_area(session: Session, language: str, drill_id: int | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Each area's action cards in use and their progress (tasks done of those not cancelled, overdue)."""
+    shown: dict[str, list[dict[str, Any]]] = {}
+    active = card_read.activation_list(
+        session, area=None, drill_id=drill_id, state=ActivationState.active, now=utcnow()
+    )
+    for item in active.items:
+        counted = [task for task in item.tasks if task.state != "cancelled"]
+        shown.setdefault(item.area, []).append(
+            {
+                "id": item.id,
+                "title": item.title.get(language) or item.title["fi"],
+                "done": sum(task.state == "done" for task in counted),
+                "total": len(counted),
+                "overdue": sum(task.overdue for task in counted),
+            }
+        )
+    return shown
+
+
 def _state(language: str) -> dict[str, Any]:
     with get_database().session() as session:
         return {
             "picture": picture_layout(current_picture(session), language),
             "exercises": exercise_pictures(session, language),
+            "cards_by_area": cards_by_area(session, language),
             "poll_seconds": POLL_SECONDS,
         }
 
