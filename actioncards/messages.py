@@ -34,6 +34,15 @@ NO_ESCALATION = EscalationOverride(
 )  # fmt: skip  (the card's own timers remind and hand over: actioncards.timers)
 
 
+CUTS = (None, 60, 30, 0)  # a task's text in an SMS: whole, then cut to this many characters, then its number alone
+
+
+def _cut(text: str, limit: int | None) -> str:
+    if limit is None or len(text) <= limit:
+        return text
+    return "–" if limit == 0 else text[: limit - 1].rstrip() + "…"
+
+
 def queue(
     session: Session, *, activation: Activation, person_id: int, kind: MessageKind, tasks: Sequence[ActivatedTask]
 ) -> ActivationMessage | None:
@@ -73,7 +82,7 @@ def _languages(activation: Activation, tasks: Sequence[ActivatedTask]) -> list[s
 
 
 def _content(
-    message: ActivationMessage, activation: Activation, tasks: Sequence[ActivatedTask], *, short: bool
+    message: ActivationMessage, activation: Activation, tasks: Sequence[ActivatedTask], *, cut: int | None
 ) -> tuple[dict[str, str], dict[str, str]]:
     """(title, message) per language."""
     link = task_url(message_id=message.id, nonce=message.link_nonce)
@@ -87,7 +96,7 @@ def _content(
     for language in _languages(activation, tasks):
         lines = [text(lead, language)]
         for task in tasks:
-            task_text = "–" if short else task.text[language]
+            task_text = _cut(task.text[language], cut)
             time = format_clock(task.due_at, language)
             lines.append(text("message_task", language, number=task.position, text=task_text, time=time))
         if message.kind is not MessageKind.cancelled:
@@ -99,14 +108,15 @@ def _content(
 
 
 def _requests(session: Session, message: ActivationMessage) -> list[AlertCreate]:
-    """The message's alert: with the tasks' texts, and a shorter one (numbers and times) should SMS find it too long."""
+    """The message's alert: with the tasks' whole texts, then shorter ones should SMS find it too long (an SMS is at
+    most ``ALUETURVA_SMS_MAX_SEGMENTS`` long; the link and the email have the whole text)."""
     activation = session.get(Activation, message.activation_id)
     assert activation is not None and message.person_id is not None
     chosen = select(ActivatedTask).where(ActivatedTask.id.in_(message.task_ids))
     tasks = list(session.scalars(chosen.order_by(ActivatedTask.position)))
     requests = []
-    for short in (False, True):
-        title, body = _content(message, activation, tasks, short=short)
+    for cut in CUTS:
+        title, body = _content(message, activation, tasks, cut=cut)
         request = AlertCreate(
             title=title, message=body, targets=Targets(people=[message.person_id]), channels=["sms", "email"],
             exercise=activation.exercise, escalation=NO_ESCALATION, idempotency_key=message.key,
@@ -117,10 +127,12 @@ def _requests(session: Session, message: ActivationMessage) -> list[AlertCreate]
 
 def _create(requests: list[AlertCreate], *, actor: str) -> int:
     """The alert, in the alerting domain's own transaction (none of ours is open meanwhile)."""
-    try:
-        return create_alert(requests[0], actor=actor).alert_id
-    except SmsTooLong:
-        return create_alert(requests[1], actor=actor).alert_id
+    for request in requests[:-1]:
+        try:
+            return create_alert(request, actor=actor).alert_id
+        except SmsTooLong:
+            continue
+    return create_alert(requests[-1], actor=actor).alert_id
 
 
 def send_pending_messages(*, database: Database | None = None, activation_id: int | None = None) -> int:

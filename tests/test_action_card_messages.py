@@ -6,6 +6,7 @@ cancelled; in a drill everything is exercise-marked."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ from actioncards.texts import text
 from alerting.models import Alert
 from alueturva.auth.models import Role
 from alueturva.config import config_path
-from alueturva.db import Database
+from alueturva.db import Database, utcnow
 from alueturva.queue import InProcessQueue
 from contacts.demo import load_demo_roster
 from contacts.models import Person
@@ -26,6 +27,7 @@ from loopback.smtp_server import SmtpServer
 from loopback.twilio_server import FakeTwilio
 from tests.conftest import auth
 from tests.support.drills import act, plan, reply
+from tests.support.fixtures import WorkerPool
 from tests.support.roster import settled, wait_until
 
 STARTER = config_path("action_cards/keski-pohjanmaa.yaml")
@@ -165,3 +167,39 @@ def test_a_message_left_by_a_crash_is_sent_by_the_periodic_task_once(
         assert again is not None and again.alert_id == alert_id  # the idempotency key: the same alert, not another
         assert session.get(Alert, alert_id) is not None
     assert send_pending_messages() == 0
+
+
+def test_on_rq_workers_a_decision_gives_messages_that_are_marked_by_sms_and_by_link(
+    twilio_settings: FakeTwilio, smtp_settings: SmtpServer, rq_client: TestClient, keys: dict[Role, str],
+    database: Database, cards: None, rq_workers: WorkerPool,
+) -> None:  # fmt: skip
+    """The same path on the real queue: a decision → tasks → messages sent by an RQ worker → marked by an SMS reply
+    and by the link → the board shows both."""
+    rq_workers(1)
+    body = {
+        "indicator": "water_supply_disruption", "area": "kannus", "value": 50.0,
+        "observed_at": (utcnow() - timedelta(minutes=2)).isoformat(), "source": "vesilaitos",
+    }  # fmt: skip
+    observed = rq_client.post("/api/v1/observations", json=body, headers=auth(keys[Role.reporter]))
+    assert observed.status_code == 200, observed.text
+    decided = rq_client.post(
+        "/api/v1/readiness/decisions",
+        json={"area": "Lestijokilaakso", "level": "tehostettu_valmius", "reason": "Vesi / Vatten"},
+        headers=auth(keys[Role.operator]),
+    )
+    assert decided.status_code == 201, decided.text
+    listed = rq_client.get("/api/v1/activations", headers=auth(keys[Role.viewer])).json()["items"]
+    (activation,) = [item for item in listed if item["card"] == "vesihuolto-tehostettu"]
+    bodies = sent_to(database, twilio_settings, activation["id"])
+    with database.session() as session:
+        tasks = session.scalars(select(ActivatedTask).where(ActivatedTask.activation_id == activation["id"])).all()
+        people = {p.id: p for p in session.scalars(select(Person))}
+    by_sms, by_link = [t for t in tasks if t.person_id and t.position == 1][:2]
+    number = "U" if people[by_sms.person_id].language == "sv" else "T"
+    reply(twilio_settings, rq_client, people[by_sms.person_id].mobile, f"{number}1 OK")
+    (token,) = [found for body in bodies[by_link.person_id] for found in LINK.findall(body)]
+    marked = rq_client.post(f"/tasks/{token}", data={"task_id": by_link.id, "mark": "cannot", "comment": "Lomalla"})
+    assert marked.status_code == 200
+    board = rq_client.get(f"/api/v1/activations/{activation['id']}", headers=auth(keys[Role.viewer])).json()
+    states = {task["id"]: (task["state"], task["comment"]) for task in board["tasks"]}
+    assert states[by_sms.id] == ("done", None) and states[by_link.id] == ("cannot", "Lomalla")
