@@ -1,6 +1,6 @@
 """Exercise-log imports that try to exhaust the service (issue 18): a workbook that unzips to too much, millions of
-empty rows, thousands of columns, a huge shared string, a DOCTYPE or entity, broken XML, a NUL byte in a CSV: each gets a
-quick 422 with a small answer saying what is wrong, stores nothing, and is refused before the database is touched
+empty rows, thousands of columns, a huge shared string, a DOCTYPE or entity, broken XML, a NUL byte in a CSV: each
+gets a quick 422 with a small answer saying what is wrong, stores nothing, and is refused before the database is touched
 (so an acknowledgement never waits behind it). Errors quote at most about 200 characters of a cell."""
 
 from __future__ import annotations

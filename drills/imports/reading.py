@@ -18,8 +18,8 @@ from datetime import date, datetime, time
 from typing import Any
 
 from alueturva.api_types import refuse_control_characters
+from alueturva.csvfile import restore
 from alueturva.errors import Invalid
-from contacts.roster_csv import restore
 
 MAX_ROWS = 100_000  # rows below the header, empty ones included
 MAX_COLUMNS = 100

@@ -3,8 +3,6 @@ printable on A4), a PDF made from the same HTML, and CSV tables per person and p
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -17,6 +15,7 @@ from typing import Any, cast
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from alerting.public import EXERCISE_WORD
+from alueturva.csvfile import write_csv
 from alueturva.errors import Invalid
 from alueturva.i18n import format_date, format_money, format_number, format_percent, format_time, helsinki
 from contacts.catalogue import place_names
@@ -205,15 +204,6 @@ def pdf(html: str) -> bytes:
     return bytes(HTML(string=html).write_pdf())
 
 
-def _csv(header: list[str], rows: list[list[Any]]) -> str:
-    out = io.StringIO()
-    out.write("\ufeff")  # spreadsheets in Finland open UTF-8 with a BOM correctly
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue()
-
-
 def _calls_cells(calls: PersonCalls | None) -> list[Any]:
     if calls is None:
         return ["", "", ""]
@@ -244,7 +234,7 @@ def people_csv(report: Report) -> str:
             *_calls_cells(person["calls"]),
         ]
         rows.append(row)
-    return _csv(header, rows)
+    return write_csv(header, rows)
 
 
 ORGANISATION_COLUMNS = ["organisation", "targeted", "sent", "delivered", "no_receipt", "failed", "acknowledged", "late"]
@@ -261,7 +251,7 @@ def organisations_csv(report: Report) -> str:
         ]
         for row in report.by_organisation
     ]
-    return _csv(header, rows)
+    return write_csv(header, rows)
 
 
 @dataclass(frozen=True)
