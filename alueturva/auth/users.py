@@ -21,10 +21,12 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from alueturva.api_types import MAX_ID
 from alueturva.audit import service as audit
 from alueturva.auth.models import Role, User
 from alueturva.auth.service import Principal
 from alueturva.db import utcnow
+from alueturva.digits import ascii_int
 from alueturva.errors import Conflict, Invalid, NotFound
 from alueturva.settings import get_settings
 
@@ -112,7 +114,8 @@ def find_user(session: Session, *, email: str) -> User | None:
 
 def get_user(session: Session, *, reference: str) -> User:
     """A user by id or email."""
-    user = session.get(User, int(reference)) if reference.isdigit() else find_user(session, email=reference)
+    number = ascii_int(reference)
+    user = session.get(User, number) if number is not None and number <= MAX_ID else find_user(session, email=reference)
     if user is None:
         raise NotFound(f"no user '{reference}'")
     return user
