@@ -231,7 +231,8 @@ def _answer(exported: render.Exported, name: str) -> Response:
     """A page to read (JSON, HTML) in place; a file to save (PDF, CSV) as an attachment named ``name`` + suffix."""
     if exported.to_save:
         return _attachment(exported.body, exported.media_type, f"{name}{exported.suffix}")
-    return Response(exported.body, media_type=exported.media_type)
+    headers = {"Content-Security-Policy": render.REPORT_CSP} if exported.media_type.startswith("text/html") else None
+    return Response(exported.body, media_type=exported.media_type, headers=headers)
 
 
 @router.post("/{drill_id}/findings", response_model=FindingRead, status_code=status.HTTP_201_CREATED)

@@ -29,6 +29,12 @@ from situation.config import BASE_LEVEL, readiness_config
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"
 CSV = "text/csv; charset=utf-8"
+# An HTML report is one self-contained file: its styles and charts are inline, and it runs no script. Served with
+# this policy wherever it is served (the API and the console).
+REPORT_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; frame-ancestors 'none'; "
+    "base-uri 'none'"
+)
 PDF = "application/pdf"
 
 # The other systems a log's messages may have gone through: their own names, the same in every language.

@@ -19,19 +19,13 @@ from alueturva.auth.sessions import SignedIn
 from alueturva.errors import Conflict
 from alueturva.i18n import Language
 from drills.report.assemble import build_report
-from drills.report.render import Exported, export
+from drills.report.render import REPORT_CSP, Exported, export
 from drills.report.schemas import Report
 
 router = APIRouter(include_in_schema=False)
 
 # The report is one self-contained file: its styles and charts are inline, and it runs no script.
-REPORT_HEADERS = {
-    **HEADERS,
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; frame-ancestors 'none'; "
-        "base-uri 'none'"
-    ),
-}
+REPORT_HEADERS = {**HEADERS, "Content-Security-Policy": REPORT_CSP}
 Redact = Annotated[bool, Query(description="Organisations and roles only: no names, numbers or emails")]
 ReportLanguage = Annotated[Language | None, Query()]
 
