@@ -15,6 +15,7 @@ from alueturva.auth.models import Role
 from alueturva.csvfile import FORMULA_STARTS
 from alueturva.db import Database
 from tests.conftest import auth
+from tests.support.reports import ready_pdf
 from tests.support.web import sign_in
 
 MATHTEXT = "$\\frac{a}{b$"
@@ -84,5 +85,5 @@ def test_a_name_like_mathtext_is_drawn_as_written(client: TestClient, keys: dict
     assert "$\\frac{a}{b$" in html.text  # in the tables and, as text, in the charts' SVG
     followup = client.get("/api/v1/followup", params={"year": 2025, "format": "html"}, headers=viewer)
     assert followup.status_code == 200, followup.text[:300]
-    pdf = client.get(f"/api/v1/drills/{drill_id}/report", params={"format": "pdf"}, headers=viewer)
+    pdf = ready_pdf(client, f"/api/v1/drills/{drill_id}/report", params={"format": "pdf"}, headers=viewer)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
