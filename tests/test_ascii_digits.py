@@ -6,31 +6,17 @@ read as numbers."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 
-from alerting import flows
-from alerting.models import Recipient
-from alerting.schemas import AlertCreate
 from alueturva.auth.models import Role
 from alueturva.db import Database
 from alueturva.digits import ascii_int
-from contacts.demo import load_demo_roster
-from contacts.models import Group, Person
-from drills.demo import load_demo_drill
-from drills.models import Drill
 from tests.conftest import auth
-from tests.support.roster import settled, wait_until
+from tests.support.forms import console_forms, console_pages, console_world
 from tests.support.web import sign_in
 
 ODD_DIGITS = ("²", "١", "１", "1²", "１２")
-FORM = re.compile(r'<form\b[^>]*\bmethod="post"[^>]*>(.*?)</form>', re.S | re.I)
-ACTION = re.compile(r'<form\b[^>]*\baction="([^"]+)"', re.I)
-FIELD = re.compile(r'<(?:input|select|textarea)\b[^>]*\bname="([^"]+)"', re.I)
 
 
 def test_only_ascii_digits_are_numbers() -> None:
@@ -39,53 +25,16 @@ def test_only_ascii_digits_are_numbers() -> None:
 
 
 @pytest.fixture
-def world(client: TestClient, database: Database) -> Iterator[dict[str, int]]:
-    """The demo roster and its past drill, and an alert with a recipient: something behind every form."""
-    load_demo_roster()
-    load_demo_drill()
-    with database.session() as session:
-        person = session.scalars(select(Person.id).order_by(Person.id)).first()
-        group = session.scalars(select(Group.id).order_by(Group.id)).first()
-        drill = session.scalars(select(Drill.id).order_by(Drill.id)).first()
-    assert person and group and drill
-    body = {"title": "Myrsky", "message": "M", "targets": {"people": [person]}, "channels": ["sms"]}
-    alert = flows.create_alert(AlertCreate.model_validate(body), actor="test").alert_id
-    assert wait_until(lambda: settled(database, alert))
-    with database.session() as session:
-        recipient = session.scalars(select(Recipient.id).where(Recipient.alert_id == alert)).first()
-    assert recipient
-    yield {"person": person, "group": group, "drill": drill, "alert": alert, "recipient": recipient}
-
-
-def _forms(html: str) -> Iterator[tuple[str, list[str]]]:
-    for form in FORM.finditer(html):
-        action = ACTION.search(form.group(0))
-        if action:
-            yield action.group(1).replace("&amp;", "&"), sorted(set(FIELD.findall(form.group(1))))
+def world(client: TestClient, database: Database) -> dict[str, int]:
+    return console_world(database)
 
 
 def test_every_console_form_answers_odd_digits_without_a_server_error(
     client: TestClient, world: dict[str, int], accounts: dict[Role, int]
 ) -> None:
     token = sign_in(client, Role.admin)
-    pages = [
-        "/",
-        "/situation/kokkola/decide",
-        "/alerts/new",
-        f"/alerts/{world['alert']}",
-        "/drills/new",
-        f"/drills/{world['drill']}",
-        f"/rosters/people/{world['person']}",
-        "/rosters/people/new",
-        f"/rosters/groups/{world['group']}",
-    ]
-    forms: dict[str, list[str]] = {}
-    for page in pages:
-        answer = client.get(page)
-        assert answer.status_code == 200, page
-        for action, fields in _forms(answer.text):
-            forms.setdefault(action, fields)
-    posted = [action for action in forms if action not in ("/logout",)]
+    forms = console_forms(client, console_pages(world))
+    posted = list(forms)
     assert len(posted) >= 12, sorted(forms)
     refused = []
     for action in posted:
