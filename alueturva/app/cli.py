@@ -200,7 +200,8 @@ def _register_domain_commands() -> None:
 @app.command()
 def demo() -> None:
     """Load the fictional demo roster (invented names, numbers reserved for drama and testing), a living situational
-    picture (observations, a decision, status reports) and a past drill."""
+    picture (observations, a decision, status reports), a past drill and an action card in use, partly done."""
+    from actioncards.demo import load_demo_cards
     from contacts.demo import load_demo_roster
     from drills.demo import load_demo_drill
     from situation.demo import load_demo_picture
@@ -208,6 +209,7 @@ def demo() -> None:
     say(f"demo roster loaded: {load_demo_roster()}")
     say(load_demo_picture())
     say(load_demo_drill())
+    say(load_demo_cards())
 
 
 FIRST_ADMIN_EMAIL = "admin@localhost"
