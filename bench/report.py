@@ -38,7 +38,8 @@ from sqlalchemy import create_engine, insert, select, update
 from bench.stack import SECRET_KEY, bench_database
 
 RESULTS_DIR = Path(__file__).parent / "results"
-TARGET_SECONDS = 1.0
+JSON_TARGET_SECONDS = 0.4  # issue 24
+HTML_TARGET_SECONDS = 1.0  # issue 11
 SEED = 2025
 SEND_RATE = 200  # messages a second at the provider
 REMIND_AFTER = timedelta(minutes=10)
@@ -309,8 +310,20 @@ def median_seconds(runs: int, once: Callable[[], float]) -> float:
     return statistics.median(once() for _ in range(runs))
 
 
-def verdict(seconds: float) -> str:
-    return "ok" if seconds < TARGET_SECONDS else "MISSED"
+def print_profile(once: Callable[[], float], top: int) -> None:
+    """One more run under cProfile: its ``top`` functions by their own time, and by time including callees."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.runcall(once)
+    for order in ("tottime", "cumulative"):
+        print(f"\n-- profile of one JSON report, by {order} --", flush=True)
+        pstats.Stats(profiler).strip_dirs().sort_stats(order).print_stats(top)
+
+
+def verdict(seconds: float, target: float) -> str:
+    return f"target < {target:g} s: {'ok' if seconds < target else 'MISSED'}"
 
 
 def main() -> None:
@@ -318,6 +331,7 @@ def main() -> None:
     parser.add_argument("--recipients", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=5, help="timed runs of each (the median is printed)")
     parser.add_argument("--no-pdf", dest="pdf", action="store_false", help="skip the PDF")
+    parser.add_argument("--profile", type=int, default=0, help="also print the JSON report's N costliest functions")
     args = parser.parse_args()
     os.environ.setdefault("ALUETURVA_SECRET_KEY", SECRET_KEY)
 
@@ -346,9 +360,11 @@ def main() -> None:
             print(f"a drill of {args.recipients:,} recipients made in {time.perf_counter() - setup:.1f} s", flush=True)
             print(f"\n== its after-action report (median of {args.runs}) ==", flush=True)
             json_seconds = median_seconds(args.runs, lambda: time_json(drill_id))
-            show("json", "JSON (as the API answers)", json_seconds, f"target < 1 s: {verdict(json_seconds)}")
+            show("json", "JSON (as the API answers)", json_seconds, verdict(json_seconds, JSON_TARGET_SECONDS))
             html_seconds = median_seconds(args.runs, lambda: time_html(drill_id))
-            show("html", "HTML (charts included)", html_seconds, f"target < 1 s: {verdict(html_seconds)}")
+            show("html", "HTML (charts included)", html_seconds, verdict(html_seconds, HTML_TARGET_SECONDS))
+            if args.profile:
+                print_profile(lambda: time_json(drill_id), args.profile)
             figures_seconds = median_seconds(args.runs, lambda: time_figures(drill_id))
             show("figures", "its figures, in the database", figures_seconds, "part of both")
             naive_seconds = median_seconds(args.runs, lambda: time_naive(drill_id))

@@ -103,6 +103,7 @@ def running_stack(
     database_url: str,
     *,
     workers: int = 2,
+    forking_workers: bool = False,
     api_workers: int = 1,
     twilio_latency: float = 0.05,
     sms_rate_per_second: float = 1000.0,
@@ -137,7 +138,9 @@ def running_stack(
         scheduler: SchedulerProcess | None = None
         try:
             for number in range(1, workers + 1):
-                worker = WorkerProcess(env, log_dir / f"worker-{number}.log", name=f"worker-{number}")
+                worker = WorkerProcess(
+                    env, log_dir / f"worker-{number}.log", name=f"worker-{number}", fork=forking_workers
+                )
                 worker.start()
                 started.append(worker)
             for worker in started:
