@@ -237,6 +237,29 @@ def test_the_html_and_the_pdf_say_what_the_json_says(
     assert "Utvärderingsrapport" in html_text and "ÖVNING" in html_text
 
 
+def test_the_pdf_lists_who_did_not_acknowledge_and_the_html_and_csv_list_everyone(
+    held: dict[str, Any], client: TestClient, keys: dict[Role, str]
+) -> None:
+    people = _report(client, keys, held["id"], language="sv")["people"]
+    silent = {p["name"] for p in people if p["acknowledged_at"] is None}
+    acknowledged = {p["name"] for p in people if p["acknowledged_at"] is not None}
+    assert "Cecilia Carlsson" in silent and "Aino Aaltonen" in acknowledged
+    pdf = _report(client, keys, held["id"], format="pdf", language="sv").content
+    pdf_text = _text(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)).replace(" ", "")
+    listed = pdf_text.split("Desomintekvitterade")[-1]  # the heading of the last section, the people
+    assert all(name.replace(" ", "") in listed for name in silent)
+    assert not [name for name in acknowledged if name.replace(" ", "") in listed]
+    note = (
+        f"bara upp dem som inte kvitterade ({len(silent)}/{len(people)}). Hela personförteckningen finns i rapportens"
+    )
+    assert note.replace(" ", "") in listed
+    html = _report(client, keys, held["id"], format="html", language="sv").text
+    people_csv = _report(client, keys, held["id"], format="csv", language="sv").text
+    assert all(name in html for name in silent | acknowledged)
+    assert len(people_csv.strip().splitlines()) == 1 + len(people)  # a row for everyone (by role: always redacted)
+    assert "De som inte kvitterade" not in html
+
+
 def test_redacted_reports_hold_no_name_number_or_email(
     held: dict[str, Any], client: TestClient, keys: dict[Role, str], roster: Roster
 ) -> None:

@@ -172,13 +172,19 @@ def _environment(language: str) -> Environment:
     return environment
 
 
-def report_html(report: Report) -> str:
+def report_html(report: Report, *, everyone: bool = True) -> str:
+    """The report as one HTML page. ``everyone``: every person's row; otherwise (the PDF) only those who did not
+    acknowledge, and a note that the complete list is in the HTML and the CSV (laying out a table of 10,000 rows
+    took WeasyPrint a minute and a half)."""
     language = report.language
+    people = report.people if everyone else [person for person in report.people if person["acknowledged_at"] is None]
     return (
         _environment(language)
         .get_template("report.html.j2")
         .render(
             r=report,
+            people=people,
+            everyone=everyone,
             w=words("report", language),
             lang=language,
             exercise_word=EXERCISE_WORD[language],
@@ -287,11 +293,12 @@ def export(
     it): JSON (``pretty``: indented, for people), HTML, PDF, or a report's ``table`` as CSV (a follow-up has none)."""
     if format == "json":
         return Exported(as_json(document, indent=2 if pretty else None).encode("utf-8"), JSON, ".json")
+    if format == "pdf":  # a report's PDF lists the people who did not acknowledge; the HTML and CSV list everyone
+        html = report_html(document, everyone=False) if isinstance(document, Report) else followup_html(document)
+        return Exported(pdf(html), PDF, ".pdf")
     html = report_html(document) if isinstance(document, Report) else followup_html(document)
     if format == "html":
         return Exported(html.encode("utf-8"), HTML, ".html")
-    if format == "pdf":
-        return Exported(pdf(html), PDF, ".pdf")
     if not isinstance(document, Report):
         raise Invalid("the yearly follow-up is json, html or pdf")
     body = people_csv(document) if table == "people" else organisations_csv(document)
