@@ -213,6 +213,7 @@ def demo() -> None:
 
 
 FIRST_ADMIN_EMAIL = "admin@localhost"
+FIRST_START_FILE = "alueturva-first-admin.txt"  # in the working directory, next to the demo's .env
 
 
 def _first_start(port: int) -> None:
@@ -222,6 +223,7 @@ def _first_start(port: int) -> None:
 
     from rich.console import Console
     from rich.panel import Panel
+    from rich.text import Text
     from sqlalchemy import func, select
 
     from alueturva.auth.models import ApiKey, User
@@ -256,10 +258,27 @@ def _first_start(port: int) -> None:
         )
         return
     lines.append("Shown only now: keep them. More: alueturva apikey create, alueturva user create")
-    console = Console(stderr=True)
-    console.print(Panel("\n".join(lines), title="first start: admin access", border_style="yellow"))
-    for line in copyable:
-        print(line, file=sys.stderr)
+    if sys.stderr.isatty():  # a person at a terminal: shown there, never into a log that stderr is redirected to
+        console = Console(stderr=True)
+        console.print(Panel("\n".join(lines), title="first start: admin access", border_style="yellow"))
+        for line in copyable:
+            print(line, file=sys.stderr)
+        return
+    path = Path(FIRST_START_FILE).resolve()
+    readable = [Text.from_markup(line).plain for line in lines]
+    _write_owner_only(path, "\n".join([*readable, *copyable, ""]))
+    say(
+        f"first start: the admin API key and the web console password are in {path} (readable by its owner only); "
+        "keep them and delete the file"
+    )
+
+
+def _write_owner_only(path: Path, content: str) -> None:
+    """A new file only its owner may read (mode 0600 from its creation: never readable by others for a moment)."""
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(content)
 
 
 def _trusted_proxies() -> str:
@@ -341,7 +360,12 @@ def serve(
 
 
 @app.command()
-def worker(burst: Annotated[bool, typer.Option(help="Exit when the queue is empty")] = False) -> None:
+def worker(
+    burst: Annotated[bool, typer.Option(help="Exit when the queue is empty")] = False,
+    fork: Annotated[
+        bool, typer.Option(help="Run each job in a process of its own (RQ's forking worker; 25-40 ms slower a job)")
+    ] = False,
+) -> None:
     """An RQ worker (production; needs ALUETURVA_REDIS_URL). Run as many as you like, on any hosts."""
     from alueturva.app.bootstrap import boot
     from alueturva.logging import configure_logging
@@ -350,7 +374,7 @@ def worker(burst: Annotated[bool, typer.Option(help="Exit when the queue is empt
     configure_logging()
     _check_configuration()
     boot(worker=True)
-    run_worker(burst=burst)
+    run_worker(burst=burst, fork=fork)
 
 
 @app.command()
