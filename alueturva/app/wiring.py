@@ -89,6 +89,7 @@ def periodic_tasks(*, demo: bool = False) -> list[PeriodicTask]:
     """The scheduler's tasks; ``demo`` (`up --demo`) adds the feed that keeps the demo's picture alive."""
     from alerting.console_receipts import deliver_due_receipts
     from alerting.sweeper import sweep as alerting_sweep
+    from alueturva.personal.retention import retention_job
     from alueturva.scheduler import PeriodicTask
     from alueturva.settings import get_settings
     from drills.schedule import tick as drills_tick
@@ -102,6 +103,7 @@ def periodic_tasks(*, demo: bool = False) -> list[PeriodicTask]:
         PeriodicTask("drills.tick", drills_tick, settings.drill_tick_seconds),
         PeriodicTask("situation.dispatch_reactions", dispatch_reactions_job, 60),
         PeriodicTask("situation.record_recommendations", record_recommendations_job, 60),
+        PeriodicTask("personal.retention", retention_job, 24 * 3600),  # daily, in small batches
         *([PeriodicTask("situation.demo_feed", feed_demo_picture, 60)] if demo else []),
         *(
             [PeriodicTask("alerting.console_receipts", deliver_due_receipts, settings.alert_sweep_interval_seconds)]
@@ -113,13 +115,16 @@ def periodic_tasks(*, demo: bool = False) -> list[PeriodicTask]:
 
 def connect_domains() -> None:
     """Cross-domain connections: a readiness decision alerts the groups its rule names (idempotent), or in a drill the
-    drill's targets; the picture knows drills through its exercises seam."""
+    drill's targets; the picture knows drills through its exercises seam; personal-data care knows every domain's
+    holders."""
+    from alueturva.app.personal import register_holders
     from alueturva.app.reactions import alert_groups_on_decision
     from drills.service import exercise_of
     from situation import exercises, reactions
 
     reactions.register(alert_groups_on_decision)
     exercises.register(exercise_of)
+    register_holders()
 
 
 def seed_reference_data(session: Session) -> None:
@@ -149,6 +154,7 @@ def cli_apps() -> list[tuple[str, typer.Typer]]:
     `--help` answers at once)."""
     from alerting.cli import alert_app
     from alerting.console_cli import call_app, outbox_app, sms_app
+    from alueturva.app.personal.cli import retention_app
     from contacts.cli import people_app, roster_app
     from drills.cli import drill_app
     from drills.report_cli import followup_app
@@ -164,6 +170,7 @@ def cli_apps() -> list[tuple[str, typer.Typer]]:
         ("call", call_app),
         ("drill", drill_app),
         ("followup", followup_app),
+        ("retention", retention_app),
     ]
 
 
@@ -171,10 +178,12 @@ def validate_configuration() -> None:
     """Load every configuration file and render the message templates once; a broken file raises ``ConfigError``
     naming the file, line and key."""
     from alerting.messages import check_templates
+    from alueturva.personal.retention import load_personal_data_config
     from contacts import catalogue
     from situation.config import load_readiness_config
 
     catalogue.organisations()
     catalogue.catalogue()
     load_readiness_config()
+    load_personal_data_config()
     check_templates()

@@ -1,0 +1,105 @@
+"""What the alerting domain holds about people (alueturva/personal/holders.py): each delivery's number or address,
+SMS replies, who acknowledged on someone's behalf, and the demo outbox. Retention kind ``deliveries``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Select, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from alerting.models import Delivery, InboundMessage, OutboxMessage, Recipient
+from alueturva.personal.holders import Holder
+from alueturva.personal.pseudonym import PREFIX, person_pseudonym, pseudonym_of
+
+
+def _readable(column: InstrumentedAttribute[str] | InstrumentedAttribute[str | None]) -> ColumnElement[bool]:
+    return column.is_not(None) & ~column.startswith(PREFIX, autoescape=True)
+
+
+def _page(query: Select[int], id_column: InstrumentedAttribute[int], *, after_id: int, limit: int) -> Select[int]:
+    return query.where(id_column > after_id).order_by(id_column).limit(limit)
+
+
+# Deliveries: the number or address a message went to, and the provider's error text (it may quote the number).
+
+
+def _expired_deliveries(session: Session, *, before: datetime, after_id: int, limit: int) -> Sequence[int]:
+    query = select(Delivery.id).where(Delivery.created_at < before, _readable(Delivery.address))
+    return session.scalars(_page(query, Delivery.id, after_id=after_id, limit=limit)).all()
+
+
+def _pseudonymise_deliveries(session: Session, *, ids: Sequence[int]) -> int:
+    rows = session.execute(
+        select(Delivery.id, Recipient.person_id)
+        .join(Recipient, Recipient.id == Delivery.recipient_id)
+        .where(Delivery.id.in_(ids))
+    ).all()
+    changes = [{"id": row.id, "address": person_pseudonym(row.person_id), "error_message": None} for row in rows]
+    if changes:
+        session.execute(update(Delivery), changes)
+    return len(changes)
+
+
+# Inbound SMS: the reply's text.
+
+
+def _expired_inbound(session: Session, *, before: datetime, after_id: int, limit: int) -> Sequence[int]:
+    query = select(InboundMessage.id).where(InboundMessage.received_at < before, _readable(InboundMessage.body))
+    return session.scalars(_page(query, InboundMessage.id, after_id=after_id, limit=limit)).all()
+
+
+def _inbound_pseudonym(message_id: int, person_id: int | None) -> str:
+    return person_pseudonym(person_id) if person_id is not None else pseudonym_of(f"inbound:{message_id}")
+
+
+def _pseudonymise_inbound(session: Session, *, ids: Sequence[int]) -> int:
+    rows = session.execute(select(InboundMessage.id, InboundMessage.person_id).where(InboundMessage.id.in_(ids))).all()
+    changes = [{"id": row.id, "body": _inbound_pseudonym(row.id, row.person_id)} for row in rows]
+    if changes:
+        session.execute(update(InboundMessage), changes)
+    return len(changes)
+
+
+# Acknowledgement details: who acknowledged on someone's behalf.
+
+
+def _expired_acks(session: Session, *, before: datetime, after_id: int, limit: int) -> Sequence[int]:
+    query = select(Recipient.id).where(Recipient.added_at < before, _readable(Recipient.ack_by))
+    return session.scalars(_page(query, Recipient.id, after_id=after_id, limit=limit)).all()
+
+
+def _pseudonymise_acks(session: Session, *, ids: Sequence[int]) -> int:
+    rows = session.execute(select(Recipient.id, Recipient.ack_by).where(Recipient.id.in_(ids))).all()
+    changes = [{"id": row.id, "ack_by": pseudonym_of(f"actor:{row.ack_by}")} for row in rows]
+    if changes:
+        session.execute(update(Recipient), changes)
+    return len(changes)
+
+
+# The demo outbox: what the console backends "sent", to whom.
+
+
+def _expired_outbox(session: Session, *, before: datetime, after_id: int, limit: int) -> Sequence[int]:
+    query = select(OutboxMessage.id).where(OutboxMessage.sent_at < before, _readable(OutboxMessage.to))
+    return session.scalars(_page(query, OutboxMessage.id, after_id=after_id, limit=limit)).all()
+
+
+def _pseudonymise_outbox(session: Session, *, ids: Sequence[int]) -> int:
+    rows = session.execute(select(OutboxMessage.id, OutboxMessage.to).where(OutboxMessage.id.in_(ids))).all()
+    changes = [
+        {"id": row.id, "to": token, "subject": None, "body": token}
+        for row, token in ((row, pseudonym_of(f"address:{row.to}")) for row in rows)
+    ]
+    if changes:
+        session.execute(update(OutboxMessage), changes)
+    return len(changes)
+
+
+HOLDERS = (
+    Holder("alerting.deliveries", "deliveries", _expired_deliveries, _pseudonymise_deliveries),
+    Holder("alerting.inbound_messages", "deliveries", _expired_inbound, _pseudonymise_inbound),
+    Holder("alerting.acknowledgements", "deliveries", _expired_acks, _pseudonymise_acks),
+    Holder("alerting.outbox", "deliveries", _expired_outbox, _pseudonymise_outbox),
+)

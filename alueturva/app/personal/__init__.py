@@ -1,0 +1,15 @@
+"""The wiring of personal-data care: every domain's holders (their own ``personal_data.py``), registered once per
+process by ``register_holders`` (``wiring.connect_domains``). A domain that keeps more about people adds its
+``HOLDERS`` here."""
+
+from __future__ import annotations
+
+
+def register_holders() -> None:
+    from alerting.personal_data import HOLDERS as ALERTING
+    from alueturva.audit.personal_data import HOLDERS as AUDIT
+    from alueturva.auth.personal_data import HOLDERS as AUTH
+    from alueturva.personal.holders import register
+    from drills.personal_data import HOLDERS as DRILLS
+
+    register(*ALERTING, *DRILLS, *AUDIT, *AUTH)

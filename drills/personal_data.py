@@ -1,0 +1,74 @@
+"""What the drills domain holds about people (alueturva/personal/holders.py): an imported exercise log's people, by
+name, number and address, and its rows as read. Retention kind ``deliveries`` (they are a drill's deliveries).
+
+Someone the roster does not know is counted by what the log says of them (``drills.measures``): their pseudonym is
+made of all of it, so distinct people stay distinct and the report's figures stay the same."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from alueturva.personal.holders import Holder
+from alueturva.personal.pseudonym import PREFIX, pseudonym_of
+from drills.models import ImportedEvent, ImportedRecipient
+
+
+def _of(value: str | None, token: str) -> str | None:
+    return None if value is None else token
+
+
+def _expired_recipients(session: Session, *, before: datetime, after_id: int, limit: int) -> Sequence[int]:
+    query = select(ImportedRecipient.id).where(
+        ImportedRecipient.alert_at < before,
+        ~ImportedRecipient.name.startswith(PREFIX, autoescape=True),
+        ImportedRecipient.id > after_id,
+    )
+    return session.scalars(query.order_by(ImportedRecipient.id).limit(limit)).all()
+
+
+def _pseudonymise_recipients(session: Session, *, ids: Sequence[int]) -> int:
+    rows = session.execute(
+        select(ImportedRecipient.id, ImportedRecipient.name, ImportedRecipient.mobile, ImportedRecipient.email).where(
+            ImportedRecipient.id.in_(ids)
+        )
+    ).all()
+    changes = []
+    for row in rows:
+        token = pseudonym_of(f"imported:{row.name}|{row.mobile or ''}|{row.email or ''}")
+        changes.append({"id": row.id, "name": token, "mobile": _of(row.mobile, token), "email": _of(row.email, token)})
+    if changes:
+        session.execute(update(ImportedRecipient), changes)
+    return len(changes)
+
+
+def _expired_events(session: Session, *, before: datetime, after_id: int, limit: int) -> Sequence[int]:
+    readable = (ImportedEvent.name.is_not(None) & ~ImportedEvent.name.startswith(PREFIX, autoescape=True)) | (
+        ImportedEvent.number.is_not(None) & ~ImportedEvent.number.startswith(PREFIX, autoescape=True)
+    )
+    query = select(ImportedEvent.id).where(ImportedEvent.at < before, readable, ImportedEvent.id > after_id)
+    return session.scalars(query.order_by(ImportedEvent.id).limit(limit)).all()
+
+
+def _pseudonymise_events(session: Session, *, ids: Sequence[int]) -> int:
+    rows = session.execute(
+        select(ImportedEvent.id, ImportedEvent.name, ImportedEvent.number, ImportedEvent.email).where(
+            ImportedEvent.id.in_(ids)
+        )
+    ).all()
+    changes = []
+    for row in rows:
+        token = pseudonym_of(f"imported:{row.name or ''}|{row.number or ''}|{row.email or ''}")
+        changes.append({"id": row.id, "name": token, "number": _of(row.number, token), "email": _of(row.email, token)})
+    if changes:
+        session.execute(update(ImportedEvent), changes)
+    return len(changes)
+
+
+HOLDERS = (
+    Holder("drills.imported_recipients", "deliveries", _expired_recipients, _pseudonymise_recipients),
+    Holder("drills.imported_events", "deliveries", _expired_events, _pseudonymise_events),
+)
