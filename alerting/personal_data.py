@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from alerting.models import Delivery, InboundMessage, OutboxMessage, Recipient
-from alueturva.personal.holders import Holder
+from alerting.models import Alert, Delivery, InboundMessage, OutboxMessage, Recipient
+from alueturva.personal.holders import Holder, Retention, Subject
 from alueturva.personal.pseudonym import PREFIX, person_pseudonym, pseudonym_of
 
 
@@ -97,9 +98,89 @@ def _pseudonymise_outbox(session: Session, *, ids: Sequence[int]) -> int:
     return len(changes)
 
 
+# A person's data export.
+
+
+def _title(title: str, translations: dict[str, dict[str, object]]) -> dict[str, str]:
+    return {language: str(translations.get(language, {}).get("title") or title) for language in ("fi", "sv", "en")}
+
+
+def _export_alerts(session: Session, *, subject: Subject) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(Alert, Recipient)
+        .join(Recipient, Recipient.alert_id == Alert.id)
+        .where(Recipient.person_id == subject.person_id)
+        .order_by(Recipient.added_at)
+    ).all()
+    return [
+        {
+            "alert": alert.id,
+            "title": _title(alert.title, alert.translations),
+            "exercise": alert.exercise,
+            "alerted_at": recipient.added_at,
+            "acknowledged_at": recipient.acknowledged_at,
+            "ack_method": recipient.ack_method.value if recipient.ack_method else None,
+            "response": recipient.response,
+        }
+        for alert, recipient in rows
+    ]
+
+
+def _export_deliveries(session: Session, *, subject: Subject) -> list[dict[str, Any]]:
+    deliveries = session.scalars(
+        select(Delivery)
+        .join(Recipient, Recipient.id == Delivery.recipient_id)
+        .where(Recipient.person_id == subject.person_id)
+        .order_by(Delivery.id)
+    ).all()
+    return [
+        {
+            "alert": delivery.alert_id,
+            "channel": delivery.channel.value,
+            "address": delivery.address,
+            "state": delivery.state.value,
+            "sent_at": delivery.sent_at,
+            "delivered_at": delivery.delivered_at,
+            "failed_at": delivery.failed_at,
+        }
+        for delivery in deliveries
+    ]
+
+
+def _export_replies(session: Session, *, subject: Subject) -> list[dict[str, Any]]:
+    replies = session.scalars(
+        select(InboundMessage).where(InboundMessage.person_id == subject.person_id).order_by(InboundMessage.id)
+    ).all()
+    return [{"received_at": reply.received_at, "body": reply.body} for reply in replies]
+
+
+def _addresses(subject: Subject) -> list[str]:
+    return [address for address in (subject.mobile, subject.email) if address]
+
+
+def _export_outbox(session: Session, *, subject: Subject) -> list[dict[str, Any]]:
+    messages = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.to.in_(_addresses(subject))).order_by(OutboxMessage.id)
+    ).all()
+    return [
+        {"sent_at": message.sent_at, "channel": message.channel.value, "address": message.to, "body": message.body}
+        for message in messages
+    ]
+
+
 HOLDERS = (
-    Holder("alerting.deliveries", "deliveries", _expired_deliveries, _pseudonymise_deliveries),
-    Holder("alerting.inbound_messages", "deliveries", _expired_inbound, _pseudonymise_inbound),
-    Holder("alerting.acknowledgements", "deliveries", _expired_acks, _pseudonymise_acks),
-    Holder("alerting.outbox", "deliveries", _expired_outbox, _pseudonymise_outbox),
+    Holder(
+        "alerting.acknowledgements", Retention("deliveries", _expired_acks, _pseudonymise_acks), export=_export_alerts
+    ),
+    Holder(
+        "alerting.deliveries",
+        Retention("deliveries", _expired_deliveries, _pseudonymise_deliveries),
+        export=_export_deliveries,
+    ),
+    Holder(
+        "alerting.inbound_messages",
+        Retention("deliveries", _expired_inbound, _pseudonymise_inbound),
+        export=_export_replies,
+    ),
+    Holder("alerting.outbox", Retention("deliveries", _expired_outbox, _pseudonymise_outbox), export=_export_outbox),
 )

@@ -32,7 +32,7 @@ from sqlalchemy import create_engine, insert, select, update
 from bench.stack import add_people, bench_database, percentile
 
 if TYPE_CHECKING:
-    from alueturva.personal.holders import Holder
+    from alueturva.personal.holders import Retention
 
 RESULTS_DIR = Path(__file__).parent / "results"
 OLD = timedelta(days=3 * 365)
@@ -76,7 +76,7 @@ def _old_alert(url: str, people: list[int]) -> list[int]:
             recipients = conn.execute(
                 insert(Recipient).returning(Recipient.id, Recipient.person_id, sort_by_parameter_order=True), rows
             ).all()
-            mobiles = dict(conn.execute(select(Person.id, Person.mobile)).tuples().all())
+            mobiles = {row.id: row.mobile for row in conn.execute(select(Person.id, Person.mobile))}
             deliveries = [
                 {"alert_id": alert_id, "recipient_id": r.id, "channel": "sms", "kind": "alert", "round": 0,
                  "address": mobiles[r.person_id], "state": "delivered", "created_at": then, "enqueued_at": then}
@@ -125,7 +125,7 @@ def _measure(url: str, delivery_ids: list[int], work: Callable[[], int]) -> dict
     }
 
 
-def _pseudonymise(holder: Holder, before: datetime, batch_size: int) -> int:
+def _pseudonymise(holder: Retention, before: datetime, batch_size: int) -> int:
     """Retention of one holder; the batches it took."""
     from alueturva.personal.retention import run_holder
 
@@ -139,7 +139,8 @@ def run(recipients: int, kind: str) -> dict[str, dict[str, float]]:
     from alueturva.personal.holders import register
 
     register(*HOLDERS)
-    deliveries = HOLDERS[0]
+    deliveries = HOLDERS[0].retention
+    assert deliveries is not None
     results = {}
     for way in ("one transaction", "batches"):
         with _database(kind) as url:

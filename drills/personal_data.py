@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from alueturva.personal.holders import Holder
+from alueturva.personal.holders import Holder, Retention, Subject
 from alueturva.personal.pseudonym import PREFIX, pseudonym_of
-from drills.models import ImportedEvent, ImportedRecipient
+from drills.models import Drill, ImportedEvent, ImportedRecipient
 
 
 def _of(value: str | None, token: str) -> str | None:
@@ -68,7 +69,32 @@ def _pseudonymise_events(session: Session, *, ids: Sequence[int]) -> int:
     return len(changes)
 
 
+def _export_imported(session: Session, *, subject: Subject) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(ImportedRecipient, Drill.name)
+        .join(Drill, Drill.id == ImportedRecipient.drill_id)
+        .where(ImportedRecipient.person_id == subject.person_id)
+        .order_by(ImportedRecipient.alert_at)
+    ).all()
+    return [
+        {
+            "drill": name,
+            "name": recipient.name,
+            "mobile": recipient.mobile,
+            "email": recipient.email,
+            "alerted_at": recipient.alert_at,
+            "acknowledged_at": recipient.acknowledged_at,
+            "response": recipient.response,
+        }
+        for recipient, name in rows
+    ]
+
+
 HOLDERS = (
-    Holder("drills.imported_recipients", "deliveries", _expired_recipients, _pseudonymise_recipients),
-    Holder("drills.imported_events", "deliveries", _expired_events, _pseudonymise_events),
+    Holder(
+        "drills.imported_recipients",
+        Retention("deliveries", _expired_recipients, _pseudonymise_recipients),
+        export=_export_imported,
+    ),
+    Holder("drills.imported_events", Retention("deliveries", _expired_events, _pseudonymise_events)),
 )

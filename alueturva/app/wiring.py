@@ -44,6 +44,7 @@ def routers() -> list[APIRouter]:
     from alerting.api import outbox_router
     from alerting.api import router as alerting_router
     from alerting.webhooks import routers as webhook_routers
+    from alueturva.app.personal.api import router as personal_router
     from alueturva.audit.api import router as audit_router
     from alueturva.auth.api import router as auth_router
     from contacts.api import router as contacts_router
@@ -56,6 +57,7 @@ def routers() -> list[APIRouter]:
         auth_router,
         audit_router,
         contacts_router,
+        personal_router,
         situation_router,
         alerting_router,
         outbox_router,

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from alueturva.audit.models import AuditEvent
-from alueturva.personal.holders import Holder
+from alueturva.personal.holders import Holder, Retention, Subject
 from alueturva.personal.pseudonym import PREFIX, pseudonym_of
 
 
@@ -29,4 +30,14 @@ def _pseudonymise(session: Session, *, ids: Sequence[int]) -> int:
     return len(rows)
 
 
-HOLDERS = (Holder("audit.actors", "audit", _expired, _pseudonymise),)
+def _export(session: Session, *, subject: Subject) -> list[dict[str, Any]]:
+    """The audit entries about the person: changes to their roster entry, and who read their contact details."""
+    events = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.entity_type == "person", AuditEvent.entity_id == str(subject.person_id))
+        .order_by(AuditEvent.id)
+    ).all()
+    return [{"at": event.at, "actor": event.actor, "action": event.action} for event in events]
+
+
+HOLDERS = (Holder("audit.events", Retention("audit", _expired, _pseudonymise), export=_export),)

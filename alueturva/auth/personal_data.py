@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from alueturva.auth.models import WebSession
-from alueturva.personal.holders import Holder
+from alueturva.auth.models import User, WebSession
+from alueturva.personal.holders import Holder, Retention, Subject
 
 
 def _expired(session: Session, *, before: datetime, after_id: int, limit: int) -> Sequence[int]:
@@ -23,4 +24,35 @@ def _delete(session: Session, *, ids: Sequence[int]) -> int:
     return len(ids)
 
 
-HOLDERS = (Holder("auth.sessions", "sessions", _expired, _delete),)
+def _account(session: Session, subject: Subject) -> User | None:
+    """A console account is the person's when it has their email address."""
+    return None if subject.email is None else session.scalar(select(User).where(User.email == subject.email))
+
+
+def _export_account(session: Session, *, subject: Subject) -> list[dict[str, Any]]:
+    user = _account(session, subject)
+    if user is None:
+        return []
+    return [
+        {
+            "name": user.name,
+            "email": user.email,
+            "console_role": user.role.value,
+            "created_at": user.created_at,
+            "last_login_at": user.last_login_at,
+        }
+    ]
+
+
+def _export_sessions(session: Session, *, subject: Subject) -> list[dict[str, Any]]:
+    user = _account(session, subject)
+    if user is None:
+        return []
+    sessions = session.scalars(select(WebSession).where(WebSession.user_id == user.id).order_by(WebSession.id))
+    return [{"signed_in_at": s.created_at, "last_seen_at": s.last_seen_at, "ended_at": s.revoked_at} for s in sessions]
+
+
+HOLDERS = (
+    Holder("auth.account", export=_export_account),
+    Holder("auth.sessions", Retention("sessions", _expired, _delete), export=_export_sessions),
+)

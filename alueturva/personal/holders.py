@@ -19,23 +19,42 @@ from typing import Any
 ExpiredIds = Callable[..., Sequence[int]]
 # pseudonymise (or, for rows no report counts, delete) the given rows; returns how many changed
 Pseudonymise = Callable[..., int]
-# everything the holder keeps about one person, as JSON-ready rows
+# everything the holder keeps about one person (a ``Subject``), as rows of plain values: text, numbers, booleans,
+# times, or a text per language ``{"fi", "sv", "en"}``; each key has its label in ``alueturva/personal/texts.yaml``
 Export = Callable[..., list[dict[str, Any]]]
 # pseudonymise every row about one person; returns how many changed
 Erase = Callable[..., int]
 
 
 @dataclass(frozen=True)
-class Holder:
-    """One kind of row holding personal data: its name (``alerting.deliveries``), its retention kind (a key of
-    ``retention`` in ``config/personal_data.yaml``) and what retention, a data export and erasure do with it."""
+class Subject:
+    """The person a data export or an erasure is about, as the roster knows them (an account or a log may know them
+    by their number or address only)."""
 
-    name: str
+    person_id: int
+    mobile: str | None
+    email: str | None
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How retention finds a holder's rows past their time and pseudonymises them: ``kind`` is a key of
+    ``retention`` in ``config/personal_data.yaml``."""
+
     kind: str
     expired_ids: ExpiredIds  # (session, *, before: datetime, after_id: int, limit: int)
     pseudonymise: Pseudonymise  # (session, *, ids: Sequence[int])
-    export: Export | None = None  # (session, *, person_id: int)
-    erase: Erase | None = None  # (session, *, person_id: int)
+
+
+@dataclass(frozen=True)
+class Holder:
+    """One kind of row holding personal data: its name (``alerting.deliveries``), and what retention (None: kept while
+    current, as rosters are), a person's data export and their erasure do with it."""
+
+    name: str
+    retention: Retention | None = None
+    export: Export | None = None  # (session, *, subject: Subject)
+    erase: Erase | None = None  # (session, *, subject: Subject)
 
 
 _holders: dict[str, Holder] = {}

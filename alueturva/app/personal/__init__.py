@@ -10,6 +10,7 @@ def register_holders() -> None:
     from alueturva.audit.personal_data import HOLDERS as AUDIT
     from alueturva.auth.personal_data import HOLDERS as AUTH
     from alueturva.personal.holders import register
+    from contacts.personal_data import HOLDERS as CONTACTS
     from drills.personal_data import HOLDERS as DRILLS
 
-    register(*ALERTING, *DRILLS, *AUDIT, *AUTH)
+    register(*CONTACTS, *ALERTING, *DRILLS, *AUDIT, *AUTH)

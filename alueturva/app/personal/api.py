@@ -1,0 +1,35 @@
+"""Personal-data routes (docs/personal-data.md): a person's own data for an admin, and erasing a person."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Query, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+
+from alueturva.api_types import PathId
+from alueturva.app.personal.read import data_export
+from alueturva.auth.dependencies import Admin, DbSession
+from alueturva.errors import API_ERRORS
+from alueturva.i18n import Language
+
+router = APIRouter(prefix="/api/v1", tags=["personal data"], responses=API_ERRORS)
+
+
+@router.get("/people/{person_id}/data-export")
+def get_data_export(
+    person_id: PathId,
+    session: DbSession,
+    _: Admin,
+    format: Literal["json", "pdf"] = "json",
+    language: Language | None = Query(None, description="The PDF's language; default: the person's own"),
+) -> Response:
+    """Everything held about one person: roster entry, groups and roles, alerts, deliveries, replies and
+    acknowledgements, imported logs, audit entries about them, a console account and its sign-ins. As JSON, or as a
+    PDF in the person's language."""
+    exported = data_export(session, person_id=person_id, language=language)
+    if format == "pdf":
+        headers = {"Content-Disposition": f'attachment; filename="person-{person_id}.pdf"'}
+        return Response(exported.pdf(), media_type="application/pdf", headers=headers)
+    return JSONResponse(jsonable_encoder(exported.as_json()))
