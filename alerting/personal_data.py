@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from alerting.models import Alert, Delivery, InboundMessage, OutboxMessage, Recipient
-from alueturva.personal.holders import Holder, Retention, Subject
+from alueturva.personal.holders import Holder, Retention, Subject, rows_changed
 from alueturva.personal.pseudonym import PREFIX, person_pseudonym, pseudonym_of
 
 
@@ -168,6 +168,38 @@ def _export_outbox(session: Session, *, subject: Subject) -> list[dict[str, Any]
     ]
 
 
+# Erasure: every row about the person, pseudonymised.
+
+
+def _erase_deliveries(session: Session, *, subject: Subject) -> int:
+    recipients = select(Recipient.id).where(Recipient.person_id == subject.person_id).scalar_subquery()
+    statement = (
+        update(Delivery)
+        .where(Delivery.recipient_id.in_(recipients))
+        .values(address=person_pseudonym(subject.person_id), error_message=None)
+    )
+    return rows_changed(session.execute(statement, execution_options={"synchronize_session": False}))
+
+
+def _erase_replies(session: Session, *, subject: Subject) -> int:
+    statement = (
+        update(InboundMessage)
+        .where(InboundMessage.person_id == subject.person_id)
+        .values(body=person_pseudonym(subject.person_id))
+    )
+    return rows_changed(session.execute(statement, execution_options={"synchronize_session": False}))
+
+
+def _erase_outbox(session: Session, *, subject: Subject) -> int:
+    pseudonym = person_pseudonym(subject.person_id)
+    statement = (
+        update(OutboxMessage)
+        .where(OutboxMessage.to.in_(_addresses(subject)))
+        .values(to=pseudonym, subject=None, body=pseudonym)
+    )
+    return rows_changed(session.execute(statement, execution_options={"synchronize_session": False}))
+
+
 HOLDERS = (
     Holder(
         "alerting.acknowledgements", Retention("deliveries", _expired_acks, _pseudonymise_acks), export=_export_alerts
@@ -176,11 +208,18 @@ HOLDERS = (
         "alerting.deliveries",
         Retention("deliveries", _expired_deliveries, _pseudonymise_deliveries),
         export=_export_deliveries,
+        erase=_erase_deliveries,
     ),
     Holder(
         "alerting.inbound_messages",
         Retention("deliveries", _expired_inbound, _pseudonymise_inbound),
         export=_export_replies,
+        erase=_erase_replies,
     ),
-    Holder("alerting.outbox", Retention("deliveries", _expired_outbox, _pseudonymise_outbox), export=_export_outbox),
+    Holder(
+        "alerting.outbox",
+        Retention("deliveries", _expired_outbox, _pseudonymise_outbox),
+        export=_export_outbox,
+        erase=_erase_outbox,
+    ),
 )

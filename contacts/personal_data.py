@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from alueturva.personal.holders import Holder, Subject
+from alueturva.db import utcnow
+from alueturva.personal.holders import Holder, Subject, rows_changed
+from alueturva.personal.pseudonym import person_pseudonym
 from contacts.catalogue import display_names, roles_by_key
 from contacts.models import Group, Membership, Organisation, Person
 
@@ -59,7 +61,20 @@ def _export_memberships(session: Session, *, subject: Subject) -> list[dict[str,
     ]
 
 
+def _erase_person(session: Session, *, subject: Subject) -> int:
+    """Out of every roster (the compliance report then shows the role unfilled); name, number and address become the
+    person's pseudonym; the row stays, because the alerts it received are counted in reports."""
+    person = session.get(Person, subject.person_id)
+    if person is None:
+        return 0
+    removed = rows_changed(session.execute(delete(Membership).where(Membership.person_id == person.id)))
+    pseudonym = person_pseudonym(person.id)
+    person.name, person.mobile, person.email, person.title = pseudonym, pseudonym, None, None
+    person.active, person.erased_at = False, utcnow()
+    return 1 + removed
+
+
 HOLDERS = (
-    Holder("contacts.person", export=_export_person),
+    Holder("contacts.person", export=_export_person, erase=_erase_person),
     Holder("contacts.memberships", export=_export_memberships),
 )

@@ -176,7 +176,7 @@ def list_people(
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[Sequence[Person], int]:
-    statement = select(Person)
+    statement = select(Person).where(Person.erased_at.is_(None))
     if organisation_id is not None:
         statement = statement.where(Person.organisation_id == organisation_id)
     if active is not None:

@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.orm import Session
 
-from alueturva.personal.holders import Holder, Retention, Subject
-from alueturva.personal.pseudonym import PREFIX, pseudonym_of
+from alueturva.personal.holders import Holder, Retention, Subject, rows_changed
+from alueturva.personal.pseudonym import PREFIX, person_pseudonym, pseudonym_of
 from drills.models import Drill, ImportedEvent, ImportedRecipient
 
 
@@ -90,11 +90,48 @@ def _export_imported(session: Session, *, subject: Subject) -> list[dict[str, An
     ]
 
 
+def _erase_imported(session: Session, *, subject: Subject) -> int:
+    """Where a log names the person: by the roster's id, or by their number or address."""
+    pseudonym = person_pseudonym(subject.person_id)
+    addresses = [address for address in (subject.mobile, subject.email) if address]
+    recipients = update(ImportedRecipient).where(
+        or_(
+            ImportedRecipient.person_id == subject.person_id,
+            ImportedRecipient.mobile.in_(addresses),
+            ImportedRecipient.email.in_(addresses),
+        )
+    )
+    events = update(ImportedEvent).where(or_(ImportedEvent.number.in_(addresses), ImportedEvent.email.in_(addresses)))
+    options = {"synchronize_session": False}
+    changed = rows_changed(
+        session.execute(
+            recipients.values(
+                name=pseudonym,
+                mobile=case((ImportedRecipient.mobile.is_(None), None), else_=pseudonym),
+                email=case((ImportedRecipient.email.is_(None), None), else_=pseudonym),
+            ),
+            execution_options=options,
+        )
+    )
+    changed_events = rows_changed(
+        session.execute(
+            events.values(
+                name=pseudonym,
+                number=case((ImportedEvent.number.is_(None), None), else_=pseudonym),
+                email=case((ImportedEvent.email.is_(None), None), else_=pseudonym),
+            ),
+            execution_options=options,
+        )
+    )
+    return changed + changed_events
+
+
 HOLDERS = (
     Holder(
         "drills.imported_recipients",
         Retention("deliveries", _expired_recipients, _pseudonymise_recipients),
         export=_export_imported,
+        erase=_erase_imported,
     ),
     Holder("drills.imported_events", Retention("deliveries", _expired_events, _pseudonymise_events)),
 )

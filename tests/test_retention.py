@@ -5,7 +5,6 @@ imported exercise's report and the yearly follow-up are identical before and aft
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -22,60 +21,11 @@ from alueturva.personal.pseudonym import is_pseudonym, person_pseudonym, shown
 from contacts.demo import load_demo_roster
 from contacts.models import Person
 from drills.demo import load_demo_drill
-from drills.models import Drill, ImportedEvent, ImportedRecipient
-from tests.conftest import auth
-from tests.support.exercise_log import MAPPING, STRANGERS, make_sample, roster_people
+from drills.models import ImportedEvent, ImportedRecipient
+from tests.support.exercise_log import STRANGERS
+from tests.support.personal import import_exercise, reports, same_figures
 
 LATER = timedelta(days=40 * 365)  # past every kind's retention
-PERSONAL = {"name", "mobile", "email", "deputy", "deputy_for", "person"}
-
-
-def _import_exercise(client: TestClient, keys: dict[Role, str], database: Database) -> int:
-    with database.session() as session:
-        sample = make_sample(roster_people(session))
-    files = {"file": ("tekstiviestipalvelu.csv", sample.gateway_csv()), "mapping": ("m.yaml", MAPPING.encode())}
-    answer = client.post(
-        "/api/v1/drills/import", files=files, data={"name": "Harjoitus 2025"}, headers=auth(keys[Role.operator])
-    )
-    assert answer.status_code == 201, answer.text
-    return int(answer.json()["drill_id"])
-
-
-def _without_personal(value: Any) -> Any:
-    """A report with every name, number and address left out, and people in a fixed order (they are ordered by
-    name, which a pseudonym changes)."""
-    if isinstance(value, dict):
-        return {key: _without_personal(item) for key, item in value.items() if key not in PERSONAL}
-    if isinstance(value, list):
-        items = [_without_personal(item) for item in value]
-        return sorted(items, key=repr) if items and isinstance(items[0], dict) else items
-    return value
-
-
-def _undated(value: Any) -> Any:
-    """A report without the moment it was made."""
-    if isinstance(value, dict):
-        return {key: _undated(item) for key, item in value.items() if key != "generated_at"}
-    if isinstance(value, list):
-        return [_undated(item) for item in value]
-    return value
-
-
-def _reports(client: TestClient, keys: dict[Role, str], database: Database) -> dict[str, Any]:
-    admin = auth(keys[Role.admin])
-    with database.session() as session:
-        drills = session.scalars(select(Drill.id).order_by(Drill.id)).all()
-    reports: dict[str, Any] = {}
-    for drill_id in drills:
-        for language in ("fi", "sv"):
-            answer = client.get(f"/api/v1/drills/{drill_id}/report?format=json&language={language}", headers=admin)
-            assert answer.status_code == 200, answer.text
-            reports[f"drill {drill_id} {language}"] = _undated(answer.json())
-        csv = client.get(f"/api/v1/drills/{drill_id}/report?format=csv", headers=admin)
-        reports[f"drill {drill_id} csv"] = sorted(csv.text.splitlines())  # redacted: organisations and figures
-    for year in {utcnow().year, utcnow().year - 1}:
-        reports[f"followup {year}"] = _undated(client.get(f"/api/v1/followup?year={year}", headers=admin).json())
-    return reports
 
 
 @pytest.fixture
@@ -84,7 +34,7 @@ def history(client: TestClient, keys: dict[Role, str], database: Database) -> in
     does not know), an SMS reply and an acknowledgement on someone's behalf; returns the imported drill's id."""
     load_demo_roster()
     load_demo_drill()
-    imported = _import_exercise(client, keys, database)
+    imported = import_exercise(client, keys, database)
     with database.session() as session:
         recipient = session.scalars(select(Recipient).order_by(Recipient.id)).first()
         assert recipient is not None
@@ -112,14 +62,14 @@ def _readable_numbers(database: Database) -> set[str]:
 def test_retention_pseudonymises_in_batches_and_every_report_keeps_its_figures(
     client: TestClient, keys: dict[Role, str], database: Database, history: int
 ) -> None:
-    before = _reports(client, keys, database)
+    before = reports(client, keys, database)
     later = utcnow() + LATER
     assert retention.run(now=utcnow()) and _readable_numbers(database)  # nothing is old enough yet
     assert all(run.rows == 0 for run in retention.run(now=utcnow(), dry_run=True))
 
     planned = {run.holder: run.rows for run in retention.run(now=later, dry_run=True)}
     assert planned["alerting.deliveries"] > 0 and planned["drills.imported_recipients"] > 0
-    assert _reports(client, keys, database) == before  # a dry run changes nothing
+    assert reports(client, keys, database) == before  # a dry run changes nothing
 
     done = retention.run(now=later, batch_size=7)
     assert {run.holder: run.rows for run in done} == planned
@@ -140,10 +90,8 @@ def test_retention_pseudonymises_in_batches_and_every_report_keeps_its_figures(
         assert session.scalars(select(Person.mobile).where(Person.mobile.is_not(None))).first()  # rosters stay
         assert session.scalars(select(WebSession)).all() == []  # sessions count in no report: deleted
 
-    after = _reports(client, keys, database)
-    assert after.keys() == before.keys()
-    for key in before:
-        assert _without_personal(after[key]) == _without_personal(before[key]), key
+    after = reports(client, keys, database)
+    same_figures(before, after)
     people = after[f"drill {history} fi"]["people"]
     strangers = [p for p in people if not p["on_roster"]]
     assert len({p["name"] for p in strangers}) == len({s[0] for s in STRANGERS if s[4] == "gateway"})  # distinct

@@ -7,11 +7,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from alueturva.auth.models import User, WebSession
+from alueturva.db import utcnow
 from alueturva.personal.holders import Holder, Retention, Subject
+from alueturva.personal.pseudonym import person_pseudonym
 
 
 def _expired(session: Session, *, before: datetime, after_id: int, limit: int) -> Sequence[int]:
@@ -52,7 +54,18 @@ def _export_sessions(session: Session, *, subject: Subject) -> list[dict[str, An
     return [{"signed_in_at": s.created_at, "last_seen_at": s.last_seen_at, "ended_at": s.revoked_at} for s in sessions]
 
 
+def _erase_account(session: Session, *, subject: Subject) -> int:
+    """A console account with the person's address: closed, its sessions ended, name and address a pseudonym."""
+    user = _account(session, subject)
+    if user is None:
+        return 0
+    session.execute(update(WebSession).where(WebSession.user_id == user.id).values(revoked_at=utcnow()))
+    pseudonym = person_pseudonym(subject.person_id)
+    user.name, user.email, user.active = pseudonym, pseudonym, False
+    return 1
+
+
 HOLDERS = (
-    Holder("auth.account", export=_export_account),
+    Holder("auth.account", export=_export_account, erase=_erase_account),
     Holder("auth.sessions", Retention("sessions", _expired, _delete), export=_export_sessions),
 )

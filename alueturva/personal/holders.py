@@ -68,3 +68,8 @@ def register(*holders: Holder) -> None:
 
 def registered() -> list[Holder]:
     return list(_holders.values())
+
+
+def rows_changed(result: object) -> int:
+    """How many rows an UPDATE or DELETE changed."""
+    return int(getattr(result, "rowcount", 0) or 0)

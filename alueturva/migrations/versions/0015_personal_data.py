@@ -1,11 +1,15 @@
-"""personal data (issue 23): the audit log stays append-only, but for one change: retention may replace an old
-entry's actor with a pseudonym (``#`` and hex digits), every other column unchanged
+"""personal data (issue 23): an erased person's ``people.erased_at``; the audit log stays append-only, but for one
+change: retention may replace an old entry's actor with a pseudonym (``#`` and hex digits), every other column
+unchanged
 
 Revision ID: 0015
 Revises: 0011
 """
 
+import sqlalchemy as sa
 from alembic import op
+
+import alueturva.db
 
 revision = "0015"
 down_revision = "0011"
@@ -50,8 +54,12 @@ def _allow(pseudonym: bool) -> None:
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("people", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("erased_at", alueturva.db.UTCDateTime(timezone=True), nullable=True))
     _allow(pseudonym=True)
 
 
 def downgrade() -> None:
     _allow(pseudonym=False)
+    with op.batch_alter_table("people", schema=None) as batch_op:
+        batch_op.drop_column("erased_at")
