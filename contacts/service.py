@@ -189,6 +189,11 @@ def list_people(
     return rows, total
 
 
+def roster_person_ids(session: Session) -> Sequence[int]:
+    """Everyone on the rosters (not erased): whom a roster export shows."""
+    return session.scalars(select(Person.id).where(Person.erased_at.is_(None))).all()
+
+
 def get_person(session: Session, *, person_id: int) -> Person:
     person = session.get(Person, person_id)
     if person is None:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from alueturva.api_types import PathId
 from alueturva.app.personal.flows import erase_person
 from alueturva.app.personal.read import data_export
+from alueturva.audit.reads import record_reads
 from alueturva.auth.dependencies import Admin, DbSession
 from alueturva.errors import API_ERRORS
 from alueturva.i18n import Language
@@ -36,7 +37,7 @@ class ErasedRead(BaseModel):
 def get_data_export(
     person_id: PathId,
     session: DbSession,
-    _: Admin,
+    principal: Admin,
     format: Literal["json", "pdf"] = "json",
     language: Language | None = Query(None, description="The PDF's language; default: the person's own"),
 ) -> Response:
@@ -44,6 +45,7 @@ def get_data_export(
     acknowledgements, imported logs, audit entries about them, a console account and its sign-ins. As JSON, or as a
     PDF in the person's language."""
     exported = data_export(session, person_id=person_id, language=language)
+    record_reads(session, actor=principal.actor, person_ids=[person_id], route="GET /api/v1/people/{id}/data-export")
     if format == "pdf":
         headers = {"Content-Disposition": f'attachment; filename="person-{person_id}.pdf"'}
         return Response(exported.pdf(), media_type="application/pdf", headers=headers)

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from alueturva.api_types import PathId
 from alueturva.app.personal.read import data_export
 from alueturva.app.web.security import AdminUser, PageMissing
+from alueturva.audit.reads import record_reads
 from alueturva.db import get_database
 from alueturva.errors import NotFound
 
@@ -22,6 +23,8 @@ def person_data_export(person_id: PathId, user: AdminUser, format: Literal["pdf"
     try:
         with get_database().session() as session:
             exported = data_export(session, person_id=person_id)
+            route = "/rosters/people/{id}/data-export"
+            record_reads(session, actor=user.principal.actor, person_ids=[person_id], route=route)
     except NotFound as exc:
         raise PageMissing() from exc
     if format == "json":
