@@ -29,12 +29,37 @@ PAUSE_SECONDS = 0.05
 KINDS = ("deliveries", "drill_feedback", "audit", "sessions")
 
 
+class DocText(ConfigModel):
+    """A text of the record of processing (docs/personal-data.md is in Finnish and English)."""
+
+    fi: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
 class Keep(ConfigModel):
     days: int = Field(ge=1, le=36500)
+    what: DocText
+    why: DocText
+    who: DocText
+
+
+class Rosters(ConfigModel):
+    what: DocText
+    why: DocText
+    kept: DocText
+
+
+class Processor(ConfigModel):
+    name: str = Field(min_length=1)
+    what: DocText
+    region: DocText
+    used_when: DocText
 
 
 class PersonalDataConfig(ConfigModel):
     retention: dict[str, Keep]
+    rosters: Rosters
+    processors: list[Processor]
 
     @model_validator(mode="after")
     def _every_kind(self) -> PersonalDataConfig:

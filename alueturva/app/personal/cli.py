@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -31,3 +32,17 @@ def run(
     for holder_run in runs:
         table.add_row(holder_run.holder, holder_run.kind, format_time(holder_run.before, "en"), str(holder_run.rows))
     show(table)
+
+
+@retention_app.command("record")
+def record(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE (default: print)")] = None,
+) -> None:
+    """The record of processing (docs/personal-data.md), in Finnish and English, from config/personal_data.yaml."""
+    from alueturva.personal.record import record_markdown
+
+    text = record_markdown()
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
