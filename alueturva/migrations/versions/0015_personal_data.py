@@ -3,7 +3,7 @@ change: retention may replace an old entry's actor with a pseudonym (``#`` and h
 unchanged
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0013
 """
 
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from alembic import op
 import alueturva.db
 
 revision = "0015"
-down_revision = "0011"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
