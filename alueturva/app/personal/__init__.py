@@ -6,6 +6,7 @@ from __future__ import annotations
 
 
 def register_holders() -> None:
+    from actioncards.personal_data import HOLDERS as ACTIONCARDS
     from alerting.personal_data import HOLDERS as ALERTING
     from alueturva.audit.personal_data import HOLDERS as AUDIT
     from alueturva.auth.personal_data import HOLDERS as AUTH
@@ -13,4 +14,4 @@ def register_holders() -> None:
     from contacts.personal_data import HOLDERS as CONTACTS
     from drills.personal_data import HOLDERS as DRILLS
 
-    register(*CONTACTS, *ALERTING, *DRILLS, *AUDIT, *AUTH)
+    register(*CONTACTS, *ALERTING, *DRILLS, *ACTIONCARDS, *AUDIT, *AUTH)
