@@ -10,12 +10,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from alueturva.personal.holders import Holder, Retention, Subject, rows_changed
 from alueturva.personal.pseudonym import PREFIX, person_pseudonym, pseudonym_of
-from drills.models import Drill, ImportedEvent, ImportedRecipient
+from drills.models import Drill, ImportedEvent, ImportedRecipient, ReportFile
 
 
 def _of(value: str | None, token: str) -> str | None:
@@ -126,6 +126,11 @@ def _erase_imported(session: Session, *, subject: Subject) -> int:
     return changed + changed_events
 
 
+def _erase_report_files(session: Session, *, subject: Subject) -> int:
+    """The built report PDFs (a cache: a report is built again when asked for) may name the person: all go."""
+    return rows_changed(session.execute(delete(ReportFile)))
+
+
 HOLDERS = (
     Holder(
         "drills.imported_recipients",
@@ -134,4 +139,5 @@ HOLDERS = (
         erase=_erase_imported,
     ),
     Holder("drills.imported_events", Retention("deliveries", _expired_events, _pseudonymise_events)),
+    Holder("drills.report_files", erase=_erase_report_files),
 )

@@ -18,6 +18,7 @@ from alueturva.personal.pseudonym import person_pseudonym
 from contacts.demo import load_demo_roster
 from contacts.models import Membership, Person
 from drills.demo import load_demo_drill
+from drills.models import ReportFile
 from tests.conftest import auth
 from tests.support.personal import import_exercise, reports, same_figures
 
@@ -110,12 +111,17 @@ def test_nothing_of_an_erased_person_remains_in_the_sqlite_file(
         pytest.skip("PostgreSQL keeps old row versions until VACUUM (docs/personal-data.md §3)")
     path = Path(database.url.removeprefix("sqlite:///"))
     number = person["mobile"].encode()
+    with database.session() as session:  # a built report's PDF that names them (a cache of the report)
+        session.add(ReportFile(drill_id=1, variant="fi:full", fingerprint="f", body=b"%PDF " + number))
+        session.commit()
     assert number in path.read_bytes() + _wal(path)  # the test would see it
     answer = client.post(
         f"/api/v1/people/{person['id']}/erase", json={"reason": "Pyyntö"}, headers=auth(keys[Role.admin])
     )
     assert answer.status_code == 200
     content = path.read_bytes() + _wal(path)
+    with database.session() as session:
+        assert session.scalars(select(ReportFile)).all() == []  # built again when asked for
     for value in (person["mobile"], person["email"], person["name"]):
         assert value.encode() not in content, value
 
