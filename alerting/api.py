@@ -23,6 +23,7 @@ from alerting.schemas import (
     RecipientRead,
 )
 from alueturva.api_types import MAX_ID, PathId, SafeQueryText
+from alueturva.audit.reads import record_reads
 from alueturva.auth.dependencies import DbSession, Operator, Viewer
 from alueturva.db import get_database
 from alueturva.errors import API_ERRORS
@@ -102,13 +103,16 @@ def _recipient_read(alert: Alert, recipient: Recipient, name: str, deliveries: l
 def list_recipients(
     alert_id: PathId,
     session: DbSession,
-    _: Viewer,
+    principal: Viewer,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> RecipientList:
     """Per recipient: each delivery's state and times, the acknowledgement and the chosen response."""
     alert = service.get_alert(session, alert_id=alert_id)
     rows, total = service.list_recipients(session, alert_id=alert_id, limit=limit, offset=offset)
+    if principal.sees_contact_details:  # each delivery's number or address
+        route = "GET /api/v1/alerts/{id}/recipients"
+        record_reads(session, actor=principal.actor, person_ids=(row[0].person_id for row in rows), route=route)
     return RecipientList(items=[_recipient_read(alert, *row) for row in rows], total=total)
 
 

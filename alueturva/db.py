@@ -160,6 +160,7 @@ def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA secure_delete=ON")  # freed space is overwritten: an erased number is gone from the file
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -186,6 +187,19 @@ def make_engine(url: str, *, sqlite_foreign_keys: bool = True, **kwargs: Any) ->
     kwargs.setdefault("pool_timeout", POOL_TIMEOUT_SECONDS)
     kwargs.setdefault("connect_args", {"connect_timeout": CONNECT_TIMEOUT_SECONDS})
     return create_engine(url, **kwargs)
+
+
+def overwrite_freed_space(engine: Engine) -> None:
+    """After an erasure: on SQLite, write the write-ahead log's pages into the database file and empty the log, so
+    that no old copy of a changed page remains (``secure_delete`` has zeroed the freed space in the new ones). On
+    PostgreSQL old row versions stay in the table's pages until VACUUM reuses them (docs/personal-data.md §3)."""
+    if engine.dialect.name != "sqlite":
+        return
+    connection = engine.raw_connection()
+    try:
+        connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+    finally:
+        connection.close()
 
 
 class Database:

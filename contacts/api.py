@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Query, Response, status
 
 from alueturva.api_types import MAX_ID, PathId, SafeQueryText
+from alueturva.audit.reads import record_reads
 from alueturva.auth.dependencies import Admin, DbSession, Viewer
 from alueturva.errors import API_ERRORS
 from alueturva.i18n import Language
@@ -89,12 +90,16 @@ def list_people(
         session, organisation_id=organisation_id, active=active, query=q, limit=limit, offset=offset
     )
     details = principal.sees_contact_details
+    if details:  # a list is a read of each person's contact details it shows
+        record_reads(session, actor=principal.actor, person_ids=(p.id for p in rows), route="GET /api/v1/people")
     return PersonList(items=[read.person_read(p, contact_details=details) for p in rows], total=total)
 
 
 @router.get("/people/{person_id}", response_model=PersonRead)
 def get_person(person_id: PathId, session: DbSession, principal: Viewer) -> PersonRead:
     person = service.get_person(session, person_id=person_id)
+    if principal.sees_contact_details:
+        record_reads(session, actor=principal.actor, person_ids=[person.id], route="GET /api/v1/people/{id}")
     return read.person_read(person, contact_details=principal.sees_contact_details)
 
 
@@ -198,9 +203,16 @@ def import_roster(
 
 
 @router.get("/rosters/export", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
-def export_roster(session: DbSession, _: Admin) -> Response:
+def export_roster(session: DbSession, principal: Admin) -> Response:
+    exported = roster.export_roster(session)
+    record_reads(
+        session,
+        actor=principal.actor,
+        person_ids=service.roster_person_ids(session),
+        route="GET /api/v1/rosters/export",
+    )
     return Response(
-        roster.export_roster(session).encode("utf-8"),
+        exported.encode("utf-8"),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="alueturva-roster.csv"'},
     )

@@ -50,6 +50,9 @@ class Person(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Erased (docs/personal-data.md §3): out of every roster, name, number and address a pseudonym; the row stays
+    # because reports count the alerts it received.
+    erased_at: Mapped[datetime | None]
 
     organisation: Mapped[Organisation] = relationship()
     memberships: Mapped[list[Membership]] = relationship(back_populates="person", passive_deletes=True)

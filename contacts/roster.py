@@ -239,11 +239,13 @@ def _forget_ids(report: ImportReport, new_ids: set[int]) -> None:
 def export_roster(session: Session) -> str:
     """The roster in the import format (`;`-separated UTF-8 with a BOM, as Finnish spreadsheets expect)."""
     people = session.scalars(
-        select(Person).options(
+        select(Person)
+        .options(
             selectinload(Person.organisation),
             selectinload(Person.memberships).selectinload(Membership.group),
             selectinload(Person.memberships).selectinload(Membership.deputy_of).selectinload(Membership.person),
         )
+        .where(Person.erased_at.is_(None))
     ).all()
     records: list[tuple[Any, ...]] = []
     for person in people:

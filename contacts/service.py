@@ -177,7 +177,7 @@ def list_people(
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[Sequence[Person], int]:
-    statement = select(Person)
+    statement = select(Person).where(Person.erased_at.is_(None))
     if organisation_id is not None:
         statement = statement.where(Person.organisation_id == organisation_id)
     if active is not None:
@@ -188,6 +188,11 @@ def list_people(
     total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
     rows = session.scalars(statement.order_by(Person.name, Person.id).limit(limit).offset(offset)).all()
     return rows, total
+
+
+def roster_person_ids(session: Session) -> Sequence[int]:
+    """Everyone on the rosters (not erased): whom a roster export shows."""
+    return session.scalars(select(Person.id).where(Person.erased_at.is_(None))).all()
 
 
 def get_person(session: Session, *, person_id: int) -> Person:

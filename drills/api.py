@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from alueturva.api_types import MAX_ID, PathId
+from alueturva.audit.reads import record_reads
 from alueturva.auth.dependencies import DbSession, Operator, Viewer
 from alueturva.db import get_database, utcnow
 from alueturva.errors import API_ERRORS, Invalid
@@ -238,6 +239,9 @@ def drill_report(
             redact=redact or format == "csv",
             contact_details=principal.sees_contact_details,
         )
+        if principal.sees_contact_details and not (redact or format == "csv"):
+            shown = [pid for person in report.people if isinstance(pid := person.get("person_id"), int)]
+            record_reads(session, actor=principal.actor, person_ids=shown, route="GET /api/v1/drills/{id}/report")
     return _answer(render.export(report, format, table=table), f"drill-{drill_id}-report-{language}")
 
 

@@ -6,6 +6,7 @@ import gc
 import hmac
 import json
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -105,9 +106,21 @@ MAX_ECHO = 200  # characters of a refused input repeated in a 422
 MAX_ERRORS = 50
 
 
+# A run of 7 or more digits (spaces, dashes and a leading + allowed): a phone number, masked where an error echoes it.
+PHONE_NUMBER = re.compile(r"\+?\d[\d \-]{5,}\d")
+
+
+def mask_numbers(text_: str) -> str:
+    """``+358401234567`` as ``…67``: an error answer never repeats a phone number (docs/personal-data.md)."""
+    return PHONE_NUMBER.sub(lambda match: "…" + match.group()[-2:], text_)
+
+
 def _echo(value: Any) -> Any:
-    """A refused input as the 422 repeats it: whole when short, else its first characters and its length."""
+    """A refused input as the 422 repeats it: whole when short, else its first characters and its length; phone
+    numbers masked."""
     text_ = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+    if PHONE_NUMBER.search(text_):
+        text_ = value = mask_numbers(text_)
     if len(text_) <= MAX_ECHO:
         return value
     return f"{text_[:MAX_ECHO]}… ({len(text_)} characters)"

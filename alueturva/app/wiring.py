@@ -48,6 +48,7 @@ def routers() -> list[APIRouter]:
     from alerting.api import outbox_router
     from alerting.api import router as alerting_router
     from alerting.webhooks import routers as webhook_routers
+    from alueturva.app.personal.api import router as personal_router
     from alueturva.audit.api import router as audit_router
     from alueturva.auth.api import router as auth_router
     from contacts.api import router as contacts_router
@@ -60,6 +61,7 @@ def routers() -> list[APIRouter]:
         auth_router,
         audit_router,
         contacts_router,
+        personal_router,
         situation_router,
         alerting_router,
         outbox_router,
@@ -98,6 +100,7 @@ def periodic_tasks(*, demo: bool = False) -> list[PeriodicTask]:
     from actioncards.timers import tick as action_cards_tick
     from alerting.console_receipts import deliver_due_receipts
     from alerting.sweeper import sweep as alerting_sweep
+    from alueturva.personal.retention import retention_job
     from alueturva.scheduler import PeriodicTask
     from alueturva.settings import get_settings
     from drills.schedule import tick as drills_tick
@@ -112,6 +115,7 @@ def periodic_tasks(*, demo: bool = False) -> list[PeriodicTask]:
         PeriodicTask("actioncards.tick", action_cards_tick, settings.alert_sweep_interval_seconds),
         PeriodicTask("situation.dispatch_reactions", dispatch_reactions_job, 60),
         PeriodicTask("situation.record_recommendations", record_recommendations_job, 60),
+        PeriodicTask("personal.retention", retention_job, 24 * 3600),  # daily, in small batches
         *([PeriodicTask("situation.demo_feed", feed_demo_picture, 60)] if demo else []),
         *(
             [PeriodicTask("alerting.console_receipts", deliver_due_receipts, settings.alert_sweep_interval_seconds)]
@@ -124,10 +128,11 @@ def periodic_tasks(*, demo: bool = False) -> list[PeriodicTask]:
 def connect_domains() -> None:
     """Cross-domain connections: a readiness decision alerts the groups its rule names (idempotent), or in a drill the
     drill's targets; a raise activates the matching action cards, a lowering closes them; an SMS reply "T1 OK" marks
-    a task; the picture knows drills through its exercises seam."""
+    a task; the picture knows drills through its exercises seam; personal-data care knows every domain's holders."""
     from actioncards.activation import on_readiness_decision
     from actioncards.replies import answer_reply
     from alerting.public import register_reply_handler
+    from alueturva.app.personal import register_holders
     from alueturva.app.reactions import alert_groups_on_decision
     from drills.service import exercise_of
     from situation import exercises, reactions
@@ -136,6 +141,7 @@ def connect_domains() -> None:
     reactions.register(on_readiness_decision)
     register_reply_handler(answer_reply)
     exercises.register(exercise_of)
+    register_holders()
 
 
 def seed_reference_data(session: Session) -> None:
@@ -166,6 +172,7 @@ def cli_apps() -> list[tuple[str, typer.Typer]]:
     from actioncards.cli import cards_app
     from alerting.cli import alert_app
     from alerting.console_cli import call_app, outbox_app, sms_app
+    from alueturva.app.personal.cli import retention_app
     from contacts.cli import people_app, roster_app
     from drills.cli import drill_app
     from drills.report_cli import followup_app
@@ -182,6 +189,7 @@ def cli_apps() -> list[tuple[str, typer.Typer]]:
         ("drill", drill_app),
         ("followup", followup_app),
         ("cards", cards_app),
+        ("retention", retention_app),
     ]
 
 
@@ -189,10 +197,12 @@ def validate_configuration() -> None:
     """Load every configuration file and render the message templates once; a broken file raises ``ConfigError``
     naming the file, line and key."""
     from alerting.messages import check_templates
+    from alueturva.personal.retention import load_personal_data_config
     from contacts import catalogue
     from situation.config import load_readiness_config
 
     catalogue.organisations()
     catalogue.catalogue()
     load_readiness_config()
+    load_personal_data_config()
     check_templates()

@@ -8,6 +8,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from alueturva.audit.models import AuditEvent
+from alueturva.audit.reads import READ_ACTION
 
 
 def record(
@@ -33,6 +34,7 @@ def record(
 
 def _conditions(
     *,
+    reads: bool | None,
     entity_type: str | None,
     entity_id: str | None,
     action: str | None,
@@ -47,6 +49,8 @@ def _conditions(
         AuditEvent.actor: actor,
     }
     conditions = [column == value for column, value in equal.items() if value is not None]
+    if reads is not None:
+        conditions.append(AuditEvent.action == READ_ACTION if reads else AuditEvent.action != READ_ACTION)
     if since is not None:
         conditions.append(AuditEvent.at >= since)
     if until is not None:
@@ -63,11 +67,13 @@ def list_events(
     actor: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    reads: bool | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[Sequence[AuditEvent], int]:
+    """Audit entries, newest first; ``reads``: only reads of contact details (True), or only changes (False)."""
     conditions = _conditions(
-        entity_type=entity_type, entity_id=entity_id, action=action, actor=actor, since=since, until=until
+        reads=reads, entity_type=entity_type, entity_id=entity_id, action=action, actor=actor, since=since, until=until
     )
     total = session.scalar(select(func.count(AuditEvent.id)).where(*conditions)) or 0
     rows = session.scalars(

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import FromClause
 
 from alerting.models import Recipient
+from alueturva.personal.pseudonym import shown as shown_name
 from contacts.compliance import check_compliance
 from drills.measures import Measures
 from drills.models import Drill, DrillAlert, DrillAlertPurpose, ImportedRecipient
@@ -106,7 +107,7 @@ def roster_fixes(
     undelivered = _undelivered(session, measured)
     answered = _answered_a_drill_in(session, *year)
     for row in _measured_people(session, measured, recipients):
-        person, organisation = None if redact else row.name, label(row.organisation)
+        person, organisation = None if redact else shown_name(row.name, language), label(row.organisation)
         if row.person_id is None:
             fixes.append(_fix("not_on_roster", organisation, person, language))
         elif row.mobile is None:

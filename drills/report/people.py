@@ -12,6 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import FromClause
 
+from alueturva.personal.pseudonym import readable
+from alueturva.personal.pseudonym import shown as shown_name
 from contacts.catalogue import roles_by_key
 from contacts.models import Membership
 from drills.measures import Measures
@@ -117,11 +119,11 @@ def people(
         .order_by(recipients.c.organisation, contacts.c.name, recipients.c.recipient_id)
     ).all()
     events, calls = _message_events(session, measured)
-    names = {row.recipient_id: row.name for row in rows}
+    names = {row.recipient_id: shown_name(row.name, language) for row in rows}
     for row in rows:
         if row.deputy_for_id is not None:  # the deputy's name only in a full report
             alerted: TimelineEvent = {"at": row.added_at, "event": "deputy_alerted"}
-            events[row.deputy_for_id].append(alerted if redact else {**alerted, "deputy": row.name})
+            events[row.deputy_for_id].append(alerted if redact else {**alerted, "deputy": names[row.recipient_id]})
     roles = _roles(session, {row.person_id for row in rows if row.person_id is not None}, language)
     result: list[NamedPerson | ReportPerson] = []
     for row in rows:
@@ -151,9 +153,9 @@ def people(
         named: NamedPerson = {
             **shown,
             "person_id": row.person_id,
-            "name": row.name,
-            "mobile": row.mobile if contact_details else None,
-            "email": row.email if contact_details else None,
+            "name": names[row.recipient_id],
+            "mobile": readable(row.mobile) if contact_details else None,
+            "email": readable(row.email) if contact_details else None,
             "deputy_for": names.get(row.deputy_for_id) if row.deputy_for_id else None,
         }
         result.append(named)

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from alueturva.api_types import PathId
 from alueturva.app.web.layout import page_language, render
 from alueturva.app.web.security import AdminUser, PageMissing, ViewerUser
+from alueturva.audit.reads import record_reads
 from alueturva.auth.models import Role
 from alueturva.auth.sessions import SignedIn
 from alueturva.db import get_database
@@ -68,6 +69,9 @@ def people(
         organisations = service.list_organisations(session)
         names = {o.id: o.short_name for o in organisations}
         listed = [{"person": p, "organisation": names[p.organisation_id]} for p in rows]
+        if user.principal.may(Role.operator):  # the page shows each listed person's number and address
+            shown = [p.id for p in rows]
+            record_reads(session, actor=user.principal.actor, person_ids=shown, route="/rosters/people")
     return render(
         request,
         "people.html.j2",
@@ -162,6 +166,9 @@ def person_page(request: Request, person_id: PathId, user: ViewerUser) -> HTMLRe
         with get_database().session() as session:
             person = service.get_person(session, person_id=person_id)
             values = {field: getattr(person, field) for field in PERSON_FIELDS} | {"active": person.active}
+            if user.principal.may(Role.operator):
+                route = "/rosters/people/{id}"
+                record_reads(session, actor=user.principal.actor, person_ids=[person_id], route=route)
     except NotFound as exc:
         raise PageMissing() from exc
     return _person_page(request, user, person_id=person_id, values=values, errors=[])
