@@ -13,6 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from actioncards.demo import load_demo_cards
+from actioncards.models import Activation
 from alerting import flows
 from alerting.models import Recipient
 from alerting.schemas import AlertCreate
@@ -46,6 +48,7 @@ def _path_values(database: Database, alert_id: int) -> dict[str, int]:
             "key_id": 1,
             "membership_id": 1,
             "drill_id": session.scalars(select(Drill.id)).one(),
+            "activation_id": session.scalars(select(Activation.id)).one(),
         }
 
 
@@ -53,6 +56,7 @@ def _path_values(database: Database, alert_id: int) -> dict[str, int]:
 def demo_alert(client: TestClient, database: Database, keys: dict[Role, str], queue: InProcessQueue) -> int:
     load_demo_roster()
     load_demo_drill()  # a held drill, whose report names the people it reached
+    load_demo_cards()  # an action card in use, whose tasks name the people who hold them
     with database.session() as session:
         group_id = session.scalars(select(Group.id).where(Group.key == "alueturva")).one()
     request = AlertCreate.model_validate(
