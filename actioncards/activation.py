@@ -1,13 +1,15 @@
 """Activating cards and closing activations.
 
 A raised readiness decision activates the cards that match it (``on_readiness_decision``, registered on the
-situation domain's reaction seam by the application); an operator activates one by hand (``activate_by_hand``). A
-decision in a drill makes exercise activations of that drill, never real ones. A lower decided level, an operator's
+situation domain's reaction seam by the application); an operator activates one by hand (``activate_by_hand``); a
+drill's start activates the cards its plan names (``activate_for_drill``). A decision in a drill makes exercise
+activations of that drill, never real ones. A lower decided level, an operator's
 close or the drill's end closes the activations: their open tasks are cancelled.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -34,6 +36,8 @@ from situation.areas import AreaTree, load_area_tree
 from situation.config import rank
 from situation.flows import compute_pictures
 from situation.reactions import ReactionEvent
+
+log = logging.getLogger(__name__)
 
 
 def raised_indicators(session: Session, *, tree: AreaTree, area: str, now: datetime, drill_id: int | None) -> set[str]:
@@ -162,6 +166,38 @@ def active_activations(
     if areas is not None:
         query = query.where(Activation.area.in_(list(areas)))
     return list(session.scalars(query.order_by(Activation.id)))
+
+
+def cards_not_in_use(session: Session, *, keys: Sequence[str]) -> list[str]:
+    """The keys among ``keys`` that name no card in use (a drill's plan may name only cards in use)."""
+    return [key for key in keys if (card := service.find_card(session, key=key)) is None or not card.active]
+
+
+def activate_for_drill(session: Session, *, drill_id: int, keys: Sequence[str], actor: str, now: datetime) -> list[int]:
+    """A step of a drill's start (in its transaction): each card its plan names is activated for the card's own area
+    as the drill's exercise (a card taken out of use since the plan was saved is left out). Idempotent per drill and
+    card; the messages go after the commit (``send_drill_messages``)."""
+    tree = load_area_tree(session)
+    made = []
+    for key in dict.fromkeys(keys):
+        card = service.find_card(session, key=key)
+        if card is None or not card.active:
+            log.warning("drill's action card not in use", extra={"drill_id": drill_id, "card": key})
+            continue
+        made.append(
+            activate(
+                session, card=card, tree=tree, area=card.area, key=f"drill-{drill_id}-card-{card.id}", actor=actor,
+                now=now, drill_id=drill_id,
+            ).id
+        )  # fmt: skip
+    return made
+
+
+def send_drill_messages(*, drill_id: int) -> None:
+    """After a drill's start committed: the messages of its activations (what fails is left to the periodic task)."""
+    with get_database().session() as session:
+        ids = [activation.id for activation in active_activations(session, drill_id=drill_id)]
+    _send_after_commit(ids)
 
 
 def close_for_drill(session: Session, *, drill_id: int, actor: str, now: datetime) -> int:

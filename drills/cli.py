@@ -82,6 +82,8 @@ def _print(drill_id: int, language: str = "en") -> None:
     if drill.runs:
         console.print(f"{words('runs')}: {', '.join(map(str, drill.runs))}")
     console.print(f"{words('alerts')}: {', '.join(map(str, drill.alerts)) or '-'}")
+    if drill.action_cards:
+        console.print(f"{words('action_cards')}: {', '.join(drill.action_cards)}")
     for sent in drill.sent:
         if sent.last_error:
             console.print(f"[red]{words('not_sent')} ({sent.purpose}): {sent.last_error}[/red]")
@@ -163,6 +165,10 @@ def plan(
     contact: Annotated[str | None, typer.Option(help="The drill's point of contact")] = None,
     at: Annotated[str | None, typer.Option(help="Start once at this time, Finnish time: 2026-12-01T09:00")] = None,
     cron: Annotated[str | None, typer.Option(help="Recurring, in Finnish time, e.g. '0 9 1 * *'")] = None,
+    card: Annotated[
+        list[str] | None,
+        typer.Option("--card", help="An action card (its key) activated as the drill's exercise when it starts"),
+    ] = None,
     file: Annotated[
         Path | None, typer.Option(help="A YAML or JSON file in the shape POST /api/v1/drills takes")
     ] = None,
@@ -187,6 +193,7 @@ def plan(
         "description": description or None,
         "contact": contact,
         "schedule": {"at": at} if at else {"cron": cron} if cron else None,
+        "action_cards": card,
     }
     data |= {key: value for key, value in given.items() if value is not None}
     if group or organisation or role or area or person:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from actioncards.activation import close_for_drill
+from actioncards.activation import activate_for_drill, close_for_drill, send_drill_messages
 from alerting.public import close_alert
 from alueturva.audit import service as audit
 from alueturva.db import get_database, utcnow
@@ -103,6 +103,8 @@ def start(
                 raise Conflict(f"drill {drill_id} is already {drill.state.value}; it starts once")
             started = drill
     outbox.send_pending_alerts(drill_id=started.id, now=now, dispatch=dispatch)
+    if dispatch:
+        send_drill_messages(drill_id=started.id)  # its action cards' messages
     return started
 
 
@@ -133,6 +135,7 @@ def start_if_planned(
         return None
     drill.compliance = compliance_summary(session)
     _queue_start_alert(session, drill, external_sent_at, now)
+    activate_for_drill(session, drill_id=drill.id, keys=drill.action_cards or [], actor=actor, now=now)
     audit.record(
         session,
         actor=actor,
@@ -159,6 +162,7 @@ def _copy_of_plan(plan: Drill, occurrence: datetime, now: datetime) -> Drill:
         escalation=plan.escalation,
         external_system=plan.external_system,
         duration_minutes=plan.duration_minutes,
+        action_cards=plan.action_cards,
         series_id=plan.id,
         occurrence_at=occurrence,
         created_by=plan.created_by,

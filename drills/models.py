@@ -85,6 +85,8 @@ class Drill(Base):
     compliance: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Run here ("service"), or run elsewhere and imported from its log ("import"): nothing is ever sent for it.
     origin: Mapped[str] = mapped_column(String(10), default="service", server_default="service")
+    # The action cards its plan names (their keys): activated as the drill's exercise activations when it starts.
+    action_cards: Mapped[list[str] | None] = mapped_column(JSON)
 
     objectives: Mapped[list[DrillObjective]] = relationship(
         order_by="DrillObjective.position", cascade="all, delete-orphan", passive_deletes=True

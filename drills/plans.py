@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from actioncards.activation import cards_not_in_use
 from alerting.public import Targets, count_targeted
 from alueturva.audit import service as audit
 from alueturva.db import get_database, utcnow
@@ -106,6 +107,8 @@ def _apply_fields(drill: Drill, request: DrillCreate | DrillUpdate) -> None:
         drill.objectives = objective_rows(list(request.objectives or []))
     if "phases" in given:
         drill.phases = _phase_rows(list(request.phases or []))
+    if "action_cards" in given:
+        drill.action_cards = list(dict.fromkeys(request.action_cards or [])) or None
     if "schedule" in given:
         schedule = request.schedule
         drill.start_at = schedule.at if isinstance(schedule, ScheduleAt) else None
@@ -122,7 +125,14 @@ def _fill_kind_defaults(drill: Drill) -> None:
             drill.response_options = texts.received_options()
 
 
+def _check_action_cards(session: Session, drill: Drill) -> None:
+    unknown = cards_not_in_use(session, keys=drill.action_cards or [])
+    if unknown:
+        raise Invalid(f"action_cards: no action card in use with the key {', '.join(repr(key) for key in unknown)}")
+
+
 def check_contents(session: Session, drill: Drill) -> None:
+    _check_action_cards(session, drill)
     outbox.check_alert_texts(drill)
     _check_targets(session, Targets.model_validate(drill.targets))
     for phase in drill.phases:

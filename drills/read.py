@@ -134,4 +134,5 @@ def drill_read(session: Session, drill: Drill, *, now: datetime, recipients: Fro
             ExerciseLevel(decision_id=decision.id, **decision.model_dump(include=EXERCISE_LEVEL_FIELDS))
             for decision in map(decision_read, decisions_of_drill(session, drill_id=drill.id))
         ],
+        action_cards=drill.action_cards or [],
     )

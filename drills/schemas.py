@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from actioncards.schemas import CardKey
 from alerting.public import AlertMessage, AlertTitle, ChannelName, EscalationOverride, ResponseOption, Targets
 from alueturva.api_types import ApiInput
 from alueturva.i18n import AmbiguousLocalTime, from_helsinki
@@ -151,6 +152,9 @@ class _DrillFields(_Input):
     objectives: list[ObjectiveIn] | None = Field(None, max_length=20)
     phases: list[PhaseIn] | None = Field(None, max_length=30)
     schedule: Schedule | None = None
+    action_cards: list[CardKey] | None = Field(
+        None, max_length=50, description="Action cards (their keys) activated as the drill's exercise when it starts"
+    )
 
     @field_validator("description", "contact", mode="before")
     @classmethod
@@ -318,6 +322,7 @@ class DrillRead(DrillSummary):
     phases: list[PhaseRead]
     observations: list[DrillObservationRead]
     exercise_levels: list[ExerciseLevel] = Field(description="Exercise readiness decisions made in the drill")
+    action_cards: list[str] = Field([], description="The action cards its plan activates when it starts (keys)")
 
 
 class DrillList(BaseModel):

@@ -18,12 +18,14 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
+from actioncards import service as action_cards
 from alerting.config import alerting_config
 from alueturva.app.web import alert_form
 from alueturva.app.web.drills import sentence
 from alueturva.app.web.layout import page_language, render
 from alueturva.app.web.security import OperatorUser
 from alueturva.auth.sessions import SignedIn
+from alueturva.db import get_database
 from alueturva.errors import DomainError
 from alueturva.i18n import LANGUAGES, format_number
 from drills import plans, texts
@@ -54,8 +56,13 @@ DEFAULTS = {
 SCHEDULE_FIELDS = {"at": "start_at", "cron": "cron"}
 SCHEDULE_MODELS = {"at": "ScheduleAt", "cron": "ScheduleCron"}
 # Where the plan's own refusals point (the field its message starts with) and what they say there.
-PLAN_FIELDS = {"targets": "targets", "schedule.at": "start_at", "schedule.cron": "cron"}
-PLAN_PROBLEMS = {"targets": "plan_targets_refused", "start_at": "start_at_in_past", "cron": "cron_refused"}
+PLAN_FIELDS = {"targets": "targets", "schedule.at": "start_at", "schedule.cron": "cron", "action_cards": "action_cards"}
+PLAN_PROBLEMS = {
+    "targets": "plan_targets_refused",
+    "start_at": "start_at_in_past",
+    "cron": "cron_refused",
+    "action_cards": "plan_cards_refused",
+}
 LIMIT_TEXTS = {
     "greater_than": ("must_be_greater", "gt"),
     "greater_than_equal": ("must_be_at_least", "ge"),
@@ -86,6 +93,7 @@ FIELD_LABELS = {
     **{f"{name}_{language}": f"{name}_label_{language}" for name in OWN_WORDS for language in LANGUAGES[1:]},
     "start_at": "start_at_label",
     "cron": "cron_label",
+    "action_cards": "drill_action_cards",
 }
 
 
@@ -108,6 +116,7 @@ def _values(form: FormData) -> dict[str, Any]:
     values["schedule"] = str(form.get("schedule", "manual"))
     values["start_at"] = str(form.get("start_at", "")).strip()
     values["cron"] = str(form.get("cron", "")).strip()
+    values["action_cards"] = [str(key) for key in form.getlist("action_cards")]
     return values
 
 
@@ -115,6 +124,7 @@ def _blank() -> dict[str, Any]:
     values = alert_form.blank_alert_values(list(alerting_config().default_channels))
     values.update(dict.fromkeys(SIMPLE_FIELDS, ""), kind=DrillKind.communication_test.value, **DEFAULTS)
     values.update(objectives=["ack_share_within"], manual_objectives="", schedule="manual", start_at="", cron="")
+    values["action_cards"] = []
     values.update(dict.fromkeys(TRANSLATED, ""))
     return values
 
@@ -195,6 +205,8 @@ def _loc_field(loc: tuple[Any, ...], objective_fields: list[dict[str, str]], mod
         return parameters.get(str(loc[-1]), next(iter(parameters.values())))
     if head == "schedule":
         return SCHEDULE_FIELDS.get(mode, "form")
+    if head == "action_cards":
+        return "action_cards"
     return "form"
 
 
@@ -256,6 +268,7 @@ def drill_request(values: dict[str, Any], language: str) -> DrillCreate | Proble
                 "response_options": alert_form.options(values) or None,
                 "objectives": objectives,
                 "schedule": _schedule(values),
+                "action_cards": values["action_cards"] or None,
             }
         )
     except ValidationError as exc:
@@ -277,8 +290,18 @@ def _form_page(
         values=values,
         errors=problems,
         kinds=kinds,
+        cards=_cards_in_use(language),
         field_labels=FIELD_LABELS,
     )
+
+
+def _cards_in_use(language: str) -> list[tuple[str, str]]:
+    """(key, title in the page's language) of each action card a drill can name."""
+    with get_database().session() as session:
+        return [
+            (card.key, card.title.get(language) or card.title["fi"])
+            for card in action_cards.list_cards(session, active=True)
+        ]
 
 
 @router.get("/drills/new", response_class=HTMLResponse)
