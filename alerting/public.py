@@ -16,6 +16,7 @@ from alerting.dispatch import warm_up
 from alerting.flows import CreatedAlert, SmsTooLong, create_alert
 from alerting.messages import options_in
 from alerting.models import AckMethod, Channel
+from alerting.reply_hooks import ReplyHandler, register_reply_handler, unregister_reply_handler
 from alerting.schemas import (
     AlertCreate,
     AlertMessage,
@@ -50,6 +51,7 @@ __all__ = [
     "EscalationOverride",
     "PastDelivery",
     "PastRecipient",
+    "ReplyHandler",
     "ResponseOption",
     "SmsTooLong",
     "Targets",
@@ -65,5 +67,7 @@ __all__ = [
     "past_recipients",
     "record_acknowledgement",
     "record_past_outcome",
+    "register_reply_handler",
+    "unregister_reply_handler",
     "warm_up",
 ]

@@ -3,8 +3,6 @@ printable on A4), a PDF made from the same HTML, and CSV tables per person and p
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -17,6 +15,7 @@ from typing import Any, cast
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from alerting.public import EXERCISE_WORD
+from alueturva.csvfile import write_csv
 from alueturva.errors import Invalid
 from alueturva.i18n import format_date, format_money, format_number, format_percent, format_time, helsinki
 from contacts.catalogue import place_names
@@ -30,6 +29,12 @@ from situation.config import BASE_LEVEL, readiness_config
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"
 CSV = "text/csv; charset=utf-8"
+# An HTML report is one self-contained file: its styles and charts are inline, and it runs no script. Served with
+# this policy wherever it is served (the API and the console).
+REPORT_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; frame-ancestors 'none'; "
+    "base-uri 'none'"
+)
 PDF = "application/pdf"
 
 # The other systems a log's messages may have gone through: their own names, the same in every language.
@@ -211,15 +216,6 @@ def pdf(html: str) -> bytes:
     return bytes(HTML(string=html).write_pdf())
 
 
-def _csv(header: list[str], rows: list[list[Any]]) -> str:
-    out = io.StringIO()
-    out.write("\ufeff")  # spreadsheets in Finland open UTF-8 with a BOM correctly
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue()
-
-
 def _calls_cells(calls: PersonCalls | None) -> list[Any]:
     if calls is None:
         return ["", "", ""]
@@ -250,7 +246,7 @@ def people_csv(report: Report) -> str:
             *_calls_cells(person["calls"]),
         ]
         rows.append(row)
-    return _csv(header, rows)
+    return write_csv(header, rows)
 
 
 ORGANISATION_COLUMNS = ["organisation", "targeted", "sent", "delivered", "no_receipt", "failed", "acknowledged", "late"]
@@ -267,7 +263,7 @@ def organisations_csv(report: Report) -> str:
         ]
         for row in report.by_organisation
     ]
-    return _csv(header, rows)
+    return write_csv(header, rows)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from starlette.datastructures import FormData
 
 from alerting.targets import Targeted
 from alueturva.db import get_database
+from alueturva.digits import ascii_int
 from alueturva.i18n import LANGUAGES
 from contacts import catalogue, service
 from contacts.areas import AREAS
@@ -37,7 +38,7 @@ def blank_alert_values(channels: list[str]) -> dict[str, Any]:
 
 
 def _ids(items: list[str]) -> list[int]:
-    return [int(item) for item in items if item.isdigit()]
+    return [number for item in items if (number := ascii_int(item)) is not None]
 
 
 def lines(text: str) -> list[str]:
@@ -77,11 +78,13 @@ def localized(values: dict[str, Any], part: str) -> dict[str, str]:
 
 
 def options(values: dict[str, Any]) -> list[dict[str, str]]:
-    """Each response option in every language the alert is written in (the lines pair up by position)."""
+    """Each response option in every language the alert is written in (the lines pair up by position; a language
+    with fewer lines leaves its text out of the rest, which the alert's own validation then names)."""
     languages = [language for language in LANGUAGES if values[f"title_{language}"]]
     columns = {language: lines(values[f"response_options_{language}"]) for language in languages}
     return [
-        {language: columns[language][index] for language in languages} for index in range(len(columns.get("fi", [])))
+        {language: column[index] for language, column in columns.items() if index < len(column)}
+        for index in range(len(columns.get("fi", [])))
     ]
 
 
