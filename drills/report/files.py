@@ -25,7 +25,7 @@ from alueturva.db import get_database, utcnow
 from alueturva.queue import get_queue
 from drills.models import ReportFile
 from drills.report.assemble import build_report
-from drills.report.render import as_json, export
+from drills.report.render import as_json, report_as_pdf
 from drills.report.schemas import Report
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ def _build(drill_id: int, variant: Variant) -> None:
         row = _row(session, drill_id, variant)
         if row is None or (row.body is not None and row.fingerprint == fingerprint):
             return  # the drill is gone, or this very PDF was built by a job asked twice
-    body = export(report, "pdf").body  # no database connection is held while WeasyPrint works
+    body = report_as_pdf(report)  # no database connection is held while WeasyPrint works
     with get_database().session() as session:
         row = session.scalar(
             select(ReportFile).where(ReportFile.drill_id == drill_id, ReportFile.variant == variant.key)

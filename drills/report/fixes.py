@@ -32,7 +32,7 @@ def _measured_people(session: Session, measured: Measures, recipients: FromClaus
     recipients = measured_alerts(recipients)
     contacts = measured.contacts.subquery()
     return list(
-        session.execute(
+        session.connection().execute(
             select(
                 recipients.c.recipient_id,
                 contacts.c.person_id,
@@ -49,9 +49,15 @@ def _measured_people(session: Session, measured: Measures, recipients: FromClaus
 def _undelivered(session: Session, measured: Measures) -> dict[int, list[tuple[str, str | None]]]:
     found: dict[int, list[tuple[str, str | None]]] = {}
     messages = measured.messages.subquery()
-    rows: Sequence[Any] = session.execute(
-        select(messages.c.recipient_id, messages.c.channel, messages.c.error_code).where(messages.c.state == "failed")
-    ).all()
+    rows: Sequence[Any] = (
+        session.connection()
+        .execute(
+            select(messages.c.recipient_id, messages.c.channel, messages.c.error_code).where(
+                messages.c.state == "failed"
+            )
+        )
+        .all()
+    )
     for recipient_id, channel, code in rows:
         if (channel, code) not in found.setdefault(recipient_id, []):
             found[recipient_id].append((channel, code))

@@ -1,5 +1,8 @@
 """Per person: what reached them, when, and what they did (the calls: placed, answered, how long); deputies alerted
-for them. Names, numbers and email addresses only in the full report; a redacted one keeps organisations and roles."""
+for them. Names, numbers and email addresses only in the full report; a redacted one keeps organisations and roles.
+
+Its queries run on the session's connection (Core rows): tens of thousands of plain rows, which the ORM's result
+handling would only slow down."""
 
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ from drills.report.schemas import NamedPerson, PersonCalls, ReportPerson, Timeli
 def _roles(session: Session, person_ids: set[int], language: str) -> dict[int, list[str]]:
     names = {key: getattr(role.names, language) for key, role in roles_by_key().items()}
     roles: dict[int, list[str]] = defaultdict(list)
-    rows = session.execute(
+    rows = session.connection().execute(
         select(Membership.person_id, Membership.role_key).order_by(Membership.person_id, Membership.order)
     )
     for person_id, role_key in rows:
@@ -44,18 +47,22 @@ def _message_events(
     events: dict[int, list[TimelineEvent]] = defaultdict(list)
     calls: dict[int, PersonCalls] = {}
     messages = measured.messages.subquery()
-    rows: Sequence[Any] = session.execute(
-        select(
-            messages.c.recipient_id,
-            messages.c.channel,
-            messages.c.kind,
-            messages.c.sent_at,
-            messages.c.delivered_at,
-            messages.c.failed_at,
-            messages.c.error_code,
-            messages.c.duration_seconds,
+    rows: Sequence[Any] = (
+        session.connection()
+        .execute(
+            select(
+                messages.c.recipient_id,
+                messages.c.channel,
+                messages.c.kind,
+                messages.c.sent_at,
+                messages.c.delivered_at,
+                messages.c.failed_at,
+                messages.c.error_code,
+                messages.c.duration_seconds,
+            )
         )
-    ).all()
+        .all()
+    )
     for recipient_id, channel, kind, sent_at, delivered_at, failed_at, error_code, seconds in rows:
         timeline, reminder = events[recipient_id], kind == "reminder"
         if channel in CALL_CHANNELS and sent_at is not None:
@@ -98,26 +105,30 @@ def people(
     in it. A person's acknowledgement time is the difference of the whole-second times the timeline shows, so that
     "9 min 13 s" stands beside "9.09.13 kuitattu" for an alert at 9.00.00."""
     contacts = measured.contacts.subquery()
-    rows = session.execute(
-        select(
-            recipients.c.recipient_id,
-            recipients.c.person_id,
-            recipients.c.deputy_for_id,
-            recipients.c.added_at,
-            recipients.c.acknowledged_at,
-            recipients.c.ack_method,
-            recipients.c.ack_late,
-            recipients.c.response,
-            recipients.c.alert_at,
-            recipients.c.organisation,
-            recipients.c.phase,
-            contacts.c.name,
-            contacts.c.mobile,
-            contacts.c.email,
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                recipients.c.recipient_id,
+                recipients.c.person_id,
+                recipients.c.deputy_for_id,
+                recipients.c.added_at,
+                recipients.c.acknowledged_at,
+                recipients.c.ack_method,
+                recipients.c.ack_late,
+                recipients.c.response,
+                recipients.c.alert_at,
+                recipients.c.organisation,
+                recipients.c.phase,
+                contacts.c.name,
+                contacts.c.mobile,
+                contacts.c.email,
+            )
+            .join(contacts, contacts.c.recipient_id == recipients.c.recipient_id)
+            .order_by(recipients.c.organisation, contacts.c.name, recipients.c.recipient_id)
         )
-        .join(contacts, contacts.c.recipient_id == recipients.c.recipient_id)
-        .order_by(recipients.c.organisation, contacts.c.name, recipients.c.recipient_id)
-    ).all()
+        .all()
+    )
     events, calls = _message_events(session, measured)
     names = {row.recipient_id: shown_name(row.name, language) for row in rows}
     for row in rows:

@@ -209,6 +209,12 @@ def followup_html(followup: Followup) -> str:
     )
 
 
+def report_as_pdf(report: Report) -> bytes:
+    """A report as a PDF: the per-organisation tables and the people who did not acknowledge (the HTML and the CSV
+    list everyone, and the PDF says so)."""
+    return pdf(report_html(report, everyone=False))
+
+
 def pdf(html: str) -> bytes:
     """An HTML page as a PDF (WeasyPrint): charts stay vector graphics."""
     from weasyprint import HTML
@@ -293,9 +299,10 @@ def export(
     it): JSON (``pretty``: indented, for people), HTML, PDF, or a report's ``table`` as CSV (a follow-up has none)."""
     if format == "json":
         return Exported(as_json(document, indent=2 if pretty else None).encode("utf-8"), JSON, ".json")
-    if format == "pdf":  # a report's PDF lists the people who did not acknowledge; the HTML and CSV list everyone
-        html = report_html(document, everyone=False) if isinstance(document, Report) else followup_html(document)
-        return Exported(pdf(html), PDF, ".pdf")
+    if format == "pdf":
+        return Exported(
+            report_as_pdf(document) if isinstance(document, Report) else pdf(followup_html(document)), PDF, ".pdf"
+        )
     html = report_html(document) if isinstance(document, Report) else followup_html(document)
     if format == "html":
         return Exported(html.encode("utf-8"), HTML, ".html")
