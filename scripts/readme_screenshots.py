@@ -45,7 +45,9 @@ def start_demo(directory: Path, port: int) -> tuple[subprocess.Popen[str], str, 
         time.sleep(0.5)
     else:
         raise RuntimeError(f"the demo did not start: {(directory / 'up.log').read_text()}")
-    text = (directory / "up.log").read_text()
+    # without a terminal, the first start writes the key and password to a file only its owner can read
+    first_start = directory / "alueturva-first-admin.txt"
+    text = first_start.read_text() if first_start.exists() else (directory / "up.log").read_text()
     key = re.search(r"export KEY=(\S+)", text)
     password = re.search(r"with the password (\S+)", text)
     assert key and password, text
