@@ -18,8 +18,8 @@ from drills.imports.export import event_log
 from drills.imports.flows import import_log as import_log_flow
 from drills.imports.mapping import read_mapping
 from drills.models import DrillKind, DrillState, ItemStatus
-from drills.report import render
-from drills.report.assemble import build_report
+from drills.report import approval, render
+from drills.report.schemas import Approval, ReportWords
 from drills.schemas import (
     DrillCreate,
     DrillList,
@@ -36,6 +36,8 @@ from drills.schemas import (
     LogImportRead,
     ObjectivesAdapter,
     RatingIn,
+    ReportApprove,
+    ReportUpdate,
     StartIn,
 )
 
@@ -212,19 +214,47 @@ def drill_report(
     language: Annotated[Language, Query()] = "fi",
     redact: Annotated[bool, Query(description="Organisations and roles only: no names, numbers or emails")] = False,
     table: Annotated[Literal["people", "organisations"], Query(description="Which table a CSV holds")] = "people",
+    version: Annotated[int | None, Query(ge=1, le=10_000, description="An approved version (default: latest)")] = None,
 ) -> Response:
-    """The drill's after-action report and improvement plan, in Finnish, Swedish or English. The CSV (for the
-    councils) is always redacted: organisations and roles, no names or contact details. Mobile numbers and email
-    addresses are in operators' and admins' reports only."""
+    """The drill's after-action report and improvement plan, in Finnish, Swedish or English: the latest approved
+    version, or the draft of the next one when the report has changed since (``version=N`` reads an older one). The
+    CSV (for the councils) is always redacted: organisations and roles, no names or contact details. Mobile numbers
+    and email addresses are in operators' and admins' reports only; a redacted report holds no name, number or email
+    even in what people wrote."""
     with get_database().session() as session:
-        report = build_report(
+        report = approval.report_document(
             session,
             drill_id=drill_id,
             language=language,
             redact=redact or format == "csv",
             contact_details=principal.sees_contact_details,
+            version=version,
         )
     return _answer(render.export(report, format, table=table), f"drill-{drill_id}-report-{language}")
+
+
+@router.patch("/{drill_id}/report", response_model=ReportWords)
+def write_report(drill_id: PathId, body: ReportUpdate, principal: Operator) -> ReportWords:
+    """Write the report's narrative sections per language (a language given is set, an empty one cleared), edit the
+    course of events (null: made again from what the system knows), choose the publicity marking and the
+    distribution list. A change after approval makes the report the draft of its next version."""
+    approval.update_report(drill_id=drill_id, payload=body, actor=principal.actor)
+    with get_database().session() as session:
+        return ReportWords.model_validate(approval.words_read(session, drill_id=drill_id))
+
+
+@router.post("/{drill_id}/report/approve", response_model=Approval)
+def approve_report(
+    drill_id: PathId, principal: Operator, body: Annotated[ReportApprove | None, Body()] = None
+) -> Approval:
+    """Approve the report (a readiness manager): its figures and words are frozen as a new version, readable in
+    every format and language ever after. Needs an ended drill, a publicity marking and a distribution list."""
+    return approval.approve(
+        drill_id=drill_id,
+        payload=body or ReportApprove(),
+        actor=principal.actor,
+        name=principal.name or principal.actor,
+    )
 
 
 def _answer(exported: render.Exported, name: str) -> Response:

@@ -291,3 +291,36 @@ class ImportedEvent(Base):
     answer: Mapped[str | None] = mapped_column(String(500))
     error: Mapped[str | None] = mapped_column(String(200))
     phase: Mapped[str | None] = mapped_column(String(200))  # as the log names it
+
+
+class ReportDraft(Base):
+    """The words people write into a drill's after-action report (``drills.report.narrative``): the narrative
+    sections per language, the course of events once edited (None: made from what the system knows), the publicity
+    marking and the distribution list. One per drill; approving it freezes a ``ReportVersion``."""
+
+    __tablename__ = "drill_report_drafts"
+
+    drill_id: Mapped[int] = mapped_column(ForeignKey("drills.id", ondelete="CASCADE"), primary_key=True)
+    sections: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)  # section -> {fi, sv, en}
+    course_of_events: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    marking: Mapped[str | None] = mapped_column(String(40))
+    distribution: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_by: Mapped[str] = mapped_column(String(120))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReportVersion(Base):
+    """An approved report: its figures and words frozen as they were, in every language and every variant (full,
+    without contact details, redacted), as the JSON the other formats are made from."""
+
+    __tablename__ = "drill_report_versions"
+    __table_args__ = (UniqueConstraint("drill_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    drill_id: Mapped[int] = mapped_column(ForeignKey("drills.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    approved_by: Mapped[str] = mapped_column(String(200))
+    approved_at: Mapped[datetime]
+    marking: Mapped[str] = mapped_column(String(40))
+    distribution: Mapped[list[str]] = mapped_column(JSON)
+    documents: Mapped[dict[str, dict[str, Any]]] = mapped_column(JSON)  # language -> variant -> the report's JSON

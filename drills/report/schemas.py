@@ -262,6 +262,40 @@ class ImportedFrom(_Part):
     files: list[ImportedFile]
 
 
+class CourseEvent(_Part):
+    """A moment of the course of events, in every language (``{"fi", "sv", "en"}``)."""
+
+    at: datetime
+    kind: str
+    text: dict[str, str]
+
+
+class Sections(_Part):
+    """The report's words, in the order the report has them: each narrative section in every language written
+    (``{"fi", "sv", "en"}``), and the course of events, made from what the system knows until someone edits it."""
+
+    summary: dict[str, str]
+    purpose: dict[str, str]
+    scenario: dict[str, str]
+    course_of_events: list[CourseEvent]
+    course_edited: bool
+    conclusions: dict[str, str]
+    recommendations: dict[str, str]
+
+
+class Approval(_Part):
+    """Draft until a readiness manager approves it; an approved version is frozen. ``marking`` is the publicity
+    marking's key, ``marking_text`` its words in the report's language."""
+
+    state: Literal["draft", "approved"]
+    version: int
+    approved_by: str | None
+    approved_at: datetime | None
+    marking: str | None
+    marking_text: str | None
+    distribution: list[str]
+
+
 class Report(_Part):
     """The after-action report of one drill, in one language."""
 
@@ -294,6 +328,15 @@ class Report(_Part):
     phases: list[ReportPhase]
     exercise_levels: list[ExerciseLevel]
     imported: ImportedFrom | None
+    sections: Sections
+    approval: Approval
+
+
+class ReportWords(_Part):
+    """What ``PATCH /api/v1/drills/{id}/report`` answers: the report's words and its approval as they are now."""
+
+    sections: Sections
+    approval: Approval
 
 
 # The yearly follow-up ----------------------------------------------------------------------------------------------

@@ -1,0 +1,57 @@
+"""drills: the after-action report's words and approved versions (issue 20): the draft people write (narrative
+sections per language, an edited course of events, publicity marking, distribution) and each approved version
+frozen
+
+Revision ID: 0014
+Revises: 0011
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+import alueturva.db
+
+revision = "0014"
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "drill_report_drafts",
+        sa.Column("drill_id", sa.Integer(), nullable=False),
+        sa.Column("sections", sa.JSON(), nullable=False),
+        sa.Column("course_of_events", sa.JSON(), nullable=True),
+        sa.Column("marking", sa.String(length=40), nullable=True),
+        sa.Column("distribution", sa.JSON(), nullable=False),
+        sa.Column("updated_by", sa.String(length=120), nullable=False),
+        sa.Column("updated_at", alueturva.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["drill_id"], ["drills.id"], name=op.f("fk_drill_report_drafts_drill_id_drills"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("drill_id", name=op.f("pk_drill_report_drafts")),
+    )
+    op.create_table(
+        "drill_report_versions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("drill_id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("approved_by", sa.String(length=200), nullable=False),
+        sa.Column("approved_at", alueturva.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("marking", sa.String(length=40), nullable=False),
+        sa.Column("distribution", sa.JSON(), nullable=False),
+        sa.Column("documents", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["drill_id"], ["drills.id"], name=op.f("fk_drill_report_versions_drill_id_drills"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_drill_report_versions")),
+        sa.UniqueConstraint("drill_id", "version", name=op.f("uq_drill_report_versions_drill_id_version")),
+    )
+    op.create_index(op.f("ix_drill_report_versions_drill_id"), "drill_report_versions", ["drill_id"], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_drill_report_versions_drill_id"), table_name="drill_report_versions")
+    op.drop_table("drill_report_versions")
+    op.drop_table("drill_report_drafts")
