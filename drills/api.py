@@ -12,7 +12,7 @@ from alueturva.auth.dependencies import DbSession, Operator, Viewer
 from alueturva.db import get_database, utcnow
 from alueturva.errors import API_ERRORS, Invalid
 from alueturva.i18n import Language
-from drills import findings, flows, plans, read, service
+from drills import findings, flows, metrics, plans, read, service
 from drills.followup import followup
 from drills.imports.export import event_log
 from drills.imports.flows import import_log as import_log_flow
@@ -34,6 +34,9 @@ from drills.schemas import (
     ImprovementItemRead,
     ImprovementItemUpdate,
     LogImportRead,
+    Marking,
+    MetricRecordIn,
+    MetricRecordRead,
     ObjectivesAdapter,
     RatingIn,
     ReportApprove,
@@ -307,9 +310,24 @@ def yearly_followup(
     year: Annotated[int, Query(ge=2000, le=2100)],
     format: Annotated[Literal["json", "html", "pdf"], Query()] = "json",
     language: Annotated[Language, Query()] = "fi",
+    marking: Annotated[Marking, Query(description="The publicity marking on every page")] = "public",
 ) -> Response:
-    """The councils' yearly follow-up: drills held, objectives met, figures per municipality, roster compliance at
-    each drill, improvement items, and the year's SMS cost split."""
+    """The councils' yearly follow-up: the agreement's metrics and measures (measured, or recorded with evidence),
+    drills held, objectives met, figures per municipality, roster compliance at each drill, improvement items, and
+    the year's SMS cost split (the agreement's example, labelled as such)."""
     with get_database().session() as session:
-        data = followup(session, year=year, language=language)
+        data = followup(session, year=year, language=language, marking=marking)
     return _answer(render.export(data, format), f"followup-{year}-{language}")
+
+
+@followup_router.patch("/metrics/{key}", response_model=MetricRecordRead)
+def record_metric(
+    key: Annotated[str, Path(min_length=1, max_length=60, pattern=r"^[a-z0-9_]+$")],
+    body: MetricRecordIn,
+    principal: Operator,
+) -> MetricRecordRead:
+    """Record one of the agreement's metrics the service cannot measure (the preparedness plan, the autumn seminar,
+    civil-defence formations, evacuation planning) for a year: status, evidence (a link or a file name), the date it
+    refers to; who recorded it and when are kept. The latest record is the metric's status."""
+    row = metrics.record(key=key, payload=body, actor=principal.actor, name=principal.name or principal.actor)
+    return MetricRecordRead.model_validate(row, from_attributes=True)

@@ -8,7 +8,6 @@ one."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
@@ -21,6 +20,7 @@ from contacts.catalogue import display_names, organisations
 from drills import findings, read, texts
 from drills.config import costs_config
 from drills.measures import measures
+from drills.metrics import metrics, year_bounds
 from drills.models import Drill, DrillState, ImprovementItem
 from drills.report import figures
 from drills.report.assemble import organisation_labels
@@ -37,15 +37,11 @@ from drills.report.schemas import (
     Shares,
     YearsItems,
 )
+from drills.report.texts import words
+from drills.schemas import Marking
 
 HELD = (DrillState.running, DrillState.ended)
 CENT = Decimal("0.01")
-
-
-def year_bounds(year: int) -> tuple[datetime, datetime]:
-    """The Finnish calendar year as aware UTC bounds."""
-    start = datetime(year, 1, 1, tzinfo=HELSINKI).astimezone(UTC)
-    return start, datetime(year + 1, 1, 1, tzinfo=HELSINKI).astimezone(UTC)
 
 
 def split_cost(total: Decimal, language: str) -> list[CostShare]:
@@ -158,7 +154,9 @@ def _drill_row(session: Session, drill: Drill, language: str) -> FollowupDrill:
     )
 
 
-def followup(session: Session, *, year: int, language: str = "fi") -> Followup:
+def followup(session: Session, *, year: int, language: str = "fi", marking: Marking = "public") -> Followup:
+    """The year's follow-up in ``language``, with the publicity marking chosen for it (the councils' copy holds no
+    names: public by default)."""
     start, end = year_bounds(year)
     held = session.scalars(
         select(Drill)
@@ -193,4 +191,7 @@ def followup(session: Session, *, year: int, language: str = "fi") -> Followup:
             open_now=sum(1 for item in items.values() if item.status in ("open", "in_progress")),
         ),
         costs=_costs(session, year, language),
+        metrics=metrics(session, year=year, drills=rows, language=language),
+        marking=marking,
+        marking_text=words("marking", language)[marking],
     )

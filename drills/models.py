@@ -324,3 +324,21 @@ class ReportVersion(Base):
     marking: Mapped[str] = mapped_column(String(40))
     distribution: Mapped[list[str]] = mapped_column(JSON)
     documents: Mapped[dict[str, dict[str, Any]]] = mapped_column(JSON)  # language -> variant -> the report's JSON
+
+
+class MetricRecord(Base):
+    """A person's record of one of the agreement's metrics for a year (those the service cannot measure): the
+    status, its evidence (a link or a file name), the date it refers to, who recorded it and when. Append-only: the
+    latest record of a (key, year) is the metric's status, the earlier ones its history."""
+
+    __tablename__ = "followup_metric_records"
+    __table_args__ = (Index("ix_followup_metric_records_key_year", "key", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(60))
+    year: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    evidence: Mapped[str] = mapped_column(String(1000))
+    on: Mapped[date | None] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

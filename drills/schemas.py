@@ -460,3 +460,24 @@ class ReportApprove(_Input):
 
     marking: Marking | None = None
     distribution: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(None, max_length=60)
+
+
+class MetricRecordIn(_Input):
+    """A person's record of one of the agreement's metrics the service cannot measure
+    (``PATCH /api/v1/followup/metrics/{key}``)."""
+
+    year: int = Field(ge=2000, le=2100)
+    status: Literal["met", "in_progress", "not_met", "unknown"]
+    evidence: str = Field(min_length=1, max_length=1000, description="A link or a file name, and what it shows")
+    on: date | None = Field(None, description="The date it refers to (e.g. the seminar's)")
+
+
+class MetricRecordRead(BaseModel):
+    id: int
+    key: str
+    year: int
+    status: str
+    evidence: str
+    on: date | None
+    recorded_by: str
+    recorded_at: datetime

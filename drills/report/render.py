@@ -202,6 +202,7 @@ def followup_html(followup: Followup) -> str:
         .render(
             f=followup,
             w=words("followup", language),
+            m=words("metrics", language),
             lang=language,
             municipalities_svg=charts.municipalities_chart(followup, language),
         )

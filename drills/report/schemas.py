@@ -417,6 +417,34 @@ class Costs(_Part):
     total: CostPart
 
 
+MetricStatus = Literal["met", "in_progress", "not_met", "unknown"]
+
+
+class MetricDetail(_Part):
+    """One line of a metric: a municipality or an area, its status and evidence (``at``: the date it refers to)."""
+
+    subject: str
+    status: MetricStatus
+    evidence: str
+    at: date | None
+
+
+class Metric(_Part):
+    """One of the agreement's evaluation metrics or measures (``drills.metrics``): measured by the service, or
+    recorded by a person with evidence; who confirmed it and when."""
+
+    key: str
+    group: str
+    text: str
+    status: MetricStatus
+    status_text: str
+    measured: bool
+    evidence: str
+    confirmed_by: str | None
+    confirmed_at: datetime | None
+    details: list[MetricDetail]
+
+
 class Followup(_Part):
     """The councils' yearly follow-up of the agreement, in one language."""
 
@@ -429,6 +457,9 @@ class Followup(_Part):
     objectives: ObjectivesMet
     improvement_items: YearsItems
     costs: Costs
+    metrics: list[Metric]
+    marking: str
+    marking_text: str
 
 
 Format = Literal["json", "html", "pdf", "csv"]

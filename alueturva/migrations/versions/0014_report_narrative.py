@@ -1,6 +1,6 @@
 """drills: the after-action report's words and approved versions (issue 20): the draft people write (narrative
 sections per language, an edited course of events, publicity marking, distribution) and each approved version
-frozen
+frozen; the records people make of the agreement's metrics the service cannot measure
 
 Revision ID: 0014
 Revises: 0011
@@ -49,9 +49,24 @@ def upgrade() -> None:
         sa.UniqueConstraint("drill_id", "version", name=op.f("uq_drill_report_versions_drill_id_version")),
     )
     op.create_index(op.f("ix_drill_report_versions_drill_id"), "drill_report_versions", ["drill_id"], unique=False)
+    op.create_table(
+        "followup_metric_records",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=60), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("evidence", sa.String(length=1000), nullable=False),
+        sa.Column("on", sa.Date(), nullable=True),
+        sa.Column("recorded_by", sa.String(length=200), nullable=False),
+        sa.Column("recorded_at", alueturva.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_followup_metric_records")),
+    )
+    op.create_index("ix_followup_metric_records_key_year", "followup_metric_records", ["key", "year"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_followup_metric_records_key_year", table_name="followup_metric_records")
+    op.drop_table("followup_metric_records")
     op.drop_index(op.f("ix_drill_report_versions_drill_id"), table_name="drill_report_versions")
     op.drop_table("drill_report_versions")
     op.drop_table("drill_report_drafts")
