@@ -26,6 +26,7 @@ PAGES = (
     "alueturva.app.web.drills",
     "alueturva.app.web.drill_evaluation",
     "alueturva.app.web.drill_report",
+    "alueturva.app.web.drill_report_write",
     "alueturva.app.web.rosters",
     "alueturva.app.web.roster_import",
     "alueturva.app.web.audit",
