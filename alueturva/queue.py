@@ -178,11 +178,13 @@ REDIS_LOST_PAUSE_SECONDS = 2.0
 def run_worker(*, burst: bool = False) -> None:
     """``alueturva worker``: an RQ worker on the configured queue (with RQ's scheduler for delayed jobs).
 
-    RQ retries its own dequeueing while Redis is away, but a connection that breaks while it records a finished job
-    ends ``work()``, and making a worker while Redis is away fails; the worker then starts again here (every
-    ``REDIS_LOST_PAUSE_SECONDS``) instead of exiting. The database holds every delivery, so
-    nothing depends on the record RQ could not write.
+    RQ retries its own dequeueing while Redis is away, but a connection that breaks at some other step ends
+    ``work()``: by raising, or by returning after RQ logs "found an unhandled exception, quitting". Making a worker
+    while Redis is away fails too. Unless it was asked to stop (SIGTERM/SIGINT) or runs in burst mode, the worker
+    then starts again here (every ``REDIS_LOST_PAUSE_SECONDS``) instead of exiting. The database holds every
+    delivery, so nothing depends on the record RQ could not write.
     """
+    import signal
     import time
 
     from redis import Redis
@@ -191,6 +193,15 @@ def run_worker(*, burst: bool = False) -> None:
 
     from alueturva.settings import get_settings
 
+    class StoppableWorker(Worker):
+        """Remembers whether a stop signal ended its loop (RQ's own flag is set only when a job is running)."""
+
+        stop_signalled = False
+
+        def request_stop(self, signum: Any, frame: Any) -> None:
+            self.stop_signalled = True
+            super().request_stop(signum, frame)
+
     settings = get_settings()
     if not settings.redis_url:
         raise RuntimeError("ALUETURVA_REDIS_URL is not set; the embedded default runs its worker inside `up`")
@@ -198,11 +209,17 @@ def run_worker(*, burst: bool = False) -> None:
         redis = Redis.from_url(settings.redis_url)
         try:
             # making the worker talks to Redis already (it names its connection): inside the retry too
-            worker = Worker([Queue(settings.queue_name, connection=redis)], connection=redis)
+            worker = StoppableWorker([Queue(settings.queue_name, connection=redis)], connection=redis)
             worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
-            return
+            if burst or worker.stop_signalled:
+                return
+            log.warning("the worker loop ended without a stop request; starting again")
         except RedisConnectionError as exc:
             log.warning("lost Redis while working; starting again", extra={"error": type(exc).__name__})
-            time.sleep(REDIS_LOST_PAUSE_SECONDS)
         finally:
             redis.close()
+        # RQ's signal handlers need a live worker; nothing runs during the pause, so a stop signal ends it at once
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        time.sleep(REDIS_LOST_PAUSE_SECONDS)
+

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import statistics
 import time
 from collections.abc import Callable
@@ -101,7 +102,13 @@ def time_naive_orm(people: list[int]) -> float:
         now = utcnow()
         persons = session.scalars(select(Person).where(Person.id.in_(people), Person.active.is_(True))).all()
         recipients = [
-            Recipient(alert_id=alert_id, person_id=p.id, organisation_id=p.organisation_id, language=p.language)
+            Recipient(
+                alert_id=alert_id,
+                person_id=p.id,
+                organisation_id=p.organisation_id,
+                language=p.language,
+                link_nonce=secrets.token_hex(16),
+            )
             for p in persons
         ]
         session.add_all(recipients)
@@ -138,7 +145,7 @@ def foreign_keys_of_alert_rows() -> list[tuple[str, str]]:
 
 def time_writes(people: list[int], *, without_foreign_keys: bool) -> float:
     """The recipient and delivery statements of ``create_alert``, timed, then rolled back."""
-    from alerting import service
+    from alerting import service, targets
     from alerting.models import Channel, DeliveryKind
     from alerting.schemas import Targets
     from alueturva.db import get_database, utcnow
@@ -150,7 +157,7 @@ def time_writes(people: list[int], *, without_foreign_keys: bool) -> float:
                 session.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
         alert_id = _new_alert(session)
         started = time.perf_counter()
-        service.add_targeted_recipients(session, alert_id=alert_id, targets=Targets(people=people), now=utcnow())
+        targets.add_targeted_recipients(session, alert_id=alert_id, targets=Targets(people=people), now=utcnow())
         service.add_deliveries(
             session,
             alert_id=alert_id,
