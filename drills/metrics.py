@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -224,6 +224,14 @@ def latest_records(session: Session, *, year: int) -> dict[str, MetricRecord]:
     return {row.key: row for row in rows}
 
 
+def _recorded(record: MetricRecord, language: str) -> Measured:
+    """A person's record as a row: its status (checked when recorded), the evidence and the date it refers to."""
+    evidence = record.evidence
+    if record.on is not None:
+        evidence = text("metrics", "recorded", language, evidence=evidence, date=format_date(record.on, language))
+    return Measured(cast(MetricStatus, record.status), evidence, [])
+
+
 def metrics(session: Session, *, year: int, drills: Sequence[FollowupDrill], language: str) -> list[Metric]:
     """Every metric of the agreement for ``year``, measured now or as recorded."""
     now = utcnow()
@@ -241,22 +249,15 @@ def metrics(session: Session, *, year: int, drills: Sequence[FollowupDrill], lan
     shown = words("metrics", language)
     rows = []
     for spec in METRICS:
+        by: str | None
+        at: datetime | None
         if spec.measured:
-            result = measured[spec.key]
-            status, evidence, details = result.status, result.evidence, result.details
-            by: str | None = shown["service"]
-            at: datetime | None = now
+            result, by, at = measured[spec.key], shown["service"], now
         elif (record := records.get(spec.key)) is not None:
-            status, details, by, at = record.status, [], record.recorded_by, record.recorded_at  # type: ignore[assignment]
-            evidence = (
-                record.evidence
-                if record.on is None
-                else text(
-                    "metrics", "recorded", language, evidence=record.evidence, date=format_date(record.on, language)
-                )
-            )
+            result, by, at = _recorded(record, language), record.recorded_by, record.recorded_at
         else:
-            status, evidence, details, by, at = "unknown", shown["not_recorded"], [], None, None
+            result, by, at = Measured("unknown", shown["not_recorded"], []), None, None
+        status, evidence, details = result.status, result.evidence, result.details
         rows.append(
             Metric(
                 key=spec.key, group=spec.group, text=shown[spec.key], status=status,
