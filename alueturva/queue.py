@@ -222,4 +222,3 @@ def run_worker(*, burst: bool = False) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         time.sleep(REDIS_LOST_PAUSE_SECONDS)
-

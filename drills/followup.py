@@ -17,7 +17,7 @@ from alerting.public import calls_placed, charged_sms_segments
 from alueturva.db import utcnow
 from alueturva.i18n import HELSINKI
 from contacts.catalogue import display_names, organisations
-from drills import findings, read, texts
+from drills import feedback, findings, read, texts
 from drills.config import costs_config
 from drills.measures import measures
 from drills.metrics import metrics, year_bounds
@@ -84,6 +84,7 @@ def _costs(session: Session, year: int, language: str) -> Costs:
     price, minute = config.sms_price_per_segment, config.voice_price_per_minute
     start, end = year_bounds(year)
     segments = charged_sms_segments(session, start=start, end=end)
+    segments["exercise"] += feedback.sms_segments(session, start=start, end=end)  # drills' feedback requests
     placed = calls_placed(session, start=start, end=end)
     parts: dict[str, CostPart] = {}
     for part in ("exercise", "real"):

@@ -85,6 +85,8 @@ class Drill(Base):
     compliance: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Run here ("service"), or run elsewhere and imported from its log ("import"): nothing is ever sent for it.
     origin: Mapped[str] = mapped_column(String(10), default="service", server_default="service")
+    # The 3–5 questions its participants are asked afterwards (drills.feedback); None: the standard three.
+    feedback_questions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
     objectives: Mapped[list[DrillObjective]] = relationship(
         order_by="DrillObjective.position", cascade="all, delete-orphan", passive_deletes=True
@@ -342,3 +344,38 @@ class MetricRecord(Base):
     on: Mapped[date | None] = mapped_column(Date)
     recorded_by: Mapped[str] = mapped_column(String(200))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FeedbackRequest(Base):
+    """A participant asked for feedback after a drill (``drills.feedback``): who, by which channel, in which
+    language; sent through an outbox (claimed, sent, recorded, a claim that expired is sent again) and answered once.
+    The answer itself is a ``FeedbackAnswer``, kept apart: nothing links it to this row."""
+
+    __tablename__ = "feedback_requests"
+    __table_args__ = (UniqueConstraint("drill_id", "person_id"), Index("ix_feedback_requests_state", "state"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    drill_id: Mapped[int] = mapped_column(ForeignKey("drills.id", ondelete="CASCADE"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    channel: Mapped[str] = mapped_column(String(10))
+    language: Mapped[str] = mapped_column(String(2))
+    nonce: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(10), default="pending")  # pending, sending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    segments: Mapped[int] = mapped_column(Integer, default=0)  # an SMS's segments, for the year's costs
+    expires_at: Mapped[datetime]
+    answered: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FeedbackAnswer(Base):
+    """One participant's answers to a drill's feedback questions, without who gave them or when."""
+
+    __tablename__ = "feedback_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    drill_id: Mapped[int] = mapped_column(ForeignKey("drills.id", ondelete="CASCADE"), index=True)
+    language: Mapped[str] = mapped_column(String(2))
+    answers: Mapped[list[Any]] = mapped_column(JSON)  # one per question, in order: 1–5, yes/no/partly, text or None

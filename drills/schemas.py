@@ -128,6 +128,13 @@ class PhaseIn(_Input):
         return self
 
 
+class FeedbackQuestionIn(_Input):
+    """A question participants are asked after the drill: a scale 1–5, yes / no / partly, or free text."""
+
+    kind: Literal["scale", "choice", "text"]
+    text: Annotated[LocalizedText, _at_most(300)]
+
+
 # A drill ---------------------------------------------------------------------------------------------------------
 
 
@@ -145,6 +152,9 @@ class _DrillFields(_Input):
     objectives: list[ObjectiveIn] | None = Field(None, max_length=20)
     phases: list[PhaseIn] | None = Field(None, max_length=30)
     schedule: Schedule | None = None
+    feedback_questions: list[FeedbackQuestionIn] | None = Field(
+        None, min_length=3, max_length=5, description="Asked of the participants afterwards (default: three standard)"
+    )
 
     @field_validator("description", "contact", mode="before")
     @classmethod

@@ -19,6 +19,7 @@ from alueturva.i18n import HELSINKI
 from contacts.catalogue import area_names
 from contacts.service import organisation_names
 from drills import findings, read, service, texts
+from drills.feedback import feedback_of
 from drills.measures import Measures, measures, poll_options
 from drills.models import Drill, DrillState
 from drills.report import figures, narrative
@@ -339,6 +340,7 @@ def _report(
         exercise_levels=shown.exercise_levels,
         imported=ImportedFrom.model_validate(imported) if imported else None,
         sections=narrative.sections(session, drill, recipients, shown, draft),
+        feedback=feedback_of(session, drill=drill, language=language),
         approval=narrative.draft_approval(session, drill_id=drill.id, draft=draft, language=language),
     )
     return _redacted(session, report) if redact else report

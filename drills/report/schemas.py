@@ -283,6 +283,22 @@ class Sections(_Part):
     recommendations: dict[str, str]
 
 
+class FeedbackQuestion(_Part):
+    """One question of the participants' feedback: how many gave each answer (1–5, or yes / no / partly), and for a
+    free-text question the texts, without names."""
+
+    text: str
+    kind: str
+    answers: dict[str, int]
+    texts: list[str]
+
+
+class Feedback(_Part):
+    requested: int
+    answered: int
+    questions: list[FeedbackQuestion]
+
+
 class Approval(_Part):
     """Draft until a readiness manager approves it; an approved version is frozen. ``marking`` is the publicity
     marking's key, ``marking_text`` its words in the report's language."""
@@ -329,6 +345,7 @@ class Report(_Part):
     exercise_levels: list[ExerciseLevel]
     imported: ImportedFrom | None
     sections: Sections
+    feedback: Feedback
     approval: Approval
 
 
