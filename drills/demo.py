@@ -4,7 +4,8 @@ and the web pages have something to show. Its own words are in Finnish, Swedish 
 wholly in the reader's language. SMS messages have their delivery receipts; email, as SMTP, has none. Every message
 of it is an exercise; nothing is sent now.
 
-Its after-action report has its words in the three languages and is approved (version 1), and two of the agreement's
+Its participants' feedback is answered by about two thirds of those who acknowledged; its after-action report has
+its words in the three languages and is approved (version 1), and two of the agreement's
 measures are recorded by hand, so that the follow-up shows measured and recorded metrics side by side.
 
 Loaded after the demo roster; loading it again changes nothing.
@@ -18,11 +19,12 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from alerting import public as alerting
+from alerting.models import Recipient
 from alueturva.db import get_database, utcnow
 from alueturva.i18n import HELSINKI
-from contacts.models import Group
-from drills import flows, metrics, plans, service
-from drills.models import Drill
+from contacts.models import Group, Person
+from drills import feedback, flows, metrics, plans, service
+from drills.models import Drill, DrillAlert, FeedbackAnswer, FeedbackRequest
 from drills.report import approval
 from drills.schemas import DrillCreate, MetricRecordIn, ReportApprove, ReportUpdate
 
@@ -172,6 +174,7 @@ def load_demo_drill() -> str:
     drill_id = _plan(started)
     _settle(drill_id, started)
     flows.end_by_hand(drill_id=drill_id, actor=DEMO_ACTOR, now=started + timedelta(minutes=DEMO_MINUTES))
+    _answer_feedback(drill_id, ended=started + timedelta(minutes=DEMO_MINUTES))
     approval.update_report(drill_id=drill_id, payload=ReportUpdate.model_validate(DEMO_REPORT), actor=DEMO_ACTOR)
     approval.approve(
         drill_id=drill_id,
@@ -181,6 +184,40 @@ def load_demo_drill() -> str:
     )
     _record_metrics(started.astimezone(HELSINKI).year)
     return f"past drill {drill_id} loaded, its report approved"
+
+
+DEMO_FREE_TEXTS = {  # each participant writes in their own language
+    "fi": ["Viesti oli selkeä, mutta kokouslinkki puuttui.", "Varahenkilöiden numerot kannattaa tarkistaa."],
+    "sv": ["Meddelandet var tydligt, men möteslänken saknades."],
+    "en": ["The reminder came at the right time."],
+}
+
+
+def _answer_feedback(drill_id: int, *, ended: datetime) -> None:
+    """The feedback of the past drill: a request sent to each person who acknowledged (the week to answer is over
+    by now), and the answers of about two thirds of them, stored apart from who gave them."""
+    chance = random.Random(drill_id + 20)
+    with get_database().session() as session:
+        people = session.execute(
+            select(Person.id, Person.language)
+            .join(Recipient, Recipient.person_id == Person.id)
+            .join(DrillAlert, DrillAlert.alert_id == Recipient.alert_id)
+            .where(DrillAlert.drill_id == drill_id, Recipient.acknowledged_at.is_not(None))
+            .distinct()
+        ).all()
+        for person_id, language in people:
+            answered = chance.random() < 0.67
+            session.add(
+                FeedbackRequest(
+                    drill_id=drill_id, person_id=person_id, channel="sms", language=language, nonce="demo",
+                    state="sent", attempts=1, segments=1, sent_at=ended, expires_at=ended + feedback.VALID_FOR,
+                    answered=answered, created_at=ended,
+                )
+            )  # fmt: skip
+            if answered:
+                free = chance.choice([*DEMO_FREE_TEXTS.get(language, DEMO_FREE_TEXTS["fi"]), None, None])
+                answers = [chance.choice([3, 4, 4, 5, 5]), chance.choice(["yes", "yes", "yes", "partly"]), free]
+                session.add(FeedbackAnswer(drill_id=drill_id, language=language, answers=answers))
 
 
 def _record_metrics(year: int) -> None:
