@@ -31,6 +31,7 @@ from alerting.messages import MessageContent, alert_content
 from alerting.models import AckMethod, Alert, AlertStatus, Channel, Delivery, DeliveryKind, DeliveryState, Recipient
 from alerting.outgoing import reader_versions
 from alueturva.db import get_database, id_in, utcnow
+from alueturva.digits import ascii_int
 from alueturva.errors import NotFound
 from alueturva.localized import Version
 from alueturva.settings import get_settings
@@ -161,9 +162,9 @@ def answered(*, event: CallEvent, now: datetime | None = None) -> CallScript:
 
 def _choice(call: Call, digits: str) -> int | None:
     """The key as a choice: 1 acknowledges an alert without a poll; with one, each option has its digit."""
-    if len(digits) != 1 or not digits.isdigit():
+    number = ascii_int(digits) if len(digits) == 1 else None
+    if number is None:
         return None
-    number = int(digits)
     if call.content.options:
         return number if 1 <= number <= len(call.content.options) else None
     return number if number == 1 else None

@@ -20,6 +20,7 @@ from alerting.config import alerting_config
 from alerting.messages import localized_field
 from alerting.models import AckMethod, Alert, AlertStatus, Channel, Delivery, DeliveryState, InboundMessage, Recipient
 from alerting.replies import Reply, parse_reply
+from alerting.reply_hooks import hooked_answer
 from alerting.texts import text, texts
 from alueturva.db import get_database, utcnow
 from alueturva.errors import Conflict
@@ -280,7 +281,11 @@ def handle_inbound_sms(*, message: InboundSms, now: datetime | None = None) -> I
                 outcome, text, recipient_id = "unknown_sender", texts(language)["reply_unknown_sender"], None
             else:
                 person_id, language, candidates = found
-                outcome, text, recipient_id = _answer(session, person_id, language, candidates, reply, now)
+                hooked = hooked_answer(session, person_id=person_id, language=language, body=body, now=now)
+                if hooked is not None:  # another domain's own reply (an action card's "T1 OK")
+                    outcome, text, recipient_id = "answered_elsewhere", hooked, None
+                else:
+                    outcome, text, recipient_id = _answer(session, person_id, language, candidates, reply, now)
             session.connection().execute(
                 _RECORD_INBOUND,
                 {

@@ -19,6 +19,7 @@ from alerting.flows import CreatedAlert, SmsTooLong, create_alert
 from alerting.messages import options_in
 from alerting.models import AckMethod, Channel
 from alerting.notices import send_notice
+from alerting.reply_hooks import ReplyHandler, register_reply_handler, unregister_reply_handler
 from alerting.schemas import (
     AlertCreate,
     AlertMessage,
@@ -54,6 +55,7 @@ __all__ = [
     "EscalationOverride",
     "PastDelivery",
     "PastRecipient",
+    "ReplyHandler",
     "ResponseOption",
     "SendError",
     "SmsTooLong",
@@ -71,6 +73,8 @@ __all__ = [
     "past_recipients",
     "record_acknowledgement",
     "record_past_outcome",
+    "register_reply_handler",
     "send_notice",
+    "unregister_reply_handler",
     "warm_up",
 ]

@@ -7,6 +7,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from alueturva.digits import is_ascii_number
+
 _WORD = re.compile(r"[^\W\d_]+|\d+", re.UNICODE)
 _SWEDISH_HINTS = frozenset({"kvittera", "kvitterar", "kvitterat", "ja", "tack", "mottaget"})
 _ENGLISH_HINTS = frozenset({"ack", "acknowledge", "acknowledged", "yes", "received"})
@@ -22,8 +24,8 @@ class Reply:
 
 def parse_reply(body: str, *, keywords: frozenset[str]) -> Reply:
     words = _WORD.findall(unicodedata.normalize("NFKC", body).casefold())
-    code = next((word for word in words if len(word) == 4 and word.isdigit()), None)
-    option = next((int(word) for word in words if len(word) == 1 and word.isdigit() and word != "0"), None)
+    code = next((word for word in words if len(word) == 4 and is_ascii_number(word)), None)
+    option = next((int(word) for word in words if len(word) == 1 and is_ascii_number(word) and word != "0"), None)
     keyword = any(word in keywords for word in words)
     hint = (
         "sv"

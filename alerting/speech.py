@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from alueturva.i18n import plural_category
 
+ASCII_DIGITS = "0123456789"  # "²" is a digit to str.isdigit() but not to int()
 FINNISH_UNITS = ["nolla", "yksi", "kaksi", "kolme", "neljä", "viisi", "kuusi", "seitsemän", "kahdeksan", "yhdeksän"]
 SWEDISH_UNITS = [
     "noll", "ett", "två", "tre", "fyra", "fem", "sex", "sju", "åtta", "nio",
@@ -166,7 +167,7 @@ def ordinal(n: int, language: str) -> str:
 
 def digits(text: str, language: str) -> str:
     """Each digit as a word ("4821" -> "neljä kahdeksan kaksi yksi"); a plus sign as "plus"."""
-    words = [cardinal(int(ch), language) if ch.isdigit() else "plus" for ch in text if ch.isdigit() or ch == "+"]
+    words = [cardinal(int(ch), language) if ch in ASCII_DIGITS else "plus" for ch in text if ch in ASCII_DIGITS + "+"]
     return " ".join(words)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from alerting.models import Recipient
 from alerting.schemas import Targets
 from alueturva.db import UTCDateTime, id_in, random_token
+from alueturva.digits import ascii_int
 from alueturva.errors import Invalid
 from alueturva.localized import Version, versions_for
 from contacts import service as contacts
@@ -42,8 +43,8 @@ def _resolved(
     unknown: list[str] = []
     for reference in references:
         found = lookup.get(reference.strip().casefold()) if isinstance(reference, str) else None
-        if found is None and str(reference).strip().isdigit() and int(reference) in known_ids:
-            found = int(reference)
+        if found is None and (number := ascii_int(str(reference))) is not None and number in known_ids:
+            found = number
         if found is None:
             unknown.append(repr(reference) if isinstance(reference, str) else str(reference))
         elif found not in ids:

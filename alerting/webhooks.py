@@ -25,6 +25,7 @@ from alerting.channels import (
     voice_webhooks,
 )
 from alerting.texts import texts
+from alueturva.digits import ascii_int
 from alueturva.errors import Conflict, error_responses
 from alueturva.settings import get_settings
 from alueturva.throttling import client_address, retry_after_header, throttle_for, webhook_failures
@@ -137,9 +138,10 @@ def _wrong_keys(raw: str | None) -> int:
     """Our own count of keys that were not a choice, carried in the gather URL (signed with it by the provider)."""
     if raw is None:
         return 0
-    if not raw.isdigit() or int(raw) > MAX_WRONG_KEYS:
+    count = ascii_int(raw)
+    if count is None or count > MAX_WRONG_KEYS:
         raise HTTPException(400, detail="'wrong' must be a small count")
-    return int(raw)
+    return count
 
 
 def _script(provider: VoiceWebhooks, script: CallScript, event: CallEvent, *, wrong_keys: int) -> Response:

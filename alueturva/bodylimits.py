@@ -16,6 +16,8 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from alueturva.digits import ascii_int
+
 
 class BodyTooLarge(HTTPException):
     def __init__(self, limit: int) -> None:
@@ -39,7 +41,7 @@ class BodyLimits:
             return
         limit = self.limit_for(scope["path"])
         announced = Headers(scope=scope).get("content-length", "")
-        if announced.isdigit() and int(announced) > limit:
+        if (length := ascii_int(announced)) is not None and length > limit:
             error = BodyTooLarge(limit)
             await JSONResponse({"detail": error.detail}, status_code=413)(scope, receive, send)
             return

@@ -9,6 +9,8 @@ console SMS and email backends. Anywhere else anyone who knows the key could sig
 from __future__ import annotations
 
 import ipaddress
+import math
+from collections import Counter
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
@@ -18,6 +20,9 @@ from sqlalchemy.exc import ArgumentError
 from alueturva.settings import DEVELOPMENT_SECRET_KEY, Settings
 
 MIN_SECRET_KEY_LENGTH = 32
+# What the key's own characters show of its randomness (its length times the Shannon entropy of their frequencies):
+# 32 random hex characters show about 120 bits, 32 spaces none, "password" four times 88.
+MIN_SECRET_KEY_BITS = 96
 MIN_METRICS_TOKEN_LENGTH = 16
 
 
@@ -58,7 +63,19 @@ def _secret_key_problems(settings: Settings) -> list[str]:
             f"ALUETURVA_SECRET_KEY: {len(key)} characters is too short outside the local demo; "
             f"use at least {MIN_SECRET_KEY_LENGTH} random characters"
         ]
+    if (bits := shown_randomness(key)) < MIN_SECRET_KEY_BITS:
+        return [
+            f"ALUETURVA_SECRET_KEY: its characters repeat too much to be random (about {bits:.0f} bits, at least "
+            f"{MIN_SECRET_KEY_BITS} needed); use $(openssl rand -hex 32)"
+        ]
     return []
+
+
+def shown_randomness(key: str) -> float:
+    """Bits of randomness a key's characters show at most: its length times the Shannon entropy of their
+    frequencies (a key of one repeated character shows none)."""
+    counts = Counter(key)
+    return -sum(count * math.log2(count / len(key)) for count in counts.values())
 
 
 def _public_url_problems(settings: Settings) -> list[str]:

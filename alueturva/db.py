@@ -174,6 +174,7 @@ POOL_TIMEOUT_SECONDS = 10
 def make_engine(url: str, *, sqlite_foreign_keys: bool = True, **kwargs: Any) -> Engine:
     """An engine for ``url``. Migrations turn SQLite's foreign keys off (Alembic's batch mode recreates tables,
     which must not cascade) and check them afterwards."""
+    kwargs.setdefault("hide_parameters", True)  # an error's log never carries a row's names or numbers
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         _configure_sqlite(engine, foreign_keys=sqlite_foreign_keys)

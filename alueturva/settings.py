@@ -92,12 +92,6 @@ class Settings(BaseSettings):
     web_session_max_hours: float = Field(
         12.0, gt=0, le=7 * 24, description="A web console session ends this long after sign-in, however used"
     )
-    login_max_failures: int = Field(
-        5, ge=1, le=100, description="Wrong passwords in a row before an account is locked for a while"
-    )
-    login_lock_seconds: float = Field(
-        60.0, gt=0, le=3600, description="First lock-out after too many wrong passwords; doubles each further one"
-    )
     smtp_timeout_seconds: float = Field(10.0, gt=0, description="SMTP connect and command timeout")
     twilio_timeout_seconds: float = Field(10.0, gt=0, description="Twilio API request timeout")
     metrics_token: SecretStr | None = Field(
@@ -109,6 +103,21 @@ class Settings(BaseSettings):
     auth_failures_per_minute: int = Field(20, ge=1, description="Failed API-key authentications per client address")
     link_attempts_per_minute: int = Field(10, ge=1, description="Acknowledgement link submissions per link")
     link_failures_per_minute: int = Field(30, ge=1, description="Invalid acknowledgement links per client address")
+    login_failures_per_minute: int = Field(
+        10, ge=1, description="Failed console sign-ins per client address; past it 429 before any password is checked"
+    )
+    login_account_failures_per_minute: int = Field(
+        5, ge=1, description="Failed console sign-ins per email from one client address; past it 429 likewise"
+    )
+    login_account_slowdown_per_minute: int = Field(
+        20, ge=1, description="Failed console sign-ins per email from every address before each sign-in waits"
+    )
+    login_slowdown_seconds: float = Field(
+        2.0, ge=0, le=30, description="How long a sign-in to an email past its slowdown limit waits (holding no thread)"
+    )
+    password_hashing_threads: int = Field(
+        2, ge=1, le=16, description="Threads that may check console passwords (argon2) at once"
+    )
     webhook_failures_per_minute: int = Field(20, ge=1, description="Webhooks with a bad signature per client address")
 
     @field_validator("duty_officer_phone")

@@ -1,5 +1,5 @@
-"""Rate limits on what an attacker repeats: failed API-key authentications, invalid acknowledgement links, webhooks
-with a bad signature (docs/security.md). 429 with ``Retry-After``.
+"""Rate limits on what an attacker repeats: failed API-key authentications, failed console sign-ins, invalid
+acknowledgement links, webhooks with a bad signature (docs/security.md). 429 with ``Retry-After``.
 
 Failures are counted, and past the limit a failure is answered 429 instead of 401, 400 or 403; a valid key, link or
 signature always goes through. Addresses are shared (a mobile operator's NAT in front of many phones, Twilio's
@@ -74,6 +74,18 @@ class Throttle:
             log.warning("rate limit not counted", extra={"limit": limit.name, "error": type(exc).__name__})
             return None
 
+    async def blocked(self, limit: Limit, key: str) -> float | None:
+        """Without counting: seconds until ``key`` may try again if it is already at the limit, else None (asked
+        before costly work, such as checking a password, that a refused request must not cost)."""
+        item = RateLimitItemPerMinute(limit.per_minute)
+        try:
+            if await self._limiter.test(item, limit.name, key):
+                return None
+            return await self._retry_after(item, limit, key)
+        except Exception as exc:
+            log.warning("rate limit not read", extra={"limit": limit.name, "error": type(exc).__name__})
+            return None
+
 
 def retry_after_header(seconds: float) -> dict[str, str]:
     return {"Retry-After": str(math.ceil(seconds))}
@@ -108,6 +120,21 @@ def link_attempts() -> Limit:
 
 def link_failures() -> Limit:
     return Limit("link-failures", get_settings().link_failures_per_minute)
+
+
+def login_failures() -> Limit:
+    """Failed console sign-ins per client address."""
+    return Limit("login-failures", get_settings().login_failures_per_minute)
+
+
+def login_account_failures() -> Limit:
+    """Failed console sign-ins per email and client address."""
+    return Limit("login-account-failures", get_settings().login_account_failures_per_minute)
+
+
+def login_account_slowdown() -> Limit:
+    """Failed console sign-ins per email from every address; past it, each sign-in to that email waits a while."""
+    return Limit("login-account-slowdown", get_settings().login_account_slowdown_per_minute)
 
 
 def webhook_failures() -> Limit:

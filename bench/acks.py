@@ -46,6 +46,7 @@ from bench.stack import (
 from loopback.twilio_server import FakeTwilio
 
 RESULTS_DIR = Path(__file__).parent / "results"
+PROFILED_REPLIES = 300
 
 
 def send_alert(stack: Stack, key: str, people: list[int]) -> int:
@@ -150,6 +151,43 @@ def recorded(database_url: str, alert_id: int, method: str) -> tuple[int, int]:
         engine.dispose()
 
 
+def profile_in_process(stack: Stack, replies: list[Request], top: int) -> None:
+    """The SMS-reply path run for ``replies`` in this process under cProfile, as the webhook runs it (signature,
+    fields, ``inbound.handle_inbound_sms``, the TwiML answer) without HTTP: the API server's processes cannot be
+    profiled from here, and the route runs its database part in a thread that a profiler of this one does not see.
+    Prints the CPU per reply and the ``top`` functions by own time and by time with callees."""
+    import cProfile
+    import pstats
+
+    from alerting import inbound
+    from alerting.channels import sms_webhooks
+    from alueturva.app.bootstrap import boot
+    from alueturva.db import set_database
+    from alueturva.settings import get_settings
+
+    os.environ.update(stack.env)
+    get_settings.cache_clear()
+    set_database(None)
+    boot()
+    [provider] = sms_webhooks()
+    base = get_settings().public_base_url.rstrip("/")
+
+    def acknowledge_all() -> None:
+        for path, form, headers in replies:
+            provider.verify(url=base + path, params=form, headers=headers)
+            result = inbound.handle_inbound_sms(message=provider.inbound_sms(form))
+            provider.reply(result.reply)
+
+    profiler = cProfile.Profile()
+    cpu_before = time.process_time()
+    profiler.runcall(acknowledge_all)
+    cpu_ms = (time.process_time() - cpu_before) * 1000 / len(replies)
+    print(f"\n== {len(replies)} SMS acknowledgements in this process under cProfile: {cpu_ms:.2f} ms CPU each ==")
+    for order in ("tottime", "cumulative"):
+        print(f"-- by {order} --", flush=True)
+        pstats.Stats(profiler).strip_dirs().sort_stats(order).print_stats(top)
+
+
 def verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
@@ -161,6 +199,7 @@ def main() -> None:
     parser.add_argument("--api-workers", type=int, default=2, help="API server processes (uvicorn --workers)")
     parser.add_argument("--warmup", type=int, default=200, help="untimed requests first (unknown senders; pages)")
     parser.add_argument("--via", choices=("sms", "link"), default="sms", help="SMS replies or link presses")
+    parser.add_argument("--profile", type=int, default=0, help="SMS: profile the last 300 replies in-process, top N")
     args = parser.parse_args()
 
     load_before = os.getloadavg()[0]
@@ -174,6 +213,9 @@ def main() -> None:
                 warmup = signed_replies(stack, unknown, "OK")
                 replies = signed_replies(stack, [mobile_number(n) for n in range(args.replies)], "OK")
                 asyncio.run(post_all(stack.api.url, warmup, args.concurrency))
+                if args.profile:
+                    replies, profiled = replies[:-PROFILED_REPLIES], replies[-PROFILED_REPLIES:]
+                    profile_in_process(stack, profiled, args.profile)
             else:
                 replies = link_presses(stack, alert_id)
                 asyncio.run(post_all(stack.api.url, replies[: args.warmup], args.concurrency, method="GET"))
@@ -183,6 +225,8 @@ def main() -> None:
             client_cpu_ms = (time.process_time() - client_cpu_before) * 1000 / len(replies)
             api_cpu_ms = (cpu_seconds(stack.api.pid) - api_cpu_before) * 1000 / len(replies)
             acknowledged, inbound = recorded(url, alert_id, args.via)
+            if args.via == "sms" and args.profile:
+                acknowledged, inbound = acknowledged - PROFILED_REPLIES, inbound - PROFILED_REPLIES
 
     throughput = len(replies) / seconds
     p50, p90, p99 = (percentile(latencies, share) * 1000 for share in (0.5, 0.9, 0.99))

@@ -67,7 +67,10 @@ def add_people(url: str, count: int) -> list[int]:
                 }
                 for n in range(count)
             ]
-            return list(conn.scalars(insert(Person).returning(Person.id, sort_by_parameter_order=True), rows))
+            ids = list(conn.scalars(insert(Person).returning(Person.id, sort_by_parameter_order=True), rows))
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE people"))  # else whichever run comes first meets the planner's stale guesses
+        return ids
     finally:
         engine.dispose()
 
@@ -103,6 +106,7 @@ def running_stack(
     database_url: str,
     *,
     workers: int = 2,
+    forking_workers: bool = False,
     api_workers: int = 1,
     twilio_latency: float = 0.05,
     sms_rate_per_second: float = 1000.0,
@@ -137,7 +141,9 @@ def running_stack(
         scheduler: SchedulerProcess | None = None
         try:
             for number in range(1, workers + 1):
-                worker = WorkerProcess(env, log_dir / f"worker-{number}.log", name=f"worker-{number}")
+                worker = WorkerProcess(
+                    env, log_dir / f"worker-{number}.log", name=f"worker-{number}", fork=forking_workers
+                )
                 worker.start()
                 started.append(worker)
             for worker in started:

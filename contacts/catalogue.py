@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from alueturva.config import ConfigModel, Names, check_in_order, config_path, load_yaml
+from alueturva.digits import is_ascii_number
 from alueturva.i18n import Language
 from contacts.areas import AREAS, REGION, AreaKey
 from contacts.models import OrganisationKind
@@ -16,7 +17,7 @@ from contacts.models import OrganisationKind
 
 def business_id_is_valid(business_id: str) -> bool:
     """Finnish business id (Y-tunnus) NNNNNNN-C with its modulo-11 check digit."""
-    if len(business_id) != 9 or business_id[7] != "-" or not (business_id[:7] + business_id[8]).isdigit():
+    if len(business_id) != 9 or business_id[7] != "-" or not is_ascii_number(business_id[:7] + business_id[8]):
         return False
     remainder = sum(int(d) * w for d, w in zip(business_id[:7], (7, 9, 10, 5, 8, 4, 2), strict=True)) % 11
     if remainder == 1:

@@ -7,6 +7,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 
+from alueturva.csvfile import restore, write_csv
 from alueturva.errors import Invalid
 
 COLUMNS = (
@@ -21,19 +22,6 @@ COLUMNS = (
     "deputy_of",
     "order",
 )
-# OWASP's CSV injection guidance: a cell a spreadsheet would read as a formula starts with one of these; the export
-# writes such a cell with a leading apostrophe (shown as text), and the import takes the apostrophe off again.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(cell: str) -> str:
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
-
-
-def restore(cell: str) -> str:
-    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
-
-
 MAX_LENGTHS = {"name": 200, "title": 200, "mobile": 40, "email": 254, "deputy_of": 200}
 MAX_ROWS = 20_000
 
@@ -87,9 +75,4 @@ def read_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
 
 def write_rows(rows: Iterable[Sequence[str]]) -> str:
     """The file with its header line, in the export format; cells a spreadsheet would run as formulas neutralised."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    writer.writerows([neutralise(cell) for cell in row] for row in rows)
-    return out.getvalue()
+    return write_csv(COLUMNS, rows)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alueturva.api_types import refuse_control_characters
+from alueturva.digits import ascii_int
 from alueturva.i18n import LANGUAGES
 from contacts import catalogue, service
 from contacts.models import Group, Organisation, Person
@@ -142,10 +143,11 @@ class RowValidator:
     def order(self, line: int, raw: str) -> int | None:
         if not raw:
             return None
-        if not raw.isdigit() or int(raw) > 10_000:
-            self.error(line, "order", f"'{raw}' is not a whole number from 0 to 10000")
+        number = ascii_int(raw)
+        if number is None or number > 10_000:
+            self.error(line, "order", f"'{raw}' is not a whole number from 0 to 10000 (digits 0-9)")
             return None
-        return int(raw)
+        return number
 
     def consistency(self, rows: list[RosterRow]) -> None:
         """Rows must agree about each person, and each group may hold a person once."""

@@ -13,7 +13,7 @@ from contacts.models import OrganisationKind
 from contacts.validation import normalise_email, normalise_mobile
 
 Key = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z0-9_]+$")]
-BusinessId = Annotated[str, Field(pattern=r"^\d{7}-\d$")]
+BusinessId = Annotated[str, Field(pattern=r"^[0-9]{7}-[0-9]$")]
 
 
 class _Patch(ApiInput):

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from alueturva.audit import service as audit
 from alueturva.auth.service import Principal
+from alueturva.digits import ascii_int
 from alueturva.errors import Conflict, Invalid, NotFound
 from contacts import catalogue
 from contacts.models import Group, Membership, Organisation, Person
@@ -139,8 +140,8 @@ def organisation_lookup(session: Session) -> dict[str, Organisation]:
 def find_organisation(session: Session, *, reference: str) -> Organisation | None:
     """An organisation by its business id, key, short name or any of its names (case-insensitive), or its id."""
     found = organisation_lookup(session).get(reference.strip().casefold())
-    if found is None and reference.strip().isdigit() and int(reference) < 2**31:
-        found = session.get(Organisation, int(reference))
+    if found is None and (number := ascii_int(reference)) is not None and number < 2**31:
+        found = session.get(Organisation, number)
     return found
 
 
@@ -262,8 +263,8 @@ def group_ids_by_key(session: Session, *, keys: Sequence[str]) -> list[int]:
 def find_group(session: Session, *, reference: str) -> Group | None:
     """A group by its key or any of its names (case-insensitive), or its id."""
     found = group_lookup(session).get(reference.strip().casefold())
-    if found is None and reference.strip().isdigit() and int(reference) < 2**31:
-        found = session.get(Group, int(reference))
+    if found is None and (number := ascii_int(reference)) is not None and number < 2**31:
+        found = session.get(Group, number)
     return found
 
 

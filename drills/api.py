@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, File, Form, Path, Query, Response, UploadFile, status
+from fastapi import APIRouter, Body, File, Form, Path, Query, Request, Response, UploadFile, status
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from alueturva.api_types import MAX_ID, PathId
@@ -18,7 +19,7 @@ from drills.imports.export import event_log
 from drills.imports.flows import import_log as import_log_flow
 from drills.imports.mapping import read_mapping
 from drills.models import DrillKind, DrillState, ItemStatus
-from drills.report import approval, render
+from drills.report import approval, files, render
 from drills.report.schemas import Approval, ReportWords
 from drills.schemas import (
     DrillCreate,
@@ -48,6 +49,7 @@ router = APIRouter(prefix="/api/v1/drills", tags=["drills"], responses=API_ERROR
 Number = Annotated[int, Path(ge=1, le=30)]
 MAX_LOG_BYTES = 20 * 1024 * 1024  # an exercise log (also the cap on the request: alueturva.app.wiring.body_limits)
 MAX_MAPPING_BYTES = 64 * 1024
+PDF_RETRY_AFTER_SECONDS = 5
 
 
 def _attachment(body: bytes, media_type: str, filename: str) -> Response:
@@ -207,10 +209,12 @@ def rate_objective(drill_id: PathId, position: Number, body: RatingIn, principal
         200: {
             "description": "The after-action report: JSON (the source), HTML, PDF, or CSV (per person or organisation)",
             "content": {"application/json": {}, "text/html": {}, "application/pdf": {}, "text/csv": {}},
-        }
+        },
+        202: {"description": "The PDF is being prepared by a worker: ask again at `Location` (after `Retry-After`)"},
     },
 )
 def drill_report(
+    request: Request,
     drill_id: PathId,
     principal: Viewer,
     format: Annotated[Literal["json", "html", "pdf", "csv"], Query()] = "json",
@@ -224,6 +228,18 @@ def drill_report(
     CSV (for the councils) is always redacted: organisations and roles, no names or contact details. Mobile numbers
     and email addresses are in operators' and admins' reports only; a redacted report holds no name, number or email
     even in what people wrote."""
+    if format == "pdf":  # built by a worker: 202 with where to ask again until it is ready
+        variant = files.Variant(
+            language, redact=redact, contact_details=principal.sees_contact_details, version=version
+        )
+        body = files.report_pdf(drill_id=drill_id, variant=variant)
+        if body is None:
+            return JSONResponse(
+                {"detail": "the PDF is being prepared; ask again at Location"},
+                status_code=status.HTTP_202_ACCEPTED,
+                headers={"Location": str(request.url), "Retry-After": str(PDF_RETRY_AFTER_SECONDS)},
+            )
+        return _attachment(body, render.PDF, f"drill-{drill_id}-report-{language}.pdf")
     with get_database().session() as session:
         report = approval.report_document(
             session,
@@ -264,7 +280,8 @@ def _answer(exported: render.Exported, name: str) -> Response:
     """A page to read (JSON, HTML) in place; a file to save (PDF, CSV) as an attachment named ``name`` + suffix."""
     if exported.to_save:
         return _attachment(exported.body, exported.media_type, f"{name}{exported.suffix}")
-    return Response(exported.body, media_type=exported.media_type)
+    headers = {"Content-Security-Policy": render.REPORT_CSP} if exported.media_type.startswith("text/html") else None
+    return Response(exported.body, media_type=exported.media_type, headers=headers)
 
 
 @router.post("/{drill_id}/findings", response_model=FindingRead, status_code=status.HTTP_201_CREATED)

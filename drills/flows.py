@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from actioncards.activation import close_for_drill
 from alerting.public import close_alert
 from alueturva.audit import service as audit
 from alueturva.db import get_database, utcnow
@@ -281,6 +282,7 @@ def end(session: Session, *, drill: Drill, actor: str, now: datetime | None = No
         if row.alert_id is not None:
             close_alert(session, alert_id=row.alert_id, now=now, reason=f"drill {drill.id} ended")
     feedback.request_feedback(session, drill=drill, now=now)
+    close_for_drill(session, drill_id=drill.id, actor=actor, now=now)  # its action cards' activations
     audit.record(session, actor=actor, action="drill.end", entity_type="drill", entity_id=drill.id, details={})
     return 1
 

@@ -16,7 +16,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, Enum, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Date, Enum, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from alueturva.db import Base, utcnow
@@ -379,3 +379,20 @@ class FeedbackAnswer(Base):
     drill_id: Mapped[int] = mapped_column(ForeignKey("drills.id", ondelete="CASCADE"), index=True)
     language: Mapped[str] = mapped_column(String(2))
     answers: Mapped[list[Any]] = mapped_column(JSON)  # one per question, in order: 1–5, yes/no/partly, text or None
+
+
+class ReportFile(Base):
+    """A drill report's PDF, built by a worker and kept until the report changes: one per drill and variant (its
+    language, and whether it is redacted or without contact details). ``fingerprint`` is the SHA-256 of the report
+    it was (or is being) built from; a report that no longer matches it is built again."""
+
+    __tablename__ = "drill_report_files"
+    __table_args__ = (UniqueConstraint("drill_id", "variant"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    drill_id: Mapped[int] = mapped_column(ForeignKey("drills.id", ondelete="CASCADE"))
+    variant: Mapped[str] = mapped_column(String(40))  # "fi:full", "sv:names", "en:redacted"
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)  # None while it is being built
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    built_at: Mapped[datetime | None]

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import FromClause
 
+from actioncards.measures import tasks_done_within
 from alueturva.i18n import LANGUAGES
 from contacts.catalogue import area_names
 from contacts.service import organisation_names
@@ -144,6 +145,16 @@ def _manual(drill: Drill, objective: DrillObjective) -> Evaluation:
     return Evaluation(objective.rating in MET_RATINGS, objective.rating, True)
 
 
+def _tasks_done(session: Session, drill: Drill, params: dict[str, Any], final: bool) -> Evaluation:
+    """The share of the drill's action card tasks done within the minutes of their activation; once reached it
+    stays met (a task done in time stays so)."""
+    count = tasks_done_within(session, drill_id=drill.id, minutes=float(params["minutes"]))
+    percent = 100.0 * count.done_within / count.total if count.total else 0.0
+    met = count.total > 0 and percent >= float(params["percent"])
+    value = {"done_within": count.done_within, "tasks": count.total, "percent": round(percent, 1)}
+    return Evaluation(True if met else (False if final else None), value, final)
+
+
 _EVALUATORS = {
     "ack_share_within": _ack_share,
     "every_organisation_within": _every_organisation,
@@ -161,4 +172,6 @@ def evaluate(
         return _manual(drill, objective)
     if drill.started_at is None:
         return Evaluation(None, None, drill.state is not DrillState.planned)
+    if objective.kind == "tasks_done_within":
+        return _tasks_done(session, drill, objective.params, _is_final(drill, objective, now))
     return _EVALUATORS[objective.kind](session, recipients, objective.params, _is_final(drill, objective, now))

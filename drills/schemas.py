@@ -77,13 +77,19 @@ class MaxUnreachable(_Input):
     count: int = Field(ge=0, le=1_000_000)
 
 
+class TasksDoneWithin(_Input):
+    kind: Literal["tasks_done_within"]
+    percent: float = Field(gt=0, le=100, description="At least this share of the drill's action card tasks done …")
+    minutes: float = Field(gt=0, le=MAX_WINDOW_MINUTES, description="… within this many minutes of activation")
+
+
 class ManualObjective(_Input):
     kind: Literal["manual"]
     text: ManualText = Field(description="Rated by a person afterwards (HSEEP: P, S, M, U); per language")
 
 
 ObjectiveIn = Annotated[
-    AckShareWithin | EveryOrganisationWithin | EveryAreaWithin | MaxUnreachable | ManualObjective,
+    AckShareWithin | EveryOrganisationWithin | EveryAreaWithin | MaxUnreachable | TasksDoneWithin | ManualObjective,
     Field(discriminator="kind"),
 ]
 ObjectivesAdapter: TypeAdapter[list[ObjectiveIn]] = TypeAdapter(list[ObjectiveIn])

@@ -112,6 +112,9 @@ def objective_value(kind: str, value: Any, language: str) -> str:
         )
     if kind == "max_unreachable":
         return text("value_unreachable", language, count=value["unreachable"])
+    if kind == "tasks_done_within":
+        percent = format_percent(value["percent"], language)
+        return text("value_tasks", language, done=value["done_within"], tasks=value["tasks"], percent=percent)
     shown = text("value_in_time", language, acknowledged=value["reached"], targeted=value["targeted"])
     missing = (value.get("missing_names") or {}).get(language) or value["missing"]
     return shown + (text("value_missing", language, names=", ".join(missing)) if missing else "")

@@ -221,10 +221,11 @@ class ServiceProcess:
 
 
 class WorkerProcess(ServiceProcess):
-    """A real ``alueturva worker``: an RQ worker with its scheduler, on the environment's queue."""
+    """A real ``alueturva worker``: an RQ worker with its scheduler, on the environment's queue (``fork``: a work
+    horse forked per job, ``alueturva worker --fork``)."""
 
-    def __init__(self, env: Mapping[str, str], log_path: Path, name: str = "worker") -> None:
-        super().__init__(["worker"], env, log_path, name)
+    def __init__(self, env: Mapping[str, str], log_path: Path, name: str = "worker", *, fork: bool = False) -> None:
+        super().__init__(["worker", "--fork"] if fork else ["worker"], env, log_path, name)
 
     def wait_registered(self, redis_url: str, queue_name: str, timeout: float = 30) -> None:
         """Wait until RQ lists this worker on the queue (it is then taking jobs)."""

@@ -10,6 +10,7 @@ PYTHON=${PYTHON:-python3}
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e .
 
-# `up` migrates the database and, on the first start, prints an admin API key and a web console account (with
-# its password) in a box: only then, so keep them.
+# `up` migrates the database and, on the first start, shows an admin API key and a web console account (with
+# its password) in a box on the terminal (without a terminal: in ./alueturva-first-admin.txt, readable by you only):
+# only then, so keep them.
 exec .venv/bin/alueturva up --demo "$@"

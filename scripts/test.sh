@@ -13,7 +13,7 @@ bash scripts/services.sh
 bash scripts/browser.sh
 
 .venv/bin/ruff check .
-.venv/bin/mypy alueturva contacts situation alerting drills
+.venv/bin/mypy alueturva contacts situation alerting drills actioncards
 
 echo "== tests on PostgreSQL =="
 ALUETURVA_TEST_DB=postgresql .venv/bin/pytest "$@"

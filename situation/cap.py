@@ -69,12 +69,23 @@ def _area_names(area: Any) -> list[str]:
     return [name for name in names if name]
 
 
-def _match(names: list[str], rules: CapImport) -> set[str]:
-    wanted = {name.casefold() for name in names}
-    wanted |= {part.strip().casefold() for name in names for part in name.replace(";", ",").split(",")}
-    if wanted & {alias.casefold() for alias in rules.region_aliases}:
-        return set(rules.area_aliases)
-    return {key for key, aliases in rules.area_aliases.items() if wanted & {a.casefold() for a in aliases}}
+class _Aliases:
+    """The configured names, folded once: each area of a file is then matched in time independent of the file."""
+
+    def __init__(self, rules: CapImport) -> None:
+        self.region = {alias.casefold() for alias in rules.region_aliases}
+        self.every = set(rules.area_aliases)
+        self.by_name: dict[str, set[str]] = {}
+        for key, aliases in rules.area_aliases.items():
+            for alias in aliases:
+                self.by_name.setdefault(alias.casefold(), set()).add(key)
+
+    def match(self, names: list[str]) -> set[str]:
+        wanted = {name.casefold() for name in names}
+        wanted |= {part.strip().casefold() for name in names for part in name.replace(";", ",").split(",")}
+        if wanted & self.region:
+            return set(self.every)
+        return {key for name in wanted for key in self.by_name.get(name, ())}
 
 
 def cap_observations(document: bytes, *, rules: CapImport, now: datetime) -> CapObservations:
@@ -90,7 +101,8 @@ def cap_observations(document: bytes, *, rules: CapImport, now: datetime) -> Cap
     cancelled = _text(root, "cap:msgType") == "Cancel"
     no_warning = rules.severity_values.get("Minor", 0.0)
     values: dict[str, float] = {}
-    unmatched: list[str] = []
+    unmatched: dict[str, None] = {}  # in the file's order, each once (a list's `in` made this quadratic)
+    aliases = _Aliases(rules)
     for info in root.findall("cap:info", NS):
         expires = _datetime(_text(info, "cap:expires"))
         severity = _text(info, "cap:severity") or "Unknown"
@@ -98,9 +110,9 @@ def cap_observations(document: bytes, *, rules: CapImport, now: datetime) -> Cap
         value = rules.severity_values.get(severity, no_warning) if in_force else no_warning  # type: ignore[call-overload]
         for area in info.findall("cap:area", NS):
             names = _area_names(area)
-            municipalities = _match(names, rules)
-            if not municipalities:
-                unmatched.extend(name for name in names[:1] if name not in unmatched)
+            municipalities = aliases.match(names)
+            if not municipalities and names:
+                unmatched.setdefault(names[0])
             for key in municipalities:
                 values[key] = max(values.get(key, value), value)
     try:
@@ -118,4 +130,4 @@ def cap_observations(document: bytes, *, rules: CapImport, now: datetime) -> Cap
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise Invalid(f"the CAP alert cannot be stored: {problems}") from exc
-    return CapObservations(identifier, observations, sorted(values), unmatched)
+    return CapObservations(identifier, observations, sorted(values), list(unmatched))

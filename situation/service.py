@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, func, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -71,17 +71,21 @@ def _dialect_insert(session: Session, table: Any) -> Any:
 
 
 def known_source_ids(session: Session, *, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
-    """Those (source, source id) pairs that are stored already."""
-    wanted = list(set(pairs))
+    """Those (source, source id) pairs that are stored already: per source, its ids in one list (an index range
+    scan of the unique (source, source id) index; a list of pairs made PostgreSQL test each pair against each row)."""
+    by_source: dict[str, set[str]] = defaultdict(set)
+    for source, source_id in pairs:
+        by_source[source].add(source_id)
     found: set[tuple[str, str]] = set()
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        rows = session.execute(
-            select(Observation.source, Observation.source_id).where(
-                tuple_(Observation.source, Observation.source_id).in_(chunk)
+    for source, source_ids in by_source.items():
+        wanted = sorted(source_ids)
+        for start in range(0, len(wanted), 1000):
+            stored = session.scalars(
+                select(Observation.source_id).where(
+                    Observation.source == source, Observation.source_id.in_(wanted[start : start + 1000])
+                )
             )
-        ).all()
-        found.update((source, source_id) for source, source_id in rows if source_id is not None)
+            found.update((source, source_id) for source_id in stored if source_id is not None)
     return found
 
 

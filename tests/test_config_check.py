@@ -58,6 +58,9 @@ def test_check_config_lists_every_problem_together_with_exit_status_2(clean_env:
     assert "Traceback" not in output
 
 
+GOOD_KEY = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"  # as `openssl rand -hex 32` writes
+
+
 def test_the_local_demo_may_use_the_development_key(clean_env: pytest.MonkeyPatch) -> None:
     assert get_settings().secret_key.get_secret_value() == DEVELOPMENT_SECRET_KEY
     status, output = _check(clean_env)
@@ -69,23 +72,35 @@ def test_the_local_demo_may_use_the_development_key(clean_env: pytest.MonkeyPatc
     [
         {"public_base_url": PUBLIC},
         {"public_base_url": PUBLIC, "secret_key": "lyhyt-avain-1234"},
+        {"public_base_url": PUBLIC, "secret_key": " " * 32},
+        {"public_base_url": PUBLIC, "secret_key": "k" * 64},
+        {"public_base_url": PUBLIC, "secret_key": "salasana" * 5},
         {"email_backend": "smtp"},
         {"sms_backend": "twilio", "twilio_account_sid": "AC1", "twilio_auth_token": "t" * 32, "twilio_from": "+3584"},
         {"voice_backend": "twilio", "twilio_account_sid": "AC1", "twilio_auth_token": "t" * 32, "twilio_from": "+3584"},
     ],
-    ids=["public address", "short key", "real email", "real sms", "real calls"],
+    ids=[
+        "public address",
+        "short key",
+        "32 spaces",
+        "one letter",
+        "a word repeated",
+        "real email",
+        "real sms",
+        "real calls",
+    ],
 )
-def test_outside_the_local_demo_a_development_or_short_key_is_refused(
+def test_outside_the_local_demo_a_development_short_or_weak_key_is_refused(
     clean_env: pytest.MonkeyPatch, settings: dict[str, str]
 ) -> None:
     status, output = _check(clean_env, **settings)
     assert status == 2, output
     assert "ALUETURVA_SECRET_KEY" in output
-    assert _check(clean_env, secret_key="k" * 48)[0] == 0
+    assert _check(clean_env, secret_key=GOOD_KEY)[0] == 0
 
 
 def test_twilio_calls_need_the_account_and_a_number_to_call_from(clean_env: pytest.MonkeyPatch) -> None:
-    status, output = _check(clean_env, voice_backend="twilio", secret_key="k" * 48)
+    status, output = _check(clean_env, voice_backend="twilio", secret_key=GOOD_KEY)
     assert status == 2, output
     for named in ("ALUETURVA_TWILIO_ACCOUNT_SID", "ALUETURVA_TWILIO_AUTH_TOKEN", "ALUETURVA_TWILIO_VOICE_FROM"):
         assert named in output, named

@@ -22,6 +22,7 @@ from drills.models import FeedbackAnswer, FeedbackRequest
 from loopback.twilio_server import FakeTwilio
 from tests.conftest import auth
 from tests.support.drills import act, plan, reply, short_code
+from tests.support.reports import ready_pdf
 from tests.support.roster import make_roster, settled, wait_until
 
 LINK = re.compile(r"/feedback/[A-Za-z0-9_.\-]+")
@@ -120,7 +121,8 @@ def test_feedback_is_asked_answered_once_and_reported_without_names(
     assert got["questions"][1]["answers"] == {"yes": 1, "no": 0, "partly": 1}
     assert got["questions"][2]["texts"] == ["Nopeampi muistutus", "Mer tid"]
     assert got["questions"][3]["answers"]["5"] == 1 and got["questions"][3]["answers"]["4"] == 1
-    pdf = client.get(
+    pdf = ready_pdf(  # built by a worker
+        client,
         f"/api/v1/drills/{drill['id']}/report",
         params={"format": "pdf", "language": "sv"},
         headers=auth(keys[Role.viewer]),

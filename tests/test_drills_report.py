@@ -26,6 +26,7 @@ from drills.report.render import duration
 from loopback.twilio_server import FakeTwilio
 from tests.conftest import auth
 from tests.support.drills import act, age_drill, plan, reply, short_code
+from tests.support.reports import ready_pdf
 from tests.support.roster import Roster, make_roster, settled, wait_until
 
 NAMES = ("Aino Aaltonen", "Bertil Backman", "Cecilia Carlsson", "Daniel Dahl")
@@ -133,7 +134,8 @@ def held(
 
 
 def _report(client: TestClient, keys: dict[Role, str], drill_id: int, **query: str) -> Any:
-    response = client.get(f"/api/v1/drills/{drill_id}/report", params=query, headers=auth(keys[Role.viewer]))
+    url, headers = f"/api/v1/drills/{drill_id}/report", auth(keys[Role.viewer])
+    response = ready_pdf(client, url, params=query, headers=headers)  # a PDF is built by a worker; others at once
     assert response.status_code == 200, response.text
     return response.json() if query.get("format", "json") == "json" else response
 
@@ -233,6 +235,29 @@ def test_the_html_and_the_pdf_say_what_the_json_says(
         assert _text(figure) in html_text, figure
         assert _text(figure).replace(" ", "") in pdf_text.replace(" ", ""), figure
     assert "Utvärderingsrapport" in html_text and "ÖVNING" in html_text
+
+
+def test_the_pdf_lists_who_did_not_acknowledge_and_the_html_and_csv_list_everyone(
+    held: dict[str, Any], client: TestClient, keys: dict[Role, str]
+) -> None:
+    people = _report(client, keys, held["id"], language="sv")["people"]
+    silent = {p["name"] for p in people if p["acknowledged_at"] is None}
+    acknowledged = {p["name"] for p in people if p["acknowledged_at"] is not None}
+    assert "Cecilia Carlsson" in silent and "Aino Aaltonen" in acknowledged
+    pdf = _report(client, keys, held["id"], format="pdf", language="sv").content
+    pdf_text = _text(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)).replace(" ", "")
+    listed = pdf_text.split("Desomintekvitterade")[-1]  # the heading of the last section, the people
+    assert all(name.replace(" ", "") in listed for name in silent)
+    assert not [name for name in acknowledged if name.replace(" ", "") in listed]
+    note = (
+        f"bara upp dem som inte kvitterade ({len(silent)}/{len(people)}). Hela personförteckningen finns i rapportens"
+    )
+    assert note.replace(" ", "") in listed
+    html = _report(client, keys, held["id"], format="html", language="sv").text
+    people_csv = _report(client, keys, held["id"], format="csv", language="sv").text
+    assert all(name in html for name in silent | acknowledged)
+    assert len(people_csv.strip().splitlines()) == 1 + len(people)  # a row for everyone (by role: always redacted)
+    assert "De som inte kvitterade" not in html
 
 
 def test_redacted_reports_hold_no_name_number_or_email(

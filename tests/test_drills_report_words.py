@@ -19,6 +19,7 @@ from alueturva.queue import InProcessQueue
 from loopback.twilio_server import FakeTwilio
 from tests.conftest import auth
 from tests.support.drills import act, age_drill, plan, reply, short_code
+from tests.support.reports import ready_pdf
 from tests.support.roster import Roster, make_roster, settled, wait_until
 
 NAMES = ("Aino Aaltonen", "Bertil Backman", "Cecilia Carlsson", "Daniel Dahl")
@@ -77,7 +78,8 @@ def _approve(client: TestClient, keys: dict[Role, str], drill_id: int, **body: A
 
 
 def _get(client: TestClient, keys: dict[Role, str], drill_id: int, role: Role = Role.viewer, **query: Any) -> Any:
-    response = client.get(f"/api/v1/drills/{drill_id}/report", params=query, headers=auth(keys[role]))
+    url = f"/api/v1/drills/{drill_id}/report"
+    response = ready_pdf(client, url, params=query, headers=auth(keys[role]))  # a PDF is built by a worker
     assert response.status_code == 200, response.text
     return response.json() if query.get("format", "json") == "json" else response
 

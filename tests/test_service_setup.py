@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -87,7 +88,8 @@ def test_the_duty_officers_number_is_checked_and_written_as_people_read_it() -> 
 def test_twilio_backend_needs_its_credentials() -> None:
     from alueturva.config_check import settings_problems
 
-    problems = settings_problems(Settings(sms_backend="twilio", secret_key="k" * 40))
+    key = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+    problems = settings_problems(Settings(sms_backend="twilio", secret_key=key))
     assert any(problem.startswith("ALUETURVA_TWILIO_ACCOUNT_SID") for problem in problems)
 
 
@@ -137,7 +139,8 @@ def _start_up(tmp_path: Path, env: dict[str, str], port: int, log: Path) -> subp
 
 def test_up_with_demo_serves_the_whole_region(tmp_path: Path) -> None:
     """The README's first steps, as a new user takes them: embedded SQLite, in-process queue, the demo roster, the
-    admin key and web console account printed on the first start, an exercise alert, the outbox, a reply by `sms
+    admin key and web console account made on the first start (started without a terminal: written to a file only
+    its owner reads, never into the log), an exercise alert, the outbox, a reply by `sms
     reply`, and the demo's past drill."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALUETURVA_")}
@@ -147,9 +150,13 @@ def test_up_with_demo_serves_the_whole_region(tmp_path: Path) -> None:
     try:
         printed = (tmp_path / "up.log").read_text()
         assert "created the database" in printed and "up to date" not in printed
-        key = next(line.split("=", 1)[1].strip(" │") for line in printed.splitlines() if "export KEY=" in line)
+        first_start = tmp_path / "alueturva-first-admin.txt"
+        assert f"are in {first_start}" in printed and stat.S_IMODE(first_start.stat().st_mode) == 0o600
+        kept = first_start.read_text()
+        key = next(line.split("=", 1)[1].strip() for line in kept.splitlines() if "export KEY=" in line)
+        assert key not in printed and "with the password" not in printed
         headers = {"Authorization": f"Bearer {key}"}
-        _sign_in_with_the_printed_password(base, printed)
+        _sign_in_with_the_printed_password(base, kept)
         assert httpx.get(f"{base}/healthz").json() == {"status": "ok", "database": "ok", "queue": "ok"}
         assert "ALUETURVA_SECRET_KEY=" in (tmp_path / ".env").read_text()
         people = httpx.get(f"{base}/api/v1/people", headers=headers).json()

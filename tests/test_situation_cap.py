@@ -152,3 +152,18 @@ def test_the_cli_imports_a_cap_file_and_reports_a_malformed_one(
     result = run_cli(database_url, "situation", "import-cap", str(tmp_path / "missing.xml"))
     assert result.returncode == 1 and "cannot read" in result.stderr
     assert stored(database) == 2
+
+
+def test_a_file_of_tens_of_thousands_of_unmatched_areas_is_imported_whole(
+    client: TestClient, keys: dict[Role, str]
+) -> None:
+    """Just under the 2 MB cap: 48,000 areas that are none of ours (each named twice) and Kokkola. Every step after
+    the schema check is linear: a list's membership test made this quadratic (54,000 areas took 20.9 s of CPU);
+    at this size a quadratic step cannot go unnoticed."""
+    areas = "".join(f"<area><areaDesc>A{n % 24_000}</areaDesc></area>" for n in range(48_000))
+    document = cap_file("fmi_wind_orange.xml").replace(b"<area>", areas.encode() + b"<area>", 1)
+    assert len(document) < 2 * 1024 * 1024
+    status, result = import_cap(client, keys, document)
+    assert status == 200, str(result)[:500]
+    assert result["matched_areas"] == ["kannus", "kokkola"]
+    assert result["unmatched_areas"] == [f"A{n}" for n in range(24_000)] + ["Oulu"]

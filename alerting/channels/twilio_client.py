@@ -16,6 +16,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from alerting.channels.base import PermanentSendError, TransientSendError, WebhookRefused
+from alueturva.digits import ascii_int
 from alueturva.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,7 @@ def delivery_id(raw: str | None) -> int | None:
     """Our own ``delivery`` parameter of a webhook URL (``webhook_url``)."""
     if raw is None:
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    number = ascii_int(raw)
+    if number is None:
         raise WebhookRefused(400, "'delivery' must be a delivery id")
-    return int(raw)
+    return number

@@ -18,6 +18,7 @@ from alerting.channels.base import CallEvent, CallScript, Listen, Say, WebhookRe
 from alerting.channels.twilio_client import NAME, delivery_id, in_our_terms, open_client, verify_signature, webhook_url
 from alerting.config import alerting_config
 from alerting.models import DeliveryState
+from alueturva.digits import ascii_int
 from alueturva.settings import Settings
 
 # Twilio's call statuses onto ours: placed (sent), answered (delivered, unless a machine answered), ended unanswered
@@ -80,7 +81,8 @@ def _delivery(query: Mapping[str, str]) -> int:
 
 
 def _seconds(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() and len(raw) < 9 else None
+    number = ascii_int(raw or "")
+    return number if number is not None and number < 10**8 else None
 
 
 class TwilioVoiceWebhooks:

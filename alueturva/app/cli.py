@@ -200,7 +200,8 @@ def _register_domain_commands() -> None:
 @app.command()
 def demo() -> None:
     """Load the fictional demo roster (invented names, numbers reserved for drama and testing), a living situational
-    picture (observations, a decision, status reports) and a past drill."""
+    picture (observations, a decision, status reports), a past drill and an action card in use, partly done."""
+    from actioncards.demo import load_demo_cards
     from contacts.demo import load_demo_roster
     from drills.demo import load_demo_drill
     from situation.demo import load_demo_picture
@@ -208,9 +209,11 @@ def demo() -> None:
     say(f"demo roster loaded: {load_demo_roster()}")
     say(load_demo_picture())
     say(load_demo_drill())
+    say(load_demo_cards())
 
 
 FIRST_ADMIN_EMAIL = "admin@localhost"
+FIRST_START_FILE = "alueturva-first-admin.txt"  # in the working directory, next to the demo's .env
 
 
 def _first_start(port: int) -> None:
@@ -220,6 +223,7 @@ def _first_start(port: int) -> None:
 
     from rich.console import Console
     from rich.panel import Panel
+    from rich.text import Text
     from sqlalchemy import func, select
 
     from alueturva.auth.models import ApiKey, User
@@ -254,10 +258,27 @@ def _first_start(port: int) -> None:
         )
         return
     lines.append("Shown only now: keep them. More: alueturva apikey create, alueturva user create")
-    console = Console(stderr=True)
-    console.print(Panel("\n".join(lines), title="first start: admin access", border_style="yellow"))
-    for line in copyable:
-        print(line, file=sys.stderr)
+    if sys.stderr.isatty():  # a person at a terminal: shown there, never into a log that stderr is redirected to
+        console = Console(stderr=True)
+        console.print(Panel("\n".join(lines), title="first start: admin access", border_style="yellow"))
+        for line in copyable:
+            print(line, file=sys.stderr)
+        return
+    path = Path(FIRST_START_FILE).resolve()
+    readable = [Text.from_markup(line).plain for line in lines]
+    _write_owner_only(path, "\n".join([*readable, *copyable, ""]))
+    say(
+        f"first start: the admin API key and the web console password are in {path} (readable by its owner only); "
+        "keep them and delete the file"
+    )
+
+
+def _write_owner_only(path: Path, content: str) -> None:
+    """A new file only its owner may read (mode 0600 from its creation: never readable by others for a moment)."""
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(content)
 
 
 def _trusted_proxies() -> str:
@@ -339,7 +360,12 @@ def serve(
 
 
 @app.command()
-def worker(burst: Annotated[bool, typer.Option(help="Exit when the queue is empty")] = False) -> None:
+def worker(
+    burst: Annotated[bool, typer.Option(help="Exit when the queue is empty")] = False,
+    fork: Annotated[
+        bool, typer.Option(help="Run each job in a process of its own (RQ's forking worker; 25-40 ms slower a job)")
+    ] = False,
+) -> None:
     """An RQ worker (production; needs ALUETURVA_REDIS_URL). Run as many as you like, on any hosts."""
     from alueturva.app.bootstrap import boot
     from alueturva.logging import configure_logging
@@ -348,7 +374,7 @@ def worker(burst: Annotated[bool, typer.Option(help="Exit when the queue is empt
     configure_logging()
     _check_configuration()
     boot(worker=True)
-    run_worker(burst=burst)
+    run_worker(burst=burst, fork=fork)
 
 
 @app.command()

@@ -18,6 +18,8 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alueturva.app import web, wiring
 from alueturva.app.bootstrap import boot
@@ -56,6 +58,29 @@ async def _observe(request: Request, call_next: Callable[[Request], Awaitable[Re
         },
     )
     return response
+
+
+HSTS = "max-age=31536000"  # a year; subdomains are not ours to speak for
+
+
+class StrictTransport:
+    """Every answer says ``Strict-Transport-Security`` when people reach the service at an https address, so that a
+    browser never again tries it over plain HTTP (behind the TLS proxy the service itself speaks plain HTTP)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not get_settings().secure_cookies:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_hsts(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).append("Strict-Transport-Security", HSTS)
+            await send(message)
+
+        await self.app(scope, receive, send_with_hsts)
 
 
 async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
@@ -154,6 +179,7 @@ def create_app() -> FastAPI:
     app.add_middleware(BodyLimits, limits=wiring.body_limits(), default=wiring.DEFAULT_BODY_LIMIT)
     app.add_middleware(AuthenticationGate)
     app.middleware("http")(_observe)
+    app.add_middleware(StrictTransport)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

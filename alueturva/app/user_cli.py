@@ -50,18 +50,17 @@ def create(
 
 @user_app.command("list")
 def list_() -> None:
-    """List accounts: role, whether active or locked, last sign-in (Finnish time)."""
+    """List accounts: role, whether active, last sign-in (Finnish time)."""
     from rich.table import Table
 
     from alueturva.auth.users import list_users
-    from alueturva.db import get_database, utcnow
+    from alueturva.db import get_database
     from alueturva.i18n import format_time
 
     table = Table("id", "email", "name", "role", "state", "last sign-in")
-    now = utcnow()
     with get_database().session() as session:
         for user in list_users(session):
-            state = "disabled" if not user.active else "locked" if user.locked_until and user.locked_until > now else ""
+            state = "" if user.active else "disabled"
             last = format_time(user.last_login_at, "fi") if user.last_login_at else ""
             table.add_row(str(user.id), user.email, user.name, user.role.value, state, last)
     show(table)
@@ -98,7 +97,7 @@ def disable(user: UserRef) -> None:
 
 @user_app.command("enable")
 def enable(user: UserRef) -> None:
-    """Enable an account again (also lifts a lock-out after wrong passwords)."""
+    """Enable an account again."""
     say(_change(user, "enable"))
 
 

@@ -27,6 +27,7 @@ MODEL_MODULES = (
     "situation.models",
     "alerting.models",
     "drills.models",
+    "actioncards.models",
 )
 
 
@@ -40,6 +41,9 @@ def metadata() -> MetaData:
 
 
 def routers() -> list[APIRouter]:
+    from actioncards.api import activations_router
+    from actioncards.api import router as action_cards_router
+    from actioncards.pages import router as task_pages_router
     from alerting.ack_pages import router as ack_pages_router
     from alerting.api import outbox_router
     from alerting.api import router as alerting_router
@@ -63,9 +67,12 @@ def routers() -> list[APIRouter]:
         drills_router,
         improvement_items_router,
         followup_router,
+        action_cards_router,
+        activations_router,
         *webhook_routers(),
         ack_pages_router,
         feedback_page_router,
+        task_pages_router,
     ]
 
 
@@ -85,11 +92,13 @@ def body_limits() -> list[tuple[str, int]]:
         ("/webhooks/", 64 * 1024),  # a provider's form post (an SMS is at most 1,600 characters)
         ("/ack/", 4 * 1024),  # the link page's form: one answer
         ("/feedback/", 16 * 1024),  # a participant's feedback form: 3–5 answers, one free text
+        ("/tasks/", 8 * 1024),  # a task link page's form: one mark and its comment
     ]
 
 
 def periodic_tasks(*, demo: bool = False) -> list[PeriodicTask]:
     """The scheduler's tasks; ``demo`` (`up --demo`) adds the feed that keeps the demo's picture alive."""
+    from actioncards.timers import tick as action_cards_tick
     from alerting.console_receipts import deliver_due_receipts
     from alerting.sweeper import sweep as alerting_sweep
     from alueturva.scheduler import PeriodicTask
@@ -103,6 +112,7 @@ def periodic_tasks(*, demo: bool = False) -> list[PeriodicTask]:
     return [
         PeriodicTask("alerting.sweep", alerting_sweep, settings.alert_sweep_interval_seconds),
         PeriodicTask("drills.tick", drills_tick, settings.drill_tick_seconds),
+        PeriodicTask("actioncards.tick", action_cards_tick, settings.alert_sweep_interval_seconds),
         PeriodicTask("situation.dispatch_reactions", dispatch_reactions_job, 60),
         PeriodicTask("situation.record_recommendations", record_recommendations_job, 60),
         *([PeriodicTask("situation.demo_feed", feed_demo_picture, 60)] if demo else []),
@@ -116,12 +126,18 @@ def periodic_tasks(*, demo: bool = False) -> list[PeriodicTask]:
 
 def connect_domains() -> None:
     """Cross-domain connections: a readiness decision alerts the groups its rule names (idempotent), or in a drill the
-    drill's targets; the picture knows drills through its exercises seam."""
+    drill's targets; a raise activates the matching action cards, a lowering closes them; an SMS reply "T1 OK" marks
+    a task; the picture knows drills through its exercises seam."""
+    from actioncards.activation import on_readiness_decision
+    from actioncards.replies import answer_reply
+    from alerting.public import register_reply_handler
     from alueturva.app.reactions import alert_groups_on_decision
     from drills.service import exercise_of
     from situation import exercises, reactions
 
     reactions.register(alert_groups_on_decision)
+    reactions.register(on_readiness_decision)
+    register_reply_handler(answer_reply)
     exercises.register(exercise_of)
 
 
@@ -150,6 +166,7 @@ def prepare_database(url: str) -> Migrated:
 def cli_apps() -> list[tuple[str, typer.Typer]]:
     """Each domain's command group, as `alueturva <name> …` (their modules import only typer at the top, so that
     `--help` answers at once)."""
+    from actioncards.cli import cards_app
     from alerting.cli import alert_app
     from alerting.console_cli import call_app, outbox_app, sms_app
     from contacts.cli import people_app, roster_app
@@ -167,6 +184,7 @@ def cli_apps() -> list[tuple[str, typer.Typer]]:
         ("call", call_app),
         ("drill", drill_app),
         ("followup", followup_app),
+        ("cards", cards_app),
     ]
 
 

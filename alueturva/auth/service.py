@@ -12,6 +12,7 @@ from alueturva.audit import service as audit
 from alueturva.auth.models import ApiKey, User
 from alueturva.auth.roles import GRANTS, Role
 from alueturva.db import utcnow
+from alueturva.digits import ascii_int
 
 KEY_PREFIX = "alt_"
 
@@ -101,7 +102,9 @@ def actor_names(session: Session, actors: Iterable[str]) -> dict[str, str]:
     command line's user; any other actor as recorded."""
     wanted = set(actors)
     ids = {
-        kind: {int(a.rsplit(":", 1)[1]) for a in wanted if a.startswith(prefix) and a.rsplit(":", 1)[1].isdigit()}
+        kind: {
+            number for a in wanted if a.startswith(prefix) and (number := ascii_int(a.rsplit(":", 1)[1])) is not None
+        }
         for kind, prefix in (("user", "web:user:"), ("key", "apikey:"))
     }
     names = {actor: actor.removeprefix("cli:") for actor in wanted}

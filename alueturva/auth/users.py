@@ -1,28 +1,56 @@
-"""Accounts of the people who sign in to the web console: argon2 password hashes, a growing lock-out after wrong
-passwords, and every change audited with its actor. Roles are the API's roles."""
+"""Accounts of the people who sign in to the web console: argon2 password hashes, and every change audited with its
+actor. Roles are the API's roles.
+
+No account is ever locked: wrong passwords are throttled per client address and per email and address
+(``alueturva.throttling``, in the console's sign-in route), so that nobody can lock someone else out. argon2 is slow
+and memory-hungry on purpose; a sign-in checks its password in one of a few threads (``password_hashing_threads``),
+so that a flood of sign-ins can never take the threads that acknowledgements and the API need."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+import asyncio
+import weakref
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from functools import lru_cache
+from typing import TypeVar
 
+import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from alueturva.api_types import MAX_ID
 from alueturva.audit import service as audit
 from alueturva.auth.models import Role, User
 from alueturva.auth.service import Principal
 from alueturva.db import utcnow
+from alueturva.digits import ascii_int
 from alueturva.errors import Conflict, Invalid, NotFound
 from alueturva.settings import get_settings
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
-LONGEST_LOCK = timedelta(hours=1)
+
+T = TypeVar("T")
+_hashing_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def hashing_limiter() -> anyio.CapacityLimiter:
+    """The running event loop's few threads for checking passwords (a limiter belongs to one loop)."""
+    loop = asyncio.get_running_loop()
+    if loop not in _hashing_limiters:
+        _hashing_limiters[loop] = anyio.CapacityLimiter(get_settings().password_hashing_threads)
+    return _hashing_limiters[loop]
+
+
+async def in_hashing_thread(work: Callable[[], T]) -> T:
+    """Run ``work`` (which checks a password) in one of the hashing threads; while all are busy it waits in the
+    event loop, holding no thread of the shared pool."""
+    return await anyio.to_thread.run_sync(work, limiter=hashing_limiter())
 
 
 @lru_cache(maxsize=1)
@@ -55,7 +83,7 @@ def normalise_email(email: str) -> str:
 
 
 def audit_user(session: Session, *, actor: str, action: str, user_id: int, details: dict[str, object]) -> None:
-    """An audit event about an account (its changes, its sessions, its lock-outs)."""
+    """An audit event about an account (its changes, its sessions)."""
     audit.record(session, actor=actor, action=action, entity_type="user", entity_id=user_id, details=details)
 
 
@@ -72,7 +100,6 @@ def create_user(session: Session, *, email: str, name: str, role: Role, password
         role=role,
         password_hash=_hasher().hash(password),
         active=True,
-        failed_logins=0,
         created_by=actor.actor,
     )
     session.add(user)
@@ -87,7 +114,8 @@ def find_user(session: Session, *, email: str) -> User | None:
 
 def get_user(session: Session, *, reference: str) -> User:
     """A user by id or email."""
-    user = session.get(User, int(reference)) if reference.isdigit() else find_user(session, email=reference)
+    number = ascii_int(reference)
+    user = session.get(User, number) if number is not None and number <= MAX_ID else find_user(session, email=reference)
     if user is None:
         raise NotFound(f"no user '{reference}'")
     return user
@@ -98,14 +126,10 @@ def list_users(session: Session) -> Sequence[User]:
 
 
 def set_active(session: Session, *, user: User, active: bool, actor: Principal) -> None:
-    """Disable (sessions end at once: they are checked against the account) or enable an account; enabling
-    also lifts a lock-out after wrong passwords."""
-    unlocking = active and bool(user.failed_logins or user.locked_until)
-    if user.active == active and not unlocking:
+    """Disable (sessions end at once: they are checked against the account) or enable an account."""
+    if user.active == active:
         return
     user.active = active
-    if active:
-        user.failed_logins, user.locked_until = 0, None
     audit_user(
         session, actor=actor.actor, action="user.enable" if active else "user.disable", user_id=user.id, details={}
     )
@@ -114,7 +138,6 @@ def set_active(session: Session, *, user: User, active: bool, actor: Principal) 
 def set_password(session: Session, *, user: User, password: str, actor: Principal) -> None:
     check_password_rules(password)
     user.password_hash = _hasher().hash(password)
-    user.failed_logins, user.locked_until = 0, None
     audit_user(session, actor=actor.actor, action="user.password", user_id=user.id, details={})
 
 
@@ -131,43 +154,18 @@ def set_role(session: Session, *, user: User, role: Role, actor: Principal) -> N
     user.role = role
 
 
-@dataclass(frozen=True)
-class SignIn:
-    user: User | None
-    locked_until: datetime | None = None
-
-
-def _lock_after(failures: int) -> timedelta:
-    """Past the allowed failures the lock doubles with each further wrong password, up to an hour."""
-    settings = get_settings()
-    extra = failures - settings.login_max_failures
-    return min(timedelta(seconds=settings.login_lock_seconds * 2 ** min(extra, 20)), LONGEST_LOCK)
-
-
-def authenticate(session: Session, *, email: str, password: str, now: datetime | None = None) -> SignIn:
-    """The user if the password is theirs and the account may sign in now; otherwise no user (and, while
-    locked, until when). A wrong password counts towards the lock even during a lock."""
-    now = now or utcnow()
+def authenticate(session: Session, *, email: str, password: str, now: datetime | None = None) -> User | None:
+    """The active user whose password this is, or None (an unknown email costs as long as a wrong password)."""
     user = find_user(session, email=email) if len(password) <= MAX_PASSWORD_LENGTH else None
     if user is None:
         _matches(_decoy_hash(), password)
-        return SignIn(None)
-    locked = user.locked_until is not None and user.locked_until > now
-    if not _matches(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= get_settings().login_max_failures:
-            user.locked_until = now + _lock_after(user.failed_logins)
-            details: dict[str, object] = {"failures": user.failed_logins, "until": user.locked_until.isoformat()}
-            audit_user(session, actor="system", action="user.locked", user_id=user.id, details=details)
-        return SignIn(None, user.locked_until if user.locked_until and user.locked_until > now else None)
-    if locked:
-        return SignIn(None, user.locked_until)
-    if not user.active:
-        return SignIn(None)
-    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+        return None
+    if not _matches(user.password_hash, password) or not user.active:
+        return None
+    user.last_login_at = now or utcnow()
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = _hasher().hash(password)
-    return SignIn(user)
+    return user
 
 
 def _matches(password_hash: str, password: str) -> bool:

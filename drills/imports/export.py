@@ -4,16 +4,14 @@ log can be read back (``alueturva drill import``). It names people and their num
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alueturva.csvfile import write_csv
 from alueturva.i18n import helsinki
-from contacts.roster_csv import neutralise
 from drills.imports.mapping import built_in
 from drills.measures import measures, poll_options
 from drills.models import Drill
@@ -72,10 +70,7 @@ def event_log(session: Session, drill: Drill) -> str:
             events.append((person.acknowledged_at, person.recipient_id, channel, event, answer, None))
     mapping = built_in("alueturva")
     columns = [mapping.columns[field] for field in mapping.required]
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(columns)
+    rows = []
     for at, recipient_id, channel, event, answer, error in sorted(events, key=lambda item: (item[0], item[1])):
         person = people[recipient_id]
         cells = (
@@ -90,5 +85,5 @@ def event_log(session: Session, drill: Drill) -> str:
             phase_names.get(person.phase, "") if person.phase else "",
             error or "",
         )
-        writer.writerow([neutralise(cell) for cell in cells])
-    return out.getvalue()
+        rows.append(cells)
+    return write_csv(columns, rows)

@@ -20,13 +20,13 @@ from alueturva.errors import Conflict, Invalid, NotFound
 from drills.imports.derive import derive
 from drills.imports.mapping import LogMapping, choose
 from drills.imports.matching import Roster
-from drills.imports.reading import read_table
+from drills.imports.reading import Table, read_table
 from drills.imports.rows import LogEvent, RowError, read_events
 from drills.models import Drill, DrillImport, DrillKind, DrillState, ImportedEvent
 from drills.plans import objective_rows
 from drills.schemas import LogImportRead, ObjectiveIn
 
-MAX_ERRORS_LISTED = 200
+MAX_ERRORS_LISTED = 100
 
 
 class LogRejected(Invalid):
@@ -97,13 +97,25 @@ def import_log(
 ) -> LogImportRead:
     """Import ``data`` (a file named ``filename``) into a new drill, or into the imported drill ``drill_id``, all or
     nothing and never twice, in a transaction of its own; ``objectives`` (optional) are measured against the log as
-    for any drill (they can be set later too)."""
+    for any drill (they can be set later too). The whole file is read and checked before the database is touched,
+    so a refused file never holds a connection or (on SQLite) the write lock."""
+    table = read_table(data, filename=filename, sheet=mapping.sheet if mapping else None)
+    chosen = choose(table.header, mapping)
+    events, errors = read_events(table, chosen)
+    if errors:
+        raise LogRejected(
+            f"{filename}: nothing was imported; fix these rows and import it again", errors, len(table.rows)
+        )
+    if not events:
+        raise Invalid(f"{filename} has a header but no rows")
     with get_database().session() as session:
         return _import_log(
             session,
             data=data,
             filename=filename,
-            mapping=mapping,
+            table=table,
+            chosen=chosen,
+            events=events,
             name=name,
             kind=kind,
             description=description,
@@ -119,7 +131,9 @@ def _import_log(
     *,
     data: bytes,
     filename: str,
-    mapping: LogMapping | None,
+    table: Table,
+    chosen: LogMapping,
+    events: list[LogEvent],
     name: str | None,
     kind: DrillKind,
     description: str,
@@ -140,15 +154,6 @@ def _import_log(
             mapping=str(earlier.mapping.get("name")),
             rows=earlier.rows,
         )
-    table = read_table(data, filename=filename, sheet=mapping.sheet if mapping else None)
-    chosen = choose(table.header, mapping)
-    events, errors = read_events(table, chosen)
-    if errors:
-        raise LogRejected(
-            f"{filename}: nothing was imported; fix these rows and import it again", errors, len(table.rows)
-        )
-    if not events:
-        raise Invalid(f"{filename} has a header but no rows")
     now = utcnow()
     savepoint = session.begin_nested()
     drill = _target(session, drill_id=drill_id, name=name, kind=kind, now=now, actor=actor)

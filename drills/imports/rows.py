@@ -20,6 +20,8 @@ FINNISH_TIME = re.compile(
     r"(?P<h>\d{1,2})[.:](?P<min>\d{2})(?:[.:](?P<s>\d{2}))?$",
     re.IGNORECASE,
 )
+QUOTED = 200  # characters of a cell repeated in an error, at most
+
 LIMITS = {"name": 200, "organisation": 200, "answer": 500, "error": 200, "phase": 200, "email": 254}
 
 
@@ -90,6 +92,11 @@ class _Row:
         self.errors.append(RowError(self.number, self.column(field), message))
 
 
+def quoted(text: str) -> str:
+    """A cell as an error repeats it: in quotes, at most ``QUOTED`` characters."""
+    return f"'{text}'" if len(text) <= QUOTED else f"'{text[:QUOTED]}…'"
+
+
 def _parse_time(value: Cell, formats: list[str]) -> datetime:
     """A time cell as written: a workbook's date and time, ISO 8601, ``5.11.2025 9.05(.30)``, or a format of the
     mapping's; without a zone it is Finnish time."""
@@ -106,7 +113,7 @@ def _parse_time(value: Cell, formats: list[str]) -> datetime:
         try:
             moment = datetime(parts["y"], parts["m"], parts["d"], parts["h"], parts["min"], parts["s"])
         except ValueError as exc:
-            raise ValueError(f"'{text}' is not a date and time: {exc}") from exc
+            raise ValueError(f"{quoted(text)} is not a date and time: {exc}") from exc
         return from_helsinki(moment)
     for layout in formats:
         try:
@@ -114,7 +121,8 @@ def _parse_time(value: Cell, formats: list[str]) -> datetime:
         except ValueError as exc:
             if isinstance(exc, AmbiguousLocalTime):
                 raise
-    raise ValueError(f"'{text}' is not a time; write 2025-11-05 09:05, 5.11.2025 9.05 or 2025-11-05T09:05:00+02:00")
+    written = "write 2025-11-05 09:05, 5.11.2025 9.05 or 2025-11-05T09:05:00+02:00"
+    raise ValueError(f"{quoted(text)} is not a time; {written}")
 
 
 def _number(text: str) -> str:
@@ -143,7 +151,8 @@ def _event(row: _Row) -> LogEvent | None:
         meanings[field] = row.mapping.meaning(field, word)
         if meanings[field] is None:
             known = ", ".join(f"{key} ({value})" for key, value in row.mapping.values.get(field, {}).items())
-            row.fail(field, f"'{word}' is not a known {field}" + (f"; this mapping knows {known}" if known else ""))
+            knows = f"; this mapping knows {known}" if known else ""
+            row.fail(field, f"{quoted(word)} is not a known {field}{knows}")
     number = row.text("number")
     if number is not None:
         try:

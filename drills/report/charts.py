@@ -16,7 +16,16 @@ from matplotlib.ticker import MaxNLocator
 from drills.report.schemas import Followup, Report
 from drills.report.texts import words
 
-plt.rcParams.update({"svg.fonttype": "none", "font.family": "DejaVu Sans", "font.size": 9, "axes.spines.top": False})
+# Names (organisations, municipalities, phases) come from imported logs: never parsed as mathtext ("$\\frac{a}{b$").
+plt.rcParams.update(
+    {
+        "text.parse_math": False,
+        "svg.fonttype": "none",
+        "font.family": "DejaVu Sans",
+        "font.size": 9,
+        "axes.spines.top": False,
+    }
+)
 PALETTE = ("#1a56db", "#b3261e", "#188038", "#b06000", "#5f6368")
 
 

@@ -3,8 +3,6 @@ printable on A4), a PDF made from the same HTML, and CSV tables per person and p
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -18,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from alerting.public import EXERCISE_WORD
+from alueturva.csvfile import write_csv
 from alueturva.errors import Invalid
 from alueturva.i18n import format_date, format_money, format_number, format_percent, format_time, helsinki
 from contacts.catalogue import place_names
@@ -31,6 +30,12 @@ from situation.config import BASE_LEVEL, readiness_config
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"
 CSV = "text/csv; charset=utf-8"
+# An HTML report is one self-contained file: its styles and charts are inline, and it runs no script. Served with
+# this policy wherever it is served (the API and the console).
+REPORT_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; frame-ancestors 'none'; "
+    "base-uri 'none'"
+)
 PDF = "application/pdf"
 
 # The other systems a log's messages may have gone through: their own names, the same in every language.
@@ -176,13 +181,19 @@ def _environment(language: str) -> Environment:
     return environment
 
 
-def report_html(report: Report) -> str:
+def report_html(report: Report, *, everyone: bool = True) -> str:
+    """The report as one HTML page. ``everyone``: every person's row; otherwise (the PDF) only those who did not
+    acknowledge, and a note that the complete list is in the HTML and the CSV (laying out a table of 10,000 rows
+    took WeasyPrint a minute and a half)."""
     language = report.language
+    people = report.people if everyone else [person for person in report.people if person["acknowledged_at"] is None]
     return (
         _environment(language)
         .get_template("report.html.j2")
         .render(
             r=report,
+            people=people,
+            everyone=everyone,
             w=words("report", language),
             n=words("narrative", language),
             lang=language,
@@ -216,15 +227,6 @@ def pdf(html: str) -> bytes:
     return bytes(HTML(string=html).write_pdf())
 
 
-def _csv(header: list[str], rows: list[list[Any]]) -> str:
-    out = io.StringIO()
-    out.write("\ufeff")  # spreadsheets in Finland open UTF-8 with a BOM correctly
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue()
-
-
 def _calls_cells(calls: PersonCalls | None) -> list[Any]:
     if calls is None:
         return ["", "", ""]
@@ -255,7 +257,7 @@ def people_csv(report: Report) -> str:
             *_calls_cells(person["calls"]),
         ]
         rows.append(row)
-    return _csv(header, rows)
+    return write_csv(header, rows)
 
 
 ORGANISATION_COLUMNS = ["organisation", "targeted", "sent", "delivered", "no_receipt", "failed", "acknowledged", "late"]
@@ -272,7 +274,7 @@ def organisations_csv(report: Report) -> str:
         ]
         for row in report.by_organisation
     ]
-    return _csv(header, rows)
+    return write_csv(header, rows)
 
 
 @dataclass(frozen=True)
@@ -302,11 +304,12 @@ def export(
     it): JSON (``pretty``: indented, for people), HTML, PDF, or a report's ``table`` as CSV (a follow-up has none)."""
     if format == "json":
         return Exported(as_json(document, indent=2 if pretty else None).encode("utf-8"), JSON, ".json")
+    if format == "pdf":  # a report's PDF lists the people who did not acknowledge; the HTML and CSV list everyone
+        html = report_html(document, everyone=False) if isinstance(document, Report) else followup_html(document)
+        return Exported(pdf(html), PDF, ".pdf")
     html = report_html(document) if isinstance(document, Report) else followup_html(document)
     if format == "html":
         return Exported(html.encode("utf-8"), HTML, ".html")
-    if format == "pdf":
-        return Exported(pdf(html), PDF, ".pdf")
     if not isinstance(document, Report):
         raise Invalid("the yearly follow-up is json, html or pdf")
     body = people_csv(document) if table == "people" else organisations_csv(document)

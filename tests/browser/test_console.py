@@ -217,7 +217,15 @@ def test_the_demo_drill_its_page_and_its_report(page: Page, base_url: str) -> No
     _each_width(page, "drill-demo")
 
     report_pdf = page.get_by_role("link", name="Raportti PDF-tiedostona", exact=True).get_attribute("href")
-    assert page.request.get(f"{base_url}{report_pdf}").body().startswith(b"%PDF")
+    preparing = page.request.get(f"{base_url}{report_pdf}")  # a worker builds it; the page says so and reloads
+    assert preparing.status == 202 and "Raporttia valmistellaan" in preparing.text()
+    pdf = b""
+    for _ in range(600):
+        if (answer := page.request.get(f"{base_url}{report_pdf}")).status == 200:
+            pdf = answer.body()
+            break
+        page.wait_for_timeout(200)
+    assert pdf.startswith(b"%PDF")
     page.get_by_role("link", name="Avaa raportti", exact=True).click()
     expect(page.locator("html")).to_have_attribute("lang", "fi")
     expect(page.locator("header")).to_contain_text("Johtoryhmien hälytysharjoitus (demo)")

@@ -120,13 +120,16 @@ class WorkerPool:
         self.log_dir = log_dir
         self.workers: list[WorkerProcess] = []
 
-    def __call__(self, n: int = 1, *, extra_env: dict[str, str] | None = None) -> list[WorkerProcess]:
-        """Start ``n`` workers with this process's ``ALUETURVA_*`` settings; return once RQ lists them."""
+    def __call__(
+        self, n: int = 1, *, extra_env: dict[str, str] | None = None, fork: bool = False
+    ) -> list[WorkerProcess]:
+        """Start ``n`` workers with this process's ``ALUETURVA_*`` settings (``fork``: ``alueturva worker --fork``);
+        return once RQ lists them."""
         env = service_env(redis_url=self.redis_url, queue_name=self.queue_name, extra=extra_env)
         started = []
         for _ in range(n):
             number = len(self.workers) + 1
-            worker = WorkerProcess(env, self.log_dir / f"worker-{number}.log", name=f"worker-{number}")
+            worker = WorkerProcess(env, self.log_dir / f"worker-{number}.log", name=f"worker-{number}", fork=fork)
             worker.start()
             self.workers.append(worker)
             started.append(worker)

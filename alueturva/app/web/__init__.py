@@ -22,6 +22,7 @@ PAGES = (
     "alueturva.app.web.readiness",
     "alueturva.app.web.send",
     "alueturva.app.web.alerts",
+    "alueturva.app.web.action_cards",
     "alueturva.app.web.drill_plan",  # /drills/new before /drills/{id}
     "alueturva.app.web.drills",
     "alueturva.app.web.drill_evaluation",

@@ -11,6 +11,7 @@ from starlette.datastructures import FormData
 
 from alerting.targets import Targeted
 from alueturva.db import get_database
+from alueturva.digits import ascii_int
 from alueturva.i18n import LANGUAGES
 from contacts import catalogue, service
 from contacts.areas import AREAS
@@ -37,7 +38,7 @@ def blank_alert_values(channels: list[str]) -> dict[str, Any]:
 
 
 def _ids(items: list[str]) -> list[int]:
-    return [int(item) for item in items if item.isdigit()]
+    return [number for item in items if (number := ascii_int(item)) is not None]
 
 
 def lines(text: str) -> list[str]:

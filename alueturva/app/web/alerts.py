@@ -21,6 +21,7 @@ from alueturva.auth.roles import Role
 from alueturva.auth.service import actor_names
 from alueturva.auth.sessions import SignedIn
 from alueturva.db import get_database
+from alueturva.digits import ascii_int
 from alueturva.errors import DomainError, NotFound
 from contacts.service import organisation_names
 
@@ -119,7 +120,7 @@ def acknowledge_on_behalf(
         alert_id=alert_id,
         recipient_id=recipient_id,
         actor=user.principal.actor,
-        response=int(response) if response.isdigit() and 1 <= int(response) <= 9 else None,
+        response=number if (number := ascii_int(response)) is not None and 1 <= number <= 9 else None,
         note=note.strip() or None,
     )
     return RedirectResponse(f"/alerts/{alert_id}#silent", status_code=303)

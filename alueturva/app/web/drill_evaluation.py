@@ -16,6 +16,7 @@ from alueturva.api_types import PathId
 from alueturva.app.web.drills import drill_page, missing_is_404
 from alueturva.app.web.security import OperatorUser
 from alueturva.auth.sessions import SignedIn
+from alueturva.digits import ascii_int
 from alueturva.errors import Conflict, DomainError
 from drills import findings, flows
 from drills.schemas import DrillObservationIn, FindingIn, ImprovementItemIn, ImprovementItemUpdate, RatingIn
@@ -27,7 +28,7 @@ Short = Annotated[str, Form(max_length=20)]
 
 
 def _number(text: str) -> int | None:
-    return int(text) if text.strip().isdigit() else None
+    return ascii_int(text)
 
 
 def _back(drill_id: int, section: str) -> Response:

@@ -14,25 +14,21 @@ from starlette.responses import Response
 
 from alueturva.api_types import PathId
 from alueturva.app.web.drills import existing_drill
-from alueturva.app.web.layout import HEADERS, page_language
+from alueturva.app.web.layout import HEADERS, page_language, render
 from alueturva.app.web.security import PageMissing, ViewerUser
 from alueturva.auth.sessions import SignedIn
-from alueturva.errors import Conflict
+from alueturva.errors import Conflict, NotFound
 from alueturva.i18n import Language
+from drills.report import files
 from drills.report.approval import report_document
-from drills.report.render import Exported, export
+from drills.report.render import PDF, REPORT_CSP, Exported, export
 from drills.report.schemas import Report
 
 router = APIRouter(include_in_schema=False)
 
 # The report is one self-contained file: its styles and charts are inline, and it runs no script.
-REPORT_HEADERS = {
-    **HEADERS,
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; frame-ancestors 'none'; "
-        "base-uri 'none'"
-    ),
-}
+REPORT_HEADERS = {**HEADERS, "Content-Security-Policy": REPORT_CSP}
+PDF_REFRESH_SECONDS = 5
 Redact = Annotated[bool, Query(description="Organisations and roles only: no names, numbers or emails")]
 ReportLanguage = Annotated[Language | None, Query()]
 
@@ -71,8 +67,22 @@ def report_html(
 def report_pdf(
     request: Request, drill_id: PathId, user: ViewerUser, language: ReportLanguage = None, redact: Redact = False
 ) -> Response:
-    report = _report(request, drill_id, user, language, redact)
-    return _file(report, export(report, "pdf"), "inline")
+    variant = files.Variant(
+        language or page_language(request), redact=redact, contact_details=user.principal.sees_contact_details
+    )
+    try:
+        body = files.report_pdf(drill_id=drill_id, variant=variant)
+    except (Conflict, NotFound) as exc:  # not held yet, or no such drill
+        raise PageMissing() from exc
+    if body is None:  # a worker is building it: this page reloads until it is ready
+        again = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        page = render(request, "report_preparing.html.j2", user=user, status_code=202, again=again, drill_id=drill_id)
+        page.headers["Refresh"] = str(PDF_REFRESH_SECONDS)
+        return page
+    redacted = "-redacted" if redact else ""
+    name = f"drill-{drill_id}-report-{variant.language}{redacted}.pdf"
+    headers = {**REPORT_HEADERS, "Content-Disposition": f'inline; filename="{name}"'}
+    return Response(body, media_type=PDF, headers=headers)
 
 
 @router.get("/drills/{drill_id}/report.csv")

@@ -51,6 +51,7 @@ NAV = (
     NavItem("/alerts", "nav_alerts", Role.viewer),
     NavItem("/alerts/new", "nav_send", Role.operator),
     NavItem("/drills", "nav_drills", Role.viewer),
+    NavItem("/activations", "nav_action_cards", Role.viewer),
     NavItem("/rosters", "nav_rosters", Role.viewer),
     NavItem("/audit", "nav_audit", Role.admin),
     NavItem("/docs", "nav_api", Role.viewer),

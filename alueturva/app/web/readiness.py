@@ -22,6 +22,7 @@ from alueturva.app.web.layout import page_language, render
 from alueturva.app.web.security import OperatorUser, PageMissing
 from alueturva.auth.sessions import SignedIn
 from alueturva.db import get_database
+from alueturva.digits import ascii_int
 from alueturva.errors import Conflict, DomainError, Invalid, NotFound
 from contacts.models import Group
 from drills import service as drills
@@ -99,7 +100,7 @@ def _payload(area_key: str, values: dict[str, str]) -> DecisionIn:
             "area": area_key,
             "level": values["level"],
             "reason": values["reason"],
-            "drill_id": int(drill) if drill.isdigit() else None,
+            "drill_id": ascii_int(drill),
         }
     )
 

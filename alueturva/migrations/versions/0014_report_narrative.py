@@ -4,7 +4,7 @@ frozen; the records people make of the agreement's metrics the service cannot me
 requests (an outbox) and their answers, kept apart
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 """
 
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ from alembic import op
 import alueturva.db
 
 revision = "0014"
-down_revision = "0011"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
