@@ -5,8 +5,8 @@ and who confirmed it when.
 Where the service knows the answer it measures it, at the moment the follow-up is made: named contacts (roster
 compliance), the readiness parameters' coverage of the areas, indicators with current data per area, each
 municipality's management group tested in the year (date and reach), the 2025 exercise and its report, alerts and
-drills run here. The review of each municipality's management group and action cards is measured from review
-records that the service does not hold yet: not known, said so. The rest a person records (``record``, a use case)
+drills run here, each municipality's reviews of its action cards and of its management group's composition in the
+year (the review records of ``actioncards``). The rest a person records (``record``, a use case)
 with the date, the evidence (a link or a file name) and who recorded it."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any, cast
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from actioncards.models import Review, ReviewSubject
 from alerting.models import Alert
 from alueturva.audit import service as audit
 from alueturva.db import get_database, utcnow
@@ -26,7 +27,7 @@ from alueturva.errors import Invalid, NotFound
 from alueturva.i18n import HELSINKI, format_date
 from contacts.catalogue import display_names, organisations
 from contacts.compliance import check_compliance
-from contacts.models import OrganisationKind
+from contacts.models import Organisation, OrganisationKind
 from drills.models import Drill, DrillKind, DrillState, MetricRecord, ReportVersion
 from drills.report.schemas import FollowupDrill, Metric, MetricDetail, MetricStatus
 from drills.report.texts import text, words
@@ -178,6 +179,51 @@ def _management_group_tested(drills: Sequence[FollowupDrill], year: int, languag
     return Measured(_share_status(tested, len(details)), evidence, details)
 
 
+def _reviews_in_year(session: Session, year: int) -> dict[tuple[str, ReviewSubject], datetime]:
+    """(municipality's short name, subject) -> the latest review of it recorded for a day in ``year``."""
+    start, end = year_bounds(year)
+    rows = session.execute(
+        select(Organisation.short_name, Review.subject, func.max(Review.reviewed_at))
+        .join(Organisation, Organisation.id == Review.organisation_id)
+        .where(Review.reviewed_at >= start, Review.reviewed_at < end)
+        .group_by(Organisation.short_name, Review.subject)
+    ).all()
+    return {(short_name, ReviewSubject(subject)): at for short_name, subject, at in rows}
+
+
+def _management_group_review(session: Session, year: int, language: str) -> Measured:
+    """Per municipality: the dates of its reviews of its action cards and of its management group's composition in
+    the year; met with both, in progress with one, not met with neither."""
+    reviews = _reviews_in_year(session, year)
+    shown = words("metrics", language)
+    details = []
+    for short_name, name in _municipalities(language):
+        days = {
+            subject: at.astimezone(HELSINKI).date()
+            for subject in ReviewSubject
+            if (at := reviews.get((short_name, subject))) is not None
+        }
+        dates = {
+            subject: format_date(days[subject], language) if subject in days else shown["not_reviewed"]
+            for subject in ReviewSubject
+        }
+        evidence = text(
+            "metrics", "reviewed_line", language,
+            cards=dates[ReviewSubject.action_cards], group=dates[ReviewSubject.management_group],
+        )  # fmt: skip
+        status: MetricStatus = "met" if len(days) == len(ReviewSubject) else "in_progress" if days else "not_met"
+        details.append(
+            MetricDetail(subject=name, status=status, evidence=evidence, at=max(days.values(), default=None))
+        )
+    if not details:
+        return Measured("unknown", shown["no_municipalities"], [])
+    both = sum(1 for detail in details if detail.status == "met")
+    some = sum(1 for detail in details if detail.status != "not_met")
+    evidence = text("metrics", "reviewed_in_year", language, year=year, both=both, total=len(details))
+    status = "met" if both == len(details) else "in_progress" if some else "not_met"
+    return Measured(status, evidence, details)
+
+
 def _exercise_2025(session: Session, language: str) -> Measured:
     start, end = year_bounds(EXERCISE_YEAR)
     exercises = session.scalars(
@@ -243,7 +289,7 @@ def metrics(session: Session, *, year: int, drills: Sequence[FollowupDrill], lan
         "management_group_tested": _management_group_tested(drills, year, language),
         "exercise_2025": _exercise_2025(session, language),
         "alerting_system": _alerting_system(session, drills, year, language),
-        "management_group_review": Measured("unknown", words("metrics", language)["review_not_known"], []),
+        "management_group_review": _management_group_review(session, year, language),
     }
     records = latest_records(session, year=year)
     shown = words("metrics", language)

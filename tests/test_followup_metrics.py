@@ -1,7 +1,7 @@
 """The agreement's follow-up by its own metrics: one row per metric or measure with a status, its evidence and who
 confirmed it when. The measured ones follow the data (a municipality's contact removed makes its line not met; a
-management-group test in the year makes it met); the others are recorded by a person with date and evidence; the
-review of the management groups and action cards is not known until the service holds review records."""
+management-group test in the year makes it met; a municipality's recorded reviews of its action cards and management
+group make its review line met); the others are recorded by a person with date and evidence."""
 
 from __future__ import annotations
 
@@ -71,7 +71,9 @@ def test_measured_metrics_follow_the_data(
     assert metrics["exercise_2025"]["status"] == "not_met"
     assert metrics["alerting_system"]["status"] == "not_met"
     review = metrics["management_group_review"]
-    assert review["status"] == "unknown" and "toimintakorttien" in review["evidence"]
+    assert review["status"] == "not_met" and review["evidence"].endswith(": 0/8 kuntaa.")
+    unreviewed = "toimintaohjekortit: ei katselmoitu; johtoryhmän kokoonpano: ei katselmoitu"
+    assert _line(review, "Kokkola")["evidence"] == unreviewed
     assert metrics["autumn_seminar"] == metrics["autumn_seminar"] | {
         "status": "unknown",
         "evidence": "Ei kirjattu.",
@@ -170,3 +172,42 @@ def test_manual_metrics_are_recorded_with_date_evidence_and_who(client: TestClie
         ).status_code
         == 422
     )
+
+
+def test_the_municipalities_recorded_reviews_measure_the_review_metric(
+    client: TestClient, keys: dict[Role, str], database: Database
+) -> None:
+    """Kokkola's review of its action cards puts its line and the metric in progress; its management group's review
+    in the year makes its line met; a review of another year counts for nothing."""
+    load_demo_roster()
+    with database.session() as session:
+        kokkola_id = session.scalars(select(Organisation.id).where(Organisation.key == "kokkola")).one()
+    year = helsinki(utcnow()).year
+
+    def review(subject: str, day: str) -> None:
+        body = {
+            "organisation_id": kokkola_id,
+            "subject": subject,
+            "reviewed_by": "Valmiuspäällikkö",
+            "reviewed_at": day,
+        }
+        response = client.post("/api/v1/action-cards/reviews", json=body, headers=auth(keys[Role.admin]))
+        assert response.status_code == 201, response.text
+
+    review("management_group", f"{year - 1}-12-31T23:30:00")  # Finnish time: the year before
+    metric = _metrics(client, keys)["management_group_review"]
+    assert metric["status"] == "not_met" and _line(metric, "Kokkola")["status"] == "not_met"
+
+    review("action_cards", f"{year}-01-01T00:30:00")  # Finnish time: just inside the year
+    metric = _metrics(client, keys)["management_group_review"]
+    line = _line(metric, "Kokkola")
+    assert (metric["status"], line["status"], line["at"]) == ("in_progress", "in_progress", f"{year}-01-01")
+    assert line["evidence"] == f"toimintaohjekortit: 1.1.{year}; johtoryhmän kokoonpano: ei katselmoitu"
+    assert _line(metric, "Perho")["status"] == "not_met"
+
+    review("management_group", f"{year}-01-02T12:00:00")
+    metric = _metrics(client, keys)["management_group_review"]
+    assert _line(metric, "Kokkola")["status"] == "met" and _line(metric, "Kokkola")["at"] == f"{year}-01-02"
+    assert metric["status"] == "in_progress" and metric["evidence"].endswith(": 1/8 kuntaa.")
+    sv = {m["key"]: m for m in _followup(client, keys, language="sv")["metrics"]}["management_group_review"]
+    assert _line(sv, "Karleby")["evidence"].startswith("åtgärdskort: 1.1.")
