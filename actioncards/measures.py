@@ -1,13 +1,13 @@
 """What a drill's action cards measured: their tasks, each counted from its activation (for the drill's objective
-``tasks_done_within`` and its report)."""
+``tasks_done_within`` and its report), and each card used in the drill (for the report's course of events)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from actioncards.models import ActivatedTask, Activation, TaskState
 
@@ -31,3 +31,33 @@ def tasks_done_within(session: Session, *, drill_id: int, minutes: float) -> Tas
         if state == TaskState.done and done_at is not None and done_at - activated_at <= window
     )
     return TaskCount(total=len(rows), done_within=done)
+
+
+@dataclass(frozen=True)
+class CardUse:
+    """A card activated in a drill: when, its title per language, for which area, its tasks and how many were done."""
+
+    activated_at: datetime
+    title: dict[str, str]
+    area: str
+    tasks: int
+    done: int
+
+
+def card_uses(session: Session, *, drill_id: int) -> list[CardUse]:
+    activations = session.scalars(
+        select(Activation)
+        .where(Activation.drill_id == drill_id)
+        .options(selectinload(Activation.card), selectinload(Activation.tasks))
+        .order_by(Activation.activated_at, Activation.id)
+    ).all()
+    return [
+        CardUse(
+            activated_at=activation.activated_at,
+            title=activation.card.title,
+            area=activation.area,
+            tasks=len(activation.tasks),
+            done=sum(1 for task in activation.tasks if task.state == TaskState.done),
+        )
+        for activation in activations
+    ]

@@ -13,9 +13,12 @@ import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
+from actioncards.flows import import_set
 from alueturva.auth.models import Role
+from alueturva.config import config_path
 from alueturva.db import Database
 from alueturva.queue import InProcessQueue
+from contacts.demo import load_demo_roster
 from loopback.twilio_server import FakeTwilio
 from tests.conftest import auth
 from tests.support.drills import act, age_drill, plan, reply, short_code
@@ -237,3 +240,36 @@ def test_the_redacted_report_holds_no_name_number_or_email(
     assert "[poistettu]" in redacted["sections"]["summary"]["fi"] and redacted["approval"]["approved_by"] is None
     full = _get(client, keys, held, Role.operator)
     assert "Bertil Backman" in full["sections"]["summary"]["fi"]
+
+
+def test_the_course_of_events_shows_the_action_cards_used_and_their_tasks_done(
+    client: TestClient, keys: dict[Role, str], database: Database, queue: InProcessQueue
+) -> None:
+    """A card activated in a drill is a moment of its course of events, with how many of its tasks were done."""
+    load_demo_roster()
+    import_set(data=config_path("action_cards/keski-pohjanmaa.yaml").read_bytes(), source="starter", actor="test")
+    drill = plan(
+        client,
+        keys,
+        name="Vesihuoltoharjoitus",
+        kind="exercise",
+        description="Vesi loppuu.",
+        targets={"areas": ["Perhonjokilaakso"]},  # Halsua is in it
+    )
+    act(client, keys, f"{drill['id']}/start")
+    body = {"card": "vesihuolto-tehostettu", "area": "halsua", "idempotency_key": "vesi-1", "drill_id": drill["id"]}
+    made = client.post("/api/v1/activations", json=body, headers=auth(keys[Role.operator]))
+    assert made.status_code == 201, made.text
+    tasks = made.json()["tasks"]
+    marked = client.post(
+        f"/api/v1/tasks/{tasks[0]['id']}/done", json={"reason": "Harjoitus"}, headers=auth(keys[Role.operator])
+    )
+    assert marked.status_code == 200, marked.text
+    act(client, keys, f"{drill['id']}/end")
+
+    course = _get(client, keys, drill["id"])["sections"]["course_of_events"]
+    assert [event["kind"] for event in course] == ["start", "card", "end"]
+    card = course[1]["text"]
+    assert card["fi"].startswith("Toimintaohjekortti otettiin käyttöön, Halsua: ")
+    assert card["fi"].endswith(f"tehtävistä tehty 1/{len(tasks)}.")
+    assert card["sv"].endswith(f"1/{len(tasks)} uppgifter utförda.") and ", Halsua: " in card["sv"]

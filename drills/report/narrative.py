@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import FromClause
 
+from actioncards.measures import card_uses
 from alueturva.i18n import LANGUAGES
 from contacts.catalogue import place_names
 from contacts.models import Person
@@ -24,7 +25,7 @@ from drills.report.texts import text, words
 from drills.schemas import NARRATIVE_SECTIONS, DrillRead
 from situation.config import readiness_config
 
-COURSE_ORDER = ("start", "phase", "alert", "decision", "observation", "acknowledged", "note", "end")
+COURSE_ORDER = ("start", "phase", "alert", "decision", "card", "observation", "acknowledged", "note", "end")
 
 
 def _versions(key: str, /, **values: Any) -> dict[str, str]:
@@ -54,8 +55,8 @@ def get_version(session: Session, *, drill_id: int, version: int) -> ReportVersi
 
 def course_of_events(session: Session, drill: Drill, recipients: FromClause, shown: DrillRead) -> list[CourseEvent]:
     """The course of events from what the system knows: start, phases, each alert and how many it reached, the
-    exercise's readiness decisions, the evaluators' observations, each organisation's first acknowledgement (no
-    names), the end."""
+    exercise's readiness decisions, the action cards activated in it (their tasks done), the evaluators'
+    observations, each organisation's first acknowledgement (no names), the end."""
     events: list[CourseEvent] = []
     if drill.started_at is not None:
         events.append(CourseEvent(at=drill.started_at, kind="start", text=_versions("start")))
@@ -95,6 +96,7 @@ def course_of_events(session: Session, drill: Drill, recipients: FromClause, sho
                 },
             )
         )
+    events += _cards_used(session, drill.id, places)
     for observation in shown.observations:
         events.append(
             CourseEvent(at=observation.at, kind="observation", text=_versions("observation", text=observation.text))
@@ -103,6 +105,29 @@ def course_of_events(session: Session, drill: Drill, recipients: FromClause, sho
     if drill.ended_at is not None:
         events.append(CourseEvent(at=drill.ended_at, kind="end", text=_versions("end")))
     return sorted(events, key=lambda event: (event.at, COURSE_ORDER.index(event.kind)))
+
+
+def _cards_used(session: Session, drill_id: int, places: dict[str, dict[str, str]]) -> list[CourseEvent]:
+    """Each action card activated in the drill, with how many of its tasks were done."""
+    return [
+        CourseEvent(
+            at=use.activated_at,
+            kind="card",
+            text={
+                language: text(
+                    "course",
+                    "card",
+                    language,
+                    area=places.get(use.area, {}).get(language, use.area),
+                    card=use.title.get(language) or use.title["fi"],
+                    done=use.done,
+                    tasks=use.tasks,
+                )
+                for language in LANGUAGES
+            },
+        )
+        for use in card_uses(session, drill_id=drill_id)
+    ]
 
 
 def _first_acknowledgements(session: Session, recipients: FromClause) -> list[CourseEvent]:
