@@ -1,5 +1,5 @@
 """What a drill's action cards measured: their tasks, each counted from its activation (for the drill's objective
-``tasks_done_within`` and its report)."""
+``tasks_done_within`` and its report), and each card used in the drill (for the report's course of events)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from actioncards.models import ActionCard, ActivatedTask, Activation, TaskState
 
@@ -88,3 +88,33 @@ def card_figures(session: Session, *, drill_id: int) -> list[CardFigures]:
             )
         )
     return figures
+
+
+@dataclass(frozen=True)
+class CardUse:
+    """A card activated in a drill: when, its title per language, for which area, its tasks and how many were done."""
+
+    activated_at: datetime
+    title: dict[str, str]
+    area: str
+    tasks: int
+    done: int
+
+
+def card_uses(session: Session, *, drill_id: int) -> list[CardUse]:
+    activations = session.scalars(
+        select(Activation)
+        .where(Activation.drill_id == drill_id)
+        .options(selectinload(Activation.card), selectinload(Activation.tasks))
+        .order_by(Activation.activated_at, Activation.id)
+    ).all()
+    return [
+        CardUse(
+            activated_at=activation.activated_at,
+            title=activation.card.title,
+            area=activation.area,
+            tasks=len(activation.tasks),
+            done=sum(1 for task in activation.tasks if task.state == TaskState.done),
+        )
+        for activation in activations
+    ]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from sqlalchemy import select
 
-from alerting.channels import SendError, email_sender
+from alerting.channels import SendError, email_sender, open_sms_sender
 from alerting.messages import MessageContent, alert_content, render_plain_email
 from alerting.models import Alert, Recipient
 from alerting.texts import texts
@@ -65,3 +66,21 @@ def send_silent_summary(alert_id: int) -> None:
         email_sender().send_email(message=message, reference=f"alert:{alert_id}:silent-summary")
     except SendError as exc:
         log.warning("silent summary not sent", extra={"alert_id": alert_id, "code": exc.code})
+
+
+def send_notice(*, channel: str, to: str, subject: str, text: str, language: Language, reference: str) -> str:
+    """Send one message that asks for no acknowledgement (another domain's notice, e.g. a drill's feedback request)
+    by SMS or email, now, through the configured channel; the provider's id. Raises ``SendError``. No delivery row
+    tracks it: the caller keeps its own outbox."""
+    if channel == "email":
+        message = render_plain_email(subject=subject, text=text, to=to, languages=(language,))
+        return email_sender().send_email(message=message, reference=reference)
+
+    async def _sms() -> str:
+        sender = open_sms_sender(connections=1)
+        try:
+            return await sender.send_sms(to=to, body=text, delivery_id=0)  # 0: no delivery row takes its receipts
+        finally:
+            await sender.close()
+
+    return asyncio.run(_sms())

@@ -14,14 +14,14 @@ from alueturva.auth.dependencies import DbSession, Operator, Viewer
 from alueturva.db import get_database, utcnow
 from alueturva.errors import API_ERRORS, Invalid
 from alueturva.i18n import Language
-from drills import findings, flows, plans, read, service
+from drills import findings, flows, metrics, plans, read, service
 from drills.followup import followup
 from drills.imports.export import event_log
 from drills.imports.flows import import_log as import_log_flow
 from drills.imports.mapping import read_mapping
 from drills.models import DrillKind, DrillState, ItemStatus
-from drills.report import files, render
-from drills.report.assemble import build_report
+from drills.report import approval, files, render
+from drills.report.schemas import Approval, ReportWords
 from drills.schemas import (
     DrillCreate,
     DrillList,
@@ -36,8 +36,13 @@ from drills.schemas import (
     ImprovementItemRead,
     ImprovementItemUpdate,
     LogImportRead,
+    Marking,
+    MetricRecordIn,
+    MetricRecordRead,
     ObjectivesAdapter,
     RatingIn,
+    ReportApprove,
+    ReportUpdate,
     StartIn,
 )
 
@@ -217,12 +222,17 @@ def drill_report(
     language: Annotated[Language, Query()] = "fi",
     redact: Annotated[bool, Query(description="Organisations and roles only: no names, numbers or emails")] = False,
     table: Annotated[Literal["people", "organisations"], Query(description="Which table a CSV holds")] = "people",
+    version: Annotated[int | None, Query(ge=1, le=10_000, description="An approved version (default: latest)")] = None,
 ) -> Response:
-    """The drill's after-action report and improvement plan, in Finnish, Swedish or English. The CSV (for the
-    councils) is always redacted: organisations and roles, no names or contact details. Mobile numbers and email
-    addresses are in operators' and admins' reports only."""
+    """The drill's after-action report and improvement plan, in Finnish, Swedish or English: the latest approved
+    version, or the draft of the next one when the report has changed since (``version=N`` reads an older one). The
+    CSV (for the councils) is always redacted: organisations and roles, no names or contact details. Mobile numbers
+    and email addresses are in operators' and admins' reports only; a redacted report holds no name, number or email
+    even in what people wrote."""
     if format == "pdf":  # built by a worker: 202 with where to ask again until it is ready
-        variant = files.Variant(language, redact=redact, contact_details=principal.sees_contact_details)
+        variant = files.Variant(
+            language, redact=redact, contact_details=principal.sees_contact_details, version=version
+        )
         body = files.report_pdf(drill_id=drill_id, variant=variant)
         if body is None:
             return JSONResponse(
@@ -232,17 +242,42 @@ def drill_report(
             )
         return _attachment(body, render.PDF, f"drill-{drill_id}-report-{language}.pdf")
     with get_database().session() as session:
-        report = build_report(
+        report = approval.report_document(
             session,
             drill_id=drill_id,
             language=language,
             redact=redact or format == "csv",
             contact_details=principal.sees_contact_details,
+            version=version,
         )
         if principal.sees_contact_details and not (redact or format == "csv"):
             shown = [pid for person in report.people if isinstance(pid := person.get("person_id"), int)]
             record_reads(session, actor=principal.actor, person_ids=shown, route="GET /api/v1/drills/{id}/report")
     return _answer(render.export(report, format, table=table), f"drill-{drill_id}-report-{language}")
+
+
+@router.patch("/{drill_id}/report", response_model=ReportWords)
+def write_report(drill_id: PathId, body: ReportUpdate, principal: Operator) -> ReportWords:
+    """Write the report's narrative sections per language (a language given is set, an empty one cleared), edit the
+    course of events (null: made again from what the system knows), choose the publicity marking and the
+    distribution list. A change after approval makes the report the draft of its next version."""
+    approval.update_report(drill_id=drill_id, payload=body, actor=principal.actor)
+    with get_database().session() as session:
+        return ReportWords.model_validate(approval.words_read(session, drill_id=drill_id))
+
+
+@router.post("/{drill_id}/report/approve", response_model=Approval)
+def approve_report(
+    drill_id: PathId, principal: Operator, body: Annotated[ReportApprove | None, Body()] = None
+) -> Approval:
+    """Approve the report (a readiness manager): its figures and words are frozen as a new version, readable in
+    every format and language ever after. Needs an ended drill, a publicity marking and a distribution list."""
+    return approval.approve(
+        drill_id=drill_id,
+        payload=body or ReportApprove(),
+        actor=principal.actor,
+        name=principal.name or principal.actor,
+    )
 
 
 def _answer(exported: render.Exported, name: str) -> Response:
@@ -296,9 +331,24 @@ def yearly_followup(
     year: Annotated[int, Query(ge=2000, le=2100)],
     format: Annotated[Literal["json", "html", "pdf"], Query()] = "json",
     language: Annotated[Language, Query()] = "fi",
+    marking: Annotated[Marking, Query(description="The publicity marking on every page")] = "public",
 ) -> Response:
-    """The councils' yearly follow-up: drills held, objectives met, figures per municipality, roster compliance at
-    each drill, improvement items, and the year's SMS cost split."""
+    """The councils' yearly follow-up: the agreement's metrics and measures (measured, or recorded with evidence),
+    drills held, objectives met, figures per municipality, roster compliance at each drill, improvement items, and
+    the year's SMS cost split (the agreement's example, labelled as such)."""
     with get_database().session() as session:
-        data = followup(session, year=year, language=language)
+        data = followup(session, year=year, language=language, marking=marking)
     return _answer(render.export(data, format), f"followup-{year}-{language}")
+
+
+@followup_router.patch("/metrics/{key}", response_model=MetricRecordRead)
+def record_metric(
+    key: Annotated[str, Path(min_length=1, max_length=60, pattern=r"^[a-z0-9_]+$")],
+    body: MetricRecordIn,
+    principal: Operator,
+) -> MetricRecordRead:
+    """Record one of the agreement's metrics the service cannot measure (the preparedness plan, the autumn seminar,
+    civil-defence formations, evacuation planning) for a year: status, evidence (a link or a file name), the date it
+    refers to; who recorded it and when are kept. The latest record is the metric's status."""
+    row = metrics.record(key=key, payload=body, actor=principal.actor, name=principal.name or principal.actor)
+    return MetricRecordRead.model_validate(row, from_attributes=True)

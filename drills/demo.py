@@ -4,23 +4,29 @@ and the web pages have something to show. Its own words are in Finnish, Swedish 
 wholly in the reader's language. SMS messages have their delivery receipts; email, as SMTP, has none. Every message
 of it is an exercise; nothing is sent now.
 
+Its participants' feedback is answered by about two thirds of those who acknowledged; its after-action report has
+its words in the three languages and is approved (version 1), and two of the agreement's
+measures are recorded by hand, so that the follow-up shows measured and recorded metrics side by side.
+
 Loaded after the demo roster; loading it again changes nothing.
 """
 
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
 from alerting import public as alerting
+from alerting.models import Recipient
 from alueturva.db import get_database, utcnow
 from alueturva.i18n import HELSINKI
-from contacts.models import Group
-from drills import flows, plans, service
-from drills.models import Drill
-from drills.schemas import DrillCreate
+from contacts.models import Group, Person
+from drills import feedback, flows, metrics, plans, service
+from drills.models import Drill, DrillAlert, FeedbackAnswer, FeedbackRequest
+from drills.report import approval
+from drills.schemas import DrillCreate, MetricRecordIn, ReportApprove, ReportUpdate
 
 DEMO_ACTOR = "demo"
 DEMO_MINUTES = 45  # the drill ended (and its alert closed) this long after it started
@@ -43,6 +49,35 @@ DEMO_OBJECTIVES = [
         },
     },
 ]
+
+
+DEMO_APPROVER = "Aino Esimerkki"  # the readiness manager who approves, as invented as the roster's people
+DEMO_DISTRIBUTION = ["Alueturva", "Soite"]  # names the same in every language
+DEMO_REPORT = {
+    "summary": {
+        "fi": "Kuntien johtoryhmät hälytettiin tekstiviestillä ja sähköpostilla. Suurin osa kuittasi 15 minuutissa; "
+        "muutama numero oli vanhentunut, ja ne on korjattava rekisteriin.",
+        "sv": "Kommunernas ledningsgrupper larmades med textmeddelande och e-post. De flesta kvitterade inom 15 "
+        "minuter; några nummer var föråldrade och ska rättas i registret.",
+        "en": "The municipal management groups were alerted by SMS and email. Most acknowledged within 15 minutes; "
+        "a few numbers were out of date and must be corrected on the roster.",
+    },
+    "purpose": {
+        "fi": "Testata yhteistyösopimuksen mukaisesti kuntien johtoryhmien hälyttäminen ja tavoitettavuus.",
+        "sv": "Att enligt samarbetsavtalet testa larmningen och nåbarheten för kommunernas ledningsgrupper.",
+        "en": "To test the alerting and reach of the municipal management groups, as the agreement asks.",
+    },
+    "conclusions": {
+        "fi": "Hälytys tavoitti johtoryhmät; vastausaika riippuu siitä, onko numero ajan tasalla.",
+        "sv": "Larmet nådde ledningsgrupperna; svarstiden beror på om numret är aktuellt.",
+        "en": "The alert reached the management groups; the time to answer depends on the number being current.",
+    },
+    "recommendations": {
+        "fi": "Kunnat tarkistavat johtoryhmiensä numerot neljännesvuosittain.",
+        "sv": "Kommunerna kontrollerar ledningsgruppernas nummer varje kvartal.",
+        "en": "The municipalities check their management groups' numbers every quarter.",
+    },
+}
 
 
 def _held_three_weeks_ago(now: datetime) -> datetime:
@@ -139,4 +174,57 @@ def load_demo_drill() -> str:
     drill_id = _plan(started)
     _settle(drill_id, started)
     flows.end_by_hand(drill_id=drill_id, actor=DEMO_ACTOR, now=started + timedelta(minutes=DEMO_MINUTES))
-    return f"past drill {drill_id} loaded"
+    _answer_feedback(drill_id, ended=started + timedelta(minutes=DEMO_MINUTES))
+    approval.update_report(drill_id=drill_id, payload=ReportUpdate.model_validate(DEMO_REPORT), actor=DEMO_ACTOR)
+    approval.approve(
+        drill_id=drill_id,
+        payload=ReportApprove(marking="personal_data", distribution=DEMO_DISTRIBUTION),
+        actor=DEMO_ACTOR,
+        name=DEMO_APPROVER,
+    )
+    _record_metrics(started.astimezone(HELSINKI).year)
+    return f"past drill {drill_id} loaded, its report approved"
+
+
+DEMO_FREE_TEXTS = {  # each participant writes in their own language
+    "fi": ["Viesti oli selkeä, mutta kokouslinkki puuttui.", "Varahenkilöiden numerot kannattaa tarkistaa."],
+    "sv": ["Meddelandet var tydligt, men möteslänken saknades."],
+    "en": ["The reminder came at the right time."],
+}
+
+
+def _answer_feedback(drill_id: int, *, ended: datetime) -> None:
+    """The feedback of the past drill: a request sent to each person who acknowledged (the week to answer is over
+    by now), and the answers of about two thirds of them, stored apart from who gave them."""
+    chance = random.Random(drill_id + 20)
+    with get_database().session() as session:
+        people = session.execute(
+            select(Person.id, Person.language)
+            .join(Recipient, Recipient.person_id == Person.id)
+            .join(DrillAlert, DrillAlert.alert_id == Recipient.alert_id)
+            .where(DrillAlert.drill_id == drill_id, Recipient.acknowledged_at.is_not(None))
+            .distinct()
+        ).all()
+        for person_id, language in people:
+            answered = chance.random() < 0.67
+            session.add(
+                FeedbackRequest(
+                    drill_id=drill_id, person_id=person_id, channel="sms", language=language, nonce="demo",
+                    state="sent", attempts=1, segments=1, sent_at=ended, expires_at=ended + feedback.VALID_FOR,
+                    answered=answered, created_at=ended,
+                )
+            )  # fmt: skip
+            if answered:
+                free = chance.choice([*DEMO_FREE_TEXTS.get(language, DEMO_FREE_TEXTS["fi"]), None, None])
+                answers = [chance.choice([3, 4, 4, 5, 5]), chance.choice(["yes", "yes", "yes", "partly"]), free]
+                session.add(FeedbackAnswer(drill_id=drill_id, language=language, answers=answers))
+
+
+def _record_metrics(year: int) -> None:
+    """Two of the agreement's measures recorded by hand, as a readiness manager would, for the drill's year."""
+    for key, status, evidence, on in (
+        ("preparedness_plan", "in_progress", "valmiussuunnitelma-luonnos-v3.docx", None),
+        ("autumn_seminar", "met", "https://example.fi/alueturva/syysseminaari-ohjelma.pdf", date(year, 10, 2)),
+    ):
+        payload = MetricRecordIn(year=year, status=status, evidence=evidence, on=on)
+        metrics.record(key=key, payload=payload, actor=DEMO_ACTOR, name=DEMO_APPROVER)

@@ -22,8 +22,9 @@ from alueturva.audit import service as audit
 from alueturva.db import get_database, utcnow
 from alueturva.errors import Conflict, Invalid, NotFound
 from alueturva.i18n import format_time
+from alueturva.queue import get_queue
 from contacts.compliance import check_compliance
-from drills import outbox, plans, service, texts
+from drills import feedback, outbox, plans, service, texts
 from drills.models import Drill, DrillAlertPurpose, DrillKind, DrillObjective, DrillObservation, DrillPhase, DrillState
 from drills.schemas import DrillObservationIn, DrillObservationRead, RatingIn
 from situation.history import freeze_picture
@@ -284,6 +285,7 @@ def end(session: Session, *, drill: Drill, actor: str, now: datetime | None = No
     for row in service.drill_alerts(session, drill_id=drill.id):
         if row.alert_id is not None:
             close_alert(session, alert_id=row.alert_id, now=now, reason=f"drill {drill.id} ended")
+    feedback.request_feedback(session, drill=drill, now=now)
     close_for_drill(session, drill_id=drill.id, actor=actor, now=now)  # its action cards' activations
     audit.record(session, actor=actor, action="drill.end", entity_type="drill", entity_id=drill.id, details={})
     return 1
@@ -295,7 +297,8 @@ def end_by_hand(*, drill_id: int, actor: str, now: datetime | None = None) -> Dr
         drill = service.get_drill(session, drill_id=drill_id)
         if not end(session, drill=drill, actor=actor, now=now):
             raise Conflict(f"drill {drill_id} is {drill.state.value}; only a running drill ends")
-        return drill
+    get_queue().enqueue(feedback.send_feedback_job, job_id=f"drill-{drill_id}-feedback")  # after the commit
+    return drill
 
 
 def cancel(*, drill_id: int, actor: str, now: datetime | None = None) -> Drill:

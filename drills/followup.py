@@ -8,7 +8,6 @@ one."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
@@ -18,9 +17,10 @@ from alerting.public import calls_placed, charged_sms_segments
 from alueturva.db import utcnow
 from alueturva.i18n import HELSINKI
 from contacts.catalogue import display_names, organisations
-from drills import findings, read, texts
+from drills import feedback, findings, read, texts
 from drills.config import costs_config
 from drills.measures import measures
+from drills.metrics import metrics, year_bounds
 from drills.models import Drill, DrillState, ImprovementItem
 from drills.report import figures
 from drills.report.assemble import organisation_labels
@@ -37,15 +37,11 @@ from drills.report.schemas import (
     Shares,
     YearsItems,
 )
+from drills.report.texts import words
+from drills.schemas import Marking
 
 HELD = (DrillState.running, DrillState.ended)
 CENT = Decimal("0.01")
-
-
-def year_bounds(year: int) -> tuple[datetime, datetime]:
-    """The Finnish calendar year as aware UTC bounds."""
-    start = datetime(year, 1, 1, tzinfo=HELSINKI).astimezone(UTC)
-    return start, datetime(year + 1, 1, 1, tzinfo=HELSINKI).astimezone(UTC)
 
 
 def split_cost(total: Decimal, language: str) -> list[CostShare]:
@@ -88,6 +84,7 @@ def _costs(session: Session, year: int, language: str) -> Costs:
     price, minute = config.sms_price_per_segment, config.voice_price_per_minute
     start, end = year_bounds(year)
     segments = charged_sms_segments(session, start=start, end=end)
+    segments["exercise"] += feedback.sms_segments(session, start=start, end=end)  # drills' feedback requests
     placed = calls_placed(session, start=start, end=end)
     parts: dict[str, CostPart] = {}
     for part in ("exercise", "real"):
@@ -158,7 +155,9 @@ def _drill_row(session: Session, drill: Drill, language: str) -> FollowupDrill:
     )
 
 
-def followup(session: Session, *, year: int, language: str = "fi") -> Followup:
+def followup(session: Session, *, year: int, language: str = "fi", marking: Marking = "public") -> Followup:
+    """The year's follow-up in ``language``, with the publicity marking chosen for it (the councils' copy holds no
+    names: public by default)."""
     start, end = year_bounds(year)
     held = session.scalars(
         select(Drill)
@@ -193,4 +192,7 @@ def followup(session: Session, *, year: int, language: str = "fi") -> Followup:
             open_now=sum(1 for item in items.values() if item.status in ("open", "in_progress")),
         ),
         costs=_costs(session, year, language),
+        metrics=metrics(session, year=year, drills=rows, language=language),
+        marking=marking,
+        marking_text=words("marking", language)[marking],
     )

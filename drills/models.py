@@ -87,6 +87,8 @@ class Drill(Base):
     origin: Mapped[str] = mapped_column(String(10), default="service", server_default="service")
     # The action cards its plan names (their keys): activated as the drill's exercise activations when it starts.
     action_cards: Mapped[list[str] | None] = mapped_column(JSON)
+    # The 3–5 questions its participants are asked afterwards (drills.feedback); None: the standard three.
+    feedback_questions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
     objectives: Mapped[list[DrillObjective]] = relationship(
         order_by="DrillObjective.position", cascade="all, delete-orphan", passive_deletes=True
@@ -293,6 +295,92 @@ class ImportedEvent(Base):
     answer: Mapped[str | None] = mapped_column(String(500))
     error: Mapped[str | None] = mapped_column(String(200))
     phase: Mapped[str | None] = mapped_column(String(200))  # as the log names it
+
+
+class ReportDraft(Base):
+    """The words people write into a drill's after-action report (``drills.report.narrative``): the narrative
+    sections per language, the course of events once edited (None: made from what the system knows), the publicity
+    marking and the distribution list. One per drill; approving it freezes a ``ReportVersion``."""
+
+    __tablename__ = "drill_report_drafts"
+
+    drill_id: Mapped[int] = mapped_column(ForeignKey("drills.id", ondelete="CASCADE"), primary_key=True)
+    sections: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)  # section -> {fi, sv, en}
+    course_of_events: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    marking: Mapped[str | None] = mapped_column(String(40))
+    distribution: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_by: Mapped[str] = mapped_column(String(120))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReportVersion(Base):
+    """An approved report: its figures and words frozen as they were, in every language and every variant (full,
+    without contact details, redacted), as the JSON the other formats are made from."""
+
+    __tablename__ = "drill_report_versions"
+    __table_args__ = (UniqueConstraint("drill_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    drill_id: Mapped[int] = mapped_column(ForeignKey("drills.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    approved_by: Mapped[str] = mapped_column(String(200))
+    approved_at: Mapped[datetime]
+    marking: Mapped[str] = mapped_column(String(40))
+    distribution: Mapped[list[str]] = mapped_column(JSON)
+    documents: Mapped[dict[str, dict[str, Any]]] = mapped_column(JSON)  # language -> variant -> the report's JSON
+
+
+class MetricRecord(Base):
+    """A person's record of one of the agreement's metrics for a year (those the service cannot measure): the
+    status, its evidence (a link or a file name), the date it refers to, who recorded it and when. Append-only: the
+    latest record of a (key, year) is the metric's status, the earlier ones its history."""
+
+    __tablename__ = "followup_metric_records"
+    __table_args__ = (Index("ix_followup_metric_records_key_year", "key", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(60))
+    year: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    evidence: Mapped[str] = mapped_column(String(1000))
+    on: Mapped[date | None] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FeedbackRequest(Base):
+    """A participant asked for feedback after a drill (``drills.feedback``): who, by which channel, in which
+    language; sent through an outbox (claimed, sent, recorded, a claim that expired is sent again) and answered once.
+    The answer itself is a ``FeedbackAnswer``, kept apart: nothing links it to this row."""
+
+    __tablename__ = "feedback_requests"
+    __table_args__ = (UniqueConstraint("drill_id", "person_id"), Index("ix_feedback_requests_state", "state"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    drill_id: Mapped[int] = mapped_column(ForeignKey("drills.id", ondelete="CASCADE"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    channel: Mapped[str] = mapped_column(String(10))
+    language: Mapped[str] = mapped_column(String(2))
+    nonce: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(10), default="pending")  # pending, sending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    segments: Mapped[int] = mapped_column(Integer, default=0)  # an SMS's segments, for the year's costs
+    expires_at: Mapped[datetime]
+    answered: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FeedbackAnswer(Base):
+    """One participant's answers to a drill's feedback questions, without who gave them or when."""
+
+    __tablename__ = "feedback_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    drill_id: Mapped[int] = mapped_column(ForeignKey("drills.id", ondelete="CASCADE"), index=True)
+    language: Mapped[str] = mapped_column(String(2))
+    answers: Mapped[list[Any]] = mapped_column(JSON)  # one per question, in order: 1–5, yes/no/partly, text or None
 
 
 class ReportFile(Base):

@@ -109,6 +109,11 @@ def _apply_fields(drill: Drill, request: DrillCreate | DrillUpdate) -> None:
         drill.phases = _phase_rows(list(request.phases or []))
     if "action_cards" in given:
         drill.action_cards = list(dict.fromkeys(request.action_cards or [])) or None
+    if "feedback_questions" in given:
+        questions = request.feedback_questions
+        drill.feedback_questions = (
+            [{"kind": q.kind, "text": q.text.model_dump(exclude_none=True)} for q in questions] if questions else None
+        )
     if "schedule" in given:
         schedule = request.schedule
         drill.start_at = schedule.at if isinstance(schedule, ScheduleAt) else None

@@ -25,17 +25,21 @@ def report(
     language: Language = "fi",
     redact: Annotated[bool, typer.Option(help="Organisations and roles only: no names, numbers or emails")] = False,
     table: Annotated[str, typer.Option(help="For csv: people or organisations")] = "people",
+    version: Annotated[int | None, typer.Option(help="An approved version (default: the latest)", min=1)] = None,
 ) -> None:
-    """The drill's after-action report and improvement plan (the CSV is always redacted)."""
+    """The drill's after-action report and improvement plan: the latest approved version, or the draft of the next
+    (the CSV is always redacted)."""
 
     from alueturva.db import get_database
     from drills.report import render
-    from drills.report.assemble import build_report
+    from drills.report.approval import report_document
 
     if format not in ("json", "html", "pdf", "csv") or table not in ("people", "organisations"):
         raise Invalid("--format is json, html, pdf or csv; --table is people or organisations")
     with get_database().session() as session:
-        data = build_report(session, drill_id=drill_id, language=language, redact=redact or format == "csv")
+        data = report_document(
+            session, drill_id=drill_id, language=language, redact=redact or format == "csv", version=version
+        )
     write_output(render.export(data, cast("Format", format), table=cast("CsvTable", table), pretty=True), output)
 
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from alueturva.db import get_database, utcnow
 from alueturva.settings import get_settings
-from drills import flows, outbox, service
+from drills import feedback, flows, outbox, service
 from drills.cron import occurrences_between
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ SCHEDULER = "scheduler"
 
 def tick(*, now: datetime | None = None) -> dict[str, int]:
     """The periodic task: start what is due, record what was missed, send the drills' pending alerts, end drills
-    whose time is over."""
+    whose time is over, send the participants' feedback requests that are due."""
     now = now or utcnow()
     counts = {"started": 0, "missed": 0, "alerts": 0, "ended": 0}
     database = get_database()
@@ -42,6 +42,8 @@ def tick(*, now: datetime | None = None) -> dict[str, int]:
         with database.session() as session:
             drill = service.get_drill(session, drill_id=drill_id)
             counts["ended"] += flows.end(session, drill=drill, actor=SCHEDULER, now=now)
+    if sent := feedback.send_pending(now=now):  # those just ended, and any whose sending was cut short
+        log.info("drill feedback requests sent", extra={"sent": sent})
     if any(counts.values()):
         log.info("drills tick", extra=counts)
     return counts

@@ -135,6 +135,13 @@ class PhaseIn(_Input):
         return self
 
 
+class FeedbackQuestionIn(_Input):
+    """A question participants are asked after the drill: a scale 1–5, yes / no / partly, or free text."""
+
+    kind: Literal["scale", "choice", "text"]
+    text: Annotated[LocalizedText, _at_most(300)]
+
+
 # A drill ---------------------------------------------------------------------------------------------------------
 
 
@@ -154,6 +161,9 @@ class _DrillFields(_Input):
     schedule: Schedule | None = None
     action_cards: list[CardKey] | None = Field(
         None, max_length=50, description="Action cards (their keys) activated as the drill's exercise when it starts"
+    )
+    feedback_questions: list[FeedbackQuestionIn] | None = Field(
+        None, min_length=3, max_length=5, description="Asked of the participants afterwards (default: three standard)"
     )
 
     @field_validator("description", "contact", mode="before")
@@ -418,3 +428,77 @@ class LogImportRead(BaseModel):
     phases: list[str] = []
     started_at: datetime | None = None
     ended_at: datetime | None = None
+
+
+# The after-action report's words (drills.report.narrative) ----------------------------------------------------------
+
+NARRATIVE_SECTIONS = ("summary", "purpose", "scenario", "conclusions", "recommendations")
+Marking = Literal["public", "personal_data", "secret_24_1_8"]
+"""The publicity marking an approver chooses: Julkinen; Ei julkinen, sisältää henkilötietoja; Salassa pidettävä
+JulkL 621/1999 24 § 1 mom. 8 k. (the words: drills/report/texts.yaml, ``marking``)."""
+CourseKind = Literal["start", "phase", "alert", "decision", "observation", "acknowledged", "end", "note"]
+
+
+class SectionText(_Input):
+    """A narrative section's versions: each language given is set (an empty one clears it), the others are kept."""
+
+    fi: str | None = Field(None, max_length=20_000)
+    sv: str | None = Field(None, max_length=20_000)
+    en: str | None = Field(None, max_length=20_000)
+
+
+class CourseEventIn(_Input):
+    at: datetime = Field(description="When; no zone means Finnish time")
+    kind: CourseKind = "note"
+    text: SectionText
+
+    @field_validator("at")
+    @classmethod
+    def _finnish_time(cls, value: datetime) -> datetime:
+        try:
+            return from_helsinki(value)
+        except AmbiguousLocalTime as exc:
+            raise ValueError(str(exc)) from exc
+
+
+class ReportUpdate(_Input):
+    """What an operator writes into a report (``PATCH /api/v1/drills/{id}/report``): the fields given change."""
+
+    summary: SectionText | None = None
+    purpose: SectionText | None = None
+    scenario: SectionText | None = None
+    conclusions: SectionText | None = None
+    recommendations: SectionText | None = None
+    course_of_events: list[CourseEventIn] | None = Field(
+        None, max_length=500, description="The edited course of events; null: made again from what the system knows"
+    )
+    marking: Marking | None = None
+    distribution: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(None, max_length=60)
+
+
+class ReportApprove(_Input):
+    """Approving a report freezes it as a new version; marking and distribution may be given here too."""
+
+    marking: Marking | None = None
+    distribution: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(None, max_length=60)
+
+
+class MetricRecordIn(_Input):
+    """A person's record of one of the agreement's metrics the service cannot measure
+    (``PATCH /api/v1/followup/metrics/{key}``)."""
+
+    year: int = Field(ge=2000, le=2100)
+    status: Literal["met", "in_progress", "not_met", "unknown"]
+    evidence: str = Field(min_length=1, max_length=1000, description="A link or a file name, and what it shows")
+    on: date | None = Field(None, description="The date it refers to (e.g. the seminar's)")
+
+
+class MetricRecordRead(BaseModel):
+    id: int
+    key: str
+    year: int
+    status: str
+    evidence: str
+    on: date | None
+    recorded_by: str
+    recorded_at: datetime

@@ -136,6 +136,20 @@ def report_first_page(directory: Path, out: Path) -> None:
     print(f"wrote {(out / 'report-first-page.png').relative_to(ROOT)}")
 
 
+def followup_metrics(directory: Path, out: Path) -> None:
+    """The demo's follow-up by the agreement's metrics: its table, as the HTML shows it."""
+    html = directory / "seuranta.html"
+    year = time.localtime().tm_year
+    run(directory, "followup", "--year", str(year), "--format", "html", "-o", str(html))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1000, "height": 1200})
+        page.goto(html.as_uri())
+        page.locator("table.metrics").screenshot(path=str(out / "followup-metrics.png"))
+        browser.close()
+    print(f"wrote {(out / 'followup-metrics.png').relative_to(ROOT)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8765)
@@ -148,6 +162,7 @@ def main() -> None:
             readme_steps(directory)
             screenshots(f"http://127.0.0.1:{arguments.port}", key, password, directory, arguments.out)
             report_first_page(directory, arguments.out)
+            followup_metrics(directory, arguments.out)
         finally:
             process.terminate()
             process.wait(timeout=30)

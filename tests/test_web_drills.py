@@ -22,7 +22,7 @@ from alueturva.db import Database
 from contacts.models import Person
 from drills import flows, plans
 from drills.models import Drill, DrillFinding, DrillObservation, DrillState, ImprovementItem, ReportFile
-from drills.report.assemble import build_report
+from drills.report.approval import report_document
 from drills.schemas import DrillCreate
 from tests.conftest import auth
 from tests.support.reports import ready_pdf
@@ -47,9 +47,9 @@ def report_calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
 
     def spy(session: Any, **arguments: Any) -> dict[str, Any]:
         calls.append(arguments)
-        return build_report(session, **arguments)
+        return report_document(session, **arguments)
 
-    monkeypatch.setattr(drill_report, "build_report", spy)
+    monkeypatch.setattr(drill_report, "report_document", spy)
     return calls
 
 

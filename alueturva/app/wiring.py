@@ -55,6 +55,7 @@ def routers() -> list[APIRouter]:
     from drills.api import followup_router
     from drills.api import items_router as improvement_items_router
     from drills.api import router as drills_router
+    from drills.feedback_page import router as feedback_page_router
     from situation.api import router as situation_router
 
     return [
@@ -72,6 +73,7 @@ def routers() -> list[APIRouter]:
         activations_router,
         *webhook_routers(),
         ack_pages_router,
+        feedback_page_router,
         task_pages_router,
     ]
 
@@ -91,6 +93,7 @@ def body_limits() -> list[tuple[str, int]]:
         ("/api/v1/drills/import", 21 * 1024 * 1024),  # an exercise log (20 MB) and its mapping, as a form
         ("/webhooks/", 64 * 1024),  # a provider's form post (an SMS is at most 1,600 characters)
         ("/ack/", 4 * 1024),  # the link page's form: one answer
+        ("/feedback/", 16 * 1024),  # a participant's feedback form: 3–5 answers, one free text
         ("/tasks/", 8 * 1024),  # a task link page's form: one mark and its comment
     ]
 

@@ -20,9 +20,10 @@ from alueturva.i18n import HELSINKI
 from contacts.catalogue import area_names
 from contacts.service import organisation_names
 from drills import findings, read, service, texts
+from drills.feedback import feedback_of
 from drills.measures import Measures, measures, poll_options
 from drills.models import Drill, DrillState
-from drills.report import figures
+from drills.report import figures, narrative
 from drills.report.fixes import roster_fixes
 from drills.report.people import people
 from drills.report.schemas import (
@@ -272,7 +273,8 @@ def _report(
     options = poll_options(session, drill, measured, language)
     drill_findings = findings.findings_of(session, drill_id=drill.id)
     imported = service.imported_from(session, drill_id=drill.id)
-    return Report(
+    draft = narrative.draft_of(session, drill_id=drill.id)
+    report = Report(
         language=language,
         redacted=redact,
         generated_at=now,
@@ -283,7 +285,7 @@ def _report(
             kind_name=texts.kind_name(drill.kind.value, language),
             state=drill.state.value,
             description=texts.drill_text(drill, "description", language),
-            contact=texts.drill_text(drill, "contact", language) or None,
+            contact=None if redact else texts.drill_text(drill, "contact", language) or None,
             started_at=drill.started_at,
             ended_at=drill.ended_at,
             external_system=drill.external_system,
@@ -340,7 +342,19 @@ def _report(
         exercise_levels=shown.exercise_levels,
         imported=ImportedFrom.model_validate(imported) if imported else None,
         action_cards=[_card_figures(f, language) for f in card_figures(session, drill_id=drill.id)],
+        sections=narrative.sections(session, drill, recipients, shown, draft),
+        feedback=feedback_of(session, drill=drill, language=language),
+        approval=narrative.draft_approval(session, drill_id=drill.id, draft=draft, language=language),
     )
+    return _redacted(session, report) if redact else report
+
+
+def _redacted(session: Session, report: Report) -> Report:
+    """The councils' version: no name, number or email in anything people wrote either (the people and the roster
+    fixes are redacted where they are made)."""
+    scrub = narrative.redactor(session, drill_id=report.drill.id, language=report.language)
+    free = report.model_dump(exclude={"people", "imported"})
+    return Report.model_validate(scrub.walk(free) | {"people": report.people, "imported": report.imported})
 
 
 def _card_figures(figures: CardFigures, language: str) -> CardTaskFigures:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from alueturva.db import get_database, utcnow
 from alueturva.queue import get_queue
 from drills.models import ReportFile
-from drills.report.assemble import build_report
+from drills.report.approval import report_document
 from drills.report.render import as_json, report_as_pdf
 from drills.report.schemas import Report
 
@@ -38,30 +38,35 @@ _builds = threading.BoundedSemaphore(PDF_BUILDS_AT_ONCE)
 
 @dataclass(frozen=True)
 class Variant:
-    """Which report of a drill: its language, and whether it is redacted or without contact details."""
+    """Which report of a drill: its language, whether it is redacted or without contact details, and which approved
+    version (None: the one a reader gets by default, ``approval.report_document``)."""
 
     language: str
     redact: bool = False
     contact_details: bool = True
+    version: int | None = None
 
     @property
     def key(self) -> str:
-        return f"{self.language}:{'redacted' if self.redact else 'full' if self.contact_details else 'names'}"
+        kind = "redacted" if self.redact else "full" if self.contact_details else "names"
+        return f"{self.language}:{kind}" + ("" if self.version is None else f":v{self.version}")
 
     @classmethod
     def parse(cls, key: str) -> Variant:
-        language, kind = key.split(":", 1)
-        return cls(language, redact=kind == "redacted", contact_details=kind == "full")
+        language, kind, *version = key.split(":")
+        number = int(version[0].removeprefix("v")) if version else None
+        return cls(language, redact=kind == "redacted", contact_details=kind == "full", version=number)
 
 
 def _report(drill_id: int, variant: Variant) -> tuple[Report, str]:
     with get_database().session() as session:
-        report = build_report(
+        report = report_document(
             session,
             drill_id=drill_id,
             language=variant.language,
             redact=variant.redact,
             contact_details=variant.contact_details,
+            version=variant.version,
         )
     return report, _fingerprint(report)
 

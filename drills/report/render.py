@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from alerting.public import EXERCISE_WORD
 from alueturva.csvfile import write_csv
@@ -141,6 +142,13 @@ def timeline(events: list[TimelineEvent], language: str) -> str:
     return "; ".join(f"{clock(event['at'], language)} {_event(event, language)}" for event in events)
 
 
+def css_string(value: str) -> Markup:
+    """A text as a CSS string (a page's running marking and distribution): quoted, backslashes, quotes and angle
+    brackets escaped, so that nothing written ends the string or the style element."""
+    escaped = "".join(f"\\{ord(c):x} " if c in '\\"<>\n\r' else c for c in value)
+    return Markup(f'"{escaped}"')
+
+
 @lru_cache(maxsize=3)
 def _environment(language: str) -> Environment:
     environment = Environment(
@@ -167,6 +175,7 @@ def _environment(language: str) -> Environment:
         "area_name": lambda key: areas.get(key, key),
         "kind_name": lambda kind: texts.kind_name(kind, language),
         "euros": partial(euros, language=language),
+        "css_string": css_string,
     }
     environment.globals |= {"say": lambda section, key, **values: text(section, key, language, **values)}
     return environment
@@ -186,6 +195,7 @@ def report_html(report: Report, *, everyone: bool = True) -> str:
             people=people,
             everyone=everyone,
             w=words("report", language),
+            n=words("narrative", language),
             lang=language,
             exercise_word=EXERCISE_WORD[language],
             base_level=BASE_LEVEL,
@@ -203,6 +213,7 @@ def followup_html(followup: Followup) -> str:
         .render(
             f=followup,
             w=words("followup", language),
+            m=words("metrics", language),
             lang=language,
             municipalities_svg=charts.municipalities_chart(followup, language),
         )

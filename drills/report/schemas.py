@@ -274,6 +274,56 @@ class CardTaskFigures(_Part):
     median_seconds: float | None  # from the card's activation to a task done
 
 
+class CourseEvent(_Part):
+    """A moment of the course of events, in every language (``{"fi", "sv", "en"}``)."""
+
+    at: datetime
+    kind: str
+    text: dict[str, str]
+
+
+class Sections(_Part):
+    """The report's words, in the order the report has them: each narrative section in every language written
+    (``{"fi", "sv", "en"}``), and the course of events, made from what the system knows until someone edits it."""
+
+    summary: dict[str, str]
+    purpose: dict[str, str]
+    scenario: dict[str, str]
+    course_of_events: list[CourseEvent]
+    course_edited: bool
+    conclusions: dict[str, str]
+    recommendations: dict[str, str]
+
+
+class FeedbackQuestion(_Part):
+    """One question of the participants' feedback: how many gave each answer (1–5, or yes / no / partly), and for a
+    free-text question the texts, without names."""
+
+    text: str
+    kind: str
+    answers: dict[str, int]
+    texts: list[str]
+
+
+class Feedback(_Part):
+    requested: int
+    answered: int
+    questions: list[FeedbackQuestion]
+
+
+class Approval(_Part):
+    """Draft until a readiness manager approves it; an approved version is frozen. ``marking`` is the publicity
+    marking's key, ``marking_text`` its words in the report's language."""
+
+    state: Literal["draft", "approved"]
+    version: int
+    approved_by: str | None
+    approved_at: datetime | None
+    marking: str | None
+    marking_text: str | None
+    distribution: list[str]
+
+
 class Report(_Part):
     """The after-action report of one drill, in one language."""
 
@@ -306,7 +356,17 @@ class Report(_Part):
     phases: list[ReportPhase]
     exercise_levels: list[ExerciseLevel]
     imported: ImportedFrom | None
+    sections: Sections
+    feedback: Feedback
+    approval: Approval
     action_cards: list[CardTaskFigures] = []
+
+
+class ReportWords(_Part):
+    """What ``PATCH /api/v1/drills/{id}/report`` answers: the report's words and its approval as they are now."""
+
+    sections: Sections
+    approval: Approval
 
 
 # The yearly follow-up ----------------------------------------------------------------------------------------------
@@ -387,6 +447,34 @@ class Costs(_Part):
     total: CostPart
 
 
+MetricStatus = Literal["met", "in_progress", "not_met", "unknown"]
+
+
+class MetricDetail(_Part):
+    """One line of a metric: a municipality or an area, its status and evidence (``at``: the date it refers to)."""
+
+    subject: str
+    status: MetricStatus
+    evidence: str
+    at: date | None
+
+
+class Metric(_Part):
+    """One of the agreement's evaluation metrics or measures (``drills.metrics``): measured by the service, or
+    recorded by a person with evidence; who confirmed it and when."""
+
+    key: str
+    group: str
+    text: str
+    status: MetricStatus
+    status_text: str
+    measured: bool
+    evidence: str
+    confirmed_by: str | None
+    confirmed_at: datetime | None
+    details: list[MetricDetail]
+
+
 class Followup(_Part):
     """The councils' yearly follow-up of the agreement, in one language."""
 
@@ -399,6 +487,9 @@ class Followup(_Part):
     objectives: ObjectivesMet
     improvement_items: YearsItems
     costs: Costs
+    metrics: list[Metric]
+    marking: str
+    marking_text: str
 
 
 Format = Literal["json", "html", "pdf", "csv"]

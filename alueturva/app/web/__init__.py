@@ -28,6 +28,7 @@ PAGES = (
     "alueturva.app.web.drill_evaluation",
     "alueturva.app.web.drill_report",
     "alueturva.app.web.personal",  # /rosters/people/{id}/data-export before /rosters/people/{id}
+    "alueturva.app.web.drill_report_write",
     "alueturva.app.web.rosters",
     "alueturva.app.web.roster_import",
     "alueturva.app.web.audit",

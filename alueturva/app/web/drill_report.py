@@ -1,5 +1,6 @@
 """A drill's after-action report from the console, as ``GET /api/v1/drills/{id}/report`` makes it (the same
-``drills.report.assemble.build_report`` and ``drills.report.render.export``) but for a signed-in person instead of an
+``drills.report.approval.report_document``: the latest approved version, or the draft of the next; and
+``drills.report.render.export``) but for a signed-in person instead of an
 API key: HTML to read in the browser, PDF, and CSV for the councils. The same role rules: viewers read it without mobile
 numbers or email addresses; ``redact=true`` leaves organisations and roles only; the CSV is always redacted. The
 language is the page's unless ``language`` says otherwise."""
@@ -19,7 +20,7 @@ from alueturva.auth.sessions import SignedIn
 from alueturva.errors import Conflict, NotFound
 from alueturva.i18n import Language
 from drills.report import files
-from drills.report.assemble import build_report
+from drills.report.approval import report_document
 from drills.report.render import PDF, REPORT_CSP, Exported, export
 from drills.report.schemas import Report
 
@@ -35,7 +36,7 @@ ReportLanguage = Annotated[Language | None, Query()]
 def _report(request: Request, drill_id: int, user: SignedIn, language: str | None, redact: bool) -> Report:
     try:
         with existing_drill() as session:
-            return build_report(
+            return report_document(
                 session,
                 drill_id=drill_id,
                 language=language or page_language(request),
