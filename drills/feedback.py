@@ -27,6 +27,7 @@ from alerting.public import SendError, count_segments, send_notice
 from alueturva.db import get_database, utcnow
 from alueturva.errors import Conflict, Invalid, NotFound
 from alueturva.i18n import LANGUAGES, Language, format_time
+from alueturva.personal.pseudonym import is_pseudonym
 from alueturva.settings import get_settings
 from contacts.models import Person
 from drills import service, texts
@@ -293,7 +294,8 @@ def feedback_of(session: Session, *, drill: Drill, language: str) -> Feedback:
                 text=question["text"].get(language) or question["text"]["fi"],
                 kind=kind,
                 answers={key: counts.get(key, 0) for key in keys},
-                texts=[str(value) for value in given] if kind == "text" else [],
+                # a free text past its retention time is a pseudonym of itself: its words are gone
+                texts=[str(value) for value in given if not is_pseudonym(str(value))] if kind == "text" else [],
             )
         )
     return Feedback(requested=requested, answered=len(rows), questions=questions)

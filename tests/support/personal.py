@@ -47,9 +47,10 @@ def without_personal(value: Any, left_out: frozenset[str] = frozenset()) -> Any:
 
 
 def _undated(value: Any) -> Any:
-    """A report without the moment it was made."""
+    """A report without the moment it was made (a measured follow-up metric is confirmed at that moment too)."""
     if isinstance(value, dict):
-        return {key: _undated(item) for key, item in value.items() if key != "generated_at"}
+        made_now = {"generated_at", "confirmed_at"} if value.get("measured") is True else {"generated_at"}
+        return {key: _undated(item) for key, item in value.items() if key not in made_now}
     if isinstance(value, list):
         return [_undated(item) for item in value]
     return value
