@@ -274,24 +274,26 @@ def test_private_redis_flushes_dies_and_restarts(redis_server: RedisServer) -> N
     client.close()
 
 
+@pytest.mark.parametrize("fork", [False, True], ids=["in-process", "forking"])
 def test_worker_processes_take_jobs_and_die_on_kill9(
-    database_url: str, redis_server: RedisServer, queue_name: str, rq_workers: WorkerPool
+    database_url: str, redis_server: RedisServer, queue_name: str, rq_workers: WorkerPool, fork: bool
 ) -> None:
-    [worker] = rq_workers(1)
+    [worker] = rq_workers(1, fork=fork)
     connection = Redis.from_url(redis_server.url)
-    job = Queue(queue_name, connection=connection).enqueue("os.getppid")
+    # in-process: the job runs in the worker itself; forking: in a work horse, the worker's child
+    job = Queue(queue_name, connection=connection).enqueue("os.getppid" if fork else "os.getpid")
 
     deadline = time.monotonic() + 15
     while job.get_status(refresh=True) != "finished" and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert job.return_value() == worker.pid, rq_workers.logs()  # the work horse is the worker's child
+    assert job.return_value() == worker.pid, rq_workers.logs()
 
     # A job in progress dies with its worker: the work horse (in a session of its own) goes too.
     busy = Queue(queue_name, connection=connection).enqueue("time.sleep", 60)
     deadline = time.monotonic() + 15
     while busy.get_status(refresh=True) != "started" and time.monotonic() < deadline:
         time.sleep(0.05)
-    family = psutil.Process(worker.pid).children(recursive=True)  # the work horse and RQ's scheduler
+    family = psutil.Process(worker.pid).children(recursive=True)  # RQ's scheduler (and a forking worker's horse)
     worker.kill9()
     assert not worker.alive()
     assert family
