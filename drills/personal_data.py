@@ -9,7 +9,7 @@ made of all of it, so distinct people stay distinct and the report's figures sta
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -201,17 +201,28 @@ def _pseudonym_of_entry(entry: dict[str, Any]) -> str:
     return pseudonym_of(f"report:{entry.get('name') or ''}|{entry.get('mobile') or ''}|{entry.get('email') or ''}")
 
 
-def _expired_versions(session: Session, *, before: datetime, after_id: int, limit: int) -> Sequence[int]:
-    """Versions approved before ``before`` that still name someone (read a page at a time until ``limit`` found)."""
+def _ids_kept(
+    page: Callable[[int], Sequence[Any]], keep: Callable[[Any], bool], *, after_id: int, limit: int
+) -> list[int]:
+    """The ids of up to ``limit`` rows that ``keep`` accepts, read a page at a time (``page(after_id)``, by id)."""
     found: list[int] = []
     while len(found) < limit:
-        query = select(ReportVersion).where(ReportVersion.approved_at < before, ReportVersion.id > after_id)
-        page = session.scalars(query.order_by(ReportVersion.id).limit(limit)).all()
-        if not page:
+        rows = page(after_id)
+        if not rows:
             break
-        found += [version.id for version in page if _names_someone(version)]
-        after_id = page[-1].id
+        found += [row.id for row in rows if keep(row)]
+        after_id = rows[-1].id
     return found[:limit]
+
+
+def _expired_versions(session: Session, *, before: datetime, after_id: int, limit: int) -> Sequence[int]:
+    """Versions approved before ``before`` that still name someone."""
+
+    def page(after: int) -> Sequence[ReportVersion]:
+        query = select(ReportVersion).where(ReportVersion.approved_at < before, ReportVersion.id > after)
+        return session.scalars(query.order_by(ReportVersion.id).limit(limit)).all()
+
+    return _ids_kept(page, _names_someone, after_id=after_id, limit=limit)
 
 
 def _names_someone(version: ReportVersion, person_id: int | None = None) -> bool:
@@ -261,23 +272,19 @@ def _erase_feedback_requests(session: Session, *, subject: Subject) -> int:
 
 
 def _expired_feedback(session: Session, *, before: datetime, after_id: int, limit: int) -> Sequence[int]:
-    """Answers of drills that ended before ``before`` that still hold a free text (a page at a time until ``limit``
-    found)."""
-    found: list[int] = []
-    while len(found) < limit:
+    """Answers of drills that ended before ``before`` that still hold a free text."""
+
+    def page(after: int) -> Sequence[Any]:
         query = (
             select(FeedbackAnswer.id, FeedbackAnswer.answers)
             .join(Drill, Drill.id == FeedbackAnswer.drill_id)
-            .where(Drill.ended_at < before, FeedbackAnswer.id > after_id)
+            .where(Drill.ended_at < before, FeedbackAnswer.id > after)
             .order_by(FeedbackAnswer.id)
             .limit(limit)
         )
-        page = session.execute(query).all()
-        if not page:
-            break
-        found += [row.id for row in page if any(_is_free_text(a) for a in row.answers)]
-        after_id = page[-1].id
-    return found[:limit]
+        return session.execute(query).all()
+
+    return _ids_kept(page, lambda row: any(_is_free_text(a) for a in row.answers), after_id=after_id, limit=limit)
 
 
 def _is_free_text(answer: Any) -> bool:
