@@ -99,16 +99,19 @@ ObjectivesAdapter: TypeAdapter[list[ObjectiveIn]] = TypeAdapter(list[ObjectiveIn
 # Schedule and phases ---------------------------------------------------------------------------------------------
 
 
-class ScheduleAt(_Input):
-    at: datetime = Field(description="Once, at this time; without a time zone it is Finnish time (Europe/Helsinki)")
+def _in_finnish_time(value: datetime) -> datetime:
+    """A time without a zone is Finnish time; one that the clock shows twice (autumn) is refused, saying so."""
+    try:
+        return from_helsinki(value)
+    except AmbiguousLocalTime as exc:
+        raise ValueError(str(exc)) from exc
 
-    @field_validator("at")
-    @classmethod
-    def _finnish_time(cls, value: datetime) -> datetime:
-        try:
-            return from_helsinki(value)
-        except AmbiguousLocalTime as exc:
-            raise ValueError(str(exc)) from exc
+
+FinnishTime = Annotated[datetime, AfterValidator(_in_finnish_time)]
+
+
+class ScheduleAt(_Input):
+    at: FinnishTime = Field(description="Once, at this time; without a time zone it is Finnish time (Europe/Helsinki)")
 
 
 class ScheduleCron(_Input):
@@ -214,16 +217,8 @@ class StartIn(_Input):
 class DrillObservationIn(_Input):
     text: str = Field(min_length=1, max_length=4000)
     author: str | None = Field(None, max_length=200, description="The evaluator (default: who records it)")
-    at: datetime | None = Field(None, description="When it happened (default: now); no zone means Finnish time")
+    at: FinnishTime | None = Field(None, description="When it happened (default: now); no zone means Finnish time")
     phase: int | None = Field(None, ge=1, le=30)
-
-    @field_validator("at")
-    @classmethod
-    def _finnish_time(cls, value: datetime | None) -> datetime | None:
-        try:
-            return None if value is None else from_helsinki(value)
-        except AmbiguousLocalTime as exc:
-            raise ValueError(str(exc)) from exc
 
 
 class RatingIn(_Input):
@@ -448,17 +443,9 @@ class SectionText(_Input):
 
 
 class CourseEventIn(_Input):
-    at: datetime = Field(description="When; no zone means Finnish time")
+    at: FinnishTime = Field(description="When; no zone means Finnish time")
     kind: CourseKind = "note"
     text: SectionText
-
-    @field_validator("at")
-    @classmethod
-    def _finnish_time(cls, value: datetime) -> datetime:
-        try:
-            return from_helsinki(value)
-        except AmbiguousLocalTime as exc:
-            raise ValueError(str(exc)) from exc
 
 
 class ReportUpdate(_Input):
