@@ -33,7 +33,10 @@ class ErasedRead(BaseModel):
     rows: dict[str, int]
 
 
-@router.get("/people/{person_id}/data-export")
+@router.get(
+    "/people/{person_id}/data-export",
+    responses={200: {"content": {"application/json": {}, "application/pdf": {}}}},
+)
 def get_data_export(
     person_id: PathId,
     session: DbSession,
