@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
-from alerting.models import RECEIPT_CHANNELS, Delivery, DeliveryKind, DeliveryState, Recipient
-from contacts.models import Organisation
+from alerting.models import RECEIPT_CHANNELS, Alert, Delivery, DeliveryKind, DeliveryState, Recipient
+from alueturva.db import id_in
+from contacts.models import Organisation, Person
 
 # Reached the provider and not reported undelivered: the same meaning as the drills' figures (drills.measures).
 SENT_STATES = (DeliveryState.sent.value, DeliveryState.delivered.value)
@@ -69,6 +70,8 @@ def alert_counts(session: Session, *, alert_id: int) -> tuple[dict[str, int], li
         ).group_by(recipient.c.organisation_id)
     ).all()
     per_org = {row.organisation_id: {key: int(getattr(row, key)) for key in COUNT_KEYS} for row in rows}
+    for organisation_id, pending in _still_to_add(session, alert_id=alert_id).items():
+        per_org.setdefault(organisation_id, dict.fromkeys(COUNT_KEYS, 0))["targeted"] += pending
     total = {key: sum(counts[key] for counts in per_org.values()) for key in COUNT_KEYS}
     names = dict(
         session.execute(select(Organisation.id, Organisation.short_name).where(Organisation.id.in_(per_org))).all()
@@ -78,6 +81,24 @@ def alert_counts(session: Session, *, alert_id: int) -> tuple[dict[str, int], li
         for org_id, counts in sorted(per_org.items(), key=lambda item: names.get(item[0], ""))
     ]
     return total, by_org
+
+
+def _still_to_add(session: Session, *, alert_id: int) -> dict[int, int]:
+    """Per organisation, the people a large alert targets who are not recipients yet (``alerting.audience`` adds
+    them in chunks in the first moments): they count as targeted from the start."""
+    audience = session.execute(
+        select(Alert.audience, Alert.audience_done).where(Alert.id == alert_id, Alert.audience.is_not(None))
+    ).first()
+    if audience is None or not audience.audience:
+        return {}
+    pending = audience.audience[audience.audience_done :]
+    already = select(Recipient.person_id).where(Recipient.alert_id == alert_id)
+    rows = session.execute(
+        select(Person.organisation_id, func.count(Person.id))
+        .where(id_in(session, Person.id, pending), Person.id.not_in(already))
+        .group_by(Person.organisation_id)
+    ).all()
+    return {organisation_id: int(count) for organisation_id, count in rows}
 
 
 def delivery_state_counts(session: Session, *, alert_id: int) -> dict[str, int]:

@@ -69,9 +69,15 @@ def batch_size(deliveries: int) -> int:
 
 
 def enqueue_deliveries(
-    delivery_ids: Sequence[int], *, delay: timedelta | None = None, queue: JobQueue | None = None
+    delivery_ids: Sequence[int],
+    *,
+    delay: timedelta | None = None,
+    queue: JobQueue | None = None,
+    first_batch: bool = True,
 ) -> None:
     """Queue send jobs for these deliveries, a batch per job; all batches in one round trip when possible.
+    ``first_batch``: the first ``FIRST_BATCH_SIZE`` get a small job of their own, so that they go out first (not for
+    a delayed retry, nor for a large alert's later chunks, whose first messages are already out).
 
     The rows are already committed, so a queue that cannot be reached loses nothing: the sweeper enqueues them
     again once ``DELIVERY_REQUEUE_AFTER_SECONDS`` have passed.
@@ -79,7 +85,7 @@ def enqueue_deliveries(
     if not delivery_ids:
         return
     ordered = sorted(delivery_ids)
-    head = ordered[:FIRST_BATCH_SIZE] if delay is None else []
+    head = ordered[:FIRST_BATCH_SIZE] if delay is None and first_batch else []
     batches = ([head] if head else []) + batches_of(ordered[len(head) :], batch_size(len(ordered)))
     try:
         queue = queue or get_queue()

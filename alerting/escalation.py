@@ -215,14 +215,20 @@ def _run(session: Session, timer: EscalationTimer, now: datetime) -> list[int]:
 
 
 def run_due_timers(*, now: datetime | None = None, limit: int = 200) -> int:
-    """Run each due step once: claimed by setting ``done_at`` in the same transaction as the step's work."""
+    """Run each due step once: claimed by setting ``done_at`` in the same transaction as the step's work. An
+    alert whose people are still being made recipients (``alerting.audience``) waits: its steps run once everyone
+    it names is a recipient, so that a reminder or a call reaches all the silent."""
     now = now or utcnow()
     database = get_database()
     with database.session() as session:
         due = list(
             session.scalars(
                 select(EscalationTimer.id)
-                .where(EscalationTimer.done_at.is_(None), EscalationTimer.due_at <= now)
+                .where(
+                    EscalationTimer.done_at.is_(None),
+                    EscalationTimer.due_at <= now,
+                    EscalationTimer.alert_id.not_in(select(Alert.id).where(Alert.audience_progress_at.is_not(None))),
+                )
                 .order_by(EscalationTimer.due_at, EscalationTimer.id)
                 .limit(limit)
             )

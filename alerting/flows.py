@@ -10,9 +10,10 @@ from sqlalchemy import select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from alerting import acknowledgements, counts, service, targets
+from alerting.audience import queue_audience
 from alerting.call_scripts import alert_call
 from alerting.config import EscalationPolicy, alerting_config
-from alerting.dispatch import enqueue_deliveries
+from alerting.dispatch import FIRST_BATCH_SIZE, enqueue_deliveries
 from alerting.escalation import schedule_timers
 from alerting.messages import MessageContent, alert_content, render_email, render_sms, translations_of
 from alerting.models import (
@@ -152,11 +153,13 @@ def _existing(key: str) -> CreatedAlert | None:
 def create_alert(
     request: AlertCreate, *, actor: str, now: datetime | None = None, dispatch: bool = True
 ) -> CreatedAlert:
-    """Resolve the targets, write the alert, its recipients and deliveries in one transaction, then dispatch.
+    """Resolve the targets and write the alert with its first batch of recipients and deliveries in one
+    transaction, then dispatch that batch; a larger alert's other people are made recipients in chunks after it
+    (``alerting.audience``), so that the first message does not wait for thousands of rows.
 
     A repeated ``idempotency_key`` returns the existing alert and sends nothing (also when two requests race:
     the unique constraint decides and the loser returns the winner's alert). ``dispatch=False`` writes an alert of
-    the past (the demo's history) without queueing its deliveries; the caller settles them.
+    the past (the demo's history) whole, without queueing its deliveries; the caller settles them.
     """
     if request.idempotency_key and (existing := _existing(request.idempotency_key)):
         return existing
@@ -176,6 +179,12 @@ def create_alert(
         with get_database().session() as session:
             content = replace(content, code=service.free_short_code(session))
             resolved = targets.resolve_references(session, request.targets)
+            people = targets.targeted_people(session, targets=resolved)
+            if not people:
+                raise Invalid("the targets resolve to nobody: no active person matches them")
+            if Channel.sms in channels:  # raising here rolls everything back: nothing is written or sent
+                check_sms_length(content, targets.sms_versions(session, targets=resolved, languages=content.languages))
+            first, rest = (people[:FIRST_BATCH_SIZE], people[FIRST_BATCH_SIZE:]) if dispatch else (people, [])
             alert = Alert(
                 title=request.title.fi,
                 message=request.message.fi,
@@ -192,14 +201,13 @@ def create_alert(
                 created_by=actor,
                 created_at=now,
                 closes_at=now + timedelta(minutes=close_after),
+                audience=rest or None,
+                audience_done=0,
+                audience_progress_at=now if rest else None,
             )
             session.add(alert)
             session.flush()
-            recipients = targets.add_targeted_recipients(session, alert_id=alert.id, targets=resolved, now=now)
-            if not recipients:
-                raise Invalid("the targets resolve to nobody: no active person matches them")
-            if Channel.sms in channels:  # raising here rolls everything back: nothing is written or sent
-                check_sms_length(content, targets.sms_versions(session, alert_id=alert.id, languages=content.languages))
+            targets.add_recipients(session, alert_id=alert.id, person_ids=first, now=now)
             delivery_ids = service.add_deliveries(
                 session,
                 alert_id=alert.id,
@@ -220,6 +228,7 @@ def create_alert(
                 closes_at=alert.closes_at,
                 group_calls=group_calls,
             )
+            planned = targets.addresses(session, targets=resolved, channels=channels) if rest else len(delivery_ids)
             audit.record(
                 session,
                 actor=actor,
@@ -229,8 +238,8 @@ def create_alert(
                 details={
                     "exercise": request.exercise,
                     "languages": list(content.languages),
-                    "recipients": recipients,
-                    "deliveries": len(delivery_ids),
+                    "recipients": len(people),
+                    "deliveries": planned,
                     "channels": alert.channels,
                     "targets": alert.targets,
                 },
@@ -242,7 +251,9 @@ def create_alert(
         raise
     if dispatch:
         enqueue_deliveries(delivery_ids)
-    return CreatedAlert(alert_id, created=True, deliveries=len(delivery_ids))
+    if rest:
+        queue_audience(alert_id)
+    return CreatedAlert(alert_id, created=True, deliveries=planned)
 
 
 def _notice(recipient_id: int, channel: Channel, address: str) -> tuple[int, Channel, str]:

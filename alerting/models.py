@@ -91,6 +91,12 @@ class Alert(Base):
     cancelled_at: Mapped[datetime | None]
     cancelled_by: Mapped[str | None] = mapped_column(String(120))
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    # A large alert commits its first batch of recipients with the alert; the rest of the people its targets named
+    # are ``audience[audience_done:]``, made recipients a chunk per transaction (alerting.audience).
+    # ``audience_progress_at`` is when the last chunk was committed: NULL once everyone is a recipient.
+    audience: Mapped[list[int] | None] = mapped_column(JSON(none_as_null=True))
+    audience_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    audience_progress_at: Mapped[datetime | None]
 
     recipients: Mapped[list[Recipient]] = relationship(back_populates="alert", passive_deletes=True)
 

@@ -38,7 +38,7 @@ class Contact:
     email: str | None
 
 
-def _address(channel: Channel) -> InstrumentedAttribute[str | None]:
+def address_of(channel: Channel) -> InstrumentedAttribute[str | None]:
     """SMS and calls go to the mobile number, email to the email address."""
     return Person.email if channel is Channel.email else Person.mobile
 
@@ -63,7 +63,7 @@ def add_deliveries(
             literal(channel, table.c.channel.type),
             literal(kind, table.c.kind.type),
             literal(round_, Integer),
-            _address(channel),
+            address_of(channel),
             literal(DeliveryState.queued, table.c.state.type),
             literal(0, Integer),
             literal(now, UTCDateTime()),
@@ -74,8 +74,8 @@ def add_deliveries(
             Recipient.alert_id == alert_id,
             recipients,
             Person.active.is_(True),
-            _address(channel).is_not(None),
-            _address(channel) != "",
+            address_of(channel).is_not(None),
+            address_of(channel) != "",
         )
         for channel in channels
     ]

@@ -1,6 +1,6 @@
-"""The sweeper, a periodic task: it loses nothing. Deliveries a lost job or a dead worker left behind are enqueued
-again, the escalation steps whose time has come are run, and calls still ringing for someone who has acknowledged
-(or for an alert that ended) are stopped."""
+"""The sweeper, a periodic task: it loses nothing. A large alert whose remaining recipients stopped being added is
+finished, deliveries a lost job or a dead worker left behind are enqueued again, the escalation steps whose time has
+come are run, and calls still ringing for someone who has acknowledged (or for an alert that ended) are stopped."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from alerting.audience import resume_stalled
 from alerting.calls import calls_to_stop, stop_calls
 from alerting.dispatch import batches_of, enqueue_deliveries
 from alerting.escalation import run_due_timers
@@ -94,9 +95,10 @@ def stop_unneeded_calls(*, now: datetime | None = None) -> int:
 
 
 def sweep(*, now: datetime | None = None) -> dict[str, int]:
-    """The periodic task: re-enqueue stranded deliveries, run the escalation steps that are due, stop calls that
-    are no longer needed."""
+    """The periodic task: finish large alerts whose recipients stopped being added, re-enqueue stranded
+    deliveries, run the escalation steps that are due, stop calls that are no longer needed."""
+    resumed = resume_stalled(now=now)
     requeued = requeue_stranded(now=now)
     steps = run_due_timers(now=now)
     stopping = stop_unneeded_calls(now=now)
-    return {"requeued": requeued, "escalation_steps": steps, "calls_stopping": stopping}
+    return {"audiences_resumed": resumed, "requeued": requeued, "escalation_steps": steps, "calls_stopping": stopping}

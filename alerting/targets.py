@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, false, func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
-from alerting.models import Recipient
+from alerting.models import Channel, Recipient
 from alerting.schemas import Targets
+from alerting.service import address_of
 from alueturva.db import UTCDateTime, id_in, random_token
 from alueturva.digits import ascii_int
 from alueturva.errors import Invalid
@@ -102,13 +103,21 @@ def count_targeted(session: Session, *, targets: Targets) -> int:
     return session.scalar(active) or 0
 
 
-def add_targeted_recipients(session: Session, *, alert_id: int, targets: Targets, now: datetime) -> int:
-    """Make every active person the targets name a recipient of the alert, each once; how many there are.
+def targeted_people(session: Session, *, targets: Targets) -> list[int]:
+    """The ids of every active person the targets name, each once, in id order: the alert's audience. ``targets``
+    are resolved (``resolve_references``)."""
+    return list(
+        session.scalars(
+            select(Person.id).where(Person.active.is_(True), _targeted(session, targets)).order_by(Person.id)
+        )
+    )
 
-    Resolved and written by one ``INSERT ... SELECT`` inside the database: for a 10,000-person alert no person row
-    travels to Python and back, which was most of the time between the POST and the first message. ``targets``
-    are resolved (``resolve_references``).
-    """
+
+def add_recipients(session: Session, *, alert_id: int, person_ids: Collection[int], now: datetime) -> None:
+    """Make these people recipients of the alert, by one ``INSERT ... SELECT`` inside the database (no person row
+    travels to Python and back). Someone already a recipient (a deputy added meanwhile, a chunk written before) is
+    left as they are, and someone erased since the alert was created is skipped."""
+    already = select(Recipient.person_id).where(Recipient.alert_id == alert_id)
     people = (
         select(
             literal(alert_id, Integer),
@@ -119,13 +128,11 @@ def add_targeted_recipients(session: Session, *, alert_id: int, targets: Targets
             literal(now, UTCDateTime()),
             false(),
         )
-        .where(Person.active.is_(True), _targeted(session, targets))
+        .where(id_in(session, Person.id, person_ids), Person.id.not_in(already))
         .order_by(Person.id)
     )
     columns = ["alert_id", "person_id", "organisation_id", "language", "link_nonce", "added_at", "ack_late"]
     session.execute(insert(Recipient).from_select(columns, people))
-    # counted, not taken from the cursor's rowcount: psycopg reports -1 for an INSERT ... SELECT of no rows
-    return session.scalar(select(func.count(Recipient.id)).where(Recipient.alert_id == alert_id)) or 0
 
 
 @dataclass(frozen=True)
@@ -143,7 +150,7 @@ class Targeted:
 
 
 def preview_recipients(session: Session, *, targets: Targets) -> list[Targeted]:
-    """Who ``add_targeted_recipients`` would make recipients now (the same references check and the same
+    """Who ``targeted_people`` names now (the same references check and the same
     condition), read only: for the sender's confirmation step."""
     targets = resolve_references(session, targets)
     rows = session.execute(
@@ -169,13 +176,12 @@ def preview_recipients(session: Session, *, targets: Targets) -> list[Targeted]:
     ]
 
 
-def sms_versions(session: Session, *, alert_id: int, languages: Version) -> set[Version]:
-    """The versions of a text in ``languages`` that the alert's recipients with a mobile number get (each must
-    fit in an SMS)."""
+def sms_versions(session: Session, *, targets: Targets, languages: Version) -> set[Version]:
+    """The versions of a text in ``languages`` that the people the targets name with a mobile number get (each must
+    fit in an SMS). ``targets`` are resolved."""
     readers = session.execute(
-        select(Recipient.language, Recipient.organisation_id)
-        .join(Person, Person.id == Recipient.person_id)
-        .where(Recipient.alert_id == alert_id, Person.mobile.is_not(None))
+        select(Person.language, Person.organisation_id)
+        .where(Person.active.is_(True), _targeted(session, targets), Person.mobile.is_not(None))
         .distinct()
     ).all()
     official = dict(
@@ -189,6 +195,23 @@ def sms_versions(session: Session, *, alert_id: int, languages: Version) -> set[
         versions_for(languages, reader=reader.language, organisation_languages=official[reader.organisation_id] or [])
         for reader in readers
     }
+
+
+def addresses(session: Session, *, targets: Targets, channels: Sequence[Channel]) -> int:
+    """How many messages the alert's first round is: one for each person the targets name and each channel they
+    have an address on (what ``service.add_deliveries`` writes). ``targets`` are resolved."""
+    return sum(
+        session.scalar(
+            select(func.count(Person.id)).where(
+                Person.active.is_(True),
+                _targeted(session, targets),
+                address_of(channel).is_not(None),
+                address_of(channel) != "",
+            )
+        )
+        or 0
+        for channel in channels
+    )
 
 
 def group_calls(session: Session, targets: Targets) -> dict[int, float]:

@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     delivery_retry_base_seconds: float = Field(2.0, gt=0, description="First retry delay; doubles per attempt")
     delivery_retry_max_seconds: float = Field(300.0, gt=0, description="Longest retry delay")
     alert_sweep_interval_seconds: float = Field(5.0, gt=0, description="How often the alerting sweeper runs")
+    alert_chunk_size: int = Field(
+        1000,
+        ge=1,
+        le=10_000,
+        description="A large alert's people are made recipients this many at a time, after its first batch is sent",
+    )
     send_batch_size: int = Field(250, ge=1, le=1000, description="Deliveries handled by one send job")
     send_concurrency: int = Field(64, ge=1, le=256, description="Provider requests in flight per send job")
     sms_max_segments: int = Field(6, ge=1, le=20, description="Longest SMS allowed, in segments")

@@ -147,7 +147,6 @@ def time_writes(people: list[int], *, without_foreign_keys: bool) -> float:
     """The recipient and delivery statements of ``create_alert``, timed, then rolled back."""
     from alerting import service, targets
     from alerting.models import Channel, DeliveryKind
-    from alerting.schemas import Targets
     from alueturva.db import get_database, utcnow
 
     database = get_database()
@@ -157,7 +156,7 @@ def time_writes(people: list[int], *, without_foreign_keys: bool) -> float:
                 session.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
         alert_id = _new_alert(session)
         started = time.perf_counter()
-        targets.add_targeted_recipients(session, alert_id=alert_id, targets=Targets(people=people), now=utcnow())
+        targets.add_recipients(session, alert_id=alert_id, person_ids=people, now=utcnow())
         service.add_deliveries(
             session,
             alert_id=alert_id,

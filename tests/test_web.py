@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from alerting.models import Alert, AlertEvent, Recipient
 from alerting.schemas import Targets
-from alerting.targets import add_targeted_recipients, preview_recipients
+from alerting.targets import add_recipients, preview_recipients, resolve_references, targeted_people
 from alueturva.app.web.texts import TEXTS_FILE, text_file
 from alueturva.audit.models import AuditEvent
 from alueturva.auth.models import Role
@@ -214,7 +214,8 @@ def test_the_preview_names_exactly_whom_the_alert_reaches(database: Database) ->
         )
         session.add(alert)
         session.flush()
-        add_targeted_recipients(session, alert_id=alert.id, targets=targets, now=utcnow())
+        people = targeted_people(session, targets=resolve_references(session, targets))
+        add_recipients(session, alert_id=alert.id, person_ids=people, now=utcnow())
         written = set(session.scalars(select(Recipient.person_id).where(Recipient.alert_id == alert.id)))
         session.rollback()
     assert previewed == written and previewed
