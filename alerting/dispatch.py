@@ -1,7 +1,8 @@
 """Sending deliveries: enqueueing send jobs, and the job itself.
 
 One job handles a batch of deliveries: it claims them in one ``UPDATE ... RETURNING`` (``alerting.claims``: only rows
-still queued, or whose previous claim has expired), sends them concurrently from one asyncio event loop, and records
+still queued, or whose previous claim has expired), sends them concurrently from the worker thread's asyncio event
+loop (kept with its provider connections from one job to the next: ``alerting.send_loop``), and records
 each outcome (``alerting.outcomes``) in a short transaction right after the provider answered. A worker that dies
 leaves rows in ``sending`` with an expiring claim; a flushed queue leaves rows in ``queued``; the sweeper
 (``alerting.sweeper``) finds both and enqueues them again.
@@ -27,8 +28,6 @@ from alerting.channels import (
     TransientSendError,
     VoiceCaller,
     email_sender,
-    open_sms_sender,
-    open_voice_caller,
 )
 from alerting.claims import ClaimKeeper, claim
 from alerting.models import Channel
@@ -44,7 +43,8 @@ from alerting.outcomes import (
     write_outcomes,
 )
 from alerting.outgoing import Outgoing, prepare
-from alerting.ratelimit import RateLimiter, open_call_rate_limiter, open_sms_rate_limiter
+from alerting.ratelimit import RateLimiter
+from alerting.send_loop import WarmChannels, run_with_channels
 from alueturva.db import get_database, utcnow
 from alueturva.queue import JobQueue, get_queue
 from alueturva.settings import get_settings
@@ -103,7 +103,7 @@ def enqueue_deliveries(
 
 @dataclass
 class Senders:
-    """The channels of one send job, made inside its event loop."""
+    """The channels of one send job (kept warm in the worker's send loop between jobs: ``alerting.send_loop``)."""
 
     sms: SmsSender | None
     limiter: RateLimiter | None
@@ -112,11 +112,6 @@ class Senders:
     slots: asyncio.Semaphore
     started: set[int]  # deliveries handed to a provider (or on their way): never released for another try
     first_request_at: float | None = None  # time.perf_counter() of the job's first provider request
-
-    async def close(self) -> None:
-        for channel in (self.sms, self.limiter, self.voice, self.call_limiter):
-            if channel is not None:
-                await channel.close()
 
 
 async def _call_provider(item: Outgoing, senders: Senders, recorder: Recorder) -> str:
@@ -161,15 +156,17 @@ async def deliver(item: Outgoing, senders: Senders, recorder: Recorder, keeper: 
     return outcome.retry
 
 
-async def _send_all(outgoing: Sequence[Outgoing], started: set[int]) -> tuple[list[Retry | None], float | None]:
+async def _send_all(
+    outgoing: Sequence[Outgoing], started: set[int], channels: WarmChannels
+) -> tuple[list[Retry | None], float | None]:
     settings = get_settings()
-    needs_sms = any(item.channel is Channel.sms for item in outgoing)
-    needs_voice = any(item.channel is Channel.voice for item in outgoing)
+    sms, limiter = channels.sms() if any(item.channel is Channel.sms for item in outgoing) else (None, None)
+    voice, call_limiter = channels.voice() if any(item.channel is Channel.voice for item in outgoing) else (None, None)
     senders = Senders(
-        sms=open_sms_sender(connections=settings.send_concurrency) if needs_sms else None,
-        limiter=open_sms_rate_limiter() if needs_sms else None,
-        voice=open_voice_caller(connections=settings.send_concurrency) if needs_voice else None,
-        call_limiter=open_call_rate_limiter() if needs_voice else None,
+        sms=sms,
+        limiter=limiter,
+        voice=voice,
+        call_limiter=call_limiter,
         slots=asyncio.Semaphore(settings.send_concurrency),
         started=started,
     )
@@ -184,7 +181,6 @@ async def _send_all(outgoing: Sequence[Outgoing], started: set[int]) -> tuple[li
         finally:
             await keeper.close()
             await recorder.close()
-            await senders.close()
 
 
 def _enqueue_retries(retries: Sequence[Retry]) -> None:
@@ -236,7 +232,9 @@ def send_batch(delivery_ids: list[int]) -> int:
     try:
         outgoing = _prepared(claimed)
         prepared = time.perf_counter()
-        results, first_request_at = asyncio.run(_send_all(outgoing, started)) if outgoing else ([], None)
+        results, first_request_at = (
+            run_with_channels(lambda channels: _send_all(outgoing, started, channels)) if outgoing else ([], None)
+        )
     except Exception as exc:
         _hold_back(claimed, started, exc)
         raise

@@ -126,6 +126,7 @@ class InProcessQueue:
                 with self._cond:
                     self._running -= 1
                     self._cond.notify_all()
+        worker_thread_exiting()
 
     def join(self, timeout: float = 30.0) -> bool:
         """Wait until nothing is due or running (tests); delayed jobs further in the future are not waited for."""
@@ -151,6 +152,22 @@ class InProcessQueue:
 
 _queue: JobQueue | None = None
 _queue_lock = threading.Lock()
+_thread_exit_hooks: list[Callable[[], None]] = []
+
+
+def at_worker_thread_exit(hook: Callable[[], None]) -> None:
+    """Run ``hook`` in each thread that runs jobs as it stops (an in-process queue's thread, ``alueturva worker``):
+    a domain closes what it keeps for the thread from one job to the next (alerting's send loop)."""
+    if hook not in _thread_exit_hooks:
+        _thread_exit_hooks.append(hook)
+
+
+def worker_thread_exiting() -> None:
+    for hook in _thread_exit_hooks:
+        try:
+            hook()
+        except Exception:
+            log.exception("closing a worker thread's resources failed")
 
 
 def get_queue() -> JobQueue:
@@ -227,6 +244,7 @@ def run_worker(*, burst: bool = False, fork: bool = False) -> None:
             worker = worker_class([Queue(settings.queue_name, connection=redis)], connection=redis)
             worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
             if burst or worker.stop_signalled:
+                worker_thread_exiting()
                 return
             log.warning("the worker loop ended without a stop request; starting again")
         except RedisConnectionError as exc:

@@ -117,8 +117,8 @@ class FakeTwilio:
     """The Twilio Messages API on a loopback port, in a background thread. Also a context manager.
 
     ``messages`` holds every accepted message, ``requests`` every POST (to, body, received_at, answered_at,
-    status, and sid when accepted), ``request_count`` counts every POST and ``in_flight`` the POSTs received but
-    not yet answered.
+    status, sid when accepted, and the client's address and port: its TCP connection), ``request_count`` counts
+    every POST and ``in_flight`` the POSTs received but not yet answered.
     """
 
     def __init__(
@@ -255,6 +255,7 @@ class FakeTwilio:
             "status": None,
             "answered_at": None,
             "sid": None,
+            "connection": request.transport.get_extra_info("peername") if request.transport else None,
         }
         with self._lock:
             self.request_count += 1

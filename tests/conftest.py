@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
+from alerting.send_loop import close_send_loop
 from alueturva.app.wiring import metadata, prepare_database, seed_reference_data
 from alueturva.auth.models import Role
 from alueturva.auth.service import SYSTEM, create_api_key
@@ -96,6 +97,7 @@ def database(database_url: str) -> Iterator[Database]:
     db = Database(database_url)
     set_database(db)
     yield db
+    close_send_loop()  # a test that ran a send job in its own thread: its provider connections
     set_database(None)
 
 

@@ -11,11 +11,13 @@ import pytest
 from sqlalchemy import select
 
 from alerting import flows
+from alerting.dispatch import send_batch
 from alerting.models import Delivery
 from alerting.ratelimit import RedisRateLimiter
 from alerting.schemas import AlertCreate
+from alerting.send_loop import close_send_loop
 from alueturva.db import Database
-from alueturva.queue import InProcessQueue
+from alueturva.queue import InProcessQueue, set_queue
 from alueturva.settings import get_settings
 from loopback.processes import RedisServer
 from loopback.smtp_server import SmtpServer
@@ -133,6 +135,25 @@ def _code(database: Database, alert_id: int) -> str:
         alert = session.get(Alert, alert_id)
         assert alert is not None
         return alert.short_code
+
+
+def test_a_worker_thread_keeps_its_provider_connection_from_one_send_job_to_the_next(
+    twilio_settings: FakeTwilio, roster: Roster, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_queue(InProcessQueue(workers=0))  # the jobs are run below, one after another in this thread
+    try:
+        jobs = [[row.id for row in _deliveries(database, _send(roster, channels=["sms"]))] for _ in range(3)]
+        send_batch(jobs[0])
+        send_batch(jobs[1])
+        _settings(monkeypatch, send_concurrency=8)  # changed settings: new channels, a new connection
+        send_batch(jobs[2])
+    finally:
+        close_send_loop()
+        set_queue(None)
+    connections = [{request["connection"] for request in twilio_settings.requests[n * 3 : n * 3 + 3]} for n in range(3)]
+    assert len(twilio_settings.requests) == 9
+    assert connections[1] <= connections[0]  # the second job sent over the first one's connections
+    assert not connections[2] & (connections[0] | connections[1])
 
 
 def test_a_messaging_service_can_send_instead_of_a_number(
