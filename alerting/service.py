@@ -159,10 +159,11 @@ def free_short_code(session: Session) -> str:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(func.pg_advisory_xact_lock(_SHORT_CODE_LOCK)))
     used = set(session.scalars(select(Alert.short_code).where(Alert.status == AlertStatus.open)))
-    free = [str(code) for code in SHORT_CODES if str(code) not in used]
-    if not free:
+    if len(used) >= len(SHORT_CODES) and not {str(code) for code in SHORT_CODES} - used:
         raise Conflict("every short code is in use by an open alert; close or cancel an alert first")
-    return secrets.choice(free)
+    while (code := str(secrets.choice(SHORT_CODES))) in used:  # few are in use: a draw or two
+        continue
+    return code
 
 
 def get_alert(session: Session, *, alert_id: int, for_update: bool = False) -> Alert:
