@@ -242,11 +242,65 @@ def run_model(
         sms_rate_per_second=args.rate,
     ) as stack:
         run_fanout(stack, key, people[: args.warmup])  # a running service is warm: not measured
+        if args.profile:
+            profile_send_job(stack, people[-1000:], args.profile)
         for size in args.sizes:
             result = run_fanout(stack, key, people[:size])
             print_result(result)
             results.append(result)
         return results, run_naive_loop(stack, naive) if naive else None
+
+
+class NoQueue:
+    """The profiled job is run by hand: nothing else may take its deliveries."""
+
+    def enqueue(self, *args: object, **kwargs: object) -> None:
+        return None
+
+    def enqueue_many(self, *args: object, **kwargs: object) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def profile_send_job(stack: Stack, people: list[int], top: int) -> None:
+    """One send job of ``len(people)`` SMS in this process under cProfile, against the stack's fake provider and
+    database (the alert made and its chunks written first, not profiled): the job's CPU per delivery and its
+    costliest functions by their own time. A worker runs the same code; py-spy could not read the workers here."""
+    import cProfile
+    import pstats
+
+    from alerting.audience import add_audience
+    from alerting.dispatch import send_batch
+    from alerting.flows import create_alert
+    from alerting.models import Delivery
+    from alerting.schemas import AlertCreate
+    from alerting.send_loop import close_send_loop
+    from alueturva.db import Database, set_database
+    from alueturva.queue import set_queue
+    from alueturva.settings import get_settings
+
+    os.environ.update(stack.env)
+    get_settings.cache_clear()
+    database = Database(stack.database_url)
+    set_database(database)
+    set_queue(NoQueue())  # type: ignore[arg-type]
+    request = AlertCreate(title="Profile", message="HARJOITUS", targets={"people": people}, channels=["sms"])
+    alert_id = create_alert(request, actor="bench").alert_id
+    add_audience(alert_id)
+    with database.session() as session:
+        ids = list(session.scalars(select(Delivery.id).where(Delivery.alert_id == alert_id)))
+    send_batch(ids[:20])  # the job's loop, connections and statements warm, as in a running worker
+    profiler = cProfile.Profile(time.process_time)  # CPU, not wall time: the job's threads wait on each other
+    cpu = time.process_time()
+    profiler.runcall(send_batch, ids[20:])
+    cpu_ms = (time.process_time() - cpu) * 1000 / (len(ids) - 20)
+    print(f"\n== one send job of {len(ids) - 20:,} SMS under cProfile: {cpu_ms:.2f} ms of CPU per delivery ==")
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(top)
+    close_send_loop()
+    set_queue(None)
+    set_database(None)
 
 
 def print_comparison(by_model: dict[str, list[FanoutResult]]) -> None:
@@ -274,6 +328,13 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.05, help="fake Twilio answer latency, seconds")
     parser.add_argument("--warmup", type=int, default=20, help="recipients of a first, unmeasured alert")
     parser.add_argument("--rate", type=float, default=1000.0, help="ALUETURVA_SMS_RATE_PER_SECOND for the run")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="profile one send job of 1,000 SMS: its N costliest functions",
+    )
     args = parser.parse_args()
 
     load = os.getloadavg()[0]
