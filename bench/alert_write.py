@@ -31,22 +31,9 @@ from typing import cast
 from sqlalchemy import Table, select, text, true
 from sqlalchemy.orm import Session
 
-from bench.stack import add_people, bench_database
+from bench.stack import NoQueue, add_people, bench_database
 
 RESULTS_DIR = Path(__file__).parent / "results"
-
-
-class NoQueue:
-    """Enqueueing is not part of the transaction being measured."""
-
-    def enqueue(self, *args: object, **kwargs: object) -> None:
-        return None
-
-    def enqueue_many(self, *args: object, **kwargs: object) -> None:
-        return None
-
-    def close(self) -> None:
-        return None
 
 
 def median_seconds(runs: int, once: Callable[[], float]) -> float:

@@ -30,6 +30,7 @@ from sqlalchemy import create_engine, func, select
 
 from bench.stack import (
     TWILIO_FROM,
+    NoQueue,
     Stack,
     add_people,
     api_key,
@@ -249,19 +250,6 @@ def run_model(
             print_result(result)
             results.append(result)
         return results, run_naive_loop(stack, naive) if naive else None
-
-
-class NoQueue:
-    """The profiled job is run by hand: nothing else may take its deliveries."""
-
-    def enqueue(self, *args: object, **kwargs: object) -> None:
-        return None
-
-    def enqueue_many(self, *args: object, **kwargs: object) -> None:
-        return None
-
-    def close(self) -> None:
-        return None
 
 
 def profile_send_job(stack: Stack, people: list[int], top: int) -> None:

@@ -101,6 +101,20 @@ class Stack:
     env: dict[str, str] = field(default_factory=dict)
 
 
+class NoQueue:
+    """A queue that takes jobs and runs none: what a benchmark times or profiles is run by hand, and nothing else may
+    take its deliveries."""
+
+    def enqueue(self, *args: object, **kwargs: object) -> None:
+        return None
+
+    def enqueue_many(self, *args: object, **kwargs: object) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
 @contextmanager
 def running_stack(
     database_url: str,
