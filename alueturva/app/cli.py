@@ -304,7 +304,7 @@ def up(
     from alueturva.app.http import create_app
     from alueturva.app.wiring import periodic_tasks
     from alueturva.logging import configure_logging
-    from alueturva.queue import get_queue
+    from alueturva.queue import get_queue, set_queue
     from alueturva.scheduler import build_scheduler
 
     if demo_roster:
@@ -331,6 +331,7 @@ def up(
         )
     finally:
         scheduler.shutdown(wait=False)
+        set_queue(None)  # the in-process worker's threads stop and close their provider connections
 
 
 @app.command()
