@@ -86,8 +86,8 @@ def record_acknowledgement(
     )
     if first.rowcount:
         connection.execute(_PENDING_CALLS_NOT_NEEDED, {"b_id": recipient_id})
-        audit.record(
-            session,
+        audit.append(
+            connection,
             actor=actor,
             action="alert.acknowledge",
             entity_type="alert",
@@ -105,8 +105,8 @@ def record_acknowledgement(
         response is not None
         and connection.execute(_FIRST_RESPONSE, {"b_id": recipient_id, "b_response": response}).rowcount
     ):
-        audit.record(
-            session,
+        audit.append(
+            connection,
             actor=actor,
             action="alert.respond",
             entity_type="alert",
