@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Connection, Table, func, insert, select
+from sqlalchemy import ColumnElement, Connection, FromClause, Insert, Table, bindparam, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from alueturva.audit.models import AuditEvent
@@ -32,7 +32,8 @@ def record(
     return audit_event
 
 
-_APPEND = insert(cast(Table, AuditEvent.__table__))  # built once: ``append`` runs for every acknowledgement
+_audit_events = cast(Table, AuditEvent.__table__)
+_APPEND = insert(_audit_events)  # built once: ``append`` runs for every acknowledgement
 
 
 def append(
@@ -107,3 +108,18 @@ def list_events(
         select(AuditEvent).where(*conditions).order_by(AuditEvent.id.desc()).limit(limit).offset(offset)
     ).all()
     return rows, total
+
+
+def appended_for_each(rows: FromClause, *, action: str, entity_type: str) -> Insert:
+    """An INSERT of one event for each row of ``rows`` (a data-modifying CTE's ``RETURNING`` on PostgreSQL), so that
+    a change and its event are one statement; the event's values are bound when it runs: ``b_at`` (now), ``b_actor``,
+    ``b_entity_id`` (text) and ``b_details``."""
+    values = select(
+        bindparam("b_at", type_=_audit_events.c.at.type),
+        bindparam("b_actor", type_=_audit_events.c.actor.type),
+        literal(action, _audit_events.c.action.type),
+        literal(entity_type, _audit_events.c.entity_type.type),
+        bindparam("b_entity_id", type_=_audit_events.c.entity_id.type),
+        bindparam("b_details", type_=_audit_events.c.details.type),
+    ).select_from(rows)
+    return insert(_audit_events).from_select(["at", "actor", "action", "entity_type", "entity_id", "details"], values)
