@@ -281,6 +281,24 @@ def profile_in_process(stack: Stack, replies: list[Request], top: int) -> None:
     logging.disable(logging.NOTSET)
 
 
+def database_cpu(database_url: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend process serving the benchmark's own database (by process id):
+    the database's part of an acknowledgement, which runs on the same cores."""
+    import psutil
+
+    name = database_url.rsplit("/", 1)[1]
+    found = {}
+    for process in psutil.process_iter(["cmdline"]):
+        command = " ".join(process.info["cmdline"] or [])
+        if command.startswith("postgres:") and f" {name} " in command:
+            try:
+                times = process.cpu_times()
+            except psutil.Error:
+                continue
+            found[process.pid] = times.user + times.system
+    return found
+
+
 def verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
@@ -313,10 +331,17 @@ def main() -> None:
                 replies = link_presses(stack, alert_id)
                 asyncio.run(post_all(stack.api.url, replies[: args.warmup], args.concurrency, method="GET"))
             api_cpu_before = cpu_seconds(stack.api.pid)
+            database_cpu_before = database_cpu(url)
             client_cpu_before = time.process_time()
             seconds, latencies, statuses = asyncio.run(post_all(stack.api.url, replies, args.concurrency))
             client_cpu_ms = (time.process_time() - client_cpu_before) * 1000 / len(replies)
             api_cpu_ms = (cpu_seconds(stack.api.pid) - api_cpu_before) * 1000 / len(replies)
+            database_cpu_after = database_cpu(url)
+            database_cpu_ms = (
+                sum(cpu - database_cpu_before.get(pid, 0.0) for pid, cpu in database_cpu_after.items())
+                * 1000
+                / len(replies)
+            )
             acknowledged, inbound = recorded(url, alert_id, args.via)
             if args.via == "sms" and args.profile:
                 acknowledged, inbound = acknowledged - PROFILED_REPLIES, inbound - PROFILED_REPLIES
@@ -338,6 +363,7 @@ def main() -> None:
     cpu_verdict = verdict(api_cpu_ms <= 3)
     print(f"  API CPU per request {api_cpu_ms:8.2f} ms (all API processes together; target <= 3 ms: {cpu_verdict})")
     print(f"  client CPU per request {client_cpu_ms:5.2f} ms (the load generator, on the same cores)")
+    print(f"  PostgreSQL CPU per request {database_cpu_ms:5.2f} ms (the backends of this database, on the same cores)")
     print(f"  HTTP statuses       {status_counts}")
     every = acknowledged == len(replies) and (args.via == "link" or inbound == len(replies))
     print(
@@ -360,6 +386,7 @@ def main() -> None:
                 "max_ms": max(latencies) * 1000,
                 "api_cpu_ms_per_request": api_cpu_ms,
                 "client_cpu_ms_per_request": client_cpu_ms,
+                "database_cpu_ms_per_request": database_cpu_ms,
                 "load_average_before": load_before,
                 "statuses": status_counts,
                 "acknowledged": acknowledged,
