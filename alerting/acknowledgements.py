@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import Connection, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from alerting.models import AckMethod, Alert, AlertStatus, Channel, Delivery, DeliveryState, Recipient
@@ -58,6 +58,37 @@ _FIRST_RESPONSE = (
 )
 
 
+# PostgreSQL: the first acknowledgement, the calls it makes unnecessary and its audit event in one statement
+# (data-modifying CTEs: one round trip instead of three for every acknowledgement of a burst); how many were first.
+_first = _FIRST_ACKNOWLEDGEMENT.returning(_recipients.c.id).cte("first_acknowledgement")
+_FIRST_ACKNOWLEDGEMENT_AND_ITS_EFFECTS = (
+    select(func.count())
+    .select_from(_first)
+    .add_cte(
+        _PENDING_CALLS_NOT_NEEDED.where(_deliveries.c.recipient_id.in_(select(_first.c.id))).cte("calls_not_needed"),
+        audit.appended_for_each(_first, action="alert.acknowledge", entity_type="alert").cte("audited"),
+    )
+)
+
+
+def _first_acknowledgement(
+    connection: Connection, values: dict[str, object], *, alert_id: int, details: dict[str, object]
+) -> bool:
+    """Record the acknowledgement if it is the recipient's first, stop their calls not placed yet and audit it;
+    whether it was the first. One statement on PostgreSQL, three on SQLite (which has no data-modifying CTEs)."""
+    if connection.dialect.name == "postgresql":
+        audited = {"b_at": utcnow(), "b_entity_id": str(alert_id), "b_details": details}
+        return bool(connection.execute(_FIRST_ACKNOWLEDGEMENT_AND_ITS_EFFECTS, {**values, **audited}).scalar())
+    if not connection.execute(_FIRST_ACKNOWLEDGEMENT, values).rowcount:
+        return False
+    connection.execute(_PENDING_CALLS_NOT_NEEDED, {"b_id": values["b_id"]})
+    actor = str(values["b_actor"])
+    audit.append(
+        connection, actor=actor, action="alert.acknowledge", entity_type="alert", entity_id=alert_id, details=details
+    )
+    return True
+
+
 def record_acknowledgement(
     session: Session,
     *,
@@ -73,40 +104,29 @@ def record_acknowledgement(
     """Acknowledge atomically: only the first acknowledgement of a recipient is recorded (and audited), however many
     arrive at once. A later one may still add a poll answer if none was given."""
     connection = session.connection()
-    first = connection.execute(
-        _FIRST_ACKNOWLEDGEMENT,
-        {
-            "b_id": recipient_id,
-            "b_now": now,
-            "b_method": method,
-            "b_actor": actor,
-            "b_late": late,
-            "b_response": response,
-        },
-    )
-    if first.rowcount:
-        connection.execute(_PENDING_CALLS_NOT_NEEDED, {"b_id": recipient_id})
-        audit.record(
-            session,
-            actor=actor,
-            action="alert.acknowledge",
-            entity_type="alert",
-            entity_id=alert_id,
-            details={
-                "recipient_id": recipient_id,
-                "method": method.value,
-                "response": response,
-                "late": late,
-                **(details or {}),
-            },
-        )
+    values = {
+        "b_id": recipient_id,
+        "b_now": now,
+        "b_method": method,
+        "b_actor": actor,
+        "b_late": late,
+        "b_response": response,
+    }
+    audited = {
+        "recipient_id": recipient_id,
+        "method": method.value,
+        "response": response,
+        "late": late,
+        **(details or {}),
+    }
+    if _first_acknowledgement(connection, values, alert_id=alert_id, details=audited):
         return AckOutcome(already=False, late=late)
     if (
         response is not None
         and connection.execute(_FIRST_RESPONSE, {"b_id": recipient_id, "b_response": response}).rowcount
     ):
-        audit.record(
-            session,
+        audit.append(
+            connection,
             actor=actor,
             action="alert.respond",
             entity_type="alert",

@@ -21,7 +21,7 @@ from alerting.messages import localized_field
 from alerting.models import AckMethod, Alert, AlertStatus, Channel, Delivery, DeliveryState, InboundMessage, Recipient
 from alerting.replies import Reply, parse_reply
 from alerting.reply_hooks import hooked_answer
-from alerting.texts import text, texts
+from alerting.texts import text
 from alueturva.db import get_database, utcnow
 from alueturva.errors import Conflict
 from alueturva.localized import LocalizedText, Version, versions_for
@@ -207,17 +207,17 @@ def _answer(
     session: Session, person_id: int, language: str, candidates: list[Candidate], reply: Reply, now: datetime
 ) -> tuple[str, str, int | None]:
     """(outcome, reply text, recipient id) for a known sender."""
-    t = texts(language)
     if not reply.acknowledges:
-        return "unparseable", t["reply_unparseable"], None
+        return "unparseable", text("reply_unparseable", language), None
     chosen = _choose(candidates, reply, now)
     if chosen is None:
         if reply.code is not None:
-            return "unknown_code", t["reply_unknown_code"].format(code=reply.code), None
-        return "no_open_alert", t["reply_no_alert"], None
+            return "unknown_code", text("reply_unknown_code", language, code=reply.code), None
+        return "no_open_alert", text("reply_no_alert", language), None
     if reply.option is not None and not 1 <= reply.option <= len(chosen.options):
         options = ", ".join(f"{n} {o}" for n, o in enumerate(chosen.options, 1)) or "OK"
-        return "bad_option", t["reply_bad_option"].format(answer=reply.option, options=options), chosen.recipient_id
+        said = text("reply_bad_option", language, answer=reply.option, options=options)
+        return "bad_option", said, chosen.recipient_id
     outcome = record_acknowledgement(
         session,
         alert_id=chosen.alert_id,
@@ -278,14 +278,14 @@ def handle_inbound_sms(*, message: InboundSms, now: datetime | None = None) -> I
             if found is None:
                 person_id = None
                 language = reply.language_hint or get_settings().default_language
-                outcome, text, recipient_id = "unknown_sender", texts(language)["reply_unknown_sender"], None
+                outcome, said, recipient_id = "unknown_sender", text("reply_unknown_sender", language), None
             else:
                 person_id, language, candidates = found
                 hooked = hooked_answer(session, person_id=person_id, language=language, body=body, now=now)
                 if hooked is not None:  # another domain's own reply (an action card's "T1 OK")
-                    outcome, text, recipient_id = "answered_elsewhere", hooked, None
+                    outcome, said, recipient_id = "answered_elsewhere", hooked, None
                 else:
-                    outcome, text, recipient_id = _answer(session, person_id, language, candidates, reply, now)
+                    outcome, said, recipient_id = _answer(session, person_id, language, candidates, reply, now)
             session.connection().execute(
                 _RECORD_INBOUND,
                 {
@@ -300,4 +300,4 @@ def handle_inbound_sms(*, message: InboundSms, now: datetime | None = None) -> I
     except IntegrityError as exc:
         raise Conflict("this message was already received") from exc
     log.info("inbound sms", extra={"outcome": outcome, "recipient_id": recipient_id})
-    return InboundOutcome(outcome, text)
+    return InboundOutcome(outcome, said)

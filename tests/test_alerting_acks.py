@@ -189,6 +189,54 @@ def test_unknown_senders_and_unclear_replies_are_recorded_and_answered_helpfully
     assert outcomes == ["unknown_sender", "unknown_sender", "unknown_sender", "unparseable"]
 
 
+def test_an_sms_acknowledgement_and_a_later_poll_answer_are_audited_once_each(
+    twilio_settings: FakeTwilio, client: TestClient, roster: Roster, database: Database
+) -> None:
+    alert_id = _send(database, roster, channels=["sms"], response_options=["Tulen", "En pääse"])
+    code = _code(database, alert_id)
+    aino, recipient_id = roster.people["aino"], _recipient(database, alert_id, roster.people["aino"]).id
+    for body in ("OK", "OK", f"2 {code}", f"1 {code}"):  # acknowledged, again, the answer, another answer
+        assert _reply(twilio_settings, client, roster.mobiles["aino"], body)[0] == 200
+    with database.session() as session:
+        events = session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action.in_(["alert.acknowledge", "alert.respond"]))
+            .order_by(AuditEvent.id)
+        ).all()
+        outcomes = [m.outcome for m in session.scalars(select(InboundMessage).order_by(InboundMessage.id))]
+    assert [(e.action, e.actor, e.entity_type, e.entity_id, e.details) for e in events] == [
+        (
+            "alert.acknowledge",
+            f"sms:person:{aino}",
+            "alert",
+            str(alert_id),
+            {"recipient_id": recipient_id, "method": "sms", "response": None, "late": False},
+        ),
+        (
+            "alert.respond",
+            f"sms:person:{aino}",
+            "alert",
+            str(alert_id),
+            {"recipient_id": recipient_id, "method": "sms", "response": 2},
+        ),
+    ]
+    assert all(event.at.tzinfo is not None for event in events)
+    assert outcomes == ["acknowledged", "duplicate", "duplicate", "duplicate"]
+    assert _recipient(database, alert_id, aino).response == 2
+
+
+@pytest.mark.parametrize("text", [None, "", "OK", "Kiitos: Myrsky & <tulva> \"Ö\" 'x' (koodi 1234).\r\n\t]]>"])
+def test_the_twiml_answer_is_what_the_sdk_writes(text: str | None) -> None:
+    from twilio.twiml.messaging_response import MessagingResponse
+
+    from alerting.channels.twilio_sms import TwilioWebhooks
+
+    expected = MessagingResponse()
+    if text:
+        expected.message(text)
+    assert TwilioWebhooks().reply(text) == (str(expected), "application/xml")
+
+
 def test_forged_or_replayed_sms_webhooks_are_refused_and_record_nothing(
     twilio_settings: FakeTwilio, client: TestClient, roster: Roster, database: Database
 ) -> None:

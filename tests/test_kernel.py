@@ -30,6 +30,31 @@ def test_metrics_are_exposed_to_loopback_clients(client: TestClient) -> None:
     assert "alueturva_http_requests_total" in body
 
 
+def test_each_request_is_logged_and_counted_by_its_route_template(
+    client: TestClient, keys: dict[Role, str], capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest
+) -> None:
+    from alueturva.logging import configure_logging
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    configure_logging()
+    request.addfinalizer(lambda: (setattr(root, "handlers", saved[0]), root.setLevel(saved[1])))
+    client.get("/api/v1/people/999999", headers=auth(keys[Role.admin]))
+    client.get("/no/such/page")
+    client.get("/api/v1/people")  # refused before any route: no key
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    logged = [
+        (line["method"], line["route"], line["status"], line["actor"]) for line in lines if line["message"] == "request"
+    ]
+    assert logged[0][:3] == ("GET", "/api/v1/people/{person_id}", 404) and logged[0][3].startswith("apikey:")
+    assert logged[1:] == [("GET", "unmatched", 404, None), ("GET", "unmatched", 401, None)]
+    assert all(isinstance(line["ms"], float) for line in lines if line["message"] == "request")
+    with TestClient(client.app, client=("127.0.0.1", 50000)) as local:
+        body = local.get("/metrics").text
+    assert 'alueturva_http_requests_total{method="GET",route="/api/v1/people/{person_id}",status="404"}' in body
+    assert 'alueturva_http_request_seconds_count{method="GET",route="unmatched"}' in body
+
+
 def test_openapi_docs_are_served(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
     assert "/api/v1/audit" in client.get("/openapi.json").json()["paths"]

@@ -8,7 +8,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -36,29 +36,42 @@ from alueturva.settings import get_settings
 log = logging.getLogger("alueturva.http")
 
 
-def _route_template(request: Request) -> str:
-    route = request.scope.get("route")
-    return getattr(route, "path", "unmatched")
+class RequestObserver:
+    """Every request's line in the log and its metrics (count by method, route template and status; latency), taken
+    when the answer starts. Plain ASGI: Starlette's ``BaseHTTPMiddleware`` (``app.middleware("http")``) ran each
+    request in a task of its own with memory streams, about a millisecond of CPU a request (issue 24)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+
+        async def observed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                _observe(scope, message["status"], time.perf_counter() - started)
+            await send(message)
+
+        await self.app(scope, receive, observed)
 
 
-async def _observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    started = time.perf_counter()
-    response = await call_next(request)
-    elapsed = time.perf_counter() - started
-    route = _route_template(request)
-    HTTP_REQUESTS.labels(request.method, route, str(response.status_code)).inc()
-    HTTP_LATENCY.labels(request.method, route).observe(elapsed)
+def _observe(scope: Scope, status: int, elapsed: float) -> None:
+    method, route = scope["method"], getattr(scope.get("route"), "path", "unmatched")
+    HTTP_REQUESTS.labels(method, route, str(status)).inc()
+    HTTP_LATENCY.labels(method, route).observe(elapsed)
     log.info(
         "request",
         extra={
-            "method": request.method,
+            "method": method,
             "route": route,
-            "status": response.status_code,
+            "status": status,
             "ms": round(elapsed * 1000, 1),
-            "actor": getattr(request.state, "actor", None),
+            "actor": scope.get("state", {}).get("actor"),
         },
     )
-    return response
 
 
 HSTS = "max-age=31536000"  # a year; subdomains are not ours to speak for
@@ -191,7 +204,7 @@ def create_app() -> FastAPI:
     # unauthenticated upload is refused whatever its size)
     app.add_middleware(BodyLimits, limits=wiring.body_limits(), default=wiring.DEFAULT_BODY_LIMIT)
     app.add_middleware(AuthenticationGate)
-    app.middleware("http")(_observe)
+    app.add_middleware(RequestObserver)
     app.add_middleware(StrictTransport)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
