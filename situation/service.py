@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -164,21 +164,37 @@ def _latest_real_points(session: Session) -> dict[SeriesKey, Point]:
     return {(indicator, area): (at, value) for indicator, area, at, value in rows}
 
 
-def recent_points(session: Session, *, since: datetime, drill_id: int | None = None) -> dict[SeriesKey, list[Point]]:
-    """Every observation since ``since``, per series, oldest first (uses the observed_at index; Core rows, no ORM)."""
-    rows = (
-        session.connection()
-        .execute(
-            select(Observation.indicator_key, Observation.area_key, Observation.observed_at, Observation.value)
-            .where(Observation.observed_at >= since, in_scope(Observation.drill_id, drill_id))
-            .order_by(Observation.observed_at, Observation.id)
-        )
-        .all()
+def recent_points(
+    session: Session, *, since: datetime, drill_id: int | None = None, only: Collection[SeriesKey] | None = None
+) -> dict[SeriesKey, list[Point]]:
+    """Every observation since ``since``, per series, oldest first (uses the observed_at index; Core rows, no ORM);
+    with ``only``, of those series alone."""
+    query = select(Observation.indicator_key, Observation.area_key, Observation.observed_at, Observation.value).where(
+        Observation.observed_at >= since, in_scope(Observation.drill_id, drill_id)
     )
+    if only is not None:
+        query = query.where(
+            Observation.indicator_key.in_(sorted({indicator for indicator, _ in only})),
+            Observation.area_key.in_(sorted({area for _, area in only})),
+        )
+    rows = session.connection().execute(query.order_by(Observation.observed_at, Observation.id)).all()
     series: dict[SeriesKey, list[Point]] = defaultdict(list)
     for indicator, area, at, value in rows:
-        series[(indicator, area)].append((at, value))
+        if only is None or (indicator, area) in only:
+            series[(indicator, area)].append((at, value))
     return series
+
+
+def recent_extremes(session: Session, *, since: datetime) -> dict[SeriesKey, tuple[float, float]]:
+    """The lowest and the highest real value of each series since ``since``, added up in the database."""
+    rows = session.connection().execute(
+        select(
+            Observation.indicator_key, Observation.area_key, func.min(Observation.value), func.max(Observation.value)
+        )
+        .where(Observation.observed_at >= since, Observation.drill_id.is_(None))
+        .group_by(Observation.indicator_key, Observation.area_key)
+    )
+    return {(indicator, area): (lowest, highest) for indicator, area, lowest, highest in rows}
 
 
 def run_start(
