@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from functools import cache
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ARRAY, ColumnElement, Table, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -24,6 +25,8 @@ from situation.models import (
     StatusReport,
 )
 
+_observations = cast(Table, Observation.__table__)
+_latest = cast(Table, LatestObservation.__table__)
 Row = TypeVar("Row", ReadinessDecision, Reaction, StatusReport, Snapshot)
 
 
@@ -80,24 +83,55 @@ def known_source_ids(session: Session, *, pairs: Iterable[tuple[str, str]]) -> s
     for source, source_ids in by_source.items():
         wanted = sorted(source_ids)
         for start in range(0, len(wanted), 1000):
-            stored = session.scalars(
+            stored = session.connection().execute(
                 select(Observation.source_id).where(
                     Observation.source == source, Observation.source_id.in_(wanted[start : start + 1000])
                 )
             )
-            found.update((source, source_id) for source_id in stored if source_id is not None)
+            found.update((source, source_id) for (source_id,) in stored if source_id is not None)
     return found
 
 
+OBSERVATION_COLUMNS = (
+    "indicator_key",
+    "area_key",
+    "value",
+    "observed_at",
+    "source",
+    "source_id",
+    "received_at",
+    "reported_by",
+    "drill_id",
+)
+
+
 def insert_observations(session: Session, *, rows: list[dict[str, Any]], drill_id: int | None = None) -> None:
-    """Bulk insert; a row whose (source, source id) another transaction stored meanwhile is skipped. An exercise's
-    observations (``drill_id``) are not the real picture's latest values."""
+    """Bulk insert in one statement; a row whose (source, source id) another transaction stored meanwhile is
+    skipped. An exercise's observations (``drill_id``) are not the real picture's latest values."""
     if not rows:
         return
-    statement = _dialect_insert(session, Observation).on_conflict_do_nothing(index_elements=["source", "source_id"])
-    session.execute(statement, [{**row, "drill_id": drill_id} for row in rows])
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        columns = {name: [row[name] for row in rows] for name in OBSERVATION_COLUMNS[:-1]}
+        connection.execute(_insert_from_arrays(), {**columns, "drill_id": [drill_id] * len(rows)})
+    else:  # SQLite runs one prepared statement over every row
+        statement = sqlite.insert(_observations).on_conflict_do_nothing(index_elements=["source", "source_id"])
+        connection.execute(statement, [{**row, "drill_id": drill_id} for row in rows])
     if drill_id is None:
         _refresh_latest(session, rows=rows)
+
+
+@cache
+def _insert_from_arrays() -> Any:
+    """PostgreSQL's INSERT … SELECT FROM unnest(one array per column) ON CONFLICT DO NOTHING: one statement with one
+    parameter per column, however many rows (an executemany sent a statement per row)."""
+    arrays = [bindparam(name, type_=ARRAY(_observations.c[name].type)) for name in OBSERVATION_COLUMNS]
+    values = func.unnest(*arrays).table_valued(*OBSERVATION_COLUMNS).render_derived()
+    return (
+        postgresql.insert(_observations)
+        .from_select(list(OBSERVATION_COLUMNS), select(*values.c))
+        .on_conflict_do_nothing(index_elements=["source", "source_id"])
+    )
 
 
 def _refresh_latest(session: Session, *, rows: list[dict[str, Any]]) -> None:
@@ -116,7 +150,7 @@ def _refresh_latest(session: Session, *, rows: list[dict[str, Any]]) -> None:
         }
         for row in newest.values()
     ]
-    statement = _dialect_insert(session, LatestObservation)
+    statement = _dialect_insert(session, _latest)
     statement = statement.on_conflict_do_update(
         index_elements=["indicator_key", "area_key"],
         set_={
@@ -124,9 +158,9 @@ def _refresh_latest(session: Session, *, rows: list[dict[str, Any]]) -> None:
             "observed_at": statement.excluded.observed_at,
             "source": statement.excluded.source,
         },
-        where=LatestObservation.observed_at <= statement.excluded.observed_at,
+        where=_latest.c.observed_at <= statement.excluded.observed_at,
     )
-    session.execute(statement, values)
+    session.connection().execute(statement, values)
 
 
 def latest_points(session: Session, *, drill_id: int | None = None) -> dict[SeriesKey, Point]:
