@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ARRAY, ColumnElement, Table, bindparam, func, or_, select, update
+from sqlalchemy import ARRAY, ColumnElement, String, Table, any_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -85,11 +85,19 @@ def known_source_ids(session: Session, *, pairs: Iterable[tuple[str, str]]) -> s
         for start in range(0, len(wanted), 1000):
             stored = session.connection().execute(
                 select(Observation.source_id).where(
-                    Observation.source == source, Observation.source_id.in_(wanted[start : start + 1000])
+                    Observation.source == source, _one_of(session, Observation.source_id, wanted[start : start + 1000])
                 )
             )
             found.update((source, source_id) for (source_id,) in stored if source_id is not None)
     return found
+
+
+def _one_of(session: Session, column: InstrumentedAttribute[str | None], values: list[str]) -> ColumnElement[bool]:
+    """``column IN (values)``; on PostgreSQL ``column = ANY(:array)``, one parameter however many values (a thousand
+    parameters cost more to render and send than the lookup itself)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(String)))
+    return column.in_(values)
 
 
 OBSERVATION_COLUMNS = (

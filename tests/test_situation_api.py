@@ -554,3 +554,74 @@ def test_the_recommendation_history_follows_time_as_values_go_stale(
         (None, "tehostettu_valmius"),
         ("tehostettu_valmius", None),  # the value went stale: no data, no recommendation
     ]
+
+
+def test_a_post_records_every_area_whose_recommendation_changed_as_the_whole_picture_says(database: Database) -> None:
+    """The history is made from the latest values and only the recent values hysteresis may need; its rows are those
+    the whole picture gives: also for areas the request did not touch, whose values went stale or whose hold ended
+    meanwhile, and with the reasons' run starts."""
+    from situation import flows, service
+    from situation.models import RecommendationChange
+    from situation.observations import ingest_observations
+    from situation.schemas import ObservationIn
+
+    start = utcnow().replace(microsecond=0) - timedelta(hours=3)
+    later = start + timedelta(minutes=90)
+
+    def values(*rows: tuple[str, str, float, datetime]) -> list[ObservationIn]:
+        return [
+            ObservationIn(indicator=indicator, area=area, value=value, observed_at=at, source="test")
+            for indicator, area, value, at in rows
+        ]
+
+    ingest_observations(
+        items=values(
+            ("icu_occupancy", "region", 50, start - timedelta(hours=5)),  # stale at `later`: no data in most areas
+            ("power_outage_customers", "kannus", 12, start - timedelta(minutes=5)),  # stale at `later`
+            ("water_supply_disruption", "kokkola", 8, start - timedelta(hours=6)),  # held until `later`
+            ("water_supply_disruption", "kokkola", 3, start - timedelta(hours=5)),
+            ("water_supply_disruption", "kokkola", 3, start - timedelta(minutes=20)),
+            ("power_outage_customers", "perho", 35, start - timedelta(minutes=5)),  # stale at `later`
+            ("water_supply_disruption", "perho", 12, start - timedelta(minutes=40)),
+            ("water_supply_disruption", "perho", 8, start - timedelta(minutes=10)),
+            ("weather_warning", "veteli", 3, start - timedelta(hours=1)),  # unchanged
+        ),
+        actor="test",
+        now=start,
+    )
+    with database.session() as session:
+        previous = service.latest_recommendations(session)
+        first_new = (session.scalar(select(func.max(RecommendationChange.id))) or 0) + 1
+    assert previous["kannus"] == "tehostettu_valmius" and previous["kokkola"] == "tehostettu_valmius"
+    assert previous["perho"] == "taysvalmius" and previous["halsua"] == "perusvalmius"
+
+    # touches perho alone: its water is held at tehostettu_valmius by hysteresis now that its outage is stale
+    ingest_observations(
+        items=values(("water_supply_disruption", "perho", 3, later - timedelta(minutes=5))), actor="test", now=later
+    )
+    with database.session() as session:
+        recorded = [
+            (row.area_key, row.level, row.previous_level, row.changed_at, row.reasons)
+            for row in session.scalars(
+                select(RecommendationChange)
+                .where(RecommendationChange.id >= first_new)
+                .order_by(RecommendationChange.id)
+            )
+        ]
+        _, _, pictures = flows.compute_pictures(session, now=later)
+    whole_picture = [
+        (key, level, previous.get(key), later, [reason.as_dict() for reason in picture.recommendation.reasons])
+        for key, picture in pictures.items()
+        if (level := picture.recommendation.level) != previous.get(key) and (key in previous or level)
+    ]
+    assert recorded == whole_picture
+    changes = {area: (before, level) for area, level, before, _, _ in recorded}
+    assert changes["kannus"] == ("tehostettu_valmius", None)  # untouched: its value went stale
+    assert changes["kokkola"] == ("tehostettu_valmius", "perusvalmius")  # untouched: its hold ended
+    assert changes["halsua"] == ("perusvalmius", None)
+    assert changes["perho"] == ("taysvalmius", "tehostettu_valmius")
+    assert "veteli" not in changes
+    perho = next(reasons for area, _, _, _, reasons in recorded if area == "perho")
+    assert [(r["rule"], r["indicator"], r["since"]) for r in perho] == [
+        ("hysteresis", "water_supply_disruption", (start - timedelta(minutes=40)).isoformat())
+    ]
