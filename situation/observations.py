@@ -94,11 +94,9 @@ def ingest(
                 "observed_at": item.observed_at,
                 "source": item.source,
                 "source_id": item.source_id,
-                "received_at": now,
-                "reported_by": actor,
             }
         )
-    service.insert_observations(session, rows=rows, drill_id=drill_id)
+    service.insert_observations(session, rows=rows, received_at=now, reported_by=actor, drill_id=drill_id)
     if rows:
         audit.record(
             session,

@@ -100,44 +100,46 @@ def _one_of(session: Session, column: InstrumentedAttribute[str | None], values:
     return column.in_(values)
 
 
-OBSERVATION_COLUMNS = (
-    "indicator_key",
-    "area_key",
-    "value",
-    "observed_at",
-    "source",
-    "source_id",
-    "received_at",
-    "reported_by",
-    "drill_id",
-)
+# Each observation's own values; who reported them, when, and for which drill are one value for the whole request.
+OBSERVATION_VALUES = ("indicator_key", "area_key", "value", "observed_at", "source", "source_id")
+REQUEST_VALUES = ("received_at", "reported_by", "drill_id")
 
 
-def insert_observations(session: Session, *, rows: list[dict[str, Any]], drill_id: int | None = None) -> None:
-    """Bulk insert in one statement; a row whose (source, source id) another transaction stored meanwhile is
-    skipped. An exercise's observations (``drill_id``) are not the real picture's latest values."""
+def insert_observations(
+    session: Session,
+    *,
+    rows: list[dict[str, Any]],
+    received_at: datetime,
+    reported_by: str,
+    drill_id: int | None = None,
+) -> None:
+    """Bulk insert in one statement of ``rows`` (``OBSERVATION_VALUES``); a row whose (source, source id) another
+    transaction stored meanwhile is skipped. An exercise's observations (``drill_id``) are not the real picture's
+    latest values."""
     if not rows:
         return
+    request = {"received_at": received_at, "reported_by": reported_by, "drill_id": drill_id}
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        columns = {name: [row[name] for row in rows] for name in OBSERVATION_COLUMNS[:-1]}
-        connection.execute(_insert_from_arrays(), {**columns, "drill_id": [drill_id] * len(rows)})
+        columns = {name: [row[name] for row in rows] for name in OBSERVATION_VALUES}
+        connection.execute(_insert_from_arrays(), {**columns, **request})
     else:  # SQLite runs one prepared statement over every row
         statement = sqlite.insert(_observations).on_conflict_do_nothing(index_elements=["source", "source_id"])
-        connection.execute(statement, [{**row, "drill_id": drill_id} for row in rows])
+        connection.execute(statement, [{**row, **request} for row in rows])
     if drill_id is None:
         _refresh_latest(session, rows=rows)
 
 
 @cache
 def _insert_from_arrays() -> Any:
-    """PostgreSQL's INSERT … SELECT FROM unnest(one array per column) ON CONFLICT DO NOTHING: one statement with one
-    parameter per column, however many rows (an executemany sent a statement per row)."""
-    arrays = [bindparam(name, type_=ARRAY(_observations.c[name].type)) for name in OBSERVATION_COLUMNS]
-    values = func.unnest(*arrays).table_valued(*OBSERVATION_COLUMNS).render_derived()
+    """PostgreSQL's INSERT … SELECT FROM unnest(an array per observation value) ON CONFLICT DO NOTHING: one
+    statement with one parameter per column, however many rows (an executemany sent a statement per row)."""
+    arrays = [bindparam(name, type_=ARRAY(_observations.c[name].type)) for name in OBSERVATION_VALUES]
+    values = func.unnest(*arrays).table_valued(*OBSERVATION_VALUES).render_derived()
+    same = [bindparam(name, type_=_observations.c[name].type) for name in REQUEST_VALUES]
     return (
         postgresql.insert(_observations)
-        .from_select(list(OBSERVATION_COLUMNS), select(*values.c))
+        .from_select([*OBSERVATION_VALUES, *REQUEST_VALUES], select(*values.c, *same))
         .on_conflict_do_nothing(index_elements=["source", "source_id"])
     )
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from sqlalchemy.exc import StatementError
 
 from alueturva.audit.models import AuditEvent
 from alueturva.auth.models import Role
@@ -202,6 +203,39 @@ def test_a_resent_observation_with_the_same_source_id_is_stored_once(
     twice_in_one = post(client, keys, {**item, "source_id": "b"}, {**item, "source_id": "b"}).json()
     assert twice_in_one == {"received": 2, "stored": 1, "duplicates": 1}
     assert count_observations(database) == (2, 1)
+
+
+def test_a_source_id_another_request_stored_meanwhile_is_skipped_and_every_value_is_stored_as_given(
+    database: Database,
+) -> None:
+    """The one-statement insert: rows stored between the duplicate lookup and the insert are skipped, not an error;
+    each row keeps its own values (a missing source id too) and the request's time, reporter and drill."""
+    from situation import service
+
+    at = utcnow().replace(microsecond=0) - timedelta(minutes=30)
+    rows = [
+        {"indicator_key": "icu_occupancy", "area_key": "region", "value": 71.5, "observed_at": at,
+         "source": "icu", "source_id": "a"},
+        {"indicator_key": "power_outage_customers", "area_key": "kannus", "value": 0.0,
+         "observed_at": at + timedelta(seconds=1), "source": "grid", "source_id": None},
+    ]  # fmt: skip
+    received = at + timedelta(minutes=1)
+    for _ in range(2):  # the second time, "icu"/"a" is stored already (as by another request)
+        with database.session() as session:
+            service.insert_observations(session, rows=rows, received_at=received, reported_by="reporter", drill_id=None)
+    with database.session() as session:
+        stored = session.execute(
+            select(
+                Observation.indicator_key, Observation.area_key, Observation.value, Observation.observed_at,
+                Observation.source, Observation.source_id, Observation.received_at, Observation.reported_by,
+                Observation.drill_id,
+            ).order_by(Observation.id)
+        ).all()  # fmt: skip
+    once = [(*row.values(), received, "reporter", None) for row in rows]
+    assert [tuple(row) for row in stored] == [*once, once[1]]  # no source id: nothing to recognise it by
+    with database.session() as session, pytest.raises(StatementError, match="naive datetime refused"):
+        naive = {**rows[0], "source_id": "b", "observed_at": at.replace(tzinfo=None)}
+        service.insert_observations(session, rows=[naive], received_at=received, reported_by="reporter")
 
 
 def test_an_older_observation_arriving_late_does_not_replace_the_latest(
