@@ -59,11 +59,12 @@ def _recent_since(config: ReadinessConfig, now: datetime) -> datetime:
     return now - timedelta(minutes=window + config.hysteresis.hold_minutes)
 
 
-def current_recommendations(session: Session, *, config: ReadinessConfig, now: datetime) -> dict[str, Recommendation]:
+def current_recommendations(
+    session: Session, *, tree: AreaTree, config: ReadinessConfig, now: datetime
+) -> dict[str, Recommendation]:
     """Each area's recommendation in the real picture, as ``compute_pictures`` makes it but without the reasons'
     ``since``: the latest values, and the recent values only of the series hysteresis may hold (the lowest and the
     highest recent value of each series, added up in the database, tell which)."""
-    tree = load_area_tree(session)
     latest = service.latest_points(session)
     since = _recent_since(config, now)
     indicators = config.indicator_map()
@@ -103,12 +104,16 @@ def current_picture(session: Session, *, now: datetime | None = None, drill_id: 
     }
 
 
-def record_recommendation_changes(session: Session, *, now: datetime | None = None) -> int:
+def record_recommendation_changes(
+    session: Session, *, now: datetime | None = None, tree: AreaTree | None = None
+) -> int:
     """Store a history row for every area whose recommended level differs from the last one stored (a level that
-    becomes unknown, for want of fresh data, is a change too; an area never known is not recorded)."""
+    becomes unknown, for want of fresh data, is a change too; an area never known is not recorded). ``tree``: the
+    areas, when the caller has loaded them already."""
     now = now or utcnow()
     config = readiness_config()
-    recommendations = current_recommendations(session, config=config, now=now)
+    tree = tree or load_area_tree(session)
+    recommendations = current_recommendations(session, tree=tree, config=config, now=now)
     previous = service.latest_recommendations(session)
     changed = {
         key: recommendation

@@ -110,7 +110,7 @@ def ingest(
             },
         )
         if drill_id is None:
-            record_recommendation_changes(session, now=now)
+            record_recommendation_changes(session, now=now, tree=tree)
     return IngestResult(received=len(items), stored=len(rows), duplicates=len(items) - len(rows))
 
 

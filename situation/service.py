@@ -63,13 +63,6 @@ def _between(
     return session.scalars(query.order_by(at, model.id)).all()
 
 
-def _dialect_insert(session: Session, table: Any) -> Any:
-    """INSERT … ON CONFLICT for the session's database (PostgreSQL or SQLite)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
-
-
 # Observations -------------------------------------------------------------------------------------------------
 
 
@@ -134,34 +127,53 @@ def insert_observations(
 def _insert_from_arrays() -> Any:
     """PostgreSQL's INSERT … SELECT FROM unnest(an array per observation value) ON CONFLICT DO NOTHING: one
     statement with one parameter per column, however many rows (an executemany sent a statement per row)."""
-    arrays = [bindparam(name, type_=ARRAY(_observations.c[name].type)) for name in OBSERVATION_VALUES]
-    values = func.unnest(*arrays).table_valued(*OBSERVATION_VALUES).render_derived()
     same = [bindparam(name, type_=_observations.c[name].type) for name in REQUEST_VALUES]
     return (
         postgresql.insert(_observations)
-        .from_select([*OBSERVATION_VALUES, *REQUEST_VALUES], select(*values.c, *same))
+        .from_select(
+            [*OBSERVATION_VALUES, *REQUEST_VALUES], select(*_arrays(_observations, OBSERVATION_VALUES).c, *same)
+        )
         .on_conflict_do_nothing(index_elements=["source", "source_id"])
     )
 
 
+def _arrays(table: Table, names: Sequence[str]) -> Any:
+    """Rows from one array parameter per column (each named as its column): ``unnest(:a, :b, …) AS (a, b, …)``."""
+    arrays = [bindparam(name, type_=ARRAY(table.c[name].type)) for name in names]
+    return func.unnest(*arrays).table_valued(*names).render_derived()
+
+
+LATEST_VALUES = ("indicator_key", "area_key", "value", "observed_at", "source")
+
+
 def _refresh_latest(session: Session, *, rows: list[dict[str, Any]]) -> None:
+    """The newest of these rows replaces its series' latest value unless that is newer."""
     newest: dict[SeriesKey, dict[str, Any]] = {}
     for row in rows:
         key = (row["indicator_key"], row["area_key"])
         if key not in newest or row["observed_at"] >= newest[key]["observed_at"]:
             newest[key] = row
-    values = [
-        {
-            "indicator_key": row["indicator_key"],
-            "area_key": row["area_key"],
-            "value": row["value"],
-            "observed_at": row["observed_at"],
-            "source": row["source"],
-        }
-        for row in newest.values()
-    ]
-    statement = _dialect_insert(session, _latest)
-    statement = statement.on_conflict_do_update(
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":  # one statement, one array per column
+        columns = {name: [row[name] for row in newest.values()] for name in LATEST_VALUES}
+        connection.execute(_latest_upsert("postgresql"), columns)
+    else:
+        values = [{name: row[name] for name in LATEST_VALUES} for row in newest.values()]
+        connection.execute(_latest_upsert("sqlite"), values)
+
+
+@cache
+def _latest_upsert(dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE of the latest values, an older value never replacing a newer one; on
+    PostgreSQL from one array per column."""
+    statement: Any
+    if dialect == "postgresql":
+        statement = postgresql.insert(_latest).from_select(
+            list(LATEST_VALUES), select(*_arrays(_latest, LATEST_VALUES).c)
+        )
+    else:
+        statement = sqlite.insert(_latest)
+    return statement.on_conflict_do_update(
         index_elements=["indicator_key", "area_key"],
         set_={
             "value": statement.excluded.value,
@@ -170,7 +182,6 @@ def _refresh_latest(session: Session, *, rows: list[dict[str, Any]]) -> None:
         },
         where=_latest.c.observed_at <= statement.excluded.observed_at,
     )
-    session.connection().execute(statement, values)
 
 
 def latest_points(session: Session, *, drill_id: int | None = None) -> dict[SeriesKey, Point]:
