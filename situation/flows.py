@@ -112,7 +112,7 @@ def record_recommendation_changes(
     areas, when the caller has loaded them already."""
     now = now or utcnow()
     config = readiness_config()
-    tree = tree or load_area_tree(session)
+    tree = tree if tree is not None else load_area_tree(session)
     recommendations = current_recommendations(session, tree=tree, config=config, now=now)
     previous = service.latest_recommendations(session)
     changed = {
