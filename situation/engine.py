@@ -113,8 +113,26 @@ def evaluate_series(
     config: ReadinessConfig,
     now: datetime,
 ) -> SeriesStatus:
+    """The level of one series (``series_level``), with the trend of its recent values and where the trend leads."""
+    status = series_level(indicator, area_key, latest, recent, config=config, now=now)
+    if latest is None or status.status == "unknown":
+        return status
+    slope = trend_per_hour(recent, config=config, now=now)
+    raw = level_of(indicator, latest[1])
+    return replace(status, trend_per_hour=slope, projection=project(indicator, latest, raw, slope, config=config))
+
+
+def series_level(
+    indicator: IndicatorSpec,
+    area_key: str,
+    latest: Point | None,
+    recent: list[Point],
+    *,
+    config: ReadinessConfig,
+    now: datetime,
+) -> SeriesStatus:
     """The level of one series: unknown when missing or stale, otherwise threshold plus hysteresis."""
-    if latest is None or latest[0] < now - timedelta(minutes=indicator.freshness_minutes):
+    if latest is None or is_stale(indicator, latest, now=now):
         return SeriesStatus(
             indicator,
             area_key,
@@ -126,7 +144,6 @@ def evaluate_series(
     observed_at, value = latest
     raw = level_of(indicator, value)
     level = held_level(indicator, raw, recent, config=config, now=now)
-    slope = trend_per_hour(recent, config=config, now=now)
     return SeriesStatus(
         indicator,
         area_key,
@@ -136,9 +153,24 @@ def evaluate_series(
         observed_at=observed_at,
         threshold=threshold_of(indicator, level),
         held=rank(level) > rank(raw),
-        trend_per_hour=slope,
-        projection=project(indicator, latest, raw, slope, config=config),
     )
+
+
+def is_stale(indicator: IndicatorSpec, latest: Point, *, now: datetime) -> bool:
+    return latest[0] < now - timedelta(minutes=indicator.freshness_minutes)
+
+
+def may_be_held(
+    indicator: IndicatorSpec, latest: Point | None, extremes: tuple[float, float], *, now: datetime
+) -> bool:
+    """Whether hysteresis could hold a series above its latest value's level, given the lowest and the highest of
+    its recent values: only if it is fresh and its worst recent value reached a higher level than its latest (the
+    thresholds are ordered, so the worst value has the highest level). Otherwise ``held_level`` needs none of its
+    recent values."""
+    if latest is None or is_stale(indicator, latest, now=now):
+        return False
+    worst = extremes[1] if indicator.direction == "higher_is_worse" else extremes[0]
+    return rank(level_of(indicator, worst)) > rank(level_of(indicator, latest[1]))
 
 
 def _rank_function(indicator: IndicatorSpec, margin_percent: float) -> Callable[[float], int]:
@@ -330,16 +362,67 @@ def compute_picture(
     """Every area's statuses, recommendation and anticipated changes, computed bottom-up."""
     statuses: dict[SeriesKey, SeriesStatus] = {}
     indicators = config.indicator_map()
-    for area in tree.areas.values():
-        for indicator, series_area in expected_series(tree, config, area.key):
-            key = (indicator.key, series_area)
-            if key not in statuses:
-                statuses[key] = evaluate_series(
-                    indicator, series_area, latest.get(key), recent.get(key, []), config=config, now=now
-                )
+    for indicator, series_area in all_series(tree, config):
+        key = (indicator.key, series_area)
+        statuses[key] = evaluate_series(
+            indicator, series_area, latest.get(key), recent.get(key, []), config=config, now=now
+        )
     for key, status in statuses.items():
         if status.level not in (None, BASE_LEVEL) and status.threshold is not None:
             statuses[key] = replace(status, since=since_lookup(indicators[key[0]], key[1], status.threshold))
+    pictures = _recommend_bottom_up(tree, config, statuses)
+    for area in tree.bottom_up():
+        picture = pictures[area.key]
+        subs = {child.key: pictures[child.key].recommendation for child in tree.children(area.key)}
+        for status in picture.statuses:
+            if status.projection is None:
+                continue
+            crossed = replace(status, level=status.projection.next_level, held=False)
+            what_if = [crossed if s.key == status.key else s for s in picture.statuses]
+            picture.anticipation.append((status, recommend_area(what_if, subs, config=config).level))
+    return pictures
+
+
+def compute_recommendations(
+    tree: AreaTree,
+    config: ReadinessConfig,
+    *,
+    latest: dict[SeriesKey, Point],
+    recent: dict[SeriesKey, list[Point]],
+    now: datetime,
+) -> dict[str, Recommendation]:
+    """Each area's recommendation as ``compute_picture`` makes it, bottom-up, without what the recommendation does
+    not depend on: the trends, the anticipation and the reasons' ``since`` (None here; ``with_since`` adds it).
+    ``recent`` need only hold the series ``may_be_held`` names."""
+    statuses: dict[SeriesKey, SeriesStatus] = {}
+    for indicator, series_area in all_series(tree, config):
+        key = (indicator.key, series_area)
+        statuses[key] = series_level(
+            indicator, series_area, latest.get(key), recent.get(key, []), config=config, now=now
+        )
+    return {key: picture.recommendation for key, picture in _recommend_bottom_up(tree, config, statuses).items()}
+
+
+def with_since(reason: Reason, indicators: dict[str, IndicatorSpec], since_lookup: SinceLookup) -> Reason:
+    """A reason as ``compute_picture`` gives it: an indicator's level with the start of its run of values."""
+    if reason.indicator is None or reason.area is None or reason.threshold is None:
+        return reason
+    return replace(reason, since=since_lookup(indicators[reason.indicator], reason.area, reason.threshold))
+
+
+def all_series(tree: AreaTree, config: ReadinessConfig) -> list[tuple[IndicatorSpec, str]]:
+    """Every (indicator, series area) pair that describes some area, each once."""
+    pairs: dict[SeriesKey, tuple[IndicatorSpec, str]] = {}
+    for area in tree.areas.values():
+        for indicator, series_area in expected_series(tree, config, area.key):
+            pairs.setdefault((indicator.key, series_area), (indicator, series_area))
+    return list(pairs.values())
+
+
+def _recommend_bottom_up(
+    tree: AreaTree, config: ReadinessConfig, statuses: dict[SeriesKey, SeriesStatus]
+) -> dict[str, AreaPicture]:
+    """Each area's own statuses, coverage and recommendation (children before parents); no anticipation yet."""
     pictures: dict[str, AreaPicture] = {}
     covering: dict[str, set[SeriesKey]] = {}
     for area in tree.bottom_up():
@@ -353,13 +436,4 @@ def compute_picture(
         subs = {child.key: pictures[child.key].recommendation for child in children}
         recommendation = recommend_area(own, subs, config=config) if coverage.current else Recommendation(None, [])
         pictures[area.key] = AreaPicture(area.key, own, recommendation, [], coverage)
-    for area in tree.bottom_up():
-        picture = pictures[area.key]
-        subs = {child.key: pictures[child.key].recommendation for child in tree.children(area.key)}
-        for status in picture.statuses:
-            if status.projection is None:
-                continue
-            crossed = replace(status, level=status.projection.next_level, held=False)
-            what_if = [crossed if s.key == status.key else s for s in picture.statuses]
-            picture.anticipation.append((status, recommend_area(what_if, subs, config=config).level))
     return pictures

@@ -17,8 +17,16 @@ from alueturva.db import get_database, utcnow
 from alueturva.errors import Invalid
 from situation import exercises, read, service
 from situation.areas import AreaTree, load_area_tree
-from situation.config import ReadinessConfig, readiness_config
-from situation.engine import AreaPicture, compute_picture
+from situation.config import IndicatorSpec, ReadinessConfig, readiness_config
+from situation.engine import (
+    AreaPicture,
+    Recommendation,
+    SinceLookup,
+    compute_picture,
+    compute_recommendations,
+    may_be_held,
+    with_since,
+)
 from situation.schemas import StatusReportIn, StatusReportOut
 
 # The picture --------------------------------------------------------------------------------------------------
@@ -31,20 +39,42 @@ def compute_pictures(
     ones and the drill's."""
     config = readiness_config()
     tree = load_area_tree(session)
-    window = max(config.hysteresis.hold_minutes, config.anticipation.trend_window_minutes)
-    # The hysteresis hold needs the values before the clearing began, hence twice the hold.
-    since = now - timedelta(minutes=window + config.hysteresis.hold_minutes)
     pictures = compute_picture(
         tree,
         config,
         latest=service.latest_points(session, drill_id=drill_id),
-        recent=service.recent_points(session, since=since, drill_id=drill_id),
+        recent=service.recent_points(session, since=_recent_since(config, now), drill_id=drill_id),
         now=now,
         since_lookup=lambda indicator, area, threshold: service.run_start(
             session, indicator=indicator, area_key=area, threshold=threshold, drill_id=drill_id
         ),
     )
     return tree, config, pictures
+
+
+def _recent_since(config: ReadinessConfig, now: datetime) -> datetime:
+    """The start of the recent values the picture reads: the trend window or the hysteresis hold, whichever is
+    longer, and one hold more (the hold needs the values before the clearing began)."""
+    window = max(config.hysteresis.hold_minutes, config.anticipation.trend_window_minutes)
+    return now - timedelta(minutes=window + config.hysteresis.hold_minutes)
+
+
+def current_recommendations(
+    session: Session, *, tree: AreaTree, config: ReadinessConfig, now: datetime
+) -> dict[str, Recommendation]:
+    """Each area's recommendation in the real picture, as ``compute_pictures`` makes it but without the reasons'
+    ``since``: the latest values, and the recent values only of the series hysteresis may hold (the lowest and the
+    highest recent value of each series, added up in the database, tell which)."""
+    latest = service.latest_points(session)
+    since = _recent_since(config, now)
+    indicators = config.indicator_map()
+    held = {
+        key
+        for key, extremes in service.recent_extremes(session, since=since).items()
+        if key[0] in indicators and may_be_held(indicators[key[0]], latest.get(key), extremes, now=now)
+    }
+    recent = service.recent_points(session, since=since, only=held) if held else {}
+    return compute_recommendations(tree, config, latest=latest, recent=recent, now=now)
 
 
 def current_picture(session: Session, *, now: datetime | None = None, drill_id: int | None = None) -> dict[str, Any]:
@@ -74,25 +104,50 @@ def current_picture(session: Session, *, now: datetime | None = None, drill_id: 
     }
 
 
-def record_recommendation_changes(session: Session, *, now: datetime | None = None) -> int:
+def record_recommendation_changes(
+    session: Session, *, now: datetime | None = None, tree: AreaTree | None = None
+) -> int:
     """Store a history row for every area whose recommended level differs from the last one stored (a level that
-    becomes unknown, for want of fresh data, is a change too; an area never known is not recorded)."""
+    becomes unknown, for want of fresh data, is a change too; an area never known is not recorded). ``tree``: the
+    areas, when the caller has loaded them already."""
     now = now or utcnow()
-    _, _, pictures = compute_pictures(session, now=now)
+    config = readiness_config()
+    tree = tree if tree is not None else load_area_tree(session)
+    recommendations = current_recommendations(session, tree=tree, config=config, now=now)
     previous = service.latest_recommendations(session)
+    changed = {
+        key: recommendation
+        for key, recommendation in recommendations.items()
+        if (previous[key] != recommendation.level if key in previous else recommendation.level)
+    }
+    since_lookup = _run_starts(session)
+    indicators = config.indicator_map()
     rows = [
         {
             "area_key": key,
-            "level": picture.recommendation.level,
+            "level": recommendation.level,
             "previous_level": previous.get(key),
             "changed_at": now,
-            "reasons": [reason.as_dict() for reason in picture.recommendation.reasons],
+            "reasons": [with_since(reason, indicators, since_lookup).as_dict() for reason in recommendation.reasons],
         }
-        for key, picture in pictures.items()
-        if (previous[key] != picture.recommendation.level if key in previous else picture.recommendation.level)
+        for key, recommendation in changed.items()
     ]
     service.add_recommendation_changes(session, rows=rows)
     return len(rows)
+
+
+def _run_starts(session: Session) -> SinceLookup:
+    """``service.run_start`` in the real picture, each (indicator, area, threshold) looked up once (an indicator of
+    the region is a reason in every area)."""
+    found: dict[tuple[str, str, float], datetime | None] = {}
+
+    def run_start(indicator: IndicatorSpec, area_key: str, threshold: float) -> datetime | None:
+        key = (indicator.key, area_key, threshold)
+        if key not in found:
+            found[key] = service.run_start(session, indicator=indicator, area_key=area_key, threshold=threshold)
+        return found[key]
+
+    return run_start
 
 
 def record_recommendations_job() -> int:

@@ -18,33 +18,38 @@ from situation.flows import record_recommendation_changes
 from situation.schemas import CapImportResult, IngestResult, ObservationIn
 
 
-def _observation_problems(
-    index: int, item: ObservationIn, *, tree: AreaTree, config: ReadinessConfig, now: datetime
+def _problems(
+    items: list[ObservationIn], *, tree: AreaTree, config: ReadinessConfig, now: datetime
 ) -> list[dict[str, Any]]:
+    """Every problem of every observation, in order (the configuration's lookups made once for all of them)."""
+    indicators = config.indicator_map()
+    tolerance = config.observations.future_tolerance_seconds
+    latest_allowed = now + timedelta(seconds=tolerance)
     problems: list[dict[str, Any]] = []
-
-    def problem(field: str, message: str) -> None:
-        problems.append({"loc": ["body", "observations", index, field], "msg": message, "type": "value_error"})
-
-    indicator = config.indicator_map().get(item.indicator)
-    if indicator is None:
-        problem("indicator", f"unknown indicator '{item.indicator}'; known: {', '.join(config.indicator_map())}")
-    area = tree.areas.get(item.area)
-    if area is None:
-        problem("area", f"unknown area '{item.area}'; known: {', '.join(tree.areas)}")
-    elif indicator is not None and area.kind != indicator.scope:
-        problem(
-            "area",
-            f"indicator '{indicator.key}' is observed per {indicator.scope}, but '{item.area}' is a {area.kind}",
-        )
-    tolerance = timedelta(seconds=config.observations.future_tolerance_seconds)
-    if item.observed_at > now + tolerance:
-        problem(
-            "observed_at",
-            f"observed_at {item.observed_at.isoformat()} is in the future "
-            f"(more than {config.observations.future_tolerance_seconds} s after {now.isoformat()})",
-        )
+    for index, item in enumerate(items):
+        indicator = indicators.get(item.indicator)
+        if indicator is None:
+            message = f"unknown indicator '{item.indicator}'; known: {', '.join(indicators)}"
+            problems.append(_problem(index, "indicator", message))
+        area = tree.areas.get(item.area)
+        if area is None:
+            problems.append(_problem(index, "area", f"unknown area '{item.area}'; known: {', '.join(tree.areas)}"))
+        elif indicator is not None and area.kind != indicator.scope:
+            message = (
+                f"indicator '{indicator.key}' is observed per {indicator.scope}, but '{item.area}' is a {area.kind}"
+            )
+            problems.append(_problem(index, "area", message))
+        if item.observed_at > latest_allowed:
+            message = (
+                f"observed_at {item.observed_at.isoformat()} is in the future "
+                f"(more than {tolerance} s after {now.isoformat()})"
+            )
+            problems.append(_problem(index, "observed_at", message))
     return problems
+
+
+def _problem(index: int, field: str, message: str) -> dict[str, Any]:
+    return {"loc": ["body", "observations", index, field], "msg": message, "type": "value_error"}
 
 
 def ingest_observations(
@@ -68,9 +73,7 @@ def ingest(
         exercises.running_exercise(session, drill_id)
     config = readiness_config()
     tree = load_area_tree(session)
-    problems = [
-        p for i, item in enumerate(items) for p in _observation_problems(i, item, tree=tree, config=config, now=now)
-    ]
+    problems = _problems(items, tree=tree, config=config, now=now)
     if problems:
         raise Invalid(problems)
     known = service.known_source_ids(
@@ -91,11 +94,9 @@ def ingest(
                 "observed_at": item.observed_at,
                 "source": item.source,
                 "source_id": item.source_id,
-                "received_at": now,
-                "reported_by": actor,
             }
         )
-    service.insert_observations(session, rows=rows, drill_id=drill_id)
+    service.insert_observations(session, rows=rows, received_at=now, reported_by=actor, drill_id=drill_id)
     if rows:
         audit.record(
             session,
@@ -109,7 +110,7 @@ def ingest(
             },
         )
         if drill_id is None:
-            record_recommendation_changes(session, now=now)
+            record_recommendation_changes(session, now=now, tree=tree)
     return IngestResult(received=len(items), stored=len(rows), duplicates=len(items) - len(rows))
 
 

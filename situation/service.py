@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from functools import cache
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ARRAY, ColumnElement, String, Table, any_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -24,6 +25,8 @@ from situation.models import (
     StatusReport,
 )
 
+_observations = cast(Table, Observation.__table__)
+_latest = cast(Table, LatestObservation.__table__)
 Row = TypeVar("Row", ReadinessDecision, Reaction, StatusReport, Snapshot)
 
 
@@ -60,13 +63,6 @@ def _between(
     return session.scalars(query.order_by(at, model.id)).all()
 
 
-def _dialect_insert(session: Session, table: Any) -> Any:
-    """INSERT … ON CONFLICT for the session's database (PostgreSQL or SQLite)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
-
-
 # Observations -------------------------------------------------------------------------------------------------
 
 
@@ -80,53 +76,112 @@ def known_source_ids(session: Session, *, pairs: Iterable[tuple[str, str]]) -> s
     for source, source_ids in by_source.items():
         wanted = sorted(source_ids)
         for start in range(0, len(wanted), 1000):
-            stored = session.scalars(
+            stored = session.connection().execute(
                 select(Observation.source_id).where(
-                    Observation.source == source, Observation.source_id.in_(wanted[start : start + 1000])
+                    Observation.source == source, _one_of(session, Observation.source_id, wanted[start : start + 1000])
                 )
             )
-            found.update((source, source_id) for source_id in stored if source_id is not None)
+            found.update((source, source_id) for (source_id,) in stored if source_id is not None)
     return found
 
 
-def insert_observations(session: Session, *, rows: list[dict[str, Any]], drill_id: int | None = None) -> None:
-    """Bulk insert; a row whose (source, source id) another transaction stored meanwhile is skipped. An exercise's
-    observations (``drill_id``) are not the real picture's latest values."""
+def _one_of(session: Session, column: InstrumentedAttribute[str | None], values: list[str]) -> ColumnElement[bool]:
+    """``column IN (values)``; on PostgreSQL ``column = ANY(:array)``, one parameter however many values (a thousand
+    parameters cost more to render and send than the lookup itself)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(String)))
+    return column.in_(values)
+
+
+# Each observation's own values; who reported them, when, and for which drill are one value for the whole request.
+OBSERVATION_VALUES = ("indicator_key", "area_key", "value", "observed_at", "source", "source_id")
+REQUEST_VALUES = ("received_at", "reported_by", "drill_id")
+
+
+def insert_observations(
+    session: Session,
+    *,
+    rows: list[dict[str, Any]],
+    received_at: datetime,
+    reported_by: str,
+    drill_id: int | None = None,
+) -> None:
+    """Bulk insert in one statement of ``rows`` (``OBSERVATION_VALUES``); a row whose (source, source id) another
+    transaction stored meanwhile is skipped. An exercise's observations (``drill_id``) are not the real picture's
+    latest values."""
     if not rows:
         return
-    statement = _dialect_insert(session, Observation).on_conflict_do_nothing(index_elements=["source", "source_id"])
-    session.execute(statement, [{**row, "drill_id": drill_id} for row in rows])
+    request = {"received_at": received_at, "reported_by": reported_by, "drill_id": drill_id}
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        columns = {name: [row[name] for row in rows] for name in OBSERVATION_VALUES}
+        connection.execute(_insert_from_arrays(), {**columns, **request})
+    else:  # SQLite runs one prepared statement over every row
+        statement = sqlite.insert(_observations).on_conflict_do_nothing(index_elements=["source", "source_id"])
+        connection.execute(statement, [{**row, **request} for row in rows])
     if drill_id is None:
         _refresh_latest(session, rows=rows)
 
 
+@cache
+def _insert_from_arrays() -> Any:
+    """PostgreSQL's INSERT … SELECT FROM unnest(an array per observation value) ON CONFLICT DO NOTHING: one
+    statement with one parameter per column, however many rows (an executemany sent a statement per row)."""
+    same = [bindparam(name, type_=_observations.c[name].type) for name in REQUEST_VALUES]
+    return (
+        postgresql.insert(_observations)
+        .from_select(
+            [*OBSERVATION_VALUES, *REQUEST_VALUES], select(*_arrays(_observations, OBSERVATION_VALUES).c, *same)
+        )
+        .on_conflict_do_nothing(index_elements=["source", "source_id"])
+    )
+
+
+def _arrays(table: Table, names: Sequence[str]) -> Any:
+    """Rows from one array parameter per column (each named as its column): ``unnest(:a, :b, …) AS (a, b, …)``."""
+    arrays = [bindparam(name, type_=ARRAY(table.c[name].type)) for name in names]
+    return func.unnest(*arrays).table_valued(*names).render_derived()
+
+
+LATEST_VALUES = ("indicator_key", "area_key", "value", "observed_at", "source")
+
+
 def _refresh_latest(session: Session, *, rows: list[dict[str, Any]]) -> None:
+    """The newest of these rows replaces its series' latest value unless that is newer."""
     newest: dict[SeriesKey, dict[str, Any]] = {}
     for row in rows:
         key = (row["indicator_key"], row["area_key"])
         if key not in newest or row["observed_at"] >= newest[key]["observed_at"]:
             newest[key] = row
-    values = [
-        {
-            "indicator_key": row["indicator_key"],
-            "area_key": row["area_key"],
-            "value": row["value"],
-            "observed_at": row["observed_at"],
-            "source": row["source"],
-        }
-        for row in newest.values()
-    ]
-    statement = _dialect_insert(session, LatestObservation)
-    statement = statement.on_conflict_do_update(
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":  # one statement, one array per column
+        columns = {name: [row[name] for row in newest.values()] for name in LATEST_VALUES}
+        connection.execute(_latest_upsert("postgresql"), columns)
+    else:
+        values = [{name: row[name] for name in LATEST_VALUES} for row in newest.values()]
+        connection.execute(_latest_upsert("sqlite"), values)
+
+
+@cache
+def _latest_upsert(dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE of the latest values, an older value never replacing a newer one; on
+    PostgreSQL from one array per column."""
+    statement: Any
+    if dialect == "postgresql":
+        statement = postgresql.insert(_latest).from_select(
+            list(LATEST_VALUES), select(*_arrays(_latest, LATEST_VALUES).c)
+        )
+    else:
+        statement = sqlite.insert(_latest)
+    return statement.on_conflict_do_update(
         index_elements=["indicator_key", "area_key"],
         set_={
             "value": statement.excluded.value,
             "observed_at": statement.excluded.observed_at,
             "source": statement.excluded.source,
         },
-        where=LatestObservation.observed_at <= statement.excluded.observed_at,
+        where=_latest.c.observed_at <= statement.excluded.observed_at,
     )
-    session.execute(statement, values)
 
 
 def latest_points(session: Session, *, drill_id: int | None = None) -> dict[SeriesKey, Point]:
@@ -164,21 +219,37 @@ def _latest_real_points(session: Session) -> dict[SeriesKey, Point]:
     return {(indicator, area): (at, value) for indicator, area, at, value in rows}
 
 
-def recent_points(session: Session, *, since: datetime, drill_id: int | None = None) -> dict[SeriesKey, list[Point]]:
-    """Every observation since ``since``, per series, oldest first (uses the observed_at index; Core rows, no ORM)."""
-    rows = (
-        session.connection()
-        .execute(
-            select(Observation.indicator_key, Observation.area_key, Observation.observed_at, Observation.value)
-            .where(Observation.observed_at >= since, in_scope(Observation.drill_id, drill_id))
-            .order_by(Observation.observed_at, Observation.id)
-        )
-        .all()
+def recent_points(
+    session: Session, *, since: datetime, drill_id: int | None = None, only: Collection[SeriesKey] | None = None
+) -> dict[SeriesKey, list[Point]]:
+    """Every observation since ``since``, per series, oldest first (uses the observed_at index; Core rows, no ORM);
+    with ``only``, of those series alone."""
+    query = select(Observation.indicator_key, Observation.area_key, Observation.observed_at, Observation.value).where(
+        Observation.observed_at >= since, in_scope(Observation.drill_id, drill_id)
     )
+    if only is not None:
+        query = query.where(
+            Observation.indicator_key.in_(sorted({indicator for indicator, _ in only})),
+            Observation.area_key.in_(sorted({area for _, area in only})),
+        )
+    rows = session.connection().execute(query.order_by(Observation.observed_at, Observation.id)).all()
     series: dict[SeriesKey, list[Point]] = defaultdict(list)
     for indicator, area, at, value in rows:
-        series[(indicator, area)].append((at, value))
+        if only is None or (indicator, area) in only:
+            series[(indicator, area)].append((at, value))
     return series
+
+
+def recent_extremes(session: Session, *, since: datetime) -> dict[SeriesKey, tuple[float, float]]:
+    """The lowest and the highest real value of each series since ``since``, added up in the database."""
+    rows = session.connection().execute(
+        select(
+            Observation.indicator_key, Observation.area_key, func.min(Observation.value), func.max(Observation.value)
+        )
+        .where(Observation.observed_at >= since, Observation.drill_id.is_(None))
+        .group_by(Observation.indicator_key, Observation.area_key)
+    )
+    return {(indicator, area): (lowest, highest) for indicator, area, lowest, highest in rows}
 
 
 def run_start(

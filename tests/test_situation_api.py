@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from sqlalchemy.exc import StatementError
 
 from alueturva.audit.models import AuditEvent
 from alueturva.auth.models import Role
@@ -202,6 +203,39 @@ def test_a_resent_observation_with_the_same_source_id_is_stored_once(
     twice_in_one = post(client, keys, {**item, "source_id": "b"}, {**item, "source_id": "b"}).json()
     assert twice_in_one == {"received": 2, "stored": 1, "duplicates": 1}
     assert count_observations(database) == (2, 1)
+
+
+def test_a_source_id_another_request_stored_meanwhile_is_skipped_and_every_value_is_stored_as_given(
+    database: Database,
+) -> None:
+    """The one-statement insert: rows stored between the duplicate lookup and the insert are skipped, not an error;
+    each row keeps its own values (a missing source id too) and the request's time, reporter and drill."""
+    from situation import service
+
+    at = utcnow().replace(microsecond=0) - timedelta(minutes=30)
+    rows = [
+        {"indicator_key": "icu_occupancy", "area_key": "region", "value": 71.5, "observed_at": at,
+         "source": "icu", "source_id": "a"},
+        {"indicator_key": "power_outage_customers", "area_key": "kannus", "value": 0.0,
+         "observed_at": at + timedelta(seconds=1), "source": "grid", "source_id": None},
+    ]  # fmt: skip
+    received = at + timedelta(minutes=1)
+    for _ in range(2):  # the second time, "icu"/"a" is stored already (as by another request)
+        with database.session() as session:
+            service.insert_observations(session, rows=rows, received_at=received, reported_by="reporter", drill_id=None)
+    with database.session() as session:
+        stored = session.execute(
+            select(
+                Observation.indicator_key, Observation.area_key, Observation.value, Observation.observed_at,
+                Observation.source, Observation.source_id, Observation.received_at, Observation.reported_by,
+                Observation.drill_id,
+            ).order_by(Observation.id)
+        ).all()  # fmt: skip
+    once = [(*row.values(), received, "reporter", None) for row in rows]
+    assert [tuple(row) for row in stored] == [*once, once[1]]  # no source id: nothing to recognise it by
+    with database.session() as session, pytest.raises(StatementError, match="naive datetime refused"):
+        naive = {**rows[0], "source_id": "b", "observed_at": at.replace(tzinfo=None)}
+        service.insert_observations(session, rows=[naive], received_at=received, reported_by="reporter")
 
 
 def test_an_older_observation_arriving_late_does_not_replace_the_latest(
@@ -553,4 +587,75 @@ def test_the_recommendation_history_follows_time_as_values_go_stale(
     assert [(row.previous_level, row.level) for row in rows] == [
         (None, "tehostettu_valmius"),
         ("tehostettu_valmius", None),  # the value went stale: no data, no recommendation
+    ]
+
+
+def test_a_post_records_every_area_whose_recommendation_changed_as_the_whole_picture_says(database: Database) -> None:
+    """The history is made from the latest values and only the recent values hysteresis may need; its rows are those
+    the whole picture gives: also for areas the request did not touch, whose values went stale or whose hold ended
+    meanwhile, and with the reasons' run starts."""
+    from situation import flows, service
+    from situation.models import RecommendationChange
+    from situation.observations import ingest_observations
+    from situation.schemas import ObservationIn
+
+    start = utcnow().replace(microsecond=0) - timedelta(hours=3)
+    later = start + timedelta(minutes=90)
+
+    def values(*rows: tuple[str, str, float, datetime]) -> list[ObservationIn]:
+        return [
+            ObservationIn(indicator=indicator, area=area, value=value, observed_at=at, source="test")
+            for indicator, area, value, at in rows
+        ]
+
+    ingest_observations(
+        items=values(
+            ("icu_occupancy", "region", 50, start - timedelta(hours=5)),  # stale at `later`: no data in most areas
+            ("power_outage_customers", "kannus", 12, start - timedelta(minutes=5)),  # stale at `later`
+            ("water_supply_disruption", "kokkola", 8, start - timedelta(hours=6)),  # held until `later`
+            ("water_supply_disruption", "kokkola", 3, start - timedelta(hours=5)),
+            ("water_supply_disruption", "kokkola", 3, start - timedelta(minutes=20)),
+            ("power_outage_customers", "perho", 35, start - timedelta(minutes=5)),  # stale at `later`
+            ("water_supply_disruption", "perho", 12, start - timedelta(minutes=40)),
+            ("water_supply_disruption", "perho", 8, start - timedelta(minutes=10)),
+            ("weather_warning", "veteli", 3, start - timedelta(hours=1)),  # unchanged
+        ),
+        actor="test",
+        now=start,
+    )
+    with database.session() as session:
+        previous = service.latest_recommendations(session)
+        first_new = (session.scalar(select(func.max(RecommendationChange.id))) or 0) + 1
+    assert previous["kannus"] == "tehostettu_valmius" and previous["kokkola"] == "tehostettu_valmius"
+    assert previous["perho"] == "taysvalmius" and previous["halsua"] == "perusvalmius"
+
+    # touches perho alone: its water is held at tehostettu_valmius by hysteresis now that its outage is stale
+    ingest_observations(
+        items=values(("water_supply_disruption", "perho", 3, later - timedelta(minutes=5))), actor="test", now=later
+    )
+    with database.session() as session:
+        recorded = [
+            (row.area_key, row.level, row.previous_level, row.changed_at, row.reasons)
+            for row in session.scalars(
+                select(RecommendationChange)
+                .where(RecommendationChange.id >= first_new)
+                .order_by(RecommendationChange.id)
+            )
+        ]
+        _, _, pictures = flows.compute_pictures(session, now=later)
+    whole_picture = [
+        (key, level, previous.get(key), later, [reason.as_dict() for reason in picture.recommendation.reasons])
+        for key, picture in pictures.items()
+        if (level := picture.recommendation.level) != previous.get(key) and (key in previous or level)
+    ]
+    assert recorded == whole_picture
+    changes = {area: (before, level) for area, level, before, _, _ in recorded}
+    assert changes["kannus"] == ("tehostettu_valmius", None)  # untouched: its value went stale
+    assert changes["kokkola"] == ("tehostettu_valmius", "perusvalmius")  # untouched: its hold ended
+    assert changes["halsua"] == ("perusvalmius", None)
+    assert changes["perho"] == ("taysvalmius", "tehostettu_valmius")
+    assert "veteli" not in changes
+    perho = next(reasons for area, _, _, _, reasons in recorded if area == "perho")
+    assert [(r["rule"], r["indicator"], r["since"]) for r in perho] == [
+        ("hysteresis", "water_supply_disruption", (start - timedelta(minutes=40)).isoformat())
     ]

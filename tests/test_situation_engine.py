@@ -9,7 +9,16 @@ from hypothesis import strategies as st
 
 from situation.areas import AreaTree, build_area_tree
 from situation.config import IndicatorSpec, ReadinessConfig, load_readiness_config, rank
-from situation.engine import Point, SeriesKey, compute_picture, evaluate_series, level_of
+from situation.engine import (
+    Point,
+    SeriesKey,
+    compute_picture,
+    compute_recommendations,
+    evaluate_series,
+    level_of,
+    may_be_held,
+    with_since,
+)
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 MUNICIPALITIES = [
@@ -182,6 +191,38 @@ def test_a_parent_is_never_recommended_lower_than_its_sub_areas(bads: list[float
     for area in area_tree.areas.values():
         for child in area_tree.children(area.key):
             assert levels[area.key] >= levels[child.key]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(badness, min_size=1, max_size=12), st.integers(0, 900))
+def test_the_recommendations_alone_are_the_pictures_from_the_series_hysteresis_may_hold(
+    history: list[list[float]], minutes_since_last: int
+) -> None:
+    """What the recommendation history records (``compute_recommendations`` with the recent values of only the
+    series ``may_be_held`` names, the run starts added by ``with_since``) is what the whole picture recommends."""
+    latest, recent = history_for(history)
+    shift = timedelta(minutes=minutes_since_last)  # some series go stale, some holds end
+    latest = {key: (at - shift, value) for key, (at, value) in latest.items()}
+    recent = {key: [(at - shift, value) for at, value in points] for key, points in recent.items()}
+
+    def since_lookup(spec: IndicatorSpec, area: str, threshold: float) -> datetime:
+        return NOW - timedelta(minutes=len(spec.key) + len(area) + threshold)
+
+    shipped, area_tree = config(), tree()
+    pictures = compute_picture(area_tree, shipped, latest=latest, recent=recent, now=NOW, since_lookup=since_lookup)
+    extremes = {key: (min(v for _, v in points), max(v for _, v in points)) for key, points in recent.items()}
+    held = {key for key in SERIES if may_be_held(indicator(key[0]), latest[key], extremes[key], now=NOW)}
+    alone = compute_recommendations(
+        area_tree, shipped, latest=latest, recent={key: recent[key] for key in held}, now=NOW
+    )
+    indicators = shipped.indicator_map()
+    assert {
+        key: (rec.level, [with_since(reason, indicators, since_lookup).as_dict() for reason in rec.reasons])
+        for key, rec in alone.items()
+    } == {
+        key: (p.recommendation.level, [reason.as_dict() for reason in p.recommendation.reasons])
+        for key, p in pictures.items()
+    }
 
 
 def test_an_area_scoped_indicator_applies_to_the_area_and_its_municipalities_only() -> None:
