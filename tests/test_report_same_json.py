@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import os
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
 OF_THE_RUN = re.compile(rb'"(generated_at|imported_at|sha256)": "[^"]*"')
 
 
-def _timed_calls(alert_id: int, silent: list[Any], at: datetime) -> list[dict[str, Any]]:
+def _timed_calls(alert_id: int, silent: Sequence[Any], at: datetime) -> list[dict[str, Any]]:
     """Two calls to each of three people who did not answer: the first unanswered, the second answered and timed."""
     calls = []
     for n, row in enumerate(silent[:3]):

@@ -25,7 +25,7 @@ from drills.measures import Measures, measures, poll_options
 from drills.models import Drill, DrillState
 from drills.report import figures, narrative
 from drills.report.fixes import roster_fixes
-from drills.report.people import people
+from drills.report.people import people, report_rows
 from drills.report.schemas import (
     NO_COUNTS,
     NO_TIMES,
@@ -274,6 +274,7 @@ def _report(
     drill_findings = findings.findings_of(session, drill_id=drill.id)
     imported = service.imported_from(session, drill_id=drill.id)
     draft = narrative.draft_of(session, drill_id=drill.id)
+    rows, label = report_rows(session, measured, recipients), organisation_labels(session, language)
     report = Report(
         language=language,
         redacted=redact,
@@ -311,22 +312,15 @@ def _report(
         curve=counted.curve,
         people=people(
             session,
-            measured,
-            recipients,
+            rows,
             options=options,
             language=language,
             redact=redact,
             contact_details=contact_details,
-            label=organisation_labels(session, language),
+            label=label,
         ),
         roster_fixes=roster_fixes(
-            session,
-            measured,
-            recipients,
-            year=_year_of(drill.started_at),
-            language=language,
-            redact=redact,
-            label=organisation_labels(session, language),
+            session, rows, year=_year_of(drill.started_at), language=language, redact=redact, label=label
         ),
         observations=[
             ReportObservation(at=o.at, author=None if redact else o.author, text=o.text, phase=o.phase)

@@ -139,7 +139,9 @@ def _event(event: TimelineEvent, language: str) -> str:
 def timeline(events: list[TimelineEvent], language: str) -> str:
     """A person's events in one line: ``9.00.05 lähetetty (tekstiviesti); 9.00.31 toimitettu (tekstiviesti)``. Made
     here rather than in the template: a report of 10,000 people has some 50,000 events."""
-    return "; ".join(f"{clock(event['at'], language)} {_event(event, language)}" for event in events)
+    return "; ".join(
+        f"{clock(datetime.fromisoformat(event['at']), language)} {_event(event, language)}" for event in events
+    )
 
 
 def css_string(value: str) -> Markup:
