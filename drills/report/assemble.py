@@ -25,9 +25,8 @@ from drills.measures import Measures, measures, poll_options
 from drills.models import Drill, DrillState
 from drills.report import figures, narrative
 from drills.report.fixes import roster_fixes
-from drills.report.people import people
+from drills.report.people import people, report_rows
 from drills.report.schemas import (
-    NO_COUNTS,
     NO_TIMES,
     AreaFigures,
     CardTaskFigures,
@@ -93,18 +92,23 @@ def report_figures(session: Session, recipients: FromClause, measured: Measures,
     """The figures of a drill from its report's table of recipients (``figures.recipients_table``), organisations
     named in ``language``."""
     rows = figures.measured_only(recipients)
-    ack = figures.as_seconds(rows, "ack_seconds")
-    delivery = figures.as_seconds(rows, "delivery_seconds")
-    counts = figures.counts_by(session, rows).get(0, NO_COUNTS)
-    counts_by_org = figures.counts_by(session, rows, "organisation")
-    counts_by_area = figures.counts_by(session, rows, "area")
-    ack_by_org, ack_by_area = figures.times_by(session, ack, "organisation"), figures.times_by(session, ack, "area")
+    places = figures.counts_by_place(session, rows)
+    times = figures.times_by_part(
+        session,
+        figures.seconds_of("ack", rows, "ack_seconds"),
+        figures.seconds_of("ack_by_organisation", rows, "ack_seconds", "organisation"),
+        figures.seconds_of("ack_by_area", rows, "ack_seconds", "area"),
+        figures.seconds_of("delivery", rows, "delivery_seconds"),
+    )
+    ack_by_org, ack_by_area = times.get("ack_by_organisation", {}), times.get("ack_by_area", {})
     names, label = area_names(), organisation_labels(session, language)
     return Figures(
-        counts=counts,
-        shares=Shares(delivered=figures.delivered_share(counts), acknowledged=figures.acknowledged_share(counts)),
-        ack_seconds=figures.times_by(session, ack).get(0, NO_TIMES),
-        delivery_seconds=figures.times_by(session, delivery).get(0, NO_TIMES),
+        counts=places.overall,
+        shares=Shares(
+            delivered=figures.delivered_share(places.overall), acknowledged=figures.acknowledged_share(places.overall)
+        ),
+        ack_seconds=times.get("ack", {}).get(None, NO_TIMES),
+        delivery_seconds=times.get("delivery", {}).get(None, NO_TIMES),
         by_channel=figures.by_channel(session, measured),
         by_organisation=sorted(
             (
@@ -113,7 +117,7 @@ def report_figures(session: Session, recipients: FromClause, measured: Measures,
                     **values.model_dump(),
                     ack_seconds=ack_by_org.get(organisation, NO_TIMES),
                 )
-                for organisation, values in counts_by_org.items()
+                for organisation, values in places.by_organisation.items()
             ),
             key=lambda row: row.organisation,
         ),
@@ -124,12 +128,12 @@ def report_figures(session: Session, recipients: FromClause, measured: Measures,
                 **values.model_dump(),
                 ack_seconds=ack_by_area.get(area, NO_TIMES),
             )
-            for area, values in sorted(counts_by_area.items(), key=lambda item: str(item[0]))
+            for area, values in places.by_area.items()
             if area is not None
         ],
         by_phase=_by_phase(session, recipients),
         poll=figures.poll(session, rows),
-        curve=_curve(figures.curve(session, rows), counts_by_area, counts.targeted),
+        curve=_curve(figures.curve(session, rows), places.by_area, places.overall.targeted),
     )
 
 
@@ -274,6 +278,7 @@ def _report(
     drill_findings = findings.findings_of(session, drill_id=drill.id)
     imported = service.imported_from(session, drill_id=drill.id)
     draft = narrative.draft_of(session, drill_id=drill.id)
+    rows, label = report_rows(session, measured, recipients), organisation_labels(session, language)
     report = Report(
         language=language,
         redacted=redact,
@@ -311,22 +316,15 @@ def _report(
         curve=counted.curve,
         people=people(
             session,
-            measured,
-            recipients,
+            rows,
             options=options,
             language=language,
             redact=redact,
             contact_details=contact_details,
-            label=organisation_labels(session, language),
+            label=label,
         ),
         roster_fixes=roster_fixes(
-            session,
-            measured,
-            recipients,
-            year=_year_of(drill.started_at),
-            language=language,
-            redact=redact,
-            label=organisation_labels(session, language),
+            session, rows, year=_year_of(drill.started_at), language=language, redact=redact, label=label
         ),
         observations=[
             ReportObservation(at=o.at, author=None if redact else o.author, text=o.text, phase=o.phase)

@@ -19,48 +19,90 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, MetaData, Table, and_, case, func, insert, literal, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    MetaData,
+    Select,
+    String,
+    Table,
+    and_,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import FromClause, Subquery
 
 from alerting.models import RECEIPT_CHANNELS
 from alueturva.db import floor_divide
 from drills.measures import REACHED, Measures
-from drills.report.schemas import NO_TIMES, ChannelFigures, Counts, Times
+from drills.report.schemas import NO_COUNTS, NO_TIMES, ChannelFigures, Counts, Times
 
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(float(value), 1)
 
 
+def seconds_of(part: str, rows: FromClause, column: str, key: str | None = None) -> Select[Any]:
+    """One part of ``times_by_part``: the seconds of ``rows.c[column]``, per ``rows.c[key]`` (or all together)."""
+    group: ColumnElement[Any] = cast(rows.c[key], String) if key else null()
+    return select(literal(part, String).label("part"), group.label("g"), rows.c[column].label("seconds"))
+
+
+def times_by_part(session: Session, *parts: Select[Any]) -> dict[str, dict[str | None, Times]]:
+    """``times_by`` of several parts (``seconds_of``) in one statement: by part, then by group (None: all together)."""
+    seconds = union_all(*parts).subquery()
+    found: dict[str, dict[str | None, Times]] = {}
+    for (part, group), times in _times(session, seconds, seconds.c.part, seconds.c.g).items():
+        found.setdefault(part, {})[group] = times
+    return found
+
+
 def times_by(session: Session, rows: FromClause, key: str | None = None) -> dict[Any, Times]:
     """Median, 90th percentile and slowest of ``rows.c.seconds`` (nearest rank), per ``rows.c[key]`` (or overall)."""
     group: ColumnElement[Any] = rows.c[key] if key else literal(0)
+    return {groups[0]: times for groups, times in _times(session, rows, group).items()}
+
+
+def _times(session: Session, rows: FromClause, *groups: ColumnElement[Any]) -> dict[tuple[Any, ...], Times]:
+    """Median, 90th percentile and slowest of ``rows.c.seconds`` (nearest rank) per ``groups``."""
     ranked = (
         select(
-            group.label("g"),
+            *(group.label(f"g{n}") for n, group in enumerate(groups)),
             rows.c.seconds.label("s"),
-            func.row_number().over(partition_by=group, order_by=rows.c.seconds).label("rn"),
-            func.count().over(partition_by=group).label("n"),
+            func.row_number().over(partition_by=groups, order_by=rows.c.seconds).label("rn"),
+            func.count().over(partition_by=groups).label("n"),
         )
         .where(rows.c.seconds.is_not(None))
         .subquery()
     )
+    keys = [ranked.c[f"g{n}"] for n in range(len(groups))]
     result: Sequence[Any] = session.execute(
         select(
-            ranked.c.g,
+            *keys,
             func.count(),
             func.max(case((ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.s))),
             func.max(case((ranked.c.rn == (ranked.c.n * 9 + 9) // 10, ranked.c.s))),
             func.max(ranked.c.s),
-        ).group_by(ranked.c.g)
+        ).group_by(*keys)
     ).all()
-    return {
-        g: Times(count=int(n), median=_round(median), p90=_round(p90), max=_round(slowest))
-        for g, n, median, p90, slowest in result
-    }
+    found: dict[tuple[Any, ...], Times] = {}
+    for row in result:
+        found[tuple(row[: len(keys)])] = _times_of(*row[len(keys) :])
+    return found
+
+
+def _times_of(count: int, median: float | None, p90: float | None, slowest: float | None) -> Times:
+    return Times(count=int(count), median=_round(median), p90=_round(p90), max=_round(slowest))
 
 
 @contextmanager
@@ -128,24 +170,72 @@ def counts_by(session: Session, rows: FromClause, key: str | None = None) -> dic
     return {row.g: Counts(**{name: int(getattr(row, name)) for name in COUNT_KEYS}) for row in result}
 
 
+@dataclass(frozen=True)
+class PlaceCounts:
+    """Counts overall, per organisation and per area (in the order of the areas' keys)."""
+
+    overall: Counts
+    by_organisation: dict[Any, Counts]
+    by_area: dict[Any, Counts]
+
+
+def _added(parts: list[Counts]) -> Counts:
+    return Counts(**{name: sum(getattr(part, name) for part in parts) for name in COUNT_KEYS})
+
+
+def counts_by_place(session: Session, rows: FromClause) -> PlaceCounts:
+    """The counts of ``rows`` overall, per organisation and per area in one statement: the database counts each
+    organisation's (in its area), and those are added up here."""
+    by_place = session.execute(
+        select(rows.c.organisation, rows.c.area, *_count_columns(rows)).group_by(rows.c.organisation, rows.c.area)
+    ).all()
+    by_organisation: dict[Any, list[Counts]] = {}
+    by_area: dict[Any, list[Counts]] = {}
+    for row in by_place:
+        counts = Counts(**{name: int(getattr(row, name)) for name in COUNT_KEYS})
+        by_organisation.setdefault(row.organisation, []).append(counts)
+        by_area.setdefault(row.area, []).append(counts)
+    return PlaceCounts(
+        overall=_added([counts for parts in by_organisation.values() for counts in parts]) if by_place else NO_COUNTS,
+        by_organisation={organisation: _added(parts) for organisation, parts in by_organisation.items()},
+        by_area={area: _added(by_area[area]) for area in sorted(by_area, key=str)},
+    )
+
+
 def as_seconds(rows: FromClause, column: str) -> Subquery:
     return select(rows.c.organisation, rows.c.area, rows.c[column].label("seconds")).subquery()
 
 
 def by_channel(session: Session, measured: Measures) -> list[ChannelFigures]:
-    """Per channel: messages of the alert round (not reminders), how many got through, failed, and their times."""
+    """Per channel, in one statement: messages of the alert round (not reminders), how many got through, failed,
+    and their times (of those that got through)."""
     messages = measured.messages.where(measured.messages.selected_columns.kind == "alert").subquery()
-    totals = session.execute(
+    through = messages.c.state.in_(REACHED)
+    seconds = case((through, messages.c.seconds)).label("seconds")
+    figures = select(messages.c.channel, messages.c.state, seconds).subquery()
+    ranked = (
         select(
-            messages.c.channel,
+            figures,
+            func.row_number()
+            .over(partition_by=(figures.c.channel, figures.c.seconds.is_(None)), order_by=figures.c.seconds)
+            .label("rn"),
+            func.count(figures.c.seconds).over(partition_by=figures.c.channel).label("n"),
+        )
+    ).subquery()
+    has_time = ranked.c.seconds.is_not(None)
+    rows: Sequence[Any] = session.execute(
+        select(
+            ranked.c.channel,
             func.count(),
-            func.count().filter(messages.c.state.in_(REACHED)),
-            func.count().filter(messages.c.state == "delivered"),
-            func.count().filter(messages.c.state == "failed"),
-        ).group_by(messages.c.channel)
+            func.count().filter(ranked.c.state.in_(REACHED)),
+            func.count().filter(ranked.c.state == "delivered"),
+            func.count().filter(ranked.c.state == "failed"),
+            func.count(ranked.c.seconds),
+            func.max(case((and_(has_time, ranked.c.rn == (ranked.c.n + 1) // 2), ranked.c.seconds))),
+            func.max(case((and_(has_time, ranked.c.rn == (ranked.c.n * 9 + 9) // 10), ranked.c.seconds))),
+            func.max(ranked.c.seconds),
+        ).group_by(ranked.c.channel)
     ).all()
-    reached = select(messages.c.channel, messages.c.seconds).where(messages.c.state.in_(REACHED)).subquery()
-    times = times_by(session, reached, "channel")
     return [
         ChannelFigures(
             channel=channel,
@@ -154,9 +244,11 @@ def by_channel(session: Session, measured: Measures) -> list[ChannelFigures]:
             receipts=channel in RECEIPT_CHANNELS,
             delivered=delivered if channel in RECEIPT_CHANNELS else None,
             failed=failed,
-            delivery_seconds=times.get(channel, NO_TIMES),
+            delivery_seconds=_times_of(timed, median, p90, slowest) if timed else NO_TIMES,
         )
-        for channel, count, sent, delivered, failed in sorted(totals, key=lambda row: str(row[0]))
+        for channel, count, sent, delivered, failed, timed, median, p90, slowest in sorted(
+            rows, key=lambda row: str(row[0])
+        )
     ]
 
 

@@ -8,15 +8,12 @@ from typing import Any
 
 from sqlalchemy import select, union
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import FromClause
 
 from alerting.models import Recipient
 from alueturva.personal.pseudonym import shown as shown_name
 from contacts.compliance import check_compliance
-from drills.measures import Measures
 from drills.models import Drill, DrillAlert, DrillAlertPurpose, ImportedRecipient
-from drills.report.figures import measured_alerts
-from drills.report.people import CALL_CHANNELS
+from drills.report.people import CALL_CHANNELS, ReportRows
 from drills.report.schemas import RosterFix
 from drills.report.texts import call_outcome, text
 
@@ -27,40 +24,15 @@ def _fix(kind: str, organisation: str, person: str | None, language: str, **valu
     )
 
 
-def _measured_people(session: Session, measured: Measures, recipients: FromClause) -> list[Any]:
-    """Every alert of the measured people (a message can fail in any phase); a fix is listed once."""
-    recipients = measured_alerts(recipients)
-    contacts = measured.contacts.subquery()
-    return list(
-        session.connection().execute(
-            select(
-                recipients.c.recipient_id,
-                contacts.c.person_id,
-                contacts.c.name,
-                contacts.c.mobile,
-                recipients.c.organisation,
-            )
-            .join(contacts, contacts.c.recipient_id == recipients.c.recipient_id)
-            .order_by(recipients.c.organisation, contacts.c.name)
-        )
-    )
-
-
-def _undelivered(session: Session, measured: Measures) -> dict[int, list[tuple[str, str | None]]]:
+def _undelivered(messages: Sequence[Any]) -> dict[int, list[tuple[str, str | None]]]:
+    """Each recipient's failed messages: channel and error code, each pair once, in the order they were made."""
     found: dict[int, list[tuple[str, str | None]]] = {}
-    messages = measured.messages.subquery()
-    rows: Sequence[Any] = (
-        session.connection()
-        .execute(
-            select(messages.c.recipient_id, messages.c.channel, messages.c.error_code).where(
-                messages.c.state == "failed"
-            )
-        )
-        .all()
-    )
-    for recipient_id, channel, code in rows:
-        if (channel, code) not in found.setdefault(recipient_id, []):
-            found[recipient_id].append((channel, code))
+    for message in messages:
+        if message.state != "failed":
+            continue
+        failures = found.setdefault(message.recipient_id, [])
+        if (message.channel, message.error_code) not in failures:
+            failures.append((message.channel, message.error_code))
     return found
 
 
@@ -98,8 +70,7 @@ SYSTEM_NAMES = {"erica": "Erica", "virve": "VIRVE"}  # the other systems' own na
 
 def roster_fixes(
     session: Session,
-    measured: Measures,
-    recipients: FromClause,
+    rows: ReportRows,
     *,
     year: tuple[datetime, datetime],
     language: str,
@@ -110,9 +81,11 @@ def roster_fixes(
     provider's code), nobody answering any drill this year, someone alerted who is not on the roster, and a role
     the agreement requires with nobody named."""
     fixes: list[RosterFix] = []
-    undelivered = _undelivered(session, measured)
+    undelivered = _undelivered(rows.messages)
     answered = _answered_a_drill_in(session, *year)
-    for row in _measured_people(session, measured, recipients):
+    for row in rows.people:
+        if row.deputy_for_id is not None:  # the measured people only: a deputy's problems are their own alert's
+            continue
         person, organisation = None if redact else shown_name(row.name, language), label(row.organisation)
         if row.person_id is None:
             fixes.append(_fix("not_on_roster", organisation, person, language))

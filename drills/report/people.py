@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import select
@@ -39,32 +41,66 @@ def _roles(session: Session, person_ids: set[int], language: str) -> dict[int, l
 CALL_CHANNELS = ("voice", "phone")  # our calls, and those of an exercise log
 
 
-def _message_events(
-    session: Session, measured: Measures
-) -> tuple[dict[int, list[TimelineEvent]], dict[int, PersonCalls]]:
+@dataclass(frozen=True)
+class ReportRows:
+    """What a report reads of its people and their messages, once (the people's table and the roster fixes both
+    use them): each recipient with their contacts, in the report's order (organisation, name), and each message in
+    the order it was made."""
+
+    people: Sequence[Any]
+    messages: Sequence[Any]
+
+
+def report_rows(session: Session, measured: Measures, recipients: FromClause) -> ReportRows:
+    """The recipients (``figures.recipients_table``) with their contacts, and the messages (``drills.measures``)."""
+    contacts, messages = measured.contacts.subquery(), measured.messages.subquery()
+    connection = session.connection()
+    people = connection.execute(
+        select(
+            recipients.c.recipient_id,
+            recipients.c.person_id,
+            recipients.c.deputy_for_id,
+            recipients.c.added_at,
+            recipients.c.acknowledged_at,
+            recipients.c.ack_method,
+            recipients.c.ack_late,
+            recipients.c.response,
+            recipients.c.alert_at,
+            recipients.c.organisation,
+            recipients.c.phase,
+            contacts.c.name,
+            contacts.c.mobile,
+            contacts.c.email,
+        )
+        .join(contacts, contacts.c.recipient_id == recipients.c.recipient_id)
+        .order_by(recipients.c.organisation, contacts.c.name, recipients.c.recipient_id)
+    ).all()
+    sent = connection.execute(
+        select(
+            messages.c.recipient_id,
+            messages.c.channel,
+            messages.c.kind,
+            messages.c.state,
+            messages.c.sent_at,
+            messages.c.delivered_at,
+            messages.c.failed_at,
+            messages.c.error_code,
+            messages.c.duration_seconds,
+        )
+    ).all()
+    return ReportRows(people, sent)
+
+
+def _message_events(messages: Sequence[Any]) -> tuple[dict[int, list[TimelineEvent]], dict[int, PersonCalls]]:
     """Each recipient's message events, and their calls: ``attempts`` placed, ``answered``, ``seconds`` in all
     (None while no duration is known)."""
-    events: dict[int, list[TimelineEvent]] = defaultdict(list)
+    events: dict[int, list[TimelineEvent]] = {}
     calls: dict[int, PersonCalls] = {}
-    messages = measured.messages.subquery()
-    rows: Sequence[Any] = (
-        session.connection()
-        .execute(
-            select(
-                messages.c.recipient_id,
-                messages.c.channel,
-                messages.c.kind,
-                messages.c.sent_at,
-                messages.c.delivered_at,
-                messages.c.failed_at,
-                messages.c.error_code,
-                messages.c.duration_seconds,
-            )
-        )
-        .all()
-    )
-    for recipient_id, channel, kind, sent_at, delivered_at, failed_at, error_code, seconds in rows:
-        timeline, reminder = events[recipient_id], kind == "reminder"
+    for recipient_id, channel, kind, _, sent_at, delivered_at, failed_at, error_code, seconds in messages:
+        timeline = events.get(recipient_id)
+        if timeline is None:
+            timeline = events[recipient_id] = []
+        reminder = kind == "reminder"
         if channel in CALL_CHANNELS and sent_at is not None:
             call = calls.setdefault(recipient_id, {"attempts": 0, "answered": 0, "seconds": None})
             call["attempts"] += 1
@@ -72,26 +108,28 @@ def _message_events(
             if seconds is not None:
                 call["seconds"] = (call["seconds"] or 0) + seconds
         if sent_at is not None:
-            timeline.append({"at": sent_at, "event": "sent", "channel": channel, "reminder": reminder})
+            timeline.append({"at": sent_at.isoformat(), "event": "sent", "channel": channel, "reminder": reminder})
         if delivered_at is not None:
-            delivered: TimelineEvent = {
-                "at": delivered_at,
-                "event": "delivered",
-                "channel": channel,
-                "reminder": reminder,
-            }
-            timeline.append(delivered if seconds is None else {**delivered, "seconds": seconds})
-        if failed_at is not None:
+            at = delivered_at.isoformat()
             timeline.append(
-                {"at": failed_at, "event": "failed", "channel": channel, "reminder": reminder, "error": error_code}
+                {"at": at, "event": "delivered", "channel": channel, "reminder": reminder}
+                if seconds is None
+                else {"at": at, "event": "delivered", "channel": channel, "reminder": reminder, "seconds": seconds}
+            )
+        if failed_at is not None:
+            at = failed_at.isoformat()
+            timeline.append(
+                {"at": at, "event": "failed", "channel": channel, "reminder": reminder, "error": error_code}
             )
     return events, calls
 
 
+_AT = itemgetter("at")  # ISO 8601 times of one offset (UTC) sort as the moments they name
+
+
 def people(
     session: Session,
-    measured: Measures,
-    recipients: FromClause,
+    rows: ReportRows,
     *,
     options: list[str],
     language: str,
@@ -104,46 +142,21 @@ def people(
     the poll's answers in the report's language (``drills.measures.poll_options``); ``label`` names an organisation
     in it. A person's acknowledgement time is the difference of the whole-second times the timeline shows, so that
     "9 min 13 s" stands beside "9.09.13 kuitattu" for an alert at 9.00.00."""
-    contacts = measured.contacts.subquery()
-    rows = (
-        session.connection()
-        .execute(
-            select(
-                recipients.c.recipient_id,
-                recipients.c.person_id,
-                recipients.c.deputy_for_id,
-                recipients.c.added_at,
-                recipients.c.acknowledged_at,
-                recipients.c.ack_method,
-                recipients.c.ack_late,
-                recipients.c.response,
-                recipients.c.alert_at,
-                recipients.c.organisation,
-                recipients.c.phase,
-                contacts.c.name,
-                contacts.c.mobile,
-                contacts.c.email,
-            )
-            .join(contacts, contacts.c.recipient_id == recipients.c.recipient_id)
-            .order_by(recipients.c.organisation, contacts.c.name, recipients.c.recipient_id)
-        )
-        .all()
-    )
-    events, calls = _message_events(session, measured)
-    names = {row.recipient_id: shown_name(row.name, language) for row in rows}
-    for row in rows:
+    events, calls = _message_events(rows.messages)
+    names = {row.recipient_id: shown_name(row.name, language) for row in rows.people}
+    for row in rows.people:
         if row.deputy_for_id is not None:  # the deputy's name only in a full report
-            alerted: TimelineEvent = {"at": row.added_at, "event": "deputy_alerted"}
-            events[row.deputy_for_id].append(alerted if redact else {**alerted, "deputy": names[row.recipient_id]})
-    roles = _roles(session, {row.person_id for row in rows if row.person_id is not None}, language)
+            alerted: TimelineEvent = {"at": row.added_at.isoformat(), "event": "deputy_alerted"}
+            deputy = alerted if redact else {**alerted, "deputy": names[row.recipient_id]}
+            events.setdefault(row.deputy_for_id, []).append(deputy)
+    roles = _roles(session, {row.person_id for row in rows.people if row.person_id is not None}, language)
     result: list[NamedPerson | ReportPerson] = []
-    for row in rows:
+    for row in rows.people:
         timeline = events.get(row.recipient_id, [])
         if row.acknowledged_at is not None:
-            timeline.append(
-                {"at": row.acknowledged_at, "event": "acknowledged", "method": row.ack_method, "late": row.ack_late}
-            )
-        timeline.sort(key=lambda event: event["at"])
+            at = row.acknowledged_at.isoformat()
+            timeline.append({"at": at, "event": "acknowledged", "method": row.ack_method, "late": row.ack_late})
+        timeline.sort(key=_AT)
         shown: ReportPerson = {
             "organisation": label(row.organisation),
             "phase": row.phase,

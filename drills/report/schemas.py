@@ -151,9 +151,10 @@ class TimelineEvent(TypedDict):
     ``channel``, a ``reminder`` or not; a failure with the provider's ``error``; an answered call with its
     ``seconds``), ``deputy_alerted`` (the ``deputy``'s
     name only in a full report) or ``acknowledged`` (its ``method``, ``late`` or not). Only the keys an event has are
-    present."""
+    present. ``at`` is the moment as the JSON gives it (ISO 8601, UTC), written once where the event is made: a report
+    of 10,000 people has some 50,000 events."""
 
-    at: datetime
+    at: str
     event: str
     channel: NotRequired[str]
     reminder: NotRequired[bool]

@@ -3,7 +3,10 @@ whole when loaded by ``alueturva.texts``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from alueturva.texts import TextFile, load_texts
@@ -19,13 +22,18 @@ HIGHER_IS_BETTER = {
 }
 
 
+TEXTS = Path(__file__).with_name("texts.yaml")
+
+
 def _file() -> TextFile:
-    return load_texts(Path(__file__).with_name("texts.yaml"), sections=True)
+    return load_texts(TEXTS, sections=True)
 
 
-def words(section: str, language: str) -> dict[str, str]:
-    """A section's plain words in ``language``: ``words("report", "sv")["title"]``."""
-    return _file().section(section, language)
+@cache
+def words(section: str, language: str) -> Mapping[str, str]:
+    """A section's plain words in ``language``: ``words("report", "sv")["title"]``. Read once, and shared (read-only):
+    a report of 10,000 people looks a word up for each of its 50,000 events."""
+    return MappingProxyType(_file().section(section, language))
 
 
 def text(section: str, key: str, language: str, /, **values: Any) -> str:
