@@ -44,6 +44,15 @@ def variant_of(*, redact: bool, contact_details: bool) -> Variant:
     return "full" if contact_details else "names"
 
 
+def _draft_to_write(session: Session, *, drill_id: int, actor: str) -> ReportDraft:
+    """The drill's report draft, made empty (in the session) if it has none yet."""
+    draft = narrative.draft_of(session, drill_id=drill_id) or ReportDraft(
+        drill_id=drill_id, sections={}, distribution=[], updated_by=actor
+    )
+    session.add(draft)
+    return draft
+
+
 def update_report(*, drill_id: int, payload: ReportUpdate, actor: str) -> None:
     """Write into a drill's report: sections per language, the course of events, marking, distribution. After an
     approval this begins the next version."""
@@ -54,10 +63,7 @@ def update_report(*, drill_id: int, payload: ReportUpdate, actor: str) -> None:
         drill = service.get_drill(session, drill_id=drill_id)
         if drill.started_at is None:
             raise Conflict(f"drill {drill_id} is {drill.state.value}; a report is written once it has been held")
-        draft = session.get(ReportDraft, drill_id) or ReportDraft(
-            drill_id=drill_id, sections={}, distribution=[], updated_by=actor
-        )
-        session.add(draft)
+        draft = _draft_to_write(session, drill_id=drill_id, actor=actor)
         draft.sections = narrative.merge_sections(draft.sections or {}, changes)
         if "course_of_events" in changes:
             course = changes["course_of_events"]
@@ -88,10 +94,7 @@ def approve(*, drill_id: int, payload: ReportApprove, actor: str, name: str) -> 
         drill = service.get_drill(session, drill_id=drill_id)
         if drill.ended_at is None:
             raise Conflict(f"drill {drill_id} is {drill.state.value}; a report is approved once the drill has ended")
-        draft = session.get(ReportDraft, drill_id) or ReportDraft(
-            drill_id=drill_id, sections={}, distribution=[], updated_by=actor
-        )
-        session.add(draft)
+        draft = _draft_to_write(session, drill_id=drill_id, actor=actor)
         latest = narrative.latest_version(session, drill_id=drill_id)
         changed = payload.marking not in (None, draft.marking) or (
             payload.distribution is not None and payload.distribution != draft.distribution

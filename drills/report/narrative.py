@@ -87,7 +87,7 @@ def course_of_events(session: Session, drill: Drill, recipients: FromClause, sho
                         "course",
                         "decision",
                         language,
-                        area=places.get(decision.area, {}).get(language, decision.area),
+                        area=_place(places, decision.area, language),
                         previous=getattr(levels[decision.previous_level], language),
                         level=getattr(levels[decision.level], language),
                         reason=decision.reason,
@@ -107,6 +107,11 @@ def course_of_events(session: Session, drill: Drill, recipients: FromClause, sho
     return sorted(events, key=lambda event: (event.at, COURSE_ORDER.index(event.kind)))
 
 
+def _place(places: dict[str, dict[str, str]], area: str, language: str) -> str:
+    """An area's name in ``language`` (Swedish pages use Swedish place names); its key when it has no name."""
+    return places.get(area, {}).get(language, area)
+
+
 def _cards_used(session: Session, drill_id: int, places: dict[str, dict[str, str]]) -> list[CourseEvent]:
     """Each action card activated in the drill, with how many of its tasks were done."""
     return [
@@ -118,7 +123,7 @@ def _cards_used(session: Session, drill_id: int, places: dict[str, dict[str, str
                     "course",
                     "card",
                     language,
-                    area=places.get(use.area, {}).get(language, use.area),
+                    area=_place(places, use.area, language),
                     card=use.title.get(language) or use.title["fi"],
                     done=use.done,
                     tasks=use.tasks,
