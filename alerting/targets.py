@@ -150,8 +150,8 @@ class Targeted:
 
 
 def preview_recipients(session: Session, *, targets: Targets) -> list[Targeted]:
-    """Who ``targeted_people`` names now (the same references check and the same
-    condition), read only: for the sender's confirmation step."""
+    """Who ``targeted_people`` names now (the same references check and the same condition), read only: for the
+    sender's confirmation step."""
     targets = resolve_references(session, targets)
     rows = session.execute(
         select(
