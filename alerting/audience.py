@@ -14,14 +14,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerting import service
 from alerting.dispatch import enqueue_deliveries
 from alerting.models import Alert, AlertStatus, Channel, Delivery, DeliveryKind, Recipient
 from alerting.targets import add_recipients
-from alueturva.db import get_database, id_in, utcnow
+from alueturva.db import get_database, id_in, refresh_statistics, utcnow
 from alueturva.queue import get_queue
 from alueturva.settings import get_settings
 
@@ -34,14 +34,13 @@ def _write_chunk(session: Session, alert: Alert, now: datetime) -> list[int]:
     assert alert.audience is not None
     start = alert.audience_done
     chunk = alert.audience[start : start + get_settings().alert_chunk_size]
-    add_recipients(session, alert_id=alert.id, person_ids=chunk, now=now)
+    added = add_recipients(session, alert_id=alert.id, person_ids=chunk, now=now)
     delivery_ids: list[int] = []
-    if alert.status is AlertStatus.open:
-        not_yet_sent = ~exists().where(Delivery.recipient_id == Recipient.id, Delivery.round == 0)
+    if alert.status is AlertStatus.open and added:
         delivery_ids = service.add_deliveries(
             session,
             alert_id=alert.id,
-            recipients=id_in(session, Recipient.person_id, chunk) & not_yet_sent,
+            recipients=id_in(session, Recipient.id, added),
             channels=[Channel(name) for name in alert.channels],
             kind=DeliveryKind.alert,
             round_=0,
@@ -69,12 +68,18 @@ def add_next_chunk(*, alert_id: int, now: datetime | None = None) -> tuple[list[
 def add_audience(alert_id: int) -> int:
     """The queue job: make the rest of the alert's audience recipients, a chunk at a time, queueing each chunk's
     send jobs as soon as it is committed. Returns the deliveries queued. Running it twice, or after a run that died,
-    adds nobody twice."""
-    queued, remaining = 0, True
+    adds nobody twice.
+
+    After the first chunk the recipients' and deliveries' statistics are taken afresh: the send jobs' claims are
+    planned from them (``db.refresh_statistics``)."""
+    queued, remaining, first = 0, True, True
     while remaining:
         delivery_ids, remaining = add_next_chunk(alert_id=alert_id)
         enqueue_deliveries(delivery_ids, first_batch=False)
         queued += len(delivery_ids)
+        if first and remaining:
+            refresh_statistics(get_database().engine, [Recipient.__tablename__, Delivery.__tablename__])
+        first = False
     return queued
 
 

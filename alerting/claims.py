@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, or_, update
+from sqlalchemy import ColumnElement, String, Table, and_, or_, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -24,15 +24,23 @@ log = logging.getLogger(__name__)
 _table = cast(Table, Delivery.__table__)
 
 
+def _state_is(state: DeliveryState) -> ColumnElement[bool]:
+    """``state = :state``, written (``state || ''``) so that no index on the state can serve it: a claim finds its
+    rows by their ids. PostgreSQL's statistics, older than a large fan-out's fresh rows, count a handful of queued
+    deliveries; trusting them, it read every queued row through the (state, enqueued_at) index and compared each
+    with the batch's ids, about 100 ms a claim during a 10,000-person alert (auto_explain, ``bench.fanout``)."""
+    return Delivery.state.cast(String).concat("") == state.name
+
+
 def claim(session: Session, *, delivery_ids: Sequence[int], now: datetime) -> list[Any]:
     """Atomically take the deliveries that are due (queued, or claimed by a worker whose lease ran out)."""
     settings = get_settings()
     due = or_(
         and_(
-            Delivery.state == DeliveryState.queued,
+            _state_is(DeliveryState.queued),
             or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
         ),
-        and_(Delivery.state == DeliveryState.sending, Delivery.claimed_until < now),
+        and_(_state_is(DeliveryState.sending), Delivery.claimed_until < now),
     )
     statement = (
         update(Delivery)
@@ -63,7 +71,7 @@ def renew_claims(delivery_ids: Sequence[int], *, lease_seconds: float) -> None:
             update(_table)
             .where(
                 _table.c.id.in_(list(delivery_ids)),
-                _table.c.state == DeliveryState.sending,
+                _state_is(DeliveryState.sending),
                 _table.c.claimed_until >= now,
             )
             .values(claimed_until=now + timedelta(seconds=lease_seconds))

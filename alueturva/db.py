@@ -209,6 +209,18 @@ def overwrite_freed_space(engine: Engine) -> None:
         connection.close()
 
 
+def refresh_statistics(engine: Engine, tables: Collection[str]) -> None:
+    """``ANALYZE`` these tables now, on PostgreSQL (SQLite keeps no statistics unless asked, and is not asked).
+
+    For after a bulk write that changes a table's shape faster than autovacuum notices (it looks once a minute):
+    PostgreSQL plans from the statistics it has, and statistics taken while a table was nearly empty make it scan
+    the whole table for each of a batch's rows (docs/architecture.md §4)."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE " + ", ".join(f'"{table}"' for table in tables))
+
+
 class Database:
     """One engine and its session factory."""
 

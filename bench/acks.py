@@ -44,6 +44,8 @@ from bench.stack import (
     api_key,
     bench_database,
     cpu_seconds,
+    database_cpu,
+    database_cpu_seconds,
     mobile_number,
     percentile,
     running_stack,
@@ -281,24 +283,6 @@ def profile_in_process(stack: Stack, replies: list[Request], top: int) -> None:
     logging.disable(logging.NOTSET)
 
 
-def database_cpu(database_url: str) -> dict[int, float]:
-    """CPU seconds so far of each PostgreSQL backend process serving the benchmark's own database (by process id):
-    the database's part of an acknowledgement, which runs on the same cores."""
-    import psutil
-
-    name = database_url.rsplit("/", 1)[1]
-    found = {}
-    for process in psutil.process_iter(["cmdline"]):
-        command = " ".join(process.info["cmdline"] or [])
-        if command.startswith("postgres:") and f" {name} " in command:
-            try:
-                times = process.cpu_times()
-            except psutil.Error:
-                continue
-            found[process.pid] = times.user + times.system
-    return found
-
-
 def verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
@@ -336,12 +320,7 @@ def main() -> None:
             seconds, latencies, statuses = asyncio.run(post_all(stack.api.url, replies, args.concurrency))
             client_cpu_ms = (time.process_time() - client_cpu_before) * 1000 / len(replies)
             api_cpu_ms = (cpu_seconds(stack.api.pid) - api_cpu_before) * 1000 / len(replies)
-            database_cpu_after = database_cpu(url)
-            database_cpu_ms = (
-                sum(cpu - database_cpu_before.get(pid, 0.0) for pid, cpu in database_cpu_after.items())
-                * 1000
-                / len(replies)
-            )
+            database_cpu_ms = database_cpu_seconds(url, database_cpu_before) * 1000 / len(replies)
             acknowledged, inbound = recorded(url, alert_id, args.via)
             if args.via == "sms" and args.profile:
                 acknowledged, inbound = acknowledged - PROFILED_REPLIES, inbound - PROFILED_REPLIES

@@ -36,6 +36,8 @@ from bench.stack import (
     api_key,
     bench_database,
     cpu_seconds,
+    database_cpu,
+    database_cpu_seconds,
     megabytes,
     mobile_number,
     running_stack,
@@ -63,6 +65,7 @@ class FanoutResult:
     worker_peak_mb: list[float]
     worker_cpu_ms_per_delivery: float
     api_cpu_seconds: float
+    cpu_by_part: dict[str, float]
     first_job_enqueued_seconds: float | None
     first_job_started_seconds: float | None
 
@@ -126,6 +129,8 @@ def run_fanout(stack: Stack, key: str, people: list[int]) -> FanoutResult:
     memory = PeakMemory([worker.pid for worker in stack.workers]).start()
     cpu_before = [cpu_seconds(worker.pid) for worker in stack.workers]
     api_cpu_before = cpu_seconds(stack.api.pid)
+    parts_before = cpu_by_part(stack)
+    database_before = database_cpu(stack.database_url)
     body = {
         "title": "Benchmark",
         "message": "HARJOITUS: tämä on kuormitustesti. Ei toimenpiteitä.",
@@ -154,6 +159,8 @@ def run_fanout(stack: Stack, key: str, people: list[int]) -> FanoutResult:
         what="every delivery recorded",
     )
     peaks = memory.stop()
+    parts = {part: cpu - parts_before[part] for part, cpu in cpu_by_part(stack).items()}
+    parts["PostgreSQL"] = database_cpu_seconds(stack.database_url, database_before)
     worker_cpu = sum(cpu_seconds(w.pid) - before for w, before in zip(stack.workers, cpu_before, strict=True))
     stats = stack.fake.stats()
     states = deliveries_by_state(stack.database_url, alert_id)
@@ -173,9 +180,23 @@ def run_fanout(stack: Stack, key: str, people: list[int]) -> FanoutResult:
         worker_peak_mb=[round(megabytes(peaks[worker.pid]), 1) for worker in stack.workers],
         worker_cpu_ms_per_delivery=worker_cpu * 1000 / count,
         api_cpu_seconds=cpu_seconds(stack.api.pid) - api_cpu_before,
+        cpu_by_part=parts,
         first_job_enqueued_seconds=None if job_enqueued is None else job_enqueued - posted_at,
         first_job_started_seconds=None if job_started is None else job_started - posted_at,
     )
+
+
+def cpu_by_part(stack: Stack) -> dict[str, float]:
+    """CPU seconds so far of each part of the stack on these cores (the database's: ``database_cpu``)."""
+    parts = {
+        "workers": sum(cpu_seconds(worker.pid) for worker in stack.workers),
+        "API server": cpu_seconds(stack.api.pid),
+        "loopback provider": cpu_seconds(stack.fake.pid),
+        "Redis": cpu_seconds(stack.redis.pid),
+    }
+    if stack.scheduler is not None:
+        parts["scheduler"] = cpu_seconds(stack.scheduler.pid)
+    return parts
 
 
 def run_naive_loop(stack: Stack, count: int) -> float:
@@ -221,6 +242,13 @@ def print_result(result: FanoutResult) -> None:
     )
     print(f"  worker CPU per delivery        {result.worker_cpu_ms_per_delivery:8.2f} ms (all workers together)")
     print(f"  API server CPU for the POST    {result.api_cpu_seconds:8.3f} s")
+    total = sum(result.cpu_by_part.values())
+    print(
+        f"  CPU until every delivery was recorded: {total:.1f} s in {result.all_recorded_seconds:.1f} s "
+        f"({total / result.all_recorded_seconds:.2f} of {os.cpu_count()} cores busy)"
+    )
+    for part, seconds in sorted(result.cpu_by_part.items(), key=lambda item: -item[1]):
+        print(f"    {part:<20} {seconds:7.2f} s  {seconds * 1000 / n:6.2f} ms per delivery")
     for number, peak in enumerate(result.worker_peak_mb, start=1):
         print(f"  worker {number} peak memory         {peak:8.1f} MB   (target < 200 MB: {verdict(peak < 200)})")
 

@@ -209,5 +209,28 @@ def cpu_seconds(pid: int) -> float:
     return float(total)
 
 
+def database_cpu(database_url: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend process serving the benchmark's own database (by process id):
+    the database's part of an acknowledgement, which runs on the same cores."""
+    import psutil
+
+    name = database_url.rsplit("/", 1)[1]
+    found = {}
+    for process in psutil.process_iter(["cmdline"]):
+        command = " ".join(process.info["cmdline"] or [])
+        if command.startswith("postgres:") and f" {name} " in command:
+            try:
+                times = process.cpu_times()
+            except psutil.Error:
+                continue
+            found[process.pid] = times.user + times.system
+    return found
+
+
+def database_cpu_seconds(database_url: str, before: dict[int, float]) -> float:
+    """The CPU seconds the database's backends used since ``before`` (``database_cpu``)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in database_cpu(database_url).items())
+
+
 def megabytes(n_bytes: int) -> float:
     return n_bytes / (1024 * 1024)
