@@ -103,6 +103,28 @@ def test_an_empty_twilio_auth_token_accepts_no_webhook(
     assert not _acknowledged(database, _recipients(database, alert_id)[0].id)
 
 
+def test_a_signed_reply_that_is_not_a_short_form_is_refused_and_records_nothing(
+    client: TestClient, roster: Roster, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The webhook's form is parsed by hand (``alerting.webhooks._form_fields``): more fields than Twilio ever sends
+    are a 400 that says so; a body that is not a form has no fields, so its signature cannot hold (403)."""
+    monkeypatch.setenv("ALUETURVA_TWILIO_AUTH_TOKEN", "test-token")
+    get_settings.cache_clear()
+    alert_id = _alert(roster, channels=["sms"])
+    params = {"From": roster.mobiles["aino"], "Body": "OK", "MessageSid": "SM" + "2" * 32, "AccountSid": "AC1"}
+    padded = {**params, **{f"Extra{n}": "x" for n in range(100)}}
+    signed = {"X-Twilio-Signature": RequestValidator("test-token").compute_signature(SMS_URL, padded)}
+    response = client.post(SMS_URL, data=padded, headers=signed)
+    assert response.status_code == 400 and "more than 100 form fields" in response.json()["detail"]
+    signed = {"X-Twilio-Signature": RequestValidator("test-token").compute_signature(SMS_URL, params)}
+    assert client.post(SMS_URL, json=params, headers=signed).status_code == 403
+    with database.session() as session:
+        assert session.scalars(select(InboundMessage)).first() is None
+    assert not _acknowledged(database, _recipients(database, alert_id)[0].id)
+    assert client.post(SMS_URL, data=params, headers=signed).status_code == 200
+    assert _acknowledged(database, _recipients(database, alert_id)[0].id)
+
+
 def _open_alerts_with_codes(database: Database, codes: list[str]) -> None:
     now = utcnow()
     rows = [
