@@ -70,37 +70,37 @@ def _print(drill_id: int, language: str = "en") -> None:
         return format_time(moment, language) if moment else "-"
 
     kind, state = texts.kind_name(drill.kind, language), texts.state_name(drill.state, language)
-    console.print(f"[bold]{words('drill')} {drill.id}[/bold]: {drill.names[language]} ({kind}) — {state}")
+    console().print(f"[bold]{words('drill')} {drill.id}[/bold]: {drill.names[language]} ({kind}) — {state}")
     if drill.schedule:
         plan = drill.schedule.get("cron") or when(drill.schedule.get("at"))
         upcoming = drill.schedule.get("next_at")
-        console.print(f"{words('schedule')}: {plan}" + (f", {words('next')} {when(upcoming)}" if upcoming else ""))
-    console.print(
+        console().print(f"{words('schedule')}: {plan}" + (f", {words('next')} {when(upcoming)}" if upcoming else ""))
+    console().print(
         f"{words('started')} {when(drill.started_at)}, {words('ends')} {when(drill.ends_at)}, "
         f"{words('ended')} {when(drill.ended_at)}"
     )
     if drill.runs:
-        console.print(f"{words('runs')}: {', '.join(map(str, drill.runs))}")
-    console.print(f"{words('alerts')}: {', '.join(map(str, drill.alerts)) or '-'}")
+        console().print(f"{words('runs')}: {', '.join(map(str, drill.runs))}")
+    console().print(f"{words('alerts')}: {', '.join(map(str, drill.alerts)) or '-'}")
     if drill.action_cards:
-        console.print(f"{words('action_cards')}: {', '.join(drill.action_cards)}")
+        console().print(f"{words('action_cards')}: {', '.join(drill.action_cards)}")
     for sent in drill.sent:
         if sent.last_error:
-            console.print(f"[red]{words('not_sent')} ({sent.purpose}): {sent.last_error}[/red]")
+            console().print(f"[red]{words('not_sent')} ({sent.purpose}): {sent.last_error}[/red]")
     table = Table("#", words("objective"), words("result"), words("figure"))
     for objective in (read.objective_shown(objective, language) for objective in drill.objectives):
         table.add_row(str(objective.position), objective.text, objective.met_word, objective.value_text)
     if drill.objectives:
-        console.print(table)
+        console().print(table)
     for phase in drill.phases:
-        console.print(f"{words('phase')} {phase.number}: {phase.name} — {words('started')} {when(phase.started_at)}")
+        console().print(f"{words('phase')} {phase.number}: {phase.name} — {words('started')} {when(phase.started_at)}")
     for level in drill.exercise_levels:
-        console.print(
+        console().print(
             f"{words('decision')} {level.decision_id}: {places.get(level.area, {}).get(language, level.area)} "
             f"{levels.get(level.previous_level, level.previous_level)} → {levels.get(level.level, level.level)}"
         )
     for observation in drill.observations:
-        console.print(f"{when(observation.at)} {observation.author}: {observation.text}")
+        console().print(f"{when(observation.at)} {observation.author}: {observation.text}")
 
 
 def _progress_table(progress: Any) -> Table:
@@ -222,7 +222,7 @@ def list_drills(
             started = format_time(row.started_at, language) if row.started_at else "-"
             kind, state_name = texts.kind_name(row.kind, language), texts.state_name(row.state, language)
             table.add_row(str(row.id), row.names[language], kind, state_name, plan, started)
-    console.print(table)
+    console().print(table)
 
 
 @drill_app.command("show")
@@ -298,7 +298,7 @@ def observe(
     payload = validated(DrillObservationIn, {"text": text, "phase": phase, "author": author, "at": at})
     principal = cli_principal()
     flows.observe(drill_id=drill_id, payload=payload, actor=principal.actor, name=principal.name)
-    console.print("observation recorded")
+    console().print("observation recorded")
 
 
 @drill_app.command("rate")
@@ -330,7 +330,7 @@ def watch(
     from drills.progress import drill_progress
 
     started = time.monotonic()
-    with Live(console=console, refresh_per_second=4) as live:
+    with Live(console=console(), refresh_per_second=4) as live:
         while True:
             progress = drill_progress(drill_id)
             live.update(_progress_table(progress))

@@ -13,7 +13,12 @@ from alueturva.errors import Invalid
 if TYPE_CHECKING:
     from drills.report.render import Exported
 
-console = Console(soft_wrap=True)  # messages are read whole and copied: not wrapped
+
+def console() -> Console:
+    """The terminal, as it is now (its width read at each command, not once at import). Messages are read whole and
+    copied: not wrapped."""
+    return Console(soft_wrap=True)
+
 
 Language = Annotated[str, typer.Option("--language", help="fi, sv or en")]
 
@@ -60,4 +65,4 @@ def write_output(content: Exported | str, output: Path | None) -> None:
         typer.echo(body.decode("utf-8"), nl=False)
         return
     output.write_bytes(body)
-    console.print(f"wrote {output}")
+    console().print(f"wrote {output}")

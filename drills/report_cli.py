@@ -59,7 +59,7 @@ def finding(
         raise Invalid("the kind is strength or improvement")
     payload = validated(FindingIn, {"kind": kinds[kind], "text": text, "objective": objective})
     findings.add_finding(drill_id=drill_id, payload=payload, actor=cli_principal().actor)
-    console.print("recorded")
+    console().print("recorded")
 
 
 item_app = typer.Typer(help="The improvement plan: items stay open across drills until closed.", no_args_is_help=True)
@@ -76,7 +76,7 @@ def _print_items(rows: list[Any], language: str) -> None:
         table.add_row(
             str(item.id), item.text, item.action, item.organisation or "-", due, words[f"status_{item.status}"]
         )
-    console.print(table)
+    console().print(table)
 
 
 def _organisation_id(reference: str | None) -> int | None:
@@ -109,7 +109,7 @@ def item_add(
         {"text": text, "action": action, "organisation_id": _organisation_id(organisation), "due": due},
     )
     item = findings.add_item(drill_id=drill_id, payload=payload, actor=cli_principal().actor)
-    console.print(f"item {item.id} added")
+    console().print(f"item {item.id} added")
 
 
 @item_app.command("update")
@@ -127,7 +127,7 @@ def item_update(
     given = {key: value for key, value in {"status": status, "due": due, "note": note}.items() if value is not None}
     payload = validated(ImprovementItemUpdate, given)
     findings.update_item(item_id=item_id, payload=payload, actor=cli_principal().actor)
-    console.print(f"item {item_id} updated")
+    console().print(f"item {item_id} updated")
 
 
 @item_app.command("list")
