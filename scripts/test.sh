@@ -15,7 +15,10 @@ bash scripts/browser.sh
 .venv/bin/ruff check .
 .venv/bin/mypy alueturva contacts situation alerting drills actioncards
 
+# Tests run in ALUETURVA_TEST_PROCESSES processes at once (pytest-xdist; default 2): each has its own database,
+# private Redis servers and ports, and many tests spend their time waiting on the processes they start.
+PROCESSES=${ALUETURVA_TEST_PROCESSES:-2}
 echo "== tests on PostgreSQL =="
-ALUETURVA_TEST_DB=postgresql .venv/bin/pytest "$@"
+ALUETURVA_TEST_DB=postgresql .venv/bin/pytest -n "$PROCESSES" "$@"
 echo "== tests on SQLite (the embedded default) =="
-ALUETURVA_TEST_DB=sqlite .venv/bin/pytest "$@"
+ALUETURVA_TEST_DB=sqlite .venv/bin/pytest -n "$PROCESSES" "$@"

@@ -1,7 +1,8 @@
 """Test fixtures: a real database (PostgreSQL or SQLite, chosen by ALUETURVA_TEST_DB), the app, and API keys.
 
-Each pytest run gets its own PostgreSQL database (created from the admin URL, dropped at the end), migrated once;
-each test starts from the seeded reference data. SQLite tests copy a migrated template file per test.
+Each pytest process (one per run, or one per pytest-xdist worker) gets its own PostgreSQL database (created from the
+admin URL, dropped at the end), migrated once; each test starts from the seeded reference data. SQLite tests copy a
+migrated template file per test.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ pytest_plugins = ["tests.support.fixtures"]
 
 PG_ADMIN_URL = os.environ.get("ALUETURVA_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKEND = os.environ.get("ALUETURVA_TEST_DB", "postgresql")
-REDIS_URL = os.environ.get("ALUETURVA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
