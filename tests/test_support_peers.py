@@ -3,6 +3,7 @@ and refuses mail, and the service processes start, take jobs and die when told."
 
 from __future__ import annotations
 
+import json
 import smtplib
 import threading
 import time
@@ -299,6 +300,20 @@ def test_worker_processes_take_jobs_and_die_on_kill9(
     assert family
     assert not [child for child in family if child.is_running() and child.status() != psutil.STATUS_ZOMBIE]
     connection.close()
+
+
+def test_every_api_process_of_serve_logs_its_requests_as_json(database_url: str, tmp_path: Path) -> None:
+    """``alueturva serve --workers 2``: uvicorn starts each API process afresh; each writes the service's JSON request
+    lines (it did not: only the parent had set up logging)."""
+    server = ApiServer(service_env(), tmp_path / "api.log", workers=2).start()
+    try:
+        for _ in range(20):
+            assert httpx.get(f"{server.url}/healthz", timeout=5).status_code == 200
+    finally:
+        server.terminate()
+    lines = [json.loads(line) for line in server.log_path.read_text().splitlines() if line.startswith("{")]
+    requests = [line for line in lines if line["message"] == "request" and line["route"] == "/healthz"]
+    assert len(requests) >= 20 and {line["status"] for line in requests} == {200}
 
 
 def test_api_server_process_serves_health(database_url: str, tmp_path: Path) -> None:

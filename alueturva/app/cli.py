@@ -349,7 +349,7 @@ def serve(
     configure_logging()
     _check_configuration()
     uvicorn.run(
-        "alueturva.app.http:create_app",
+        "alueturva.app.http:create_served_app",
         factory=True,
         host=host,
         port=port,

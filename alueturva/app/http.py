@@ -29,6 +29,7 @@ from alueturva.bodylimits import BodyLimits
 from alueturva.config_check import is_loopback_host
 from alueturva.db import get_database
 from alueturva.errors import DomainError, error_responses
+from alueturva.logging import configure_logging
 from alueturva.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from alueturva.queue import get_queue
 from alueturva.settings import get_settings
@@ -226,3 +227,10 @@ def create_app() -> FastAPI:
     web.install(app)
     boot()
     return app
+
+
+def create_served_app() -> FastAPI:
+    """The app as ``alueturva serve`` runs it. Uvicorn starts each of ``--workers`` API processes afresh, importing
+    this factory: each sets up the service's JSON log itself, or its request lines would be lost."""
+    configure_logging()
+    return create_app()
