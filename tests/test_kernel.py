@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,6 +16,26 @@ from alueturva.auth.models import Role
 from alueturva.db import Database
 from alueturva.i18n import helsinki
 from tests.conftest import auth
+
+
+def _log_as_the_service(request: pytest.FixtureRequest) -> None:
+    """The service's JSON log from here on (in the test itself: capsys holds stderr only while it runs); the root
+    logger is put back after the test."""
+    from alueturva.logging import configure_logging
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+
+    def put_back() -> None:
+        root.handlers = handlers
+        root.setLevel(level)
+
+    configure_logging()
+    request.addfinalizer(put_back)
+
+
+def _json_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
 
 
 def test_healthz_reports_database_and_queue(client: TestClient) -> None:
@@ -33,16 +54,11 @@ def test_metrics_are_exposed_to_loopback_clients(client: TestClient) -> None:
 def test_each_request_is_logged_and_counted_by_its_route_template(
     client: TestClient, keys: dict[Role, str], capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest
 ) -> None:
-    from alueturva.logging import configure_logging
-
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    configure_logging()
-    request.addfinalizer(lambda: (setattr(root, "handlers", saved[0]), root.setLevel(saved[1])))
+    _log_as_the_service(request)
     client.get("/api/v1/people/999999", headers=auth(keys[Role.admin]))
     client.get("/no/such/page")
     client.get("/api/v1/people")  # refused before any route: no key
-    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    lines = _json_lines(capsys)
     logged = [
         (line["method"], line["route"], line["status"], line["actor"]) for line in lines if line["message"] == "request"
     ]
@@ -172,19 +188,14 @@ def test_migrations_go_down_and_up_again(database_url: str) -> None:
 def test_logs_are_json_lines_with_ids_not_personal_data(
     client: TestClient, keys: dict[Role, str], capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest
 ) -> None:
-    from alueturva.logging import configure_logging
-
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    configure_logging()
-    request.addfinalizer(lambda: (setattr(root, "handlers", saved[0]), root.setLevel(saved[1])))
+    _log_as_the_service(request)
     organisation = client.get("/api/v1/organisations", headers=auth(keys[Role.admin])).json()["items"][0]
     client.post(
         "/api/v1/people",
         json={"name": "Salainen Henkilö", "organisation_id": organisation["id"], "mobile": "0401234567"},
         headers=auth(keys[Role.admin]),
     )
-    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    lines = _json_lines(capsys)
     requests = [line for line in lines if line["message"] == "request"]
     assert requests and requests[-1]["route"] == "/api/v1/people" and requests[-1]["status"] == 201
     assert requests[-1]["actor"].startswith("apikey:")
