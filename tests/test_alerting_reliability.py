@@ -32,6 +32,7 @@ from loopback.smtp_server import SmtpServer
 from loopback.twilio_server import FakeTwilio
 from tests.conftest import auth
 from tests.support.fixtures import WorkerPool
+from tests.support.roster import audience_written
 
 BACKEND = os.environ.get("ALUETURVA_TEST_DB", "postgresql")
 OPEN_STATES = {DeliveryState.queued, DeliveryState.sending}
@@ -149,7 +150,9 @@ def wait_for(
 
 def wait_settled(database: Database, alert_id: int, workers: WorkerPool) -> list[DeliveryRow]:
     def settled() -> bool:
-        return all(row.state not in OPEN_STATES for row in deliveries(database, alert_id))
+        return audience_written(database, alert_id) and all(
+            row.state not in OPEN_STATES for row in deliveries(database, alert_id)
+        )
 
     def context() -> str:
         states = Counter(row.state.value for row in deliveries(database, alert_id))

@@ -100,6 +100,17 @@ def delivery_states(database: Database, alert_id: int) -> list[str]:
         return [state.value for state in session.scalars(select(Delivery.state).where(Delivery.alert_id == alert_id))]
 
 
+def audience_written(database: Database, alert_id: int) -> bool:
+    """A large alert's people past its first batch have all been made recipients (``alerting.audience``): until
+    then the deliveries written so far may all be final while more are still to come."""
+    from alerting.models import Alert
+
+    with database.session() as session:
+        return session.scalar(select(Alert.audience.is_(None)).where(Alert.id == alert_id)) is True
+
+
 def settled(database: Database, alert_id: int) -> bool:
-    """Every delivery of the alert has left ``queued``/``sending``."""
-    return all(state not in ("queued", "sending") for state in delivery_states(database, alert_id))
+    """Every recipient of the alert has been written and every delivery has left ``queued``/``sending``."""
+    return audience_written(database, alert_id) and all(
+        state not in ("queued", "sending") for state in delivery_states(database, alert_id)
+    )
