@@ -76,7 +76,7 @@ class Group(Base):
 
     organisation: Mapped[Organisation | None] = relationship()
     members: Mapped[list[Membership]] = relationship(
-        back_populates="group", order_by="Membership.order", passive_deletes=True
+        back_populates="group", order_by="Membership.order, Membership.id", passive_deletes=True
     )
 
 

@@ -49,7 +49,7 @@ def _export_memberships(session: Session, *, subject: Subject) -> list[dict[str,
         select(Group.name, Group.name_sv, Group.name_en, Membership.role_key, Membership.deputy_of_id)
         .join(Group, Group.id == Membership.group_id)
         .where(Membership.person_id == subject.person_id)
-        .order_by(Group.name, Membership.order)
+        .order_by(Group.name, Group.id, Membership.order, Membership.id)
     ).all()
     return [
         {

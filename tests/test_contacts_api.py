@@ -4,12 +4,12 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
 
 from alueturva.audit.models import AuditEvent
 from alueturva.auth.models import Role
 from alueturva.db import Database
-from contacts.models import Person
+from contacts.models import Membership, Person
 from tests.conftest import auth
 
 
@@ -196,6 +196,38 @@ def test_group_membership_with_roles_and_deputies(client: TestClient, keys: dict
     removed = client.delete(f"/api/v1/groups/{group_id}/members/{member_id}", headers=admin)
     assert removed.status_code == 200
     assert [(m["name"], m["deputy_of"]) for m in removed.json()["members"]] == [("B", None)]
+
+
+def test_members_of_the_same_order_keep_the_order_they_were_added_in_after_a_change(
+    client: TestClient, keys: dict[Role, str], database: Database
+) -> None:
+    """Ties in ``order`` fall back to when the member was added, not to where the database keeps the row: on
+    PostgreSQL a row written again lands elsewhere in the table, and the list (and a person's roles in a report)
+    used to reorder with it."""
+    admin = auth(keys[Role.admin])
+    org = _organisation_id(client, "kokkola", admin)
+    group = client.post(
+        "/api/v1/groups", json={"key": "tilannekuva", "name": "Tilannekuvaryhmä", "organisation_id": org}, headers=admin
+    )
+    assert group.status_code == 201, group.text
+    group_id = group.json()["id"]
+    names = ["Ensimmäinen", "Toinen", "Kolmas"]
+    for name in names:
+        person = client.post("/api/v1/people", json={"name": name, "organisation_id": org}, headers=admin).json()
+        added = client.post(
+            f"/api/v1/groups/{group_id}/members",
+            json={"person_id": person["id"], "role": "valmiusjohtoryhma_member"},
+            headers=admin,
+        )
+        assert added.status_code == 201, added.text
+    table = Membership.__table__
+    with database.session() as session:  # the first member's row written again, the same in every column
+        first = session.execute(select(table).where(table.c.group_id == group_id).order_by(table.c.id)).first()
+        assert first is not None
+        session.execute(delete(table).where(table.c.id == first.id))
+        session.execute(insert(table).values(**first._mapping))
+    detail = client.get(f"/api/v1/groups/{group_id}", headers=auth(keys[Role.viewer])).json()
+    assert [member["name"] for member in detail["members"]] == names
 
 
 def test_built_in_groups_cannot_be_deleted(client: TestClient, keys: dict[Role, str]) -> None:

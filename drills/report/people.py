@@ -29,7 +29,9 @@ def _roles(session: Session, person_ids: set[int], language: str) -> dict[int, l
     names = {key: getattr(role.names, language) for key, role in roles_by_key().items()}
     roles: dict[int, list[str]] = defaultdict(list)
     rows = session.connection().execute(
-        select(Membership.person_id, Membership.role_key).order_by(Membership.person_id, Membership.order)
+        select(Membership.person_id, Membership.role_key).order_by(
+            Membership.person_id, Membership.order, Membership.id
+        )
     )
     for person_id, role_key in rows:
         role = names.get(role_key, role_key)
