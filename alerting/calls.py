@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from alerting.acknowledgements import record_acknowledgement
@@ -258,6 +258,14 @@ async def _stop_at_provider(calls: Sequence[tuple[int, str]]) -> list[int]:
     return stopped
 
 
+def _ringing_or_reported_cancelled() -> ColumnElement[bool]:
+    """Still ringing as far as we know, or already reported cancelled by the provider: Twilio may post a stopped
+    call's status (``canceled``) before it answers the request that stopped it, and the reason (acknowledged
+    another way, or the alert ended) is ours to record in either order. Only calls this job asked the provider to
+    stop, and it did, get here."""
+    return Delivery.state.in_([DeliveryState.sent, DeliveryState.cancelled])
+
+
 def stop_calls(delivery_ids: list[int]) -> int:
     """The queue job: ask the provider to stop these calls, and record those it stopped as cancelled (a call that
     was answered meanwhile goes on; its answer then says that the person has already acknowledged)."""
@@ -275,7 +283,7 @@ def stop_calls(delivery_ids: list[int]) -> int:
         with database.session() as session:
             session.execute(
                 update(Delivery)
-                .where(Delivery.id.in_(stopped), Delivery.state == DeliveryState.sent)
+                .where(Delivery.id.in_(stopped), _ringing_or_reported_cancelled())
                 .values(
                     state=DeliveryState.cancelled,
                     error_code="stopped",

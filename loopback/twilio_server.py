@@ -147,6 +147,9 @@ class FakeTwilio:
         self.phones: dict[str, Phone] = {}
         self.api_requests: list[dict[str, Any]] = []  # every API request: method, path, form pairs
         self.webhook_http: httpx.Client | None = None
+        # Twilio may report a call it stopped (status callback "canceled") before it answers the request that
+        # stopped it: with this set, the answer waits until that report has been posted.
+        self.cancel_reported_first = False
         self._call_threads = ThreadPoolExecutor(max_workers=8, thread_name_prefix="fake-twilio-call")
         self._stopping = False
         self.request_count = 0
@@ -419,6 +422,9 @@ class FakeTwilio:
         if fields.get("Status") == "canceled":
             with self._lock:
                 call["cancel_requested"] = True
+            deadline = time.monotonic() + 10
+            while self.cancel_reported_first and not call.get("cancel_reported") and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
         return web.json_response(self._call_resource(call), status=200)
 
     def _call_params(self, call: dict[str, Any], status: str) -> dict[str, str]:
@@ -466,6 +472,7 @@ class FakeTwilio:
                 time.sleep(0.01)
             if call["cancel_requested"] or self._stopping:
                 self._callback(call, "canceled")
+                call["cancel_reported"] = True
                 return
             if phone.answer not in ANSWERED:
                 sip = SIP_CODES.get(phone.answer, "")

@@ -315,6 +315,33 @@ def test_an_sms_acknowledgement_stops_a_pending_call_and_one_that_rings(
     set_queue(None)
 
 
+def test_a_stopped_call_reported_cancelled_before_the_stop_is_answered_is_still_recorded_as_stopped(
+    voice: FakeTwilio, roster: Roster, database: Database, client: TestClient
+) -> None:
+    """Twilio may post the stopped call's status before it answers the request that stopped it: the delivery still
+    ends with our reason (acknowledged another way), not only the provider's word."""
+    working = InProcessQueue(workers=2)
+    set_queue(working)
+    voice.cancel_reported_first = True
+    bertil = roster.mobiles["bertil"]
+    voice.phones[bertil] = Phone(ring=30)  # rings until stopped
+    ringing = send(roster, ["bertil"], channels=["voice"])
+    assert wait_until(lambda: [d.state.value for d in call_deliveries(database, ringing)] == ["sent"])
+    flows.acknowledge_on_behalf(
+        alert_id=ringing, recipient_id=recipient(database, ringing, roster.people["bertil"]).id, actor="test",
+        response=None, note="soitti itse",
+    )  # fmt: skip
+    sweep()
+    assert working.join()
+    [call] = voice.calls_to(bertil)
+    assert call["cancel_requested"] and call["cancel_reported"]
+    assert call["webhooks"][-1] == (call["status_callback"], 204), "the provider's report of the stop was taken"
+    [stopped] = call_deliveries(database, ringing)
+    assert (stopped.state.value, stopped.error_code) == ("cancelled", "stopped")
+    assert stopped.error_message == "stopped while ringing: acknowledged another way, or the alert ended"
+    set_queue(None)
+
+
 def test_every_request_the_channels_send_passes_twilios_openapi_description(
     voice: FakeTwilio, roster: Roster, database: Database
 ) -> None:
