@@ -113,7 +113,7 @@ def _requests(session: Session, message: ActivationMessage) -> list[AlertCreate]
     activation = session.get(Activation, message.activation_id)
     assert activation is not None and message.person_id is not None
     chosen = select(ActivatedTask).where(ActivatedTask.id.in_(message.task_ids))
-    tasks = list(session.scalars(chosen.order_by(ActivatedTask.position)))
+    tasks = list(session.scalars(chosen.order_by(ActivatedTask.position, ActivatedTask.id)))
     requests = []
     for cut in CUTS:
         title, body = _content(message, activation, tasks, cut=cut)

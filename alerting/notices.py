@@ -53,7 +53,7 @@ def send_silent_summary(alert_id: int) -> None:
             .join(Person, Person.id == Recipient.person_id)
             .join(Organisation, Organisation.id == Recipient.organisation_id)
             .where(Recipient.alert_id == alert_id, Recipient.acknowledged_at.is_(None))
-            .order_by(Organisation.short_name, Person.name)
+            .order_by(Organisation.short_name, Person.name, Recipient.id)
         ).all()
         content, to = alert_content(alert), alert.notify_email
     if not rows:

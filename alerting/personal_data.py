@@ -110,7 +110,7 @@ def _export_alerts(session: Session, *, subject: Subject) -> list[dict[str, Any]
         select(Alert, Recipient)
         .join(Recipient, Recipient.alert_id == Alert.id)
         .where(Recipient.person_id == subject.person_id)
-        .order_by(Recipient.added_at)
+        .order_by(Recipient.added_at, Recipient.id)
     ).all()
     return [
         {

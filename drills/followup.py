@@ -162,7 +162,7 @@ def followup(session: Session, *, year: int, language: str = "fi", marking: Mark
     held = session.scalars(
         select(Drill)
         .where(Drill.started_at >= start, Drill.started_at < end, Drill.state.in_(HELD), Drill.cron.is_(None))
-        .order_by(Drill.started_at)
+        .order_by(Drill.started_at, Drill.id)
     ).all()
     missed = session.scalars(
         select(Drill.id).where(Drill.state == DrillState.missed, Drill.created_at < end, Drill.created_at >= start)

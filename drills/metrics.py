@@ -230,7 +230,7 @@ def _exercise_2025(session: Session, language: str) -> Measured:
         select(Drill)
         .where(Drill.kind == DrillKind.exercise, Drill.state.in_(HELD))
         .where(Drill.started_at >= start, Drill.started_at < end)
-        .order_by(Drill.started_at)
+        .order_by(Drill.started_at, Drill.id)
     ).all()
     if not exercises:
         return Measured("not_met", words("metrics", language)["no_exercise"], [])

@@ -86,7 +86,7 @@ def _export_imported(session: Session, *, subject: Subject) -> list[dict[str, An
         select(ImportedRecipient, Drill.name)
         .join(Drill, Drill.id == ImportedRecipient.drill_id)
         .where(ImportedRecipient.person_id == subject.person_id)
-        .order_by(ImportedRecipient.alert_at)
+        .order_by(ImportedRecipient.alert_at, ImportedRecipient.id)
     ).all()
     return [
         {
@@ -258,7 +258,7 @@ def _export_feedback_requests(session: Session, *, subject: Subject) -> list[dic
         select(FeedbackRequest, Drill.name)
         .join(Drill, Drill.id == FeedbackRequest.drill_id)
         .where(FeedbackRequest.person_id == subject.person_id)
-        .order_by(FeedbackRequest.created_at)
+        .order_by(FeedbackRequest.created_at, FeedbackRequest.id)
     ).all()
     return [
         {"drill": name, "channel": r.channel, "sent_at": r.sent_at, "expires_at": r.expires_at, "answered": r.answered}

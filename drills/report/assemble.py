@@ -197,7 +197,7 @@ def _previous(session: Session, drill: Drill) -> Drill | None:
         select(Drill)
         .where(Drill.kind == drill.kind, Drill.id != drill.id, Drill.started_at < drill.started_at)
         .where(Drill.state.in_((DrillState.ended, DrillState.running)))
-        .order_by(Drill.started_at.desc())
+        .order_by(Drill.started_at.desc(), Drill.id.desc())
         .limit(1)
     )
 
