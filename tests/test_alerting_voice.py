@@ -277,6 +277,26 @@ def test_no_answer_then_the_deputy_is_alerted_and_a_later_call_step_calls_the_de
     assert events.count("calls_started") == 1
 
 
+def _acknowledged_while_ringing(
+    voice: FakeTwilio, roster: Roster, database: Database, queue: InProcessQueue
+) -> tuple[dict[str, Any], Delivery]:
+    """Bertil's phone rings until stopped; he is acknowledged for by an operator meanwhile, and the sweeper stops
+    the call. His call at the fake provider, and its delivery."""
+    bertil = roster.mobiles["bertil"]
+    voice.phones[bertil] = Phone(ring=30)
+    ringing = send(roster, ["bertil"], channels=["voice"])
+    assert wait_until(lambda: [d.state.value for d in call_deliveries(database, ringing)] == ["sent"])
+    flows.acknowledge_on_behalf(
+        alert_id=ringing, recipient_id=recipient(database, ringing, roster.people["bertil"]).id, actor="test",
+        response=None, note="soitti itse",
+    )  # fmt: skip
+    sweep()
+    assert queue.join()
+    [call] = voice.calls_to(bertil)
+    [delivery] = call_deliveries(database, ringing)
+    return call, delivery
+
+
 def test_an_sms_acknowledgement_stops_a_pending_call_and_one_that_rings(
     voice: FakeTwilio, roster: Roster, database: Database, client: TestClient
 ) -> None:
@@ -298,19 +318,8 @@ def test_an_sms_acknowledgement_stops_a_pending_call_and_one_that_rings(
     assert working.join()
     assert voice.calls == [], "no call is placed to someone who acknowledged"
 
-    bertil = roster.mobiles["bertil"]
-    voice.phones[bertil] = Phone(ring=30)  # rings until stopped
-    ringing = send(roster, ["bertil"], channels=["voice"])
-    assert wait_until(lambda: [d.state.value for d in call_deliveries(database, ringing)] == ["sent"])
-    flows.acknowledge_on_behalf(
-        alert_id=ringing, recipient_id=recipient(database, ringing, roster.people["bertil"]).id, actor="test",
-        response=None, note="soitti itse",
-    )  # fmt: skip
-    sweep()
-    assert working.join()
-    [call] = voice.calls_to(bertil)
+    call, stopped = _acknowledged_while_ringing(voice, roster, database, working)
     assert call["cancel_requested"]
-    [stopped] = call_deliveries(database, ringing)
     assert (stopped.state.value, stopped.error_code) == ("cancelled", "stopped")
     set_queue(None)
 
@@ -323,20 +332,9 @@ def test_a_stopped_call_reported_cancelled_before_the_stop_is_answered_is_still_
     working = InProcessQueue(workers=2)
     set_queue(working)
     voice.cancel_reported_first = True
-    bertil = roster.mobiles["bertil"]
-    voice.phones[bertil] = Phone(ring=30)  # rings until stopped
-    ringing = send(roster, ["bertil"], channels=["voice"])
-    assert wait_until(lambda: [d.state.value for d in call_deliveries(database, ringing)] == ["sent"])
-    flows.acknowledge_on_behalf(
-        alert_id=ringing, recipient_id=recipient(database, ringing, roster.people["bertil"]).id, actor="test",
-        response=None, note="soitti itse",
-    )  # fmt: skip
-    sweep()
-    assert working.join()
-    [call] = voice.calls_to(bertil)
+    call, stopped = _acknowledged_while_ringing(voice, roster, database, working)
     assert call["cancel_requested"] and call["cancel_reported"]
     assert call["webhooks"][-1] == (call["status_callback"], 204), "the provider's report of the stop was taken"
-    [stopped] = call_deliveries(database, ringing)
     assert (stopped.state.value, stopped.error_code) == ("cancelled", "stopped")
     assert stopped.error_message == "stopped while ringing: acknowledged another way, or the alert ended"
     set_queue(None)
