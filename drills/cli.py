@@ -69,38 +69,39 @@ def _print(drill_id: int, language: str = "en") -> None:
     def when(moment: Any) -> str:
         return format_time(moment, language) if moment else "-"
 
+    out = console()
     kind, state = texts.kind_name(drill.kind, language), texts.state_name(drill.state, language)
-    console().print(f"[bold]{words('drill')} {drill.id}[/bold]: {drill.names[language]} ({kind}) — {state}")
+    out.print(f"[bold]{words('drill')} {drill.id}[/bold]: {drill.names[language]} ({kind}) — {state}")
     if drill.schedule:
         plan = drill.schedule.get("cron") or when(drill.schedule.get("at"))
         upcoming = drill.schedule.get("next_at")
-        console().print(f"{words('schedule')}: {plan}" + (f", {words('next')} {when(upcoming)}" if upcoming else ""))
-    console().print(
+        out.print(f"{words('schedule')}: {plan}" + (f", {words('next')} {when(upcoming)}" if upcoming else ""))
+    out.print(
         f"{words('started')} {when(drill.started_at)}, {words('ends')} {when(drill.ends_at)}, "
         f"{words('ended')} {when(drill.ended_at)}"
     )
     if drill.runs:
-        console().print(f"{words('runs')}: {', '.join(map(str, drill.runs))}")
-    console().print(f"{words('alerts')}: {', '.join(map(str, drill.alerts)) or '-'}")
+        out.print(f"{words('runs')}: {', '.join(map(str, drill.runs))}")
+    out.print(f"{words('alerts')}: {', '.join(map(str, drill.alerts)) or '-'}")
     if drill.action_cards:
-        console().print(f"{words('action_cards')}: {', '.join(drill.action_cards)}")
+        out.print(f"{words('action_cards')}: {', '.join(drill.action_cards)}")
     for sent in drill.sent:
         if sent.last_error:
-            console().print(f"[red]{words('not_sent')} ({sent.purpose}): {sent.last_error}[/red]")
+            out.print(f"[red]{words('not_sent')} ({sent.purpose}): {sent.last_error}[/red]")
     table = Table("#", words("objective"), words("result"), words("figure"))
     for objective in (read.objective_shown(objective, language) for objective in drill.objectives):
         table.add_row(str(objective.position), objective.text, objective.met_word, objective.value_text)
     if drill.objectives:
-        console().print(table)
+        out.print(table)
     for phase in drill.phases:
-        console().print(f"{words('phase')} {phase.number}: {phase.name} — {words('started')} {when(phase.started_at)}")
+        out.print(f"{words('phase')} {phase.number}: {phase.name} — {words('started')} {when(phase.started_at)}")
     for level in drill.exercise_levels:
-        console().print(
+        out.print(
             f"{words('decision')} {level.decision_id}: {places.get(level.area, {}).get(language, level.area)} "
             f"{levels.get(level.previous_level, level.previous_level)} → {levels.get(level.level, level.level)}"
         )
     for observation in drill.observations:
-        console().print(f"{when(observation.at)} {observation.author}: {observation.text}")
+        out.print(f"{when(observation.at)} {observation.author}: {observation.text}")
 
 
 def _progress_table(progress: Any) -> Table:

@@ -74,22 +74,21 @@ def _objectives(given: list[dict[str, Any]]) -> Any:
 
 
 def _print_result(result: Any) -> None:
+    out = console()
     if result.already_imported:
-        console().print(f"{result.source} was imported before (drill {result.drill_id}); nothing changed")
+        out.print(f"{result.source} was imported before (drill {result.drill_id}); nothing changed")
         return
     where = "dry run, nothing stored" if result.dry_run else f"drill {result.drill_id}"
-    console().print(
+    out.print(
         f"{result.source} ({result.mapping} mapping, {result.encoding}): {result.rows} rows, {result.events} new "
         f"events ({result.repeated_rows} repeated, {result.already_in_drill} already in the drill); {where}"
     )
     matched = ", ".join(f"{count} by {how}" for how, count in result.matched.items() if count)
-    console().print(
-        f"{result.recipients} recipients over {len(result.phases) or 'no'} phases; on the roster: {matched}"
-    )
+    out.print(f"{result.recipients} recipients over {len(result.phases) or 'no'} phases; on the roster: {matched}")
     if result.unmatched:
-        console().print(f"not on the roster ({len(result.unmatched)}), kept by name:")
+        out.print(f"not on the roster ({len(result.unmatched)}), kept by name:")
         for person in result.unmatched:
-            console().print(f"  row {person.row}: {person.name or '-'} ({person.organisation or '-'})")
+            out.print(f"  row {person.row}: {person.name or '-'} ({person.organisation or '-'})")
 
 
 def events(
