@@ -383,6 +383,7 @@ class FakeTwilio:
             "timeout": fields.get("Timeout"),
             "status": "queued",
             "cancel_requested": False,
+            "cancel_reported": False,  # the "canceled" status callback posted
             "twiml": [],
             "spoken": [],
             "keys": [],
@@ -423,7 +424,7 @@ class FakeTwilio:
             with self._lock:
                 call["cancel_requested"] = True
             deadline = time.monotonic() + 10
-            while self.cancel_reported_first and not call.get("cancel_reported") and time.monotonic() < deadline:
+            while self.cancel_reported_first and not call["cancel_reported"] and time.monotonic() < deadline:
                 await asyncio.sleep(0.01)
         return web.json_response(self._call_resource(call), status=200)
 
@@ -472,7 +473,8 @@ class FakeTwilio:
                 time.sleep(0.01)
             if call["cancel_requested"] or self._stopping:
                 self._callback(call, "canceled")
-                call["cancel_reported"] = True
+                with self._lock:
+                    call["cancel_reported"] = True
                 return
             if phone.answer not in ANSWERED:
                 sip = SIP_CODES.get(phone.answer, "")

@@ -32,10 +32,9 @@ from loopback.smtp_server import SmtpServer
 from loopback.twilio_server import FakeTwilio
 from tests.conftest import auth
 from tests.support.fixtures import WorkerPool
-from tests.support.roster import audience_written
+from tests.support.roster import settled
 
 BACKEND = os.environ.get("ALUETURVA_TEST_DB", "postgresql")
-OPEN_STATES = {DeliveryState.queued, DeliveryState.sending}
 SETTLE_TIMEOUT = 90.0
 
 needs_postgresql = pytest.mark.skipif(
@@ -149,16 +148,16 @@ def wait_for(
 
 
 def wait_settled(database: Database, alert_id: int, workers: WorkerPool) -> list[DeliveryRow]:
-    def settled() -> bool:
-        return audience_written(database, alert_id) and all(
-            row.state not in OPEN_STATES for row in deliveries(database, alert_id)
-        )
-
     def context() -> str:
         states = Counter(row.state.value for row in deliveries(database, alert_id))
         return f"delivery states: {dict(states)}\n{workers.logs()}"
 
-    wait_for(settled, timeout=SETTLE_TIMEOUT, what="every delivery reaching a final state", context=context)
+    wait_for(
+        lambda: settled(database, alert_id),
+        timeout=SETTLE_TIMEOUT,
+        what="every delivery reaching a final state",
+        context=context,
+    )
     return deliveries(database, alert_id)
 
 

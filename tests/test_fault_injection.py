@@ -31,7 +31,7 @@ from alueturva.db import Database
 from loopback.processes import ApiServer, RedisServer, SchedulerProcess, service_env
 from tests.conftest import PG_ADMIN_URL, auth
 from tests.support.fixtures import WorkerPool
-from tests.support.roster import audience_written
+from tests.support.roster import settled
 from tests.test_alerting_reliability import (
     DeliveryRow,
     add_people,
@@ -157,12 +157,12 @@ def test_database_and_redis_outages_mid_fan_out_lose_nothing_and_send_nothing_tw
             time.sleep(OUTAGE_SECONDS)
         outages.append((redis_down, time.time()))
 
-        def settled() -> bool:
-            return audience_written(database, alert_id) and all(
-                row.state not in (DeliveryState.queued, DeliveryState.sending) for row in rows()
-            )
-
-        wait_for(settled, timeout=SETTLE_TIMEOUT, what="every delivery final", context=rq_workers.logs)
+        wait_for(
+            lambda: settled(database, alert_id),
+            timeout=SETTLE_TIMEOUT,
+            what="every delivery final",
+            context=rq_workers.logs,
+        )
         timings["settled_after_redis_back_s"] = time.time() - outages[1][1]
         timings["total_s"] = time.time() - started
     finally:
